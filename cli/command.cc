@@ -1,0 +1,194 @@
+#include "cli/command.h"
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <set>
+
+namespace graft::cli {
+
+CommandTable& CommandTable::Get() {
+  static CommandTable table;
+  return table;
+}
+
+void CommandTable::Add(Command command) { commands_.push_back(std::move(command)); }
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>>& MutableGroupSummaries() {
+  static std::vector<std::pair<std::string, std::string>> groups;
+  return groups;
+}
+
+std::vector<const Command*> CommandsOf(const std::string& group) {
+  std::vector<const Command*> out;
+  for (const Command& c : CommandTable::Get().commands()) {
+    if (c.group == group) out.push_back(&c);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->verb < b->verb; });
+  return out;
+}
+
+std::string GroupSummary(const std::string& group) {
+  for (const auto& [name, summary] : GroupSummaries()) {
+    if (name == group) return summary;
+  }
+  auto commands = CommandsOf(group);
+  return commands.size() == 1 ? commands.front()->summary : "";
+}
+
+// Levenshtein distance, for "did you mean" hints.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Hint(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const auto& c : candidates) {
+    size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+void PrintTopHelp(std::ostream& out) {
+  out << "graft " GRAFT_VERSION
+         " - registry and evaluation harness for LoRA adapters\n\n"
+         "Usage: graft <group> [<verb>] [options]\n\nCommands:\n";
+  std::set<std::string> groups;
+  for (const Command& c : CommandTable::Get().commands()) groups.insert(c.group);
+  for (const auto& g : groups) {
+    std::string name = g;
+    name.resize(std::max<size_t>(name.size(), 12), ' ');
+    out << "  " << name << "  " << GroupSummary(g) << "\n";
+  }
+  out << "\nRun 'graft <group> --help' for a group's verbs, 'graft --version' for versions.\n"
+         "Exit codes: 0 ok, 1 internal error, 2 invalid input, 10 gate failed,\n"
+         "11 gate inconclusive, 12 verification failed.\n";
+}
+
+void PrintGroupHelp(const std::string& group, std::ostream& out) {
+  out << "Usage: graft " << group << " <verb> [options]\n";
+  std::string summary = GroupSummary(group);
+  if (!summary.empty()) out << "\n" << summary << "\n";
+  out << "\nVerbs:\n";
+  for (const Command* c : CommandsOf(group)) {
+    std::string name = c->verb;
+    name.resize(std::max<size_t>(name.size(), 12), ' ');
+    out << "  " << name << "  " << c->summary << "\n";
+  }
+  out << "\nRun 'graft " << group << " <verb> --help' for its options.\n";
+}
+
+std::string FullName(const Command& c) {
+  return c.verb.empty() ? "graft " + c.group : "graft " + c.group + " " + c.verb;
+}
+
+int RunCommand(const Command& command, const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  po::positional_options_description positional;
+  options.add_options()("help,h", "show this help");
+  if (command.define) command.define(options, positional);
+  auto print_help = [&](std::ostream& out) {
+    out << "Usage: " << FullName(command) << (command.usage.empty() ? "" : " " + command.usage)
+        << " [options]\n\n"
+        << command.summary << "\n\n"
+        << options;
+  };
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      print_help(std::cout);
+      return kExitOk;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "graft: " << FullName(command) << ": " << e.what() << "\n"
+              << "hint: run '" << FullName(command) << " --help'\n";
+    return kExitInvalidInput;
+  }
+  try {
+    Result<int> result = command.run(vm);
+    if (!result.ok()) {
+      std::cerr << "graft: " << result.status().message() << "\n";
+      return ExitCodeFor(result.status().kind());
+    }
+    return *result;
+  } catch (const std::exception& e) {
+    std::cerr << "graft: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}
+
+}  // namespace
+
+GroupRegistrar::GroupRegistrar(std::string group, std::string summary) {
+  MutableGroupSummaries().emplace_back(std::move(group), std::move(summary));
+}
+
+const std::vector<std::pair<std::string, std::string>>& GroupSummaries() {
+  return MutableGroupSummaries();
+}
+
+int RunMain(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintTopHelp(args.empty() ? std::cerr : std::cout);
+    return args.empty() ? kExitInvalidInput : kExitOk;
+  }
+  if (args[0] == "--version") {
+    PrintVersions(std::cout);
+    return kExitOk;
+  }
+  const std::string& group = args[0];
+  auto commands = CommandsOf(group);
+  if (commands.empty()) {
+    std::vector<std::string> groups;
+    for (const Command& c : CommandTable::Get().commands()) groups.push_back(c.group);
+    std::cerr << "graft: unknown command '" << group << "'" << Hint(group, groups) << "\n"
+              << "hint: run 'graft --help' for the list of commands\n";
+    return kExitInvalidInput;
+  }
+  // A group with a single verb-less command takes its arguments directly (`graft gate ...`).
+  if (commands.size() == 1 && commands.front()->verb.empty()) {
+    return RunCommand(*commands.front(), {args.begin() + 1, args.end()});
+  }
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
+    PrintGroupHelp(group, args.size() < 2 ? std::cerr : std::cout);
+    return args.size() < 2 ? kExitInvalidInput : kExitOk;
+  }
+  const std::string& verb = args[1];
+  for (const Command* c : commands) {
+    if (c->verb == verb) return RunCommand(*c, {args.begin() + 2, args.end()});
+  }
+  // A group may also have a verb-less default command that takes positional arguments
+  // (`graft lineage REF` beside `graft lineage ...`).
+  for (const Command* c : commands) {
+    if (c->verb.empty()) return RunCommand(*c, {args.begin() + 1, args.end()});
+  }
+  std::vector<std::string> verbs;
+  for (const Command* c : commands) verbs.push_back(c->verb);
+  std::cerr << "graft: unknown verb '" << verb << "' for '" << group << "'" << Hint(verb, verbs)
+            << "\n"
+            << "hint: run 'graft " << group << " --help' for its verbs\n";
+  return kExitInvalidInput;
+}
+
+}  // namespace graft::cli
