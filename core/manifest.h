@@ -1,0 +1,43 @@
+// Directory manifests and root digests as OpenSSF Model Signing v1.0 defines them.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/sha256.h"
+#include "core/status.h"
+
+namespace graft {
+
+struct ManifestOptions {
+  // POSIX paths relative to the directory; a listed directory ignores everything under it.
+  std::vector<std::string> ignore_paths;
+  bool allow_symlinks = false;
+  // Worker threads for hashing (0: hardware concurrency).
+  unsigned threads = 0;
+};
+
+struct ManifestEntry {
+  std::string path;  // POSIX, relative to the directory
+  Digest digest;
+  uint64_t size = 0;
+};
+
+struct Manifest {
+  std::vector<ManifestEntry> entries;  // sorted by path (byte order)
+
+  // SHA-256 over the concatenated raw per-file digests, in path order.
+  Digest RootDigest() const;
+  std::string RootDigestHex() const { return DigestHex(RootDigest()); }
+};
+
+// Hashes every regular file under `dir`. A symlink is an error unless allowed (then its target
+// is hashed); other special files are errors. Paths are checked to stay inside `dir`.
+Result<Manifest> BuildManifest(const std::filesystem::path& dir, const ManifestOptions& options = {});
+
+// Compares an expected manifest with an actual one and describes each changed, missing or extra
+// file; an empty result means they match.
+std::vector<std::string> DiffManifests(const Manifest& expected, const Manifest& actual);
+
+}  // namespace graft

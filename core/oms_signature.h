@@ -1,0 +1,43 @@
+// OpenSSF Model Signing v1.0 signatures (model.sig): Sigstore bundle v0.3 + DSSE + in-toto.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/keys.h"
+#include "core/manifest.h"
+#include "core/status.h"
+
+namespace graft {
+
+inline constexpr std::string_view kOmsPredicateType = "https://model_signing/signature/v1.0";
+inline constexpr std::string_view kSigstoreBundleMediaType =
+    "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+struct OmsSignOptions {
+  std::vector<std::string> ignore_paths;  // the signature file itself is always ignored
+  bool allow_symlinks = false;
+  std::string subject_name;  // defaults to the directory's name
+};
+
+// Hashes `dir` and writes the signature to `signature_path` (usually DIR/model.sig).
+Result<Manifest> OmsSign(const std::filesystem::path& dir, const std::filesystem::path& signature_path,
+                         const PrivateKey& key, const OmsSignOptions& options = {});
+
+struct OmsVerification {
+  Manifest manifest;     // as recomputed from the directory
+  std::string key_id;    // the key that verified
+  std::vector<std::string> ignore_paths;  // as the signature declared them
+};
+
+// Verifies the bundle's DSSE signature with one of `trusted_keys` (when the bundle names its key
+// by publicKey.hint or publicKey.rawBytes, only a trusted key that matches it is tried), then recomputes the directory's manifest, honouring the
+// signature's ignore_paths plus `extra_ignore_paths`, and fails with kVerification naming every
+// changed, missing or extra file.
+Result<OmsVerification> OmsVerify(const std::filesystem::path& dir,
+                                  const std::filesystem::path& signature_path,
+                                  const std::vector<PublicKey>& trusted_keys,
+                                  const std::vector<std::string>& extra_ignore_paths = {});
+
+}  // namespace graft

@@ -1,0 +1,77 @@
+// Safetensors files: a memory-mapped, bounds-checked reader with zero-copy views, and a writer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace graft {
+
+enum class DType { kF32, kF16, kBF16, kF64, kI64, kI32, kI8, kU8, kBool };
+
+std::string_view DTypeName(DType dtype);  // "F32", "BF16", ...
+Result<DType> ParseDType(std::string_view name);
+size_t DTypeSize(DType dtype);
+
+struct TensorView {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::span<const uint8_t> data;  // row-major bytes, valid while the file is open
+
+  int64_t NumElements() const;
+};
+
+// Limits a reader enforces on hostile input.
+inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100ull << 20;
+
+class SafetensorsFile {
+ public:
+  // Maps the file and validates the header: size ≤ 100 MB, valid JSON object, known dtypes,
+  // non-negative shapes whose byte size matches data_offsets, offsets inside the data section,
+  // aligned to the dtype size, no two tensors overlapping, no duplicate keys, every data byte
+  // covered. Errors name the file and tensor.
+  static Result<SafetensorsFile> Open(const std::filesystem::path& path);
+  // Same validation over a buffer the caller keeps alive (used by tests and fuzzing).
+  static Result<SafetensorsFile> FromBuffer(std::span<const uint8_t> bytes, std::string_view source);
+
+  SafetensorsFile(SafetensorsFile&&) noexcept;
+  SafetensorsFile& operator=(SafetensorsFile&&) noexcept;
+  ~SafetensorsFile();
+
+  const std::vector<TensorView>& tensors() const { return tensors_; }  // sorted by name
+  const TensorView* Find(std::string_view name) const;
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+ private:
+  SafetensorsFile();
+  struct Mapping;
+  std::unique_ptr<Mapping> mapping_;
+  std::vector<TensorView> tensors_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// A tensor to write: the bytes must be row-major and match dtype and shape.
+struct TensorToWrite {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::span<const uint8_t> data;
+};
+
+// Serialises tensors (sorted by name, 8-byte aligned header as the reference implementation
+// pads with spaces) into safetensors bytes. Deterministic: the same input gives the same bytes.
+Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
+                                         const std::map<std::string, std::string>& metadata = {});
+// SerializeSafetensors + WriteFileAtomic.
+Status WriteSafetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
+                        const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace graft
