@@ -1,0 +1,29 @@
+// Test support: runs the built graft binary in a child process and captures its output.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace graft::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `graft args...` with extra environment variables (added to the current environment)
+// in `cwd` (the current directory when empty). Never throws; a spawn failure gives exit -1.
+CliResult RunGraft(const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& env = {},
+                   const std::filesystem::path& cwd = {});
+
+// The path of the built graft binary.
+std::filesystem::path GraftBinary();
+// The shared/ folder beside the checkout (interop vectors).
+std::filesystem::path SharedDir();
+std::filesystem::path SourceDir();
+
+}  // namespace graft::testing
