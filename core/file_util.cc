@@ -70,7 +70,8 @@ Status WriteFileAtomic(const fs::path& path, std::string_view contents, fs::perm
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   std::string temp = (dir / ("." + path.filename().string() + ".tmpXXXXXX")).string();
   FileDescriptor fd(::mkstemp(temp.data()));
-  if (fd.get() < 0) return IoError("cannot create a temporary file in " + dir.string() + ": " + Errno());
+  if (fd.get() < 0)
+    return IoError("cannot create a temporary file in " + dir.string() + ": " + Errno());
   auto fail = [&](const std::string& what) {
     ::unlink(temp.c_str());
     return IoError(what + " " + path.string() + ": " + Errno());

@@ -40,7 +40,8 @@ class SafetensorsFile {
   // covered. Errors name the file and tensor.
   static Result<SafetensorsFile> Open(const std::filesystem::path& path);
   // Same validation over a buffer the caller keeps alive (used by tests and fuzzing).
-  static Result<SafetensorsFile> FromBuffer(std::span<const uint8_t> bytes, std::string_view source);
+  static Result<SafetensorsFile> FromBuffer(std::span<const uint8_t> bytes,
+                                            std::string_view source);
 
   SafetensorsFile(SafetensorsFile&&) noexcept;
   SafetensorsFile& operator=(SafetensorsFile&&) noexcept;
@@ -71,7 +72,8 @@ struct TensorToWrite {
 Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
                                          const std::map<std::string, std::string>& metadata = {});
 // SerializeSafetensors + WriteFileAtomic.
-Status WriteSafetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
+Status WriteSafetensors(const std::filesystem::path& path,
+                        const std::vector<TensorToWrite>& tensors,
                         const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace graft
