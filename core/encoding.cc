@@ -64,14 +64,17 @@ Result<std::vector<uint8_t>> HexDecode(std::string_view hex) {
     int hi = HexValue(hex[2 * i]);
     int lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return InvalidInput("invalid hex digit at offset " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+      return InvalidInput("invalid hex digit at offset " +
+                          std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
     }
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) { return Base64EncodeWith(bytes, kBase64Std, true); }
+std::string Base64Encode(std::string_view bytes) {
+  return Base64EncodeWith(bytes, kBase64Std, true);
+}
 
 std::string Base64UrlEncode(std::string_view bytes) {
   return Base64EncodeWith(bytes, kBase64Url, false);

@@ -1,4 +1,5 @@
-// JSON for graft: canonical serialisation (for everything hashed or signed) and hostile-input parsing.
+// JSON for graft: canonical serialisation (for everything hashed or signed) and hostile-input
+// parsing.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -2,10 +2,10 @@
 
 #include <openssl/evp.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "core/encoding.h"

@@ -1,4 +1,5 @@
-// Status and Result<T>: how errors cross module boundaries in graft, and how they map to exit codes.
+// Status and Result<T>: how errors cross module boundaries in graft, and how they map to exit
+// codes.
 #pragma once
 
 #include <optional>
@@ -68,7 +69,7 @@ inline Status VerificationFailed(std::string m) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(state_).ok()) state_ = InternalError("Result built from an ok Status");
   }
@@ -94,10 +95,10 @@ class [[nodiscard]] Result {
 #define GRAFT_CONCAT_(a, b) GRAFT_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` (a Status) is an error.
-#define GRAFT_RETURN_IF_ERROR(expr)                  \
-  do {                                               \
-    ::graft::Status graft_status_ = (expr);          \
-    if (!graft_status_.ok()) return graft_status_;   \
+#define GRAFT_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::graft::Status graft_status_ = (expr);        \
+    if (!graft_status_.ok()) return graft_status_; \
   } while (0)
 
 // `GRAFT_ASSIGN_OR_RETURN(auto x, MakeX());` binds the value or returns the error.

@@ -36,12 +36,12 @@ TEST(Base64, DecodesStandardAndUrlSafePaddedOrNot) {
 }
 
 TEST(Base64, RejectsMalformedInput) {
-  EXPECT_FALSE(Base64Decode("Zm9v!").ok());     // bad character
-  EXPECT_FALSE(Base64Decode("Z").ok());         // impossible length
-  EXPECT_FALSE(Base64Decode("Zg===").ok());     // too much padding
-  EXPECT_FALSE(Base64Decode("Zh==").ok());      // non-zero trailing bits
-  EXPECT_FALSE(Base64Decode("+-8=").ok());      // mixed alphabets
-  EXPECT_FALSE(Base64Decode("Zg=").ok());       // padding does not complete the group
+  EXPECT_FALSE(Base64Decode("Zm9v!").ok());  // bad character
+  EXPECT_FALSE(Base64Decode("Z").ok());      // impossible length
+  EXPECT_FALSE(Base64Decode("Zg===").ok());  // too much padding
+  EXPECT_FALSE(Base64Decode("Zh==").ok());   // non-zero trailing bits
+  EXPECT_FALSE(Base64Decode("+-8=").ok());   // mixed alphabets
+  EXPECT_FALSE(Base64Decode("Zg=").ok());    // padding does not complete the group
 }
 
 TEST(Sha256, MatchesKnownDigests) {
