@@ -464,8 +464,12 @@ Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {
   if (!filter.stage.empty()) sql += " AND o.stage = ?4";
   sql += " ORDER BY o.created_seq";
   GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare(sql));
-  GRAFT_RETURN_IF_ERROR(
-      s.BindAll(filter.kind, filter.name, StripSha256(filter.base_digest), filter.stage));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, filter.kind));
+  if (!filter.name.empty()) GRAFT_RETURN_IF_ERROR(s.Bind(2, filter.name));
+  if (!filter.base_digest.empty()) {
+    GRAFT_RETURN_IF_ERROR(s.Bind(3, StripSha256(filter.base_digest)));
+  }
+  if (!filter.stage.empty()) GRAFT_RETURN_IF_ERROR(s.Bind(4, filter.stage));
   std::vector<ObjectRecord> out;
   for (;;) {
     GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
