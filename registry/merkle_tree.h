@@ -50,6 +50,7 @@ class InMemoryMerkleTree {
   uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
   // The perfect subtree hash at (level, index), if that subtree is complete.
   Result<Digest> Subtree(int level, uint64_t index) const;
+  // A tree over these levels; valid while this object lives.
   MerkleTree Tree() const;
 
  private:
