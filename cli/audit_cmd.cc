@@ -1,4 +1,5 @@
-// `graft audit verify`: recompute and cross-check everything in the registry; exit 12 on any discrepancy.
+// `graft audit verify`: recompute and cross-check everything in the registry; exit 12 on any
+// discrepancy.
 #include <iostream>
 
 #include "cli/common.h"

@@ -23,8 +23,8 @@ Result<int> RunTrust(const po::variables_map& vm) {
 
 Result<int> RunRevoke(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(registry::KeyRecord record,
-                         reg.RevokeKey(vm["key"].as<std::string>(), vm["reason"].as<std::string>()));
+  GRAFT_ASSIGN_OR_RETURN(registry::KeyRecord record, reg.RevokeKey(vm["key"].as<std::string>(),
+                                                                   vm["reason"].as<std::string>()));
   if (WantsJson(vm)) {
     PrintJson(record.ToJson());
   } else {

@@ -1,4 +1,5 @@
-// `graft lineage REF` and `graft lineage --uses DATASET|BASE|KEY`: where an object came from, and what depends on one.
+// `graft lineage REF` and `graft lineage --uses DATASET|BASE|KEY`: where an object came from, and
+// what depends on one.
 #include <iostream>
 
 #include "cli/common.h"
@@ -36,7 +37,8 @@ Result<int> RunLineage(const po::variables_map& vm) {
     }
     GRAFT_ASSIGN_OR_RETURN(lineage, registry::Lineage::Uses(reg, id));
   } else {
-    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord object, reg.Resolve("", vm["ref"].as<std::string>()));
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord object,
+                           reg.Resolve("", vm["ref"].as<std::string>()));
     GRAFT_ASSIGN_OR_RETURN(lineage, registry::Lineage::Of(reg, object.digest));
   }
   if (format == "json") {

@@ -1,4 +1,5 @@
-// `graft log show|checkpoint|prove`: the registry's event log, signed checkpoints and Merkle proofs.
+// `graft log show|checkpoint|prove`: the registry's event log, signed checkpoints and Merkle
+// proofs.
 #include <iostream>
 
 #include "cli/common.h"
@@ -76,18 +77,23 @@ Result<int> RunProve(const po::variables_map& vm) {
     uint64_t old_size = vm["consistency"].as<uint64_t>();
     GRAFT_ASSIGN_OR_RETURN(std::vector<Digest> proof, reg.ProveConsistency(old_size, size));
     GRAFT_ASSIGN_OR_RETURN(registry::InclusionProof old_tree,
-                           old_size == 0 ? Result<registry::InclusionProof>(registry::InclusionProof{})
-                                         : reg.ProveInclusion(0, old_size));
+                           old_size == 0
+                               ? Result<registry::InclusionProof>(registry::InclusionProof{})
+                               : reg.ProveInclusion(0, old_size));
     Digest old_root = old_size == 0 ? registry::MerkleEmptyRoot() : old_tree.root;
     verified = registry::VerifyConsistency(old_size, size, old_root, latest.root, proof);
-    out = {{"old_size", old_size},   {"old_root", DigestHex(old_root)}, {"size", size},
-           {"root", DigestHex(latest.root)}, {"proof", HexList(proof)}, {"verified", verified}};
+    out = {{"old_size", old_size},
+           {"old_root", DigestHex(old_root)},
+           {"size", size},
+           {"root", DigestHex(latest.root)},
+           {"proof", HexList(proof)},
+           {"verified", verified}};
   } else {
     if (!vm.count("event")) return InvalidInput("give an event SEQ or --consistency OLD_SIZE");
     GRAFT_ASSIGN_OR_RETURN(registry::InclusionProof proof,
                            reg.ProveInclusion(vm["event"].as<uint64_t>(), size));
-    verified = registry::VerifyInclusion(proof.leaf_hash, proof.index, proof.size, proof.path,
-                                         proof.root);
+    verified =
+        registry::VerifyInclusion(proof.leaf_hash, proof.index, proof.size, proof.path, proof.root);
     GRAFT_ASSIGN_OR_RETURN(registry::Event event, reg.GetEvent(proof.index));
     out = {{"index", proof.index},
            {"size", proof.size},

@@ -130,7 +130,8 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
   if (o.revoked_seq) {
     std::cout << "  REVOKED at event " << *o.revoked_seq << ": " << o.revoke_reason << "\n";
   }
-  for (const auto& d : revoked_dependencies) std::cout << "  FLAGGED: depends on revoked " << d << "\n";
+  for (const auto& d : revoked_dependencies)
+    std::cout << "  FLAGGED: depends on revoked " << d << "\n";
   for (const auto& e : edges) std::cout << "  " << e.relation << " -> " << e.dst << "\n";
   for (const auto& a : attestations) {
     std::cout << "  attestation " << a.kind << " sha256:" << a.digest << " (event " << a.seq

@@ -98,8 +98,8 @@ Status Auditor::CheckEvents(AuditReport& report) {
 }
 
 Status Auditor::CheckStoredTree(AuditReport& report) {
-  GRAFT_ASSIGN_OR_RETURN(
-      Statement s, registry_.db().Prepare("SELECT level, idx, hash FROM merkle_nodes"));
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         registry_.db().Prepare("SELECT level, idx, hash FROM merkle_nodes"));
   size_t count = 0;
   size_t compared = 0;
   std::map<int, uint64_t> per_level;
@@ -155,15 +155,14 @@ void Auditor::CheckCheckpoint(const std::string& source, const std::string& note
   }
   Result<Digest> root = tree_.Tree().RootHash(checkpoint->size);
   if (!root.ok() || *root != checkpoint->root) {
-    report.problems.push_back(source + ": its root for size " +
-                              std::to_string(checkpoint->size) +
+    report.problems.push_back(source + ": its root for size " + std::to_string(checkpoint->size) +
                               " is not the log's (the history was rewritten)");
   }
 }
 
 Status Auditor::CheckCheckpoints(const std::vector<KeptCheckpoint>& kept, AuditReport& report) {
-  GRAFT_ASSIGN_OR_RETURN(Statement s,
-                         registry_.db().Prepare("SELECT size, note FROM checkpoints ORDER BY size"));
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s, registry_.db().Prepare("SELECT size, note FROM checkpoints ORDER BY size"));
   size_t stored = 0;
   size_t before = report.problems.size();
   for (;;) {

@@ -1,4 +1,5 @@
-// Auditor: `graft audit verify` — recomputes blobs, tree, checkpoints, signatures and tables from the log.
+// Auditor: `graft audit verify` — recomputes blobs, tree, checkpoints, signatures and tables from
+// the log.
 #pragma once
 
 #include <string>

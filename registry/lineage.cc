@@ -111,27 +111,26 @@ std::string Lineage::ToText() const {
     return text;
   };
   std::set<std::string> printed;
-  std::function<void(const std::string&, const std::string&)> walk = [&](const std::string& id,
-                                                                          const std::string&
-                                                                              indent) {
-    std::vector<const Edge*> children;
-    for (const Edge& e : edges_) {
-      if ((reverse_ ? e.dst : e.src) == id) children.push_back(&e);
-    }
-    for (size_t i = 0; i < children.size(); ++i) {
-      const Edge& e = *children[i];
-      const std::string& next = reverse_ ? e.src : e.dst;
-      bool last = i + 1 == children.size();
-      out += indent + (last ? "└─ " : "├─ ") + (reverse_ ? "used as " : "") + e.relation +
-             (reverse_ ? " by " : ": ") + describe(next);
-      if (!printed.insert(next).second) {
-        out += " (see above)\n";
-        continue;
-      }
-      out += "\n";
-      walk(next, indent + (last ? "   " : "│  "));
-    }
-  };
+  std::function<void(const std::string&, const std::string&)> walk =
+      [&](const std::string& id, const std::string& indent) {
+        std::vector<const Edge*> children;
+        for (const Edge& e : edges_) {
+          if ((reverse_ ? e.dst : e.src) == id) children.push_back(&e);
+        }
+        for (size_t i = 0; i < children.size(); ++i) {
+          const Edge& e = *children[i];
+          const std::string& next = reverse_ ? e.src : e.dst;
+          bool last = i + 1 == children.size();
+          out += indent + (last ? "└─ " : "├─ ") + (reverse_ ? "used as " : "") + e.relation +
+                 (reverse_ ? " by " : ": ") + describe(next);
+          if (!printed.insert(next).second) {
+            out += " (see above)\n";
+            continue;
+          }
+          out += "\n";
+          walk(next, indent + (last ? "   " : "│  "));
+        }
+      };
   out = describe(root_) + "\n";
   printed.insert(root_);
   walk(root_, "");

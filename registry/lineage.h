@@ -1,4 +1,5 @@
-// Lineage: the graph of what an object came from (and what uses an object), rendered as text, DOT or JSON.
+// Lineage: the graph of what an object came from (and what uses an object), rendered as text, DOT
+// or JSON.
 #pragma once
 
 #include <map>

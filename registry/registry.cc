@@ -1096,7 +1096,8 @@ Status Registry::ExportFiles(const ObjectRecord& object, const fs::path& out) {
   if (files.empty())
     return InvalidInput(object.kind + " sha256:" + object.digest + " has no files");
   std::set<std::string> ignored;
-  for (const Json& path : object.Info()["identity_ignore"]) ignored.insert(path.get<std::string>());
+  Json info = object.Info();
+  for (const Json& path : info["identity_ignore"]) ignored.insert(path.get<std::string>());
   Manifest manifest;
   bool created = !fs::exists(out, error);
   auto fail = [&](Status status) {

@@ -72,15 +72,15 @@ struct Edge {
 };
 
 struct ObjectFilter {
-  std::string kind;         // required
-  std::string name;         // objects carrying a label with this name
-  std::string base_digest;  // objects with a "base" edge to this digest
-  std::string stage;
+  std::string kind{};         // required
+  std::string name{};         // objects carrying a label with this name
+  std::string base_digest{};  // objects with a "base" edge to this digest
+  std::string stage{};
 };
 
 struct AdapterOptions {
-  std::string name;
-  std::string base_ref;  // overrides adapter_config.json's base_model_name_or_path
+  std::string name{};
+  std::string base_ref{};  // overrides adapter_config.json's base_model_name_or_path
   bool unattested = false;
 };
 

@@ -27,7 +27,7 @@ struct LoraShape {
   int r = 2;
   int n_embd = 8;  // the base it is made for
   int n_layer = 2;
-  std::vector<std::string> target_modules = {"c_attn"};
+  std::vector<std::string> target_modules{"c_attn"};
   std::string base_model_name_or_path = "tiny";
   int seed = 0;  // varies the weights, hence the digest
 };
