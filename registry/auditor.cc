@@ -173,6 +173,15 @@ Status Auditor::CheckCheckpoints(const std::vector<KeptCheckpoint>& kept, AuditR
       CheckCheckpoint("stored checkpoint " + std::to_string(s.Int(0)), s.Text(1), report);
     }
   }
+  GRAFT_ASSIGN_OR_RETURN(Statement latest,
+                         registry_.db().Prepare("SELECT COALESCE(MAX(size), 0) FROM checkpoints"));
+  GRAFT_ASSIGN_OR_RETURN(bool has_row, latest.Step());
+  uint64_t latest_size = has_row ? static_cast<uint64_t>(latest.Int(0)) : 0;
+  if (latest_size < tree_.size()) {
+    report.problems.push_back("the log has " + std::to_string(tree_.size()) +
+                              " events but the latest signed checkpoint covers " +
+                              std::to_string(latest_size) + " (events appended outside graft)");
+  }
   report.checked.push_back(std::to_string(stored) +
                            " stored checkpoints: signature by the registry key, root vs the log");
   for (const KeptCheckpoint& k : kept) {
