@@ -18,7 +18,10 @@ namespace {
 
 std::vector<uint8_t> Floats(int64_t count, int seed) {
   std::vector<float> values(static_cast<size_t>(count));
-  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i + seed) % 7) * 0.01f;
+  for (size_t i = 0; i < values.size(); ++i) {
+    values[i] = static_cast<float>((i + 13 * static_cast<size_t>(seed)) % 101) * 0.01f +
+                static_cast<float>(seed) * 1e-6f;
+  }
   std::vector<uint8_t> bytes(values.size() * sizeof(float));
   std::memcpy(bytes.data(), values.data(), bytes.size());
   return bytes;
