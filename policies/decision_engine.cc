@@ -133,7 +133,7 @@ void ApplyHolm(std::vector<StatCriterion>& criteria, double confidence) {
     const Interval& imp = *r.improvement_interval;
     const bool clears = p.strict ? imp.low > t : imp.low >= t;
     const std::string what = r.kind == CriterionKind::kKpi ? "min_delta " + FormatNumber(t)
-                                                           : "-margin " + FormatNumber(t);
+                                                           : "-margin = " + FormatNumber(t);
     const std::string bounds = "improvement interval [" + FormatNumber(imp.low) + ", " +
                                FormatNumber(imp.high) + "] at " + Percent(level);
     if (clears && stopped_at == nullptr) {
