@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "evaluator/stats_json.h"
 #include "evaluator/stats_random.h"
 
 namespace graft {
@@ -214,6 +215,33 @@ TEST(PairedBootstrap, TenThousandResamplesOfTenThousandItemsIsFast) {
   // Well under a second on one core; the bound is loose because CI machines are shared.
   EXPECT_LT(seconds, 3.0);
   std::printf("10k x 10k bootstrap: %.3f s\n", seconds);
+}
+
+TEST(PairedBootstrap, ComparisonJsonHasEveryFieldAndNestedSlices) {
+  ItemScores items;
+  items.item_ids = {"a", "b", "c", "d"};
+  items.slices = {"faq", "faq", "billing", "billing"};
+  items.metrics.push_back(Scores("acc", {0, 1, 0, 1}, {1, 1, 0, 1}));
+  auto results = ComparePaired(items, {.resamples = 50, .seed = 4});
+  ASSERT_TRUE(results.ok());
+  Json json = ComparisonToJson((*results)[0]);
+  EXPECT_EQ(json["metric"], "acc");
+  EXPECT_EQ(json["kind"], "mean");
+  EXPECT_EQ(json["higher_is_better"], true);
+  EXPECT_EQ(json["n"], 4);
+  EXPECT_DOUBLE_EQ(json["delta"].get<double>(), 0.25);
+  EXPECT_EQ(json["resamples"], 50);
+  EXPECT_EQ(json["seed"], 4);
+  EXPECT_EQ(json["mcnemar"]["b"], 0);
+  EXPECT_EQ(json["mcnemar"]["c"], 1);
+  EXPECT_DOUBLE_EQ(json["mcnemar"]["p_value"].get<double>(), 1.0);
+  EXPECT_TRUE(json["interval"].contains("low"));
+  EXPECT_FALSE(json.contains("slice"));
+  ASSERT_EQ(json["slices"].size(), 2u);
+  EXPECT_EQ(json["slices"][0]["slice"], "billing");
+  EXPECT_EQ(json["slices"][1]["slice"], "faq");
+  EXPECT_FALSE(json["slices"][1].contains("slices"));
+  EXPECT_TRUE(CanonicalJson(json).ok());
 }
 
 }  // namespace
