@@ -260,6 +260,16 @@ TEST(Policy, RejectsSyntaxErrorsAndHugeFiles) {
   ASSERT_FALSE(syntax.ok());
   EXPECT_EQ(syntax.status().message().rfind("policy.yaml: not valid YAML: ", 0), 0u)
       << syntax.status().message();
+  // Deep nesting is refused by the parser's depth limit rather than overflowing the stack.
+  for (const std::string& deep : {"policy: " + std::string(100000, '['),
+                                  "policy: p\npromotion: " + std::string(100000, '{')}) {
+    auto nested = ParsePolicy(deep, "policy.yaml");
+    ASSERT_FALSE(nested.ok());
+    EXPECT_EQ(nested.status().message().rfind("policy.yaml: not valid YAML: ", 0), 0u);
+  }
+  std::string dashes = "policy: p\nexit:\n";
+  for (int i = 0; i < 50000; ++i) dashes += "- ";
+  EXPECT_FALSE(ParsePolicy(dashes + "x\n", "policy.yaml").ok());
   auto huge = ParsePolicy(std::string((1 << 20) + 1, '#'), "policy.yaml");
   ASSERT_FALSE(huge.ok());
   EXPECT_EQ(huge.status().message(), "policy.yaml: larger than 1 MiB");
