@@ -30,10 +30,16 @@ const MetricComparison* FindComparison(std::span<const SuiteComparisons> compari
   return nullptr;
 }
 
-CriterionResult Missing(CriterionKind kind, const std::string& prefix, const std::string& suite,
-                        const std::string& metric, std::string reason) {
+std::string CriterionName(CriterionKind kind, const std::string& suite, const std::string& metric,
+                          const std::string& slice) {
+  return std::string(CriterionKindName(kind)) + " " + suite + "/" + metric +
+         (slice.empty() ? "" : "[" + slice + "]");
+}
+
+CriterionResult Missing(CriterionKind kind, const std::string& suite, const std::string& metric,
+                        std::string reason) {
   CriterionResult r;
-  r.name = prefix + " " + suite + "/" + metric;
+  r.name = CriterionName(kind, suite, metric, "");
   r.kind = kind;
   r.suite = suite;
   r.metric = metric;
@@ -42,11 +48,11 @@ CriterionResult Missing(CriterionKind kind, const std::string& prefix, const std
   return r;
 }
 
-StatCriterion Measured(CriterionKind kind, const std::string& prefix, const std::string& suite,
-                       const MetricComparison& m, double threshold, bool strict) {
+StatCriterion Measured(CriterionKind kind, const std::string& suite, const MetricComparison& m,
+                       double threshold, bool strict) {
   StatCriterion p;
   CriterionResult& r = p.result;
-  r.name = prefix + " " + suite + "/" + m.metric + (m.slice.empty() ? "" : "[" + m.slice + "]");
+  r.name = CriterionName(kind, suite, m.metric, m.slice);
   r.kind = kind;
   r.suite = suite;
   r.metric = m.metric;
@@ -75,21 +81,21 @@ std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotio
   for (const KpiCriterion& kpi : promotion.kpis) {
     const MetricComparison* m = FindComparison(comparisons, kpi.suite, kpi.metric);
     if (m == nullptr) {
-      out.push_back({Missing(CriterionKind::kKpi, "kpi", kpi.suite, kpi.metric,
+      out.push_back({Missing(CriterionKind::kKpi, kpi.suite, kpi.metric,
                              "no evaluation of " + kpi.suite + "/" + kpi.metric)});
       continue;
     }
-    out.push_back(Measured(CriterionKind::kKpi, "kpi", kpi.suite, *m, kpi.min_delta, false));
+    out.push_back(Measured(CriterionKind::kKpi, kpi.suite, *m, kpi.min_delta, false));
   }
   for (const RegressionCriterion& reg : promotion.regressions) {
     const MetricComparison* m = FindComparison(comparisons, reg.suite, reg.metric);
     if (m == nullptr) {
-      out.push_back({Missing(CriterionKind::kRegression, "regression", reg.suite, reg.metric,
+      out.push_back({Missing(CriterionKind::kRegression, reg.suite, reg.metric,
                              "no evaluation of " + reg.suite + "/" + reg.metric)});
       continue;
     }
     if (reg.per_slice && m->slices.empty()) {
-      out.push_back({Missing(CriterionKind::kRegression, "regression", reg.suite, reg.metric,
+      out.push_back({Missing(CriterionKind::kRegression, reg.suite, reg.metric,
                              "per_slice is set but the evaluation has no slices")});
       continue;
     }
@@ -101,8 +107,7 @@ std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotio
     }
     for (const MetricComparison* target : targets) {
       const double margin = reg.relative ? reg.margin * std::abs(target->base) : reg.margin;
-      out.push_back(
-          Measured(CriterionKind::kRegression, "regression", reg.suite, *target, -margin, true));
+      out.push_back(Measured(CriterionKind::kRegression, reg.suite, *target, -margin, true));
     }
   }
   return out;
