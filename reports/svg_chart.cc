@@ -44,17 +44,16 @@ LinearScale LinearScale::Covering(const std::vector<double>& values, double from
     high = std::max(high, v);
   }
   if (low > high) return {0, 1, from, to};
+  if (!std::isfinite(high - low)) return {low, high, from, to};  // too wide to pad or round
   if (high - low < 1e-12 * std::max(1.0, std::abs(high))) {
     const double half = std::max(std::abs(high) * 0.1, 1e-3);
     low -= half;
     high += half;
   }
   const double pad = (high - low) * padding;
-  low -= pad;
-  high += pad;
-  const double step = NiceStep((high - low) / 6);
+  const double step = NiceStep((high - low + 2 * pad) / 6);
   if (!std::isfinite(step) || step <= 0) return {low, high, from, to};
-  return {std::floor(low / step) * step, std::ceil(high / step) * step, from, to};
+  return {std::floor((low - pad) / step) * step, std::ceil((high + pad) / step) * step, from, to};
 }
 
 double LinearScale::operator()(double value) const {
