@@ -17,7 +17,7 @@ constexpr double kAxisHeight = 44;
 
 std::string RowLabel(const EvaluationRow& row) {
   const MetricComparison& m = *row.comparison;
-  if (!m.slice.empty()) return "  [" + m.slice + "]";
+  if (!m.slice.empty()) return "[" + m.slice + "]";
   return row.suite->suite.name + " / " + m.metric;
 }
 
@@ -51,8 +51,9 @@ std::string RenderForestPlot(const std::vector<EvaluationRow>& rows, std::string
     const Interval interval = row.interval();
     const std::string detail = FormatSigned(row.comparison->delta) + " " +
                                FormatInterval(interval) + " at " + FormatPercent(row.confidence());
-    chart.Text(8, y + 4, RowLabel(row), row.comparison->slice.empty() ? "label" : "label slice",
-               "start", detail);
+    const bool slice = !row.comparison->slice.empty();
+    chart.Text(slice ? 24 : 8, y + 4, RowLabel(row), slice ? "label slice" : "label", "start",
+               detail);
     if (const std::optional<double> t = row.delta_threshold()) {
       chart.Line(x(*t), top + 3, x(*t), top + kRowHeight - 3, "threshold " + status);
     }

@@ -31,6 +31,7 @@ td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-n
 td.mono, span.mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px;
   word-break: break-all; }
 td.reason { min-width: 16em; }
+td.time { white-space: nowrap; }
 pre { background: #f8fafc; border: 1px solid #e2e8f0; padding: 8px 12px; overflow-x: auto;
   font-size: 12px; white-space: pre-wrap; word-break: break-all; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 9px; font-size: 12px;
@@ -64,9 +65,11 @@ svg .point-valid { fill: #c2410c; }
 svg .node { stroke-width: 1.2; }
 svg .node.subject { stroke-width: 3; }
 svg .node-label { font-weight: 600; }
+svg .node-kind { font-size: 11px; }
 svg .edge { stroke: #64748b; stroke-width: 1.2; marker-end: url(#lineage-arrow); }
 svg .arrow-head { fill: #64748b; }
-svg .edge-label { fill: #334155; font-size: 11px; }
+svg .edge-label { fill: #334155; font-size: 11px; paint-order: stroke; stroke: #fff;
+  stroke-width: 3px; }
 .ok { color: #166534; font-weight: 600; }
 .failed { color: #991b1b; font-weight: 600; }
 @media print {
@@ -133,6 +136,7 @@ Cell VerdictBadge(Verdict verdict) {
 
 Cell Num(const std::string& text) { return {text, "num"}; }
 Cell Mono(const std::string& text) { return {text, "mono"}; }
+Cell Time(const std::string& text) { return {text, "time"}; }
 
 std::string Joined(const std::vector<std::string>& items) {
   std::string out;
@@ -258,7 +262,7 @@ std::string DecisionsSection(const std::vector<DecisionRecord>& decisions) {
 std::string ApprovalsSection(const std::vector<ApprovalRecord>& approvals) {
   std::vector<std::vector<Cell>> cells;
   for (const ApprovalRecord& a : approvals) {
-    cells.push_back({{a.approver}, Mono(a.key_id), {a.time}, {a.comment}});
+    cells.push_back({{a.approver}, Mono(a.key_id), Time(a.time), {a.comment}});
   }
   return Element("h2", "Approvals") + Table({"approver", "key id", "time", "comment"}, cells);
 }
@@ -268,7 +272,7 @@ std::string LogSection(const std::vector<LogEntry>& log) {
   for (const LogEntry& e : log) {
     cells.push_back(
         {Num(std::to_string(e.seq)),
-         {e.time},
+         Time(e.time),
          {e.actor},
          {e.action},
          Mono(Joined(e.digests)),
@@ -318,7 +322,7 @@ std::string RenderAuditHtml(const AuditReportData& audit) {
     std::vector<std::vector<Cell>> cells;
     for (const AuditEvent& e : *section.events) {
       cells.push_back({Num(std::to_string(e.seq)),
-                       {e.time},
+                       Time(e.time),
                        {e.actor},
                        {e.subject},
                        Mono(e.digest),

@@ -7,8 +7,8 @@
 
 namespace graft {
 
-// An <svg class="lineage-graph">: one column per LineageColumn in use (inputs, training run,
-// adapter, evaluations, decisions and approvals), nodes in input order within a column, coloured
+// An <svg class="lineage-graph">: one column per LineageColumn in use (inputs, adapter,
+// evaluations, suites and decisions, approvals), nodes in input order within a column, coloured
 // by kind (StyleOf), with the digest as a tooltip; edges as arrows in their recorded direction,
 // labelled. Edges naming unknown nodes are left out.
 std::string RenderLineageSvg(const LineageGraph& graph);

@@ -30,14 +30,13 @@ std::string_view LineageNodeKindName(LineageNodeKind kind) {
 
 int LineageColumn(LineageNodeKind kind) {
   switch (kind) {
-    case LineageNodeKind::kTrainingRun:
-      return 1;
     case LineageNodeKind::kAdapter:
+      return 1;
+    case LineageNodeKind::kEvaluation:
       return 2;
     case LineageNodeKind::kSuite:
-    case LineageNodeKind::kEvaluation:
-      return 3;
     case LineageNodeKind::kDecision:
+      return 3;
     case LineageNodeKind::kApproval:
       return 4;
     default:

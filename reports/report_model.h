@@ -56,8 +56,9 @@ enum class LineageNodeKind {
 };
 
 std::string_view LineageNodeKindName(LineageNodeKind kind);
-// Where a kind of node is drawn, left to right: 0 inputs (base, datasets, parent adapter,
-// policy), 1 training run, 2 the adapter, 3 suites and evaluations, 4 decisions and approvals.
+// Where a kind of node is drawn, left to right: 0 inputs (base, datasets, parent adapter, training
+// run, policy), 1 the adapter, 2 evaluations, 3 suites and decisions, 4 approvals. Edges then
+// join neighbouring columns and do not run through nodes.
 int LineageColumn(LineageNodeKind kind);
 
 struct LineageNode {
