@@ -30,7 +30,7 @@ th { background: #f8fafc; font-weight: 600; color: #334155; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.mono, span.mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px;
   word-break: break-all; }
-td.reason { min-width: 16em; }
+td.reason { min-width: 10em; }
 td.time { white-space: nowrap; }
 pre { background: #f8fafc; border: 1px solid #e2e8f0; padding: 8px 12px; overflow-x: auto;
   font-size: 12px; white-space: pre-wrap; word-break: break-all; }
@@ -202,7 +202,7 @@ std::string EvaluationSection(const EvaluationRecord& evaluation,
                      Num(FormatValue(m.base)),
                      Num(FormatValue(m.adapter)),
                      Num(FormatSigned(m.delta)),
-                     Num(FormatInterval(row.interval()) + " at " + FormatPercent(row.confidence())),
+                     Num(FormatIntervalAt(row.interval(), row.confidence())),
                      Num(threshold ? FormatSigned(*threshold) : ""),
                      Num(m.mcnemar ? FormatValue(m.mcnemar->p_value) : ""),
                      Num(FormatValue(m.minimum_detectable_effect)),
@@ -227,15 +227,14 @@ std::string CriteriaTable(const Decision& d) {
                      Num(FormatOptional(c.base)),
                      Num(FormatOptional(c.adapter)),
                      Num(c.delta ? FormatSigned(*c.delta) : ""),
-                     Num(c.interval ? FormatInterval(*c.interval) : ""),
-                     Num(c.confidence ? FormatPercent(*c.confidence) : ""),
+                     Num(FormatCriterionInterval(c)),
                      Num(FormatOptional(c.threshold)),
                      Num(FormatOptional(c.p_value)),
                      Badge(&c),
                      {c.reason, "reason"}});
   }
-  return Table({"criterion", "base", "adapter", "delta", "interval", "confidence", "threshold",
-                "p-value", "status", "reason"},
+  return Table({"criterion", "base", "adapter", "delta", "interval", "threshold", "p-value",
+                "status", "reason"},
                cells);
 }
 

@@ -59,20 +59,13 @@ std::string VerdictLine(const Decision& d, std::string_view subject) {
   return StatusBadge(VerdictStatus(d.verdict)) + ": " + MarkdownInline(subject);
 }
 
-std::string IntervalCell(const CriterionResult& c) {
-  if (!c.interval) return "";
-  std::string out = FormatInterval(*c.interval);
-  if (c.confidence) out += " at " + FormatPercent(*c.confidence);
-  return out;
-}
-
 std::string CriteriaTable(const Decision& d) {
   Table table(
       {"criterion", "base:", "adapter:", "delta:", "interval", "threshold:", "status", "reason"});
   for (const CriterionResult& c : d.criteria) {
     table.Row({c.name, FormatOptional(c.base), FormatOptional(c.adapter),
-               c.delta ? FormatSigned(*c.delta) : "", IntervalCell(c), FormatOptional(c.threshold),
-               StatusBadge(c.status), c.reason});
+               c.delta ? FormatSigned(*c.delta) : "", FormatCriterionInterval(c),
+               FormatOptional(c.threshold), StatusBadge(c.status), c.reason});
   }
   return table.Text();
 }
@@ -164,7 +157,7 @@ std::string EvaluationSection(const EvaluationRecord& evaluation,
     const std::optional<double> threshold = row.delta_threshold();
     table.Row({row.suite->suite.name, m.metric, m.slice, std::to_string(m.n), FormatValue(m.base),
                FormatValue(m.adapter), FormatSigned(m.delta),
-               FormatInterval(row.interval()) + " at " + FormatPercent(row.confidence()),
+               FormatIntervalAt(row.interval(), row.confidence()),
                threshold ? FormatSigned(*threshold) : "",
                row.criterion ? StatusBadge(row.criterion->status) : ""});
   }

@@ -1,7 +1,5 @@
 #include "reports/number_format.h"
 
-#include "policies/decision.h"
-
 namespace graft {
 
 std::string FormatValue(double value) { return FormatNumber(value); }
@@ -14,6 +12,15 @@ std::string FormatSigned(double value) {
 
 std::string FormatInterval(const Interval& interval) {
   return "[" + FormatSigned(interval.low) + ", " + FormatSigned(interval.high) + "]";
+}
+
+std::string FormatIntervalAt(const Interval& interval, double confidence) {
+  return FormatInterval(interval) + " at " + FormatPercent(confidence);
+}
+
+std::string FormatCriterionInterval(const CriterionResult& c) {
+  if (!c.interval) return "";
+  return c.confidence ? FormatIntervalAt(*c.interval, *c.confidence) : FormatInterval(*c.interval);
 }
 
 std::string FormatPercent(double fraction) { return FormatNumber(fraction * 100) + "%"; }

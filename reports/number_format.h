@@ -5,6 +5,7 @@
 #include <string>
 
 #include "evaluator/stats_distribution.h"
+#include "policies/decision.h"
 
 namespace graft {
 
@@ -14,6 +15,10 @@ std::string FormatValue(double value);
 std::string FormatSigned(double value);
 // "[-0.01, +0.03]", bounds signed like differences.
 std::string FormatInterval(const Interval& interval);
+// "[-0.01, +0.03] at 95%".
+std::string FormatIntervalAt(const Interval& interval, double confidence);
+// A criterion's interval with its confidence when it has both; "" without an interval.
+std::string FormatCriterionInterval(const CriterionResult& criterion);
 // A confidence as a percentage: 0.95 -> "95%", 0.9875 -> "98.75%".
 std::string FormatPercent(double fraction);
 // The value, or an empty string when absent.

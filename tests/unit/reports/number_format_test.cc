@@ -30,6 +30,16 @@ TEST(NumberFormat, IntervalsAndPercentages) {
   EXPECT_EQ(FormatPercent(0.9875), "98.75%");
   EXPECT_EQ(FormatOptional(std::nullopt), "");
   EXPECT_EQ(FormatOptional(2.5), "2.5");
+  EXPECT_EQ(FormatIntervalAt({-0.07, -0.015}, 0.975), "[-0.07, -0.015] at 97.5%");
+}
+
+TEST(NumberFormat, CriterionIntervals) {
+  CriterionResult c;
+  EXPECT_EQ(FormatCriterionInterval(c), "");
+  c.interval = Interval{0.05, 0.1};
+  EXPECT_EQ(FormatCriterionInterval(c), "[+0.05, +0.1]");
+  c.confidence = 0.9875;
+  EXPECT_EQ(FormatCriterionInterval(c), "[+0.05, +0.1] at 98.75%");
 }
 
 }  // namespace
