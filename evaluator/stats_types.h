@@ -16,7 +16,8 @@ namespace graft {
 // Per-item scores of one metric for the base and the adapter, on the same items in the same order.
 struct MetricScores {
   MetricInfo info;
-  // kMean: the per-item value. Ratio kinds: the per-item numerator (bits, nats).
+  // kMean: the per-item value. Ratio kinds: the per-item numerator in the metric's unit: bits for
+  // bits_per_byte (nats / ln 2), nats for perplexity.
   std::vector<double> base;
   std::vector<double> adapter;
   // Ratio kinds only: the per-item denominator (bytes, tokens), > 0. Shared by both models: they
