@@ -17,6 +17,7 @@ constexpr double kColumnGap = 120;
 constexpr double kRowGap = 18;
 constexpr double kMargin = 12;
 constexpr size_t kLabelChars = 24;
+constexpr size_t kEdgeLabelChars = 16;
 
 struct Placed {
   double x = 0;
@@ -132,7 +133,8 @@ std::string RenderLineageSvg(const LineageGraph& graph) {
   }
   for (const Route& r : routes) {
     chart.Line(r.x1, r.y1, r.x2, r.y2, "edge");
-    chart.Text((r.x1 + r.x2) / 2, (r.y1 + r.y2) / 2 - 3, r.edge->label, "edge-label", "middle");
+    chart.Text((r.x1 + r.x2) / 2, (r.y1 + r.y2) / 2 - 3, Ellipsize(r.edge->label, kEdgeLabelChars),
+               "edge-label", "middle", r.edge->label);
   }
   for (const LineageNode& n : graph.nodes) {
     const Placed& p = placed.at(n.id);
