@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include <cmath>
@@ -326,21 +327,21 @@ bool HaveProgram(std::string_view program) {
 
 ToolResult RunOnFile(const std::string& command, const std::string& file_name,
                      const std::string& content) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() /
-      ("graft-reports-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-       "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::create_directories(dir);
+  // A fresh directory per call: several checkouts may run these tests at the same time.
+  std::string dir_template =
+      (std::filesystem::temp_directory_path() / "graft-reports-test-XXXXXX").string();
+  if (mkdtemp(dir_template.data()) == nullptr) return {};
+  const std::filesystem::path dir(dir_template);
   const std::filesystem::path file = dir / file_name;
   std::ofstream(file, std::ios::binary) << content;
   ToolResult result;
-  FILE* pipe = popen((command + " '" + file.string() + "' 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t read;
-  while ((read = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, read);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (FILE* pipe = popen((command + " '" + file.string() + "' 2>&1").c_str(), "r")) {
+    char buffer[4096];
+    size_t read;
+    while ((read = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, read);
+    const int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
   std::filesystem::remove_all(dir);
   return result;
 }
