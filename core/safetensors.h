@@ -34,13 +34,15 @@ inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100ull << 20;
 
 class SafetensorsFile {
  public:
-  // Maps the file and validates the header: size ≤ 100 MB, valid JSON object, known dtypes,
-  // non-negative shapes whose byte size matches data_offsets, offsets inside the data section,
-  // aligned to the dtype size, no two tensors overlapping, no duplicate keys, every data byte
-  // covered. Errors name the file and tensor.
+  // Maps the file (read-only, private; the mapping lives as long as this object, so the file
+  // must not be truncated meanwhile) and validates the header: size ≤ 100 MB, valid JSON object,
+  // known dtypes, non-negative shapes whose byte size matches data_offsets, offsets inside the data
+  // section, aligned to the dtype size, no two tensors overlapping, no duplicate keys, every data
+  // byte covered. Errors name the file and tensor.
   static Result<SafetensorsFile> Open(const std::filesystem::path& path);
   // Same validation over a buffer the caller keeps alive (used by tests and fuzzing).
-  static Result<SafetensorsFile> FromBuffer(std::span<const uint8_t> bytes, std::string_view source);
+  static Result<SafetensorsFile> FromBuffer(std::span<const uint8_t> bytes,
+                                            std::string_view source);
 
   SafetensorsFile(SafetensorsFile&&) noexcept;
   SafetensorsFile& operator=(SafetensorsFile&&) noexcept;
@@ -66,12 +68,16 @@ struct TensorToWrite {
   std::span<const uint8_t> data;
 };
 
-// Serialises tensors (sorted by name, 8-byte aligned header as the reference implementation
-// pads with spaces) into safetensors bytes. Deterministic: the same input gives the same bytes.
+// Serialises tensors into safetensors bytes. Deterministic: the same input gives the same bytes.
+// The header is canonical JSON (keys sorted by name) padded with spaces to a multiple of 8 bytes,
+// as the reference implementation pads it. Data is contiguous and ordered as the reference lays
+// it out (larger dtypes first, then by name), so every tensor is aligned to its dtype size.
+// Rejects duplicate or reserved ("__metadata__") names and data whose size does not match.
 Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
                                          const std::map<std::string, std::string>& metadata = {});
 // SerializeSafetensors + WriteFileAtomic.
-Status WriteSafetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
+Status WriteSafetensors(const std::filesystem::path& path,
+                        const std::vector<TensorToWrite>& tensors,
                         const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace graft
