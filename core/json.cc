@@ -34,13 +34,15 @@ Result<std::string> CanonicalJson(const Json& value) {
 Result<Json> ParseJson(std::string_view text, std::string_view source) {
   constexpr int kMaxDepth = 512;
   std::string problem;
-  int depth = 0;
   // Track the keys of each open object to refuse duplicates (nlohmann keeps the last silently).
   // A set per object keeps this O(n log n) on a hostile header with millions of keys.
   std::vector<std::set<std::string, std::less<>>> keys;
   auto callback = [&](int d, Json::parse_event_t event, Json& parsed) -> bool {
-    depth = d;
-    if (depth > kMaxDepth && problem.empty()) problem = "nesting deeper than 512 levels";
+    // `d` counts the containers around an object_start or array_start event, so the container
+    // being opened is at nesting level d + 1 (the same for arrays and objects).
+    bool opens =
+        event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    if (opens && d + 1 > kMaxDepth && problem.empty()) problem = "nesting deeper than 512 levels";
     switch (event) {
       case Json::parse_event_t::object_start:
         keys.emplace_back();
