@@ -5,6 +5,8 @@
 
 #include "core/file_util.h"
 #include "core/json.h"
+#include "models/causal_lm.h"
+#include "models/tokenizer.h"
 #include "trainer/rng.h"
 
 namespace graft::trainer {
@@ -105,10 +107,27 @@ Batch MakeBatch(std::vector<Row>::const_iterator begin, std::vector<Row>::const_
 
 }  // namespace
 
+Result<TextEncoder> TextEncoder::For(const CausalLM& model) {
+  const Tokenizer* tokenizer = model.tokenizer();
+  if (tokenizer == nullptr) return InvalidInput(model.Describe() + " has no tokenizer");
+  std::optional<int64_t> eos = tokenizer->eos_id();
+  if (!eos && model.config().eos_token_id >= 0) eos = model.config().eos_token_id;
+  if (!eos) return InvalidInput(model.Describe() + ": its tokenizer has no EOS token");
+  TextEncoder encoder;
+  encoder.eos_id = *eos;
+  encoder.start_id = tokenizer->bos_id().value_or(static_cast<int32_t>(*eos));
+  encoder.encode = [tokenizer](std::string_view text) -> Result<std::vector<int64_t>> {
+    std::vector<int32_t> ids = tokenizer->Encode(text, /*add_special=*/false);
+    return std::vector<int64_t>(ids.begin(), ids.end());
+  };
+  return encoder;
+}
+
 Result<Dataset> Dataset::Parse(std::string_view text, std::string_view source,
                                const TextEncoder& encoder) {
   Dataset dataset;
   dataset.eos_id_ = encoder.eos_id;
+  dataset.start_id_ = encoder.start_id;
   std::vector<std::string> problems;
   size_t bad_lines = 0;
   size_t line_no = 0;
@@ -162,7 +181,7 @@ std::vector<Batch> Dataset::Batches(const BatchOptions& options, bool shuffle, u
   if (shuffle) Rng(seed, epoch).Shuffle(order);
 
   std::vector<Row> rows;
-  std::vector<int64_t> tokens{eos_id_};
+  std::vector<int64_t> tokens{start_id_};
   std::vector<uint8_t> trained{0};
   for (size_t index : order) {
     const Document& doc = documents_[index];

@@ -10,14 +10,24 @@
 
 #include "core/status.h"
 
+namespace graft {
+class CausalLM;
+}
+
 namespace graft::trainer {
 
 inline constexpr int64_t kIgnoreLabel = -100;  // as PyTorch's cross_entropy ignore_index
 
-// The tokenizer as the dataset sees it: text → ids, and the EOS id put between documents.
+// The tokenizer as the dataset sees it: text → ids, the EOS id that ends each document (and pads),
+// and the id that opens each row as the context of its first token (BOS, or EOS without one).
 struct TextEncoder {
   std::function<Result<std::vector<int64_t>>(std::string_view text)> encode;
   int64_t eos_id = 0;
+  int64_t start_id = 0;
+
+  // The base model's tokenizer (no special tokens added), its EOS (or config.json's
+  // eos_token_id) and its BOS.
+  static Result<TextEncoder> For(const CausalLM& model);
 };
 
 // One JSONL record, tokenized: the tokens end with EOS; `trained[i]` says whether token i is a loss
@@ -59,7 +69,7 @@ class Dataset {
   int64_t trained_bytes() const;
 
   // The batches of one pass. Documents are in file order, or shuffled by (seed, epoch) when
-  // `shuffle`. Each row starts with EOS (the context of a document's first token). Without
+  // `shuffle`. Each row starts with the start id (the context of a document's first token). Without
   // packing a row holds one document; with packing documents are concatenated. Sequences longer
   // than max_seq_len are cut into windows that overlap by one token, so that every trained token
   // is a target exactly once and nothing is dropped.
@@ -69,6 +79,7 @@ class Dataset {
  private:
   std::vector<Document> documents_;
   int64_t eos_id_ = 0;
+  int64_t start_id_ = 0;
 };
 
 }  // namespace graft::trainer

@@ -109,21 +109,22 @@ constexpr double kInf = HUGE_VAL;
 Status ParseTargetModules(const MapReader& reader, const YAML::Node& value, TargetModules* out) {
   constexpr std::string_view kKey = "target_modules";
   if (value.IsSequence()) {
-    out->kind = TargetModules::Kind::kNames;
+    std::vector<std::string> names;
     for (const auto& item : value) {
       if (!item.IsScalar() || item.Scalar().empty()) {
         return reader.Error(item, kKey, "expected a list of module names");
       }
-      out->names.push_back(item.Scalar());
+      names.push_back(item.Scalar());
     }
-    if (out->names.empty()) return reader.Error(value, kKey, "the list is empty");
+    if (names.empty()) return reader.Error(value, kKey, "the list is empty");
+    *out = TargetModules::Names(std::move(names));
     return Status::Ok();
   }
   if (!value.IsScalar() || value.Scalar().empty()) {
     return reader.Error(value, kKey, "expected a list of names, a regex string or \"all-linear\"");
   }
   if (value.Scalar() == "all-linear") {
-    out->kind = TargetModules::Kind::kAllLinear;
+    *out = TargetModules::AllLinear();
     return Status::Ok();
   }
   try {
@@ -131,14 +132,13 @@ Status ParseTargetModules(const MapReader& reader, const YAML::Node& value, Targ
   } catch (const std::regex_error& e) {
     return reader.Error(value, kKey, std::string("invalid regex: ") + e.what());
   }
-  out->kind = TargetModules::Kind::kRegex;
-  out->regex = value.Scalar();
+  *out = TargetModules::Regex(value.Scalar());
   return Status::Ok();
 }
 
-Status ParseLora(const YAML::Node& node, std::string_view source, LoraSettings* lora) {
+Status ParseLora(const YAML::Node& node, std::string_view source, LoraConfig* lora) {
   MapReader r(node, "lora.", source);
-  return r.Read({
+  GRAFT_RETURN_IF_ERROR(r.Read({
       {"r", [&](const YAML::Node& v) { return r.Int(v, "r", 1, &lora->r); }},
       {"lora_alpha",
        [&](const YAML::Node& v) {
@@ -154,15 +154,22 @@ Status ParseLora(const YAML::Node& node, std::string_view source, LoraSettings* 
        [&](const YAML::Node& v) { return r.Bool(v, "use_rslora", &lora->use_rslora); }},
       {"init_lora_weights",
        [&](const YAML::Node& v) {
-         GRAFT_RETURN_IF_ERROR(r.String(v, "init_lora_weights", &lora->init_lora_weights));
-         const std::string& s = lora->init_lora_weights;
-         if (s != "true" && s != "false" && s != "gaussian") {
+         std::string init;
+         GRAFT_RETURN_IF_ERROR(r.String(v, "init_lora_weights", &init));
+         if (init == "true") {
+           lora->init_lora_weights = LoraInit::kDefault;
+         } else if (init == "false") {
+           lora->init_lora_weights = LoraInit::kRandom;
+         } else if (init == "gaussian") {
+           lora->init_lora_weights = LoraInit::kGaussian;
+         } else {
            return r.Error(v, "init_lora_weights",
-                          "expected true, false or \"gaussian\", got '" + s + "'");
+                          "expected true, false or \"gaussian\", got '" + init + "'");
          }
          return Status::Ok();
        }},
-  });
+  }));
+  return lora->Validate().WithContext(std::string(source) + ": lora");
 }
 
 Status ParseOptimizer(const YAML::Node& node, std::string_view source, OptimizerSettings* opt) {
@@ -206,18 +213,6 @@ Status ParseSchedule(const YAML::Node& node, std::string_view source, ScheduleSe
   });
 }
 
-Json TargetModulesJson(const TargetModules& target) {
-  switch (target.kind) {
-    case TargetModules::Kind::kAllLinear:
-      return "all-linear";
-    case TargetModules::Kind::kRegex:
-      return target.regex;
-    case TargetModules::Kind::kNames:
-      break;
-  }
-  return target.names;
-}
-
 }  // namespace
 
 std::string_view ScheduleKindName(ScheduleKind kind) {
@@ -254,12 +249,11 @@ Json TrainConfig::ToJson() const {
   if (max_steps) out["max_steps"] = *max_steps;
   if (epochs) out["epochs"] = *epochs;
   if (lora) {
-    out["lora"] = {{"r", lora->r},
-                   {"lora_alpha", lora->lora_alpha},
-                   {"lora_dropout", lora->lora_dropout},
-                   {"target_modules", TargetModulesJson(lora->target_modules)},
-                   {"use_rslora", lora->use_rslora},
-                   {"init_lora_weights", lora->init_lora_weights}};
+    const Json peft = lora->ToPeftJson();
+    for (const char* key :
+         {"r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "init_lora_weights"}) {
+      out["lora"][key] = peft.at(key);
+    }
   }
   return out;
 }

@@ -10,27 +10,9 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "models/lora_config.h"
 
 namespace graft::trainer {
-
-// Which base modules get LoRA layers, in PEFT's three spellings.
-struct TargetModules {
-  enum class Kind { kNames, kRegex, kAllLinear };
-  Kind kind = Kind::kNames;
-  std::vector<std::string> names;  // kNames: module name suffixes ("c_attn", "q_proj")
-  std::string regex;               // kRegex: full match on the module path
-};
-
-struct LoraSettings {
-  int64_t r = 8;
-  double lora_alpha = 8.0;
-  double lora_dropout = 0.0;
-  TargetModules target_modules;  // default: the architecture's attention projections (empty names)
-  bool use_rslora = false;
-  // PEFT's init_lora_weights: "true" (Kaiming-uniform A, zero B), "false" (random B, a non-identity
-  // start used by tests) or "gaussian".
-  std::string init_lora_weights = "true";
-};
 
 struct OptimizerSettings {
   double lr = 2.0e-4;
@@ -49,7 +31,9 @@ struct ScheduleSettings {
 };
 
 struct TrainConfig {
-  std::optional<LoraSettings> lora;  // required unless the run is a full fine-tune
+  // r, lora_alpha, lora_dropout, target_modules, use_rslora, init_lora_weights; required unless
+  // the run is a full fine-tune.
+  std::optional<LoraConfig> lora;
   OptimizerSettings optimizer;
   ScheduleSettings schedule;
   int64_t batch_size = 8;

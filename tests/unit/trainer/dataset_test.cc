@@ -14,7 +14,7 @@ TextEncoder ByteEncoder() {
             for (unsigned char c : text) ids.push_back(c + 1);
             return ids;
           },
-          0};
+          0, 0};
 }
 
 int64_t Id(char c) { return static_cast<unsigned char>(c) + 1; }
@@ -77,7 +77,7 @@ TEST(Dataset, ReportsEveryBadLineWithFileAndLine) {
 TEST(Dataset, TokenizerErrorsAndEmptyFilesAreReported) {
   TextEncoder failing{
       [](std::string_view) -> Result<std::vector<int64_t>> { return InvalidInput("unknown byte"); },
-      0};
+      0, 0};
   auto data = Dataset::Parse("{\"text\": \"x\"}", "d.jsonl", failing);
   ASSERT_FALSE(data.ok());
   EXPECT_NE(data.status().message().find("d.jsonl:1: unknown byte"), std::string::npos);
