@@ -83,9 +83,9 @@ Result<InTotoStatement> InTotoStatement::FromJson(const Json& json, std::string_
   if (!subjects->is_array()) return InvalidInput(where + ": \"subject\" must be an array");
   if (subjects->empty()) return InvalidInput(where + ": \"subject\" is empty");
   for (size_t i = 0; i < subjects->size(); ++i) {
-    GRAFT_ASSIGN_OR_RETURN(InTotoSubject subject,
-                           ParseSubject((*subjects)[i], where + ": subject[" +
-                                                            std::to_string(i) + "]"));
+    GRAFT_ASSIGN_OR_RETURN(
+        InTotoSubject subject,
+        ParseSubject((*subjects)[i], where + ": subject[" + std::to_string(i) + "]"));
     statement.subjects.push_back(std::move(subject));
   }
   GRAFT_ASSIGN_OR_RETURN(statement.predicate_type, JsonString(json, "predicateType", where));

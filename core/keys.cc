@@ -71,8 +71,8 @@ Result<KeyAlgorithm> AlgorithmOf(EVP_PKEY* key, std::string_view source) {
                         " (use P-256 or P-384)");
   }
   const char* type = EVP_PKEY_get0_type_name(key);
-  return InvalidInput(std::string(source) + ": unsupported key type " +
-                      (type ? type : "unknown") + " (use Ed25519, ECDSA P-256 or P-384)");
+  return InvalidInput(std::string(source) + ": unsupported key type " + (type ? type : "unknown") +
+                      " (use Ed25519, ECDSA P-256 or P-384)");
 }
 
 // The digest ECDSA uses with this key (none for Ed25519, which hashes internally).
@@ -249,8 +249,9 @@ Result<PrivateKey> PrivateKey::LoadPem(const fs::path& path) {
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return InvalidInput("private key " + path.string() + " is accessible by group or others (mode " +
-                        mode + "); run: chmod 600 " + path.string());
+    return InvalidInput("private key " + path.string() +
+                        " is accessible by group or others (mode " + mode + "); run: chmod 600 " +
+                        path.string());
   }
   GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxPemBytes));
   return FromPem(text, path.string());
@@ -258,9 +259,8 @@ Result<PrivateKey> PrivateKey::LoadPem(const fs::path& path) {
 
 std::string PrivateKey::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio ||
-      PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
-                                    nullptr) != 1) {
+  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
+                                            nullptr) != 1) {
     return "";
   }
   return BioContents(bio.get());

@@ -40,7 +40,8 @@ Result<std::vector<std::string>> NormaliseIgnorePaths(const std::vector<std::str
 
 // Hashes every regular file under `dir`. A symlink is an error unless allowed (then its target
 // is hashed); other special files are errors. Paths are checked to stay inside `dir`.
-Result<Manifest> BuildManifest(const std::filesystem::path& dir, const ManifestOptions& options = {});
+Result<Manifest> BuildManifest(const std::filesystem::path& dir,
+                               const ManifestOptions& options = {});
 
 // Compares an expected manifest with an actual one and describes each changed, missing or extra
 // file; an empty result means they match.

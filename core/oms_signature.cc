@@ -33,8 +33,7 @@ std::string RelativeInside(const fs::path& dir, const fs::path& file) {
 
 // Ignore paths with the signature file added when it lies inside the directory.
 std::vector<std::string> WithSignatureIgnored(std::vector<std::string> ignore_paths,
-                                              const fs::path& dir,
-                                              const fs::path& signature_path) {
+                                              const fs::path& dir, const fs::path& signature_path) {
   std::string relative = RelativeInside(dir, signature_path);
   if (!relative.empty() &&
       std::find(ignore_paths.begin(), ignore_paths.end(), relative) == ignore_paths.end()) {
@@ -46,7 +45,8 @@ std::vector<std::string> WithSignatureIgnored(std::vector<std::string> ignore_pa
 Json ResourcesJson(const Manifest& manifest) {
   Json resources = Json::array();
   for (const ManifestEntry& e : manifest.entries) {
-    resources.push_back({{"algorithm", "sha256"}, {"digest", DigestHex(e.digest)}, {"name", e.path}});
+    resources.push_back(
+        {{"algorithm", "sha256"}, {"digest", DigestHex(e.digest)}, {"name", e.path}});
   }
   return resources;
 }
@@ -127,7 +127,8 @@ Result<Digest> SubjectDigest(const InTotoStatement& statement, const std::string
 }
 
 // The trusted keys that match what the bundle says signed it.
-std::vector<PublicKey> CandidateKeys(const OmsBundle& bundle, const std::vector<PublicKey>& trusted) {
+std::vector<PublicKey> CandidateKeys(const OmsBundle& bundle,
+                                     const std::vector<PublicKey>& trusted) {
   std::vector<PublicKey> out;
   for (const PublicKey& key : trusted) {
     if (bundle.embedded_key && bundle.embedded_key->key_id() != key.key_id()) continue;
@@ -210,8 +211,8 @@ Result<OmsBundle> OmsBundle::Parse(std::string_view text, std::string_view sourc
   return bundle;
 }
 
-Result<Manifest> OmsSign(const fs::path& dir, const fs::path& signature_path,
-                         const PrivateKey& key, const OmsSignOptions& options) {
+Result<Manifest> OmsSign(const fs::path& dir, const fs::path& signature_path, const PrivateKey& key,
+                         const OmsSignOptions& options) {
   ManifestOptions manifest_options;
   manifest_options.allow_symlinks = options.allow_symlinks;
   GRAFT_ASSIGN_OR_RETURN(
@@ -264,8 +265,8 @@ Result<OmsVerification> OmsVerify(const fs::path& dir, const fs::path& signature
   if (candidates.empty()) {
     std::string named = bundle.embedded_key ? "embedded key " + bundle.embedded_key->key_id()
                                             : "key hint " + bundle.key_hint;
-    return VerificationFailed(source + ": the signature names a key that is not trusted (" +
-                              named + ")");
+    return VerificationFailed(source + ": the signature names a key that is not trusted (" + named +
+                              ")");
   }
   auto verified = DsseVerify(bundle.envelope, candidates, 1);
   if (!verified.ok()) return verified.status().WithContext(source);
@@ -298,8 +299,8 @@ Result<OmsVerification> OmsVerify(const fs::path& dir, const fs::path& signature
 
   std::vector<std::string> problems = DiffManifests(signed_state.manifest, actual);
   if (!problems.empty()) {
-    return VerificationFailed(dir.string() + " does not match its signature: " +
-                              Join(problems, ", "));
+    return VerificationFailed(dir.string() +
+                              " does not match its signature: " + Join(problems, ", "));
   }
   if (actual.RootDigest() != subject_digest) {
     return VerificationFailed(dir.string() + ": root digest " + actual.RootDigestHex() +

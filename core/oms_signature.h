@@ -45,19 +45,20 @@ struct OmsSignOptions {
 };
 
 // Hashes `dir` and writes the signature to `signature_path` (usually DIR/model.sig).
-Result<Manifest> OmsSign(const std::filesystem::path& dir, const std::filesystem::path& signature_path,
-                         const PrivateKey& key, const OmsSignOptions& options = {});
+Result<Manifest> OmsSign(const std::filesystem::path& dir,
+                         const std::filesystem::path& signature_path, const PrivateKey& key,
+                         const OmsSignOptions& options = {});
 
 struct OmsVerification {
-  Manifest manifest;     // as recomputed from the directory
-  std::string key_id;    // the key that verified
+  Manifest manifest;                      // as recomputed from the directory
+  std::string key_id;                     // the key that verified
   std::vector<std::string> ignore_paths;  // as the signature declared them
 };
 
 // Verifies the bundle's DSSE signature with one of `trusted_keys` (when the bundle names its key
-// by publicKey.hint or publicKey.rawBytes, only a trusted key that matches it is tried), then recomputes the directory's manifest, honouring the
-// signature's ignore_paths plus `extra_ignore_paths`, and fails with kVerification naming every
-// changed, missing or extra file.
+// by publicKey.hint or publicKey.rawBytes, only a trusted key that matches it is tried), then
+// recomputes the directory's manifest, honouring the signature's ignore_paths plus
+// `extra_ignore_paths`, and fails with kVerification naming every changed, missing or extra file.
 Result<OmsVerification> OmsVerify(const std::filesystem::path& dir,
                                   const std::filesystem::path& signature_path,
                                   const std::vector<PublicKey>& trusted_keys,
