@@ -20,8 +20,8 @@ std::string ToyCorpus(int lines, int offset) {
   std::string out;
   for (int i = 0; i < lines; ++i) {
     const std::string word = kWords[(i + offset) % 4];
-    out += "{\"text\": \"the " + word + " sees the " + word + ". the " + word + " sees the " + word +
-           ".\"}\n";
+    out += "{\"text\": \"the " + word + " sees the " + word + ". the " + word + " sees the " +
+           word + ".\"}\n";
   }
   return out;
 }

@@ -24,7 +24,8 @@ std::unique_ptr<Trainer> MakeTrainer(CausalLM& model, TrainerOptions options,
                                      bool with_valid = false) {
   std::optional<Dataset> valid;
   if (with_valid) valid = ToyDataset(model, 8, 1);
-  auto trainer = Trainer::Create(model, std::move(options), ToyDataset(model, 16), std::move(valid));
+  auto trainer =
+      Trainer::Create(model, std::move(options), ToyDataset(model, 16), std::move(valid));
   EXPECT_TRUE(trainer.ok()) << trainer.status().ToString();
   return std::move(trainer).value();
 }
