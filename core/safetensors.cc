@@ -316,8 +316,8 @@ const TensorView* SafetensorsFile::Find(std::string_view name) const {
 
 Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
                                          const std::map<std::string, std::string>& metadata) {
-  // Data order: larger dtypes first, then by name, as the reference implementation lays it out;
-  // every tensor then starts aligned to its dtype size with no padding between tensors.
+  // Data order: larger dtypes first, then by name; every tensor then starts aligned to its dtype
+  // size with no padding between tensors (all sizes are powers of two).
   std::vector<const TensorToWrite*> order;
   order.reserve(tensors.size());
   for (const TensorToWrite& t : tensors) order.push_back(&t);

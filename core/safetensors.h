@@ -70,8 +70,9 @@ struct TensorToWrite {
 
 // Serialises tensors into safetensors bytes. Deterministic: the same input gives the same bytes.
 // The header is canonical JSON (keys sorted by name) padded with spaces to a multiple of 8 bytes,
-// as the reference implementation pads it. Data is contiguous and ordered as the reference lays
-// it out (larger dtypes first, then by name), so every tensor is aligned to its dtype size.
+// as the reference implementation pads it. Data is contiguous, larger dtypes first and then by
+// name (the reference also puts larger dtypes first), so every tensor is aligned to its dtype
+// size without padding; a pure name order could misalign an F32 after an odd-sized U8 tensor.
 // Rejects duplicate or reserved ("__metadata__") names and data whose size does not match.
 Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
                                          const std::map<std::string, std::string>& metadata = {});

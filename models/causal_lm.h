@@ -35,6 +35,11 @@ class CausalLM {
   // residual projections, unit norms, zero biases), deterministic for `seed`, and graft's
   // byte-level tokenizer.
   static Result<std::unique_ptr<CausalLM>> CreateRandom(const ModelConfig& config, uint64_t seed);
+  // A model over `weights` (checkpoint names, F32) with `config`: how Load builds it, for callers
+  // that hold weights in memory. `source` names them in errors.
+  static Result<std::unique_ptr<CausalLM>> FromWeights(const ModelConfig& config,
+                                                       std::map<std::string, torch::Tensor> weights,
+                                                       std::string_view source);
 
   virtual ~CausalLM();
   CausalLM(const CausalLM&) = delete;
@@ -45,7 +50,7 @@ class CausalLM {
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   // The directory it was loaded from (empty for CreateRandom).
   const std::filesystem::path& source_dir() const { return source_dir_; }
-  // "gpt2 base from DIR (2 layers, d=32, 42k parameters)": used in messages.
+  // "gpt2 base (2 layers, d=32, 35712 parameters)": used in messages.
   std::string Describe() const;
 
   // input_ids [B, T] int64 → logits [B, T, vocab] F32. attention_mask [B, T] (or
@@ -88,9 +93,21 @@ class CausalLM {
   // The weight by canonical HF name (it exists: names were validated at construction).
   const torch::Tensor& Weight(const std::string& name) const;
   // Creates the adaptable layer over weights "<name>.weight" (and "<name>.bias" if present).
+  // The subclass constructor creates all of them, then calls FinishModules once.
   LoraLinear* MakeLinear(const std::string& name, bool conv1d);
-  // Called once by the subclass constructor after its MakeLinear calls.
   void FinishModules();
+
+  // Additive attention bias [B, 1, T, S] from `mask` [B, S] (S = cache length + T): 0 where
+  // query i may see key j (j <= S - T + i and mask[j]), the lowest float elsewhere (so a
+  // fully-masked padding row stays finite).
+  static torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length);
+  // softmax(q k^T * scale + bias) v over [B, H, T, D] queries and [B, H, S, D] keys/values.
+  static torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k,
+                              const torch::Tensor& v, const torch::Tensor& bias, double scale);
+  // Appends this step's keys/values [B, H, T, D] of `layer` to the cache (if any) and returns
+  // the keys/values to attend over.
+  static std::pair<torch::Tensor, torch::Tensor> UpdateCache(KvCache* cache, size_t layer,
+                                                             torch::Tensor k, torch::Tensor v);
 
   ModelConfig config_;
 

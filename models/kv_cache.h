@@ -14,7 +14,9 @@ struct KvCache {
   std::vector<torch::Tensor> values;
 
   // Number of positions cached (0 when empty).
-  int64_t length() const { return keys.empty() ? 0 : keys.front().size(2); }
+  int64_t length() const {
+    return keys.empty() || !keys.front().defined() ? 0 : keys.front().size(2);
+  }
   void Clear() {
     keys.clear();
     values.clear();

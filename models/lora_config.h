@@ -46,7 +46,6 @@ struct LoraConfig {
   bool use_rslora = false;  // scaling alpha / sqrt(r) instead of alpha / r
   LoraInit init_lora_weights = LoraInit::kDefault;
   std::string base_model_name_or_path;
-  bool inference_mode = true;
   // Every key of the adapter_config.json read that graft does not model (PEFT keys at their
   // default values and keys unknown to graft alike), written back unchanged by ToPeftJson.
   Json other_keys = Json::object();

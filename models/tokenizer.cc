@@ -11,7 +11,8 @@
 namespace graft {
 namespace {
 
-constexpr int32_t kMaxTokenId = 1 << 24;  // real vocabularies stay below 300k
+// Ids index a table, so a hostile file must not claim huge ones; real vocabularies stay below 300k.
+constexpr int32_t kMaxTokenId = 1 << 21;
 constexpr uint64_t kMaxTokenizerJsonBytes = 1ull << 30;
 constexpr std::string_view kMetaspace = "\xe2\x96\x81";  // ▁ U+2581
 constexpr char32_t kInvalidCodePoint = 0xFFFFFFFF;
@@ -434,7 +435,9 @@ Status Tokenizer::LoadModel(const Json& json, const std::string& source) {
   });
   is_special_.assign(id_to_token_.size(), false);
   is_added_.assign(id_to_token_.size(), false);
-  for (const AddedToken& t : added_) {
+  for (size_t k = 0; k < added_.size(); ++k) {
+    const AddedToken& t = added_[k];
+    added_by_first_byte_[static_cast<uint8_t>(t.content[0])].push_back(k);
     is_added_[t.id] = true;
     is_special_[t.id] = t.special;
   }
@@ -640,18 +643,20 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special) 
   if (add_special) out = prefix_ids_;
   size_t segment_start = 0;
   for (size_t i = 0; i < text.size();) {
-    auto match = std::find_if(added_.begin(), added_.end(), [&](const AddedToken& t) {
-      return text.substr(i, t.content.size()) == t.content;
+    const std::vector<size_t>& candidates = added_by_first_byte_[static_cast<uint8_t>(text[i])];
+    auto match = std::find_if(candidates.begin(), candidates.end(), [&](size_t k) {
+      return text.substr(i, added_[k].content.size()) == added_[k].content;
     });
-    if (match == added_.end()) {
+    if (match == candidates.end()) {
       ++i;
       continue;
     }
+    const AddedToken& token = added_[*match];
     if (i > segment_start) {
       EncodeSegment(text.substr(segment_start, i - segment_start), segment_start == 0, out);
     }
-    out.push_back(match->id);
-    i += match->content.size();
+    out.push_back(token.id);
+    i += token.content.size();
     segment_start = i;
   }
   if (segment_start < text.size()) {

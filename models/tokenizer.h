@@ -1,6 +1,7 @@
 // Torch-free BPE tokenizers loaded from Hugging Face tokenizer.json (byte-level and SentencePiece).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -76,10 +77,11 @@ class Tokenizer {
 
   std::vector<std::string> id_to_token_;
   std::unordered_map<std::string, int32_t> token_to_id_;
-  std::unordered_map<uint64_t, Merge> merges_;  // (left id << 32 | right id) -> merge
-  std::vector<AddedToken> added_;               // longest content first
-  std::vector<bool> is_special_;                // by id
-  std::vector<bool> is_added_;                  // by id
+  std::unordered_map<uint64_t, Merge> merges_;                // (left id << 32 | right id) -> merge
+  std::vector<AddedToken> added_;                             // longest content first
+  std::array<std::vector<size_t>, 256> added_by_first_byte_;  // indices into added_
+  std::vector<bool> is_special_;                              // by id
+  std::vector<bool> is_added_;                                // by id
 
   bool byte_level_ = false;  // otherwise SentencePiece-style (metaspace)
   Split split_ = Split::kNone;

@@ -126,6 +126,16 @@ std::string RandomUtf8(std::mt19937& rng, size_t max_chars) {
   return s;
 }
 
+void ExpectRejected(const Json& json, std::initializer_list<std::string_view> parts) {
+  auto t = Tokenizer::FromJson(json.dump(), "bad/tokenizer.json");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_THAT(t.status().message(), HasSubstr("bad/tokenizer.json"));
+  for (std::string_view part : parts) {
+    EXPECT_THAT(t.status().message(), HasSubstr(std::string(part)));
+  }
+}
+
 TEST(ByteLevelTokenizerJson, HasHuggingFaceShape) {
   Json json = *ParseJson(MakeByteLevelTokenizerJson(), "byte-level");
   EXPECT_EQ(json["model"]["type"], "BPE");
@@ -305,6 +315,30 @@ TEST(SentencePieceTokenizer, MetaspacePreTokenizerSplitsWords) {
   EXPECT_EQ(*t.Decode(t.Encode("hello hello", false), false), "hello hello");
 }
 
+TEST(SentencePieceTokenizer, TemplateSuffixGivesEosAndPaddingGivesPad) {
+  Json json = Llama2Style();
+  json["post_processor"]["single"].push_back({{"SpecialToken", {{"id", "</s>"}, {"type_id", 0}}}});
+  json["padding"] = {{"pad_id", 0}, {"pad_token", "<unk>"}};
+  Tokenizer t = MustLoad(json);
+  EXPECT_THAT(t.Encode("hello", true), ElementsAre(1, 268, 2));
+  EXPECT_EQ(t.bos_id(), 1);
+  EXPECT_EQ(t.eos_id(), 2);
+  EXPECT_EQ(t.pad_id(), 0);
+  json["post_processor"]["single"][0]["SpecialToken"]["id"] = "<nope>";
+  ExpectRejected(json, {"post_processor.single[0]", "<nope>"});
+}
+
+TEST(SentencePieceTokenizer, EncodesLongTextWithoutPreTokenization) {
+  Tokenizer t = MustLoad(Llama2Style());
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "hello ";
+  std::vector<int32_t> ids = t.Encode(text, false);
+  ASSERT_EQ(ids.size(), 20001u);  // 20000 × ▁hello, then the trailing ▁
+  EXPECT_EQ(ids.front(), 268);
+  EXPECT_EQ(ids.back(), 259);
+  EXPECT_EQ(*t.Decode(ids, false), text);
+}
+
 TEST(SentencePieceTokenizer, RoundTripsArbitraryUtf8AndBytes) {
   Tokenizer t = MustLoad(Llama2Style());
   std::mt19937 rng(99);
@@ -322,16 +356,6 @@ TEST(Tokenizer, DecodeRefusesUnknownIds) {
     auto text = t.Decode(std::vector<int32_t>{104, bad}, false);
     ASSERT_FALSE(text.ok()) << bad;
     EXPECT_THAT(text.status().message(), HasSubstr(std::to_string(bad)));
-  }
-}
-
-void ExpectRejected(const Json& json, std::initializer_list<std::string_view> parts) {
-  auto t = Tokenizer::FromJson(json.dump(), "bad/tokenizer.json");
-  ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().kind(), ErrorKind::kInvalidInput);
-  EXPECT_THAT(t.status().message(), HasSubstr("bad/tokenizer.json"));
-  for (std::string_view part : parts) {
-    EXPECT_THAT(t.status().message(), HasSubstr(std::string(part)));
   }
 }
 
