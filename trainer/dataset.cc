@@ -5,7 +5,6 @@
 
 #include "core/file_util.h"
 #include "core/json.h"
-#include "models/causal_lm.h"
 #include "models/tokenizer.h"
 #include "trainer/rng.h"
 
@@ -107,17 +106,15 @@ Batch MakeBatch(std::vector<Row>::const_iterator begin, std::vector<Row>::const_
 
 }  // namespace
 
-Result<TextEncoder> TextEncoder::For(const CausalLM& model) {
-  const Tokenizer* tokenizer = model.tokenizer();
-  if (tokenizer == nullptr) return InvalidInput(model.Describe() + " has no tokenizer");
-  std::optional<int64_t> eos = tokenizer->eos_id();
-  if (!eos && model.config().eos_token_id >= 0) eos = model.config().eos_token_id;
-  if (!eos) return InvalidInput(model.Describe() + ": its tokenizer has no EOS token");
+Result<TextEncoder> TextEncoder::For(const Tokenizer& tokenizer, int64_t fallback_eos) {
+  std::optional<int64_t> eos = tokenizer.eos_id();
+  if (!eos && fallback_eos >= 0) eos = fallback_eos;
+  if (!eos) return InvalidInput("the tokenizer has no EOS token and config.json no eos_token_id");
   TextEncoder encoder;
   encoder.eos_id = *eos;
-  encoder.start_id = tokenizer->bos_id().value_or(static_cast<int32_t>(*eos));
-  encoder.encode = [tokenizer](std::string_view text) -> Result<std::vector<int64_t>> {
-    std::vector<int32_t> ids = tokenizer->Encode(text, /*add_special=*/false);
+  encoder.start_id = tokenizer.bos_id() ? *tokenizer.bos_id() : *eos;
+  encoder.encode = [&tokenizer](std::string_view text) -> Result<std::vector<int64_t>> {
+    std::vector<int32_t> ids = tokenizer.Encode(text, /*add_special=*/false);
     return std::vector<int64_t>(ids.begin(), ids.end());
   };
   return encoder;

@@ -11,7 +11,7 @@
 #include "core/status.h"
 
 namespace graft {
-class CausalLM;
+class Tokenizer;
 }
 
 namespace graft::trainer {
@@ -25,9 +25,9 @@ struct TextEncoder {
   int64_t eos_id = 0;
   int64_t start_id = 0;
 
-  // The base model's tokenizer (no special tokens added), its EOS (or config.json's
-  // eos_token_id) and its BOS.
-  static Result<TextEncoder> For(const CausalLM& model);
+  // A tokenizer (which must outlive the encoder; no special tokens added), its EOS (or
+  // `fallback_eos`, config.json's eos_token_id, when it names none; < 0: none) and its BOS.
+  static Result<TextEncoder> For(const Tokenizer& tokenizer, int64_t fallback_eos);
 };
 
 // One JSONL record, tokenized: the tokens end with EOS; `trained[i]` says whether token i is a loss

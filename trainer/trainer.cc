@@ -253,10 +253,10 @@ Trainer::~Trainer() = default;
 
 Result<std::unique_ptr<Trainer>> Trainer::Create(CausalLM& model, TrainerOptions options,
                                                  Dataset train, std::optional<Dataset> valid) {
-  const TrainConfig& c = options.config;
-  GRAFT_RETURN_IF_ERROR(c.CheckMode(options.full, "training config"));
+  GRAFT_RETURN_IF_ERROR(options.config.CheckMode(options.full, "training config"));
   auto state =
       std::make_unique<State>(model, std::move(options), std::move(train), std::move(valid));
+  const TrainConfig& c = state->options.config;
   try {
     SetTorchThreads(static_cast<int>(c.threads));
     torch::manual_seed(c.seed);
