@@ -75,7 +75,8 @@ Result<DsseEnvelope> DsseEnvelope::Parse(std::string_view text, std::string_view
 }
 
 std::string DsseEnvelope::Serialize() const {
-  // Every string in the envelope is base64 or came from valid JSON, so this cannot fail.
+  // Every string is base64, a key id (hex), or a payload type from valid JSON or checked by
+  // DsseSign, so this only fails for envelopes assembled by hand with invalid UTF-8.
   auto text = CanonicalJson(ToJson());
   return text.ok() ? *text : std::string();
 }
@@ -83,6 +84,8 @@ std::string DsseEnvelope::Serialize() const {
 Result<DsseEnvelope> DsseSign(std::string_view payload_type, std::string payload,
                               const std::vector<const PrivateKey*>& keys) {
   if (keys.empty()) return InvalidInput("DSSE signing needs at least one key");
+  // The envelope's JSON must be writable: the payload type is its only free-form text.
+  GRAFT_RETURN_IF_ERROR(CanonicalJson(Json(std::string(payload_type))).status());
   DsseEnvelope envelope;
   envelope.payload_type = std::string(payload_type);
   envelope.payload = std::move(payload);

@@ -26,9 +26,8 @@ std::string RelativeInside(const fs::path& dir, const fs::path& file) {
   fs::path target = fs::weakly_canonical(file, ec);
   if (ec) return "";
   fs::path relative = target.lexically_relative(base);
-  std::string text = relative.generic_string();
-  if (text.empty() || text == "." || text.starts_with("..")) return "";
-  return text;
+  if (relative.empty() || *relative.begin() == ".." || relative == ".") return "";
+  return relative.generic_string();
 }
 
 // Ignore paths with the signature file added when it lies inside the directory.

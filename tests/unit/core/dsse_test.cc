@@ -56,6 +56,14 @@ TEST(Dsse, RejectsWrongKeysAndTampering) {
   EXPECT_FALSE(DsseVerify(*envelope, {k.a.public_key()}, 0).ok());
 }
 
+TEST(Dsse, SignRefusesNoKeysAndPayloadTypesJsonCannotHold) {
+  Keys k;
+  EXPECT_EQ(DsseSign("t", "x", {}).status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(DsseSign("\xff", "x", {&k.a}).status().kind(), ErrorKind::kInvalidInput);
+  // Binary payloads are fine: they travel as base64.
+  EXPECT_TRUE(DsseSign("t", std::string("\xff\0", 2), {&k.a}).ok());
+}
+
 TEST(Dsse, ThresholdCountsDistinctKeysOnly) {
   Keys k;
   auto envelope = DsseSign(kInTotoPayloadType, "{\"x\":1}", {&k.a, &k.b});
