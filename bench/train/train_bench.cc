@@ -107,7 +107,7 @@ int Main(int argc, char** argv) {
     std::cerr << model.status().ToString() << "\n";
     return 1;
   }
-  auto encoder = TextEncoder::For(*(*model)->tokenizer(), config->eos_token_id);
+  auto encoder = TextEncoder::For((*model)->tokenizer(), config->eos_token_id);
   auto data = Dataset::Parse(Corpus(batch * (seq - 1) * steps + 4096), "bench", *encoder);
   if (!data.ok()) {
     std::cerr << data.status().ToString() << "\n";

@@ -5,8 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "models/tokenizer.h"
-
 namespace graft::trainer::testing {
 
 std::unique_ptr<CausalLM> TinyModel(uint64_t seed) {
@@ -29,10 +27,7 @@ std::string ToyCorpus(int lines, int offset) {
 }
 
 Dataset ToyDataset(const CausalLM& model, int lines, int offset) {
-  // The byte-level tokenizer of the tiny presets, for a model built without one.
-  static const Tokenizer kBytes = *Tokenizer::FromJson(MakeByteLevelTokenizerJson(), "bytes");
-  const Tokenizer& tokenizer = model.tokenizer() != nullptr ? *model.tokenizer() : kBytes;
-  auto encoder = TextEncoder::For(tokenizer, model.config().eos_token_id);
+  auto encoder = TextEncoder::For(model.tokenizer(), model.config().eos_token_id);
   EXPECT_TRUE(encoder.ok()) << encoder.status().ToString();
   auto data = Dataset::Parse(ToyCorpus(lines, offset), "toy.jsonl", *encoder);
   EXPECT_TRUE(data.ok()) << data.status().ToString();
