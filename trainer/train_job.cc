@@ -96,6 +96,7 @@ Result<TrainJobResult> TrainJob::Run() const {
         {"dataset:valid", valid_data->filename().string(), valid_sha});
   }
   if (policy_digest) provenance.dependencies.push_back({"policy", "", *policy_digest});
+  if (full) config.lora.reset();  // a full fine-tune has no adapter: its config is not recorded
   if (config.lora) config.lora->base_model_name_or_path = DirName(base_dir);
   provenance.config = config.ToJson();
   provenance.config_sha256 = config_sha256;

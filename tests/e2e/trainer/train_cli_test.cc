@@ -80,7 +80,10 @@ class TrainCli : public ::testing::Test {
 };
 
 TEST_F(TrainCli, TrainsSignsAndVerifies) {
-  CliResult r = RunGraft(TrainArgs("adapter"));
+  std::vector<std::string> args = TrainArgs("adapter");
+  const std::string policy(64, 'a');
+  args.insert(args.end(), {"--policy", "sha256:" + policy});
+  CliResult r = RunGraft(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(Path("adapter.partial")));
   for (const char* file : {"adapter_config.json", "adapter_model.safetensors", "model.sig",
@@ -111,6 +114,15 @@ TEST_F(TrainCli, TrainsSignsAndVerifies) {
   EXPECT_EQ(deps[1]["name"], "dataset:train");
   EXPECT_EQ(deps[1]["uri"], "train.jsonl");
   EXPECT_EQ(deps[2]["name"], "dataset:valid");
+  EXPECT_EQ(deps[3]["name"], "policy");
+  EXPECT_EQ(deps[3]["digest"]["sha256"], policy);
+  const Json& external = statement->predicate["buildDefinition"]["externalParameters"];
+  EXPECT_EQ(external["policy"], policy);
+  EXPECT_EQ(external["full"], false);
+  EXPECT_EQ(external["config"]["lora"]["r"], 4);
+  EXPECT_EQ(external["config"]["max_steps"], 4);
+  EXPECT_EQ(statement->predicate["runDetails"]["byproducts"][1]["name"], "steps");
+  EXPECT_EQ(statement->predicate["runDetails"]["byproducts"][1]["annotations"]["value"], 4);
 
   // A changed adapter file fails verification.
   Write(Path("adapter") / "adapter_config.json", "{}");
@@ -118,10 +130,13 @@ TEST_F(TrainCli, TrainsSignsAndVerifies) {
       RunGraft({"verify", Path("adapter").string(), "--public-key", Path("key.pem.pub").string()})
           .exit_code,
       12);
-  // The output directory is never overwritten.
+  // The output directory is never overwritten; a malformed policy digest is a usage error.
   CliResult again = RunGraft(TrainArgs("adapter"));
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  args = TrainArgs("other");
+  args.insert(args.end(), {"--policy", "sha256:xyz"});
+  EXPECT_EQ(RunGraft(args).exit_code, 2);
 }
 
 TEST_F(TrainCli, BadInputsExitTwoNamingTheProblem) {
