@@ -32,8 +32,8 @@ Result<int> RunGenerate(const po::variables_map& vm) {
                 {"prompt_tokens", generation.prompt_ids.size()},
                 {"new_tokens", generation.new_ids},
                 {"stop_reason", std::string(StopReasonName(generation.stop_reason))}};
-    GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(out));
-    std::cout << text << "\n";
+    // A model can emit bytes that are not UTF-8: they show as U+FFFD here, new_tokens has them.
+    std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
   } else {
     std::cout << generation.text << "\n";
   }
