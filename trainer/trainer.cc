@@ -112,8 +112,9 @@ struct Trainer::State {
     }
     optimizer->zero_grad();
     int64_t targets = 0;
-    for (int64_t i = 0; i < c.grad_accum; ++i)
+    for (int64_t i = 0; i < c.grad_accum; ++i) {
       targets += MicroBatch(step * c.grad_accum + i).targets;
+    }
     double loss_sum = 0;
     for (int64_t i = 0; i < c.grad_accum; ++i) {
       const Batch& batch = MicroBatch(step * c.grad_accum + i);
