@@ -26,9 +26,8 @@ static GroupRegistrar kBaseGroup("base", "base models: create, register, list, s
 static CommandRegistrar kBaseInit({
     .group = "base",
     .verb = "init",
-    .summary = "Write a randomly initialised gpt2 or llama base model (config.json, "
-               "model.safetensors, byte-level tokenizer.json) in Hugging Face's layout. The "
-               "same seed gives the same bytes.",
+    .summary = "write a random gpt2 or llama base model in Hugging Face's layout (same seed, "
+               "same bytes)",
     .usage = "--arch gpt2|llama --preset tiny|small --out DIR",
     .define =
         [](po::options_description& options, po::positional_options_description&) {

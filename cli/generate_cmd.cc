@@ -43,8 +43,7 @@ Result<int> RunGenerate(const po::variables_map& vm) {
 static CommandRegistrar kGenerate({
     .group = "generate",
     .verb = "",
-    .summary = "Generate text from a base model, with a PEFT adapter if given: greedy by "
-               "default, top-k/temperature sampling with --temperature.",
+    .summary = "generate text from a base model (and a PEFT adapter): greedy, or sampled",
     .usage = "--base DIR [--adapter DIR] --prompt TEXT",
     .define =
         [](po::options_description& options, po::positional_options_description&) {

@@ -89,7 +89,12 @@ Result<std::unique_ptr<CausalLM>> CausalLM::FromWeights(
 
 Result<std::unique_ptr<CausalLM>> CausalLM::Load(const fs::path& dir) {
   GRAFT_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(dir));
-  GRAFT_ASSIGN_OR_RETURN(auto weights, ReadHfWeights(dir));
+  std::map<std::string, torch::Tensor> weights;
+  try {
+    GRAFT_ASSIGN_OR_RETURN(weights, ReadHfWeights(dir));
+  } catch (const std::exception& e) {
+    return TorchError("reading the weights in " + dir.string(), e);
+  }
   GRAFT_ASSIGN_OR_RETURN(auto model, FromWeights(config, std::move(weights), dir.string()));
   const fs::path tokenizer_path = dir / kTokenizerFile;
   GRAFT_ASSIGN_OR_RETURN(std::string tokenizer_json, ReadFile(tokenizer_path, 256 << 20));

@@ -65,15 +65,21 @@ Result<LoadedAdapter> LoadPeftAdapter(CausalLM& model, const fs::path& dir,
     loaded.warnings.push_back(std::string(kAdapterConfigFile) + ": unknown key \"" + key +
                               "\" kept as is");
   }
-  auto added = model.adapters().Add(name, config, /*seed=*/0);
-  if (!added.ok()) {
-    if (added.status().kind() == ErrorKind::kConflict) return added.status();
-    return Misfit(dir, model, config, added.status());
-  }
-  Status set = model.adapters().SetWeights(name, tensors);
-  if (!set.ok()) {
-    (void)model.adapters().Remove(name);
-    return Misfit(dir, model, config, set);
+  Result<LoraConfig> added = InternalError("not added");
+  try {
+    added = model.adapters().Add(name, config, /*seed=*/0);
+    if (!added.ok()) {
+      if (added.status().kind() == ErrorKind::kConflict) return added.status();
+      return Misfit(dir, model, config, added.status());
+    }
+    Status set = model.adapters().SetWeights(name, tensors);
+    if (!set.ok()) {
+      (void)model.adapters().Remove(name);
+      return Misfit(dir, model, config, set);
+    }
+  } catch (const std::exception& e) {
+    if (model.adapters().Has(name)) (void)model.adapters().Remove(name);
+    return InternalError("loading adapter " + dir.string() + ": libtorch: " + e.what());
   }
   if (added->fan_in_fan_out != config.fan_in_fan_out) {
     loaded.warnings.push_back(std::string(kAdapterConfigFile) + ": fan_in_fan_out set to " +
