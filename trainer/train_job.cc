@@ -1,0 +1,159 @@
+#include "trainer/train_job.h"
+
+#include <dlfcn.h>
+#include <torch/version.h>
+
+#include "core/file_util.h"
+#include "core/keys.h"
+#include "core/manifest.h"
+#include "core/sha256.h"
+#include "models/causal_lm.h"
+#include "trainer/provenance.h"
+
+namespace graft::trainer {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kRunFile[] = "run.json";
+
+// The BLAS libtorch computes with: OpenBLAS names its build, otherwise "unknown".
+std::string BlasDescription() {
+  using ConfigFn = char* (*)();
+  auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  return config != nullptr ? std::string(config()) : "unknown";
+}
+
+Result<std::string> FileSha256(const fs::path& path) {
+  GRAFT_ASSIGN_OR_RETURN(Digest digest, Sha256File(path));
+  return DigestHex(digest);
+}
+
+// The directory's name without a trailing slash ("out/" → "out").
+std::string DirName(const fs::path& dir) {
+  fs::path normal = dir.lexically_normal();
+  if (normal.filename().empty()) normal = normal.parent_path();
+  return normal.filename().string();
+}
+
+fs::path PartialDir(const fs::path& out) {
+  fs::path normal = out.lexically_normal();
+  if (normal.filename().empty()) normal = normal.parent_path();
+  return normal.parent_path() / (normal.filename().string() + ".partial");
+}
+
+// Invocation id and start time: kept in OUT.partial/run.json so a resumed run keeps them.
+Result<Json> StartRun(const fs::path& partial, bool resume) {
+  if (resume) {
+    GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(partial / kRunFile, 1 << 16));
+    GRAFT_ASSIGN_OR_RETURN(Json run, ParseJson(text, (partial / kRunFile).string()));
+    GRAFT_RETURN_IF_ERROR(JsonString(run, "invocationId", kRunFile).status());
+    GRAFT_RETURN_IF_ERROR(JsonString(run, "startedOn", kRunFile).status());
+    return run;
+  }
+  Json run = {{"invocationId", TrainingProvenance::NewInvocationId()},
+              {"startedOn", TrainingProvenance::Now()}};
+  GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(run));
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(partial / kRunFile, text));
+  return run;
+}
+
+}  // namespace
+
+Result<TrainJobResult> TrainJob::Run() const {
+  TrainJobResult result;
+  result.partial_dir = PartialDir(out_dir);
+  const fs::path& partial = result.partial_dir;
+  std::error_code ec;
+  if (fs::exists(out_dir, ec)) return Conflict(out_dir.string() + " already exists");
+  if (resume && !fs::is_directory(partial, ec)) {
+    return NotFound("--resume: " + partial.string() + " does not exist (nothing to resume)");
+  }
+  if (!resume && fs::exists(partial, ec)) {
+    return Conflict(partial.string() +
+                    " holds an unfinished run: continue it with --resume, or remove it");
+  }
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(key_path));
+  GRAFT_ASSIGN_OR_RETURN(TrainConfig config, LoadTrainConfig(config_path));
+  GRAFT_RETURN_IF_ERROR(config.CheckMode(full, config_path.string()));
+  GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
+  GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
+  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model, CausalLM::Load(base_dir));
+  Result<TextEncoder> encoder = TextEncoder::For(model->tokenizer(), model->config().eos_token_id);
+  if (!encoder.ok()) return encoder.status().WithContext(base_dir.string());
+  GRAFT_ASSIGN_OR_RETURN(Dataset train, Dataset::Load(train_data, *encoder));
+  std::optional<Dataset> valid;
+  if (valid_data) {
+    GRAFT_ASSIGN_OR_RETURN(valid, Dataset::Load(*valid_data, *encoder));
+  }
+
+  TrainingProvenance provenance;
+  provenance.dependencies.push_back({"base", "", base_manifest.RootDigestHex()});
+  GRAFT_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(train_data));
+  provenance.dependencies.push_back({"dataset:train", train_data.filename().string(), train_sha});
+  if (valid_data) {
+    GRAFT_ASSIGN_OR_RETURN(std::string valid_sha, FileSha256(*valid_data));
+    provenance.dependencies.push_back(
+        {"dataset:valid", valid_data->filename().string(), valid_sha});
+  }
+  if (policy_digest) provenance.dependencies.push_back({"policy", "", *policy_digest});
+  if (full) config.lora.reset();  // a full fine-tune has no adapter: its config is not recorded
+  if (config.lora) config.lora->base_model_name_or_path = DirName(base_dir);
+  provenance.config = config.ToJson();
+  provenance.config_sha256 = config_sha256;
+  provenance.policy = policy_digest;
+  provenance.full = full;
+  provenance.seed = config.seed;
+  provenance.threads = config.threads;
+  provenance.graft_version = GRAFT_VERSION;
+  provenance.libtorch_version = TORCH_VERSION;
+  provenance.blas = BlasDescription();
+
+  fs::create_directories(partial, ec);
+  if (ec) return IoError("cannot create " + partial.string() + ": " + ec.message());
+  GRAFT_ASSIGN_OR_RETURN(Json run, StartRun(partial, resume));
+  provenance.invocation_id = run["invocationId"].get<std::string>();
+  provenance.started_on = run["startedOn"].get<std::string>();
+
+  TrainerOptions options;
+  options.config = config;
+  options.full = full;
+  options.checkpoint_dir = partial / "checkpoints";
+  options.resume = resume;
+  GRAFT_ASSIGN_OR_RETURN(std::string fingerprint, CanonicalJson(provenance.BuildDefinition()));
+  options.fingerprint = Sha256Hex(fingerprint);
+  options.stop = stop;
+  options.progress = progress;
+  options.live = live;
+  options.after_step = after_step;
+  GRAFT_ASSIGN_OR_RETURN(
+      std::unique_ptr<Trainer> trainer,
+      Trainer::Create(*model, std::move(options), std::move(train), std::move(valid)));
+  GRAFT_ASSIGN_OR_RETURN(result.summary, trainer->Run());
+  if (result.summary.interrupted) return result;
+
+  const TrainSummary& s = result.summary;
+  provenance.finished_on = TrainingProvenance::Now();
+  provenance.byproducts = {{"train_loss", s.train_loss}, {"steps", s.steps}, {"tokens", s.tokens}};
+  if (s.valid_loss) provenance.byproducts.push_back({"valid_loss", *s.valid_loss});
+  if (s.valid_bits_per_byte) {
+    provenance.byproducts.push_back({"valid_bits_per_byte", *s.valid_bits_per_byte});
+  }
+  provenance.byproducts.push_back({"wall_seconds", s.wall_seconds});
+
+  const fs::path staged = partial / "output";
+  fs::remove_all(staged, ec);
+  GRAFT_RETURN_IF_ERROR(trainer->Save(staged));
+  GRAFT_ASSIGN_OR_RETURN(result.root_digest,
+                         provenance.SignDirectory(staged, DirName(out_dir), key));
+  fs::rename(staged, out_dir, ec);
+  if (ec)
+    return IoError("cannot rename " + staged.string() + " to " + out_dir.string() + ": " +
+                   ec.message());
+  fs::path parent = fs::absolute(out_dir, ec).lexically_normal().parent_path();
+  GRAFT_RETURN_IF_ERROR(SyncDirectory(parent));
+  fs::remove_all(partial, ec);
+  result.dir = out_dir;
+  return result;
+}
+
+}  // namespace graft::trainer

@@ -1,0 +1,383 @@
+#include "trainer/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <iomanip>
+#include <mutex>
+#include <sstream>
+
+#include "core/encoding.h"
+#include "core/file_util.h"
+#include "core/json.h"
+#include "models/causal_lm.h"
+#include "models/peft_io.h"
+#include "models/torch_safetensors.h"
+#include "trainer/lr_schedule.h"
+
+namespace graft::trainer {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kLatestFile[] = "latest";
+constexpr char kWeightsFile[] = "trainable.safetensors";
+constexpr char kOptimizerFile[] = "optimizer.pt";
+constexpr char kStateFile[] = "state.json";
+
+torch::Tensor ToTensor(const std::vector<int64_t>& values, const Batch& batch) {
+  return torch::tensor(values, torch::kInt64).reshape({batch.rows, batch.cols});
+}
+
+std::string Duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  std::ostringstream out;
+  if (s >= 3600) out << s / 3600 << "h";
+  if (s >= 60) out << std::setw(s >= 3600 ? 2 : 1) << std::setfill('0') << (s / 60) % 60 << "m";
+  out << std::setw(s >= 60 ? 2 : 1) << std::setfill('0') << s % 60 << "s";
+  return out.str();
+}
+
+// The default CPU generator's state (dropout draws from it).
+torch::Tensor GetRngState() {
+  auto generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+
+void SetRngState(const torch::Tensor& state) {
+  auto generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+}  // namespace
+
+struct Trainer::State {
+  CausalLM& model;
+  TrainerOptions options;
+  Dataset train;
+  std::optional<Dataset> valid;
+  NamedTensors params;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  int64_t batches_per_epoch = 0;
+  int64_t total_steps = 0;
+  TrainSummary summary;
+  // The batches of the epoch in use (they are recomputed from seed and epoch).
+  int64_t cached_epoch = -1;
+  std::vector<Batch> epoch_batches;
+
+  State(CausalLM& m, TrainerOptions o, Dataset t, std::optional<Dataset> v)
+      : model(m), options(std::move(o)), train(std::move(t)), valid(std::move(v)) {}
+
+  BatchOptions Batching() const {
+    const TrainConfig& c = options.config;
+    return {.batch_size = c.batch_size, .max_seq_len = c.max_seq_len, .packing = c.packing};
+  }
+
+  const Batch& MicroBatch(int64_t index) {
+    const int64_t epoch = index / batches_per_epoch;
+    if (epoch != cached_epoch) {
+      epoch_batches =
+          train.Batches(Batching(), true, options.config.seed, static_cast<uint64_t>(epoch));
+      cached_epoch = epoch;
+    }
+    return epoch_batches[static_cast<size_t>(index % batches_per_epoch)];
+  }
+
+  // Summed negative log-likelihood (nats) of the batch's targets.
+  Result<torch::Tensor> SumNll(const Batch& batch) {
+    GRAFT_ASSIGN_OR_RETURN(
+        torch::Tensor logits,
+        model.Forward(ToTensor(batch.input_ids, batch), ToTensor(batch.attention_mask, batch)));
+    const int64_t vocab = logits.size(-1);
+    torch::Tensor shifted = logits.slice(1, 0, batch.cols - 1).reshape({-1, vocab});
+    torch::Tensor labels = ToTensor(batch.labels, batch).slice(1, 1).reshape({-1});
+    return torch::nn::functional::cross_entropy(shifted, labels,
+                                                torch::nn::functional::CrossEntropyFuncOptions()
+                                                    .ignore_index(kIgnoreLabel)
+                                                    .reduction(torch::kSum));
+  }
+
+  // One optimizer step over grad_accum micro-batches; returns the mean loss per target token.
+  Result<double> Step(int64_t step, const LrSchedule& schedule) {
+    const TrainConfig& c = options.config;
+    const double lr = schedule.At(step);
+    for (auto& group : optimizer->param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    }
+    optimizer->zero_grad();
+    int64_t targets = 0;
+    for (int64_t i = 0; i < c.grad_accum; ++i) {
+      targets += MicroBatch(step * c.grad_accum + i).targets;
+    }
+    double loss_sum = 0;
+    for (int64_t i = 0; i < c.grad_accum; ++i) {
+      const Batch& batch = MicroBatch(step * c.grad_accum + i);
+      summary.tokens += batch.tokens;
+      if (batch.targets == 0) continue;
+      GRAFT_ASSIGN_OR_RETURN(torch::Tensor nll, SumNll(batch));
+      (nll / static_cast<double>(targets)).backward();
+      loss_sum += nll.item<double>();
+    }
+    if (c.grad_clip > 0) {
+      std::vector<torch::Tensor> tensors;
+      for (const auto& [name, tensor] : params) tensors.push_back(tensor);
+      torch::nn::utils::clip_grad_norm_(tensors, c.grad_clip);
+    }
+    optimizer->step();
+    return targets > 0 ? loss_sum / static_cast<double>(targets) : 0.0;
+  }
+
+  // Checkpoints: DIR/step-N/{trainable.safetensors, optimizer.pt, state.json}, DIR/latest.
+  Status SaveCheckpoint() {
+    const fs::path& dir = options.checkpoint_dir;
+    const std::string name = "step-" + std::to_string(summary.steps);
+    const fs::path tmp = dir / (name + ".tmp");
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    if (ec) return IoError("cannot create " + tmp.string() + ": " + ec.message());
+    GRAFT_ASSIGN_OR_RETURN(std::string weights, SerializeTorchTensors(params, DType::kF32, {}));
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(tmp / kWeightsFile, weights));
+    torch::save(*optimizer, (tmp / kOptimizerFile).string());
+    torch::Tensor rng = GetRngState().contiguous();
+    Json state = {
+        {"fingerprint", options.fingerprint},
+        {"steps", summary.steps},
+        {"micro_batches", summary.steps * options.config.grad_accum},
+        {"tokens", summary.tokens},
+        {"train_loss", summary.train_loss},
+        {"wall_seconds", summary.wall_seconds},
+        {"rng_state",
+         Base64Encode(std::string_view(static_cast<const char*>(rng.data_ptr()), rng.nbytes()))},
+    };
+    GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(state));
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(tmp / kStateFile, text));
+    fs::remove_all(dir / name, ec);
+    fs::rename(tmp, dir / name, ec);
+    if (ec) return IoError("cannot rename " + tmp.string() + ": " + ec.message());
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(dir / kLatestFile, name + "\n"));
+    // Older checkpoints are superseded.
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string other = entry.path().filename().string();
+      if (entry.is_directory() && other.rfind("step-", 0) == 0 && other != name) {
+        fs::remove_all(entry.path(), ec);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status LoadCheckpoint() {
+    const fs::path& dir = options.checkpoint_dir;
+    auto latest = ReadFile(dir / kLatestFile, 256);
+    if (!latest.ok()) {
+      return NotFound("--resume: no checkpoint in " + dir.string() + " (" +
+                      latest.status().message() + ")");
+    }
+    std::string name = *latest;
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    GRAFT_RETURN_IF_ERROR(CheckSafeRelativePath(name).WithContext(dir.string() + "/latest"));
+    const fs::path checkpoint = dir / name;
+    const std::string source = (checkpoint / kStateFile).string();
+    GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(checkpoint / kStateFile, 1 << 20));
+    GRAFT_ASSIGN_OR_RETURN(Json state, ParseJson(text, source));
+    GRAFT_ASSIGN_OR_RETURN(std::string fingerprint, JsonString(state, "fingerprint", source));
+    if (fingerprint != options.fingerprint) {
+      return Conflict("--resume: the checkpoint in " + checkpoint.string() +
+                      " was made from other inputs (base, data, config, seed or threads differ)");
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::string rng_b64, JsonString(state, "rng_state", source));
+    GRAFT_ASSIGN_OR_RETURN(std::string rng_bytes, Base64Decode(rng_b64));
+    try {
+      summary.steps = state.at("steps").get<int64_t>();
+      summary.tokens = state.at("tokens").get<int64_t>();
+      summary.train_loss = state.at("train_loss").get<double>();
+      summary.wall_seconds = state.at("wall_seconds").get<double>();
+    } catch (const Json::exception& e) {
+      return InvalidInput(source + ": " + e.what());
+    }
+    if (summary.steps < 0 || summary.steps > total_steps) {
+      return InvalidInput(source + ": steps out of range");
+    }
+    GRAFT_ASSIGN_OR_RETURN(auto weights, ReadSafetensorsAsF32(checkpoint / kWeightsFile));
+    if (weights.size() != params.size()) {
+      return InvalidInput((checkpoint / kWeightsFile).string() + ": wrong set of tensors");
+    }
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& [param_name, param] : params) {
+        auto it = weights.find(param_name);
+        if (it == weights.end() || !it->second.sizes().equals(param.sizes())) {
+          return InvalidInput((checkpoint / kWeightsFile).string() + ": missing or mis-shaped " +
+                              param_name);
+        }
+        param.copy_(it->second);
+      }
+    }
+    torch::load(*optimizer, (checkpoint / kOptimizerFile).string());
+    torch::Tensor rng = torch::empty({static_cast<int64_t>(rng_bytes.size())}, torch::kUInt8);
+    std::memcpy(rng.data_ptr(), rng_bytes.data(), rng_bytes.size());
+    SetRngState(rng);
+    return Status::Ok();
+  }
+
+  void Report(int64_t step, double lr, double tokens_per_second, double eta_seconds,
+              const std::optional<EvalResult>& eval) {
+    if (options.progress == nullptr) return;
+    std::ostringstream line;
+    line << "step " << step << "/" << total_steps << "  loss " << std::fixed << std::setprecision(4)
+         << summary.train_loss << "  lr " << std::scientific << std::setprecision(2) << lr
+         << std::fixed << std::setprecision(0) << "  " << tokens_per_second << " tok/s  ETA "
+         << Duration(eta_seconds);
+    if (eval) {
+      line << std::setprecision(4) << "  valid_loss " << eval->loss << "  bpb "
+           << eval->bits_per_byte;
+    }
+    std::ostream& out = *options.progress;
+    if (options.live) {
+      out << "\r\033[K" << line.str();
+      if (eval || step == total_steps) out << "\n";
+    } else if (eval || step == total_steps) {
+      out << line.str() << "\n";
+    }
+    out.flush();
+  }
+};
+
+Trainer::Trainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Trainer::~Trainer() = default;
+
+Result<std::unique_ptr<Trainer>> Trainer::Create(CausalLM& model, TrainerOptions options,
+                                                 Dataset train, std::optional<Dataset> valid) {
+  GRAFT_RETURN_IF_ERROR(options.config.CheckMode(options.full, "training config"));
+  auto state =
+      std::make_unique<State>(model, std::move(options), std::move(train), std::move(valid));
+  const TrainConfig& c = state->options.config;
+  try {
+    SetTorchThreads(static_cast<int>(c.threads));
+    torch::manual_seed(c.seed);
+    if (state->options.full) {
+      model.SetBaseTrainable(true);
+      state->params = model.Parameters();
+    } else {
+      GRAFT_RETURN_IF_ERROR(model.adapters().Add(kAdapterName, *c.lora, c.seed).status());
+      GRAFT_RETURN_IF_ERROR(model.adapters().SetActive(std::string(kAdapterName)));
+      GRAFT_ASSIGN_OR_RETURN(state->params, model.adapters().Parameters(kAdapterName));
+    }
+    std::vector<torch::Tensor> tensors;
+    for (const auto& [name, tensor] : state->params) tensors.push_back(tensor);
+    state->optimizer = std::make_unique<torch::optim::AdamW>(
+        tensors, torch::optim::AdamWOptions(c.optimizer.lr)
+                     .betas({c.optimizer.beta1, c.optimizer.beta2})
+                     .eps(c.optimizer.eps)
+                     .weight_decay(c.optimizer.weight_decay));
+    state->batches_per_epoch =
+        static_cast<int64_t>(state->train.Batches(state->Batching(), false, 0, 0).size());
+    state->total_steps =
+        c.max_steps
+            ? *c.max_steps
+            : std::max<int64_t>(
+                  1, (state->batches_per_epoch * *c.epochs + c.grad_accum - 1) / c.grad_accum);
+    state->summary.total_steps = state->total_steps;
+    if (state->options.resume) {
+      if (state->options.checkpoint_dir.empty())
+        return InvalidInput("--resume needs a checkpoint directory");
+      GRAFT_RETURN_IF_ERROR(state->LoadCheckpoint());
+    }
+  } catch (const c10::Error& e) {
+    return InternalError(std::string("libtorch: ") + e.what_without_backtrace());
+  }
+  return std::unique_ptr<Trainer>(new Trainer(std::move(state)));
+}
+
+Result<EvalResult> Trainer::Evaluate(const Dataset& data) {
+  State& s = *state_;
+  // Evaluation runs without dropout; the caller's mode is restored on every path.
+  struct ModeGuard {
+    CausalLM& model;
+    bool training;
+    ~ModeGuard() { model.SetTraining(training); }
+  } guard{s.model, s.model.training()};
+  s.model.SetTraining(false);
+  torch::NoGradGuard no_grad;
+  double nll = 0;
+  EvalResult result;
+  try {
+    for (const Batch& batch : data.Batches(s.Batching(), false, 0, 0)) {
+      if (batch.targets == 0) continue;
+      GRAFT_ASSIGN_OR_RETURN(torch::Tensor sum, s.SumNll(batch));
+      nll += sum.item<double>();
+      result.targets += batch.targets;
+    }
+  } catch (const c10::Error& e) {
+    return InternalError(std::string("libtorch: ") + e.what_without_backtrace());
+  }
+  result.loss = result.targets > 0 ? nll / static_cast<double>(result.targets) : 0;
+  const int64_t bytes = data.trained_bytes();
+  result.bits_per_byte = bytes > 0 ? nll / std::log(2.0) / static_cast<double>(bytes) : 0;
+  return result;
+}
+
+Result<TrainSummary> Trainer::Run() {
+  State& s = *state_;
+  const TrainConfig& c = s.options.config;
+  const LrSchedule schedule(c.optimizer.lr, c.schedule, s.total_steps);
+  const auto started = Clock::now();
+  const double wall_before = s.summary.wall_seconds;
+  const int64_t first_step = s.summary.steps;
+  const int64_t tokens_before = s.summary.tokens;
+  s.model.SetTraining(true);
+  try {
+    while (s.summary.steps < s.total_steps) {
+      if (s.options.stop != nullptr && s.options.stop->load()) {
+        s.summary.interrupted = true;
+        break;
+      }
+      const int64_t step = s.summary.steps;
+      GRAFT_ASSIGN_OR_RETURN(s.summary.train_loss, s.Step(step, schedule));
+      s.summary.steps = step + 1;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+      s.summary.wall_seconds = wall_before + elapsed;
+
+      std::optional<EvalResult> eval;
+      const bool last = s.summary.steps == s.total_steps;
+      if (s.valid && (last || (c.eval_every > 0 && s.summary.steps % c.eval_every == 0))) {
+        GRAFT_ASSIGN_OR_RETURN(eval, Evaluate(*s.valid));
+        s.summary.valid_loss = eval->loss;
+        s.summary.valid_bits_per_byte = eval->bits_per_byte;
+      }
+      const double done = static_cast<double>(s.summary.steps - first_step);
+      s.Report(s.summary.steps, schedule.At(step),
+               static_cast<double>(s.summary.tokens - tokens_before) / std::max(elapsed, 1e-9),
+               elapsed / done * static_cast<double>(s.total_steps - s.summary.steps), eval);
+      if (!s.options.checkpoint_dir.empty() && c.checkpoint_every > 0 && !last &&
+          s.summary.steps % c.checkpoint_every == 0) {
+        GRAFT_RETURN_IF_ERROR(s.SaveCheckpoint());
+      }
+      if (s.options.after_step) s.options.after_step(s.summary.steps);
+    }
+    if (s.summary.interrupted && !s.options.checkpoint_dir.empty()) {
+      GRAFT_RETURN_IF_ERROR(s.SaveCheckpoint());
+    }
+  } catch (const c10::Error& e) {
+    return InternalError(std::string("libtorch: ") + e.what_without_backtrace());
+  }
+  s.model.SetTraining(false);
+  return s.summary;
+}
+
+Status Trainer::Save(const fs::path& dir) const {
+  try {
+    if (state_->options.full) return state_->model.SaveHf(dir);
+    return SavePeftAdapter(state_->model, kAdapterName, dir);
+  } catch (const c10::Error& e) {
+    return InternalError(std::string("libtorch: ") + e.what_without_backtrace());
+  }
+}
+
+}  // namespace graft::trainer
