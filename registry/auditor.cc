@@ -261,6 +261,11 @@ Status Auditor::CheckBlobs(AuditReport& report) {
 
 Status Auditor::CheckAttestations(AuditReport& report) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<KeyRecord> keys, registry_.Keys());
+  std::map<std::string, PublicKey> parsed;  // key id -> key, parsed once
+  for (const KeyRecord& k : keys) {
+    Result<PublicKey> pub = PublicKey::FromPem(k.pem, "key " + k.key_id);
+    if (pub.ok() && pub->key_id() == k.key_id) parsed.emplace(k.key_id, *pub);
+  }
   GRAFT_ASSIGN_OR_RETURN(
       Statement s,
       registry_.db().Prepare(
@@ -305,8 +310,8 @@ Status Auditor::CheckAttestations(AuditReport& report) {
             what + ": signed by key " + key_id + ", which was revoked at event " +
                 std::to_string(*record->revoked_seq) + " — before this signature was logged");
       }
-      Result<PublicKey> pub = PublicKey::FromPem(record->pem, "key " + key_id);
-      if (!pub.ok() || !DsseVerify(*envelope, {*pub}).ok()) {
+      auto pub = parsed.find(key_id);
+      if (pub == parsed.end() || !DsseVerify(*envelope, {pub->second}).ok()) {
         Add(report.problems, count, what + ": signature by key " + key_id + " does not verify");
       }
     }

@@ -16,6 +16,17 @@ bool IsHexDigest(const std::string& text) {
   return true;
 }
 
+// The trainer names dependencies "base", "dataset:train", "dataset:valid", "policy" (and
+// "parent_adapter", "config"); an explicit annotations.role wins.
+std::string RoleFromName(const std::string& name) {
+  if (name.starts_with("dataset:") || name == "dataset") return "dataset";
+  for (auto role : kRoles) {
+    if (name == role) return std::string(role);
+  }
+  if (name == "parent") return "parent_adapter";
+  return "";
+}
+
 }  // namespace
 
 Result<Provenance> Provenance::Parse(std::string_view text, std::string_view source) {
@@ -64,16 +75,22 @@ Result<Provenance> Provenance::Parse(std::string_view text, std::string_view sou
   for (const Json& dep : *deps) {
     std::string where = "resolvedDependencies[" + std::to_string(p.dependencies.size()) + "]";
     Dependency d;
+    if (!dep.is_object()) return bad(where + ": expected an object");
+    if (dep.contains("name") && dep["name"].is_string()) d.name = dep["name"].get<std::string>();
     auto annotations = dep.find("annotations");
-    if (!dep.is_object() || annotations == dep.end() || !annotations->is_object() ||
-        !annotations->contains("role") || !(*annotations)["role"].is_string()) {
-      return bad(where + ": missing annotations.role");
+    if (annotations != dep.end() && annotations->is_object() && annotations->contains("role") &&
+        (*annotations)["role"].is_string()) {
+      d.role = (*annotations)["role"].get<std::string>();
+    } else {
+      d.role = RoleFromName(d.name);
     }
-    d.role = (*annotations)["role"].get<std::string>();
+    if (d.role.empty()) {
+      return bad(where + ": cannot tell its role from name \"" + d.name +
+                 "\" (base, dataset:<split>, parent_adapter, config, policy) or annotations.role");
+    }
     bool known = false;
     for (auto role : kRoles) known = known || role == d.role;
     if (!known) return bad(where + ": unknown role \"" + d.role + "\"");
-    if (dep.contains("name") && dep["name"].is_string()) d.name = dep["name"].get<std::string>();
     auto digest = dep.find("digest");
     if (digest == dep.end() || !digest->is_object() || !digest->contains("sha256") ||
         !(*digest)["sha256"].is_string() || !IsHexDigest((*digest)["sha256"].get<std::string>())) {

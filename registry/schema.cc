@@ -33,6 +33,7 @@ CREATE TABLE labels(kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT 
                     digest TEXT NOT NULL, seq INTEGER NOT NULL,
                     PRIMARY KEY(kind, name, version)) WITHOUT ROWID;
 CREATE INDEX labels_by_digest ON labels(digest);
+CREATE INDEX labels_by_name ON labels(name, version);
 CREATE TABLE object_files(object TEXT NOT NULL, path TEXT NOT NULL, blob TEXT NOT NULL,
                           size INTEGER NOT NULL, PRIMARY KEY(object, path)) WITHOUT ROWID;
 CREATE TABLE edges(src TEXT NOT NULL, relation TEXT NOT NULL, dst TEXT NOT NULL,

@@ -94,14 +94,14 @@ std::string BaseDigest(const fs::path& dir) {
 
 Status WriteProvenance(const fs::path& dir, const PrivateKey& key, const ProvenanceInputs& inputs) {
   Json deps = Json::array();
-  auto dep = [&](const std::string& role, const std::string& name, const std::string& digest) {
-    deps.push_back(
-        {{"name", name}, {"digest", {{"sha256", digest}}}, {"annotations", {{"role", role}}}});
+  // The shape graft train writes (docs/formats.md): roles are told by dependency names.
+  auto dep = [&](const std::string& name, const std::string& digest) {
+    deps.push_back({{"name", name}, {"digest", {{"sha256", digest}}}});
   };
-  dep("base", "tiny", inputs.base_digest);
-  for (const auto& d : inputs.dataset_digests) dep("dataset", "train.jsonl", d);
-  if (!inputs.parent_digest.empty()) dep("parent_adapter", "parent", inputs.parent_digest);
-  if (!inputs.policy_digest.empty()) dep("policy", "policy.yaml", inputs.policy_digest);
+  dep("base", inputs.base_digest);
+  for (const auto& d : inputs.dataset_digests) dep("dataset:train", d);
+  if (!inputs.parent_digest.empty()) dep("parent_adapter", inputs.parent_digest);
+  if (!inputs.policy_digest.empty()) dep("policy", inputs.policy_digest);
   InTotoStatement statement;
   statement.subjects.push_back({"adapter", {{"sha256", AdapterDigest(dir)}}});
   statement.predicate_type = "https://slsa.dev/provenance/v1";
