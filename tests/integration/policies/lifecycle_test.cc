@@ -273,9 +273,15 @@ TEST_F(LifecycleTest, PromotionMovesTheChannelSetsTheStageAndLogsThePreviousTarg
   EXPECT_EQ(history[1].digest, second.digest);
   EXPECT_NE(history[1].reason.find("previous sha256:" + first.digest), std::string::npos);
   EXPECT_EQ(lifecycle_->Describe(second).value()["channels"], Json::array({"bot@production"}));
-  // A staging channel sets stage staging; promoting to where it already is is refused.
-  EXPECT_TRUE(lifecycle_->Promote(first.digest, "canary").value().promoted);
-  EXPECT_EQ(registry_->Get(first.digest).value().stage, "staging");
+  // A staging channel gives stage staging but never lowers production; promoting to where it
+  // already is is refused.
+  ObjectRecord third = Train(3, policy_.digest);
+  Gate(third);
+  ASSERT_TRUE(lifecycle_->Approve(third.digest, approver_, "").ok());
+  EXPECT_TRUE(lifecycle_->Promote(third.digest, "canary").value().promoted);
+  EXPECT_EQ(registry_->Get(third.digest).value().stage, "staging");
+  EXPECT_TRUE(lifecycle_->Promote(second.digest, "canary").value().promoted);
+  EXPECT_EQ(registry_->Get(second.digest).value().stage, "production");
   EXPECT_EQ(lifecycle_->Promote(second.digest, "production").status().kind(), ErrorKind::kConflict);
 
   // Rollback returns to the previous version, and a second rollback has nowhere to go.
