@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/file_util.h"
+#include "core/sha256.h"
 #include "tests/support/peft_fixture.h"
 
 namespace graft {
@@ -319,6 +320,42 @@ TEST_F(LifecycleTest, ARevokedDatasetBlocksPromotion) {
   const CriterionResult* revoked = Find(outcome.decision, "not revoked");
   EXPECT_EQ(revoked->status, CriterionStatus::kFail);
   EXPECT_EQ(revoked->reason, "revoked: dataset");
+}
+
+TEST_F(LifecycleTest, PromotionReverifiesFilesDecisionsAndRevocationsNow) {
+  ObjectRecord adapter = Train(1, policy_.digest);
+  Gate(adapter);
+  ASSERT_TRUE(lifecycle_->Approve(adapter.digest, approver_, "").ok());
+
+  // A tampered weights blob: the root digest no longer matches.
+  std::string weights = ReadFile(Dir("adapter-1/adapter_model.safetensors")).value();
+  fs::path blob = registry_->blobs().PathFor(Sha256Hex(weights)).value();
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  weights[weights.size() - 1] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(blob, weights).ok());
+  Result<PromoteOutcome> tampered = lifecycle_->Promote(adapter.digest, "production");
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_EQ(tampered.status().kind(), ErrorKind::kVerification);
+  weights[weights.size() - 1] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(blob, weights).ok());
+
+  // The trainer key revoked since the gate: the "not revoked" requirement fails now.
+  ASSERT_TRUE(registry_->RevokeKey(trainer_.key_id(), "leaked").ok());
+  PromoteOutcome outcome = lifecycle_->Promote(adapter.digest, "production").value();
+  EXPECT_FALSE(outcome.promoted);
+  EXPECT_EQ(Find(outcome.decision, "not revoked")->reason, "revoked: key");
+  EXPECT_EQ(Find(outcome.decision, "signed_by")->status, CriterionStatus::kFail);
+
+  // The evaluator key revoked: the stored decision no longer verifies.
+  ASSERT_TRUE(registry_->RevokeKey(evaluator_.key_id(), "rotated").ok());
+  EXPECT_EQ(lifecycle_->Promote(adapter.digest, "production").status().kind(),
+            ErrorKind::kVerification);
+
+  // A revoked adapter is refused outright.
+  ASSERT_TRUE(registry_->RevokeObject("adapter", adapter.digest, "bad").ok());
+  EXPECT_EQ(lifecycle_->Promote(adapter.digest, "production").status().kind(),
+            ErrorKind::kConflict);
+  EXPECT_TRUE(registry_->ChannelHistory("bot@production").value().empty());
 }
 
 TEST_F(LifecycleTest, ExitCriteriaRetireWithTheirReasons) {
