@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -85,10 +86,11 @@ class LifecycleTest : public ::testing::Test {
     return {SuiteComparisons{"kpi", {m}}};
   }
 
+  // Gates `adapter` under policy_ on comparisons from a (stand-in) evaluation attestation.
   Decision Gate(const ObjectRecord& adapter, double delta = 0.1) {
     std::vector<SuiteComparisons> evaluations = Evaluations(delta);
-    Result<Decision> decision =
-        lifecycle_->Gate(adapter.digest, policy_.digest, evaluations, evaluator_);
+    Result<Decision> decision = lifecycle_->Gate(adapter.digest, policy_.digest, evaluations,
+                                                 evaluator_, {std::string(64, 'e')});
     EXPECT_TRUE(decision.ok()) << decision.status().ToString();
     return decision.ok() ? *decision : Decision{};
   }
@@ -146,6 +148,13 @@ TEST_F(LifecycleTest, PreDeclaredPolicyGatePassesAndIsSignedAndStored) {
   auto stored = registry_->Attestations(adapter.digest, "decision").value();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].key_ids, std::vector<std::string>{evaluator_.key_id()});
+  std::map<std::string, std::string> edges;
+  std::vector<registry::Edge> from_decision = registry_->EdgesFrom(stored[0].digest).value();
+  for (const registry::Edge& e : from_decision) {
+    edges[e.relation] = e.dst;
+  }
+  EXPECT_EQ(edges["policy"], policy_.digest);
+  EXPECT_EQ(edges["evaluation"], std::string(64, 'e'));
   Json described = lifecycle_->Describe(adapter).value();
   EXPECT_EQ(described["stage"], "candidate");
   ASSERT_EQ(described["decisions"].size(), 1u);
