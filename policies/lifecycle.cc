@@ -1,0 +1,464 @@
+#include "policies/lifecycle.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/dsse.h"
+#include "core/file_util.h"
+#include "core/intoto.h"
+#include "core/oms_signature.h"
+#include "core/sha256.h"
+#include "registry/adapter_spec.h"
+#include "registry/provenance.h"
+
+namespace graft {
+namespace fs = std::filesystem;
+using registry::AttestationRecord;
+using registry::ObjectRecord;
+
+namespace {
+
+constexpr std::string_view kRollbackPrefix = "rollback";
+
+// "support-bot" from the adapter's first label "support-bot@3".
+Result<std::string> AdapterName(const ObjectRecord& adapter) {
+  if (adapter.labels.empty()) {
+    return Conflict("adapter sha256:" + adapter.digest + " has no name to hang a channel on");
+  }
+  const std::string& label = adapter.labels.front();
+  return label.substr(0, label.rfind('@'));
+}
+
+// production -> production; everything else is a staging channel.
+std::string StageForChannel(const std::string& channel) {
+  return channel == "production" ? "production" : "staging";
+}
+
+// Sets the stage a channel gives an adapter, never lowering production to staging (an adapter
+// in production that is also put on a staging channel stays in production).
+Status RaiseStage(registry::Registry& registry, const std::string& digest,
+                  const std::string& channel, const std::string& reason) {
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry.Get(digest));
+  const std::string stage = StageForChannel(channel);
+  if (record.stage == stage || (record.stage == "production" && stage == "staging")) {
+    return Status::Ok();
+  }
+  return registry.SetStage(digest, stage, reason);
+}
+
+Result<DsseEnvelope> SignStatement(const ObjectRecord& adapter, std::string_view predicate_type,
+                                   Json predicate, const PrivateKey& key) {
+  InTotoStatement statement;
+  statement.subjects.push_back({adapter.labels.empty() ? adapter.digest : adapter.labels.front(),
+                                {{"sha256", adapter.digest}}});
+  statement.predicate_type = std::string(predicate_type);
+  statement.predicate = std::move(predicate);
+  GRAFT_ASSIGN_OR_RETURN(std::string payload, statement.ToPayload());
+  return DsseSign(kInTotoPayloadType, std::move(payload), {&key});
+}
+
+// The statement of a stored attestation, verified against `trusted` keys and checked to be about
+// `adapter` with `predicate_type`. Returns the verifying key ids too.
+struct VerifiedStatement {
+  InTotoStatement statement;
+  std::vector<std::string> key_ids;
+};
+Result<VerifiedStatement> VerifyStored(registry::Registry& registry, const AttestationRecord& a,
+                                       const std::vector<PublicKey>& trusted,
+                                       const ObjectRecord& adapter,
+                                       std::string_view predicate_type) {
+  const std::string what = a.kind + " sha256:" + a.digest;
+  GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, registry.LoadAttestation(a.digest));
+  Result<std::vector<std::string>> keys = DsseVerify(envelope, trusted);
+  if (!keys.ok()) return VerificationFailed(what + ": " + keys.status().message());
+  GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement, InTotoStatement::Parse(envelope.payload, what));
+  if (statement.predicate_type != predicate_type || statement.subjects.size() != 1 ||
+      statement.subjects[0].digest["sha256"] != adapter.digest) {
+    return VerificationFailed(what + ": not a " + std::string(predicate_type) +
+                              " statement about sha256:" + adapter.digest);
+  }
+  return VerifiedStatement{std::move(statement), *std::move(keys)};
+}
+
+// Marks a decision failed (exit 10) when any criterion failed.
+void FailOnAnyFailure(Decision& decision) {
+  for (const CriterionResult& c : decision.criteria) {
+    if (c.status == CriterionStatus::kFail) {
+      decision.verdict = Verdict::kFail;
+      decision.exit_code = kExitGateFailed;
+    }
+  }
+}
+
+CriterionResult GateCriterion(bool pass, std::string reason) {
+  CriterionResult r;
+  r.name = "gate decision";
+  r.status = pass ? CriterionStatus::kPass : CriterionStatus::kFail;
+  r.reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+Lifecycle::Lifecycle(registry::Registry& registry) : registry_(registry) {}
+
+Result<ObjectRecord> Lifecycle::RegisterPolicy(const fs::path& file, const std::string& name) {
+  GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(file, 1 << 20));
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, ParsePolicy(bytes, file.string()));
+  // The registry names a file by the SHA-256 of its bytes: register the canonical bytes, so the
+  // object digest is the policy digest.
+  TempDir temp("graft-policy");
+  fs::path canonical = temp.path() / file.filename();
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(canonical, CanonicalPolicyBytes(bytes)));
+  Json info = {{"policy", policy.name}, {"source", file.filename().string()}};
+  if (policy.base) info["base"] = *policy.base;
+  return registry_.RegisterFile("policy", canonical, name.empty() ? policy.name : name, info);
+}
+
+Result<Policy> Lifecycle::LoadPolicy(const std::string& ref) {
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
+  GRAFT_ASSIGN_OR_RETURN(std::string bytes, registry_.ReadBlob(record.digest));
+  return ParsePolicy(bytes, "policy sha256:" + record.digest);
+}
+
+Result<bool> Lifecycle::PreDeclared(const ObjectRecord& adapter, const ObjectRecord& policy) {
+  if (policy.created_seq >= adapter.created_seq) return false;
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
+  return std::any_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
+    return e.relation == "policy" && e.dst == policy.digest;
+  });
+}
+
+Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const ObjectRecord& policy) {
+  RequirementFacts facts;
+  const Json info = adapter.Info();
+  if (info.contains("r") && info["r"].is_number_integer()) {
+    facts.adapter_rank = info["r"].get<int64_t>();
+  }
+  const std::string base = info.value("base", "");
+  facts.base_digest = "sha256:" + base;
+
+  // Re-verify every file digest and the root digest by exporting from the blob store.
+  TempDir temp("graft-verify");
+  const fs::path dir = temp.path() / "adapter";
+  GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, dir));
+  const std::set<std::string> attestation_files = {std::string(registry::kAdapterSignatureFile),
+                                                   std::string(registry::kAdapterProvenanceFile)};
+  int64_t size = 0;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    if (attestation_files.contains(fs::relative(entry.path(), dir).generic_string())) continue;
+    size += static_cast<int64_t>(entry.file_size());
+  }
+  facts.adapter_size_bytes = size;
+
+  // The signing key, whether or not it is still trusted (a revoked one is reported as such).
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, registry_.Keys());
+  std::vector<PublicKey> trainer_keys;
+  for (const registry::KeyRecord& k : keys) {
+    if (k.role != "trainer") continue;
+    GRAFT_ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromPem(k.pem, "key " + k.key_id));
+    trainer_keys.push_back(std::move(key));
+  }
+  const fs::path sig = dir / registry::kAdapterSignatureFile;
+  const fs::path provenance_path = dir / registry::kAdapterProvenanceFile;
+  if (fs::exists(sig) && fs::exists(provenance_path)) {
+    Result<OmsVerification> oms =
+        OmsVerify(dir, sig, trainer_keys, {std::string(registry::kAdapterProvenanceFile)});
+    GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(provenance_path, 64 << 20));
+    GRAFT_ASSIGN_OR_RETURN(registry::Provenance provenance,
+                           registry::Provenance::Parse(text, provenance_path.string()));
+    const bool provenance_ok = DsseVerify(provenance.envelope, trainer_keys).ok() &&
+                               provenance.subject_digest == adapter.digest;
+    if (oms.ok()) {
+      facts.signer_key_id = oms->key_id;
+      facts.signature_verified = oms->manifest.RootDigestHex() == adapter.digest && provenance_ok;
+    }
+  }
+  for (const registry::KeyRecord& k : keys) {
+    if (k.key_id != facts.signer_key_id) continue;
+    if (k.revoked_seq) {
+      facts.revoked.key = true;
+    } else {
+      facts.signer_roles.push_back(k.role);
+    }
+  }
+
+  // Approvals that verify now against trusted approver keys.
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> approvers, registry_.TrustedKeys("approver"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> approvals,
+                         registry_.Attestations(adapter.digest, "approval"));
+  for (const AttestationRecord& a : approvals) {
+    Result<VerifiedStatement> verified =
+        VerifyStored(registry_, a, approvers, adapter, kApprovalPredicateType);
+    if (!verified.ok()) continue;  // revoked approver: the approval no longer counts
+    for (const std::string& key : verified->key_ids) facts.approver_key_ids.push_back(key);
+  }
+
+  // Revoked dependencies: the base, any training dataset.
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord base_record, registry_.Get(base));
+  facts.revoked.base = base_record.revoked_seq.has_value();
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
+  for (const registry::Edge& e : edges) {
+    if (e.relation != "dataset") continue;
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord dataset, registry_.Get(e.dst));
+    facts.revoked.dataset = facts.revoked.dataset || dataset.revoked_seq.has_value();
+  }
+  GRAFT_ASSIGN_OR_RETURN(facts.policy_pre_declared, PreDeclared(adapter, policy));
+  return facts;
+}
+
+Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::string& policy_ref,
+                                 std::span<const SuiteComparisons> evaluations,
+                                 const PrivateKey& evaluator_key,
+                                 const std::vector<std::string>& evaluation_digests) {
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_ref));
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
+  GRAFT_ASSIGN_OR_RETURN(RequirementFacts facts, Facts(adapter, policy_record));
+  Decision decision = Decide(policy, evaluations, facts, DecisionMode::kGate);
+  if (!facts.policy_pre_declared) {
+    GRAFT_RETURN_IF_ERROR(
+        registry_
+            .AppendEvent("policy.post-hoc", {{"adapter", adapter.digest},
+                                             {"adapter_seq", adapter.created_seq},
+                                             {"policy", policy_record.digest},
+                                             {"policy_seq", policy_record.created_seq}})
+            .status());
+  }
+  Json evaluations_json = Json::array();
+  for (const std::string& e : evaluation_digests) evaluations_json.push_back("sha256:" + e);
+  Json predicate = {{"decision", decision.ToJson()},
+                    {"adapter", "sha256:" + adapter.digest},
+                    {"base", facts.base_digest},
+                    {"policy", "sha256:" + policy_record.digest},
+                    {"evaluations", evaluations_json}};
+  GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, SignStatement(adapter, kDecisionPredicateType,
+                                                              std::move(predicate), evaluator_key));
+  const std::string digest = Sha256Hex(envelope.Serialize());
+  std::vector<registry::Edge> edges = {{digest, "policy", policy_record.digest}};
+  for (const std::string& e : evaluation_digests) edges.push_back({digest, "evaluation", e});
+  GRAFT_RETURN_IF_ERROR(
+      registry_.AddAttestation("decision", envelope, adapter.digest, "evaluator", edges).status());
+  return decision;
+}
+
+Result<AttestationRecord> Lifecycle::Approve(const std::string& adapter_ref,
+                                             const PrivateKey& approver_key,
+                                             const std::string& comment) {
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  if (adapter.revoked_seq) {
+    return Conflict("adapter sha256:" + adapter.digest + " was revoked; it cannot be approved");
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, registry_.Keys());
+  bool trusted = false;
+  for (const registry::KeyRecord& k : keys) {
+    if (k.key_id != approver_key.key_id() || k.role != "approver") continue;
+    if (k.revoked_seq) {
+      return VerificationFailed("approver key " + k.key_id + " was revoked at event " +
+                                std::to_string(*k.revoked_seq) + " (" + k.revoke_reason + ")");
+    }
+    trusted = true;
+  }
+  if (!trusted) {
+    return VerificationFailed("key " + approver_key.key_id() +
+                              " is not a trusted approver key (graft key trust --role approver)");
+  }
+  GRAFT_ASSIGN_OR_RETURN(uint64_t log_size, registry_.LogSize());
+  Json predicate = {{"adapter", "sha256:" + adapter.digest},
+                    {"approver", approver_key.key_id()},
+                    {"comment", comment},
+                    {"log_size", log_size}};
+  GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, SignStatement(adapter, kApprovalPredicateType,
+                                                              std::move(predicate), approver_key));
+  return registry_.AddAttestation("approval", envelope, adapter.digest, "approver");
+}
+
+Result<std::optional<Lifecycle::StoredDecision>> Lifecycle::LatestDecision(
+    const ObjectRecord& adapter) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
+                         registry_.Attestations(adapter.digest, "decision"));
+  if (decisions.empty()) return std::optional<StoredDecision>();
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> evaluators, registry_.TrustedKeys("evaluator"));
+  GRAFT_ASSIGN_OR_RETURN(
+      VerifiedStatement verified,
+      VerifyStored(registry_, decisions.back(), evaluators, adapter, kDecisionPredicateType));
+  return std::optional<StoredDecision>(
+      StoredDecision{decisions.back().digest, std::move(verified.statement.predicate)});
+}
+
+Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
+                                          const std::string& channel) {
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  if (adapter.revoked_seq) {
+    return Conflict("adapter sha256:" + adapter.digest + " was revoked (" + adapter.revoke_reason +
+                    "); it cannot be promoted");
+  }
+  const std::string stage = adapter.stage.value_or("candidate");
+  if (stage == "retired" || stage == "rejected" || stage == "revoked") {
+    return Conflict("adapter sha256:" + adapter.digest + " is " + stage +
+                    "; it cannot be promoted");
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::string name, AdapterName(adapter));
+  PromoteOutcome outcome;
+  outcome.channel = name + "@" + channel;
+  outcome.adapter = adapter.digest;
+  outcome.decision.mode = DecisionMode::kPromote;
+
+  GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter));
+  if (!stored) {
+    outcome.decision.criteria.push_back(GateCriterion(false, "no stored gate decision"));
+  } else {
+    outcome.gate_decision = stored->digest;
+    const Json& gate = stored->predicate["decision"];
+    const std::string policy_digest = stored->predicate.value("policy", "");
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_digest));
+    GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
+    // The statistical criteria were decided by the gate (signed, stored); the requirements are
+    // decided again now, with approvals and revocations as they stand.
+    Policy requirements = policy;
+    requirements.promotion.kpis.clear();
+    requirements.promotion.regressions.clear();
+    GRAFT_ASSIGN_OR_RETURN(RequirementFacts facts, Facts(adapter, policy_record));
+    outcome.decision = Decide(requirements, {}, facts, DecisionMode::kPromote);
+    const bool passed = gate.value("verdict", "") == VerdictName(Verdict::kPass) &&
+                        gate.value("mode", "") == DecisionModeName(DecisionMode::kGate);
+    outcome.decision.criteria.insert(
+        outcome.decision.criteria.begin(),
+        GateCriterion(passed, "gate decision sha256:" + stored->digest + " under policy " +
+                                  policy.name + ": " + gate.value("verdict", "?")));
+  }
+  FailOnAnyFailure(outcome.decision);
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
+                         registry_.ChannelHistory(outcome.channel));
+  if (!history.empty()) outcome.previous = history.back().digest;
+  Json details = {{"adapter", adapter.digest},
+                  {"channel", outcome.channel},
+                  {"previous", outcome.previous},
+                  {"gate_decision", outcome.gate_decision},
+                  {"decision", outcome.decision.ToJson()}};
+  if (outcome.decision.verdict != Verdict::kPass) {
+    GRAFT_RETURN_IF_ERROR(registry_.AppendEvent("adapter.promote-blocked", details).status());
+    return outcome;
+  }
+  if (outcome.previous == adapter.digest) {
+    return Conflict(outcome.channel + " already serves sha256:" + adapter.digest);
+  }
+  GRAFT_RETURN_IF_ERROR(registry_.SetChannel(
+      outcome.channel, adapter.digest,
+      "promote: decision sha256:" + outcome.gate_decision +
+          (outcome.previous.empty() ? "" : "; previous sha256:" + outcome.previous)));
+  GRAFT_RETURN_IF_ERROR(
+      RaiseStage(registry_, adapter.digest, channel, "promoted to " + outcome.channel));
+  GRAFT_RETURN_IF_ERROR(registry_.AppendEvent("adapter.promote", details).status());
+  outcome.promoted = true;
+  return outcome;
+}
+
+Result<RollbackOutcome> Lifecycle::Rollback(const std::string& name, const std::string& channel,
+                                            const std::string& reason) {
+  RollbackOutcome outcome;
+  outcome.channel = name + "@" + channel;
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
+                         registry_.ChannelHistory(outcome.channel));
+  // Replay the history as a stack: a promotion pushes, a rollback pops.
+  std::vector<std::string> stack;
+  for (const registry::ChannelEntry& entry : history) {
+    if (entry.reason.starts_with(kRollbackPrefix)) {
+      if (!stack.empty()) stack.pop_back();
+    } else {
+      stack.push_back(entry.digest);
+    }
+  }
+  if (stack.size() < 2) {
+    return Conflict(outcome.channel + " has no previous version to roll back to");
+  }
+  outcome.from = stack.back();
+  outcome.to = stack[stack.size() - 2];
+  GRAFT_RETURN_IF_ERROR(registry_.SetChannel(
+      outcome.channel, outcome.to,
+      std::string(kRollbackPrefix) + ": from sha256:" + outcome.from + "; " + reason));
+  GRAFT_RETURN_IF_ERROR(
+      RaiseStage(registry_, outcome.to, channel, "rolled back to in " + outcome.channel));
+  return outcome;
+}
+
+Result<std::vector<std::string>> Lifecycle::ChannelsServing(const std::string& digest) {
+  GRAFT_ASSIGN_OR_RETURN(
+      registry::Statement s,
+      registry_.db().Prepare("SELECT DISTINCT name FROM channel_history WHERE digest = ?"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, digest));
+  std::vector<std::string> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string channel = s.Text(0);
+    GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
+                           registry_.ChannelHistory(channel));
+    if (!history.empty() && history.back().digest == digest) out.push_back(std::move(channel));
+  }
+  return out;
+}
+
+Result<std::vector<RollbackOutcome>> Lifecycle::Retire(const std::string& adapter_ref,
+                                                       const std::string& reason) {
+  if (reason.empty()) return InvalidInput("retiring an adapter needs a reason");
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_RETURN_IF_ERROR(registry_.SetStage(adapter.digest, "retired", reason));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels, ChannelsServing(adapter.digest));
+  std::vector<RollbackOutcome> rolled;
+  for (const std::string& channel : channels) {
+    const size_t at = channel.rfind('@');
+    GRAFT_ASSIGN_OR_RETURN(RollbackOutcome outcome,
+                           Rollback(channel.substr(0, at), channel.substr(at + 1),
+                                    "retired sha256:" + adapter.digest + ": " + reason));
+    rolled.push_back(std::move(outcome));
+  }
+  return rolled;
+}
+
+Result<std::vector<std::string>> Lifecycle::ApplyExit(const std::string& adapter_ref,
+                                                      const ExitFacts& facts) {
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter));
+  if (!stored) {
+    return NotFound("adapter sha256:" + adapter.digest +
+                    " has no gate decision, hence no policy to apply exit criteria from");
+  }
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(stored->predicate.value("policy", "")));
+  std::vector<std::string> reasons = EvaluateExit(policy.exit, facts);
+  if (reasons.empty()) return reasons;
+  std::string joined;
+  for (const std::string& r : reasons) joined += (joined.empty() ? "" : "; ") + r;
+  GRAFT_RETURN_IF_ERROR(Retire(adapter.digest, "exit criteria: " + joined).status());
+  return reasons;
+}
+
+Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels, ChannelsServing(adapter.digest));
+  Json decisions = Json::array();
+  GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> records,
+                         registry_.Attestations(adapter.digest, "decision"));
+  for (const AttestationRecord& a : records) {
+    GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, registry_.LoadAttestation(a.digest));
+    GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement,
+                           InTotoStatement::Parse(envelope.payload, "decision sha256:" + a.digest));
+    const Json& d = statement.predicate["decision"];
+    decisions.push_back({{"digest", "sha256:" + a.digest},
+                         {"seq", a.seq},
+                         {"policy", d.value("policy", "") + " " + d.value("policy_digest", "")},
+                         {"verdict", d.value("verdict", "")},
+                         {"key_ids", a.key_ids}});
+  }
+  Json approvals = Json::array();
+  GRAFT_ASSIGN_OR_RETURN(records, registry_.Attestations(adapter.digest, "approval"));
+  for (const AttestationRecord& a : records) {
+    approvals.push_back({{"digest", "sha256:" + a.digest}, {"seq", a.seq}, {"key_ids", a.key_ids}});
+  }
+  return Json{{"stage", adapter.stage.value_or("candidate")},
+              {"channels", channels},
+              {"decisions", decisions},
+              {"approvals", approvals}};
+}
+
+}  // namespace graft
