@@ -34,7 +34,8 @@ class FileDescriptor {
 }  // namespace
 
 Result<std::string> ReadFile(const fs::path& path, uint64_t max_bytes) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO planted where a file is expected must not hang; it is refused below.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ENOENT) return NotFound("no such file: " + path.string());
     return IoError("cannot open " + path.string() + ": " + Errno());
@@ -73,8 +74,9 @@ Status WriteFileAtomic(const fs::path& path, std::string_view contents, fs::perm
   if (fd.get() < 0)
     return IoError("cannot create a temporary file in " + dir.string() + ": " + Errno());
   auto fail = [&](const std::string& what) {
+    std::string reason = Errno();  // before unlink can change errno
     ::unlink(temp.c_str());
-    return IoError(what + " " + path.string() + ": " + Errno());
+    return IoError(what + " " + path.string() + ": " + reason);
   };
   if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return fail("cannot set the mode of");
   size_t done = 0;

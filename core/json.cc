@@ -1,10 +1,29 @@
 #include "core/json.h"
 
+#include <cmath>
+#include <set>
 #include <vector>
 
 namespace graft {
 
+namespace {
+
+// nlohmann writes NaN and infinities as null; canonical JSON refuses them instead.
+bool HasNonFiniteNumber(const Json& value) {
+  if (value.is_number_float()) return !std::isfinite(value.get<double>());
+  if (!value.is_structured()) return false;
+  for (const Json& item : value) {
+    if (HasNonFiniteNumber(item)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::string> CanonicalJson(const Json& value) {
+  if (HasNonFiniteNumber(value)) {
+    return InvalidInput("cannot serialise JSON canonically: NaN or infinite number");
+  }
   try {
     return value.dump(-1, ' ', false, Json::error_handler_t::strict);
   } catch (const Json::exception& e) {
@@ -15,12 +34,15 @@ Result<std::string> CanonicalJson(const Json& value) {
 Result<Json> ParseJson(std::string_view text, std::string_view source) {
   constexpr int kMaxDepth = 512;
   std::string problem;
-  int depth = 0;
   // Track the keys of each open object to refuse duplicates (nlohmann keeps the last silently).
-  std::vector<std::vector<std::string>> keys;
+  // A set per object keeps this O(n log n) on a hostile header with millions of keys.
+  std::vector<std::set<std::string, std::less<>>> keys;
   auto callback = [&](int d, Json::parse_event_t event, Json& parsed) -> bool {
-    depth = d;
-    if (depth > kMaxDepth && problem.empty()) problem = "nesting deeper than 512 levels";
+    // `d` counts the containers around an object_start or array_start event, so the container
+    // being opened is at nesting level d + 1 (the same for arrays and objects).
+    bool opens =
+        event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    if (opens && d + 1 > kMaxDepth && problem.empty()) problem = "nesting deeper than 512 levels";
     switch (event) {
       case Json::parse_event_t::object_start:
         keys.emplace_back();
@@ -30,11 +52,8 @@ Result<Json> ParseJson(std::string_view text, std::string_view source) {
         break;
       case Json::parse_event_t::key: {
         const std::string& key = parsed.get_ref<const std::string&>();
-        if (!keys.empty()) {
-          for (const auto& seen : keys.back()) {
-            if (seen == key && problem.empty()) problem = "duplicate key \"" + key + "\"";
-          }
-          keys.back().push_back(key);
+        if (!keys.empty() && !keys.back().insert(key).second && problem.empty()) {
+          problem = "duplicate key \"" + key + "\"";
         }
         break;
       }

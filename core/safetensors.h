@@ -34,10 +34,11 @@ inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100ull << 20;
 
 class SafetensorsFile {
  public:
-  // Maps the file and validates the header: size ≤ 100 MB, valid JSON object, known dtypes,
-  // non-negative shapes whose byte size matches data_offsets, offsets inside the data section,
-  // aligned to the dtype size, no two tensors overlapping, no duplicate keys, every data byte
-  // covered. Errors name the file and tensor.
+  // Maps the file (read-only, private; the mapping lives as long as this object, so the file
+  // must not be truncated meanwhile) and validates the header: size ≤ 100 MB, valid JSON object,
+  // known dtypes, non-negative shapes whose byte size matches data_offsets, offsets inside the data
+  // section, aligned to the dtype size, no two tensors overlapping, no duplicate keys, every data
+  // byte covered. Errors name the file and tensor.
   static Result<SafetensorsFile> Open(const std::filesystem::path& path);
   // Same validation over a buffer the caller keeps alive (used by tests and fuzzing).
   static Result<SafetensorsFile> FromBuffer(std::span<const uint8_t> bytes,
@@ -67,8 +68,12 @@ struct TensorToWrite {
   std::span<const uint8_t> data;
 };
 
-// Serialises tensors (sorted by name, 8-byte aligned header as the reference implementation
-// pads with spaces) into safetensors bytes. Deterministic: the same input gives the same bytes.
+// Serialises tensors into safetensors bytes. Deterministic: the same input gives the same bytes.
+// The header is canonical JSON (keys sorted by name) padded with spaces to a multiple of 8 bytes,
+// as the reference implementation pads it. Data is contiguous, larger dtypes first and then by
+// name (the reference also puts larger dtypes first), so every tensor is aligned to its dtype
+// size without padding; a pure name order could misalign an F32 after an odd-sized U8 tensor.
+// Rejects duplicate or reserved ("__metadata__") names and data whose size does not match.
 Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
                                          const std::map<std::string, std::string>& metadata = {});
 // SerializeSafetensors + WriteFileAtomic.

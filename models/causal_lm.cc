@@ -1,0 +1,235 @@
+#include "models/causal_lm.h"
+
+#include <limits>
+
+#include "core/file_util.h"
+#include "models/gpt2_lm.h"
+#include "models/hf_weights.h"
+#include "models/llama_lm.h"
+
+namespace graft {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kTokenizerFile[] = "tokenizer.json";
+
+std::vector<WeightSpec> Specs(const ModelConfig& config) {
+  return config.arch == Arch::kGpt2 ? Gpt2LM::Specs(config) : LlamaLM::Specs(config);
+}
+
+std::string TorchDtypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kF16:
+      return "float16";
+    case DType::kBF16:
+      return "bfloat16";
+    default:
+      return "float32";
+  }
+}
+
+Status TorchError(std::string_view what, const std::exception& e) {
+  // c10::Error messages carry a C++ backtrace after the first line.
+  std::string message = e.what();
+  message = message.substr(0, message.find('\n'));
+  return InternalError(std::string(what) + ": libtorch: " + message);
+}
+
+std::string ShapeString(c10::IntArrayRef shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+CausalLM::CausalLM(ModelConfig config, std::map<std::string, torch::Tensor> weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {
+  for (auto& [name, tensor] : weights_) tensor.set_requires_grad(false);
+}
+
+CausalLM::~CausalLM() = default;
+
+Result<std::unique_ptr<CausalLM>> CausalLM::FromWeights(
+    const ModelConfig& config, std::map<std::string, torch::Tensor> weights,
+    std::string_view source) {
+  try {
+    auto canonical = config.arch == Arch::kGpt2
+                         ? Gpt2LM::Canonicalize(std::move(weights), config, source)
+                         : LlamaLM::Canonicalize(std::move(weights), config, source);
+    if (!canonical.ok()) return canonical.status();
+    GRAFT_RETURN_IF_ERROR(CheckWeights(Specs(config), *canonical, source));
+    std::unique_ptr<CausalLM> model;
+    if (config.arch == Arch::kGpt2) {
+      model = std::make_unique<Gpt2LM>(config, std::move(*canonical));
+    } else {
+      model = std::make_unique<LlamaLM>(config, std::move(*canonical));
+    }
+    return model;
+  } catch (const std::exception& e) {
+    return TorchError(std::string(source), e);
+  }
+}
+
+Result<std::unique_ptr<CausalLM>> CausalLM::Load(const fs::path& dir) {
+  GRAFT_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(dir));
+  GRAFT_ASSIGN_OR_RETURN(auto weights, ReadHfWeights(dir));
+  GRAFT_ASSIGN_OR_RETURN(auto model, FromWeights(config, std::move(weights), dir.string()));
+  const fs::path tokenizer_path = dir / kTokenizerFile;
+  GRAFT_ASSIGN_OR_RETURN(model->tokenizer_json_, ReadFile(tokenizer_path, 256 << 20));
+  model->source_dir_ = dir;
+  return model;
+}
+
+Result<std::unique_ptr<CausalLM>> CausalLM::CreateRandom(const ModelConfig& config, uint64_t seed) {
+  try {
+    return FromWeights(config, InitWeights(Specs(config), seed), "random init");
+  } catch (const std::exception& e) {
+    return TorchError("random init", e);
+  }
+}
+
+std::string CausalLM::Describe() const {
+  return std::string(ArchName(config_.arch)) + " base (" + std::to_string(config_.num_layers) +
+         " layers, d=" + std::to_string(config_.hidden_size) + ", " +
+         std::to_string(config_.NumParameters()) + " parameters)";
+}
+
+Result<torch::Tensor> CausalLM::Forward(const torch::Tensor& input_ids,
+                                        const torch::Tensor& attention_mask, KvCache* cache,
+                                        const torch::Tensor& position_ids) {
+  try {
+    if (!input_ids.defined() || input_ids.dim() != 2 || input_ids.scalar_type() != torch::kLong ||
+        input_ids.size(0) == 0 || input_ids.size(1) == 0) {
+      return InvalidInput("input_ids must be a non-empty [batch, length] int64 tensor");
+    }
+    const int64_t batch = input_ids.size(0);
+    const int64_t length = input_ids.size(1);
+    const int64_t past = cache ? cache->length() : 0;
+    if (past > 0 && cache->keys.front().size(0) != batch) {
+      return InvalidInput("the KV cache holds batch " +
+                          std::to_string(cache->keys.front().size(0)) + ", input_ids has " +
+                          std::to_string(batch));
+    }
+    const int64_t min_id = input_ids.min().item<int64_t>();
+    const int64_t max_id = input_ids.max().item<int64_t>();
+    if (min_id < 0 || max_id >= config_.vocab_size) {
+      return InvalidInput("token id " + std::to_string(min_id < 0 ? min_id : max_id) +
+                          " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) +
+                          ")");
+    }
+    torch::Tensor mask;
+    if (attention_mask.defined()) {
+      if (attention_mask.dim() != 2 || attention_mask.size(0) != batch ||
+          attention_mask.size(1) != past + length) {
+        return InvalidInput("attention_mask has shape " + ShapeString(attention_mask.sizes()) +
+                            ", expected [" + std::to_string(batch) + ", " +
+                            std::to_string(past + length) + "]");
+      }
+      mask = attention_mask.to(torch::kBool);
+    } else {
+      mask = torch::ones({batch, past + length}, torch::kBool);
+    }
+    torch::Tensor positions;
+    if (position_ids.defined()) {
+      if (position_ids.sizes() != input_ids.sizes() || position_ids.scalar_type() != torch::kLong) {
+        return InvalidInput("position_ids must be an int64 tensor shaped like input_ids");
+      }
+      positions = position_ids;
+    } else {
+      // HF generate's convention: positions count the attended tokens, so left padding works.
+      positions = (mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0).slice(1, past, past + length);
+    }
+    const int64_t max_position = positions.max().item<int64_t>();
+    if (positions.min().item<int64_t>() < 0 || max_position >= config_.max_positions) {
+      return InvalidInput("position " + std::to_string(max_position) +
+                          " is beyond the model's context of " +
+                          std::to_string(config_.max_positions) + " tokens");
+    }
+    return ForwardImpl(input_ids, mask, positions, cache);
+  } catch (const std::exception& e) {
+    return TorchError("forward pass", e);
+  }
+}
+
+NamedTensors CausalLM::Parameters() const { return NamedTensors(weights_.begin(), weights_.end()); }
+
+void CausalLM::SetBaseTrainable(bool trainable) {
+  for (auto& [name, tensor] : weights_) tensor.set_requires_grad(trainable);
+}
+
+Status CausalLM::SaveHf(const fs::path& dir, DType dtype, uint64_t max_shard_bytes,
+                        bool allow_merged) const {
+  if (adapters_->merged() && !allow_merged) {
+    return Conflict("adapter '" + *adapters_->merged() +
+                    "' is merged into the base; unmerge it before saving the base");
+  }
+  if (dtype != DType::kF32 && dtype != DType::kF16 && dtype != DType::kBF16) {
+    return InvalidInput("base weights are saved as F32, F16 or BF16");
+  }
+  try {
+    GRAFT_RETURN_IF_ERROR(WriteHfWeights(dir, Parameters(), dtype, max_shard_bytes));
+  } catch (const std::exception& e) {
+    return TorchError("saving " + dir.string(), e);
+  }
+  Json config = config_.hf_json;
+  config["torch_dtype"] = TorchDtypeName(dtype);
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(dir / "config.json", config.dump(2) + "\n"));
+  return WriteFileAtomic(dir / kTokenizerFile, tokenizer_json_);
+}
+
+const torch::Tensor& CausalLM::Weight(const std::string& name) const { return weights_.at(name); }
+
+LoraLinear* CausalLM::MakeLinear(const std::string& name, bool conv1d) {
+  auto bias = weights_.find(name + ".bias");
+  linears_.push_back(std::make_unique<LoraLinear>(
+      name, weights_.at(name + ".weight"), bias == weights_.end() ? torch::Tensor() : bias->second,
+      conv1d));
+  return linears_.back().get();
+}
+
+void CausalLM::FinishModules() {
+  std::vector<LoraLinear*> modules;
+  for (const auto& linear : linears_) modules.push_back(linear.get());
+  adapters_ = std::make_unique<LoraAdapterSet>(std::move(modules), Describe());
+}
+
+torch::Tensor CausalLM::AttentionBias(const torch::Tensor& mask, int64_t query_length) {
+  const int64_t keys = mask.size(1);
+  const int64_t past = keys - query_length;
+  // causal[i][j]: key j is at or before query i (query i sits at position past + i).
+  torch::Tensor causal = torch::ones({query_length, keys}, torch::kBool).tril(past);  // [T, S]
+  torch::Tensor allowed = causal.unsqueeze(0) & mask.unsqueeze(1);                    // [B, T, S]
+  return torch::zeros(allowed.sizes(), torch::kFloat)
+      .masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest())
+      .unsqueeze(1);
+}
+
+torch::Tensor CausalLM::Attend(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, const torch::Tensor& bias, double scale) {
+  torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) * scale + bias;
+  return torch::matmul(torch::softmax(scores, -1), v);
+}
+
+std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, size_t layer,
+                                                              torch::Tensor k, torch::Tensor v) {
+  if (cache == nullptr) return {std::move(k), std::move(v)};
+  if (cache->keys.size() <= layer) {
+    cache->keys.resize(layer + 1);
+    cache->values.resize(layer + 1);
+  }
+  if (cache->keys[layer].defined()) {
+    k = torch::cat({cache->keys[layer], k}, 2);
+    v = torch::cat({cache->values[layer], v}, 2);
+  }
+  cache->keys[layer] = k;
+  cache->values[layer] = v;
+  return {std::move(k), std::move(v)};
+}
+
+void SetTorchThreads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
+}  // namespace graft

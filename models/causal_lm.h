@@ -1,0 +1,127 @@
+// CausalLM: a base language model (gpt2 or llama) loaded from an HF directory, with LoRA adapters.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/safetensors.h"
+#include "core/status.h"
+#include "models/kv_cache.h"
+#include "models/lora_adapter_set.h"
+#include "models/lora_linear.h"
+#include "models/model_config.h"
+#include "models/named_tensors.h"
+
+namespace graft {
+
+class Tokenizer;  // models/tokenizer.h
+
+// Computes in F32 on CPU whatever the stored dtype (F32, F16, BF16). Parameters use the HF names
+// of GPT2LMHeadModel / LlamaForCausalLM ("transformer.h.0.attn.c_attn.weight",
+// "model.layers.0.self_attn.q_proj.weight"); a GPT-2 checkpoint without the "transformer."
+// prefix is accepted and renamed. Not thread-safe: one forward pass at a time.
+class CausalLM {
+ public:
+  // Reads config.json, model.safetensors (or model-0000N-of-0000M.safetensors shards listed in
+  // model.safetensors.index.json) and tokenizer.json. A missing, unexpected or mis-shaped tensor
+  // is an error naming it. Base parameters do not require grad.
+  static Result<std::unique_ptr<CausalLM>> Load(const std::filesystem::path& dir);
+  // A model with weights drawn as HF initialises them (normal(0, 0.02), GPT-2's scaled
+  // residual projections, unit norms, zero biases), deterministic for `seed`, and graft's
+  // byte-level tokenizer.
+  static Result<std::unique_ptr<CausalLM>> CreateRandom(const ModelConfig& config, uint64_t seed);
+  // A model over `weights` (checkpoint names, F32) with `config`: how Load builds it, for callers
+  // that hold weights in memory. `source` names them in errors.
+  static Result<std::unique_ptr<CausalLM>> FromWeights(const ModelConfig& config,
+                                                       std::map<std::string, torch::Tensor> weights,
+                                                       std::string_view source);
+
+  virtual ~CausalLM();
+  CausalLM(const CausalLM&) = delete;
+  CausalLM& operator=(const CausalLM&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  // Null only for a model built before a tokenizer was available (never after Load).
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  // The directory it was loaded from (empty for CreateRandom).
+  const std::filesystem::path& source_dir() const { return source_dir_; }
+  // "gpt2 base (2 layers, d=32, 35712 parameters)": used in messages.
+  std::string Describe() const;
+
+  // input_ids [B, T] int64 → logits [B, T, vocab] F32. attention_mask [B, T] (or
+  // [B, cache length + T] with a cache) of 0/1, undefined for all ones: left or right padding.
+  // Position ids are cumsum(mask) - 1 (HF's convention, so left padding works) unless
+  // `position_ids` [B, T] is given. With a cache, keys/values of these tokens are appended to
+  // it and attention covers cached positions too. Grad mode is the caller's (the trainer needs
+  // it; inference should hold a torch::NoGradGuard).
+  Result<torch::Tensor> Forward(const torch::Tensor& input_ids,
+                                const torch::Tensor& attention_mask = {}, KvCache* cache = nullptr,
+                                const torch::Tensor& position_ids = {});
+
+  // The base parameters by HF name, sorted (a tied LM head appears once, as the embedding).
+  NamedTensors Parameters() const;
+  // requires_grad on every base parameter (full fine-tuning); false after Load.
+  void SetBaseTrainable(bool trainable);
+  // Training mode enables LoRA dropout; false after Load.
+  void SetTraining(bool training) { training_ = training; }
+  bool training() const { return training_; }
+
+  LoraAdapterSet& adapters() { return *adapters_; }
+  const LoraAdapterSet& adapters() const { return *adapters_; }
+
+  // Writes config.json, the weights (model.safetensors, or shards of at most
+  // `max_shard_bytes` with model.safetensors.index.json when > 0) in `dtype` (F32, F16 or
+  // BF16), and tokenizer.json, in HF's layout. Deterministic. A merged adapter is saved as part
+  // of the weights (that is how a merged model is exported); refuses while one is merged unless
+  // `allow_merged`.
+  Status SaveHf(const std::filesystem::path& dir, DType dtype = DType::kF32,
+                uint64_t max_shard_bytes = 0, bool allow_merged = false) const;
+
+ protected:
+  CausalLM(ModelConfig config, std::map<std::string, torch::Tensor> weights);
+
+  // The architecture's forward pass over validated inputs: `mask` [B, cache length + T] bool,
+  // `positions` [B, T] int64.
+  virtual torch::Tensor ForwardImpl(const torch::Tensor& input_ids, const torch::Tensor& mask,
+                                    const torch::Tensor& positions, KvCache* cache) = 0;
+
+  // The weight by canonical HF name (it exists: names were validated at construction).
+  const torch::Tensor& Weight(const std::string& name) const;
+  // Creates the adaptable layer over weights "<name>.weight" (and "<name>.bias" if present).
+  // The subclass constructor creates all of them, then calls FinishModules once.
+  LoraLinear* MakeLinear(const std::string& name, bool conv1d);
+  void FinishModules();
+
+  // Additive attention bias [B, 1, T, S] from `mask` [B, S] (S = cache length + T): 0 where
+  // query i may see key j (j <= S - T + i and mask[j]), the lowest float elsewhere (so a
+  // fully-masked padding row stays finite).
+  static torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length);
+  // softmax(q k^T * scale + bias) v over [B, H, T, D] queries and [B, H, S, D] keys/values.
+  static torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k,
+                              const torch::Tensor& v, const torch::Tensor& bias, double scale);
+  // Appends this step's keys/values [B, H, T, D] of `layer` to the cache (if any) and returns
+  // the keys/values to attend over.
+  static std::pair<torch::Tensor, torch::Tensor> UpdateCache(KvCache* cache, size_t layer,
+                                                             torch::Tensor k, torch::Tensor v);
+
+  ModelConfig config_;
+
+ private:
+  std::map<std::string, torch::Tensor> weights_;
+  std::vector<std::unique_ptr<LoraLinear>> linears_;
+  std::unique_ptr<LoraAdapterSet> adapters_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  std::string tokenizer_json_;  // tokenizer.json bytes, written back by SaveHf
+  std::filesystem::path source_dir_;
+  bool training_ = false;
+};
+
+// Sets the number of threads libtorch uses for intra-op parallelism (0 leaves it unchanged).
+void SetTorchThreads(int threads);
+
+}  // namespace graft

@@ -1,0 +1,14 @@
+// NamedTensors: an ordered list of (name, tensor) pairs, how parameters and weights cross APIs.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace graft {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+}  // namespace graft
