@@ -1,0 +1,32 @@
+#include "evaluator/stats_json.h"
+
+namespace graft {
+
+Json ComparisonToJson(const MetricComparison& c) {
+  Json out = {{"metric", c.metric},
+              {"kind", MetricKindName(c.kind)},
+              {"higher_is_better", c.higher_is_better},
+              {"n", c.n},
+              {"base", c.base},
+              {"adapter", c.adapter},
+              {"delta", c.delta},
+              {"confidence", c.confidence},
+              {"interval", {{"low", c.interval.low}, {"high", c.interval.high}}},
+              {"resamples", c.resamples},
+              {"seed", c.seed},
+              {"standard_error", c.standard_error},
+              {"power", c.power},
+              {"minimum_detectable_effect", c.minimum_detectable_effect}};
+  if (!c.slice.empty()) out["slice"] = c.slice;
+  if (c.mcnemar) {
+    out["mcnemar"] = {{"b", c.mcnemar->b}, {"c", c.mcnemar->c}, {"p_value", c.mcnemar->p_value}};
+  }
+  if (!c.slices.empty()) {
+    Json slices = Json::array();
+    for (const MetricComparison& slice : c.slices) slices.push_back(ComparisonToJson(slice));
+    out["slices"] = std::move(slices);
+  }
+  return out;
+}
+
+}  // namespace graft

@@ -1,0 +1,288 @@
+#include "policies/decision_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/sha256.h"
+#include "evaluator/stats_holm.h"
+
+namespace graft {
+namespace {
+
+std::string Percent(double confidence) { return FormatNumber(confidence * 100) + "%"; }
+
+// A statistical criterion before Holm: what to compare and against which threshold.
+struct StatCriterion {
+  CriterionResult result;
+  const MetricComparison* comparison = nullptr;  // null: no evidence, already FAIL
+  bool strict = false;  // PASS needs lower > threshold (regressions) rather than >= (KPIs)
+};
+
+const MetricComparison* FindComparison(std::span<const SuiteComparisons> comparisons,
+                                       const std::string& suite, const std::string& metric) {
+  for (const SuiteComparisons& s : comparisons) {
+    if (s.suite != suite) continue;
+    for (const MetricComparison& m : s.metrics) {
+      if (m.metric == metric) return &m;
+    }
+  }
+  return nullptr;
+}
+
+std::string CriterionName(CriterionKind kind, const std::string& suite, const std::string& metric,
+                          const std::string& slice) {
+  return std::string(CriterionKindName(kind)) + " " + suite + "/" + metric +
+         (slice.empty() ? "" : "[" + slice + "]");
+}
+
+CriterionResult Missing(CriterionKind kind, const std::string& suite, const std::string& metric,
+                        std::string reason) {
+  CriterionResult r;
+  r.name = CriterionName(kind, suite, metric, "");
+  r.kind = kind;
+  r.suite = suite;
+  r.metric = metric;
+  r.status = CriterionStatus::kFail;
+  r.reason = std::move(reason);
+  return r;
+}
+
+StatCriterion Measured(CriterionKind kind, const std::string& suite, const MetricComparison& m,
+                       double threshold, bool strict) {
+  StatCriterion p;
+  CriterionResult& r = p.result;
+  r.name = CriterionName(kind, suite, m.metric, m.slice);
+  r.kind = kind;
+  r.suite = suite;
+  r.metric = m.metric;
+  r.slice = m.slice;
+  r.higher_is_better = m.higher_is_better;
+  r.n = static_cast<int64_t>(m.n);
+  r.base = m.base;
+  r.adapter = m.adapter;
+  r.delta = m.delta;
+  r.threshold = threshold;
+  r.minimum_detectable_effect = m.minimum_detectable_effect;
+  if (m.distribution.empty()) {
+    r.status = CriterionStatus::kFail;
+    r.reason = "the comparison has no bootstrap distribution";
+    return p;
+  }
+  r.p_value = m.distribution.FractionImprovementBelow(threshold, m.higher_is_better, strict);
+  p.comparison = &m;
+  p.strict = strict;
+  return p;
+}
+
+std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotion,
+                                               std::span<const SuiteComparisons> comparisons) {
+  std::vector<StatCriterion> out;
+  for (const KpiCriterion& kpi : promotion.kpis) {
+    const MetricComparison* m = FindComparison(comparisons, kpi.suite, kpi.metric);
+    if (m == nullptr) {
+      out.push_back({Missing(CriterionKind::kKpi, kpi.suite, kpi.metric,
+                             "no evaluation of " + kpi.suite + "/" + kpi.metric)});
+      continue;
+    }
+    out.push_back(Measured(CriterionKind::kKpi, kpi.suite, *m, kpi.min_delta, false));
+  }
+  for (const RegressionCriterion& reg : promotion.regressions) {
+    const MetricComparison* m = FindComparison(comparisons, reg.suite, reg.metric);
+    if (m == nullptr) {
+      out.push_back({Missing(CriterionKind::kRegression, reg.suite, reg.metric,
+                             "no evaluation of " + reg.suite + "/" + reg.metric)});
+      continue;
+    }
+    if (reg.per_slice && m->slices.empty()) {
+      out.push_back({Missing(CriterionKind::kRegression, reg.suite, reg.metric,
+                             "per_slice is set but the evaluation has no slices")});
+      continue;
+    }
+    std::vector<const MetricComparison*> targets;
+    if (reg.per_slice) {
+      for (const MetricComparison& slice : m->slices) targets.push_back(&slice);
+    } else {
+      targets.push_back(m);
+    }
+    for (const MetricComparison* target : targets) {
+      const double margin = reg.relative ? reg.margin * std::abs(target->base) : reg.margin;
+      out.push_back(Measured(CriterionKind::kRegression, reg.suite, *target, -margin, true));
+    }
+  }
+  return out;
+}
+
+// Holm step-down with interval tests: criteria in increasing p-value order, the k-th (0-based) of
+// m tested with a two-sided interval at confidence 1 - alpha / (m - k); a criterion can PASS only
+// if every criterion before it passed.
+void ApplyHolm(std::vector<StatCriterion>& criteria, double confidence) {
+  std::vector<size_t> family;
+  std::vector<double> p_values;
+  for (size_t i = 0; i < criteria.size(); ++i) {
+    if (criteria[i].comparison == nullptr) continue;
+    family.push_back(i);
+    p_values.push_back(*criteria[i].result.p_value);
+  }
+  const double alpha = 1 - confidence;
+  const std::string* stopped_at = nullptr;
+  for (const HolmStep& step : HolmBonferroni(p_values, alpha)) {
+    StatCriterion& p = criteria[family[step.index]];
+    CriterionResult& r = p.result;
+    const MetricComparison& m = *p.comparison;
+    const double level = 1 - step.level;
+    const double t = *r.threshold;
+    r.confidence = level;
+    r.interval = m.distribution.DeltaInterval(level);
+    r.improvement_interval = m.distribution.ImprovementInterval(level, m.higher_is_better);
+    const Interval& imp = *r.improvement_interval;
+    const bool clears = p.strict ? imp.low > t : imp.low >= t;
+    const std::string what = r.kind == CriterionKind::kKpi ? "min_delta " + FormatNumber(t)
+                                                           : "-margin = " + FormatNumber(t);
+    const std::string bounds = "improvement interval [" + FormatNumber(imp.low) + ", " +
+                               FormatNumber(imp.high) + "] at " + Percent(level);
+    if (clears && stopped_at == nullptr) {
+      r.status = CriterionStatus::kPass;
+      r.reason = bounds + (p.strict ? " lies above " : " starts at or above ") + what;
+    } else if (imp.high < t) {
+      r.status = CriterionStatus::kFail;
+      r.reason = bounds + " lies below " + what;
+    } else {
+      r.status = CriterionStatus::kInconclusive;
+      r.reason =
+          clears ? bounds + " clears " + what + ", but the Holm step-down stopped at " + *stopped_at
+                 : bounds + " contains " + what + " (minimum detectable effect " +
+                       FormatNumber(m.minimum_detectable_effect) + ")";
+    }
+    if (r.status != CriterionStatus::kPass && stopped_at == nullptr) stopped_at = &r.name;
+  }
+}
+
+CriterionResult Requirement(std::string name, bool pass, std::string reason) {
+  CriterionResult r;
+  r.name = std::move(name);
+  r.kind = CriterionKind::kRequirement;
+  r.status = pass ? CriterionStatus::kPass : CriterionStatus::kFail;
+  r.reason = std::move(reason);
+  return r;
+}
+
+CriterionResult Approvals(const Requirements& require, const RequirementFacts& facts,
+                          DecisionMode mode) {
+  std::set<std::string> counted;
+  std::vector<std::string> ignored;
+  for (const std::string& key : facts.approver_key_ids) {
+    if (require.separate_duties && key == facts.signer_key_id) {
+      ignored.push_back(key + " (the trainer's key; separate_duties)");
+    } else if (!counted.insert(key).second) {
+      ignored.push_back(key + " (approved twice)");
+    }
+  }
+  const auto have = static_cast<int64_t>(counted.size());
+  std::string reason =
+      std::to_string(have) + " of " + std::to_string(require.approvals) + " distinct approvals";
+  for (const std::string& why : ignored) reason += "; ignored " + why;
+  CriterionResult r = Requirement("approvals", have >= require.approvals, reason);
+  r.observed = static_cast<double>(have);
+  r.threshold = static_cast<double>(require.approvals);
+  if (r.status == CriterionStatus::kFail && mode == DecisionMode::kGate) {
+    r.status = CriterionStatus::kPending;
+    r.reason += "; promotion waits for them";
+  }
+  return r;
+}
+
+CriterionResult AtMost(std::string name, const std::optional<int64_t>& value, int64_t limit,
+                       const std::string& what) {
+  if (!value) return Requirement(std::move(name), false, what + " unknown");
+  CriterionResult r = Requirement(std::move(name), *value <= limit,
+                                  what + " " + std::to_string(*value) +
+                                      (*value <= limit ? " <= " : " > ") + std::to_string(limit));
+  r.observed = static_cast<double>(*value);
+  r.threshold = static_cast<double>(limit);
+  return r;
+}
+
+std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
+                                                 const RequirementFacts& facts, DecisionMode mode) {
+  const Requirements& require = policy.promotion.require;
+  std::vector<CriterionResult> out;
+  out.push_back(Requirement("pre-declared policy", facts.policy_pre_declared,
+                            facts.policy_pre_declared
+                                ? "the policy entered the log before the training run started"
+                                : "post-hoc policy"));
+  if (policy.base) {
+    Result<Digest> digest = ParseDigestHex(facts.base_digest);
+    const bool same = digest.ok() && "sha256:" + DigestHex(*digest) == *policy.base;
+    out.push_back(Requirement("base", same,
+                              same ? "trained on " + *policy.base
+                                   : "the policy applies only to base " + *policy.base +
+                                         ", the adapter's base is " + facts.base_digest));
+  }
+  std::string revoked;
+  for (RevocationKind kind :
+       {RevocationKind::kKey, RevocationKind::kDataset, RevocationKind::kBase}) {
+    if (facts.revoked.Is(kind)) {
+      revoked += (revoked.empty() ? "" : ", ") + std::string(RevocationKindName(kind));
+    }
+  }
+  out.push_back(Requirement("not revoked", revoked.empty(),
+                            revoked.empty() ? "no dependency is revoked" : "revoked: " + revoked));
+  if (require.signed_by) {
+    const bool role = std::find(facts.signer_roles.begin(), facts.signer_roles.end(),
+                                *require.signed_by) != facts.signer_roles.end();
+    std::string reason =
+        !facts.signature_verified ? "the adapter signature did not verify"
+        : role ? "signed by " + *require.signed_by + " key " + facts.signer_key_id
+               : "signing key " + facts.signer_key_id + " does not have role " + *require.signed_by;
+    out.push_back(Requirement("signed_by", facts.signature_verified && role, reason));
+  }
+  if (require.approvals > 0) out.push_back(Approvals(require, facts, mode));
+  if (require.max_rank) {
+    out.push_back(AtMost("max_rank", facts.adapter_rank, *require.max_rank, "rank"));
+  }
+  if (require.max_size_bytes) {
+    out.push_back(AtMost("max_size_bytes", facts.adapter_size_bytes, *require.max_size_bytes,
+                         "size in bytes"));
+  }
+  return out;
+}
+
+}  // namespace
+
+Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparisons,
+                const RequirementFacts& facts, DecisionMode mode) {
+  const PromotionCriteria& promotion = policy.promotion;
+  Decision decision;
+  decision.policy = policy.name;
+  decision.policy_digest = policy.digest;
+  decision.mode = mode;
+  decision.confidence = promotion.confidence;
+  decision.inconclusive = promotion.inconclusive == InconclusiveAction::kHold ? "hold" : "fail";
+
+  std::vector<StatCriterion> statistical = StatisticalCriteria(promotion, comparisons);
+  ApplyHolm(statistical, promotion.confidence);
+  for (StatCriterion& p : statistical) decision.criteria.push_back(std::move(p.result));
+  for (CriterionResult& r : RequirementCriteria(policy, facts, mode)) {
+    decision.criteria.push_back(std::move(r));
+  }
+
+  auto any = [&](CriterionStatus status) {
+    return std::any_of(decision.criteria.begin(), decision.criteria.end(),
+                       [&](const CriterionResult& c) { return c.status == status; });
+  };
+  if (any(CriterionStatus::kFail)) {
+    decision.verdict = Verdict::kFail;
+  } else if (any(CriterionStatus::kInconclusive)) {
+    decision.verdict = promotion.inconclusive == InconclusiveAction::kHold ? Verdict::kInconclusive
+                                                                           : Verdict::kFail;
+  } else {
+    decision.verdict = Verdict::kPass;
+  }
+  decision.exit_code = decision.verdict == Verdict::kPass           ? kExitOk
+                       : decision.verdict == Verdict::kInconclusive ? kExitGateInconclusive
+                                                                    : kExitGateFailed;
+  return decision;
+}
+
+}  // namespace graft

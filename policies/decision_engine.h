@@ -1,0 +1,48 @@
+// Decide: applies a policy's promotion criteria to paired comparisons and requirement facts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "evaluator/stats_types.h"
+#include "policies/decision.h"
+#include "policies/policy.h"
+
+namespace graft {
+
+// The paired comparisons of one suite (CompareMetric results, with distributions and slices).
+struct SuiteComparisons {
+  std::string suite;
+  std::vector<MetricComparison> metrics;
+};
+
+// What the registry knows about the adapter, established (verified) by the caller.
+struct RequirementFacts {
+  bool signature_verified = false;            // model.sig verified against a trusted key
+  std::string signer_key_id;                  // that key: the trainer's key
+  std::vector<std::string> signer_roles;      // the roles that key holds in the registry
+  std::vector<std::string> approver_key_ids;  // keys with a verified approval of this adapter
+  std::optional<int64_t> adapter_rank;
+  std::optional<int64_t> adapter_size_bytes;
+  std::string base_digest;           // "sha256:<hex>" of the base the adapter was trained on
+  bool policy_pre_declared = false;  // the policy entered the log before the training run started
+  Revocations revoked;
+};
+
+// Applies `policy` (see docs/policies.md):
+// - statistical criteria (KPIs, regressions, expanded per slice) are PASS / FAIL / INCONCLUSIVE
+//   from bootstrap intervals at Holm step-down adjusted confidence levels;
+// - requirements (pre-declared policy, base, revocations, signed_by, approvals with separation of
+//   duties, max_rank, max_size_bytes) are PASS / FAIL; in kGate mode missing approvals are
+//   PENDING instead of FAIL, since approvals come after the gate;
+// - verdict: any FAIL -> fail (exit 10); else any INCONCLUSIVE -> fail (exit 10) or, with
+//   `inconclusive: hold`, inconclusive (exit 11); else pass (exit 0).
+// Missing evidence for a criterion is a FAIL naming what is missing, never a silent pass.
+Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparisons,
+                const RequirementFacts& facts, DecisionMode mode);
+
+}  // namespace graft

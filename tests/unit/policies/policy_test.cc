@@ -1,0 +1,279 @@
+// Policy parsing: the DESIGN.md example, canonical digests, and every malformed shape we reject.
+#include "policies/policy.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/file_util.h"
+#include "core/sha256.h"
+
+namespace graft {
+namespace {
+
+const std::string kBase = "sha256:" + std::string(64, 'a');
+
+std::string ExamplePolicy() {
+  return "policy: support-bot\n"
+         "base: " +
+         kBase +
+         "\n"
+         "promotion:\n"
+         "  confidence: 0.95\n"
+         "  kpis:        [{suite: support-kpi, metric: acc, min_delta: 0.05}]\n"
+         "  regressions: [{suite: general, metric: bits_per_byte, margin: 0.02, relative: true,"
+         " per_slice: true}]\n"
+         "  require: {signed_by: trainer, approvals: 1, separate_duties: true, max_rank: 64,"
+         " max_size_bytes: 1000000}\n"
+         "  inconclusive: fail\n"
+         "exit:\n"
+         "  - {monitor: support-kpi, metric: acc, floor: 0.80}\n"
+         "  - {max_age_days: 180}\n"
+         "  - {on_revoked: [key, dataset, base]}\n";
+}
+
+TEST(Policy, ParsesTheDesignExample) {
+  auto policy = ParsePolicy(ExamplePolicy(), "policy.yaml");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->name, "support-bot");
+  EXPECT_EQ(policy->base, kBase);
+  EXPECT_EQ(policy->digest, "sha256:" + Sha256Hex(ExamplePolicy()));
+  const PromotionCriteria& p = policy->promotion;
+  EXPECT_DOUBLE_EQ(p.confidence, 0.95);
+  ASSERT_EQ(p.kpis.size(), 1u);
+  EXPECT_EQ(p.kpis[0].suite, "support-kpi");
+  EXPECT_EQ(p.kpis[0].metric, "acc");
+  EXPECT_DOUBLE_EQ(p.kpis[0].min_delta, 0.05);
+  ASSERT_EQ(p.regressions.size(), 1u);
+  EXPECT_EQ(p.regressions[0].metric, "bits_per_byte");
+  EXPECT_DOUBLE_EQ(p.regressions[0].margin, 0.02);
+  EXPECT_TRUE(p.regressions[0].relative);
+  EXPECT_TRUE(p.regressions[0].per_slice);
+  EXPECT_EQ(p.require.signed_by, "trainer");
+  EXPECT_EQ(p.require.approvals, 1);
+  EXPECT_TRUE(p.require.separate_duties);
+  EXPECT_EQ(p.require.max_rank, 64);
+  EXPECT_EQ(p.require.max_size_bytes, 1000000);
+  EXPECT_EQ(p.inconclusive, InconclusiveAction::kFail);
+  ASSERT_EQ(policy->exit.monitors.size(), 1u);
+  EXPECT_EQ(policy->exit.monitors[0].monitor, "support-kpi");
+  EXPECT_DOUBLE_EQ(*policy->exit.monitors[0].floor, 0.80);
+  EXPECT_FALSE(policy->exit.monitors[0].ceiling.has_value());
+  EXPECT_EQ(policy->exit.max_age_days, 180);
+  EXPECT_EQ(policy->exit.on_revoked,
+            (std::vector<RevocationKind>{RevocationKind::kKey, RevocationKind::kDataset,
+                                         RevocationKind::kBase}));
+}
+
+TEST(Policy, DefaultsForOptionalKeys) {
+  auto policy = ParsePolicy("policy: p\npromotion: {}\n", "p.yaml");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_FALSE(policy->base.has_value());
+  EXPECT_DOUBLE_EQ(policy->promotion.confidence, 0.95);
+  EXPECT_EQ(policy->promotion.inconclusive, InconclusiveAction::kFail);
+  EXPECT_EQ(policy->promotion.require.approvals, 0);
+  EXPECT_FALSE(policy->promotion.require.signed_by.has_value());
+  EXPECT_TRUE(policy->exit.monitors.empty());
+  auto hold = ParsePolicy(
+      "policy: p\npromotion: {inconclusive: hold, regressions: [{suite: s, metric: acc, margin: "
+      "0}]}\nexit: [{monitor: s, metric: bits_per_byte, ceiling: 1.2}]\n",
+      "p.yaml");
+  ASSERT_TRUE(hold.ok()) << hold.status().ToString();
+  EXPECT_EQ(hold->promotion.inconclusive, InconclusiveAction::kHold);
+  EXPECT_FALSE(hold->promotion.regressions[0].relative);
+  EXPECT_FALSE(hold->promotion.regressions[0].per_slice);
+  EXPECT_DOUBLE_EQ(*hold->exit.monitors[0].ceiling, 1.2);
+}
+
+TEST(Policy, BaseDigestIsNormalisedToLowerCase) {
+  auto policy =
+      ParsePolicy("policy: p\nbase: sha256:" + std::string(64, 'A') + "\npromotion: {}\n", "p");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->base, kBase);
+}
+
+TEST(Policy, CanonicalBytesNormaliseLineEndingsAndByteOrderMark) {
+  const std::string lf = ExamplePolicy();
+  std::string crlf;
+  for (char c : lf) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  EXPECT_EQ(CanonicalPolicyBytes(crlf), lf);
+  EXPECT_EQ(CanonicalPolicyBytes("\xEF\xBB\xBF" + lf), lf);
+  EXPECT_EQ(CanonicalPolicyBytes("a\rb\r\n"), "a\rb\n");  // a lone CR is kept
+  EXPECT_EQ(PolicyDigest(crlf), PolicyDigest(lf));
+  EXPECT_EQ(PolicyDigest(lf), "sha256:" + Sha256Hex(lf));
+  EXPECT_NE(PolicyDigest(lf + "# comment\n"), PolicyDigest(lf));
+  auto parsed = ParsePolicy(crlf, "p");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->digest, PolicyDigest(lf));
+}
+
+TEST(Policy, LoadsFromFileAndNamesMissingFiles) {
+  TempDir dir;
+  const auto path = dir.path() / "policy.yaml";
+  ASSERT_TRUE(WriteFileAtomic(path, ExamplePolicy()).ok());
+  auto policy = LoadPolicy(path);
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->name, "support-bot");
+  auto missing = LoadPolicy(dir.path() / "nope.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("nope.yaml"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(path, "policy: p\npromotion:\n  kpis: [{suite: s}]\n").ok());
+  auto bad = LoadPolicy(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(bad.status().message(),
+            path.string() + ": promotion.kpis[0]: missing key \"metric\" (line 3)");
+}
+
+struct BadCase {
+  std::string yaml;
+  std::string message;  // the complete error message
+};
+
+TEST(Policy, RejectsMalformedPoliciesWithPathAndLine) {
+  const std::vector<BadCase> cases = {
+      {"policy: p\npromotion:\n  kpis:\n    - {suite: s, metric: acc, min_detla: 0.1}\n",
+       "policy.yaml: promotion.kpis[0]: unknown key \"min_detla\" (line 4)"},
+      {"policy: p\npromotion: {}\nextra: 1\n", "policy.yaml: unknown key \"extra\" (line 3)"},
+      {"policy: p\npolicy: q\npromotion: {}\n", "policy.yaml: duplicate key \"policy\" (line 2)"},
+      {"promotion: {}\n", "policy.yaml: missing key \"policy\" (line 1)"},
+      {"policy: p\n", "policy.yaml: missing key \"promotion\" (line 1)"},
+      {"policy: [p]\npromotion: {}\n",
+       "policy.yaml: policy: expected a string, got a list (line 1)"},
+      {"policy: ''\npromotion: {}\n", "policy.yaml: policy: must not be empty (line 1)"},
+      {"policy: a b\npromotion: {}\n",
+       "policy.yaml: policy: a name is 1-128 characters of A-Z a-z 0-9 . _ - (line 1)"},
+      {"policy: p\nbase: sha256:1234\npromotion: {}\n",
+       "policy.yaml: base: expected sha256:<64 hex digits>, got \"sha256:1234\" (line 2)"},
+      {"policy: p\nbase: " + std::string(64, 'a') + "\npromotion: {}\n",
+       "policy.yaml: base: expected sha256:<64 hex digits>, got \"" + std::string(64, 'a') +
+           "\" (line 2)"},
+      {"policy: p\npromotion: [1]\n",
+       "policy.yaml: promotion: expected a mapping, got a list (line 2)"},
+      {"policy: p\npromotion: {confidence: 1.5}\n",
+       "policy.yaml: promotion.confidence: must be in (0, 1), got 1.5 (line 2)"},
+      {"policy: p\npromotion: {confidence: 0}\n",
+       "policy.yaml: promotion.confidence: must be in (0, 1), got 0 (line 2)"},
+      {"policy: p\npromotion: {confidence: high}\n",
+       "policy.yaml: promotion.confidence: expected a finite number, got \"high\" (line 2)"},
+      {"policy: p\npromotion: {confidence: '0.95'}\n",
+       "policy.yaml: promotion.confidence: expected a finite number, got the string \"0.95\" "
+       "(line 2)"},
+      {"policy: p\npromotion: {confidence: .nan}\n",
+       "policy.yaml: promotion.confidence: expected a finite number, got \".nan\" (line 2)"},
+      {"policy: p\npromotion: {confidence: }\n",
+       "policy.yaml: promotion.confidence: expected a finite number, got null (line 2)"},
+      {"policy: p\npromotion: {kpis: {suite: s}}\n",
+       "policy.yaml: promotion.kpis: expected a list, got a mapping (line 2)"},
+      {"policy: p\npromotion: {kpis: [{suite: s, metric: accuracy, min_delta: 0}]}\n",
+       "policy.yaml: promotion.kpis[0].metric: unknown metric \"accuracy\" (known: acc, acc_norm, "
+       "exact_match, bits_per_byte, perplexity) (line 2)"},
+      {"policy: p\npromotion: {kpis: [{suite: s, metric: acc, min_delta: -0.1}]}\n",
+       "policy.yaml: promotion.kpis[0].min_delta: must be >= 0 (state allowed losses as a "
+       "regression margin), got -0.1 (line 2)"},
+      {"policy: p\npromotion: {kpis: [{suite: s, metric: acc}]}\n",
+       "policy.yaml: promotion.kpis[0]: missing key \"min_delta\" (line 2)"},
+      {"policy: p\npromotion: {kpis: [{suite: s, metric: acc, min_delta: 0},"
+       " {suite: s, metric: acc, min_delta: 1}]}\n",
+       "policy.yaml: promotion.kpis[1]: a second KPI on s/acc (line 2)"},
+      {"policy: p\npromotion: {kpis: [3]}\n",
+       "policy.yaml: promotion.kpis[0]: expected a mapping, got \"3\" (line 2)"},
+      {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: -1}]}\n",
+       "policy.yaml: promotion.regressions[0].margin: must be >= 0, got -1 (line 2)"},
+      {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 2, relative: "
+       "true}]}\n",
+       "policy.yaml: promotion.regressions[0].margin: a relative margin is a fraction of the base "
+       "value and must be <= 1, got 2 (line 2)"},
+      {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 0, relative: "
+       "maybe}]}\n",
+       "policy.yaml: promotion.regressions[0].relative: expected true or false, got \"maybe\" "
+       "(line 2)"},
+      {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 0, per_slice: "
+       "'true'}]}\n",
+       "policy.yaml: promotion.regressions[0].per_slice: expected true or false, got the string "
+       "\"true\" (line 2)"},
+      {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 0},"
+       " {suite: s, metric: acc, margin: 1}]}\n",
+       "policy.yaml: promotion.regressions[1]: a second regression check on s/acc (line 2)"},
+      {"policy: p\npromotion: {require: {signed_by: boss}}\n",
+       "policy.yaml: promotion.require.signed_by: unknown key role \"boss\" (expected trainer, "
+       "evaluator, approver or registry) (line 2)"},
+      {"policy: p\npromotion: {require: {approvals: -1}}\n",
+       "policy.yaml: promotion.require.approvals: must be in [0, 100], got -1 (line 2)"},
+      {"policy: p\npromotion: {require: {approvals: 1.5}}\n",
+       "policy.yaml: promotion.require.approvals: expected an integer, got \"1.5\" (line 2)"},
+      {"policy: p\npromotion: {require: {max_rank: 0}}\n",
+       "policy.yaml: promotion.require.max_rank: must be in [1, 1048576], got 0 (line 2)"},
+      {"policy: p\npromotion: {require: {max_size_bytes: 0}}\n",
+       "policy.yaml: promotion.require.max_size_bytes: must be in [1, 9223372036854775807], got 0 "
+       "(line 2)"},
+      {"policy: p\npromotion: {require: {approval: 1}}\n",
+       "policy.yaml: promotion.require: unknown key \"approval\" (line 2)"},
+      {"policy: p\npromotion: {inconclusive: maybe}\n",
+       "policy.yaml: promotion.inconclusive: expected fail or hold, got \"maybe\" (line 2)"},
+      {"policy: p\npromotion: {}\nexit: {max_age_days: 1}\n",
+       "policy.yaml: exit: expected a list, got a mapping (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{max_age_days: 0}]\n",
+       "policy.yaml: exit[0].max_age_days: must be in [1, 36500], got 0 (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{max_age_days: 1}, {max_age_days: 2}]\n",
+       "policy.yaml: exit[1]: a second max_age_days entry (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{max_age_days: 1, floor: 2}]\n",
+       "policy.yaml: exit[0]: unknown key \"floor\" (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{monitor: s, metric: acc}]\n",
+       "policy.yaml: exit[0]: needs exactly one of \"floor\" and \"ceiling\" (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{monitor: s, metric: acc, floor: 1, ceiling: 2}]\n",
+       "policy.yaml: exit[0]: needs exactly one of \"floor\" and \"ceiling\" (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{monitor: s, floor: 1}]\n",
+       "policy.yaml: exit[0]: missing key \"metric\" (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{on_revoked: [key, trainer]}]\n",
+       "policy.yaml: exit[0].on_revoked[1]: expected key, dataset or base, got \"trainer\" "
+       "(line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{on_revoked: [key, key]}]\n",
+       "policy.yaml: exit[0].on_revoked[1]: \"key\" listed twice (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{on_revoked: []}]\n",
+       "policy.yaml: exit[0].on_revoked: expected a non-empty list of key, dataset, base (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [{retire: now}]\n",
+       "policy.yaml: exit[0]: expected one of monitor, max_age_days, on_revoked (line 3)"},
+      {"policy: p\npromotion: {}\nexit: [7]\n",
+       "policy.yaml: exit[0]: expected a mapping, got \"7\" (line 3)"},
+      {"- policy\n", "policy.yaml: expected a mapping, got a list (line 1)"},
+      {"", "policy.yaml: expected one YAML document, found 0"},
+      {"policy: p\npromotion: {}\n---\npolicy: q\npromotion: {}\n",
+       "policy.yaml: expected one YAML document, found 2"},
+      {"policy: p\n[1, 2]: x\npromotion: {}\n", "policy.yaml: keys must be plain strings (line 2)"},
+      {std::string("policy: p\0\npromotion: {}\n", 25), "policy.yaml: contains a NUL byte"},
+  };
+  for (const BadCase& c : cases) {
+    auto policy = ParsePolicy(c.yaml, "policy.yaml");
+    ASSERT_FALSE(policy.ok()) << c.yaml;
+    EXPECT_EQ(policy.status().kind(), ErrorKind::kInvalidInput);
+    EXPECT_EQ(policy.status().message(), c.message) << c.yaml;
+  }
+}
+
+TEST(Policy, RejectsSyntaxErrorsAndHugeFiles) {
+  auto syntax = ParsePolicy("policy: p\npromotion: {kpis: [\n", "policy.yaml");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_EQ(syntax.status().message().rfind("policy.yaml: not valid YAML: ", 0), 0u)
+      << syntax.status().message();
+  // Deep nesting is refused by the parser's depth limit rather than overflowing the stack.
+  for (const std::string& deep : {"policy: " + std::string(100000, '['),
+                                  "policy: p\npromotion: " + std::string(100000, '{')}) {
+    auto nested = ParsePolicy(deep, "policy.yaml");
+    ASSERT_FALSE(nested.ok());
+    EXPECT_EQ(nested.status().message().rfind("policy.yaml: not valid YAML: ", 0), 0u);
+  }
+  std::string dashes = "policy: p\nexit:\n";
+  for (int i = 0; i < 50000; ++i) dashes += "- ";
+  EXPECT_FALSE(ParsePolicy(dashes + "x\n", "policy.yaml").ok());
+  auto huge = ParsePolicy(std::string((1 << 20) + 1, '#'), "policy.yaml");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().message(), "policy.yaml: larger than 1 MiB");
+}
+
+}  // namespace
+}  // namespace graft
