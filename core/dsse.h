@@ -30,7 +30,8 @@ struct DsseEnvelope {
   Json ToJson() const;
   static Result<DsseEnvelope> FromJson(const Json& json, std::string_view source);
   static Result<DsseEnvelope> Parse(std::string_view text, std::string_view source);
-  // Canonical JSON text of ToJson(): what is stored and hashed.
+  // Canonical JSON text of ToJson(): what is stored and hashed. Empty if a hand-built
+  // envelope holds invalid UTF-8 in payload_type or a keyid.
   std::string Serialize() const;
 };
 

@@ -24,6 +24,9 @@ struct InTotoStatement {
   Json predicate = Json::object();
 
   Json ToJson() const;
+  // The statement as in-toto tools write it (the OMS signer's layout): fields in spec order
+  // (_type, subject, predicateType, predicate), two-space indent. Fails on invalid UTF-8.
+  Result<std::string> ToPayload() const;
   // Validates _type, a non-empty subject list with digests, predicateType and predicate.
   static Result<InTotoStatement> FromJson(const Json& json, std::string_view source);
   static Result<InTotoStatement> Parse(std::string_view text, std::string_view source);

@@ -29,6 +29,8 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 class PublicKey {
  public:
   static Result<PublicKey> FromPem(std::string_view pem, std::string_view source = "public key");
+  // DER SubjectPublicKeyInfo (as key ids hash it); trailing bytes are refused.
+  static Result<PublicKey> FromDer(std::string_view der, std::string_view source = "public key");
   static Result<PublicKey> LoadPem(const std::filesystem::path& path);
 
   KeyAlgorithm algorithm() const { return algorithm_; }

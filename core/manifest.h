@@ -25,12 +25,18 @@ struct ManifestEntry {
 };
 
 struct Manifest {
-  std::vector<ManifestEntry> entries;  // sorted by path (byte order)
+  // Sorted by path as OMS sorts them: component by component, each component by its bytes
+  // (so "a/b" < "a-b" < "a.txt"; plain byte order would put "a/b" last).
+  std::vector<ManifestEntry> entries;
 
   // SHA-256 over the concatenated raw per-file digests, in path order.
   Digest RootDigest() const;
   std::string RootDigestHex() const { return DigestHex(RootDigest()); }
 };
+
+// Checks and normalises ignore paths as BuildManifest applies them: a trailing "/" and leading
+// "./" are dropped; absolute paths, ".." and other unsafe paths are refused.
+Result<std::vector<std::string>> NormaliseIgnorePaths(const std::vector<std::string>& paths);
 
 // Hashes every regular file under `dir`. A symlink is an error unless allowed (then its target
 // is hashed); other special files are errors. Paths are checked to stay inside `dir`.

@@ -2,9 +2,13 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/dsse.h"
+#include "core/json.h"
 #include "core/keys.h"
 #include "core/manifest.h"
 #include "core/status.h"
@@ -15,10 +19,29 @@ inline constexpr std::string_view kOmsPredicateType = "https://model_signing/sig
 inline constexpr std::string_view kSigstoreBundleMediaType =
     "application/vnd.dev.sigstore.bundle.v0.3+json";
 
+// The parts of a Sigstore bundle v0.3 that model.sig uses: the key it names and its envelope.
+struct OmsBundle {
+  DsseEnvelope envelope;
+  std::string key_hint;                   // publicKey.hint: hex SHA-256 of the PEM public key
+  std::optional<PublicKey> embedded_key;  // publicKey.rawBytes (PEM or DER) with keyDetails
+
+  // {"mediaType", "verificationMaterial": {"publicKey": {...}, "tlogEntries": []},
+  //  "dsseEnvelope"}
+  Json ToJson() const;
+  // Validates the media type, the verification material and the envelope; refuses
+  // certificate-based bundles (graft verifies against public keys only).
+  static Result<OmsBundle> Parse(std::string_view text, std::string_view source);
+};
+
+// publicKey.hint as the OpenSSF tool computes it: hex SHA-256 of the PEM public key text.
+std::string OmsKeyHint(const PublicKey& key);
+
 struct OmsSignOptions {
   std::vector<std::string> ignore_paths;  // the signature file itself is always ignored
   bool allow_symlinks = false;
   std::string subject_name;  // defaults to the directory's name
+  // Writes publicKey.rawBytes + keyDetails instead of publicKey.hint (what OMS v1.0 wrote).
+  bool embed_public_key = false;
 };
 
 // Hashes `dir` and writes the signature to `signature_path` (usually DIR/model.sig).

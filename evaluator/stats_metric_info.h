@@ -25,7 +25,8 @@ struct MetricInfo {
   bool binary = false;  // per-item values are 0 or 1 (McNemar applies)
 };
 
-// The metrics graft's evaluator produces: acc, acc_norm, exact_match, bits_per_byte, perplexity.
+// The metrics graft's evaluator produces: acc, acc_norm, exact_match, bits_per_byte, perplexity
+// and nll (mean negative log-likelihood per token, in nats: sum of nll / sum of tokens).
 Result<MetricInfo> LookupMetric(std::string_view name);
 
 }  // namespace graft

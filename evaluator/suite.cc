@@ -14,19 +14,19 @@ namespace {
 constexpr uint64_t kMaxSuiteBytes = 1 << 20;
 constexpr uint64_t kMaxDataBytes = uint64_t{2} << 30;
 
-struct MetricInfo {
+// Which task type produces each metric (how metrics aggregate: evaluator/stats_metric_info.h).
+struct TaskMetric {
   std::string_view name;
   TaskType type;
-  bool higher_is_better;
 };
 
-constexpr MetricInfo kMetrics[] = {
-    {"bits_per_byte", TaskType::kLoglikelihoodRolling, false},
-    {"perplexity", TaskType::kLoglikelihoodRolling, false},
-    {"nll", TaskType::kLoglikelihoodRolling, false},
-    {"acc", TaskType::kMultipleChoice, true},
-    {"acc_norm", TaskType::kMultipleChoice, true},
-    {"exact_match", TaskType::kGenerateUntil, true},
+constexpr TaskMetric kTaskMetrics[] = {
+    {"bits_per_byte", TaskType::kLoglikelihoodRolling},
+    {"perplexity", TaskType::kLoglikelihoodRolling},
+    {"nll", TaskType::kLoglikelihoodRolling},
+    {"acc", TaskType::kMultipleChoice},
+    {"acc_norm", TaskType::kMultipleChoice},
+    {"exact_match", TaskType::kGenerateUntil},
 };
 
 Result<TaskType> ParseTaskType(std::string_view name) {
@@ -233,17 +233,10 @@ std::string_view TaskTypeName(TaskType type) {
 }
 
 bool MetricAppliesTo(TaskType type, std::string_view metric) {
-  for (const auto& info : kMetrics) {
-    if (info.name == metric) return info.type == type;
+  for (const auto& entry : kTaskMetrics) {
+    if (entry.name == metric) return entry.type == type;
   }
   return false;
-}
-
-bool HigherIsBetter(std::string_view metric) {
-  for (const auto& info : kMetrics) {
-    if (info.name == metric) return info.higher_is_better;
-  }
-  return true;
 }
 
 Result<Suite> ParseSuite(std::string_view yaml_text, std::string_view source) {

@@ -18,14 +18,14 @@ std::string_view TaskTypeName(TaskType type);
 // loglikelihood_rolling: text; multiple_choice: context, choices, label;
 // generate_until: prompt, target.
 struct SuiteItem {
-  std::string id;     // from the data's "id", else "<task>:<line>"
-  std::string slice;  // from the data's "slice", else empty
-  std::string text;
-  std::string context;
-  std::vector<std::string> choices;
+  std::string id{};     // from the data's "id", else "<task>:<line>"
+  std::string slice{};  // from the data's "slice", else empty
+  std::string text{};
+  std::string context{};
+  std::vector<std::string> choices{};
   int label = -1;
-  std::string prompt;
-  std::string target;
+  std::string prompt{};
+  std::string target{};
 };
 
 struct SuiteTask {
@@ -51,9 +51,8 @@ struct Suite {
   std::vector<SuiteTask> tasks;
 };
 
-// Whether `metric` is produced by tasks of `type`, and whether larger values are better.
+// Whether `metric` is produced by tasks of `type`.
 bool MetricAppliesTo(TaskType type, std::string_view metric);
-bool HigherIsBetter(std::string_view metric);
 
 // Parses and validates a suite definition (no data loaded). `source` names it in errors.
 Result<Suite> ParseSuite(std::string_view yaml_text, std::string_view source);

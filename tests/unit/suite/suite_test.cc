@@ -172,12 +172,5 @@ TEST(Suite, LoadsDataRelativeToTheSuiteAndRefusesChangedData) {
   EXPECT_NE(changed.status().message().find("the data changed"), std::string::npos);
 }
 
-TEST(Suite, MetricDirections) {
-  EXPECT_FALSE(HigherIsBetter("bits_per_byte"));
-  EXPECT_FALSE(HigherIsBetter("perplexity"));
-  EXPECT_TRUE(HigherIsBetter("acc"));
-  EXPECT_TRUE(HigherIsBetter("exact_match"));
-}
-
 }  // namespace
 }  // namespace graft
