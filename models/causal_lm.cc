@@ -6,6 +6,7 @@
 #include "models/gpt2_lm.h"
 #include "models/hf_weights.h"
 #include "models/llama_lm.h"
+#include "models/tokenizer.h"
 
 namespace graft {
 namespace fs = std::filesystem;
@@ -51,6 +52,18 @@ CausalLM::CausalLM(ModelConfig config, std::map<std::string, torch::Tensor> weig
 
 CausalLM::~CausalLM() = default;
 
+Status CausalLM::SetTokenizer(std::string json, std::string_view source) {
+  GRAFT_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::FromJson(json, source));
+  if (tokenizer.vocab_size() > config_.vocab_size) {
+    return InvalidInput(std::string(source) + ": the tokenizer has " +
+                        std::to_string(tokenizer.vocab_size()) + " tokens, more than the model's " +
+                        std::to_string(config_.vocab_size));
+  }
+  tokenizer_ = std::make_shared<const Tokenizer>(std::move(tokenizer));
+  tokenizer_json_ = std::move(json);
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<CausalLM>> CausalLM::FromWeights(
     const ModelConfig& config, std::map<std::string, torch::Tensor> weights,
     std::string_view source) {
@@ -66,6 +79,8 @@ Result<std::unique_ptr<CausalLM>> CausalLM::FromWeights(
     } else {
       model = std::make_unique<LlamaLM>(config, std::move(*canonical));
     }
+    GRAFT_RETURN_IF_ERROR(
+        model->SetTokenizer(MakeByteLevelTokenizerJson(), "byte-level tokenizer"));
     return model;
   } catch (const std::exception& e) {
     return TorchError(std::string(source), e);
@@ -77,7 +92,8 @@ Result<std::unique_ptr<CausalLM>> CausalLM::Load(const fs::path& dir) {
   GRAFT_ASSIGN_OR_RETURN(auto weights, ReadHfWeights(dir));
   GRAFT_ASSIGN_OR_RETURN(auto model, FromWeights(config, std::move(weights), dir.string()));
   const fs::path tokenizer_path = dir / kTokenizerFile;
-  GRAFT_ASSIGN_OR_RETURN(model->tokenizer_json_, ReadFile(tokenizer_path, 256 << 20));
+  GRAFT_ASSIGN_OR_RETURN(std::string tokenizer_json, ReadFile(tokenizer_path, 256 << 20));
+  GRAFT_RETURN_IF_ERROR(model->SetTokenizer(std::move(tokenizer_json), tokenizer_path.string()));
   model->source_dir_ = dir;
   return model;
 }
@@ -226,10 +242,6 @@ std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, si
   cache->keys[layer] = k;
   cache->values[layer] = v;
   return {std::move(k), std::move(v)};
-}
-
-void SetTorchThreads(int threads) {
-  if (threads > 0) torch::set_num_threads(threads);
 }
 
 }  // namespace graft

@@ -16,6 +16,7 @@
 #include "models/lora_linear.h"
 #include "models/model_config.h"
 #include "models/named_tensors.h"
+#include "models/torch_threads.h"
 
 namespace graft {
 
@@ -35,8 +36,8 @@ class CausalLM {
   // residual projections, unit norms, zero biases), deterministic for `seed`, and graft's
   // byte-level tokenizer.
   static Result<std::unique_ptr<CausalLM>> CreateRandom(const ModelConfig& config, uint64_t seed);
-  // A model over `weights` (checkpoint names, F32) with `config`: how Load builds it, for callers
-  // that hold weights in memory. `source` names them in errors.
+  // A model over `weights` (checkpoint names, F32) with `config` and the byte-level tokenizer:
+  // how Load builds it, for callers that hold weights in memory. `source` names them in errors.
   static Result<std::unique_ptr<CausalLM>> FromWeights(const ModelConfig& config,
                                                        std::map<std::string, torch::Tensor> weights,
                                                        std::string_view source);
@@ -46,8 +47,8 @@ class CausalLM {
   CausalLM& operator=(const CausalLM&) = delete;
 
   const ModelConfig& config() const { return config_; }
-  // Null only for a model built before a tokenizer was available (never after Load).
-  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  // From tokenizer.json (Load), or graft's byte-level tokenizer (CreateRandom, FromWeights).
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
   // The directory it was loaded from (empty for CreateRandom).
   const std::filesystem::path& source_dir() const { return source_dir_; }
   // "gpt2 base (2 layers, d=32, 35712 parameters)": used in messages.
@@ -112,6 +113,9 @@ class CausalLM {
   ModelConfig config_;
 
  private:
+  // Parses tokenizer.json text; its vocabulary must fit the model's.
+  Status SetTokenizer(std::string json, std::string_view source);
+
   std::map<std::string, torch::Tensor> weights_;
   std::vector<std::unique_ptr<LoraLinear>> linears_;
   std::unique_ptr<LoraAdapterSet> adapters_;
@@ -120,8 +124,5 @@ class CausalLM {
   std::filesystem::path source_dir_;
   bool training_ = false;
 };
-
-// Sets the number of threads libtorch uses for intra-op parallelism (0 leaves it unchanged).
-void SetTorchThreads(int threads);
 
 }  // namespace graft

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,18 +29,27 @@ std::string_view StopReasonName(StopReason reason);  // "max_tokens", "stop_toke
 
 struct Generation {
   std::vector<int64_t> prompt_ids;
-  std::vector<int64_t> new_ids;  // generated tokens (cut at a stop string)
-  std::string text;              // the decoded completion (without the prompt)
+  std::vector<int64_t> new_ids;  // generated tokens, with the stop token or stop string's tokens
+  std::string text;  // the decoded completion without the prompt, special tokens and stop string
   StopReason stop_reason = StopReason::kMaxTokens;
 };
 
-// Generates from token ids; `text` is filled when the model has a tokenizer. Runs under
-// torch::NoGradGuard with the model's active adapter. A prompt longer than the model's context
-// is an error; generation stops (kContextFull) when the context is full.
+// Generates from token ids. Runs under torch::NoGradGuard with the model's active adapter. A
+// prompt that fills the model's context is an error; generation stops (kContextFull) when the
+// context is full.
 Result<Generation> GenerateFromIds(CausalLM& model, const std::vector<int64_t>& prompt_ids,
                                    const GenerationOptions& options);
-// Encodes `prompt` with the model's tokenizer, then GenerateFromIds.
+// Encodes `prompt` with the model's tokenizer (with its special prefix, e.g. <s>), then
+// GenerateFromIds.
 Result<Generation> Generate(CausalLM& model, const std::string& prompt,
                             const GenerationOptions& options);
+
+// Loads the base in `base_dir` and, unless `adapter_dir` is empty, the PEFT adapter in it
+// (made active), then Generate: what `graft generate` runs. Adapter warnings are appended to
+// `warnings`.
+Result<Generation> GenerateFromDirs(const std::filesystem::path& base_dir,
+                                    const std::filesystem::path& adapter_dir,
+                                    const std::string& prompt, const GenerationOptions& options,
+                                    std::vector<std::string>* warnings);
 
 }  // namespace graft

@@ -2,7 +2,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace graft {
 namespace {
@@ -46,6 +48,17 @@ LoraWeights InitialWeights(const LoraConfig& config, const LoraLinear& layer,
   return w;
 }
 
+// "c_attn, c_fc, c_proj": the last name components of the modules, for error messages.
+std::string ModuleSuffixes(const std::vector<LoraLinear*>& modules) {
+  std::set<std::string> suffixes;
+  for (const LoraLinear* module : modules) {
+    suffixes.insert(module->name().substr(module->name().rfind('.') + 1));
+  }
+  std::string list;
+  for (const std::string& suffix : suffixes) list += (list.empty() ? "" : ", ") + suffix;
+  return list;
+}
+
 }  // namespace
 
 LoraAdapterSet::LoraAdapterSet(std::vector<LoraLinear*> modules, std::string base_description)
@@ -61,17 +74,7 @@ Result<LoraConfig> LoraAdapterSet::Add(const std::string& name, LoraConfig confi
   }
   if (targets.empty()) {
     return InvalidInput("LoRA target_modules match no module of the " + base_description_ +
-                        " (its modules end in: " +
-                        [&] {
-                          std::set<std::string> suffixes;
-                          for (LoraLinear* m : modules_) {
-                            suffixes.insert(m->name().substr(m->name().rfind('.') + 1));
-                          }
-                          std::string list;
-                          for (const auto& s : suffixes) list += (list.empty() ? "" : ", ") + s;
-                          return list;
-                        }() +
-                        ")");
+                        " (its adaptable modules end in: " + ModuleSuffixes(modules_) + ")");
   }
   // PEFT forces fan_in_fan_out to match the layer type (Conv1D: true, Linear: false).
   config.fan_in_fan_out = targets.front()->conv1d();
