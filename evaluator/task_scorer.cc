@@ -108,7 +108,6 @@ int64_t TaskScorer::WindowLength(const SuiteTask& task) const {
 
 Result<std::vector<ItemScore>> TaskScorer::Score(const SuiteTask& task,
                                                  const ScoreProgress& progress) {
-  if (model_.tokenizer() == nullptr) return InvalidInput("the model has no tokenizer");
   if (options_.batch_size < 1) return InvalidInput("batch size must be at least 1");
   torch::NoGradGuard no_grad;
   try {
@@ -131,7 +130,7 @@ Result<std::vector<ItemScore>> TaskScorer::Score(const SuiteTask& task,
 // left context as the window allows.
 Result<std::vector<ItemScore>> TaskScorer::ScoreRolling(const SuiteTask& task,
                                                         const ScoreProgress& progress) {
-  const Tokenizer& tokenizer = *model_.tokenizer();
+  const Tokenizer& tokenizer = model_.tokenizer();
   GRAFT_ASSIGN_OR_RETURN(int64_t prefix, PrefixToken(tokenizer));
   const int64_t length = WindowLength(task);
   const int64_t stride = task.stride > 0 ? std::min<int64_t>(task.stride, length) : length;
@@ -167,7 +166,7 @@ Result<std::vector<ItemScore>> TaskScorer::ScoreRolling(const SuiteTask& task,
 
 Result<std::vector<ItemScore>> TaskScorer::ScoreChoices(const SuiteTask& task,
                                                         const ScoreProgress& progress) {
-  const Tokenizer& tokenizer = *model_.tokenizer();
+  const Tokenizer& tokenizer = model_.tokenizer();
   GRAFT_ASSIGN_OR_RETURN(int64_t prefix, PrefixToken(tokenizer));
   const int64_t length = WindowLength(task);
   std::vector<LoglikelihoodRequest> requests;
