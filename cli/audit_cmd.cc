@@ -1,0 +1,54 @@
+// `graft audit verify`: recompute and cross-check everything in the registry; exit 12 on any
+// discrepancy.
+#include <iostream>
+
+#include "cli/common.h"
+#include "core/file_util.h"
+#include "registry/auditor.h"
+
+namespace graft::cli {
+namespace {
+
+Result<int> RunVerify(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  std::vector<registry::KeptCheckpoint> kept;
+  if (vm.count("checkpoint")) {
+    for (const std::string& path : vm["checkpoint"].as<std::vector<std::string>>()) {
+      GRAFT_ASSIGN_OR_RETURN(std::string note, ReadFile(path, 1 << 20));
+      kept.push_back({path, note});
+    }
+  }
+  registry::Auditor auditor(reg);
+  GRAFT_ASSIGN_OR_RETURN(registry::AuditReport report, auditor.Run(kept));
+  if (WantsJson(vm)) {
+    PrintJson(report.ToJson());
+  } else {
+    for (const auto& line : report.checked) std::cout << "checked: " << line << "\n";
+    for (const auto& line : report.notes) std::cout << "note:    " << line << "\n";
+    for (const auto& line : report.problems) std::cout << "FAILED:  " << line << "\n";
+    std::cout << (report.ok() ? "audit passed\n"
+                              : "audit FAILED: " + std::to_string(report.problems.size()) +
+                                    " problem(s)\n");
+  }
+  return report.ok() ? kExitOk : kExitVerificationFailed;
+}
+
+GroupRegistrar kAuditGroup("audit", "Verify the registry: blobs, signatures, log, checkpoints");
+
+CommandRegistrar kVerify({
+    .group = "audit",
+    .verb = "verify",
+    .summary = "Recompute every digest, signature and tree hash; check kept checkpoints",
+    .usage = "[--checkpoint FILE]...",
+    .define =
+        [](po::options_description& options, po::positional_options_description&) {
+          options.add_options()("checkpoint,c", po::value<std::vector<std::string>>(),
+                                "a checkpoint note kept earlier (repeatable)");
+          AddRegistryOption(options);
+          AddJsonOption(options);
+        },
+    .run = RunVerify,
+});
+
+}  // namespace
+}  // namespace graft::cli

@@ -1,0 +1,33 @@
+#include "cli/common.h"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace graft::cli {
+
+void AddRegistryOption(po::options_description& options) {
+  options.add_options()("registry,R", po::value<std::string>(),
+                        "registry directory (default: $GRAFT_REGISTRY, else ./.graft)");
+}
+
+std::filesystem::path RegistryDir(const po::variables_map& vm) {
+  if (vm.count("registry")) return vm["registry"].as<std::string>();
+  if (const char* env = std::getenv("GRAFT_REGISTRY"); env != nullptr && *env != '\0') return env;
+  return ".graft";
+}
+
+Result<registry::Registry> OpenRegistry(const po::variables_map& vm) {
+  return registry::Registry::Open(RegistryDir(vm));
+}
+
+void AddJsonOption(po::options_description& options) {
+  options.add_options()("json", "machine-readable JSON on stdout");
+}
+
+bool WantsJson(const po::variables_map& vm) { return vm.count("json") > 0; }
+
+void PrintJson(const Json& json) { std::cout << json.dump(2) << "\n"; }
+
+std::string ShortDigest(const std::string& hex) { return "sha256:" + hex.substr(0, 12); }
+
+}  // namespace graft::cli

@@ -1,0 +1,30 @@
+// Helpers shared by commands: where the registry is, opening it, and JSON output.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "cli/command.h"
+#include "core/json.h"
+#include "core/status.h"
+#include "registry/registry.h"
+
+namespace graft::cli {
+
+// Adds --registry DIR.
+void AddRegistryOption(po::options_description& options);
+// --registry, else $GRAFT_REGISTRY, else ./.graft.
+std::filesystem::path RegistryDir(const po::variables_map& vm);
+// Opens the registry RegistryDir() names.
+Result<registry::Registry> OpenRegistry(const po::variables_map& vm);
+
+// Adds --json.
+void AddJsonOption(po::options_description& options);
+bool WantsJson(const po::variables_map& vm);
+// Pretty-printed JSON on stdout.
+void PrintJson(const Json& json);
+
+// "sha256:<first 12 hex>" for tables.
+std::string ShortDigest(const std::string& hex);
+
+}  // namespace graft::cli

@@ -1,0 +1,143 @@
+#include "cli/object_commands.h"
+
+#include <iostream>
+
+#include "cli/common.h"
+
+namespace graft::cli {
+
+namespace {
+
+std::string Flags(const registry::ObjectRecord& o) {
+  std::string flags;
+  if (o.stage) flags += " [" + *o.stage + "]";
+  if (o.kind == "adapter" && !o.attested) flags += " [UNATTESTED]";
+  if (o.revoked_seq) flags += " [REVOKED]";
+  return flags;
+}
+
+std::string Labels(const registry::ObjectRecord& o) {
+  std::string out;
+  for (const std::string& label : o.labels) out += (out.empty() ? "" : ", ") + label;
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+void DefineRefOptions(po::options_description& options,
+                      po::positional_options_description& positional) {
+  options.add_options()("ref", po::value<std::string>()->required(),
+                        "name@N, name@channel, name, digest or unique digest prefix");
+  positional.add("ref", 1);
+  AddRegistryOption(options);
+  AddJsonOption(options);
+}
+
+int PrintRegistered(const po::variables_map& vm, const registry::ObjectRecord& object) {
+  if (WantsJson(vm)) {
+    PrintJson(object.ToJson());
+  } else {
+    std::cout << object.kind << " sha256:" << object.digest << "  " << Labels(object)
+              << Flags(object) << "\n";
+  }
+  return kExitOk;
+}
+
+Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFilter& filter) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  registry::ObjectFilter resolved = filter;
+  if (!filter.base_digest.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, reg.Resolve("base", filter.base_digest));
+    resolved.base_digest = base.digest;
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ObjectRecord> objects, reg.List(resolved));
+  if (WantsJson(vm)) {
+    Json out = Json::array();
+    for (const auto& o : objects) {
+      Json entry = o.ToJson();
+      entry.erase("info");
+      out.push_back(std::move(entry));
+    }
+    PrintJson(out);
+    return kExitOk;
+  }
+  for (const auto& o : objects) {
+    std::cout << "sha256:" << o.digest << "  " << Labels(o) << Flags(o) << "\n";
+  }
+  if (objects.empty()) std::cerr << "no " << filter.kind << " matches\n";
+  return kExitOk;
+}
+
+Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord o, reg.Resolve(kind, vm["ref"].as<std::string>()));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, reg.EdgesFrom(o.digest));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::AttestationRecord> attestations,
+                         reg.Attestations(o.digest));
+  // Dependencies that were revoked (objects or keys) flag this object.
+  std::vector<std::string> revoked_dependencies;
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, reg.Keys());
+  for (const registry::Edge& e : edges) {
+    Result<registry::ObjectRecord> dst = reg.Get(e.dst);
+    if (dst.ok() && dst->revoked_seq) revoked_dependencies.push_back(e.relation + " " + e.dst);
+    for (const auto& k : keys) {
+      if (k.key_id == e.dst && k.revoked_seq) {
+        revoked_dependencies.push_back(e.relation + " key " + e.dst);
+        break;
+      }
+    }
+  }
+  if (WantsJson(vm)) {
+    Json out = o.ToJson();
+    Json edge_json = Json::array();
+    for (const auto& e : edges) edge_json.push_back({{"relation", e.relation}, {"dst", e.dst}});
+    Json att_json = Json::array();
+    for (const auto& a : attestations) att_json.push_back(a.ToJson());
+    out["edges"] = edge_json;
+    out["attestations"] = att_json;
+    out["revoked_dependencies"] = revoked_dependencies;
+    PrintJson(out);
+    return kExitOk;
+  }
+  Json info = o.Info();
+  std::cout << o.kind << " sha256:" << o.digest << "\n"
+            << "  labels:     " << Labels(o) << "\n"
+            << "  registered: event " << o.created_seq << "\n";
+  if (o.stage) std::cout << "  stage:      " << *o.stage << "\n";
+  if (o.kind == "adapter") {
+    std::cout << "  attested:   " << (o.attested ? "yes" : "NO (registered with --unattested)")
+              << "\n"
+              << "  r / alpha:  " << info.value("r", 0) << " / " << info.value("lora_alpha", 0.0)
+              << "\n"
+              << "  modules:    " << info.value("lora_modules", 0) << " ("
+              << info.value("lora_parameters", 0) << " LoRA parameters)\n";
+    if (!info["unknown_config_keys"].empty()) {
+      std::cout << "  unknown adapter_config keys: " << info["unknown_config_keys"].dump() << "\n";
+    }
+    if (info["provenance"].is_object()) {
+      std::cout << "  run:        " << info["provenance"].value("run_id", "") << " started "
+                << info["provenance"].value("started_on", "") << "\n";
+    }
+  }
+  if (o.kind == "base") {
+    std::cout << "  model_type: " << info.value("model_type", "") << "\n"
+              << "  parameters: " << info.value("parameters", 0) << "\n";
+  }
+  if (o.kind == "dataset") {
+    std::cout << "  records:    " << info.value("records", 0) << " (" << info.value("size", 0)
+              << " bytes, " << info.value("filename", "") << ")\n";
+  }
+  if (o.revoked_seq) {
+    std::cout << "  REVOKED at event " << *o.revoked_seq << ": " << o.revoke_reason << "\n";
+  }
+  for (const auto& d : revoked_dependencies)
+    std::cout << "  FLAGGED: depends on revoked " << d << "\n";
+  for (const auto& e : edges) std::cout << "  " << e.relation << " -> " << e.dst << "\n";
+  for (const auto& a : attestations) {
+    std::cout << "  attestation " << a.kind << " sha256:" << a.digest << " (event " << a.seq
+              << ")\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace graft::cli

@@ -1,0 +1,19 @@
+// Shared bodies of the `list` and `show` verbs of the object groups (base, dataset, adapter).
+#pragma once
+
+#include "cli/command.h"
+#include "registry/registry.h"
+
+namespace graft::cli {
+
+// One line per object: digest, labels, stage and flags; or a JSON array with --json.
+Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFilter& filter);
+// Resolves positional "ref" as `kind` and prints the object, its edges and attestations.
+Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind);
+// Prints a registered (or re-labelled) object: its digest and labels, or JSON.
+int PrintRegistered(const po::variables_map& vm, const registry::ObjectRecord& object);
+// Defines a positional REF argument plus --registry and --json.
+void DefineRefOptions(po::options_description& options,
+                      po::positional_options_description& positional);
+
+}  // namespace graft::cli

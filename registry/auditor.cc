@@ -1,0 +1,334 @@
+#include "registry/auditor.h"
+
+#include <map>
+#include <set>
+
+#include "core/encoding.h"
+#include "registry/projection.h"
+#include "registry/schema.h"
+
+namespace graft::registry {
+
+namespace {
+
+constexpr size_t kMaxListed = 20;  // per check, so a wholesale rewrite stays readable
+
+void Add(std::vector<std::string>& list, size_t& count, std::string problem) {
+  if (++count <= kMaxListed) list.push_back(std::move(problem));
+}
+
+void Summarize(std::vector<std::string>& list, size_t count, const std::string& what) {
+  if (count > kMaxListed) {
+    list.push_back("... and " + std::to_string(count - kMaxListed) + " more " + what);
+  }
+}
+
+// Every row of a table as a JSON array text (blobs as hex), in primary-key order.
+Result<std::vector<std::string>> TableRows(Database& db, const ProjectedTable& table) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT * FROM ") + table.name +
+                                                 " ORDER BY " + table.order_by));
+  std::vector<std::string> rows;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Json values = Json::array();
+    for (int c = 0; c < s.ColumnCount(); ++c) {
+      values.push_back(s.IsNull(c) ? Json() : Json(s.Text(c)));
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(values));
+    rows.push_back(std::move(text));
+  }
+  return rows;
+}
+
+}  // namespace
+
+Json AuditReport::ToJson() const {
+  return {{"ok", ok()}, {"checked", checked}, {"problems", problems}, {"notes", notes}};
+}
+
+Status Auditor::CheckEvents(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         registry_.db().Prepare("SELECT seq, body FROM events ORDER BY seq"));
+  size_t count = 0;
+  uint64_t expected = 0;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Event event;
+    event.seq = static_cast<uint64_t>(s.Int(0));
+    event.body = s.Text(1);
+    if (event.seq != expected) {
+      Add(report.problems, count,
+          event.seq > expected
+              ? "event " + std::to_string(expected) +
+                    (event.seq - expected > 1 ? "-" + std::to_string(event.seq - 1) : "") +
+                    " missing: the log jumps from " +
+                    (expected == 0 ? std::string("the start") : std::to_string(expected - 1)) +
+                    " to " + std::to_string(event.seq) + " (deleted events)"
+              : "event row " + std::to_string(event.seq) + " out of order");
+    }
+    expected = event.seq + 1;
+    Result<Json> json = ParseJson(event.body, "event " + std::to_string(event.seq));
+    if (!json.ok()) {
+      Add(report.problems, count, json.status().message());
+    } else {
+      event.json = std::move(*json);
+      Result<std::string> canonical = CanonicalJson(event.json);
+      if (!canonical.ok() || *canonical != event.body) {
+        Add(report.problems, count,
+            "event " + std::to_string(event.seq) + " is not in canonical JSON form (edited)");
+      }
+      auto seq = event.json.find("seq");
+      if (seq == event.json.end() || !seq->is_number_unsigned() ||
+          seq->get<uint64_t>() != event.seq) {
+        Add(report.problems, count,
+            "event row " + std::to_string(event.seq) + " holds the body of event " +
+                (seq == event.json.end() ? std::string("?") : seq->dump()) +
+                " (events reordered or edited)");
+      }
+    }
+    tree_.Append(MerkleLeafHash(event.body));
+    events_.push_back(std::move(event));
+  }
+  Summarize(report.problems, count, "event problems");
+  report.checked.push_back(std::to_string(events_.size()) +
+                           " events: sequence, canonical form and seq fields");
+  return Status::Ok();
+}
+
+Status Auditor::CheckStoredTree(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         registry_.db().Prepare("SELECT level, idx, hash FROM merkle_nodes"));
+  size_t count = 0;
+  size_t compared = 0;
+  std::map<int, uint64_t> per_level;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    int level = static_cast<int>(s.Int(0));
+    uint64_t index = static_cast<uint64_t>(s.Int(1));
+    std::string stored = s.Blob(2);
+    ++compared;
+    ++per_level[level];
+    Result<Digest> actual = tree_.Subtree(level, index);
+    std::string where = level == 0 ? "event " + std::to_string(index)
+                                   : "tree node (level " + std::to_string(level) + ", index " +
+                                         std::to_string(index) + ")";
+    if (!actual.ok()) {
+      Add(report.problems, count,
+          "stored hash for " + where + " has no event behind it (events deleted)");
+    } else if (stored != AsChars(std::span<const uint8_t>(*actual))) {
+      Add(report.problems, count,
+          level == 0 ? where + " does not match its stored leaf hash (the event row was edited)"
+                     : "stored hash of " + where + " differs from the recomputed tree");
+    }
+  }
+  // Every complete subtree of the recomputed tree must have been stored.
+  uint64_t n = tree_.size();
+  for (int level = 0; (uint64_t{1} << level) <= n; ++level) {
+    uint64_t expected = n >> level;
+    if (per_level[level] < expected) {
+      Add(report.problems, count,
+          std::to_string(expected - per_level[level]) + " stored tree hash(es) missing at level " +
+              std::to_string(level));
+    }
+  }
+  Summarize(report.problems, count, "tree problems");
+  report.checked.push_back("Merkle tree of " + std::to_string(n) + " leaves recomputed; " +
+                           std::to_string(compared) + " stored tree hashes compared");
+  return Status::Ok();
+}
+
+void Auditor::CheckCheckpoint(const std::string& source, const std::string& note,
+                              AuditReport& report) {
+  Result<Checkpoint> checkpoint = registry_.VerifyCheckpoint(note);
+  if (!checkpoint.ok()) {
+    report.problems.push_back(source + ": " + checkpoint.status().message());
+    return;
+  }
+  if (checkpoint->size > tree_.size()) {
+    report.problems.push_back(source + ": it covers " + std::to_string(checkpoint->size) +
+                              " events but the log has only " + std::to_string(tree_.size()) +
+                              " (events deleted)");
+    return;
+  }
+  Result<Digest> root = tree_.Tree().RootHash(checkpoint->size);
+  if (!root.ok() || *root != checkpoint->root) {
+    report.problems.push_back(source + ": its root for size " + std::to_string(checkpoint->size) +
+                              " is not the log's (the history was rewritten)");
+  }
+}
+
+Status Auditor::CheckCheckpoints(const std::vector<KeptCheckpoint>& kept, AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s, registry_.db().Prepare("SELECT size, note FROM checkpoints ORDER BY size"));
+  size_t stored = 0;
+  size_t before = report.problems.size();
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ++stored;
+    if (report.problems.size() - before < kMaxListed) {
+      CheckCheckpoint("stored checkpoint " + std::to_string(s.Int(0)), s.Text(1), report);
+    }
+  }
+  GRAFT_ASSIGN_OR_RETURN(Statement latest,
+                         registry_.db().Prepare("SELECT COALESCE(MAX(size), 0) FROM checkpoints"));
+  GRAFT_ASSIGN_OR_RETURN(bool has_row, latest.Step());
+  uint64_t latest_size = has_row ? static_cast<uint64_t>(latest.Int(0)) : 0;
+  if (latest_size < tree_.size()) {
+    report.problems.push_back("the log has " + std::to_string(tree_.size()) +
+                              " events but the latest signed checkpoint covers " +
+                              std::to_string(latest_size) + " (events appended outside graft)");
+  }
+  report.checked.push_back(std::to_string(stored) +
+                           " stored checkpoints: signature by the registry key, root vs the log");
+  for (const KeptCheckpoint& k : kept) {
+    CheckCheckpoint("checkpoint " + k.source, k.note, report);
+    report.checked.push_back("checkpoint " + k.source + ": signature and consistency");
+  }
+  return Status::Ok();
+}
+
+Status Auditor::CheckTables(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(Database replay, Database::Open({}, Database::Mode::kMemory));
+  GRAFT_RETURN_IF_ERROR(MigrateSchema(replay));
+  GRAFT_RETURN_IF_ERROR(replay.Exec("BEGIN"));
+  Projection projection(replay);
+  size_t count = 0;
+  for (const Event& event : events_) {
+    if (event.json.is_null()) continue;
+    Status applied = projection.Apply(event);
+    if (!applied.ok()) {
+      Add(report.problems, count,
+          "event " + std::to_string(event.seq) + " cannot be replayed: " + applied.message());
+    }
+  }
+  GRAFT_RETURN_IF_ERROR(replay.Exec("COMMIT"));
+  size_t rows = 0;
+  for (const ProjectedTable& table : ProjectedTables()) {
+    GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> expected, TableRows(replay, table));
+    GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> actual, TableRows(registry_.db(), table));
+    rows += actual.size();
+    std::multiset<std::string> want(expected.begin(), expected.end());
+    std::multiset<std::string> have(actual.begin(), actual.end());
+    for (const std::string& row : actual) {
+      if (!want.contains(row)) {
+        Add(report.problems, count,
+            std::string("table ") + table.name + ": row " + row +
+                " is not what the log says (edited or inserted outside graft)");
+      }
+    }
+    for (const std::string& row : expected) {
+      if (!have.contains(row)) {
+        Add(report.problems, count,
+            std::string("table ") + table.name + ": the log's row " + row +
+                " is missing or was altered");
+      }
+    }
+  }
+  Summarize(report.problems, count, "table problems");
+  report.checked.push_back(std::to_string(ProjectedTables().size()) + " tables (" +
+                           std::to_string(rows) + " rows) compared with a replay of the log");
+  return Status::Ok();
+}
+
+Status Auditor::CheckBlobs(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         registry_.db().Prepare("SELECT digest, size FROM blobs ORDER BY digest"));
+  size_t count = 0;
+  size_t checked = 0;
+  std::set<std::string> known;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string digest = s.Text(0);
+    known.insert(digest);
+    ++checked;
+    Status verified = registry_.blobs().Verify(digest, static_cast<uint64_t>(s.Int(1)));
+    if (!verified.ok()) Add(report.problems, count, verified.message());
+  }
+  Summarize(report.problems, count, "blob problems");
+  for (const std::string& digest : registry_.blobs().List()) {
+    if (!known.contains(digest)) {
+      report.notes.push_back("blob " + digest + " is not referenced by any row (orphan)");
+    }
+  }
+  report.checked.push_back(std::to_string(checked) + " blobs re-hashed");
+  return Status::Ok();
+}
+
+Status Auditor::CheckAttestations(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<KeyRecord> keys, registry_.Keys());
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      registry_.db().Prepare(
+          "SELECT digest, kind, subject, key_ids, seq FROM attestations ORDER BY seq"));
+  size_t count = 0;
+  size_t checked = 0;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ++checked;
+    std::string digest = s.Text(0);
+    std::string what = s.Text(1) + " attestation sha256:" + digest.substr(0, 16) + " (event " +
+                       std::to_string(s.Int(4)) + ")";
+    uint64_t seq = static_cast<uint64_t>(s.Int(4));
+    Result<DsseEnvelope> envelope = registry_.LoadAttestation(digest);
+    if (!envelope.ok()) {
+      Add(report.problems, count, what + ": " + envelope.status().message());
+      continue;
+    }
+    Result<Json> ids = ParseJson(s.Text(3), "key_ids");
+    if (!ids.ok() || !ids->is_array() || ids->empty()) {
+      Add(report.problems, count, what + ": no signer recorded");
+      continue;
+    }
+    for (const Json& id : *ids) {
+      std::string key_id = id.is_string() ? id.get<std::string>() : "";
+      const KeyRecord* record = nullptr;
+      for (const KeyRecord& k : keys) {
+        if (k.key_id == key_id) record = &k;
+      }
+      if (record == nullptr) {
+        Add(report.problems, count, what + ": signer " + key_id + " is not a known key");
+        continue;
+      }
+      if (record->trusted_seq > seq) {
+        Add(report.problems, count,
+            what + ": signed by key " + key_id + " before it was trusted (event " +
+                std::to_string(record->trusted_seq) + ")");
+      }
+      if (record->revoked_seq && *record->revoked_seq < seq) {
+        Add(report.problems, count,
+            what + ": signed by key " + key_id + ", which was revoked at event " +
+                std::to_string(*record->revoked_seq) + " — before this signature was logged");
+      }
+      Result<PublicKey> pub = PublicKey::FromPem(record->pem, "key " + key_id);
+      if (!pub.ok() || !DsseVerify(*envelope, {*pub}).ok()) {
+        Add(report.problems, count, what + ": signature by key " + key_id + " does not verify");
+      }
+    }
+  }
+  Summarize(report.problems, count, "signature problems");
+  report.checked.push_back(std::to_string(checked) +
+                           " attestation signatures verified against the log's keys and "
+                           "revocations");
+  return Status::Ok();
+}
+
+Result<AuditReport> Auditor::Run(const std::vector<KeptCheckpoint>& kept) {
+  AuditReport report;
+  events_.clear();
+  tree_ = InMemoryMerkleTree();
+  GRAFT_RETURN_IF_ERROR(CheckEvents(report));
+  GRAFT_RETURN_IF_ERROR(CheckStoredTree(report));
+  GRAFT_RETURN_IF_ERROR(CheckCheckpoints(kept, report));
+  GRAFT_RETURN_IF_ERROR(CheckTables(report));
+  GRAFT_RETURN_IF_ERROR(CheckBlobs(report));
+  GRAFT_RETURN_IF_ERROR(CheckAttestations(report));
+  return report;
+}
+
+}  // namespace graft::registry

@@ -1,0 +1,114 @@
+#include "registry/blob_store.h"
+
+#include <system_error>
+
+#include "core/file_util.h"
+
+namespace graft::registry {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool IsLowerHex(std::string_view text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<fs::path> BlobStore::PathFor(std::string_view hex) const {
+  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
+  if (hex.size() != 64 || !IsLowerHex(hex)) {
+    return InvalidInput("refusing blob name \"" + std::string(hex) +
+                        "\": not a lowercase hex SHA-256 digest (a blob path may not escape " +
+                        root_.string() + ")");
+  }
+  return root_ / "sha256" / std::string(hex.substr(0, 2)) / std::string(hex.substr(2));
+}
+
+Result<std::string> BlobStore::Put(std::string_view bytes, bool* created) {
+  std::string hex = Sha256Hex(bytes);
+  GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
+  if (created != nullptr) *created = false;
+  if (Has(hex)) return hex;
+  std::error_code error;
+  bool made_dir = fs::create_directories(path.parent_path(), error);
+  if (error)
+    return IoError("cannot create " + path.parent_path().string() + ": " + error.message());
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(path, bytes, fs::perms(0444)));
+  if (made_dir) GRAFT_RETURN_IF_ERROR(SyncDirectory(path.parent_path().parent_path()));
+  if (created != nullptr) *created = true;
+  return hex;
+}
+
+Result<std::string> BlobStore::Get(std::string_view hex) const {
+  GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
+  Result<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    if (bytes.status().kind() == ErrorKind::kNotFound) {
+      return NotFound("blob sha256:" + std::string(hex) + " is missing from the store");
+    }
+    return bytes.status();
+  }
+  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
+  if (Sha256Hex(*bytes) != hex) {
+    return VerificationFailed("blob sha256:" + std::string(hex) +
+                              " does not match its digest (it was altered)");
+  }
+  return bytes;
+}
+
+Status BlobStore::Verify(std::string_view hex, uint64_t expected_size) const {
+  GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
+  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) {
+    return NotFound("blob sha256:" + std::string(hex) + " is missing (" + path.string() + ")");
+  }
+  uint64_t size = fs::file_size(path, error);
+  if (!error && size != expected_size) {
+    return VerificationFailed("blob sha256:" + std::string(hex) + " has " + std::to_string(size) +
+                              " bytes, the registry recorded " + std::to_string(expected_size));
+  }
+  GRAFT_ASSIGN_OR_RETURN(Digest digest, Sha256File(path));
+  if (DigestHex(digest) != hex) {
+    return VerificationFailed("blob sha256:" + std::string(hex) +
+                              " does not match its digest (its content was altered)");
+  }
+  return Status::Ok();
+}
+
+bool BlobStore::Has(std::string_view hex) const {
+  Result<fs::path> path = PathFor(hex);
+  std::error_code error;
+  return path.ok() && fs::is_regular_file(*path, error);
+}
+
+void BlobStore::Remove(std::string_view hex) {
+  Result<fs::path> path = PathFor(hex);
+  if (!path.ok()) return;
+  std::error_code error;
+  fs::remove(*path, error);
+  if (fs::is_empty(path->parent_path(), error)) fs::remove(path->parent_path(), error);
+  if (fs::is_empty(path->parent_path().parent_path(), error)) {
+    fs::remove(path->parent_path().parent_path(), error);
+  }
+}
+
+std::vector<std::string> BlobStore::List() const {
+  std::vector<std::string> out;
+  std::error_code error;
+  fs::path base = root_ / "sha256";
+  if (!fs::is_directory(base, error)) return out;
+  for (const auto& prefix : fs::directory_iterator(base, error)) {
+    if (!prefix.is_directory()) continue;
+    for (const auto& file : fs::directory_iterator(prefix.path(), error)) {
+      out.push_back(prefix.path().filename().string() + file.path().filename().string());
+    }
+  }
+  return out;
+}
+
+}  // namespace graft::registry

@@ -1,0 +1,41 @@
+// BlobStore: the content-addressed file store blobs/sha256/ab/cdef... inside a registry directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/sha256.h"
+#include "core/status.h"
+
+namespace graft::registry {
+
+class BlobStore {
+ public:
+  explicit BlobStore(std::filesystem::path root) : root_(std::move(root)) {}
+
+  // Where the blob named by `hex` (64 lowercase hex digits, optional "sha256:") lives. Anything
+  // else (a tampered row such as "../../x") is refused, so a path never escapes the store.
+  Result<std::filesystem::path> PathFor(std::string_view hex) const;
+
+  // Stores `bytes` durably (temp file, fsync, rename, fsync of the directory) and returns its
+  // hex digest. `created` is set when the blob did not exist before.
+  Result<std::string> Put(std::string_view bytes, bool* created = nullptr);
+  // Reads a blob and re-verifies its digest.
+  Result<std::string> Get(std::string_view hex) const;
+  // Re-hashes a blob on disk without loading it: NotFound if missing, kVerification if changed.
+  Status Verify(std::string_view hex, uint64_t expected_size) const;
+  bool Has(std::string_view hex) const;
+  // Removes a blob (used to undo blobs written by a change that did not commit).
+  void Remove(std::string_view hex);
+  // Every blob file present, as hex digests (for audits that look for orphans).
+  std::vector<std::string> List() const;
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path root_;  // .../blobs
+};
+
+}  // namespace graft::registry

@@ -1,0 +1,33 @@
+// Projection: applies a logged event to the registry's tables (the tables are a view of the log).
+#pragma once
+
+#include <string_view>
+
+#include "core/status.h"
+#include "registry/database.h"
+#include "registry/event_log.h"
+
+namespace graft::registry {
+
+// Object kinds the registry knows ("<kind>.register", "<kind>.label", "<kind>.revoke").
+bool IsObjectKind(std::string_view kind);
+
+// Every table row is written by applying an event, in the same transaction that appends it;
+// `graft audit verify` replays the whole log into an empty database and compares the tables.
+class Projection {
+ public:
+  explicit Projection(Database& db) : db_(&db) {}
+
+  Status Apply(const Event& event);
+
+  // True when `action` changes tables (generic events appended through Registry::AppendEvent
+  // may not use these actions).
+  static bool Changes(std::string_view action);
+
+ private:
+  Status RegisterObject(const Event& event, std::string_view kind);
+  Status AddBlobsAndEdges(const Json& details, std::string_view source);
+  Database* db_;
+};
+
+}  // namespace graft::registry

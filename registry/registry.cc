@@ -1,0 +1,1187 @@
+#include "registry/registry.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "core/file_util.h"
+#include "core/intoto.h"
+#include "core/manifest.h"
+#include "core/oms_signature.h"
+#include "registry/adapter_spec.h"
+#include "registry/model_architecture.h"
+#include "registry/projection.h"
+#include "registry/provenance.h"
+#include "registry/schema.h"
+#include "registry/transaction.h"
+
+namespace graft::registry {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kRoles[] = {"trainer", "evaluator", "approver", "registry"};
+constexpr std::string_view kStages[] = {"candidate", "staging",  "production",
+                                        "retired",   "rejected", "revoked"};
+
+// Columns read by ReadObject, in order.
+constexpr char kObjectColumns[] =
+    "SELECT o.digest, o.kind, o.info, o.attested, o.stage, o.created_seq, o.revoked_seq, "
+    "o.revoke_reason, (SELECT group_concat(l.name || '@' || l.version, ' ') FROM labels l "
+    "WHERE l.digest = o.digest) FROM objects o ";
+
+ObjectRecord ReadObject(const Statement& s) {
+  ObjectRecord r;
+  r.digest = s.Text(0);
+  r.kind = s.Text(1);
+  r.info = s.Text(2);
+  r.attested = s.Int(3) != 0;
+  if (!s.IsNull(4)) r.stage = s.Text(4);
+  r.created_seq = static_cast<uint64_t>(s.Int(5));
+  if (auto revoked = s.OptionalInt(6)) r.revoked_seq = static_cast<uint64_t>(*revoked);
+  r.revoke_reason = s.Text(7);
+  std::string labels = s.Text(8);
+  size_t start = 0;
+  while (start < labels.size()) {
+    size_t end = labels.find(' ', start);
+    if (end == std::string::npos) end = labels.size();
+    r.labels.push_back(labels.substr(start, end - start));
+    start = end + 1;
+  }
+  return r;
+}
+
+constexpr char kKeyColumns[] =
+    "SELECT key_id, role, algorithm, name, pem, trusted_seq, revoked_seq, revoke_reason FROM keys ";
+
+KeyRecord ReadKey(const Statement& s) {
+  KeyRecord k;
+  k.key_id = s.Text(0);
+  k.role = s.Text(1);
+  k.algorithm = s.Text(2);
+  k.name = s.Text(3);
+  k.pem = s.Text(4);
+  k.trusted_seq = static_cast<uint64_t>(s.Int(5));
+  if (auto revoked = s.OptionalInt(6)) k.revoked_seq = static_cast<uint64_t>(*revoked);
+  k.revoke_reason = s.Text(7);
+  return k;
+}
+
+AttestationRecord ReadAttestation(const Statement& s) {
+  AttestationRecord a;
+  a.digest = s.Text(0);
+  a.kind = s.Text(1);
+  a.subject = s.Text(2);
+  a.predicate_type = s.Text(3);
+  Result<Json> ids = ParseJson(s.Text(4), "attestation key_ids");
+  if (ids.ok() && ids->is_array()) {
+    for (const Json& id : *ids) {
+      if (id.is_string()) a.key_ids.push_back(id.get<std::string>());
+    }
+  }
+  a.seq = static_cast<uint64_t>(s.Int(5));
+  return a;
+}
+
+std::string DefaultActor() {
+  std::string user;
+  if (const char* env = std::getenv("USER"); env != nullptr && *env != '\0') user = env;
+  if (user.empty()) {
+    if (struct passwd* pw = ::getpwuid(::getuid()); pw != nullptr) user = pw->pw_name;
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return (user.empty() ? "unknown" : user) + "@" + host;
+}
+
+bool IsHex(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+std::string StripSha256(const std::string& ref) {
+  return ref.starts_with("sha256:") ? ref.substr(7) : ref;
+}
+
+Json BlobEntry(const std::string& digest, size_t size) {
+  return {{"digest", digest}, {"size", size}};
+}
+
+Json EdgesJson(const std::vector<Edge>& edges) {
+  Json out = Json::array();
+  for (const Edge& e : edges) out.push_back({{"relation", e.relation}, {"dst", e.dst}});
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+Json ObjectRecord::Info() const {
+  Result<Json> parsed = ParseJson(info, "object info");
+  return parsed.ok() ? *parsed : Json();
+}
+
+Json ObjectRecord::ToJson() const {
+  Json out = {
+      {"digest", "sha256:" + digest}, {"kind", kind},  {"labels", labels}, {"attested", attested},
+      {"created_seq", created_seq},   {"info", Info()}};
+  out["stage"] = stage ? Json(*stage) : Json();
+  out["revoked"] = revoked_seq.has_value();
+  if (revoked_seq) {
+    out["revoked_seq"] = *revoked_seq;
+    out["revoke_reason"] = revoke_reason;
+  }
+  return out;
+}
+
+Json KeyRecord::ToJson() const {
+  Json out = {{"key_id", key_id},           {"role", role},
+              {"algorithm", algorithm},     {"name", name},
+              {"trusted_seq", trusted_seq}, {"revoked", revoked_seq.has_value()}};
+  if (revoked_seq) {
+    out["revoked_seq"] = *revoked_seq;
+    out["revoke_reason"] = revoke_reason;
+  }
+  return out;
+}
+
+Json AttestationRecord::ToJson() const {
+  return {{"digest", "sha256:" + digest},     {"kind", kind},       {"subject", subject},
+          {"predicate_type", predicate_type}, {"key_ids", key_ids}, {"seq", seq}};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Registry::State {
+  State(fs::path d, Database database)
+      : dir(std::move(d)), db(std::move(database)), blobs(dir / kBlobDir) {}
+  fs::path dir;
+  Database db;
+  BlobStore blobs;
+  std::string origin;
+  std::optional<PublicKey> registry_key;
+  std::optional<PrivateKey> signer;
+  std::string actor = DefaultActor();
+};
+
+// The open write transaction of one Mutate call: appends events (applying each to the tables)
+// and writes blobs, remembering the new ones so a failure can remove them.
+class Registry::Change {
+ public:
+  explicit Change(State& state) : state_(state), log_(state.db), projection_(state.db) {}
+
+  Result<Event> Append(std::string_view action, const Json& details, std::string actor = "") {
+    GRAFT_ASSIGN_OR_RETURN(Event event,
+                           log_.Append(action, actor.empty() ? state_.actor : actor, details));
+    GRAFT_RETURN_IF_ERROR(projection_.Apply(event));
+    appended_ = true;
+    return event;
+  }
+
+  Result<std::string> PutBlob(std::string_view bytes) {
+    bool created = false;
+    GRAFT_ASSIGN_OR_RETURN(std::string digest, state_.blobs.Put(bytes, &created));
+    if (created) created_blobs_.push_back(digest);
+    return digest;
+  }
+
+  void Undo() {
+    for (const std::string& digest : created_blobs_) state_.blobs.Remove(digest);
+  }
+  bool appended() const { return appended_; }
+  EventLog& log() { return log_; }
+
+ private:
+  State& state_;
+  EventLog log_;
+  Projection projection_;
+  bool appended_ = false;
+  std::vector<std::string> created_blobs_;
+};
+
+Registry::Registry(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Registry::Registry(Registry&&) noexcept = default;
+Registry& Registry::operator=(Registry&&) noexcept = default;
+Registry::~Registry() = default;
+
+const fs::path& Registry::dir() const { return state_->dir; }
+const std::string& Registry::origin() const { return state_->origin; }
+const PublicKey& Registry::registry_key() const { return *state_->registry_key; }
+Database& Registry::db() { return state_->db; }
+BlobStore& Registry::blobs() { return state_->blobs; }
+void Registry::SetActor(std::string actor) { state_->actor = std::move(actor); }
+
+Status Registry::Mutate(const std::function<Status(Change&)>& body) {
+  if (!state_->signer) {
+    Result<PrivateKey> key = PrivateKey::LoadPem(state_->dir / kRegistryKeyFile);
+    if (!key.ok()) return key.status().WithContext("loading the registry signing key");
+    state_->signer = std::move(*key);
+  }
+  GRAFT_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(state_->db));
+  Change change(*state_);
+  Status status = body(change);
+  if (status.ok() && change.appended()) {
+    // Sign a checkpoint for the new size, in the same transaction.
+    Result<uint64_t> size = change.log().Size();
+    Result<Digest> root = size.ok() ? change.log().RootHash(*size) : Result<Digest>(size.status());
+    Result<std::string> note =
+        root.ok() ? Checkpoint{state_->origin, *size, *root}.Sign(state_->origin, *state_->signer)
+                  : Result<std::string>(root.status());
+    status = note.ok() ? state_->db.Run(
+                             "INSERT OR REPLACE INTO checkpoints(size, note) "
+                             "VALUES(?, ?)",
+                             *size, *note)
+                       : note.status();
+  }
+  if (status.ok()) status = transaction.Commit();
+  if (!status.ok()) {
+    { Transaction rollback = std::move(transaction); }
+    change.Undo();
+  }
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Result<Registry> Registry::Init(const fs::path& dir) {
+  std::error_code error;
+  bool existed = fs::exists(dir, error);
+  if (existed && (!fs::is_directory(dir, error) || !fs::is_empty(dir, error))) {
+    if (fs::exists(dir / kDatabaseFile, error)) {
+      return Conflict(dir.string() + " is already a graft registry");
+    }
+    return InvalidInput(dir.string() + " exists and is not an empty directory");
+  }
+  auto cleanup = [&](Status status) -> Status {
+    if (existed) {
+      for (const auto& entry : fs::directory_iterator(dir, error)) fs::remove_all(entry, error);
+    } else {
+      fs::remove_all(dir, error);
+    }
+    return status;
+  };
+  fs::create_directories(dir / kBlobDir, error);
+  if (error) return IoError("cannot create " + dir.string() + ": " + error.message());
+  fs::permissions(dir, fs::perms(0700), error);
+
+  Result<PrivateKey> key = PrivateKey::Generate(KeyAlgorithm::kEd25519);
+  if (!key.ok()) return cleanup(key.status());
+  Status saved = key->Save(dir / kRegistryKeyFile);
+  if (!saved.ok()) return cleanup(saved);
+  Result<Database> db = Database::Open(dir / kDatabaseFile, Database::Mode::kCreate);
+  if (!db.ok()) return cleanup(db.status());
+  Status migrated = MigrateSchema(*db);
+  if (!migrated.ok()) return cleanup(migrated);
+
+  auto state = std::make_unique<State>(dir, std::move(*db));
+  // Origin and checkpoint key name: "graft.local/registry/<first 16 hex of the key id>" —
+  // unique per registry (its key) and stable for its lifetime (docs/registry.md).
+  state->origin = "graft.local/registry/" + key->key_id().substr(0, 16);
+  state->registry_key = key->public_key();
+  state->signer = std::move(*key);
+  Registry registry(std::move(state));
+  Status status = registry.Mutate([&](Change& change) -> Status {
+    const PublicKey& pub = registry.registry_key();
+    GRAFT_RETURN_IF_ERROR(change
+                              .Append("registry.init", {{"origin", registry.origin()},
+                                                        {"key_name", registry.origin()},
+                                                        {"key_id", pub.key_id()}})
+                              .status());
+    return change
+        .Append("key.trust", {{"key_id", pub.key_id()},
+                              {"role", "registry"},
+                              {"algorithm", KeyAlgorithmName(pub.algorithm())},
+                              {"name", registry.origin()},
+                              {"pem", pub.ToPem()}})
+        .status();
+  });
+  if (!status.ok()) {
+    registry.state_.reset();  // close the database before removing its files
+    return cleanup(status);
+  }
+  return registry;
+}
+
+Result<Registry> Registry::Open(const fs::path& dir) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    return NotFound("no graft registry at " + dir.string() +
+                    " (run 'graft init', or pass --registry / set GRAFT_REGISTRY)");
+  }
+  if (!fs::is_regular_file(dir / kDatabaseFile, error)) {
+    return InvalidInput(dir.string() + " is not a graft registry (no " +
+                        std::string(kDatabaseFile) + ")");
+  }
+  GRAFT_ASSIGN_OR_RETURN(Database db, Database::Open(dir / kDatabaseFile));
+  Status migrated = MigrateSchema(db);
+  if (!migrated.ok()) {
+    return migrated.kind() == ErrorKind::kInvalidInput
+               ? migrated
+               : InvalidInput(dir.string() + " is not a graft registry: " + migrated.message());
+  }
+  auto state = std::make_unique<State>(dir, std::move(db));
+  std::string key_id;
+  {
+    GRAFT_ASSIGN_OR_RETURN(Statement s, state->db.Prepare("SELECT key, value FROM meta"));
+    for (;;) {
+      GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (s.Text(0) == "origin") state->origin = s.Text(1);
+      if (s.Text(0) == "key_id") key_id = s.Text(1);
+    }
+  }
+  if (state->origin.empty() || key_id.empty()) {
+    return InvalidInput(dir.string() + " is not an initialised graft registry (no origin)");
+  }
+  {
+    GRAFT_ASSIGN_OR_RETURN(
+        Statement s,
+        state->db.Prepare("SELECT pem FROM keys WHERE key_id = ? AND role = 'registry'"));
+    GRAFT_RETURN_IF_ERROR(s.Bind(1, key_id));
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return VerificationFailed("the registry key " + key_id + " is not in the keys table");
+    GRAFT_ASSIGN_OR_RETURN(PublicKey pub, PublicKey::FromPem(s.Text(0), "registry key"));
+    if (pub.key_id() != key_id) {
+      return VerificationFailed("the registry key's PEM does not match its key id " + key_id);
+    }
+    state->registry_key = std::move(pub);
+  }
+  return Registry(std::move(state));
+}
+
+// --- Queries ---------------------------------------------------------------------------------
+
+Result<std::optional<ObjectRecord>> Registry::Find(const std::string& digest) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         db().Prepare(std::string(kObjectColumns) + "WHERE o.digest = ?"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, digest));
+  GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<ObjectRecord>();
+  return std::optional<ObjectRecord>(ReadObject(s));
+}
+
+Result<ObjectRecord> Registry::Get(const std::string& digest) {
+  std::string hex = StripSha256(digest);
+  GRAFT_ASSIGN_OR_RETURN(std::optional<ObjectRecord> found, Find(hex));
+  if (!found) return NotFound("no object sha256:" + hex + " in the registry");
+  return *found;
+}
+
+Result<std::string> Registry::ResolveDigest(std::string_view table, std::string_view column,
+                                            std::string_view kind, const std::string& ref) {
+  std::string hex = StripSha256(ref);
+  if (!IsHex(hex) || hex.size() > 64) return NotFound("no match for \"" + ref + "\"");
+  std::string sql = "SELECT " + std::string(column) + " FROM " + std::string(table) + " WHERE " +
+                    std::string(column) + " >= ?1 AND " + std::string(column) + " < ?2" +
+                    (kind.empty() ? "" : (table == "keys" ? "" : " AND kind = ?3")) + " GROUP BY " +
+                    std::string(column) + " LIMIT 11";
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare(sql));
+  GRAFT_RETURN_IF_ERROR(s.BindAll(hex, hex + "g"));
+  if (!kind.empty() && table != "keys") GRAFT_RETURN_IF_ERROR(s.Bind(3, kind));
+  std::vector<std::string> candidates;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    candidates.push_back(s.Text(0));
+  }
+  if (candidates.empty()) return NotFound("no match for \"" + ref + "\"");
+  if (candidates.size() > 1) {
+    std::string list;
+    for (const auto& c : candidates) list += "\n  " + c;
+    return InvalidInput("\"" + ref + "\" is ambiguous; it matches:" + list);
+  }
+  return candidates.front();
+}
+
+Result<ObjectRecord> Registry::Resolve(std::string_view kind, const std::string& ref) {
+  std::string what = kind.empty() ? "object" : std::string(kind);
+  if (ref.empty()) return InvalidInput("empty " + what + " reference");
+  auto check_kind = [&](ObjectRecord record) -> Result<ObjectRecord> {
+    if (!kind.empty() && record.kind != kind) {
+      return InvalidInput("\"" + ref + "\" is a " + record.kind + ", not a " + what);
+    }
+    return record;
+  };
+  size_t at = ref.rfind('@');
+  if (at != std::string::npos && !ref.starts_with("sha256:")) {
+    std::string name = ref.substr(0, at);
+    std::string tail = ref.substr(at + 1);
+    if (!tail.empty() && std::all_of(tail.begin(), tail.end(), ::isdigit)) {
+      GRAFT_ASSIGN_OR_RETURN(Statement s,
+                             db().Prepare("SELECT digest FROM labels WHERE name = ?1 AND "
+                                          "version = ?2 AND (?3 = '' OR kind = ?3)"));
+      GRAFT_RETURN_IF_ERROR(
+          s.BindAll(name, static_cast<int64_t>(std::stoll(tail)), std::string(kind)));
+      GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return NotFound("no " + what + " " + ref);
+      std::string digest = s.Text(0);
+      return check_kind(*Get(digest));
+    }
+    GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare("SELECT digest FROM channels WHERE name = ?"));
+    GRAFT_RETURN_IF_ERROR(s.Bind(1, ref));
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFound("no " + what + " version or channel " + ref);
+    std::string digest = s.Text(0);
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
+    return check_kind(std::move(record));
+  }
+  std::string hex = StripSha256(ref);
+  if (hex.size() == 64 && IsHex(hex)) return check_kind(*Get(hex));
+  if (!ref.starts_with("sha256:")) {
+    GRAFT_ASSIGN_OR_RETURN(Statement s,
+                           db().Prepare("SELECT digest FROM labels WHERE name = ?1 AND "
+                                        "(?2 = '' OR kind = ?2) ORDER BY version DESC LIMIT 1"));
+    GRAFT_RETURN_IF_ERROR(s.BindAll(ref, std::string(kind)));
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) {
+      std::string digest = s.Text(0);
+      return check_kind(*Get(digest));
+    }
+  }
+  Result<std::string> digest = ResolveDigest("objects", "digest", kind, ref);
+  if (!digest.ok()) {
+    if (digest.status().kind() == ErrorKind::kNotFound) {
+      return NotFound("no " + what + " named or with a digest starting \"" + ref + "\"");
+    }
+    return digest.status();
+  }
+  return check_kind(*Get(*digest));
+}
+
+Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {
+  std::string sql = std::string(kObjectColumns) + "WHERE o.kind = ?1";
+  if (!filter.name.empty()) {
+    sql += " AND o.digest IN (SELECT digest FROM labels WHERE kind = ?1 AND name = ?2)";
+  }
+  if (!filter.base_digest.empty()) {
+    sql += " AND o.digest IN (SELECT src FROM edges WHERE dst = ?3 AND relation = 'base')";
+  }
+  if (!filter.stage.empty()) sql += " AND o.stage = ?4";
+  sql += " ORDER BY o.created_seq";
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare(sql));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, filter.kind));
+  if (!filter.name.empty()) GRAFT_RETURN_IF_ERROR(s.Bind(2, filter.name));
+  if (!filter.base_digest.empty()) {
+    GRAFT_RETURN_IF_ERROR(s.Bind(3, StripSha256(filter.base_digest)));
+  }
+  if (!filter.stage.empty()) GRAFT_RETURN_IF_ERROR(s.Bind(4, filter.stage));
+  std::vector<ObjectRecord> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadObject(s));
+  }
+  return out;
+}
+
+namespace {
+
+Result<std::vector<Edge>> ReadEdges(Statement& s) {
+  std::vector<Edge> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({s.Text(0), s.Text(1), s.Text(2)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Edge>> Registry::EdgesFrom(const std::string& src) {
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      db().Prepare("SELECT src, relation, dst FROM edges WHERE src = ? ORDER BY relation, dst"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, StripSha256(src)));
+  return ReadEdges(s);
+}
+
+Result<std::vector<Edge>> Registry::EdgesTo(const std::string& dst) {
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      db().Prepare("SELECT src, relation, dst FROM edges WHERE dst = ? ORDER BY src, relation"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, StripSha256(dst)));
+  return ReadEdges(s);
+}
+
+Result<std::string> Registry::ReadBlob(const std::string& digest) {
+  return blobs().Get(StripSha256(digest));
+}
+
+// --- Registration ----------------------------------------------------------------------------
+
+Result<ObjectRecord> Registry::AddObject(Change& change, std::string_view kind, Json details,
+                                         const std::string& name, const std::string& actor) {
+  std::string digest = details["digest"].get<std::string>();
+  GRAFT_ASSIGN_OR_RETURN(std::optional<ObjectRecord> existing, Find(digest));
+  if (existing && existing->kind != kind) {
+    return Conflict("sha256:" + digest + " is already registered as a " + existing->kind);
+  }
+  Json label;
+  if (!name.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(Statement s,
+                           db().Prepare("SELECT COALESCE(MAX(version), 0), SUM(digest = ?3) "
+                                        "FROM labels WHERE kind = ?1 AND name = ?2"));
+    GRAFT_RETURN_IF_ERROR(s.BindAll(std::string(kind), name, digest));
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    int64_t latest = row ? s.Int(0) : 0;
+    bool already = row && !s.IsNull(1) && s.Int(1) > 0;
+    if (!already) label = {{"name", name}, {"version", latest + 1}};
+  }
+  std::string kind_text(kind);
+  if (!existing) {
+    if (!label.is_null()) details["label"] = label;
+    GRAFT_RETURN_IF_ERROR(change.Append(kind_text + ".register", details, actor).status());
+  } else if (!label.is_null()) {
+    GRAFT_RETURN_IF_ERROR(
+        change.Append(kind_text + ".label", {{"digest", digest}, {"label", label}}, actor)
+            .status());
+  }
+  return Get(digest);
+}
+
+Result<ObjectRecord> Registry::RegisterFile(std::string_view kind, const fs::path& file,
+                                            const std::string& name, Json info,
+                                            const std::vector<Edge>& edges) {
+  if (!IsObjectKind(kind)) return InvalidInput("unknown object kind \"" + std::string(kind) + "\"");
+  GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+  if (!info.is_object()) info = Json::object();
+  info["filename"] = file.filename().string();
+  info["size"] = bytes.size();
+  ObjectRecord record;
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(std::string digest, change.PutBlob(bytes));
+    Json details = {{"digest", digest},
+                    {"info", info},
+                    {"attested", 0},
+                    {"blobs", Json::array({BlobEntry(digest, bytes.size())})},
+                    {"edges", EdgesJson(edges)}};
+    GRAFT_ASSIGN_OR_RETURN(record, AddObject(change, kind, std::move(details), name, ""));
+    return Status::Ok();
+  }));
+  return record;
+}
+
+Result<ObjectRecord> Registry::RegisterDataset(const fs::path& file, const std::string& name) {
+  GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+  int64_t records = 0;
+  size_t start = 0;
+  int64_t line_number = 0;
+  while (start < bytes.size()) {
+    size_t end = bytes.find('\n', start);
+    if (end == std::string::npos) end = bytes.size();
+    ++line_number;
+    std::string where = file.string() + ":" + std::to_string(line_number);
+    std::string_view line(bytes.data() + start, end - start);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+      return InvalidInput(where + ": empty line (JSONL has one JSON object per line)");
+    }
+    GRAFT_ASSIGN_OR_RETURN(Json value, ParseJson(line, where));
+    if (!value.is_object()) return InvalidInput(where + ": expected a JSON object");
+    ++records;
+    start = end + 1;
+  }
+  if (records == 0) return InvalidInput(file.string() + ": no records");
+  return RegisterFile("dataset", file, name, {{"records", records}});
+}
+
+Result<ObjectRecord> Registry::RegisterBase(const fs::path& dir, const std::string& name) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) return InvalidInput(dir.string() + " is not a directory");
+  fs::path config_path = dir / "config.json";
+  GRAFT_ASSIGN_OR_RETURN(std::string config_text, ReadFile(config_path, 16 << 20));
+  GRAFT_ASSIGN_OR_RETURN(Json config, ParseJson(config_text, config_path.string()));
+  GRAFT_ASSIGN_OR_RETURN(ModelArchitecture arch,
+                         ModelArchitecture::FromConfig(config, config_path.string()));
+  GRAFT_ASSIGN_OR_RETURN(Manifest manifest, BuildManifest(dir));
+  Json info = {{"model_type", arch.model_type},
+               {"parameters", arch.parameters},
+               {"config", config},
+               {"identity_ignore", Json::array()}};
+  ObjectRecord record;
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    Json files = Json::array();
+    Json blobs = Json::array();
+    for (const ManifestEntry& entry : manifest.entries) {
+      GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir / entry.path));
+      GRAFT_ASSIGN_OR_RETURN(std::string digest, change.PutBlob(bytes));
+      if (digest != DigestHex(entry.digest)) {
+        return Conflict(entry.path + " changed while it was being registered");
+      }
+      files.push_back({{"path", entry.path}, {"blob", digest}, {"size", bytes.size()}});
+      blobs.push_back(BlobEntry(digest, bytes.size()));
+    }
+    Json details = {{"digest", manifest.RootDigestHex()},
+                    {"info", info},
+                    {"attested", 0},
+                    {"files", files},
+                    {"blobs", blobs}};
+    GRAFT_ASSIGN_OR_RETURN(record, AddObject(change, "base", std::move(details), name, ""));
+    return Status::Ok();
+  }));
+  return record;
+}
+
+namespace {
+
+// The names a base goes by in messages: "tiny-gpt2@1 (sha256:0123abcd...)".
+std::string BaseLabel(const ObjectRecord& base) {
+  std::string short_digest = "sha256:" + base.digest.substr(0, 12);
+  return base.labels.empty() ? short_digest : base.labels.back() + " (" + short_digest + ")";
+}
+
+}  // namespace
+
+Result<ObjectRecord> Registry::RegisterAdapter(const fs::path& dir, const AdapterOptions& options) {
+  GRAFT_ASSIGN_OR_RETURN(AdapterSpec spec, AdapterSpec::Read(dir));
+  const std::vector<std::string> ignore = {std::string(kAdapterSignatureFile),
+                                           std::string(kAdapterProvenanceFile)};
+  GRAFT_ASSIGN_OR_RETURN(Manifest identity, BuildManifest(dir, {.ignore_paths = ignore}));
+  std::string digest = identity.RootDigestHex();
+
+  // The base: --base, else adapter_config.json's base_model_name_or_path.
+  std::string base_ref =
+      !options.base_ref.empty() ? options.base_ref : spec.base_model_name_or_path;
+  if (base_ref.empty()) {
+    return InvalidInput(dir.string() +
+                        ": adapter_config.json names no base_model_name_or_path; pass --base REF");
+  }
+  Result<ObjectRecord> base = Resolve("base", base_ref);
+  if (!base.ok()) {
+    return base.status().WithContext("the adapter's base \"" + base_ref +
+                                     "\" (register it with 'graft base register', or pass --base)");
+  }
+  GRAFT_ASSIGN_OR_RETURN(ModelArchitecture arch,
+                         ModelArchitecture::FromConfig(base->Info()["config"], "base config"));
+  Result<AdapterSpec::Fit> fit = spec.CheckAgainst(arch, BaseLabel(*base));
+  if (!fit.ok()) {
+    // Name the base it was probably made for.
+    std::string hint;
+    ObjectFilter all_bases;
+    all_bases.kind = "base";
+    GRAFT_ASSIGN_OR_RETURN(std::vector<ObjectRecord> bases, List(all_bases));
+    for (const ObjectRecord& other : bases) {
+      if (other.digest == base->digest) continue;
+      Result<ModelArchitecture> other_arch =
+          ModelArchitecture::FromConfig(other.Info()["config"], "base config");
+      if (other_arch.ok() && spec.CheckAgainst(*other_arch, BaseLabel(other)).ok()) {
+        hint += (hint.empty() ? "; it fits base " : ", ") + BaseLabel(other);
+      }
+    }
+    return Status(fit.status().kind(), fit.status().message() + hint);
+  }
+
+  std::error_code error;
+  bool has_signature = fs::exists(dir / kAdapterSignatureFile, error);
+  bool has_provenance = fs::exists(dir / kAdapterProvenanceFile, error);
+  if ((!has_signature || !has_provenance) && !options.unattested) {
+    return InvalidInput(dir.string() + " has no " +
+                        (!has_signature ? std::string(kAdapterSignatureFile)
+                                        : std::string(kAdapterProvenanceFile)) +
+                        "; pass --unattested to register it anyway (it is then marked "
+                        "unattested everywhere)");
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> trainers, TrustedKeys("trainer"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<KeyRecord> all_keys, Keys());
+  // When verification fails, say whether a revoked trainer key would have verified it.
+  auto revoked_signer = [&](const std::function<bool(const PublicKey&)>& verifies) {
+    for (const KeyRecord& k : all_keys) {
+      if (k.role != "trainer" || !k.revoked_seq) continue;
+      Result<PublicKey> pub = PublicKey::FromPem(k.pem);
+      if (pub.ok() && verifies(*pub)) {
+        return " (it is signed by key " + k.key_id + ", revoked at event " +
+               std::to_string(*k.revoked_seq) + ": " + k.revoke_reason + ")";
+      }
+    }
+    return std::string();
+  };
+
+  std::vector<Edge> edges = {{digest, "base", base->digest}};
+  Json info = spec.Summary(*fit);
+  info["base"] = base->digest;
+  info["identity_ignore"] = ignore;
+  info["provenance"] = nullptr;
+  std::string actor;
+  struct PendingAttestation {
+    std::string kind, envelope, predicate_type;
+    std::vector<std::string> key_ids;
+  };
+  std::vector<PendingAttestation> attestations;
+
+  if (has_signature) {
+    Result<OmsVerification> verified = OmsVerify(dir, dir / kAdapterSignatureFile, trainers,
+                                                 {std::string(kAdapterProvenanceFile)});
+    if (!verified.ok()) {
+      std::string revoked = revoked_signer([&](const PublicKey& key) {
+        return OmsVerify(dir, dir / kAdapterSignatureFile, {key},
+                         {std::string(kAdapterProvenanceFile)})
+            .ok();
+      });
+      return VerificationFailed(dir.string() + "/model.sig: " + verified.status().message() +
+                                revoked);
+    }
+    if (verified->manifest.RootDigestHex() != digest) {
+      return VerificationFailed(dir.string() + "/model.sig covers a different set of files");
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::string bundle_text, ReadFile(dir / kAdapterSignatureFile));
+    GRAFT_ASSIGN_OR_RETURN(Json bundle, ParseJson(bundle_text, "model.sig"));
+    GRAFT_ASSIGN_OR_RETURN(const Json* dsse, JsonField(bundle, "dsseEnvelope", "model.sig"));
+    GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, DsseEnvelope::FromJson(*dsse, "model.sig"));
+    attestations.push_back({"model-signature",
+                            envelope.Serialize(),
+                            std::string(kOmsPredicateType),
+                            {verified->key_id}});
+    edges.push_back({digest, "signed_by", verified->key_id});
+    actor = verified->key_id;
+  }
+  if (has_provenance) {
+    fs::path path = dir / kAdapterProvenanceFile;
+    GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 64 << 20));
+    GRAFT_ASSIGN_OR_RETURN(Provenance provenance, Provenance::Parse(text, path.string()));
+    Result<std::vector<std::string>> signers = DsseVerify(provenance.envelope, trainers);
+    if (!signers.ok()) {
+      std::string revoked = revoked_signer(
+          [&](const PublicKey& key) { return DsseVerify(provenance.envelope, {key}).ok(); });
+      return VerificationFailed(path.string() + ": " + signers.status().message() + revoked);
+    }
+    if (provenance.subject_digest != digest) {
+      return VerificationFailed(path.string() +
+                                ": its subject is sha256:" + provenance.subject_digest +
+                                ", but the adapter is sha256:" + digest);
+    }
+    if (*provenance.Find("base") != base->digest) {
+      return VerificationFailed(path.string() +
+                                ": it names base sha256:" + *provenance.Find("base") +
+                                ", but the adapter was checked "
+                                "against " +
+                                BaseLabel(*base));
+    }
+    for (const Provenance::Dependency& dep : provenance.dependencies) {
+      if (dep.role == "base") continue;
+      edges.push_back({digest, dep.role == "parent_adapter" ? "parent" : dep.role, dep.digest});
+    }
+    attestations.push_back({"provenance", provenance.envelope.Serialize(),
+                            std::string(kSlsaProvenanceType), *signers});
+    info["provenance"] = provenance.Summary();
+    for (const std::string& signer : *signers) edges.push_back({digest, "signed_by", signer});
+    if (actor.empty()) actor = signers->front();
+  }
+
+  GRAFT_ASSIGN_OR_RETURN(Manifest all_files, BuildManifest(dir));
+  ObjectRecord record;
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    Json files = Json::array();
+    Json blobs = Json::array();
+    for (const ManifestEntry& entry : all_files.entries) {
+      GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir / entry.path));
+      GRAFT_ASSIGN_OR_RETURN(std::string blob, change.PutBlob(bytes));
+      if (blob != DigestHex(entry.digest)) {
+        return Conflict(entry.path + " changed while it was being registered");
+      }
+      files.push_back({{"path", entry.path}, {"blob", blob}, {"size", bytes.size()}});
+      blobs.push_back(BlobEntry(blob, bytes.size()));
+    }
+    std::vector<std::pair<std::string, std::string>> recorded;  // (kind, digest)
+    for (const PendingAttestation& a : attestations) {
+      GRAFT_ASSIGN_OR_RETURN(std::string att_digest, change.PutBlob(a.envelope));
+      blobs.push_back(BlobEntry(att_digest, a.envelope.size()));
+      recorded.emplace_back(a.kind, att_digest);
+      edges.push_back({digest, a.kind, att_digest});
+    }
+    Json details = {{"digest", digest},
+                    {"info", info},
+                    {"attested", has_signature && has_provenance ? 1 : 0},
+                    {"stage", "candidate"},
+                    {"files", files},
+                    {"blobs", blobs},
+                    {"edges", EdgesJson(edges)}};
+    GRAFT_ASSIGN_OR_RETURN(record,
+                           AddObject(change, "adapter", std::move(details), options.name, actor));
+    // The attestations are recorded once, with the object's first registration.
+    if (record.created_seq + 1 == *change.log().Size()) {
+      for (size_t i = 0; i < attestations.size(); ++i) {
+        const PendingAttestation& a = attestations[i];
+        Json att = {{"digest", recorded[i].second},
+                    {"kind", a.kind},
+                    {"subject", digest},
+                    {"predicate_type", a.predicate_type},
+                    {"key_ids", a.key_ids}};
+        GRAFT_RETURN_IF_ERROR(change.Append("attestation.add", att, a.key_ids.front()).status());
+      }
+    }
+    return Status::Ok();
+  }));
+  return record;
+}
+
+// --- Lifecycle -------------------------------------------------------------------------------
+
+Result<ObjectRecord> Registry::RevokeObject(std::string_view kind, const std::string& ref,
+                                            const std::string& reason) {
+  if (reason.empty()) return InvalidInput("a revocation needs a reason");
+  ObjectRecord record;
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(record, Resolve(kind, ref));
+    if (record.revoked_seq) {
+      return Conflict(record.kind + " sha256:" + record.digest + " is already revoked");
+    }
+    GRAFT_RETURN_IF_ERROR(
+        change.Append(record.kind + ".revoke", {{"digest", record.digest}, {"reason", reason}})
+            .status());
+    GRAFT_ASSIGN_OR_RETURN(record, Get(record.digest));
+    return Status::Ok();
+  }));
+  return record;
+}
+
+Status Registry::SetStage(const std::string& digest, const std::string& stage,
+                          const std::string& reason) {
+  if (std::find(std::begin(kStages), std::end(kStages), stage) == std::end(kStages)) {
+    return InvalidInput("unknown stage \"" + stage +
+                        "\" (candidate, staging, production, retired, rejected, revoked)");
+  }
+  return Mutate([&](Change& change) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
+    return change
+        .Append("stage.set", {{"digest", record.digest},
+                              {"stage", stage},
+                              {"from", record.stage ? Json(*record.stage) : Json()},
+                              {"reason", reason}})
+        .status();
+  });
+}
+
+Status Registry::SetChannel(const std::string& channel, const std::string& digest,
+                            const std::string& reason) {
+  size_t at = channel.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == channel.size() ||
+      std::all_of(channel.begin() + static_cast<long>(at) + 1, channel.end(), ::isdigit)) {
+    return InvalidInput(
+        "a channel is named <name>@<channel> (e.g. support-bot@production), got \"" + channel +
+        "\"");
+  }
+  return Mutate([&](Change& change) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
+    return change
+        .Append("channel.set",
+                {{"channel", channel}, {"digest", record.digest}, {"reason", reason}})
+        .status();
+  });
+}
+
+Result<std::vector<ChannelEntry>> Registry::ChannelHistory(const std::string& channel) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         db().Prepare("SELECT name, seq, digest, reason FROM channel_history "
+                                      "WHERE name = ? ORDER BY seq"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, channel));
+  std::vector<ChannelEntry> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2), s.Text(3)});
+  }
+  return out;
+}
+
+// --- Keys ------------------------------------------------------------------------------------
+
+Result<std::vector<KeyRecord>> Registry::Keys() {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         db().Prepare(std::string(kKeyColumns) + "ORDER BY trusted_seq, role"));
+  std::vector<KeyRecord> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadKey(s));
+  }
+  return out;
+}
+
+Result<std::vector<PublicKey>> Registry::TrustedKeys(const std::string& role) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare(std::string(kKeyColumns) +
+                                                   "WHERE role = ? AND revoked_seq IS NULL"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, role));
+  std::vector<PublicKey> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    KeyRecord record = ReadKey(s);
+    GRAFT_ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromPem(record.pem, "key " + record.key_id));
+    if (key.key_id() != record.key_id) {
+      return VerificationFailed("trusted key " + record.key_id + " does not match its PEM");
+    }
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+Result<KeyRecord> Registry::TrustKey(const PublicKey& key, const std::string& role,
+                                     const std::string& name) {
+  if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles)) {
+    return InvalidInput("unknown key role \"" + role +
+                        "\" (trainer, evaluator, approver, registry)");
+  }
+  KeyRecord record;
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(std::vector<KeyRecord> keys, Keys());
+    for (const KeyRecord& k : keys) {
+      if (k.key_id != key.key_id()) continue;
+      if (k.revoked_seq) {
+        return Conflict("key " + k.key_id + " was revoked at event " +
+                        std::to_string(*k.revoked_seq) + " and cannot be trusted again");
+      }
+      if (k.role == role) {
+        record = k;
+        return Status::Ok();
+      }
+    }
+    GRAFT_RETURN_IF_ERROR(
+        change
+            .Append("key.trust", {{"key_id", key.key_id()},
+                                  {"role", role},
+                                  {"algorithm", KeyAlgorithmName(key.algorithm())},
+                                  {"name", name},
+                                  {"pem", key.ToPem()}})
+            .status());
+    GRAFT_ASSIGN_OR_RETURN(keys, Keys());
+    for (const KeyRecord& k : keys) {
+      if (k.key_id == key.key_id() && k.role == role) record = k;
+    }
+    return Status::Ok();
+  }));
+  return record;
+}
+
+Result<KeyRecord> Registry::RevokeKey(const std::string& key_ref, const std::string& reason) {
+  if (reason.empty()) return InvalidInput("a revocation needs a reason");
+  KeyRecord record;
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    Result<std::string> key_id = ResolveDigest("keys", "key_id", "", key_ref);
+    if (!key_id.ok()) {
+      return key_id.status().kind() == ErrorKind::kNotFound
+                 ? NotFound("no trusted key matches \"" + key_ref + "\"")
+                 : key_id.status();
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::vector<KeyRecord> keys, Keys());
+    for (const KeyRecord& k : keys) {
+      if (k.key_id != *key_id) continue;
+      if (k.revoked_seq) return Conflict("key " + k.key_id + " is already revoked");
+      if (k.role == "registry") return Conflict("the registry's own key cannot be revoked");
+    }
+    GRAFT_RETURN_IF_ERROR(
+        change.Append("key.revoke", {{"key_id", *key_id}, {"reason", reason}}).status());
+    GRAFT_ASSIGN_OR_RETURN(keys, Keys());
+    for (const KeyRecord& k : keys) {
+      if (k.key_id == *key_id) record = k;
+    }
+    return Status::Ok();
+  }));
+  return record;
+}
+
+// --- Attestations ----------------------------------------------------------------------------
+
+Result<AttestationRecord> Registry::AddAttestation(const std::string& kind,
+                                                   const DsseEnvelope& envelope,
+                                                   const std::string& subject,
+                                                   const std::string& role,
+                                                   const std::vector<Edge>& edges) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> keys, TrustedKeys(role));
+  Result<std::vector<std::string>> signers = DsseVerify(envelope, keys);
+  if (!signers.ok()) {
+    return VerificationFailed(kind + " attestation: not signed by a trusted " + role +
+                              " key: " + signers.status().message());
+  }
+  std::string predicate_type = envelope.payload_type;
+  if (envelope.payload_type == kInTotoPayloadType) {
+    GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement,
+                           InTotoStatement::Parse(envelope.payload, kind + " attestation"));
+    predicate_type = statement.predicate_type;
+  }
+  std::string serialized = envelope.Serialize();
+  std::string digest = Sha256Hex(serialized);
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> existing,
+                           Attestations(StripSha256(subject), kind));
+    for (const AttestationRecord& a : existing) {
+      if (a.digest == digest) return Status::Ok();
+    }
+    GRAFT_RETURN_IF_ERROR(change.PutBlob(serialized).status());
+    Json details = {{"digest", digest},
+                    {"kind", kind},
+                    {"subject", StripSha256(subject)},
+                    {"predicate_type", predicate_type},
+                    {"key_ids", *signers},
+                    {"blobs", Json::array({BlobEntry(digest, serialized.size())})},
+                    {"edges", EdgesJson(edges)}};
+    return change.Append("attestation.add", details, signers->front()).status();
+  }));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> all,
+                         Attestations(StripSha256(subject), kind));
+  for (AttestationRecord& a : all) {
+    if (a.digest == digest) return a;
+  }
+  return InternalError("attestation sha256:" + digest + " was not recorded");
+}
+
+Result<std::vector<AttestationRecord>> Registry::Attestations(const std::string& subject,
+                                                              const std::string& kind) {
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      db().Prepare("SELECT digest, kind, subject, predicate_type, key_ids, seq FROM attestations "
+                   "WHERE subject = ?1 AND (?2 = '' OR kind = ?2) ORDER BY seq"));
+  GRAFT_RETURN_IF_ERROR(s.BindAll(StripSha256(subject), kind));
+  std::vector<AttestationRecord> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadAttestation(s));
+  }
+  return out;
+}
+
+Result<DsseEnvelope> Registry::LoadAttestation(const std::string& digest) {
+  GRAFT_ASSIGN_OR_RETURN(std::string text, ReadBlob(digest));
+  return DsseEnvelope::Parse(text, "attestation sha256:" + StripSha256(digest));
+}
+
+Result<uint64_t> Registry::AppendEvent(const std::string& action, const Json& details) {
+  static const std::regex kAction("[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)+");
+  if (!std::regex_match(action, kAction)) {
+    return InvalidInput("event action \"" + action + "\" must look like \"group.verb\"");
+  }
+  if (Projection::Changes(action)) {
+    return InvalidInput("event action \"" + action +
+                        "\" is reserved; use the Registry method that makes that change");
+  }
+  uint64_t seq = 0;
+  GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(Event event, change.Append(action, details));
+    seq = event.seq;
+    return Status::Ok();
+  }));
+  return seq;
+}
+
+// --- Export ----------------------------------------------------------------------------------
+
+Status Registry::ExportFiles(const ObjectRecord& object, const fs::path& out) {
+  if (object.revoked_seq) {
+    return Conflict(object.kind + " sha256:" + object.digest + " was revoked (" +
+                    object.revoke_reason + "); refusing to export it");
+  }
+  std::error_code error;
+  if (fs::exists(out, error) && (!fs::is_directory(out, error) || !fs::is_empty(out, error))) {
+    return InvalidInput(out.string() + " exists and is not an empty directory");
+  }
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      db().Prepare("SELECT path, blob, size FROM object_files WHERE object = ? ORDER BY path"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, object.digest));
+  struct File {
+    std::string path, blob;
+    uint64_t size;
+  };
+  std::vector<File> files;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    files.push_back({s.Text(0), s.Text(1), static_cast<uint64_t>(s.Int(2))});
+  }
+  if (files.empty())
+    return InvalidInput(object.kind + " sha256:" + object.digest + " has no files");
+  std::set<std::string> ignored;
+  Json info = object.Info();
+  for (const Json& path : info["identity_ignore"]) ignored.insert(path.get<std::string>());
+  Manifest manifest;
+  bool created = !fs::exists(out, error);
+  auto fail = [&](Status status) {
+    if (created) {
+      fs::remove_all(out, error);
+    } else {
+      for (const auto& entry : fs::directory_iterator(out, error)) fs::remove_all(entry, error);
+    }
+    return status;
+  };
+  fs::create_directories(out, error);
+  if (error) return IoError("cannot create " + out.string() + ": " + error.message());
+  for (const File& file : files) {
+    Status safe = CheckSafeRelativePath(file.path);
+    if (!safe.ok()) return fail(safe);
+    Result<std::string> bytes = ReadBlob(file.blob);
+    if (!bytes.ok()) return fail(bytes.status().WithContext(file.path));
+    if (bytes->size() != file.size) {
+      return fail(VerificationFailed(file.path + ": size differs from the registry's record"));
+    }
+    fs::create_directories((out / file.path).parent_path(), error);
+    Status written = WriteFileAtomic(out / file.path, *bytes);
+    if (!written.ok()) return fail(written);
+    if (!ignored.contains(file.path)) {
+      GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(file.blob));
+      manifest.entries.push_back({file.path, digest, file.size});
+    }
+  }
+  if (manifest.RootDigestHex() != object.digest) {
+    return fail(
+        VerificationFailed("the exported files' root digest sha256:" + manifest.RootDigestHex() +
+                           " is not the " + object.kind + "'s sha256:" + object.digest));
+  }
+  return Status::Ok();
+}
+
+// --- Log -------------------------------------------------------------------------------------
+
+Result<uint64_t> Registry::LogSize() { return EventLog(db()).Size(); }
+
+Result<Event> Registry::GetEvent(uint64_t seq) { return EventLog(db()).Get(seq); }
+
+Result<std::string> Registry::LatestCheckpoint() {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         db().Prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"));
+  GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return NotFound("the registry has no checkpoint");
+  return s.Text(0);
+}
+
+Result<Checkpoint> Registry::VerifyCheckpoint(std::string_view note) {
+  GRAFT_ASSIGN_OR_RETURN(Checkpoint checkpoint,
+                         Checkpoint::ParseAndVerify(note, origin(), registry_key()));
+  if (checkpoint.origin != origin()) {
+    return VerificationFailed("checkpoint is for log \"" + checkpoint.origin + "\", not \"" +
+                              origin() + "\"");
+  }
+  return checkpoint;
+}
+
+Result<InclusionProof> Registry::ProveInclusion(uint64_t seq, uint64_t size) {
+  EventLog log(db());
+  if (size == 0) {
+    GRAFT_ASSIGN_OR_RETURN(size, log.Size());
+  }
+  GRAFT_ASSIGN_OR_RETURN(Event event, log.Get(seq));
+  InclusionProof proof;
+  proof.index = seq;
+  proof.size = size;
+  proof.leaf_hash = MerkleLeafHash(event.body);
+  MerkleTree tree = log.Tree();
+  GRAFT_ASSIGN_OR_RETURN(proof.path, tree.InclusionProof(seq, size));
+  GRAFT_ASSIGN_OR_RETURN(proof.root, tree.RootHash(size));
+  return proof;
+}
+
+Result<std::vector<Digest>> Registry::ProveConsistency(uint64_t old_size, uint64_t new_size) {
+  EventLog log(db());
+  GRAFT_ASSIGN_OR_RETURN(uint64_t size, log.Size());
+  if (new_size > size) {
+    return InvalidInput("the log has " + std::to_string(size) + " events, not " +
+                        std::to_string(new_size));
+  }
+  return log.Tree().ConsistencyProof(old_size, new_size);
+}
+
+}  // namespace graft::registry

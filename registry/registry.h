@@ -1,0 +1,202 @@
+// Registry: a registry directory's objects, names, keys, lineage, attestations and event log.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/dsse.h"
+#include "core/json.h"
+#include "core/keys.h"
+#include "core/status.h"
+#include "registry/blob_store.h"
+#include "registry/checkpoint.h"
+#include "registry/database.h"
+#include "registry/event_log.h"
+
+namespace graft::registry {
+
+inline constexpr std::string_view kDatabaseFile = "registry.db";
+inline constexpr std::string_view kBlobDir = "blobs";
+inline constexpr std::string_view kRegistryKeyFile = "registry-key.pem";  // and .pem.pub
+
+struct ObjectRecord {
+  std::string digest;  // lowercase hex SHA-256, no prefix
+  std::string kind;    // base, dataset, adapter, suite, policy, run, config
+  std::string info;    // canonical JSON (parse with Info())
+  bool attested = false;
+  std::optional<std::string> stage;
+  uint64_t created_seq = 0;
+  std::optional<uint64_t> revoked_seq;
+  std::string revoke_reason;
+  std::vector<std::string> labels;  // "name@N", oldest first
+
+  Json Info() const;
+  Json ToJson() const;
+};
+
+struct KeyRecord {
+  std::string key_id;
+  std::string role;  // trainer, evaluator, approver, registry
+  std::string algorithm;
+  std::string name;
+  std::string pem;
+  uint64_t trusted_seq = 0;
+  std::optional<uint64_t> revoked_seq;
+  std::string revoke_reason;
+
+  Json ToJson() const;
+};
+
+struct AttestationRecord {
+  std::string digest;  // SHA-256 of the canonical envelope
+  std::string kind;    // model-signature, provenance, evaluation, approval, decision, ...
+  std::string subject;
+  std::string predicate_type;
+  std::vector<std::string> key_ids;
+  uint64_t seq = 0;
+
+  Json ToJson() const;
+};
+
+// A lineage edge: src --relation--> dst (dst is a digest, or a key id for "signed_by").
+struct Edge {
+  std::string src;
+  std::string relation;
+  std::string dst;
+};
+
+struct ObjectFilter {
+  std::string kind{};         // required
+  std::string name{};         // objects carrying a label with this name
+  std::string base_digest{};  // objects with a "base" edge to this digest
+  std::string stage{};
+};
+
+struct AdapterOptions {
+  std::string name{};
+  std::string base_ref{};  // overrides adapter_config.json's base_model_name_or_path
+  bool unattested = false;
+};
+
+struct InclusionProof {
+  uint64_t index = 0;
+  uint64_t size = 0;
+  Digest leaf_hash{};
+  std::vector<Digest> path;
+  Digest root{};
+};
+
+struct ChannelEntry {
+  std::string channel;
+  uint64_t seq = 0;
+  std::string digest;
+  std::string reason;
+};
+
+class Registry {
+ public:
+  // Creates a registry in `dir` (absent or empty): database, blob store and the registry's
+  // Ed25519 key (private file 0600 in the directory, public part trusted with role "registry").
+  static Result<Registry> Init(const std::filesystem::path& dir);
+  // Opens a registry; refuses a directory that is not one and a database from a newer graft.
+  static Result<Registry> Open(const std::filesystem::path& dir);
+
+  Registry(Registry&&) noexcept;
+  Registry& operator=(Registry&&) noexcept;
+  ~Registry();
+
+  // --- Objects. Registering the same digest again only adds a label version. -----------------
+  Result<ObjectRecord> RegisterBase(const std::filesystem::path& dir, const std::string& name);
+  Result<ObjectRecord> RegisterDataset(const std::filesystem::path& file, const std::string& name);
+  Result<ObjectRecord> RegisterAdapter(const std::filesystem::path& dir,
+                                       const AdapterOptions& options);
+  // A single-file object (suite, policy, config): the file becomes a blob and the object's
+  // digest is the SHA-256 of its bytes. `info` and `edges` (from the new object) are recorded.
+  Result<ObjectRecord> RegisterFile(std::string_view kind, const std::filesystem::path& file,
+                                    const std::string& name, Json info = Json::object(),
+                                    const std::vector<Edge>& edges = {});
+  Result<ObjectRecord> RevokeObject(std::string_view kind, const std::string& ref,
+                                    const std::string& reason);
+  Status SetStage(const std::string& digest, const std::string& stage, const std::string& reason);
+  // `channel` is "<name>@<channel>" (e.g. "support-bot@production"); history is kept.
+  Status SetChannel(const std::string& channel, const std::string& digest,
+                    const std::string& reason);
+  Result<std::vector<ChannelEntry>> ChannelHistory(const std::string& channel);
+
+  // --- Keys ---------------------------------------------------------------------------------
+  Result<KeyRecord> TrustKey(const PublicKey& key, const std::string& role,
+                             const std::string& name);
+  // Revokes a key (full id or unique prefix) in every role.
+  Result<KeyRecord> RevokeKey(const std::string& key_ref, const std::string& reason);
+  Result<std::vector<KeyRecord>> Keys();
+  // Trusted, not revoked, keys with `role`.
+  Result<std::vector<PublicKey>> TrustedKeys(const std::string& role);
+
+  // --- Attestations (DSSE envelopes identified by SHA-256 of the canonical envelope) ---------
+  // Verifies the envelope against the trusted keys with `role`, stores it as a blob, records
+  // it for `subject` with `edges` (from the attestation digest), all in one event.
+  Result<AttestationRecord> AddAttestation(const std::string& kind, const DsseEnvelope& envelope,
+                                           const std::string& subject, const std::string& role,
+                                           const std::vector<Edge>& edges = {});
+  Result<std::vector<AttestationRecord>> Attestations(const std::string& subject,
+                                                      const std::string& kind = "");
+  Result<DsseEnvelope> LoadAttestation(const std::string& digest);
+
+  // --- Generic events (no table changes; for modules that only need a logged fact) ----------
+  Result<uint64_t> AppendEvent(const std::string& action, const Json& details);
+
+  // --- Queries -------------------------------------------------------------------------------
+  // REF: name@N, name@channel, name (latest version), a digest with or without "sha256:", or
+  // a unique digest prefix (an ambiguous one is an error listing the candidates). `kind` ""
+  // matches any kind.
+  Result<ObjectRecord> Resolve(std::string_view kind, const std::string& ref);
+  Result<ObjectRecord> Get(const std::string& digest);
+  Result<std::vector<ObjectRecord>> List(const ObjectFilter& filter);
+  Result<std::vector<Edge>> EdgesFrom(const std::string& src);
+  Result<std::vector<Edge>> EdgesTo(const std::string& dst);
+  // Reads a blob, re-verifying its digest.
+  Result<std::string> ReadBlob(const std::string& digest);
+  // Writes a directory object's files to `out` (absent or empty), re-verifying every file digest
+  // and the root digest; refuses revoked objects.
+  Status ExportFiles(const ObjectRecord& object, const std::filesystem::path& out);
+
+  // --- Event log -----------------------------------------------------------------------------
+  Result<uint64_t> LogSize();
+  Result<Event> GetEvent(uint64_t seq);
+  // The signed checkpoint (C2SP note) for the current log size.
+  Result<std::string> LatestCheckpoint();
+  // Verifies a checkpoint note's signature with the registry key.
+  Result<Checkpoint> VerifyCheckpoint(std::string_view note);
+  Result<InclusionProof> ProveInclusion(uint64_t seq, uint64_t size = 0);
+  Result<std::vector<Digest>> ProveConsistency(uint64_t old_size, uint64_t new_size);
+
+  const std::filesystem::path& dir() const;
+  const std::string& origin() const;  // also the checkpoint key name
+  const PublicKey& registry_key() const;
+  Database& db();
+  BlobStore& blobs();
+  // The actor recorded for unsigned changes (default: OS user@host).
+  void SetActor(std::string actor);
+
+ private:
+  struct State;
+  class Change;
+  explicit Registry(std::unique_ptr<State> state);
+  // Runs `body` in one BEGIN IMMEDIATE transaction, signs a checkpoint for the new log size and
+  // commits; on any failure rolls back and removes the blobs it created.
+  Status Mutate(const std::function<Status(Change&)>& body);
+  Result<std::string> ResolveDigest(std::string_view table, std::string_view column,
+                                    std::string_view kind, const std::string& ref);
+  Result<std::optional<ObjectRecord>> Find(const std::string& digest);
+  Result<ObjectRecord> AddObject(Change& change, std::string_view kind, Json details,
+                                 const std::string& name, const std::string& actor);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace graft::registry

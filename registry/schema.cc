@@ -1,0 +1,99 @@
+#include "registry/schema.h"
+
+#include <string>
+#include <vector>
+
+#include "registry/transaction.h"
+
+namespace graft::registry {
+
+namespace {
+
+// Migration N (1-based) brings the schema from version N-1 to N. Never edit a released
+// migration: add a new one.
+const std::vector<const char*>& Migrations() {
+  static const std::vector<const char*> migrations = {
+      // 1: the initial schema.
+      R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE events(seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE merkle_nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+                          PRIMARY KEY(level, idx)) WITHOUT ROWID;
+CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE keys(key_id TEXT NOT NULL, role TEXT NOT NULL, algorithm TEXT NOT NULL,
+                  name TEXT NOT NULL, pem TEXT NOT NULL, trusted_seq INTEGER NOT NULL,
+                  revoked_seq INTEGER, revoke_reason TEXT,
+                  PRIMARY KEY(key_id, role)) WITHOUT ROWID;
+CREATE TABLE objects(digest TEXT PRIMARY KEY, kind TEXT NOT NULL, info TEXT NOT NULL,
+                     attested INTEGER NOT NULL, stage TEXT, created_seq INTEGER NOT NULL,
+                     revoked_seq INTEGER, revoke_reason TEXT) WITHOUT ROWID;
+CREATE INDEX objects_by_kind ON objects(kind, created_seq);
+CREATE TABLE labels(kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
+                    digest TEXT NOT NULL, seq INTEGER NOT NULL,
+                    PRIMARY KEY(kind, name, version)) WITHOUT ROWID;
+CREATE INDEX labels_by_digest ON labels(digest);
+CREATE TABLE object_files(object TEXT NOT NULL, path TEXT NOT NULL, blob TEXT NOT NULL,
+                          size INTEGER NOT NULL, PRIMARY KEY(object, path)) WITHOUT ROWID;
+CREATE TABLE edges(src TEXT NOT NULL, relation TEXT NOT NULL, dst TEXT NOT NULL,
+                   PRIMARY KEY(src, relation, dst)) WITHOUT ROWID;
+CREATE INDEX edges_by_dst ON edges(dst, relation);
+CREATE TABLE attestations(digest TEXT PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,
+                          predicate_type TEXT NOT NULL, key_ids TEXT NOT NULL,
+                          seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX attestations_by_subject ON attestations(subject, kind);
+CREATE TABLE channels(name TEXT PRIMARY KEY, digest TEXT NOT NULL, seq INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE channel_history(name TEXT NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL,
+                             reason TEXT NOT NULL, PRIMARY KEY(name, seq)) WITHOUT ROWID;
+)sql",
+  };
+  return migrations;
+}
+
+Result<int> UserVersion(Database& db) {
+  GRAFT_ASSIGN_OR_RETURN(Statement statement, db.Prepare("PRAGMA user_version"));
+  GRAFT_ASSIGN_OR_RETURN(bool row, statement.Step());
+  if (!row) return InternalError("PRAGMA user_version returned no row");
+  return static_cast<int>(statement.Int(0));
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+Status MigrateSchema(Database& db) {
+  GRAFT_ASSIGN_OR_RETURN(int version, UserVersion(db));
+  if (version > LatestSchemaVersion()) {
+    return InvalidInput("registry database " + db.path().string() + " has schema version " +
+                        std::to_string(version) + ", newer than this graft supports (" +
+                        std::to_string(LatestSchemaVersion()) + "); upgrade graft");
+  }
+  if (version == LatestSchemaVersion()) return Status::Ok();
+  GRAFT_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(db));
+  // Re-read under the write lock: another process may have migrated meanwhile.
+  GRAFT_ASSIGN_OR_RETURN(version, UserVersion(db));
+  for (int next = version + 1; next <= LatestSchemaVersion(); ++next) {
+    GRAFT_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(next - 1)]));
+    GRAFT_RETURN_IF_ERROR(db.Exec("PRAGMA user_version=" + std::to_string(next)));
+  }
+  return transaction.Commit();
+}
+
+const std::vector<ProjectedTable>& ProjectedTables() {
+  static const std::vector<ProjectedTable> tables = {
+      {"meta", "key"},
+      {"blobs", "digest"},
+      {"keys", "key_id, role"},
+      {"objects", "digest"},
+      {"labels", "kind, name, version"},
+      {"object_files", "object, path"},
+      {"edges", "src, relation, dst"},
+      {"attestations", "digest"},
+      {"channels", "name"},
+      {"channel_history", "name, seq"},
+  };
+  return tables;
+}
+
+}  // namespace graft::registry

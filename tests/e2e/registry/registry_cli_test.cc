@@ -1,0 +1,231 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/file_util.h"
+#include "core/json.h"
+#include "core/keys.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/peft_fixture.h"
+
+namespace graft::testing {
+namespace {
+namespace fs = std::filesystem;
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class RegistryCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    reg_ = (temp_.path() / "reg").string();
+    ASSERT_EQ(Run({"init", reg_}).exit_code, 0);
+  }
+  // Runs graft with --registry appended.
+  CliResult Run(std::vector<std::string> args) {
+    if (args[0] != "init") {
+      args.push_back("--registry");
+      args.push_back(reg_);
+    }
+    return RunGraft(args);
+  }
+  std::string Path(const std::string& name) { return (temp_.path() / name).string(); }
+  // key generate + key trust as trainer; returns the private key file.
+  std::string TrainerKey(const std::string& name) {
+    std::string file = Path(name + ".pem");
+    EXPECT_EQ(RunGraft({"key", "generate", "--out", file}).exit_code, 0);
+    CliResult trust = Run({"key", "trust", file + ".pub", "--role", "trainer", "--name", name});
+    EXPECT_EQ(trust.exit_code, 0) << trust.err;
+    return file;
+  }
+  // A registered tiny base named "tiny"; returns its digest.
+  std::string Base() {
+    EXPECT_TRUE(WriteTinyGpt2Base(Path("tiny")).ok());
+    CliResult r = Run({"base", "register", Path("tiny"), "--name", "tiny", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return ParseJson(r.out, "out").value()["digest"].get<std::string>().substr(7);
+  }
+  std::string SignedAdapter(const std::string& name, const std::string& key_file,
+                            const std::string& base_digest, LoraShape shape = {}) {
+    std::string dir = Path(name);
+    PrivateKey key = PrivateKey::LoadPem(key_file).value();
+    EXPECT_TRUE(WriteLoraAdapter(dir, shape).ok());
+    ProvenanceInputs inputs;
+    inputs.base_digest = base_digest;
+    EXPECT_TRUE(WriteProvenance(dir, key, inputs).ok());
+    EXPECT_TRUE(SignAdapter(dir, key).ok());
+    return dir;
+  }
+
+  TempDir temp_{"graft-registry-e2e"};
+  std::string reg_;
+};
+
+TEST_F(RegistryCli, InitRefusesAnExistingRegistryAndCreatesAPrivateKey) {
+  EXPECT_EQ(fs::status(fs::path(reg_) / "registry-key.pem").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  CliResult again = Run({"init", reg_});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_TRUE(Has(again.err, "already a graft registry"));
+  CliResult keys = Run({"key", "list", "--json"});
+  ASSERT_EQ(keys.exit_code, 0);
+  EXPECT_EQ(ParseJson(keys.out, "keys").value()[0]["role"], "registry");
+}
+
+TEST_F(RegistryCli, RegistryDirectoryFromEnvironmentOrDefault) {
+  CliResult by_env = RunGraft({"key", "list"}, {{"GRAFT_REGISTRY", reg_}});
+  EXPECT_EQ(by_env.exit_code, 0) << by_env.err;
+  fs::create_directories(Path("work"));
+  CliResult by_default = RunGraft({"init"}, {{"GRAFT_REGISTRY", ""}}, Path("work"));
+  EXPECT_EQ(by_default.exit_code, 0) << by_default.err;
+  EXPECT_TRUE(fs::exists(fs::path(Path("work")) / ".graft" / "registry.db"));
+  CliResult missing = RunGraft({"key", "list", "--registry", Path("nope")});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(Has(missing.err, "no graft registry at"));
+  fs::create_directories(Path("not-a-registry"));
+  CliResult not_registry = RunGraft({"adapter", "list", "--registry", Path("not-a-registry")});
+  EXPECT_EQ(not_registry.exit_code, 2);
+  EXPECT_TRUE(Has(not_registry.err, "is not a graft registry"));
+}
+
+TEST_F(RegistryCli, AdapterLifecycleThroughTheCommandLine) {
+  std::string key = TrainerKey("alice");
+  std::string base = Base();
+  std::string dir = SignedAdapter("a1", key, base);
+  CliResult reg = Run({"adapter", "register", dir, "--name", "bot"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  EXPECT_TRUE(Has(reg.out, "bot@1 [candidate]"));
+  std::string digest = AdapterDigest(dir);
+
+  CliResult list = Run({"adapter", "list", "--base", "tiny", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  Json listed = ParseJson(list.out, "list").value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["digest"], "sha256:" + digest);
+  EXPECT_EQ(Run({"adapter", "list", "--stage", "production", "--json"}).out, "[]\n");
+
+  CliResult show = Run({"adapter", "show", digest.substr(0, 8), "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  Json shown = ParseJson(show.out, "show").value();
+  EXPECT_EQ(shown["attested"], true);
+  EXPECT_EQ(shown["attestations"].size(), 2u);
+
+  CliResult dot = Run({"lineage", "bot@1", "--format", "dot"});
+  ASSERT_EQ(dot.exit_code, 0) << dot.err;
+  EXPECT_TRUE(Has(dot.out, "\"" + digest + "\" -> \"" + base + "\" [label=\"base\"]"));
+  CliResult uses = Run({"lineage", "--uses", "tiny", "--json"});
+  ASSERT_EQ(uses.exit_code, 0) << uses.err;
+  EXPECT_TRUE(Has(uses.out, digest));
+
+  std::string out = Path("exported");
+  CliResult exported = Run({"adapter", "export", "bot", "--out", out});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(HashTree(out), HashTree(dir));
+
+  std::string note = Path("kept.note");
+  ASSERT_EQ(Run({"log", "checkpoint", "--out", note}).exit_code, 0);
+  CliResult prove = Run({"log", "prove", "3", "--json"});
+  ASSERT_EQ(prove.exit_code, 0) << prove.err;
+  EXPECT_EQ(ParseJson(prove.out, "prove").value()["verified"], true);
+  CliResult consistent = Run({"log", "prove", "--consistency", "2", "--json"});
+  ASSERT_EQ(consistent.exit_code, 0) << consistent.err;
+  EXPECT_EQ(ParseJson(consistent.out, "prove").value()["verified"], true);
+
+  CliResult audit = Run({"audit", "verify", "--checkpoint", note});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out;
+  EXPECT_TRUE(Has(audit.out, "audit passed"));
+}
+
+TEST_F(RegistryCli, FailedCommandsLeaveTheRegistryByteForByteUnchanged) {
+  std::string key = TrainerKey("alice");
+  std::string base = Base();
+  ASSERT_TRUE(WriteTinyGpt2Base(Path("wide"), {.n_embd = 16}).ok());
+  std::string wide_adapter = SignedAdapter("wide-adapter", key, base, {.n_embd = 16});
+  PrivateKey stranger = PrivateKey::Generate(KeyAlgorithm::kEd25519).value();
+  ASSERT_TRUE(stranger.Save(Path("stranger.pem")).ok());
+  std::string untrusted = SignedAdapter("untrusted", Path("stranger.pem"), base);
+  ASSERT_TRUE(WriteFileAtomic(Path("bad.jsonl"), "{\"a\": 1}\nnot json\n").ok());
+  std::string extra = SignedAdapter("extra", key, base);
+  ASSERT_TRUE(WriteFileAtomic(fs::path(extra) / "stray.bin", "x").ok());
+
+  auto before = HashTree(reg_);
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"dataset", "register", Path("bad.jsonl"), "--name", "d"}, 2, "bad.jsonl:2"},
+      {{"dataset", "register", Path("absent.jsonl"), "--name", "d"}, 2, "no such file"},
+      {{"adapter", "register", wide_adapter, "--name", "x"}, 2, "has shape"},
+      {{"adapter", "register", untrusted, "--name", "x"}, 12, "model.sig"},
+      {{"adapter", "register", extra, "--name", "x"}, 2, "unexpected file \"stray.bin\""},
+      {{"key", "revoke", "ffff", "--reason", "r"}, 2, "no trusted key"},
+      {{"dataset", "revoke", "nothing", "--reason", "r"}, 2, "no dataset"},
+      {{"adapter", "export", "nothing", "--out", Path("o")}, 2, "no adapter"},
+      {{"key", "trust", Path("stranger.pem.pub"), "--role", "janitor"}, 2, "unknown key role"},
+  };
+  for (const Case& c : cases) {
+    CliResult r = Run(c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.args[0] << " " << c.args[1] << ": " << r.err;
+    EXPECT_TRUE(Has(r.err, c.message)) << r.err;
+    EXPECT_EQ(HashTree(reg_), before) << "changed by: " << c.args[0] << " " << c.args[1];
+  }
+}
+
+TEST_F(RegistryCli, AuditNamesARowEditedWithTheSqliteShell) {
+  ASSERT_TRUE(WriteFileAtomic(Path("d.jsonl"), "{\"a\": 1}\n").ok());
+  ASSERT_EQ(Run({"dataset", "register", Path("d.jsonl"), "--name", "d"}).exit_code, 0);
+  std::string sql = "UPDATE labels SET name = 'renamed' WHERE name = 'd';";
+  int rc = std::system(("sqlite3 " + reg_ + "/registry.db \"" + sql + "\"").c_str());
+  ASSERT_EQ(rc, 0);
+  CliResult audit = Run({"audit", "verify"});
+  EXPECT_EQ(audit.exit_code, 12);
+  EXPECT_TRUE(Has(audit.out, "FAILED:  table labels: row [\"dataset\",\"renamed\"")) << audit.out;
+  CliResult json = Run({"audit", "verify", "--json"});
+  EXPECT_EQ(json.exit_code, 12);
+  EXPECT_EQ(ParseJson(json.out, "audit").value()["ok"], false);
+}
+
+TEST_F(RegistryCli, NewerSchemaIsRefused) {
+  ASSERT_EQ(std::system(("sqlite3 " + reg_ + "/registry.db 'PRAGMA user_version = 7'").c_str()), 0);
+  CliResult r = Run({"dataset", "list"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Has(r.err, "newer than this graft supports")) << r.err;
+}
+
+TEST_F(RegistryCli, TwoConcurrentProcessesLoseNothing) {
+  constexpr int kPerWriter = 50;
+  for (int w = 0; w < 2; ++w) {
+    for (int i = 0; i < kPerWriter; ++i) {
+      ASSERT_TRUE(WriteFileAtomic(
+                      Path("w" + std::to_string(w) + "-" + std::to_string(i) + ".jsonl"),
+                      "{\"writer\": " + std::to_string(w) + ", \"i\": " + std::to_string(i) + "}\n")
+                      .ok());
+    }
+  }
+  std::vector<int> failures(2, 0);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        std::string name = "w" + std::to_string(w) + "-" + std::to_string(i);
+        if (Run({"dataset", "register", Path(name + ".jsonl"), "--name", name}).exit_code != 0) {
+          ++failures[w];
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures, (std::vector<int>{0, 0}));
+  CliResult list = Run({"dataset", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_EQ(ParseJson(list.out, "list").value().size(), 2u * kPerWriter);
+  CliResult audit = Run({"audit", "verify"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out;
+  EXPECT_TRUE(Has(audit.out, std::to_string(2 + 2 * kPerWriter) + " events"));
+}
+
+}  // namespace
+}  // namespace graft::testing

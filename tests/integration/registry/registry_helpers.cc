@@ -1,0 +1,68 @@
+#include "tests/integration/registry/registry_helpers.h"
+
+#include "registry/checkpoint.h"
+#include "registry/event_log.h"
+#include "registry/projection.h"
+#include "registry/transaction.h"
+
+namespace graft::registry {
+namespace fs = std::filesystem;
+
+void RegistryTest::SetUp() {
+  root_ = Dir("registry");
+  Result<Registry> created = Registry::Init(root_);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  registry_.emplace(std::move(created).value());
+  trainer_ = std::make_unique<PrivateKey>(PrivateKey::Generate(KeyAlgorithm::kEd25519).value());
+  ASSERT_TRUE(registry_->TrustKey(trainer_->public_key(), "trainer", "alice").ok());
+  ASSERT_TRUE(testing::WriteTinyGpt2Base(Dir("tiny")).ok());
+  Result<ObjectRecord> base = registry_->RegisterBase(Dir("tiny"), "tiny");
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  base_ = *base;
+  dataset_ = MakeDataset("train", "{\"text\": \"hello\"}\n");
+}
+
+ObjectRecord RegistryTest::MakeDataset(const std::string& name, const std::string& file_text) {
+  fs::path file = Dir(name + ".jsonl");
+  EXPECT_TRUE(WriteFileAtomic(file, file_text).ok());
+  Result<ObjectRecord> dataset = registry_->RegisterDataset(file, name);
+  EXPECT_TRUE(dataset.ok()) << dataset.status().ToString();
+  return dataset.ok() ? *dataset : ObjectRecord{};
+}
+
+fs::path RegistryTest::MakeAdapter(const std::string& name, testing::LoraShape shape,
+                                   const PrivateKey* signer) {
+  fs::path dir = Dir(name);
+  if (signer == nullptr) signer = trainer_.get();
+  EXPECT_TRUE(testing::WriteLoraAdapter(dir, shape).ok());
+  testing::ProvenanceInputs inputs;
+  inputs.base_digest = base_.digest;
+  inputs.dataset_digests = {dataset_.digest};
+  EXPECT_TRUE(testing::WriteProvenance(dir, *signer, inputs).ok());
+  EXPECT_TRUE(testing::SignAdapter(dir, *signer).ok());
+  return dir;
+}
+
+void RegistryTest::AppendRaw(const std::string& action, const Json& details) {
+  Database& db = registry_->db();
+  Transaction transaction = Transaction::Begin(db).value();
+  EventLog log(db);
+  Result<Event> event = log.Append(action, "intruder@host", details);
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  ASSERT_TRUE(Projection(db).Apply(*event).ok());
+  PrivateKey key = PrivateKey::LoadPem(root_ / kRegistryKeyFile).value();
+  uint64_t size = log.Size().value();
+  std::string note = Checkpoint{registry_->origin(), size, log.RootHash(size).value()}
+                         .Sign(registry_->origin(), key)
+                         .value();
+  ASSERT_TRUE(db.Run("INSERT INTO checkpoints(size, note) VALUES(?, ?)", size, note).ok());
+  ASSERT_TRUE(transaction.Commit().ok());
+}
+
+void RegistryTest::Sql(const std::string& sql) {
+  Database db = Database::Open(root_ / kDatabaseFile).value();
+  Status status = db.Exec(sql);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+}
+
+}  // namespace graft::registry

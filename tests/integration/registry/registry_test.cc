@@ -1,0 +1,321 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "registry/auditor.h"
+#include "registry/lineage.h"
+#include "registry/merkle_tree.h"
+#include "tests/integration/registry/registry_helpers.h"
+
+namespace graft::registry {
+namespace {
+namespace fs = std::filesystem;
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_F(RegistryTest, BaseRecordsArchitectureParametersAndFiles) {
+  Json info = base_.Info();
+  EXPECT_EQ(info["model_type"], "gpt2");
+  // wte 16*8 + wpe 16*8 + 2 blocks * 872 + ln_f 16 (see ModelArchitecture).
+  EXPECT_EQ(info["parameters"].get<int64_t>(), 128 + 128 + 2 * 872 + 16);
+  EXPECT_EQ(base_.digest, testing::BaseDigest(Dir("tiny")));
+  EXPECT_EQ(base_.labels, std::vector<std::string>{"tiny@1"});
+  fs::path out = Dir("base-export");
+  ASSERT_TRUE(registry_->ExportFiles(base_, out).ok());
+  EXPECT_EQ(testing::HashTree(out), testing::HashTree(Dir("tiny")));
+}
+
+TEST_F(RegistryTest, SignedAdapterWithProvenanceIsAttestedWithLineage) {
+  fs::path dir = MakeAdapter("a1");
+  Result<ObjectRecord> adapter = registry_->RegisterAdapter(dir, {.name = "bot"});
+  ASSERT_TRUE(adapter.ok()) << adapter.status().ToString();
+  EXPECT_EQ(adapter->digest, testing::AdapterDigest(dir));
+  EXPECT_TRUE(adapter->attested);
+  EXPECT_EQ(adapter->stage, "candidate");
+  EXPECT_EQ(adapter->labels, std::vector<std::string>{"bot@1"});
+  Json info = adapter->Info();
+  EXPECT_EQ(info["r"], 2);
+  EXPECT_EQ(info["lora_modules"], 2);
+  EXPECT_EQ(info["lora_parameters"], 2 * (2 * 8 + 24 * 2));
+  EXPECT_EQ(info["provenance"]["run_id"], "run-1");
+
+  std::vector<Edge> edges = *registry_->EdgesFrom(adapter->digest);
+  std::map<std::string, std::string> by_relation;
+  for (const Edge& e : edges) by_relation[e.relation] = e.dst;
+  EXPECT_EQ(by_relation["base"], base_.digest);
+  EXPECT_EQ(by_relation["dataset"], dataset_.digest);
+  EXPECT_EQ(by_relation["signed_by"], trainer_->key_id());
+  std::vector<AttestationRecord> attestations = *registry_->Attestations(adapter->digest);
+  ASSERT_EQ(attestations.size(), 2u);
+  EXPECT_EQ(attestations[0].kind, "model-signature");
+  EXPECT_EQ(attestations[1].kind, "provenance");
+  EXPECT_EQ(attestations[1].key_ids, std::vector<std::string>{trainer_->key_id()});
+
+  Lineage lineage = Lineage::Of(*registry_, adapter->digest).value();
+  std::string text = lineage.ToText();
+  EXPECT_TRUE(Contains(text, "base: base tiny@1 sha256:" + base_.digest)) << text;
+  EXPECT_TRUE(Contains(text, "dataset: dataset train@1")) << text;
+  EXPECT_TRUE(Contains(text, "signed_by: key alice (trainer)")) << text;
+  EXPECT_TRUE(Contains(lineage.ToDot(), "\"" + adapter->digest + "\" -> \"" + base_.digest + "\""));
+  Lineage uses = Lineage::Uses(*registry_, dataset_.digest).value();
+  EXPECT_TRUE(uses.nodes().contains(adapter->digest));
+  Lineage by_key = Lineage::Uses(*registry_, trainer_->key_id()).value();
+  EXPECT_TRUE(by_key.nodes().contains(adapter->digest));
+
+  AuditReport report = Auditor(*registry_).Run().value();
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump(2);
+}
+
+TEST_F(RegistryTest, SameDigestTwiceIsOneObjectAndNamesVersionPerName) {
+  fs::path dir = MakeAdapter("a1");
+  ObjectRecord first = registry_->RegisterAdapter(dir, {.name = "bot"}).value();
+  uint64_t size = registry_->LogSize().value();
+  ObjectRecord again = registry_->RegisterAdapter(dir, {.name = "bot"}).value();
+  EXPECT_EQ(registry_->LogSize().value(), size);  // nothing new to log
+  ObjectRecord relabel = registry_->RegisterAdapter(dir, {.name = "other"}).value();
+  EXPECT_EQ(relabel.digest, first.digest);
+  EXPECT_EQ(relabel.labels, (std::vector<std::string>{"bot@1", "other@1"}));
+  EXPECT_EQ(registry_->Attestations(first.digest)->size(), 2u);
+
+  ObjectRecord second =
+      registry_->RegisterAdapter(MakeAdapter("a2", {.seed = 5}), {.name = "bot"}).value();
+  EXPECT_NE(second.digest, first.digest);
+  EXPECT_EQ(second.labels, std::vector<std::string>{"bot@2"});
+  EXPECT_EQ(registry_->Resolve("adapter", "bot@1")->digest, first.digest);
+  EXPECT_EQ(registry_->Resolve("adapter", "bot")->digest, second.digest);
+  EXPECT_EQ(registry_->Resolve("adapter", "sha256:" + first.digest)->digest, first.digest);
+  EXPECT_EQ(registry_->Resolve("adapter", first.digest.substr(0, 10))->digest, first.digest);
+  EXPECT_EQ(registry_->Resolve("adapter", "bot@9").status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(registry_->Resolve("dataset", "bot@1").status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(registry_->Resolve("base", first.digest).status().kind(), ErrorKind::kInvalidInput);
+}
+
+TEST_F(RegistryTest, AmbiguousDigestPrefixListsCandidates) {
+  std::map<char, std::vector<std::string>> by_first;
+  for (int i = 0; i < 40; ++i) {
+    ObjectRecord d = MakeDataset("d" + std::to_string(i), "{\"i\": " + std::to_string(i) + "}\n");
+    by_first[d.digest[0]].push_back(d.digest);
+  }
+  for (const auto& [first, digests] : by_first) {
+    if (digests.size() < 2) continue;
+    Result<ObjectRecord> r = registry_->Resolve("dataset", std::string(1, first));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
+    EXPECT_TRUE(Contains(r.status().message(), "ambiguous"));
+    for (const auto& d : digests) EXPECT_TRUE(Contains(r.status().message(), d));
+    return;
+  }
+  FAIL() << "40 digests with distinct first hex digits";
+}
+
+TEST_F(RegistryTest, AdapterForAnotherBaseNamesTheBaseItFits) {
+  ASSERT_TRUE(testing::WriteTinyGpt2Base(Dir("wide"), {.n_embd = 16}).ok());
+  ObjectRecord wide = registry_->RegisterBase(Dir("wide"), "wide").value();
+  fs::path dir = MakeAdapter("for-wide", {.n_embd = 16});
+  Result<ObjectRecord> r = registry_->RegisterAdapter(dir, {.name = "x", .base_ref = "tiny"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_TRUE(Contains(r.status().message(), "has shape [2, 16] but base tiny@1"))
+      << r.status().message();
+  EXPECT_TRUE(Contains(r.status().message(), "it fits base wide@1")) << r.status().message();
+}
+
+TEST_F(RegistryTest, ProvenanceNamingAnotherBaseIsRefused) {
+  ASSERT_TRUE(testing::WriteTinyGpt2Base(Dir("twin"), {}, /*seed=*/3).ok());
+  registry_->RegisterBase(Dir("twin"), "twin").value();
+  fs::path dir = MakeAdapter("a1");
+  Result<ObjectRecord> r = registry_->RegisterAdapter(dir, {.name = "x", .base_ref = "twin"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kVerification);
+  EXPECT_TRUE(Contains(r.status().message(), "it names base sha256:" + base_.digest));
+}
+
+TEST_F(RegistryTest, UntrustedAndRevokedSignersAreRefused) {
+  PrivateKey stranger = PrivateKey::Generate(KeyAlgorithm::kEd25519).value();
+  Result<ObjectRecord> r =
+      registry_->RegisterAdapter(MakeAdapter("s", {}, &stranger), {.name = "x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kVerification);
+  EXPECT_TRUE(Contains(r.status().message(), "model.sig")) << r.status().message();
+
+  KeyRecord revoked = registry_->RevokeKey(trainer_->key_id().substr(0, 12), "laptop lost").value();
+  EXPECT_TRUE(revoked.revoked_seq.has_value());
+  r = registry_->RegisterAdapter(MakeAdapter("t"), {.name = "x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kVerification);
+  EXPECT_TRUE(Contains(r.status().message(), "revoked at event")) << r.status().message();
+  EXPECT_TRUE(Contains(r.status().message(), "laptop lost"));
+  // A revoked key cannot be trusted again, and revoking twice is a conflict.
+  EXPECT_EQ(registry_->TrustKey(trainer_->public_key(), "trainer", "again").status().kind(),
+            ErrorKind::kConflict);
+  EXPECT_EQ(registry_->RevokeKey(trainer_->key_id(), "again").status().kind(),
+            ErrorKind::kConflict);
+}
+
+TEST_F(RegistryTest, UnattestedNeedsTheFlagAndIsMarked) {
+  fs::path dir = Dir("plain");
+  ASSERT_TRUE(testing::WriteLoraAdapter(dir).ok());
+  Result<ObjectRecord> r = registry_->RegisterAdapter(dir, {.name = "x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "--unattested"));
+  ObjectRecord plain = registry_->RegisterAdapter(dir, {.name = "x", .unattested = true}).value();
+  EXPECT_FALSE(plain.attested);
+  EXPECT_TRUE(registry_->Attestations(plain.digest)->empty());
+  EXPECT_TRUE(Contains(Lineage::Of(*registry_, plain.digest)->ToText(), "[UNATTESTED]"));
+}
+
+TEST_F(RegistryTest, PeftDirectoryWithExtraOrMissingFileIsRefused) {
+  fs::path extra = MakeAdapter("extra");
+  ASSERT_TRUE(WriteFileAtomic(extra / "notes.txt", "x").ok());
+  Result<ObjectRecord> r = registry_->RegisterAdapter(extra, {.name = "x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_TRUE(Contains(r.status().message(), "unexpected file \"notes.txt\""));
+
+  fs::path readme = MakeAdapter("readme");  // allowed name, but not covered by the signature
+  ASSERT_TRUE(WriteFileAtomic(readme / "README.md", "added later").ok());
+  r = registry_->RegisterAdapter(readme, {.name = "x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kVerification);
+  EXPECT_TRUE(Contains(r.status().message(), "README.md")) << r.status().message();
+
+  fs::path missing = MakeAdapter("missing");
+  fs::remove(missing / "adapter_model.safetensors");
+  r = registry_->RegisterAdapter(missing, {.name = "x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "missing adapter_model.safetensors"));
+}
+
+TEST_F(RegistryTest, BadAdapterConfigNamesFileAndField) {
+  fs::path dir = MakeAdapter("cfg");
+  ASSERT_TRUE(WriteFileAtomic(dir / "adapter_config.json",
+                              R"({"peft_type": "LORA", "r": 0, "lora_alpha": 4,
+                                  "target_modules": ["c_attn"]})")
+                  .ok());
+  Result<ObjectRecord> r = registry_->RegisterAdapter(dir, {.name = "x", .unattested = true});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "adapter_config.json: \"r\" must be a positive"));
+}
+
+TEST_F(RegistryTest, DatasetMustBeJsonlOfObjects) {
+  ASSERT_TRUE(WriteFileAtomic(Dir("bad.jsonl"), "{\"a\": 1}\n[1, 2]\n").ok());
+  Result<ObjectRecord> r = registry_->RegisterDataset(Dir("bad.jsonl"), "bad");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "bad.jsonl:2: expected a JSON object"));
+  ASSERT_TRUE(WriteFileAtomic(Dir("broken.jsonl"), "{\"a\": 1}\n{\"b\": \n").ok());
+  r = registry_->RegisterDataset(Dir("broken.jsonl"), "bad");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.status().message(), "broken.jsonl:2"));
+}
+
+TEST_F(RegistryTest, ExportReverifiesAndRefusesRevokedOrAlteredAdapters) {
+  fs::path dir = MakeAdapter("a1");
+  ObjectRecord adapter = registry_->RegisterAdapter(dir, {.name = "bot"}).value();
+  Status exported = registry_->ExportFiles(adapter, Dir("out"));
+  ASSERT_TRUE(exported.ok()) << exported.ToString();
+  EXPECT_EQ(testing::HashTree(Dir("out")), testing::HashTree(dir));
+  EXPECT_EQ(registry_->ExportFiles(adapter, Dir("out")).kind(), ErrorKind::kInvalidInput);
+
+  // Alter the weights blob: the export fails and leaves nothing behind.
+  std::string weights;
+  for (const auto& [path, digest] : testing::HashTree(dir)) {
+    if (path == "adapter_model.safetensors") weights = digest;
+  }
+  fs::path blob = registry_->blobs().PathFor(weights).value();
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  std::fstream(blob, std::ios::in | std::ios::out | std::ios::binary).seekp(100).put('\x7f');
+  Status altered = registry_->ExportFiles(adapter, Dir("out2"));
+  EXPECT_EQ(altered.kind(), ErrorKind::kVerification);
+  EXPECT_FALSE(fs::exists(Dir("out2")));
+
+  ObjectRecord revoked = registry_->RevokeObject("adapter", "bot@1", "bad outputs").value();
+  Status refused = registry_->ExportFiles(revoked, Dir("out3"));
+  EXPECT_EQ(refused.kind(), ErrorKind::kConflict);
+  EXPECT_TRUE(Contains(refused.message(), "bad outputs"));
+}
+
+TEST_F(RegistryTest, InclusionAndConsistencyProofsVerifyAgainstCheckpoints) {
+  for (int i = 0; i < 12; ++i)
+    MakeDataset("p" + std::to_string(i), "{\"n\": " + std::to_string(i) + "}\n");
+  uint64_t size = registry_->LogSize().value();
+  Checkpoint latest = registry_->VerifyCheckpoint(registry_->LatestCheckpoint().value()).value();
+  EXPECT_EQ(latest.size, size);
+  for (uint64_t seq = 0; seq < size; ++seq) {
+    InclusionProof proof = registry_->ProveInclusion(seq).value();
+    EXPECT_TRUE(VerifyInclusion(proof.leaf_hash, seq, size, proof.path, latest.root)) << seq;
+  }
+  for (uint64_t old_size = 1; old_size <= size; ++old_size) {
+    Digest old_root = registry_->ProveInclusion(0, old_size)->root;
+    std::vector<Digest> proof = registry_->ProveConsistency(old_size, size).value();
+    EXPECT_TRUE(VerifyConsistency(old_size, size, old_root, latest.root, proof)) << old_size;
+  }
+  EXPECT_FALSE(registry_->ProveConsistency(1, size + 1).ok());
+}
+
+TEST_F(RegistryTest, StagesChannelsAndGenericEventsAreLoggedAndAudited) {
+  ObjectRecord adapter = registry_->RegisterAdapter(MakeAdapter("a1"), {.name = "bot"}).value();
+  ASSERT_TRUE(registry_->SetStage(adapter.digest, "staging", "gate passed").ok());
+  EXPECT_EQ(registry_->Get(adapter.digest)->stage, "staging");
+  EXPECT_EQ(registry_->SetStage(adapter.digest, "limbo", "").kind(), ErrorKind::kInvalidInput);
+  ASSERT_TRUE(registry_->SetChannel("bot@production", adapter.digest, "promote").ok());
+  EXPECT_EQ(registry_->Resolve("adapter", "bot@production")->digest, adapter.digest);
+  EXPECT_EQ(registry_->ChannelHistory("bot@production")->size(), 1u);
+  EXPECT_EQ(registry_->SetChannel("production", adapter.digest, "").kind(),
+            ErrorKind::kInvalidInput);
+  EXPECT_TRUE(registry_->AppendEvent("gate.run", {{"adapter", adapter.digest}}).ok());
+  EXPECT_EQ(registry_->AppendEvent("adapter.register", {}).status().kind(),
+            ErrorKind::kInvalidInput);
+  EXPECT_EQ(registry_->AppendEvent("NoDot", {}).status().kind(), ErrorKind::kInvalidInput);
+  AuditReport report = Auditor(*registry_).Run().value();
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump(2);
+}
+
+TEST_F(RegistryTest, AttestationsAreVerifiedAgainstTheRole) {
+  PrivateKey evaluator = PrivateKey::Generate(KeyAlgorithm::kEcdsaP256).value();
+  DsseEnvelope envelope =
+      DsseSign(
+          kInTotoPayloadType,
+          R"({"_type":"https://in-toto.io/Statement/v1","predicateType":"https://in-toto.io/attestation/test-result/v0.1","predicate":{},"subject":[{"name":"a","digest":{"sha256":")" +
+              base_.digest + R"("}}]})",
+          {&evaluator})
+          .value();
+  EXPECT_EQ(
+      registry_->AddAttestation("evaluation", envelope, base_.digest, "evaluator").status().kind(),
+      ErrorKind::kVerification);
+  registry_->TrustKey(evaluator.public_key(), "evaluator", "ci").value();
+  AttestationRecord a = registry_
+                            ->AddAttestation("evaluation", envelope, base_.digest, "evaluator",
+                                             {{"", "suite", dataset_.digest}})
+                            .value();
+  EXPECT_EQ(a.predicate_type, "https://in-toto.io/attestation/test-result/v0.1");
+  EXPECT_EQ(a.digest, Sha256Hex(envelope.Serialize()));
+  EXPECT_EQ(registry_->LoadAttestation(a.digest)->payload, envelope.payload);
+  EXPECT_EQ(registry_->EdgesFrom(a.digest)->front().dst, dataset_.digest);
+  AuditReport report = Auditor(*registry_).Run().value();
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump(2);
+}
+
+TEST_F(RegistryTest, OpenRefusesNonRegistriesAndNewerSchemas) {
+  EXPECT_EQ(Registry::Open(Dir("nowhere")).status().kind(), ErrorKind::kNotFound);
+  fs::create_directories(Dir("empty"));
+  Result<Registry> empty = Registry::Open(Dir("empty"));
+  EXPECT_EQ(empty.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_TRUE(Contains(empty.status().message(), "is not a graft registry"));
+  fs::create_directories(Dir("junk"));
+  ASSERT_TRUE(WriteFileAtomic(Dir("junk") / "registry.db", std::string(5000, 'j')).ok());
+  Result<Registry> junk = Registry::Open(Dir("junk"));
+  EXPECT_EQ(junk.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(Registry::Init(root_).status().kind(), ErrorKind::kConflict);
+
+  Sql("PRAGMA user_version = 99");
+  registry_.reset();
+  Result<Registry> newer = Registry::Open(root_);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_TRUE(Contains(newer.status().message(), "schema version 99, newer than this graft"));
+}
+
+}  // namespace
+}  // namespace graft::registry
