@@ -97,8 +97,7 @@ std::function<void(size_t)> ItemProgress(const ScoreProgress& progress, size_t r
 
 }  // namespace
 
-TaskScorer::TaskScorer(CausalLM& model, ScorerOptions options)
-    : model_(model), options_(options) {}
+TaskScorer::TaskScorer(CausalLM& model, ScorerOptions options) : model_(model), options_(options) {}
 
 int64_t TaskScorer::WindowLength(const SuiteTask& task) const {
   int64_t context = model_.config().max_positions;
@@ -156,10 +155,9 @@ Result<std::vector<ItemScore>> TaskScorer::ScoreRolling(const SuiteTask& task,
       first = last;
     }
   }
-  GRAFT_ASSIGN_OR_RETURN(
-      std::vector<double> logliks,
-      RunRequests(model_, requests, options_.batch_size,
-                  ItemProgress(progress, requests.size(), task.items.size())));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<double> logliks,
+                         RunRequests(model_, requests, options_.batch_size,
+                                     ItemProgress(progress, requests.size(), task.items.size())));
   for (size_t r = 0; r < requests.size(); ++r) scores[owner[r]].nll -= logliks[r];
   return scores;
 }
@@ -185,17 +183,17 @@ Result<std::vector<ItemScore>> TaskScorer::ScoreChoices(const SuiteTask& task,
                             ": a choice is longer than the model's context window");
       }
       LoglikelihoodRequest request;
-      request.input.assign(sequence.begin() + static_cast<std::ptrdiff_t>(drop), sequence.end() - 1);
+      request.input.assign(sequence.begin() + static_cast<std::ptrdiff_t>(drop),
+                           sequence.end() - 1);
       request.targets.assign(sequence.begin() + static_cast<std::ptrdiff_t>(drop) + 1,
                              sequence.end());
       request.score_begin = context.size() - 1 - drop;
       requests.push_back(std::move(request));
     }
   }
-  GRAFT_ASSIGN_OR_RETURN(
-      std::vector<double> logliks,
-      RunRequests(model_, requests, options_.batch_size,
-                  ItemProgress(progress, requests.size(), task.items.size())));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<double> logliks,
+                         RunRequests(model_, requests, options_.batch_size,
+                                     ItemProgress(progress, requests.size(), task.items.size())));
   std::vector<ItemScore> scores(task.items.size());
   size_t next = 0;
   for (size_t i = 0; i < task.items.size(); ++i) {

@@ -14,8 +14,8 @@ namespace graft {
 class CausalLM;
 
 struct ScorerOptions {
-  int64_t batch_size = 8;   // sequences per forward pass
-  int64_t max_length = 0;   // tokens per window (0: the model's context length)
+  int64_t batch_size = 8;  // sequences per forward pass
+  int64_t max_length = 0;  // tokens per window (0: the model's context length)
 };
 
 // Called after each batch with (items done, items total).
