@@ -7,8 +7,9 @@ namespace graft::registry {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kObjectKinds = {"base",   "dataset", "adapter", "suite",
-                                                          "policy", "run",     "config"};
+// "scores": evaluation per-item scores and cached base scores (evaluator/adapter_evaluator.h).
+constexpr std::array<std::string_view, 8> kObjectKinds = {
+    "base", "dataset", "adapter", "suite", "policy", "run", "config", "scores"};
 constexpr std::array<std::string_view, 7> kFixedActions = {
     "registry.init", "key.trust",   "key.revoke", "attestation.add",
     "stage.set",     "channel.set", "edge.add"};

@@ -1,0 +1,78 @@
+// `graft eval ADAPTER --suite NAME...`: paired evaluation of the frozen base and base+adapter.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/evaluation_options.h"
+#include "core/file_util.h"
+#include "evaluator/adapter_evaluator.h"
+
+namespace graft::cli {
+namespace {
+
+void PrintOutcome(const EvaluationOutcome& outcome) {
+  std::printf("evaluation sha256:%s of %s on base %s\n", outcome.attestation_digest.c_str(),
+              outcome.adapter_label.c_str(), ShortDigest(outcome.base_digest).c_str());
+  for (const SuiteOutcome& suite : outcome.suites) {
+    std::printf("\nsuite %s (%s)%s\n", suite.name.c_str(), ShortDigest(suite.digest).c_str(),
+                suite.base_from_cache ? " [base scores from cache]" : "");
+    std::printf("  %-24s %-14s %6s %12s %12s %12s  %-27s\n", "task", "metric", "n", "base",
+                "adapter", "delta", "interval");
+    for (const TaskOutcome& task : suite.tasks) {
+      for (const MetricComparison& c : task.comparisons) {
+        std::printf("  %-24s %-14s %6zu %12.6g %12.6g %+12.6g  [%+.4g, %+.4g] @%g\n",
+                    task.name.c_str(), c.metric.c_str(), c.n, c.base, c.adapter, c.delta,
+                    c.interval.low, c.interval.high, c.confidence);
+        for (const MetricComparison& s : c.slices) {
+          std::printf("    %-22s %-14s %6zu %12.6g %12.6g %+12.6g  [%+.4g, %+.4g]\n",
+                      ("[" + s.slice + "]").c_str(), s.metric.c_str(), s.n, s.base, s.adapter,
+                      s.delta, s.interval.low, s.interval.high);
+        }
+      }
+    }
+  }
+}
+
+Result<int> RunEval(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
+  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  AdapterEvaluator evaluator(reg, settings);
+  GRAFT_ASSIGN_OR_RETURN(
+      EvaluationOutcome outcome,
+      evaluator.Evaluate(vm["adapter"].as<std::string>(),
+                         vm["suite"].as<std::vector<std::string>>(), key, TerminalProgress()));
+  Json result = {{"attestation", outcome.attestation_digest},
+                 {"subject", {{"name", outcome.adapter_label}, {"sha256", outcome.adapter_digest}}},
+                 {"predicate", outcome.predicate}};
+  if (vm.count("json")) {
+    GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(result));
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["json"].as<std::string>(), text + "\n"));
+  }
+  PrintOutcome(outcome);
+  return kExitOk;
+}
+
+CommandRegistrar kEval({
+    .group = "eval",
+    .verb = "",
+    .summary = "Evaluate an adapter and its frozen base on registered suites (paired statistics)",
+    .usage = "ADAPTER --suite NAME [--suite NAME]... --key KEY",
+    .define =
+        [](po::options_description& options, po::positional_options_description& positional) {
+          options.add_options()("adapter", po::value<std::string>()->required(),
+                                "adapter REF (name@N, name@channel, digest or prefix)")(
+              "suite", po::value<std::vector<std::string>>()->required(), "suite REF (repeat)")(
+              "key", po::value<std::string>()->required(),
+              "evaluator private key (trusted with role evaluator)")(
+              "json", po::value<std::string>(), "also write the signed result to FILE");
+          AddEvaluationOptions(options);
+          positional.add("adapter", 1);
+          AddRegistryOption(options);
+        },
+    .run = RunEval,
+});
+
+}  // namespace
+}  // namespace graft::cli

@@ -1,0 +1,121 @@
+// `graft gate ADAPTER --policy NAME`: the CI gate. Verify, evaluate (base scores reused when
+// cached), decide each criterion of the pre-declared policy, sign and store the decision, write
+// JUnit/Markdown/JSON, and exit 0 pass, 10 fail, 11 inconclusive, 12 verification failed.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "cli/common.h"
+#include "cli/evaluation_options.h"
+#include "core/file_util.h"
+#include "evaluator/adapter_evaluator.h"
+#include "policies/lifecycle.h"
+#include "reports/json_report.h"
+#include "reports/junit_report.h"
+#include "reports/markdown_report.h"
+
+namespace graft::cli {
+namespace {
+
+// The suites a policy's promotion criteria name, in first-mention order.
+std::vector<std::string> SuitesOf(const Policy& policy) {
+  std::vector<std::string> suites;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& suite) {
+    if (seen.insert(suite).second) suites.push_back(suite);
+  };
+  for (const auto& kpi : policy.promotion.kpis) add(kpi.suite);
+  for (const auto& regression : policy.promotion.regressions) add(regression.suite);
+  return suites;
+}
+
+Status AppendFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::app | std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) return IoError("cannot append to " + path);
+  return Status::Ok();
+}
+
+Result<int> RunGate(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
+  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  const std::string adapter_ref = vm["adapter"].as<std::string>();
+  const std::string policy_ref = vm["policy"].as<std::string>();
+
+  Lifecycle lifecycle(reg);
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, lifecycle.LoadPolicy(policy_ref));
+  settings.bootstrap.confidence = policy.promotion.confidence;
+  std::vector<std::string> suites = SuitesOf(policy);
+  std::vector<SuiteComparisons> comparisons;
+  std::vector<std::string> evaluation_digests;
+  if (!suites.empty()) {
+    AdapterEvaluator evaluator(reg, settings);
+    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
+                           evaluator.Evaluate(adapter_ref, suites, key, TerminalProgress()));
+    for (size_t i = 0; i < outcome.suites.size(); ++i) {
+      SuiteComparisons suite{.suite = suites[i], .metrics = {}};
+      for (const TaskOutcome& task : outcome.suites[i].tasks) {
+        suite.metrics.insert(suite.metrics.end(), task.comparisons.begin(),
+                             task.comparisons.end());
+      }
+      comparisons.push_back(std::move(suite));
+    }
+    evaluation_digests.push_back(outcome.attestation_digest);
+  }
+  GRAFT_ASSIGN_OR_RETURN(Decision decision, lifecycle.Gate(adapter_ref, policy_ref, comparisons,
+                                                           key, evaluation_digests));
+
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, reg.Resolve("adapter", adapter_ref));
+  GateReportData report;
+  report.adapter = {adapter.labels.empty() ? adapter_ref : adapter.labels.back(), adapter.digest};
+  if (adapter.Info().contains("base")) {
+    std::string base = adapter.Info()["base"].get<std::string>();
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base_record, reg.Get(base));
+    report.base = {base_record.labels.empty() ? "" : base_record.labels.back(), base};
+  }
+  report.decision = decision;
+  std::string markdown = RenderGateMarkdown(report);
+  if (vm.count("junit")) {
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["junit"].as<std::string>(), RenderJunitReport(report)));
+  }
+  if (vm.count("markdown")) {
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["markdown"].as<std::string>(), markdown));
+  }
+  if (vm.count("json")) {
+    GRAFT_RETURN_IF_ERROR(
+        WriteFileAtomic(vm["json"].as<std::string>(), RenderJson(GateReportJson(report))));
+  }
+  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary) {
+    GRAFT_RETURN_IF_ERROR(AppendFile(summary, markdown));
+  }
+  std::cout << markdown;
+  return decision.exit_code;
+}
+
+CommandRegistrar kGate({
+    .group = "gate",
+    .verb = "",
+    .summary = "CI gate: evaluate an adapter against a pre-declared policy; exit 0/10/11/12",
+    .usage = "ADAPTER --policy NAME --key KEY",
+    .define =
+        [](po::options_description& options, po::positional_options_description& positional) {
+          options.add_options()("adapter", po::value<std::string>()->required(), "adapter REF")(
+              "policy", po::value<std::string>()->required(), "policy REF (name, name@N)")(
+              "key", po::value<std::string>()->required(),
+              "evaluator private key (signs the evaluation and the decision)")(
+              "junit", po::value<std::string>(), "write JUnit XML to FILE")(
+              "markdown", po::value<std::string>(), "write Markdown to FILE")(
+              "json", po::value<std::string>(), "write the decision as JSON to FILE");
+          AddEvaluationOptions(options);
+          positional.add("adapter", 1);
+          AddRegistryOption(options);
+        },
+    .run = RunGate,
+});
+
+}  // namespace
+}  // namespace graft::cli

@@ -1,0 +1,299 @@
+#include "evaluator/adapter_evaluator.h"
+
+#include <unistd.h>
+
+#include "core/dsse.h"
+#include "core/file_util.h"
+#include "core/intoto.h"
+#include "core/sha256.h"
+#include "evaluator/score_table.h"
+#include "evaluator/stats_json.h"
+#include "evaluator/stats_paired.h"
+#include "evaluator/task_scorer.h"
+#include "models/causal_lm.h"
+#include "models/peft_io.h"
+
+namespace graft {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kAdapterName[] = "candidate";
+constexpr std::string_view kScoresKind = "scores";
+
+Json ScoresJson(const std::vector<ItemScore>& scores) {
+  Json out = Json::array();
+  for (const ItemScore& s : scores) out.push_back(s.ToJson());
+  return out;
+}
+
+Result<std::vector<ItemScore>> ScoresFromJson(const Json& json, std::string_view source) {
+  if (!json.is_array()) return InvalidInput(std::string(source) + ": expected a list of scores");
+  std::vector<ItemScore> scores;
+  for (const Json& item : json) {
+    GRAFT_ASSIGN_OR_RETURN(ItemScore score, ItemScore::FromJson(item, source));
+    scores.push_back(std::move(score));
+  }
+  return scores;
+}
+
+// Registers `json` as a single-file "scores" object named `name`; returns its digest.
+Result<std::string> StoreScores(registry::Registry& registry, const Json& json,
+                                const std::string& name, Json info,
+                                const std::vector<registry::Edge>& edges) {
+  GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(json));
+  TempDir dir("graft-scores");
+  fs::path file = dir.path() / "scores.json";
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(file, text));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
+                         registry.RegisterFile(kScoresKind, file, name, std::move(info), edges));
+  return record.digest;
+}
+
+std::string Label(const registry::ObjectRecord& record) {
+  return record.labels.empty() ? "sha256:" + record.digest.substr(0, 12) : record.labels.back();
+}
+
+Result<std::string> BaseOf(registry::Registry& registry, const registry::ObjectRecord& adapter) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry.EdgesFrom(adapter.digest));
+  for (const registry::Edge& edge : edges) {
+    if (edge.relation == "base") return edge.dst;
+  }
+  return NotFound("adapter " + Label(adapter) + " has no base in the registry");
+}
+
+}  // namespace
+
+Json EvaluationSettings::ToJson() const {
+  return {{"batch_size", batch_size},
+          {"max_length", max_length},
+          {"threads", threads},
+          {"dtype", "f32"},
+          {"graft_version", GRAFT_VERSION}};
+}
+
+AdapterEvaluator::AdapterEvaluator(registry::Registry& registry, EvaluationSettings settings)
+    : registry_(registry), settings_(settings) {}
+
+AdapterEvaluator::~AdapterEvaluator() = default;
+
+Status AdapterEvaluator::LoadBase(const registry::ObjectRecord& base) {
+  if (loaded_base_digest_ == base.digest && model_) return Status::Ok();
+  TempDir dir("graft-base");
+  fs::path files = dir.path() / "base";
+  GRAFT_RETURN_IF_ERROR(
+      registry_.ExportFiles(base, files).WithContext("verifying base " + Label(base)));
+  GRAFT_ASSIGN_OR_RETURN(model_, CausalLM::Load(files));
+  loaded_base_digest_ = base.digest;
+  return Status::Ok();
+}
+
+Result<std::vector<ItemScore>> AdapterEvaluator::CachedBaseScores(const std::string& cache_name,
+                                                                  const SuiteTask& task) {
+  registry::ObjectFilter filter{.kind = std::string(kScoresKind), .name = cache_name};
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ObjectRecord> cached, registry_.List(filter));
+  if (cached.empty()) return NotFound("no cached base scores");
+  GRAFT_ASSIGN_OR_RETURN(std::string text, registry_.ReadBlob(cached.back().digest));
+  GRAFT_ASSIGN_OR_RETURN(Json json, ParseJson(text, "cached base scores"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<ItemScore> scores, ScoresFromJson(json, "cached base scores"));
+  if (scores.size() != task.items.size()) return NotFound("cached base scores do not fit");
+  return scores;
+}
+
+Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_ref,
+                                                     const std::vector<std::string>& suite_refs,
+                                                     const PrivateKey& key,
+                                                     const EvaluationProgress& progress) {
+  if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  if (adapter.revoked_seq) {
+    return VerificationFailed("adapter " + Label(adapter) +
+                              " is revoked: " + adapter.revoke_reason);
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, adapter));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, registry_.Get(base_digest));
+  std::vector<Suite> suites;
+  for (const std::string& ref : suite_refs) {
+    GRAFT_ASSIGN_OR_RETURN(Suite suite, LoadRegisteredSuite(registry_, ref));
+    suites.push_back(std::move(suite));
+  }
+  GRAFT_RETURN_IF_ERROR(LoadBase(base));
+  TempDir dir("graft-adapter");
+  fs::path adapter_files = dir.path() / "adapter";
+  GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, adapter_files)
+                            .WithContext("verifying adapter " + Label(adapter)));
+  if (model_->adapters().Has(kAdapterName))
+    GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
+  GRAFT_RETURN_IF_ERROR(LoadPeftAdapter(*model_, adapter_files, kAdapterName).status());
+  SetTorchThreads(settings_.threads);
+
+  EvaluationOutcome outcome;
+  outcome.adapter_digest = adapter.digest;
+  outcome.adapter_label = Label(adapter);
+  outcome.base_digest = base.digest;
+  Json settings_json = settings_.ToJson();
+  ScorerOptions scorer_options{.batch_size = settings_.batch_size,
+                               .max_length = settings_.max_length};
+  TaskScorer scorer(*model_, scorer_options);
+  bool changed = false;
+  for (const Suite& suite : suites) {
+    SuiteOutcome suite_outcome;
+    suite_outcome.name = suite.name;
+    suite_outcome.digest = suite.digest;
+    suite_outcome.base_from_cache = settings_.use_cache;
+    Json items_file = Json::object();
+    for (const SuiteTask& task : suite.tasks) {
+      TaskOutcome task_outcome;
+      task_outcome.name = task.name;
+      task_outcome.type = task.type;
+      for (const SuiteItem& item : task.items) {
+        task_outcome.item_ids.push_back(item.id);
+        task_outcome.slices.push_back(item.slice);
+      }
+      Json key_json = {{"base", base.digest},
+                       {"suite", suite.digest},
+                       {"task", task.name},
+                       {"settings", settings_json}};
+      GRAFT_ASSIGN_OR_RETURN(std::string key_text, CanonicalJson(key_json));
+      std::string cache_name = "base-scores-" + Sha256Hex(key_text);
+      auto report = [&](const std::string& who) -> ScoreProgress {
+        if (!progress) return {};
+        return [&, who](int64_t done, int64_t total) {
+          progress(suite.name + "/" + task.name + " " + who, done, total);
+        };
+      };
+      Result<std::vector<ItemScore>> cached = NotFound("cache not used");
+      if (settings_.use_cache) cached = CachedBaseScores(cache_name, task);
+      if (cached.ok()) {
+        task_outcome.base = std::move(*cached);
+      } else {
+        suite_outcome.base_from_cache = false;
+        GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
+        GRAFT_ASSIGN_OR_RETURN(task_outcome.base, scorer.Score(task, report("base")));
+        GRAFT_RETURN_IF_ERROR(StoreScores(registry_, ScoresJson(task_outcome.base), cache_name,
+                                          key_json,
+                                          {{"", "base", base.digest}, {"", "suite", suite.digest}})
+                                  .status());
+      }
+      GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::string(kAdapterName)));
+      GRAFT_ASSIGN_OR_RETURN(task_outcome.adapter, scorer.Score(task, report("adapter")));
+      GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
+      changed = changed || AdapterChangedAnything(task_outcome.base, task_outcome.adapter);
+
+      GRAFT_ASSIGN_OR_RETURN(ItemScores table,
+                             BuildPairedScores(task, task_outcome.base, task_outcome.adapter));
+      GRAFT_ASSIGN_OR_RETURN(task_outcome.comparisons, ComparePaired(table, settings_.bootstrap));
+      Json items = Json::array();
+      for (size_t i = 0; i < task.items.size(); ++i) {
+        items.push_back({{"id", task.items[i].id},
+                         {"slice", task.items[i].slice},
+                         {"base", task_outcome.base[i].ToJson()},
+                         {"adapter", task_outcome.adapter[i].ToJson()}});
+      }
+      items_file[task.name] = std::move(items);
+      suite_outcome.tasks.push_back(std::move(task_outcome));
+    }
+    GRAFT_ASSIGN_OR_RETURN(
+        suite_outcome.items_digest,
+        StoreScores(registry_, items_file,
+                    "items-" + adapter.digest.substr(0, 16) + "-" + suite.digest.substr(0, 16),
+                    {{"adapter", adapter.digest}, {"suite", suite.digest}},
+                    {{"", "adapter", adapter.digest}, {"", "suite", suite.digest}}));
+    outcome.suites.push_back(std::move(suite_outcome));
+  }
+  if (!changed) {
+    return VerificationFailed("canary: adapter " + Label(adapter) +
+                              " changed no output on any item; it was not applied (or is a no-op)");
+  }
+
+  // The attestation: in-toto test-result v0.1, extended with graft's detailed results.
+  Json configuration = Json::array();
+  Json passed = Json::array();
+  Json detail_suites = Json::array();
+  for (const SuiteOutcome& s : outcome.suites) {
+    configuration.push_back({{"name", s.name}, {"digest", {{"sha256", s.digest}}}});
+    Json tasks = Json::array();
+    for (const TaskOutcome& t : s.tasks) {
+      passed.push_back(s.name + "/" + t.name);
+      Json metrics = Json::array();
+      for (const MetricComparison& c : t.comparisons) metrics.push_back(ComparisonToJson(c));
+      tasks.push_back({{"name", t.name},
+                       {"type", TaskTypeName(t.type)},
+                       {"items", t.item_ids.size()},
+                       {"metrics", std::move(metrics)}});
+    }
+    detail_suites.push_back({{"name", s.name},
+                             {"digest", s.digest},
+                             {"base_from_cache", s.base_from_cache},
+                             {"items_file", {{"sha256", s.items_digest}}},
+                             {"tasks", std::move(tasks)}});
+  }
+  Json bootstrap = {{"resamples", settings_.bootstrap.resamples},
+                    {"seed", settings_.bootstrap.seed},
+                    {"confidence", settings_.bootstrap.confidence},
+                    {"power", settings_.bootstrap.power}};
+  outcome.predicate = {{"result", "PASSED"},
+                       {"configuration", std::move(configuration)},
+                       {"passedTests", std::move(passed)},
+                       {"warnedTests", Json::array()},
+                       {"failedTests", Json::array()},
+                       {"graft",
+                        {{"adapter", adapter.digest},
+                         {"adapter_label", outcome.adapter_label},
+                         {"base", base.digest},
+                         {"settings", settings_json},
+                         {"bootstrap", bootstrap},
+                         {"suites", std::move(detail_suites)}}}};
+  InTotoStatement statement;
+  statement.subjects.push_back({outcome.adapter_label, {{"sha256", adapter.digest}}});
+  statement.predicate_type = std::string(kTestResultPredicateType);
+  statement.predicate = outcome.predicate;
+  GRAFT_ASSIGN_OR_RETURN(std::string payload, CanonicalJson(statement.ToJson()));
+  GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope,
+                         DsseSign(kInTotoPayloadType, std::move(payload), {&key}));
+  std::vector<registry::Edge> edges = {{"", "adapter", adapter.digest}, {"", "base", base.digest}};
+  for (const SuiteOutcome& s : outcome.suites) {
+    edges.push_back({"", "suite", s.digest});
+    edges.push_back({"", "items", s.items_digest});
+  }
+  GRAFT_ASSIGN_OR_RETURN(
+      registry::AttestationRecord record,
+      registry_.AddAttestation("evaluation", envelope, adapter.digest, "evaluator", edges));
+  outcome.attestation_digest = record.digest;
+  return outcome;
+}
+
+Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
+                                             const fs::path& suite_file, const std::string& name) {
+  GRAFT_ASSIGN_OR_RETURN(Suite suite, LoadSuite(suite_file));
+  const std::string suite_name = name.empty() ? suite.name : name;
+  std::vector<registry::Edge> edges;
+  Json tasks = Json::array();
+  for (const SuiteTask& task : suite.tasks) {
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord data,
+                           registry.RegisterDataset(suite_file.parent_path() / task.data_path,
+                                                    suite_name + "." + task.name));
+    edges.push_back({"", "data", data.digest});
+    tasks.push_back({{"name", task.name},
+                     {"type", TaskTypeName(task.type)},
+                     {"data", data.digest},
+                     {"items", task.items.size()},
+                     {"metrics", task.metrics}});
+  }
+  return registry.RegisterFile("suite", suite_file, suite_name,
+                               {{"suite", suite.name}, {"tasks", std::move(tasks)}}, edges);
+}
+
+Result<Suite> LoadRegisteredSuite(registry::Registry& registry, const std::string& suite_ref) {
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record, registry.Resolve("suite", suite_ref));
+  GRAFT_ASSIGN_OR_RETURN(std::string text, registry.ReadBlob(record.digest));
+  GRAFT_ASSIGN_OR_RETURN(Suite suite, ParseSuite(text, "suite " + Label(record)));
+  for (SuiteTask& task : suite.tasks) {
+    GRAFT_ASSIGN_OR_RETURN(std::string data, registry.ReadBlob(task.data_sha256));
+    GRAFT_ASSIGN_OR_RETURN(
+        task.items, ParseTaskItems(task, data, "suite " + Label(record) + ": " + task.data_path));
+  }
+  return suite;
+}
+
+}  // namespace graft

@@ -1,0 +1,104 @@
+// AdapterEvaluator: evaluates registered adapters against their frozen base on registered suites,
+// with base-result caching in the registry and a signed evaluation attestation.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/keys.h"
+#include "core/status.h"
+#include "evaluator/item_score.h"
+#include "evaluator/stats_types.h"
+#include "evaluator/suite.h"
+#include "registry/registry.h"
+
+namespace graft {
+
+class CausalLM;
+
+inline constexpr std::string_view kTestResultPredicateType =
+    "https://in-toto.io/attestation/test-result/v0.1";
+
+struct EvaluationSettings {
+  int64_t batch_size = 8;
+  int64_t max_length = 0;  // 0: each task's own, else the model's context
+  int threads = 0;         // 0: libtorch's default
+  bool use_cache = true;   // reuse cached base scores (not part of the recorded settings)
+  BootstrapOptions bootstrap;
+
+  // The settings that change results: part of the base-score cache key and the attestation.
+  Json ToJson() const;
+};
+
+struct TaskOutcome {
+  std::string name;
+  TaskType type = TaskType::kLoglikelihoodRolling;
+  std::vector<std::string> item_ids;
+  std::vector<std::string> slices;
+  std::vector<ItemScore> base;
+  std::vector<ItemScore> adapter;
+  std::vector<MetricComparison> comparisons;
+};
+
+struct SuiteOutcome {
+  std::string name;
+  std::string digest;
+  bool base_from_cache = false;
+  std::string items_digest;  // SHA-256 of the per-item scores file stored in the registry
+  std::vector<TaskOutcome> tasks;
+};
+
+struct EvaluationOutcome {
+  std::string adapter_digest;
+  std::string adapter_label;  // "name@N"
+  std::string base_digest;
+  std::vector<SuiteOutcome> suites;
+  std::string attestation_digest;  // SHA-256 of the stored DSSE envelope
+  Json predicate;                  // the signed predicate
+};
+
+using EvaluationProgress =
+    std::function<void(const std::string& what, int64_t done, int64_t total)>;
+
+class AdapterEvaluator {
+ public:
+  explicit AdapterEvaluator(registry::Registry& registry, EvaluationSettings settings);
+  ~AdapterEvaluator();
+
+  // Verifies the adapter (files re-hashed from the blob store, not revoked), its base (root digest
+  // recomputed) and each suite's data digests; scores the frozen base (or reuses cached scores
+  // for the same base, suite, settings and graft version) and base+adapter on identical items;
+  // fails if the adapter changed no output at all (the canary); computes the paired statistics;
+  // stores per-item scores and an evaluation attestation signed with `key` (an evaluator key).
+  // The base model stays loaded for the next adapter on the same base.
+  Result<EvaluationOutcome> Evaluate(const std::string& adapter_ref,
+                                     const std::vector<std::string>& suite_refs,
+                                     const PrivateKey& key,
+                                     const EvaluationProgress& progress = {});
+
+ private:
+  Status LoadBase(const registry::ObjectRecord& base);
+  Result<std::vector<ItemScore>> CachedBaseScores(const std::string& cache_name,
+                                                  const SuiteTask& task);
+
+  registry::Registry& registry_;
+  EvaluationSettings settings_;
+  std::string loaded_base_digest_;
+  std::unique_ptr<CausalLM> model_;
+};
+
+// Registers a suite file and its data files (as datasets "<suite>/<task>") after checking every
+// pinned digest; the suite's digest is the SHA-256 of its bytes.
+Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
+                                             const std::filesystem::path& suite_file,
+                                             const std::string& name);
+
+// Reads a registered suite and its data back from the blob store (digests re-verified).
+Result<Suite> LoadRegisteredSuite(registry::Registry& registry, const std::string& suite_ref);
+
+}  // namespace graft
