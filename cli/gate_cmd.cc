@@ -1,19 +1,15 @@
 // `graft gate ADAPTER --policy NAME`: the CI gate. Verify, evaluate (base scores reused when
 // cached), decide each criterion of the pre-declared policy, sign and store the decision, write
 // JUnit/Markdown/JSON, and exit 0 pass, 10 fail, 11 inconclusive, 12 verification failed.
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <set>
 
 #include "cli/common.h"
 #include "cli/evaluation_options.h"
-#include "core/file_util.h"
 #include "evaluator/adapter_evaluator.h"
 #include "policies/lifecycle.h"
-#include "reports/json_report.h"
-#include "reports/junit_report.h"
+#include "reports/gate_outputs.h"
 #include "reports/markdown_report.h"
 
 namespace graft::cli {
@@ -29,14 +25,6 @@ std::vector<std::string> SuitesOf(const Policy& policy) {
   for (const auto& kpi : policy.promotion.kpis) add(kpi.suite);
   for (const auto& regression : policy.promotion.regressions) add(regression.suite);
   return suites;
-}
-
-Status AppendFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::app | std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) return IoError("cannot append to " + path);
-  return Status::Ok();
 }
 
 Result<int> RunGate(const po::variables_map& vm) {
@@ -78,21 +66,12 @@ Result<int> RunGate(const po::variables_map& vm) {
     report.base = {base_record.labels.empty() ? "" : base_record.labels.back(), base};
   }
   report.decision = decision;
-  std::string markdown = RenderGateMarkdown(report);
-  if (vm.count("junit")) {
-    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["junit"].as<std::string>(), RenderJunitReport(report)));
-  }
-  if (vm.count("markdown")) {
-    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["markdown"].as<std::string>(), markdown));
-  }
-  if (vm.count("json")) {
-    GRAFT_RETURN_IF_ERROR(
-        WriteFileAtomic(vm["json"].as<std::string>(), RenderJson(GateReportJson(report))));
-  }
-  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary) {
-    GRAFT_RETURN_IF_ERROR(AppendFile(summary, markdown));
-  }
-  std::cout << markdown;
+  auto path = [&](const char* option) {
+    return vm.count(option) ? std::filesystem::path(vm[option].as<std::string>())
+                            : std::filesystem::path();
+  };
+  GRAFT_RETURN_IF_ERROR(WriteGateOutputs(report, path("junit"), path("markdown"), path("json")));
+  std::cout << RenderGateMarkdown(report);
   return decision.exit_code;
 }
 

@@ -171,7 +171,7 @@ TEST(Policy, RejectsMalformedPoliciesWithPathAndLine) {
        "policy.yaml: promotion.kpis: expected a list, got a mapping (line 2)"},
       {"policy: p\npromotion: {kpis: [{suite: s, metric: accuracy, min_delta: 0}]}\n",
        "policy.yaml: promotion.kpis[0].metric: unknown metric \"accuracy\" (known: acc, acc_norm, "
-       "exact_match, bits_per_byte, perplexity) (line 2)"},
+       "exact_match, bits_per_byte, perplexity, nll) (line 2)"},
       {"policy: p\npromotion: {kpis: [{suite: s, metric: acc, min_delta: -0.1}]}\n",
        "policy.yaml: promotion.kpis[0].min_delta: must be >= 0 (state allowed losses as a "
        "regression margin), got -0.1 (line 2)"},
