@@ -47,8 +47,7 @@ Result<int> RunGate(const po::variables_map& vm) {
     for (size_t i = 0; i < outcome.suites.size(); ++i) {
       SuiteComparisons suite{.suite = suites[i], .metrics = {}};
       for (const TaskOutcome& task : outcome.suites[i].tasks) {
-        suite.metrics.insert(suite.metrics.end(), task.comparisons.begin(),
-                             task.comparisons.end());
+        suite.metrics.insert(suite.metrics.end(), task.comparisons.begin(), task.comparisons.end());
       }
       comparisons.push_back(std::move(suite));
     }

@@ -201,8 +201,11 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
   for (const registry::Edge& e : edges) {
     if (e.relation != "dataset") continue;
-    GRAFT_ASSIGN_OR_RETURN(ObjectRecord dataset, registry_.Get(e.dst));
-    facts.revoked.dataset = facts.revoked.dataset || dataset.revoked_seq.has_value();
+    // A dataset the provenance names but nobody registered cannot have been revoked here.
+    Result<ObjectRecord> dataset = registry_.Get(e.dst);
+    if (!dataset.ok() && dataset.status().kind() == ErrorKind::kNotFound) continue;
+    if (!dataset.ok()) return dataset.status();
+    facts.revoked.dataset = facts.revoked.dataset || dataset->revoked_seq.has_value();
   }
   GRAFT_ASSIGN_OR_RETURN(facts.policy_pre_declared, PreDeclared(adapter, policy));
   return facts;
