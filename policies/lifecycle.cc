@@ -412,10 +412,13 @@ Result<std::vector<RollbackOutcome>> Lifecycle::Retire(const std::string& adapte
   std::vector<RollbackOutcome> rolled;
   for (const std::string& channel : channels) {
     const size_t at = channel.rfind('@');
-    GRAFT_ASSIGN_OR_RETURN(RollbackOutcome outcome,
-                           Rollback(channel.substr(0, at), channel.substr(at + 1),
-                                    "retired sha256:" + adapter.digest + ": " + reason));
-    rolled.push_back(std::move(outcome));
+    Result<RollbackOutcome> outcome = Rollback(channel.substr(0, at), channel.substr(at + 1),
+                                               "retired sha256:" + adapter.digest + ": " + reason);
+    // A channel with no earlier version keeps pointing at the retired adapter (its stage says
+    // so); anything else that stops the rollback is an error.
+    if (!outcome.ok() && outcome.status().kind() == ErrorKind::kConflict) continue;
+    if (!outcome.ok()) return outcome.status();
+    rolled.push_back(std::move(*outcome));
   }
   return rolled;
 }
@@ -423,18 +426,25 @@ Result<std::vector<RollbackOutcome>> Lifecycle::Retire(const std::string& adapte
 Result<std::vector<std::string>> Lifecycle::ApplyExit(const std::string& adapter_ref,
                                                       const ExitFacts& facts) {
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
-  GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter));
-  if (!stored) {
-    return NotFound("adapter sha256:" + adapter.digest +
-                    " has no gate decision, hence no policy to apply exit criteria from");
-  }
-  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(stored->predicate.value("policy", "")));
-  std::vector<std::string> reasons = EvaluateExit(policy.exit, facts);
+  GRAFT_ASSIGN_OR_RETURN(auto governing, GoverningPolicy(adapter));
+  std::vector<std::string> reasons = EvaluateExit(governing.first.exit, facts);
   if (reasons.empty()) return reasons;
   std::string joined;
   for (const std::string& r : reasons) joined += (joined.empty() ? "" : "; ") + r;
   GRAFT_RETURN_IF_ERROR(Retire(adapter.digest, "exit criteria: " + joined).status());
   return reasons;
+}
+
+Result<std::pair<Policy, ObjectRecord>> Lifecycle::GoverningPolicy(const ObjectRecord& adapter) {
+  GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter));
+  if (!stored) {
+    return NotFound("adapter sha256:" + adapter.digest +
+                    " has no gate decision, hence no policy to apply exit criteria from");
+  }
+  const std::string ref = stored->predicate.value("policy", "");
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(ref));
+  return std::pair<Policy, ObjectRecord>{std::move(policy), std::move(record)};
 }
 
 Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {

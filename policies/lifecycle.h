@@ -88,6 +88,11 @@ class Lifecycle {
   Result<std::vector<RollbackOutcome>> Retire(const std::string& adapter_ref,
                                               const std::string& reason);
 
+  // The policy of the adapter's latest (re-verified) gate decision: the one its exit criteria
+  // come from. NotFound when the adapter has no gate decision.
+  Result<std::pair<Policy, registry::ObjectRecord>> GoverningPolicy(
+      const registry::ObjectRecord& adapter);
+
   // Applies the policy's exit criteria (the policy of the adapter's latest gate decision): when
   // any is met the adapter is retired with the reasons joined. Returns the reasons (empty: stays).
   Result<std::vector<std::string>> ApplyExit(const std::string& adapter_ref,

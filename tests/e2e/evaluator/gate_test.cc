@@ -98,8 +98,11 @@ class GateTest : public ::testing::Test {
 TEST_F(GateTest, PassFailInconclusiveAndPostHoc) {
   const std::string regression =
       "  regressions: [{suite: general, metric: bits_per_byte, margin: 0.5, relative: true}]\n";
+  // Its exit criterion cannot hold for a tiny model (general text at <= 0.5 bits per byte), so
+  // `monitor` retires what it governs.
   std::string good = RegisterPolicy(
-      "good", "  kpis: [{suite: site, metric: bits_per_byte, min_delta: 0.0}]\n" + regression);
+      "good", "  kpis: [{suite: site, metric: bits_per_byte, min_delta: 0.0}]\n" + regression +
+                  "exit:\n  - {monitor: general, metric: bits_per_byte, ceiling: 0.5}\n");
   std::string strict = RegisterPolicy(
       "strict", "  kpis: [{suite: site, metric: bits_per_byte, min_delta: 5.0}]\n" + regression);
   std::string hold =
@@ -117,6 +120,13 @@ TEST_F(GateTest, PassFailInconclusiveAndPostHoc) {
   EXPECT_NE(markdown->find("| kpi site/bits\\_per\\_byte"), std::string::npos) << *markdown;
   Expect({"approve", "site-bot@1", "--key", Path("approver.pem")});
   Expect({"promote", "site-bot@1", "--channel", "production"});
+  CliResult monitor = Run({"monitor", "--channel", "site-bot@production", "--key",
+                           Path("evaluator.pem"), "--resamples", "200"});
+  EXPECT_EQ(monitor.exit_code, 0) << monitor.out << monitor.err;
+  EXPECT_NE(monitor.out.find("observed general/bits_per_byte"), std::string::npos) << monitor.out;
+  EXPECT_NE(monitor.out.find("retired"), std::string::npos) << monitor.out;
+  CliResult listed = Run({"adapter", "list", "--stage", "retired"});
+  EXPECT_NE(listed.out.find("site-bot@1"), std::string::npos) << listed.out;
 
   // The policies `strict` and `hold` were registered before training but the adapter's
   // provenance names `good` only: for it they are not pre-declared.
