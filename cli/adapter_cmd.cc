@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "cli/object_commands.h"
+#include "policies/lifecycle.h"
 
 namespace graft::cli {
 namespace {
@@ -79,13 +80,33 @@ CommandRegistrar kList({
     .run = RunList,
 });
 
+// The object view, then (as text) what the lifecycle knows: channels, decisions, approvals.
+Result<int> RunShowAdapter(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(int code, RunShowObject(vm, "adapter"));
+  if (WantsJson(vm)) return code;
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
+                         reg.Resolve("adapter", vm["ref"].as<std::string>()));
+  Lifecycle lifecycle(reg);
+  GRAFT_ASSIGN_OR_RETURN(Json described, lifecycle.Describe(adapter));
+  std::cout << "  channels:   ";
+  for (const auto& channel : described["channels"]) std::cout << channel.get<std::string>() << " ";
+  std::cout << "\n  decisions:\n";
+  for (const auto& d : described["decisions"]) {
+    std::cout << "    event " << d.value("seq", 0) << "  " << d.value("verdict", "") << "  "
+              << d.value("policy", "") << "  " << d.value("digest", "") << "\n";
+  }
+  std::cout << "  approvals:  " << described["approvals"].size() << "\n";
+  return code;
+}
+
 CommandRegistrar kShow({
     .group = "adapter",
     .verb = "show",
     .summary = "Show an adapter: config, base, signer, provenance, attestations",
     .usage = "REF",
     .define = DefineRefOptions,
-    .run = [](const po::variables_map& vm) { return RunShowObject(vm, "adapter"); },
+    .run = RunShowAdapter,
 });
 
 CommandRegistrar kExport({

@@ -120,6 +120,10 @@ TEST_F(GateTest, PassFailInconclusiveAndPostHoc) {
   EXPECT_NE(markdown->find("| kpi site/bits\\_per\\_byte"), std::string::npos) << *markdown;
   Expect({"approve", "site-bot@1", "--key", Path("approver.pem")});
   Expect({"promote", "site-bot@1", "--channel", "production"});
+  CliResult shown = Run({"adapter", "show", "site-bot@1"});
+  EXPECT_NE(shown.out.find("site-bot@production"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("pass"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("approvals:  1"), std::string::npos) << shown.out;
   CliResult monitor = Run({"monitor", "--channel", "site-bot@production", "--key",
                            Path("evaluator.pem"), "--resamples", "200"});
   EXPECT_EQ(monitor.exit_code, 0) << monitor.out << monitor.err;
