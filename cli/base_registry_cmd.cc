@@ -14,13 +14,6 @@ Result<int> RunRegister(const po::variables_map& vm) {
   return PrintRegistered(vm, record);
 }
 
-Result<int> RunList(const po::variables_map& vm) {
-  registry::ObjectFilter filter;
-  filter.kind = "base";
-  if (vm.count("name")) filter.name = vm["name"].as<std::string>();
-  return RunListObjects(vm, filter);
-}
-
 CommandRegistrar kRegister({
     .group = "base",
     .verb = "register",
@@ -37,28 +30,9 @@ CommandRegistrar kRegister({
     .run = RunRegister,
 });
 
-CommandRegistrar kList({
-    .group = "base",
-    .verb = "list",
-    .summary = "List registered base models",
-    .usage = "",
-    .define =
-        [](po::options_description& options, po::positional_options_description&) {
-          options.add_options()("name", po::value<std::string>(), "only this name");
-          AddRegistryOption(options);
-          AddJsonOption(options);
-        },
-    .run = RunList,
-});
+CommandRegistrar kList(ListObjectsCommand("base", "base", "List registered base models"));
 
-CommandRegistrar kShow({
-    .group = "base",
-    .verb = "show",
-    .summary = "Show a registered base model",
-    .usage = "REF",
-    .define = DefineRefOptions,
-    .run = [](const po::variables_map& vm) { return RunShowObject(vm, "base"); },
-});
+CommandRegistrar kShow(ShowObjectCommand("base", "base", "Show a registered base model"));
 
 }  // namespace
 }  // namespace graft::cli

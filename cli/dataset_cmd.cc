@@ -13,13 +13,6 @@ Result<int> RunRegister(const po::variables_map& vm) {
   return PrintRegistered(vm, record);
 }
 
-Result<int> RunList(const po::variables_map& vm) {
-  registry::ObjectFilter filter;
-  filter.kind = "dataset";
-  if (vm.count("name")) filter.name = vm["name"].as<std::string>();
-  return RunListObjects(vm, filter);
-}
-
 Result<int> RunRevoke(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(
@@ -46,28 +39,9 @@ CommandRegistrar kRegister({
     .run = RunRegister,
 });
 
-CommandRegistrar kList({
-    .group = "dataset",
-    .verb = "list",
-    .summary = "List registered datasets",
-    .usage = "",
-    .define =
-        [](po::options_description& options, po::positional_options_description&) {
-          options.add_options()("name", po::value<std::string>(), "only this name");
-          AddRegistryOption(options);
-          AddJsonOption(options);
-        },
-    .run = RunList,
-});
+CommandRegistrar kList(ListObjectsCommand("dataset", "dataset", "List registered datasets"));
 
-CommandRegistrar kShow({
-    .group = "dataset",
-    .verb = "show",
-    .summary = "Show a registered dataset",
-    .usage = "REF",
-    .define = DefineRefOptions,
-    .run = [](const po::variables_map& vm) { return RunShowObject(vm, "dataset"); },
-});
+CommandRegistrar kShow(ShowObjectCommand("dataset", "dataset", "Show a registered dataset"));
 
 CommandRegistrar kRevoke({
     .group = "dataset",

@@ -140,4 +140,38 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
   return kExitOk;
 }
 
+Command ListObjectsCommand(const std::string& group, const std::string& kind,
+                           const std::string& summary) {
+  return {
+      .group = group,
+      .verb = "list",
+      .summary = summary,
+      .usage = "",
+      .define =
+          [](po::options_description& options, po::positional_options_description&) {
+            options.add_options()("name", po::value<std::string>(), "only this name");
+            AddRegistryOption(options);
+            AddJsonOption(options);
+          },
+      .run =
+          [kind](const po::variables_map& vm) {
+            registry::ObjectFilter filter{.kind = kind};
+            if (vm.count("name")) filter.name = vm["name"].as<std::string>();
+            return RunListObjects(vm, filter);
+          },
+  };
+}
+
+Command ShowObjectCommand(const std::string& group, const std::string& kind,
+                          const std::string& summary) {
+  return {
+      .group = group,
+      .verb = "show",
+      .summary = summary,
+      .usage = "REF",
+      .define = DefineRefOptions,
+      .run = [kind](const po::variables_map& vm) { return RunShowObject(vm, kind); },
+  };
+}
+
 }  // namespace graft::cli

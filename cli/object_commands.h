@@ -12,6 +12,12 @@ Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFi
 Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind);
 // Prints a registered (or re-labelled) object: its digest and labels, or JSON.
 int PrintRegistered(const po::variables_map& vm, const registry::ObjectRecord& object);
+// The `list` verb of an object group (`--name` filter, --registry, --json) and its `show` verb
+// (positional REF), for groups whose objects need nothing more.
+Command ListObjectsCommand(const std::string& group, const std::string& kind,
+                           const std::string& summary);
+Command ShowObjectCommand(const std::string& group, const std::string& kind,
+                          const std::string& summary);
 // Defines a positional REF argument plus --registry and --json.
 void DefineRefOptions(po::options_description& options,
                       po::positional_options_description& positional);

@@ -18,13 +18,6 @@ Result<int> RunRegister(const po::variables_map& vm) {
   return PrintRegistered(vm, record);
 }
 
-Result<int> RunList(const po::variables_map& vm) {
-  registry::ObjectFilter filter;
-  filter.kind = "policy";
-  if (vm.count("name")) filter.name = vm["name"].as<std::string>();
-  return RunListObjects(vm, filter);
-}
-
 GroupRegistrar kPolicyGroup("policy", "Policies: register (before training), list, show");
 
 CommandRegistrar kRegister({
@@ -44,28 +37,10 @@ CommandRegistrar kRegister({
     .run = RunRegister,
 });
 
-CommandRegistrar kList({
-    .group = "policy",
-    .verb = "list",
-    .summary = "List registered policies",
-    .usage = "",
-    .define =
-        [](po::options_description& options, po::positional_options_description&) {
-          options.add_options()("name", po::value<std::string>(), "only this name");
-          AddRegistryOption(options);
-          AddJsonOption(options);
-        },
-    .run = RunList,
-});
+CommandRegistrar kList(ListObjectsCommand("policy", "policy", "List registered policies"));
 
-CommandRegistrar kShow({
-    .group = "policy",
-    .verb = "show",
-    .summary = "Show a policy: digest, labels, log position",
-    .usage = "REF",
-    .define = DefineRefOptions,
-    .run = [](const po::variables_map& vm) { return RunShowObject(vm, "policy"); },
-});
+CommandRegistrar kShow(ShowObjectCommand("policy", "policy",
+                                         "Show a policy: digest, labels, log position"));
 
 }  // namespace
 }  // namespace graft::cli

@@ -32,27 +32,9 @@ CommandRegistrar kRegister({
     .run = RunRegister,
 });
 
-CommandRegistrar kList({
-    .group = "suite",
-    .verb = "list",
-    .summary = "List registered suites",
-    .usage = "",
-    .define =
-        [](po::options_description& options, po::positional_options_description&) {
-          AddRegistryOption(options);
-          AddJsonOption(options);
-        },
-    .run = [](const po::variables_map& vm) { return RunListObjects(vm, {.kind = "suite"}); },
-});
+CommandRegistrar kList(ListObjectsCommand("suite", "suite", "List registered suites"));
 
-CommandRegistrar kShow({
-    .group = "suite",
-    .verb = "show",
-    .summary = "Show a registered suite",
-    .usage = "REF",
-    .define = DefineRefOptions,
-    .run = [](const po::variables_map& vm) { return RunShowObject(vm, "suite"); },
-});
+CommandRegistrar kShow(ShowObjectCommand("suite", "suite", "Show a registered suite"));
 
 }  // namespace
 }  // namespace graft::cli
