@@ -2,10 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <set>
 
 #include "core/file_util.h"
 #include "core/json.h"
+#include "core/jsonl_lines.h"
 #include "core/sha256.h"
 
 namespace graft {
@@ -275,24 +277,17 @@ Result<std::vector<SuiteItem>> ParseTaskItems(const SuiteTask& task, std::string
                                               std::string_view source) {
   std::vector<SuiteItem> items;
   std::set<std::string> ids;
-  size_t line_number = 0;
-  size_t start = 0;
-  while (start < jsonl.size()) {
-    size_t end = jsonl.find('\n', start);
-    if (end == std::string_view::npos) end = jsonl.size();
-    std::string_view line = jsonl.substr(start, end - start);
-    start = end + 1;
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    std::string where = std::string(source) + ":" + std::to_string(line_number);
-    GRAFT_ASSIGN_OR_RETURN(Json record, ParseJson(line, where));
+  JsonlLines lines(jsonl, source);
+  while (std::optional<JsonlLine> line = lines.Next()) {
+    if (line->blank()) continue;
+    std::string where = lines.Where(*line);
+    GRAFT_ASSIGN_OR_RETURN(Json record, ParseJson(line->text, where));
     if (!record.is_object()) return InvalidInput(where + ": expected a JSON object");
     SuiteItem item;
     GRAFT_RETURN_IF_ERROR(ParseItemFields(task.type, record, where, &item));
     GRAFT_RETURN_IF_ERROR(OptionalString(record, "slice", where, &item.slice));
     GRAFT_RETURN_IF_ERROR(OptionalString(record, "id", where, &item.id));
-    if (item.id.empty()) item.id = task.name + ":" + std::to_string(line_number);
+    if (item.id.empty()) item.id = task.name + ":" + std::to_string(line->number);
     if (!ids.insert(item.id).second) {
       return InvalidInput(where + ": field \"id\": duplicate item id \"" + item.id + "\"");
     }

@@ -157,6 +157,21 @@ TEST(Suite, RejectsBadItemsWithFileLineAndField) {
   }
 }
 
+TEST(Suite, CrlfBlankLinesAndAMissingFinalNewlineKeepLineNumbers) {
+  auto items = ParseTaskItems(TaskOf(TaskType::kLoglikelihoodRolling),
+                              "{\"text\": \"a\"}\r\n\r\n \t\n{\"text\": \"b\"}", "d.jsonl");
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[0].id, "t:1");
+  EXPECT_EQ((*items)[1].id, "t:4");
+  EXPECT_EQ((*items)[1].text, "b");
+  auto bad = ParseTaskItems(TaskOf(TaskType::kLoglikelihoodRolling),
+                            "{\"text\": \"a\"}\r\n\r\n{\"text\": \"\xff\"}", "d.jsonl");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("d.jsonl:3: not valid JSON"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(Suite, LoadsDataRelativeToTheSuiteAndRefusesChangedData) {
   TempDir dir;
   ASSERT_TRUE(WriteFileAtomic(dir.path() / "site.jsonl", kRollingData).ok());
