@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 
 #include "core/file_util.h"
 #include "core/json.h"
+#include "core/jsonl_lines.h"
 #include "models/tokenizer.h"
 #include "trainer/rng.h"
 
@@ -127,25 +129,16 @@ Result<Dataset> Dataset::Parse(std::string_view text, std::string_view source,
   dataset.start_id_ = encoder.start_id;
   std::vector<std::string> problems;
   size_t bad_lines = 0;
-  size_t line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t next = text.find('\n', pos);
-    if (next == std::string_view::npos) next = text.size();
-    std::string_view line = text.substr(pos, next - pos);
-    pos = next + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    Result<Document> doc = line.find_first_not_of(" \t") == std::string_view::npos
-                               ? Result<Document>(InvalidInput("empty line"))
-                               : ParseRecord(line, encoder);
+  JsonlLines lines(text, source);
+  while (std::optional<JsonlLine> line = lines.Next()) {
+    Result<Document> doc = line->blank() ? Result<Document>(InvalidInput("empty line"))
+                                         : ParseRecord(line->text, encoder);
     if (doc.ok()) {
       dataset.documents_.push_back(std::move(doc).value());
       continue;
     }
     if (++bad_lines <= kMaxReportedProblems) {
-      problems.push_back(std::string(source) + ":" + std::to_string(line_no) + ": " +
-                         doc.status().message());
+      problems.push_back(lines.Where(*line) + ": " + doc.status().message());
     }
   }
   if (bad_lines > 0) {
