@@ -1,0 +1,136 @@
+#include "report_builder/stored_results.h"
+
+#include <initializer_list>
+#include <string>
+
+namespace graft {
+namespace {
+
+// The enum value whose name (by `name_of`) is `text`, or an error naming the field.
+template <typename Enum, typename NameOf>
+Result<Enum> EnumNamed(const std::string& text, std::initializer_list<Enum> values, NameOf name_of,
+                       std::string_view field, std::string_view source) {
+  for (Enum value : values) {
+    if (name_of(value) == text) return value;
+  }
+  return InvalidInput(std::string(source) + ": " + std::string(field) + ": unknown value \"" +
+                      text + "\"");
+}
+
+Interval IntervalFrom(const Json& json) {
+  return {json.at("low").get<double>(), json.at("high").get<double>()};
+}
+
+template <typename T>
+std::optional<T> Optional(const Json& object, const char* key) {
+  if (!object.contains(key) || object[key].is_null()) return std::nullopt;
+  return object[key].get<T>();
+}
+
+Result<MetricComparison> ComparisonFrom(const Json& json, std::string_view source) {
+  MetricComparison c;
+  c.metric = json.at("metric").get<std::string>();
+  GRAFT_ASSIGN_OR_RETURN(
+      c.kind, EnumNamed(json.at("kind").get<std::string>(),
+                        {MetricKind::kMean, MetricKind::kRatioOfSums, MetricKind::kExpRatioOfSums},
+                        MetricKindName, "kind", source));
+  c.higher_is_better = json.at("higher_is_better").get<bool>();
+  c.slice = json.value("slice", "");
+  c.n = json.at("n").get<size_t>();
+  c.base = json.at("base").get<double>();
+  c.adapter = json.at("adapter").get<double>();
+  c.delta = json.at("delta").get<double>();
+  c.confidence = json.at("confidence").get<double>();
+  c.interval = IntervalFrom(json.at("interval"));
+  c.resamples = json.at("resamples").get<int64_t>();
+  c.seed = json.at("seed").get<uint64_t>();
+  c.standard_error = json.at("standard_error").get<double>();
+  c.power = json.at("power").get<double>();
+  c.minimum_detectable_effect = json.at("minimum_detectable_effect").get<double>();
+  if (json.contains("mcnemar")) {
+    const Json& m = json["mcnemar"];
+    c.mcnemar = McNemarResult{m.at("b").get<int64_t>(), m.at("c").get<int64_t>(),
+                              m.at("p_value").get<double>()};
+  }
+  for (const Json& slice : json.value("slices", Json::array())) {
+    GRAFT_ASSIGN_OR_RETURN(MetricComparison s, ComparisonFrom(slice, source));
+    c.slices.push_back(std::move(s));
+  }
+  return c;
+}
+
+Result<CriterionResult> CriterionFrom(const Json& json, std::string_view source) {
+  CriterionResult c;
+  c.name = json.at("name").get<std::string>();
+  GRAFT_ASSIGN_OR_RETURN(c.kind, EnumNamed(json.at("kind").get<std::string>(),
+                                           {CriterionKind::kKpi, CriterionKind::kRegression,
+                                            CriterionKind::kRequirement},
+                                           CriterionKindName, "kind", source));
+  GRAFT_ASSIGN_OR_RETURN(c.status,
+                         EnumNamed(json.at("status").get<std::string>(),
+                                   {CriterionStatus::kPass, CriterionStatus::kFail,
+                                    CriterionStatus::kInconclusive, CriterionStatus::kPending},
+                                   CriterionStatusName, "status", source));
+  c.reason = json.value("reason", "");
+  c.suite = json.value("suite", "");
+  c.metric = json.value("metric", "");
+  c.slice = json.value("slice", "");
+  c.higher_is_better = Optional<bool>(json, "higher_is_better");
+  c.n = Optional<int64_t>(json, "n");
+  c.base = Optional<double>(json, "base");
+  c.adapter = Optional<double>(json, "adapter");
+  c.delta = Optional<double>(json, "delta");
+  c.confidence = Optional<double>(json, "confidence");
+  if (json.contains("interval")) c.interval = IntervalFrom(json["interval"]);
+  if (json.contains("improvement_interval")) {
+    c.improvement_interval = IntervalFrom(json["improvement_interval"]);
+  }
+  c.threshold = Optional<double>(json, "threshold");
+  c.p_value = Optional<double>(json, "p_value");
+  c.minimum_detectable_effect = Optional<double>(json, "minimum_detectable_effect");
+  c.observed = Optional<double>(json, "observed");
+  return c;
+}
+
+Result<Decision> DecisionFrom(const Json& json, std::string_view source) {
+  Decision d;
+  d.policy = json.at("policy").get<std::string>();
+  d.policy_digest = json.at("policy_digest").get<std::string>();
+  GRAFT_ASSIGN_OR_RETURN(d.mode, EnumNamed(json.at("mode").get<std::string>(),
+                                           {DecisionMode::kGate, DecisionMode::kPromote},
+                                           DecisionModeName, "mode", source));
+  d.confidence = json.at("confidence").get<double>();
+  d.inconclusive = json.at("inconclusive").get<std::string>();
+  for (const Json& criterion : json.at("criteria")) {
+    GRAFT_ASSIGN_OR_RETURN(CriterionResult c, CriterionFrom(criterion, source));
+    d.criteria.push_back(std::move(c));
+  }
+  GRAFT_ASSIGN_OR_RETURN(
+      d.verdict, EnumNamed(json.at("verdict").get<std::string>(),
+                           {Verdict::kPass, Verdict::kFail, Verdict::kInconclusive}, VerdictName,
+                           "verdict", source));
+  d.exit_code = json.at("exit_code").get<int>();
+  return d;
+}
+
+// Runs a reader, turning a missing key or a wrong type into an error that names `source`.
+template <typename T, typename Reader>
+Result<T> Read(const Json& json, std::string_view source, std::string_view what, Reader reader) {
+  try {
+    return reader(json, source);
+  } catch (const Json::exception& e) {
+    return InvalidInput(std::string(source) + ": malformed " + std::string(what) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Result<MetricComparison> ComparisonFromJson(const Json& json, std::string_view source) {
+  return Read<MetricComparison>(json, source, "metric comparison", ComparisonFrom);
+}
+
+Result<Decision> DecisionFromJson(const Json& json, std::string_view source) {
+  return Read<Decision>(json, source, "decision", DecisionFrom);
+}
+
+}  // namespace graft
