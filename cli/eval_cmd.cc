@@ -1,4 +1,5 @@
-// `graft eval ADAPTER --suite NAME...`: paired evaluation of the frozen base and base+adapter.
+// `graft eval ADAPTER... --suite NAME...`: paired evaluation of the frozen base and base+adapter,
+// for one or several adapters on one base.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -34,41 +35,67 @@ void PrintOutcome(const EvaluationOutcome& outcome) {
   }
 }
 
+// One adapter's signed result, the shape `--json` writes for a single adapter.
+Json OutcomeJson(const EvaluationOutcome& outcome) {
+  return {{"attestation", outcome.attestation_digest},
+          {"subject", {{"name", outcome.adapter_label}, {"sha256", outcome.adapter_digest}}},
+          {"predicate", outcome.predicate}};
+}
+
 Result<int> RunEval(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
   GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  const auto adapter_refs = vm["adapter"].as<std::vector<std::string>>();
+  const auto suite_refs = vm["suite"].as<std::vector<std::string>>();
   AdapterEvaluator evaluator(reg, settings);
-  GRAFT_ASSIGN_OR_RETURN(
-      EvaluationOutcome outcome,
-      evaluator.Evaluate(vm["adapter"].as<std::string>(),
-                         vm["suite"].as<std::vector<std::string>>(), key, TerminalProgress()));
-  Json result = {{"attestation", outcome.attestation_digest},
-                 {"subject", {{"name", outcome.adapter_label}, {"sha256", outcome.adapter_digest}}},
-                 {"predicate", outcome.predicate}};
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, evaluator.SharedBase(adapter_refs));
+  Json evaluations = Json::array();
+  for (size_t i = 0; i < adapter_refs.size(); ++i) {
+    GRAFT_ASSIGN_OR_RETURN(
+        EvaluationOutcome outcome,
+        evaluator.Evaluate(adapter_refs[i], suite_refs, key, TerminalProgress()));
+    if (i > 0) std::printf("\n");
+    PrintOutcome(outcome);
+    evaluations.push_back(OutcomeJson(outcome));
+  }
+  if (adapter_refs.size() > 1) {
+    const EvaluatorStats& stats = evaluator.stats();
+    std::printf(
+        "\n%zu adapters on base %s: base loaded %lld time(s); base scores computed for %lld "
+        "task(s), reused for %lld\n",
+        adapter_refs.size(), ShortDigest(base.digest).c_str(),
+        static_cast<long long>(stats.base_loads), static_cast<long long>(stats.base_tasks_scored),
+        static_cast<long long>(stats.base_tasks_reused));
+  }
   if (vm.count("json")) {
+    // One adapter: its result as before; several: one entry each, in the order named.
+    Json result = adapter_refs.size() == 1
+                      ? evaluations[0]
+                      : Json{{"base", {{"sha256", base.digest}}}, {"evaluations", evaluations}};
     GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(result));
     GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["json"].as<std::string>(), text + "\n"));
   }
-  PrintOutcome(outcome);
   return kExitOk;
 }
 
 CommandRegistrar kEval({
     .group = "eval",
     .verb = "",
-    .summary = "Evaluate an adapter and its frozen base on registered suites (paired statistics)",
-    .usage = "ADAPTER --suite NAME [--suite NAME]... --key KEY",
+    .summary = "Evaluate adapters and their frozen base on registered suites (paired statistics)",
+    .usage = "ADAPTER [ADAPTER]... --suite NAME [--suite NAME]... --key KEY",
     .define =
         [](po::options_description& options, po::positional_options_description& positional) {
-          options.add_options()("adapter", po::value<std::string>()->required(),
-                                "adapter REF (name@N, name@channel, digest or prefix)")(
-              "suite", po::value<std::vector<std::string>>()->required(), "suite REF (repeat)")(
+          options.add_options()(
+              "adapter", po::value<std::vector<std::string>>()->required(),
+              "adapter REF (name@N, name@channel, digest or prefix); several on one base load "
+              "and score the base once")("suite", po::value<std::vector<std::string>>()->required(),
+                                         "suite REF (repeat)")(
               "key", po::value<std::string>()->required(),
               "evaluator private key (trusted with role evaluator)")(
-              "json", po::value<std::string>(), "also write the signed result to FILE");
+              "json", po::value<std::string>(), "also write the signed results to FILE");
           AddEvaluationOptions(options);
-          positional.add("adapter", 1);
+          positional.add("adapter", -1);
           AddRegistryOption(options);
         },
     .run = RunEval,

@@ -85,7 +85,34 @@ Status AdapterEvaluator::LoadBase(const registry::ObjectRecord& base) {
       registry_.ExportFiles(base, files).WithContext("verifying base " + Label(base)));
   GRAFT_ASSIGN_OR_RETURN(model_, CausalLM::Load(files));
   loaded_base_digest_ = base.digest;
+  ++stats_.base_loads;
   return Status::Ok();
+}
+
+Result<registry::ObjectRecord> AdapterEvaluator::SharedBase(
+    const std::vector<std::string>& adapter_refs) {
+  if (adapter_refs.empty()) return InvalidInput("name at least one adapter to evaluate");
+  std::map<std::string, std::string> seen;  // adapter digest -> the ref that named it
+  std::string first_label, first_base;
+  for (const std::string& ref : adapter_refs) {
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry_.Resolve("adapter", ref));
+    auto [previous, inserted] = seen.emplace(adapter.digest, ref);
+    if (!inserted) {
+      return InvalidInput("adapter " + Label(adapter) + " is named twice (" + previous->second +
+                          " and " + ref + ")");
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::string base, BaseOf(registry_, adapter));
+    if (first_base.empty()) {
+      first_label = Label(adapter);
+      first_base = base;
+    } else if (base != first_base) {
+      return InvalidInput("adapters on different bases: " + first_label +
+                          " is on sha256:" + first_base.substr(0, 12) + ", " + Label(adapter) +
+                          " on sha256:" + base.substr(0, 12) +
+                          "; evaluate each base's adapters in their own run");
+    }
+  }
+  return registry_.Get(first_base);
 }
 
 Result<std::vector<ItemScore>> AdapterEvaluator::CachedBaseScores(const std::string& cache_name,
@@ -164,16 +191,25 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
       };
       Result<std::vector<ItemScore>> cached = NotFound("cache not used");
       if (settings_.use_cache) cached = CachedBaseScores(cache_name, task);
+      auto scored = scored_base_.find(cache_name);
       if (cached.ok()) {
         task_outcome.base = std::move(*cached);
+        ++stats_.base_tasks_reused;
+      } else if (scored != scored_base_.end()) {
+        // Scored for an earlier adapter of this evaluator: a fresh run, shared.
+        suite_outcome.base_from_cache = false;
+        task_outcome.base = scored->second;
+        ++stats_.base_tasks_reused;
       } else {
         suite_outcome.base_from_cache = false;
         GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
         GRAFT_ASSIGN_OR_RETURN(task_outcome.base, scorer.Score(task, report("base")));
+        ++stats_.base_tasks_scored;
         GRAFT_RETURN_IF_ERROR(StoreScores(registry_, ScoresJson(task_outcome.base), cache_name,
                                           key_json,
                                           {{"", "base", base.digest}, {"", "suite", suite.digest}})
                                   .status());
+        scored_base_.emplace(cache_name, task_outcome.base);
       }
       GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::string(kAdapterName)));
       GRAFT_ASSIGN_OR_RETURN(task_outcome.adapter, scorer.Score(task, report("adapter")));

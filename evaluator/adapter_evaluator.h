@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,15 @@ struct EvaluationOutcome {
 using EvaluationProgress =
     std::function<void(const std::string& what, int64_t done, int64_t total)>;
 
+// What an AdapterEvaluator has done so far: evaluating N adapters on one base loads it once and
+// scores it once per task.
+struct EvaluatorStats {
+  int64_t base_loads = 0;         // base models exported, verified and loaded
+  int64_t base_tasks_scored = 0;  // tasks whose base scores were computed
+  int64_t base_tasks_reused = 0;  // tasks whose base scores came from the registry cache or an
+                                  // earlier adapter of this evaluator
+};
+
 class AdapterEvaluator {
  public:
   explicit AdapterEvaluator(registry::Registry& registry, EvaluationSettings settings);
@@ -76,10 +86,19 @@ class AdapterEvaluator {
   // fails if the adapter changed no output at all (the canary); computes the paired statistics;
   // stores per-item scores and an evaluation attestation signed with `key` (an evaluator key).
   // The base model stays loaded for the next adapter on the same base.
+  // Base scores computed for one adapter are reused for the next one on the same base, suite
+  // and settings, with or without the registry cache.
   Result<EvaluationOutcome> Evaluate(const std::string& adapter_ref,
                                      const std::vector<std::string>& suite_refs,
                                      const PrivateKey& key,
                                      const EvaluationProgress& progress = {});
+
+  // The base that every adapter in `adapter_refs` was made for, checked before any evaluation:
+  // an adapter that does not resolve, is named twice or sits on another base than the first is
+  // an error (InvalidInput for the latter two).
+  Result<registry::ObjectRecord> SharedBase(const std::vector<std::string>& adapter_refs);
+
+  const EvaluatorStats& stats() const { return stats_; }
 
  private:
   Status LoadBase(const registry::ObjectRecord& base);
@@ -90,6 +109,9 @@ class AdapterEvaluator {
   EvaluationSettings settings_;
   std::string loaded_base_digest_;
   std::unique_ptr<CausalLM> model_;
+  // Base scores computed by this evaluator, by cache name (see docs/evaluator.md).
+  std::map<std::string, std::vector<ItemScore>> scored_base_;
+  EvaluatorStats stats_;
 };
 
 // Registers a suite file and its data files (as datasets "<suite>/<task>") after checking every

@@ -117,6 +117,77 @@ TEST_F(EvalTest, EvaluatesCachesTheBaseAndSignsTheResult) {
   EXPECT_NE(show.out.find("evaluation"), std::string::npos) << show.out;
 }
 
+// The "suites" part of the predicate in a `--json` result, with the per-run cache flag dropped.
+Json SuiteResults(const Json& result) {
+  Json suites = result["predicate"]["graft"]["suites"];
+  for (Json& suite : suites) suite.erase("base_from_cache");
+  return suites;
+}
+
+TEST_F(EvalTest, SeveralAdaptersOnOneBaseLoadAndScoreTheBaseOnce) {
+  MakeAdapter("one", 1, true);
+  MakeAdapter("two", 2, true);
+  MakeAdapter("three", 3, true);
+  for (const char* cache : {"--no-cache", "--batch-size=4"}) {  // fresh, then through the cache
+    SCOPED_TRACE(cache);
+    const std::string multi_json = Path(std::string("multi") + cache + ".json");
+    CliResult multi = Eval("one@1", {"two@1", "three@1", cache, "--json", multi_json});
+    ASSERT_EQ(multi.exit_code, 0) << multi.out << multi.err;
+    EXPECT_NE(multi.out.find("3 adapters on base sha256:"), std::string::npos) << multi.out;
+    EXPECT_NE(multi.out.find("base loaded 1 time(s); base scores computed for 1 task(s), "
+                             "reused for 2"),
+              std::string::npos)
+        << multi.out;
+    auto text = ReadFile(multi_json);
+    ASSERT_TRUE(text.ok());
+    Json results = Json::parse(*text);
+    ASSERT_EQ(results["evaluations"].size(), 3u);
+    EXPECT_TRUE(results["base"].contains("sha256"));
+
+    // Each entry equals what a run of that adapter alone gives (and is stored and signed).
+    const char* names[] = {"one@1", "two@1", "three@1"};
+    for (size_t i = 0; i < 3; ++i) {
+      const Json& entry = results["evaluations"][i];
+      EXPECT_EQ(entry["subject"]["name"], names[i]);
+      const std::string alone_json = Path(std::string("alone-") + names[i] + cache + ".json");
+      CliResult alone = Eval(names[i], {cache, "--json", alone_json});
+      ASSERT_EQ(alone.exit_code, 0) << alone.out << alone.err;
+      Json single = Json::parse(*ReadFile(alone_json));
+      EXPECT_EQ(SuiteResults(entry), SuiteResults(single)) << names[i];
+      CliResult show = Run({"adapter", "show", names[i]});
+      EXPECT_NE(show.out.find(entry["attestation"].get<std::string>().substr(0, 12)),
+                std::string::npos)
+          << show.out;
+    }
+  }
+}
+
+TEST_F(EvalTest, SeveralAdaptersMustShareABase) {
+  MakeAdapter("one", 1, true);
+  Expect({"base", "init", "--arch", "gpt2", "--preset", "tiny", "--out", Path("other-base"),
+          "--seed", "4"});
+  Expect({"base", "register", Path("other-base"), "--name", "other"});
+  {
+    auto model = CausalLM::Load(root_.path() / "other-base");
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    LoraConfig config;
+    config.r = 2;
+    config.base_model_name_or_path = "other";
+    ASSERT_TRUE((*model)->adapters().Add("a", config, 5).ok());
+    ASSERT_TRUE(SavePeftAdapter(**model, "a", root_.path() / "elsewhere").ok());
+    Expect({"adapter", "register", Path("elsewhere"), "--name", "elsewhere", "--base", "other",
+            "--unattested"});
+  }
+  CliResult mixed = Eval("one@1", {"elsewhere@1", "--json", Path("mixed.json")});
+  EXPECT_EQ(mixed.exit_code, 2) << mixed.out << mixed.err;
+  EXPECT_NE(mixed.err.find("different bases"), std::string::npos) << mixed.err;
+  EXPECT_EQ(mixed.out.find("evaluation sha256:"), std::string::npos) << mixed.out;
+  EXPECT_FALSE(fs::exists(root_.path() / "mixed.json"));
+  CliResult twice = Eval("one@1", {"one@1"});
+  EXPECT_EQ(twice.exit_code, 2) << twice.err;
+  EXPECT_NE(twice.err.find("named twice"), std::string::npos) << twice.err;
+}
+
 TEST_F(EvalTest, CanaryFailsAnAdapterThatChangesNothing) {
   MakeAdapter("noop", 1, false);
   CliResult r = Eval("noop@1");
