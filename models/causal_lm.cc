@@ -216,21 +216,38 @@ void CausalLM::FinishModules() {
   adapters_ = std::make_unique<LoraAdapterSet>(std::move(modules), Describe());
 }
 
-torch::Tensor CausalLM::AttentionBias(const torch::Tensor& mask, int64_t query_length) {
+torch::Tensor CausalLM::AttentionBias(const torch::Tensor& mask, int64_t query_length,
+                                      int64_t heads) {
+  const int64_t batch = mask.size(0);
   const int64_t keys = mask.size(1);
   const int64_t past = keys - query_length;
-  // causal[i][j]: key j is at or before query i (query i sits at position past + i).
+  constexpr float kMasked = std::numeric_limits<float>::lowest();
+  if (mask.all().item<bool>()) {
+    if (!causal_bias_.defined() || causal_bias_.size(0) != query_length ||
+        causal_bias_.size(1) != keys) {
+      // Query i sits at position past + i and sees keys j <= past + i.
+      causal_bias_ = torch::full({query_length, keys}, kMasked).triu(past + 1);
+    }
+    return causal_bias_;
+  }
   torch::Tensor causal = torch::ones({query_length, keys}, torch::kBool).tril(past);  // [T, S]
   torch::Tensor allowed = causal.unsqueeze(0) & mask.unsqueeze(1);                    // [B, T, S]
   return torch::zeros(allowed.sizes(), torch::kFloat)
-      .masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest())
-      .unsqueeze(1);
+      .masked_fill(allowed.logical_not(), kMasked)
+      .unsqueeze(1)
+      .expand({batch, heads, query_length, keys})
+      .reshape({batch * heads, query_length, keys});
 }
 
 torch::Tensor CausalLM::Attend(const torch::Tensor& q, const torch::Tensor& k,
                                const torch::Tensor& v, const torch::Tensor& bias, double scale) {
-  torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) * scale + bias;
-  return torch::matmul(torch::softmax(scores, -1), v);
+  const int64_t batch = q.size(0);
+  const int64_t heads = q.size(1);
+  const int64_t dim = q.size(3);
+  auto flat = [&](const torch::Tensor& x) { return x.reshape({batch * heads, x.size(2), dim}); };
+  torch::Tensor scores =
+      torch::baddbmm(bias, flat(q), flat(k).transpose(1, 2), /*beta=*/1, /*alpha=*/scale);
+  return torch::bmm(torch::softmax(scores, -1), flat(v)).view({batch, heads, q.size(2), dim});
 }
 
 std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, size_t layer,

@@ -98,11 +98,14 @@ class CausalLM {
   LoraLinear* MakeLinear(const std::string& name, bool conv1d);
   void FinishModules();
 
-  // Additive attention bias [B, 1, T, S] from `mask` [B, S] (S = cache length + T): 0 where
-  // query i may see key j (j <= S - T + i and mask[j]), the lowest float elsewhere (so a
-  // fully-masked padding row stays finite).
-  static torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length);
-  // softmax(q k^T * scale + bias) v over [B, H, T, D] queries and [B, H, S, D] keys/values.
+  // The additive attention bias for `mask` [B, S] (S = cache length + T) and T queries, in the
+  // shape Attend takes: [T, S] when no key is masked (the causal mask alone, kept for the next
+  // call of the same shape), otherwise [B * heads, T, S]. 0 where query i may see key j
+  // (j <= S - T + i and mask[j]), the lowest float elsewhere (so a fully-masked padding row
+  // stays finite).
+  torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length, int64_t heads);
+  // softmax(q k^T * scale + bias) v over [B, H, T, D] queries and [B, H, S, D] keys/values; the
+  // scale and the bias are applied inside the batched GEMM.
   static torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, const torch::Tensor& bias, double scale);
   // Appends this step's keys/values [B, H, T, D] of `layer` to the cache (if any) and returns
@@ -123,6 +126,7 @@ class CausalLM {
   std::string tokenizer_json_;  // tokenizer.json bytes, written back by SaveHf
   std::filesystem::path source_dir_;
   bool training_ = false;
+  torch::Tensor causal_bias_;  // the last unmasked AttentionBias, [T, S]
 };
 
 }  // namespace graft

@@ -105,7 +105,7 @@ torch::Tensor Gpt2LM::ForwardImpl(const torch::Tensor& input_ids, const torch::T
   auto split_heads = [&](const torch::Tensor& x) {
     return x.view({batch, length, heads, head_dim}).transpose(1, 2);
   };
-  torch::Tensor bias = AttentionBias(mask, length);
+  torch::Tensor bias = AttentionBias(mask, length, heads);
   torch::Tensor h = torch::embedding(Weight(kWte), input_ids) +
                     torch::embedding(Weight("transformer.wpe.weight"), positions);
   for (size_t i = 0; i < blocks_.size(); ++i) {

@@ -127,7 +127,7 @@ torch::Tensor LlamaLM::ForwardImpl(const torch::Tensor& input_ids, const torch::
   auto split_heads = [&](const torch::Tensor& x, int64_t n) {
     return x.view({batch, length, n, head_dim}).transpose(1, 2);
   };
-  torch::Tensor bias = AttentionBias(mask, length);
+  torch::Tensor bias = AttentionBias(mask, length, heads);
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   torch::Tensor h = torch::embedding(Weight(kEmbed), input_ids);
   for (size_t i = 0; i < blocks_.size(); ++i) {

@@ -18,14 +18,23 @@ int64_t LoraLinear::in_features() const { return weight_.size(conv1d_ ? 0 : 1); 
 int64_t LoraLinear::out_features() const { return weight_.size(conv1d_ ? 1 : 0); }
 
 torch::Tensor LoraLinear::Forward(const torch::Tensor& x, bool training) const {
-  torch::Tensor y = conv1d_ ? torch::matmul(x, weight_) : torch::matmul(x, weight_.t());
-  if (bias_.defined()) y = y + bias_;
-  if (!active_ || active_ == merged_) return y;
+  // As 2-D products, so that the bias and the LoRA term accumulate inside the GEMMs instead of
+  // taking extra passes over the output.
+  const torch::Tensor rows = x.reshape({-1, x.size(-1)});
+  const torch::Tensor weight = conv1d_ ? weight_ : weight_.t();  // [in, out]
+  torch::Tensor y = bias_.defined() ? torch::addmm(bias_, rows, weight) : torch::mm(rows, weight);
+  auto output_shape = x.sizes().vec();
+  output_shape.back() = y.size(1);
+  if (!active_ || active_ == merged_) return y.view(output_shape);
   auto it = adapters_.find(*active_);
-  if (it == adapters_.end()) return y;  // the active adapter does not target this layer
+  if (it == adapters_.end()) return y.view(output_shape);  // the adapter does not target it
   const LoraWeights& lora = it->second;
-  torch::Tensor h = training && lora.dropout > 0 ? torch::dropout(x, lora.dropout, true) : x;
-  return y + torch::matmul(torch::matmul(h, lora.a.t()), lora.b.t()) * lora.scaling;
+  const torch::Tensor h =
+      training && lora.dropout > 0 ? torch::dropout(rows, lora.dropout, true) : rows;
+  // y += scaling (h A^T) B^T: through the rank-r intermediate, never forming B A. In place is
+  // safe for autograd: neither product's backward reads y.
+  y.addmm_(torch::mm(h, lora.a.t()), lora.b.t(), /*beta=*/1, /*alpha=*/lora.scaling);
+  return y.view(output_shape);
 }
 
 Status LoraLinear::AddAdapter(const std::string& name, LoraWeights weights) {

@@ -1,11 +1,13 @@
-// Thread count of libtorch's intra-op parallelism, settable without including libtorch.
+// Thread count of libtorch's compute (BLAS and intra-op), settable without including libtorch.
 #pragma once
 
 namespace graft {
 
-// Sets the number of threads libtorch uses (0 leaves it unchanged).
+// Runs libtorch's compute on `threads` threads (0 leaves it unchanged). With a BLAS that keeps
+// its own thread pool (OpenBLAS built with pthreads, Debian's default), the matrix products get
+// `threads` BLAS threads and ATen's element-wise OpenMP pool gets one thread: two pools of
+// `threads` spin-wait against each other on the same cores, which measured up to 2x slower
+// (bench/README.md, "train"). Otherwise ATen's pool gets `threads`.
 void SetTorchThreads(int threads);
-// The number libtorch currently uses.
-int TorchThreads();
 
 }  // namespace graft

@@ -94,10 +94,15 @@ struct Trainer::State {
     GRAFT_ASSIGN_OR_RETURN(
         torch::Tensor logits,
         model.Forward(ToTensor(batch.input_ids, batch), ToTensor(batch.attention_mask, batch)));
-    const int64_t vocab = logits.size(-1);
-    torch::Tensor shifted = logits.slice(1, 0, batch.cols - 1).reshape({-1, vocab});
-    torch::Tensor labels = ToTensor(batch.labels, batch).slice(1, 1).reshape({-1});
-    return torch::nn::functional::cross_entropy(shifted, labels,
+    // Position t predicts label t + 1; the last position of each row predicts nothing. Shifting
+    // the labels instead of slicing the logits spares a copy of the logits and of their grad.
+    std::vector<int64_t> next(batch.labels.size(), kIgnoreLabel);
+    for (int64_t row = 0; row < batch.rows; ++row) {
+      const auto begin = batch.labels.begin() + row * batch.cols;
+      std::copy(begin + 1, begin + batch.cols, next.begin() + row * batch.cols);
+    }
+    return torch::nn::functional::cross_entropy(logits.view({-1, logits.size(-1)}),
+                                                torch::tensor(next, torch::kInt64),
                                                 torch::nn::functional::CrossEntropyFuncOptions()
                                                     .ignore_index(kIgnoreLabel)
                                                     .reduction(torch::kSum));

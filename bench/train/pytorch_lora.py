@@ -3,8 +3,12 @@
 GPT2LMHeadModel computes it in eager mode, without dropout) with a hand-written PEFT-style LoRA on
 c_attn, trained with AdamW and gradient clipping on packed batches. Prints one JSON line like
 graft_train_bench. Usage: pytorch_lora.py --shape JSON [--mode lora|full] [--threads 2]
-[--steps 20] [--batch 8] [--seq 256]"""
+[--steps 20] [--batch 8] [--seq 256] [--blas-pool]
+
+--blas-pool splits threads as graft does (models/torch_threads.h): OpenBLAS's own pool gets
+--threads and torch's intra-op pool one thread, instead of torch.set_num_threads(--threads)."""
 import argparse
+import ctypes
 import json
 import math
 import resource
@@ -100,9 +104,14 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq", type=int, default=256)
+    p.add_argument("--blas-pool", action="store_true")
     a = p.parse_args()
     shape = json.loads(a.shape)
-    torch.set_num_threads(a.threads)
+    if a.blas_pool:
+        ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(a.threads)
+        torch.set_num_threads(1)
+    else:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     model = Gpt2(shape)
     if a.mode == "lora":
@@ -127,7 +136,7 @@ def main():
         tokens += ids.numel()
     seconds = time.perf_counter() - start
     print(json.dumps({
-        "mode": "pytorch-" + a.mode,
+        "mode": "pytorch-" + a.mode + ("-blas-pool" if a.blas_pool else ""),
         "threads": a.threads,
         "tokens_per_s": tokens / seconds,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
