@@ -41,6 +41,7 @@ Result<int> RunTrain(const po::variables_map& vm) {
   job.key_path = vm["key"].as<std::string>();
   job.full = vm.count("full") > 0;
   job.resume = vm.count("resume") > 0;
+  if (vm.count("parent")) job.parent_dir = vm["parent"].as<std::string>();
   if (vm.count("policy")) {
     GRAFT_ASSIGN_OR_RETURN(Digest policy, ParseDigestHex(vm["policy"].as<std::string>()));
     job.policy_digest = DigestHex(policy);
@@ -68,8 +69,9 @@ static CommandRegistrar kTrain({
     .verb = "",
     .summary = "Train a LoRA adapter (or with --full every parameter) on JSONL data; writes a PEFT "
                "directory (an HF model with --full) signed with model.sig and an SLSA provenance "
-               "attestation (provenance.intoto.jsonl). Ctrl-C checkpoints and stops; --resume "
-               "continues to the same result.",
+               "attestation (provenance.intoto.jsonl). Ctrl-C checkpoints and stops with exit code "
+               "130 (128 + SIGINT, as a shell reports it); --resume continues to the same "
+               "result.",
     .usage = "--base DIR --data FILE.jsonl --config FILE.yaml --out DIR --key KEYFILE",
     .define =
         [](po::options_description& options, po::positional_options_description&) {
@@ -84,6 +86,10 @@ static CommandRegistrar kTrain({
               ("key", po::value<std::string>()->required(), "private key (PEM) to sign with")  //
               ("full", "train every parameter and write a full HF model directory")            //
               ("resume", "continue the interrupted run in OUT.partial")                        //
+              ("parent", po::value<std::string>(),
+               "continue training this PEFT adapter directory (same base, r, lora_alpha and "
+               "target modules); it becomes the adapter's parent in provenance and lineage "
+               "(graft adapter export REF --out DIR gives the directory of a registered one)")  //
               ("policy", po::value<std::string>(),
                "digest of the policy this run is trained under (recorded in provenance)");
         },

@@ -8,6 +8,7 @@
 #include "core/manifest.h"
 #include "core/sha256.h"
 #include "models/causal_lm.h"
+#include "trainer/parent_adapter.h"
 #include "trainer/provenance.h"
 
 namespace graft::trainer {
@@ -75,6 +76,9 @@ Result<TrainJobResult> TrainJob::Run() const {
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(key_path));
   GRAFT_ASSIGN_OR_RETURN(TrainConfig config, LoadTrainConfig(config_path));
   GRAFT_RETURN_IF_ERROR(config.CheckMode(full, config_path.string()));
+  if (full && parent_dir) {
+    return InvalidInput("--parent continues a LoRA adapter; it does not combine with --full");
+  }
   GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
   GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
   GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model, CausalLM::Load(base_dir));
@@ -88,6 +92,11 @@ Result<TrainJobResult> TrainJob::Run() const {
 
   TrainingProvenance provenance;
   provenance.dependencies.push_back({"base", "", base_manifest.RootDigestHex()});
+  if (parent_dir) {
+    GRAFT_ASSIGN_OR_RETURN(ParentAdapter parent, ParentAdapter::Read(*parent_dir));
+    GRAFT_RETURN_IF_ERROR(parent.CheckBase(base_manifest.RootDigestHex()));
+    provenance.dependencies.push_back({"parent", "", parent.root_digest});
+  }
   GRAFT_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(train_data));
   provenance.dependencies.push_back({"dataset:train", train_data.filename().string(), train_sha});
   if (valid_data) {
@@ -108,15 +117,10 @@ Result<TrainJobResult> TrainJob::Run() const {
   provenance.libtorch_version = TORCH_VERSION;
   provenance.blas = BlasDescription();
 
-  fs::create_directories(partial, ec);
-  if (ec) return IoError("cannot create " + partial.string() + ": " + ec.message());
-  GRAFT_ASSIGN_OR_RETURN(Json run, StartRun(partial, resume));
-  provenance.invocation_id = run["invocationId"].get<std::string>();
-  provenance.started_on = run["startedOn"].get<std::string>();
-
   TrainerOptions options;
   options.config = config;
   options.full = full;
+  if (parent_dir) options.parent = *parent_dir;
   options.checkpoint_dir = partial / "checkpoints";
   options.resume = resume;
   GRAFT_ASSIGN_OR_RETURN(std::string fingerprint, CanonicalJson(provenance.BuildDefinition()));
@@ -128,6 +132,12 @@ Result<TrainJobResult> TrainJob::Run() const {
   GRAFT_ASSIGN_OR_RETURN(
       std::unique_ptr<Trainer> trainer,
       Trainer::Create(*model, std::move(options), std::move(train), std::move(valid)));
+  // OUT.partial appears once the run can start, so a refused run leaves nothing behind.
+  fs::create_directories(partial, ec);
+  if (ec) return IoError("cannot create " + partial.string() + ": " + ec.message());
+  GRAFT_ASSIGN_OR_RETURN(Json run, StartRun(partial, resume));
+  provenance.invocation_id = run["invocationId"].get<std::string>();
+  provenance.started_on = run["startedOn"].get<std::string>();
   GRAFT_ASSIGN_OR_RETURN(result.summary, trainer->Run());
   if (result.summary.interrupted) return result;
 

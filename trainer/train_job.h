@@ -29,6 +29,9 @@ struct TrainJob {
   std::filesystem::path key_path;
   bool full = false;
   bool resume = false;
+  // A PEFT adapter to continue training (LoRA only): same base, same LoRA shape. Its root digest
+  // is recorded as the "parent" dependency in the provenance.
+  std::optional<std::filesystem::path> parent_dir;
   std::optional<std::string> policy_digest;  // sha256 hex of the policy trained under
   const std::atomic<bool>* stop = nullptr;
   std::ostream* progress = nullptr;

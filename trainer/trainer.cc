@@ -14,6 +14,7 @@
 #include "core/file_util.h"
 #include "core/json.h"
 #include "models/causal_lm.h"
+#include "models/lora_adapter_set.h"
 #include "models/peft_io.h"
 #include "models/torch_safetensors.h"
 #include "trainer/lr_schedule.h"
@@ -28,6 +29,7 @@ constexpr char kLatestFile[] = "latest";
 constexpr char kWeightsFile[] = "trainable.safetensors";
 constexpr char kOptimizerFile[] = "optimizer.pt";
 constexpr char kStateFile[] = "state.json";
+constexpr char kParent[] = "parent";  // the parent adapter's name while its weights are copied
 
 torch::Tensor ToTensor(const std::vector<int64_t>& values, const Batch& batch) {
   return torch::tensor(values, torch::kInt64).reshape({batch.rows, batch.cols});
@@ -53,6 +55,49 @@ void SetRngState(const torch::Tensor& state) {
   auto generator = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state);
+}
+
+// Sets adapter kAdapterName to the weights of the PEFT adapter in `dir`, which must have its
+// rank, alpha, rslora setting and targeted modules. The model's adapters are as before on return.
+Status StartFromParent(CausalLM& model, const fs::path& dir) {
+  LoraAdapterSet& adapters = model.adapters();
+  GRAFT_ASSIGN_OR_RETURN(LoadedAdapter parent, LoadPeftAdapter(model, dir, kParent));
+  struct RemoveParent {
+    LoraAdapterSet& adapters;
+    ~RemoveParent() { (void)adapters.Remove(kParent); }
+  } remove_parent{adapters};
+  GRAFT_ASSIGN_OR_RETURN(LoraConfig child, adapters.Config(kAdapterName));
+  const std::string where = "--parent " + dir.string() + ": ";
+  auto mismatch = [&](const std::string& key, auto parent_value, auto child_value) {
+    std::ostringstream message;
+    message << where << "its " << key << " is " << parent_value << ", the training config's is "
+            << child_value << " (continuing an adapter keeps its LoRA shape)";
+    return InvalidInput(message.str());
+  };
+  if (parent.config.r != child.r) return mismatch("r", parent.config.r, child.r);
+  if (parent.config.lora_alpha != child.lora_alpha) {
+    return mismatch("lora_alpha", parent.config.lora_alpha, child.lora_alpha);
+  }
+  if (parent.config.use_rslora != child.use_rslora) {
+    return mismatch("use_rslora", parent.config.use_rslora, child.use_rslora);
+  }
+  GRAFT_ASSIGN_OR_RETURN(NamedTensors parent_weights, adapters.Parameters(kParent));
+  GRAFT_ASSIGN_OR_RETURN(NamedTensors child_weights, adapters.Parameters(kAdapterName));
+  const std::map<std::string, torch::Tensor> values(parent_weights.begin(), parent_weights.end());
+  const std::map<std::string, torch::Tensor> wanted(child_weights.begin(), child_weights.end());
+  for (const auto& [name, tensor] : wanted) {
+    if (!values.count(name)) {
+      return InvalidInput(where + "it has no " + name +
+                          ", which the training config's target_modules select");
+    }
+  }
+  for (const auto& [name, tensor] : values) {
+    if (!wanted.count(name)) {
+      return InvalidInput(where + "it has " + name +
+                          ", which the training config's target_modules do not select");
+    }
+  }
+  return adapters.SetWeights(kAdapterName, values);
 }
 
 }  // namespace
@@ -271,6 +316,9 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(CausalLM& model, TrainerOptions
       state->params = model.Parameters();
     } else {
       GRAFT_RETURN_IF_ERROR(model.adapters().Add(kAdapterName, *c.lora, c.seed).status());
+      if (!state->options.parent.empty()) {
+        GRAFT_RETURN_IF_ERROR(StartFromParent(model, state->options.parent));
+      }
       GRAFT_RETURN_IF_ERROR(model.adapters().SetActive(std::string(kAdapterName)));
       GRAFT_ASSIGN_OR_RETURN(state->params, model.adapters().Parameters(kAdapterName));
     }

@@ -26,6 +26,9 @@ inline constexpr char kAdapterName[] = "default";
 struct TrainerOptions {
   TrainConfig config;
   bool full = false;  // every base parameter trainable, instead of a LoRA adapter
+  // LoRA: start from this PEFT adapter's weights instead of a fresh init (empty: none). Its
+  // rank, alpha, rslora and targeted modules must be the config's.
+  std::filesystem::path parent;
   // Where checkpoints go (created when needed); empty: no checkpoints, no resume.
   std::filesystem::path checkpoint_dir;
   bool resume = false;  // continue from the latest checkpoint in checkpoint_dir

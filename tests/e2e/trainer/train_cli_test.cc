@@ -214,6 +214,78 @@ TEST_F(TrainCli, CtrlCCheckpointsAndResumeGivesTheSameAdapter) {
             Read(Path("straight") / "adapter_model.safetensors"));
 }
 
+TEST_F(TrainCli, ParentAdapterIsRecordedAndRegisteredAsALineageEdge) {
+  CliResult parent = RunGraft(TrainArgs("parent"));
+  ASSERT_EQ(parent.exit_code, 0) << parent.err;
+  const std::string parent_digest = parent.out.substr(parent.out.find("sha256:") + 7, 64);
+  std::vector<std::string> args = TrainArgs("child");
+  args.insert(args.end(), {"--parent", Path("parent").string()});
+  CliResult child = RunGraft(args);
+  ASSERT_EQ(child.exit_code, 0) << child.err;
+  const std::string child_digest = child.out.substr(child.out.find("sha256:") + 7, 64);
+
+  auto envelope = DsseEnvelope::Parse(Read(Path("child") / "provenance.intoto.jsonl"), "prov");
+  ASSERT_TRUE(envelope.ok()) << envelope.status().ToString();
+  auto statement = InTotoStatement::Parse(envelope->payload, "payload");
+  ASSERT_TRUE(statement.ok());
+  const Json& deps = statement->predicate["buildDefinition"]["resolvedDependencies"];
+  EXPECT_EQ(deps[1]["name"], "parent");
+  EXPECT_EQ(deps[1]["digest"]["sha256"], parent_digest);
+
+  const std::string reg = Path("registry").string();
+  ASSERT_EQ(RunGraft({"init", reg}).exit_code, 0);
+  auto in_registry = [&](std::vector<std::string> command) {
+    command.insert(command.end(), {"--registry", reg});
+    return RunGraft(command);
+  };
+  CliResult trust = in_registry(
+      {"key", "trust", Path("key.pem.pub").string(), "--role", "trainer", "--name", "alice"});
+  ASSERT_EQ(trust.exit_code, 0) << trust.err;
+  CliResult base = in_registry({"base", "register", Path("base").string(), "--name", "tiny"});
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  for (const char* name : {"parent", "child"}) {
+    CliResult registered = in_registry({"adapter", "register", Path(name).string(), "--name",
+                                        std::string("bot-") + name, "--base", "tiny"});
+    ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  }
+  CliResult lineage = in_registry({"lineage", "bot-child@1", "--format", "dot"});
+  ASSERT_EQ(lineage.exit_code, 0) << lineage.err;
+  EXPECT_NE(
+      lineage.out.find("\"" + child_digest + "\" -> \"" + parent_digest + "\" [label=\"parent\"]"),
+      std::string::npos)
+      << lineage.out;
+}
+
+TEST_F(TrainCli, IncompatibleParentExitsTwo) {
+  ASSERT_EQ(RunGraft(TrainArgs("parent")).exit_code, 0);
+  std::vector<std::string> args = TrainArgs("child");
+  args.insert(args.end(), {"--parent", Path("parent").string()});
+
+  // Another base of the same shapes: the parent's provenance names the base it was trained on.
+  ASSERT_EQ(RunGraft({"base", "init", "--arch", "gpt2", "--preset", "tiny", "--seed", "2", "--out",
+                      Path("other-base").string()})
+                .exit_code,
+            0);
+  std::vector<std::string> other_base = args;
+  other_base[2] = Path("other-base").string();  // the value of --base
+  CliResult wrong_base = RunGraft(other_base);
+  EXPECT_EQ(wrong_base.exit_code, 2);
+  EXPECT_NE(wrong_base.err.find("was trained on base sha256:"), std::string::npos)
+      << wrong_base.err;
+
+  Write(Path("train.yaml"),
+        "lora: {r: 8, lora_alpha: 8, target_modules: [c_attn]}
+max_steps: 1
+threads: 1
+");
+  CliResult wrong_rank = RunGraft(args);
+  EXPECT_EQ(wrong_rank.exit_code, 2);
+  EXPECT_NE(wrong_rank.err.find("its r is 4, the training config's is 8"), std::string::npos)
+      << wrong_rank.err;
+  EXPECT_FALSE(fs::exists(Path("child")));
+  EXPECT_FALSE(fs::exists(Path("child.partial")));
+}
+
 TEST_F(TrainCli, FullFineTuneWritesASignedHfModel) {
   std::vector<std::string> args = TrainArgs("model");
   args.push_back("--full");

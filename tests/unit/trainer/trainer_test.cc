@@ -194,6 +194,36 @@ TEST(Trainer, FullFineTuningTrainsTheBaseAndSavesAnHfModel) {
   EXPECT_TRUE(CausalLM::Load(dir.path() / "model").ok());
 }
 
+TEST(Trainer, ParentAdapterIsTheStartingPointAndMustHaveTheSameShape) {
+  TempDir dir("graft-trainer");
+  const std::string parent = TrainAndSave(Options("max_steps: 3"), dir.path() / "parent");
+  auto model = TinyModel();
+  TrainerOptions options = Options("max_steps: 3");
+  options.parent = dir.path() / "parent";
+  // Before any step the child's weights are the parent's, whatever the child's seed.
+  options.config.seed = 99;
+  auto child = MakeTrainer(*model, std::move(options));
+  ASSERT_TRUE(child->Save(dir.path() / "child").ok());
+  EXPECT_EQ(ReadText(dir.path() / "child" / kAdapterWeightsFile), parent);
+  EXPECT_EQ(model->adapters().Names(), std::vector<std::string>{kAdapterName});
+
+  auto expect_refused = [&](TrainerOptions refused, const std::string& why) {
+    auto other = TinyModel();
+    refused.parent = dir.path() / "parent";
+    auto trainer = Trainer::Create(*other, std::move(refused), ToyDataset(*other, 4), std::nullopt);
+    ASSERT_FALSE(trainer.ok());
+    EXPECT_EQ(trainer.status().kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(trainer.status().message().find(why), std::string::npos)
+        << trainer.status().message();
+  };
+  TrainerOptions other_rank = Options("max_steps: 1");
+  other_rank.config.lora->r = 8;
+  expect_refused(std::move(other_rank), "its r is 4, the training config's is 8");
+  TrainerOptions fewer_modules = Options("max_steps: 1");
+  fewer_modules.config.lora->target_modules = TargetModules::Names({"c_attn"});
+  expect_refused(std::move(fewer_modules), "which the training config's target_modules do not");
+}
+
 TEST(Trainer, LoraRunWithoutLoraSectionIsRejected) {
   auto model = TinyModel();
   TrainerOptions options;
