@@ -1,5 +1,6 @@
 #include "models/causal_lm.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "core/file_util.h"
@@ -254,16 +255,28 @@ std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, si
                                                               torch::Tensor k, torch::Tensor v) {
   if (cache == nullptr) return {std::move(k), std::move(v)};
   if (cache->keys.size() <= layer) {
-    cache->keys.resize(layer + 1);
-    cache->values.resize(layer + 1);
+    for (auto* list : {&cache->keys, &cache->values, &cache->key_buffers, &cache->value_buffers}) {
+      list->resize(layer + 1);
+    }
   }
-  if (cache->keys[layer].defined()) {
-    k = torch::cat({cache->keys[layer], k}, 2);
-    v = torch::cat({cache->values[layer], v}, 2);
-  }
-  cache->keys[layer] = k;
-  cache->values[layer] = v;
-  return {std::move(k), std::move(v)};
+  const int64_t past = cache->keys[layer].defined() ? cache->keys[layer].size(2) : 0;
+  const int64_t length = past + k.size(2);
+  // Appends `step` to `buffer` (grown by doubling when full) and returns the filled part.
+  auto append = [&](torch::Tensor& buffer, const torch::Tensor& step) {
+    if (!buffer.defined() || buffer.size(2) < length) {
+      const int64_t capacity =
+          std::max<int64_t>(length, buffer.defined() ? 2 * buffer.size(2) : 64);
+      torch::Tensor grown =
+          torch::empty({step.size(0), step.size(1), capacity, step.size(3)}, step.options());
+      if (past > 0) grown.narrow(2, 0, past).copy_(buffer.narrow(2, 0, past));
+      buffer = std::move(grown);
+    }
+    buffer.narrow(2, past, step.size(2)).copy_(step);
+    return buffer.narrow(2, 0, length);
+  };
+  cache->keys[layer] = append(cache->key_buffers[layer], k);
+  cache->values[layer] = append(cache->value_buffers[layer], v);
+  return {cache->keys[layer], cache->values[layer]};
 }
 
 }  // namespace graft
