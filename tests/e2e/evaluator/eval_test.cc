@@ -47,15 +47,17 @@ class EvalTest : public ::testing::Test {
                               << r.out << r.err;
   }
 
-  // A LoRA adapter on c_attn of the base; B is random unless `applied` is false (then zero, as
-  // LoRA initialises it, so the adapter changes nothing).
-  void MakeAdapter(const std::string& name, uint64_t seed, bool applied) {
-    auto model = CausalLM::Load(root_.path() / "base");
+  // A LoRA adapter on c_attn of the base in directory `base_dir`, registered as `base_name`; B
+  // is random unless `applied` is false (then zero, as LoRA initialises it, so the adapter
+  // changes nothing).
+  void MakeAdapter(const std::string& name, uint64_t seed, bool applied,
+                   const std::string& base_dir = "base", const std::string& base_name = "tiny") {
+    auto model = CausalLM::Load(root_.path() / base_dir);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
     LoraConfig config;
     config.r = 2;
     config.lora_alpha = 4;
-    config.base_model_name_or_path = "tiny";
+    config.base_model_name_or_path = base_name;
     ASSERT_TRUE((*model)->adapters().Add("a", config, seed).ok());
     if (applied) {
       torch::NoGradGuard no_grad;
@@ -167,17 +169,7 @@ TEST_F(EvalTest, SeveralAdaptersMustShareABase) {
   Expect({"base", "init", "--arch", "gpt2", "--preset", "tiny", "--out", Path("other-base"),
           "--seed", "4"});
   Expect({"base", "register", Path("other-base"), "--name", "other"});
-  {
-    auto model = CausalLM::Load(root_.path() / "other-base");
-    ASSERT_TRUE(model.ok()) << model.status().ToString();
-    LoraConfig config;
-    config.r = 2;
-    config.base_model_name_or_path = "other";
-    ASSERT_TRUE((*model)->adapters().Add("a", config, 5).ok());
-    ASSERT_TRUE(SavePeftAdapter(**model, "a", root_.path() / "elsewhere").ok());
-    Expect({"adapter", "register", Path("elsewhere"), "--name", "elsewhere", "--base", "other",
-            "--unattested"});
-  }
+  MakeAdapter("elsewhere", 5, true, "other-base", "other");
   CliResult mixed = Eval("one@1", {"elsewhere@1", "--json", Path("mixed.json")});
   EXPECT_EQ(mixed.exit_code, 2) << mixed.out << mixed.err;
   EXPECT_NE(mixed.err.find("different bases"), std::string::npos) << mixed.err;
