@@ -149,6 +149,7 @@ Result<TrainJobResult> TrainJob::Run() const {
     provenance.byproducts.push_back({"valid_bits_per_byte", *s.valid_bits_per_byte});
   }
   provenance.byproducts.push_back({"wall_seconds", s.wall_seconds});
+  provenance.byproducts.push_back({"loss_curve", LossCurveToJson(s.loss_curve)});
 
   const fs::path staged = partial / "output";
   fs::remove_all(staged, ec);

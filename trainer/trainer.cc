@@ -102,6 +102,26 @@ Status StartFromParent(CausalLM& model, const fs::path& dir) {
 
 }  // namespace
 
+Json LossCurveToJson(const std::vector<LossSample>& curve) {
+  Json out = Json::array();
+  for (const LossSample& sample : curve) {
+    Json point = {{"step", sample.step}, {"train_loss", sample.train_loss}};
+    if (sample.valid_loss) point["valid_loss"] = *sample.valid_loss;
+    out.push_back(std::move(point));
+  }
+  return out;
+}
+
+std::vector<LossSample> LossCurveFromJson(const Json& json) {
+  std::vector<LossSample> curve;
+  for (const Json& point : json) {
+    LossSample sample{point.at("step").get<int64_t>(), point.at("train_loss").get<double>(), {}};
+    if (point.contains("valid_loss")) sample.valid_loss = point["valid_loss"].get<double>();
+    curve.push_back(sample);
+  }
+  return curve;
+}
+
 struct Trainer::State {
   CausalLM& model;
   TrainerOptions options;
@@ -203,6 +223,7 @@ struct Trainer::State {
         {"tokens", summary.tokens},
         {"train_loss", summary.train_loss},
         {"wall_seconds", summary.wall_seconds},
+        {"loss_curve", LossCurveToJson(summary.loss_curve)},
         {"rng_state",
          Base64Encode(std::string_view(static_cast<const char*>(rng.data_ptr()), rng.nbytes()))},
     };
@@ -248,6 +269,7 @@ struct Trainer::State {
       summary.tokens = state.at("tokens").get<int64_t>();
       summary.train_loss = state.at("train_loss").get<double>();
       summary.wall_seconds = state.at("wall_seconds").get<double>();
+      summary.loss_curve = LossCurveFromJson(state.value("loss_curve", Json::array()));
     } catch (const Json::exception& e) {
       return InvalidInput(source + ": " + e.what());
     }
@@ -403,6 +425,11 @@ Result<TrainSummary> Trainer::Run() {
         GRAFT_ASSIGN_OR_RETURN(eval, Evaluate(*s.valid));
         s.summary.valid_loss = eval->loss;
         s.summary.valid_bits_per_byte = eval->bits_per_byte;
+      }
+      const int64_t stride = std::max<int64_t>(1, s.total_steps / kLossCurvePoints);
+      if (last || eval || s.summary.steps % stride == 0) {
+        s.summary.loss_curve.push_back({s.summary.steps, s.summary.train_loss,
+                                        eval ? std::optional<double>(eval->loss) : std::nullopt});
       }
       const double done = static_cast<double>(s.summary.steps - first_step);
       s.Report(s.summary.steps, schedule.At(step),

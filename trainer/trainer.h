@@ -9,7 +9,9 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
+#include "core/json.h"
 #include "core/status.h"
 #include "trainer/dataset.h"
 #include "trainer/train_config.h"
@@ -44,6 +46,22 @@ struct TrainerOptions {
   std::function<void(int64_t step)> after_step;
 };
 
+// A point of the loss curve: the training loss of a step, and the validation loss when the run
+// validated after that step.
+struct LossSample {
+  int64_t step = 0;
+  double train_loss = 0;
+  std::optional<double> valid_loss;
+};
+
+// How many evenly spaced steps the loss curve samples per run (plus validations and the last).
+inline constexpr int64_t kLossCurvePoints = 100;
+
+// The curve as [{"step", "train_loss", "valid_loss"?}], in checkpoints and the provenance; the
+// reader throws Json::exception on a malformed curve.
+Json LossCurveToJson(const std::vector<LossSample>& curve);
+std::vector<LossSample> LossCurveFromJson(const Json& json);
+
 struct TrainSummary {
   int64_t steps = 0;                 // optimizer steps done in total (including before a resume)
   int64_t total_steps = 0;           // steps the run was planned for
@@ -51,6 +69,9 @@ struct TrainSummary {
   double train_loss = 0;             // mean loss per target token of the last step
   std::optional<double> valid_loss;  // after the last step (with validation data)
   std::optional<double> valid_bits_per_byte;
+  // Every step's loss at most kLossCurvePoints times, every validation, and the last step, in
+  // step order; kept across resumes. The provenance records it as byproduct "loss_curve".
+  std::vector<LossSample> loss_curve;
   double wall_seconds = 0;   // training time, summed over resumed sessions
   bool interrupted = false;  // stopped early; a checkpoint holds the state
 };
