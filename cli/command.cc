@@ -83,13 +83,21 @@ void PrintTopHelp(std::ostream& out) {
          "11 gate inconclusive, 12 verification failed.\n";
 }
 
+// A verb-less command of a group is listed by its first positional ("REF", "ADAPTER").
+std::string ListedName(const Command& c) {
+  return c.verb.empty() ? c.usage.substr(0, c.usage.find(' ')) : c.verb;
+}
+
 void PrintGroupHelp(const std::string& group, std::ostream& out) {
   out << "Usage: graft " << group << " <verb> [options]\n";
+  for (const Command* c : CommandsOf(group)) {
+    if (c->verb.empty()) out << "       graft " << group << " " << c->usage << " [options]\n";
+  }
   std::string summary = GroupSummary(group);
   if (!summary.empty()) out << "\n" << summary << "\n";
   out << "\nVerbs:\n";
   for (const Command* c : CommandsOf(group)) {
-    std::string name = c->verb;
+    std::string name = ListedName(*c);
     name.resize(std::max<size_t>(name.size(), 12), ' ');
     out << "  " << name << "  " << c->summary << "\n";
   }
