@@ -26,8 +26,8 @@ struct ResolvedDependency {
   std::string sha256;  // lowercase hex
 };
 
-// A scalar outcome of the run ("train_loss", "valid_loss", "valid_bits_per_byte", "steps",
-// "tokens", "wall_seconds"), written as {name, annotations: {value}}.
+// An outcome of the run (scalars "train_loss", "valid_loss", "valid_bits_per_byte", "steps",
+// "tokens", "wall_seconds"; the "loss_curve" array), written as {name, annotations: {value}}.
 struct Byproduct {
   std::string name;
   Json value;

@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/peft_fixture.h"
+#include "tests/support/tiny_registry.h"
 
 namespace graft::testing {
 namespace {
@@ -44,13 +45,8 @@ class ReportCliTest : public ::testing::Test {
   static void SetUpTestSuite() {
     root_ = new TempDir("graft-report-e2e");
     env_ = {{"GRAFT_REGISTRY", Path("reg")}};
-    Expect({"base", "init", "--arch", "gpt2", "--preset", "tiny", "--out", Path("base")});
-    Expect({"init"});
-    for (std::string role : {"trainer", "evaluator", "approver"}) {
-      Expect({"key", "generate", "--out", Path(role + ".pem")});
-      Expect({"key", "trust", Path(role + ".pem.pub"), "--role", role, "--name", role});
-    }
-    Expect({"base", "register", Path("base"), "--name", "tiny"});
+    InitTinyRegistry(root_->path(), env_);
+    if (::testing::Test::HasFailure()) return;
     Write("train.jsonl", SlicedTexts("the cat sat on the mat", 24));
     const std::string data = SlicedTexts("the cat sat on the mat", 16);
     Write("site.jsonl", data);
@@ -72,9 +68,8 @@ class ReportCliTest : public ::testing::Test {
           "seed: 1\n");
     Write("valid.jsonl", SlicedTexts("the cat sat on the mat", 4));
     Expect({"train", "--base", Path("base"), "--data", Path("train.jsonl"), "--valid",
-            Path("valid.jsonl"), "--config",
-            Path("train.yaml"), "--out", Path("site-bot"), "--key", Path("trainer.pem"), "--policy",
-            policy_digest});
+            Path("valid.jsonl"), "--config", Path("train.yaml"), "--out", Path("site-bot"), "--key",
+            Path("trainer.pem"), "--policy", policy_digest});
     Expect({"adapter", "register", Path("site-bot"), "--name", "site-bot", "--base", "tiny"});
     Expect({"gate", "site-bot@1", "--policy", "good", "--key", Path("evaluator.pem"), "--resamples",
             "500"});
@@ -108,111 +103,126 @@ TempDir* ReportCliTest::root_ = nullptr;
 std::map<std::string, std::string> ReportCliTest::env_;
 std::string ReportCliTest::digest_;
 
-TEST_F(ReportCliTest, HtmlParsesWithOneForestPlotPerEvaluation) {
-  CliResult r =
-      Run({"report", "site-bot@production", "--format", "html", "--out", Path("report.html")});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const std::string html = Read("report.html");
-  EXPECT_EQ(Count(html, "class=\"forest-plot\""), 1u);  // the gate's one evaluation
-  EXPECT_EQ(Count(html, "class=\"lineage-graph\""), 1u);
-  EXPECT_EQ(Count(html, "class=\"loss-chart\""), 1u);
-  EXPECT_NE(html.find(digest_), std::string::npos);
-  if (!HasTool("xmllint --version")) GTEST_SKIP() << "xmllint not installed";
-  EXPECT_TRUE(HasTool("xmllint --html --noout '" + Path("report.html") + "'"));
-  EXPECT_TRUE(HasTool("xmllint --noout '" + Path("report.html") + "'"));  // well-formed XML too
-}
-
-TEST_F(ReportCliTest, JsonValidatesAndHoldsTheRegistryValues) {
-  CliResult r = Run({"report", "site-bot@1", "--format", "json", "--out", Path("report.json")});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  Json report = Json::parse(Read("report.json"));
-  EXPECT_EQ(report["identity"]["digest"], digest_);
-  EXPECT_EQ(report["identity"]["stage"], "production");
-  EXPECT_EQ(report["identity"]["channels"], Json::array({"site-bot@production"}));
-  for (const Json& row : report["verification"]) EXPECT_TRUE(row["ok"].get<bool>()) << row;
-  ASSERT_EQ(report["evaluations"].size(), 1u);
-  const Json& metric = report["evaluations"][0]["suites"][0]["metrics"][0];
-  EXPECT_EQ(metric["metric"], "bits_per_byte");
-  EXPECT_EQ(metric["slices"].size(), 2u);  // slices a and b
-  ASSERT_EQ(report["decisions"].size(), 1u);
-  EXPECT_EQ(report["decisions"][0]["decision"]["verdict"], "pass");
-  EXPECT_EQ(report["decisions"][0]["evaluation_id"], report["evaluations"][0]["id"]);
-  ASSERT_EQ(report["approvals"].size(), 1u);
-  EXPECT_EQ(report["approvals"][0]["comment"], "looks fine");
-  EXPECT_FALSE(report["training"]["config"].empty());
-  // The trainer's loss curve: every step of 30, validated every 10.
-  const Json& loss = report["training"]["loss"];
-  ASSERT_EQ(loss.size(), 30u);
-  EXPECT_EQ(loss.front()["step"], 1);
-  EXPECT_EQ(loss.back()["step"], 30);
-  EXPECT_FALSE(loss[8].contains("valid_loss"));
-  EXPECT_TRUE(loss[9].contains("valid_loss"));
-  EXPECT_LT(loss.back()["train_loss"].get<double>(), loss.front()["train_loss"].get<double>());
-  for (const Json& entry : report["log"]) EXPECT_TRUE(entry["inclusion_verified"].get<bool>());
-  if (!HasTool("python3 -c 'import jsonschema, referencing'")) {
-    GTEST_SKIP() << "python3-jsonschema not installed";
+// One test for the three formats and the audit: ctest runs each test in its own process, and
+// training is what takes the time.
+TEST_F(ReportCliTest, HtmlJsonMarkdownAndAuditOfAPromotedAdapter) {
+  {
+    SCOPED_TRACE("html");
+    CliResult r =
+        Run({"report", "site-bot@production", "--format", "html", "--out", Path("report.html")});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string html = Read("report.html");
+    EXPECT_EQ(Count(html, "class=\"forest-plot\""), 1u);  // the gate's one evaluation
+    EXPECT_EQ(Count(html, "class=\"lineage-graph\""), 1u);
+    EXPECT_EQ(Count(html, "class=\"loss-chart\""), 1u);
+    EXPECT_NE(html.find(digest_), std::string::npos);
+    if (HasTool("xmllint --version")) {
+      EXPECT_TRUE(HasTool("xmllint --html --noout '" + Path("report.html") + "'"));
+      EXPECT_TRUE(HasTool("xmllint --noout '" + Path("report.html") + "'"));  // well-formed XML
+    } else {
+      std::cerr << "note: xmllint not installed; the HTML was not parsed\n";
+    }
   }
-  EXPECT_TRUE(HasTool((SourceDir() / "scripts/validate-report-json").string() + " '" +
-                      Path("report.json") + "'"));
+  {
+    SCOPED_TRACE("json");
+    CliResult r = Run({"report", "site-bot@1", "--format", "json", "--out", Path("report.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    Json report = Json::parse(Read("report.json"));
+    EXPECT_EQ(report["identity"]["digest"], digest_);
+    EXPECT_EQ(report["identity"]["stage"], "production");
+    EXPECT_EQ(report["identity"]["channels"], Json::array({"site-bot@production"}));
+    for (const Json& row : report["verification"]) EXPECT_TRUE(row["ok"].get<bool>()) << row;
+    ASSERT_EQ(report["evaluations"].size(), 1u);
+    const Json& metric = report["evaluations"][0]["suites"][0]["metrics"][0];
+    EXPECT_EQ(metric["metric"], "bits_per_byte");
+    EXPECT_EQ(metric["slices"].size(), 2u);  // slices a and b
+    ASSERT_EQ(report["decisions"].size(), 1u);
+    EXPECT_EQ(report["decisions"][0]["decision"]["verdict"], "pass");
+    EXPECT_EQ(report["decisions"][0]["evaluation_id"], report["evaluations"][0]["id"]);
+    ASSERT_EQ(report["approvals"].size(), 1u);
+    EXPECT_EQ(report["approvals"][0]["comment"], "looks fine");
+    EXPECT_FALSE(report["training"]["config"].empty());
+    // The trainer's loss curve: every step of 30, validated every 10.
+    const Json& loss = report["training"]["loss"];
+    ASSERT_EQ(loss.size(), 30u);
+    EXPECT_EQ(loss.front()["step"], 1);
+    EXPECT_EQ(loss.back()["step"], 30);
+    EXPECT_FALSE(loss[8].contains("valid_loss"));
+    EXPECT_TRUE(loss[9].contains("valid_loss"));
+    EXPECT_LT(loss.back()["train_loss"].get<double>(), loss.front()["train_loss"].get<double>());
+    for (const Json& entry : report["log"]) EXPECT_TRUE(entry["inclusion_verified"].get<bool>());
+    if (HasTool("python3 -c 'import jsonschema, referencing'")) {
+      EXPECT_TRUE(HasTool((SourceDir() / "scripts/validate-report-json").string() + " '" +
+                          Path("report.json") + "'"));
+    } else {
+      std::cerr << "note: python3-jsonschema not installed; the JSON was not validated\n";
+    }
+  }
+  {
+    SCOPED_TRACE("markdown");
+    CliResult r = Run({"report", digest_.substr(7, 16), "--format", "md", "--out", Path("r.md")});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string md = Read("r.md");
+    EXPECT_NE(md.find(digest_), std::string::npos) << md;
+    EXPECT_NE(md.find("✅ PASS: sha256:"), std::string::npos) << md;  // the decision's verdict
+  }
+  {
+    SCOPED_TRACE("audit");
+    CliResult r = Run({"report", "audit", "--format", "json", "--out", Path("audit.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    Json audit = Json::parse(Read("audit.json"));
+    EXPECT_TRUE(audit["checkpoint"]["verified"].get<bool>());
+    ASSERT_EQ(audit["promotions"].size(), 1u);
+    EXPECT_EQ(audit["promotions"][0]["subject"], "site-bot@1 -> site-bot@production");
+    EXPECT_EQ(audit["promotions"][0]["digest"], digest_);
+    EXPECT_TRUE(audit["failed_gates"].empty());
+    CliResult md = Run({"report", "audit", "--since", "2000-01-01", "--format", "md"});
+    ASSERT_EQ(md.exit_code, 0) << md.err;
+    EXPECT_NE(md.out.find("site-bot@1 -&gt; site-bot@production"), std::string::npos) << md.out;
+    CliResult html = Run({"report", "audit", "--since", "0", "--out", Path("audit.html")});
+    ASSERT_EQ(html.exit_code, 0) << html.err;
+    EXPECT_NE(Read("audit.html").find("site-bot@production"), std::string::npos);
+  }
 }
 
-TEST_F(ReportCliTest, MarkdownNamesTheDigestAndTheVerdict) {
-  CliResult r = Run({"report", digest_.substr(7, 16), "--format", "md", "--out", Path("r.md")});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const std::string md = Read("r.md");
-  EXPECT_NE(md.find(digest_), std::string::npos) << md;
-  EXPECT_NE(md.find("pass"), std::string::npos) << md;
-  EXPECT_NE(md.find("✅ PASS"), std::string::npos) << md;
-}
-
-TEST_F(ReportCliTest, AuditListsThePromotionVerifiedAgainstTheCheckpoint) {
-  CliResult r = Run({"report", "audit", "--format", "json", "--out", Path("audit.json")});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  Json audit = Json::parse(Read("audit.json"));
-  EXPECT_TRUE(audit["checkpoint"]["verified"].get<bool>());
-  ASSERT_EQ(audit["promotions"].size(), 1u);
-  EXPECT_EQ(audit["promotions"][0]["subject"], "site-bot@1 -> site-bot@production");
-  EXPECT_EQ(audit["promotions"][0]["digest"], digest_);
-  EXPECT_TRUE(audit["failed_gates"].empty());
-  CliResult md = Run({"report", "audit", "--since", "2000-01-01", "--format", "md"});
-  ASSERT_EQ(md.exit_code, 0) << md.err;
-  EXPECT_NE(md.out.find("site-bot@1 -&gt; site-bot@production"), std::string::npos) << md.out;
-  CliResult html = Run({"report", "audit", "--since", "0", "--out", Path("audit.html")});
-  ASSERT_EQ(html.exit_code, 0) << html.err;
-  EXPECT_NE(Read("audit.html").find("site-bot@production"), std::string::npos);
-}
-
-TEST_F(ReportCliTest, BadInputExitsTwoWritesNothingAndLeavesTheRegistryAlone) {
-  const auto before = HashTree(Path("reg"));
+TEST(ReportCliBadInputTest, ExitsTwoWritesNothingAndLeavesTheRegistryAlone) {
+  TempDir root("graft-report-bad-input");
+  const std::string registry = (root.path() / "reg").string();
+  const std::string out = (root.path() / "bad.html").string();
+  ASSERT_EQ(RunGraft({"init", "-R", registry}).exit_code, 0);
+  const auto before = HashTree(registry);
   struct Case {
     std::vector<std::string> args;
     std::string message;
   };
   const std::vector<Case> cases = {
-      {{"report", "nobody@1", "--out", Path("bad.html")}, "nobody"},
-      {{"report", "site-bot@1", "--format", "pdf", "--out", Path("bad.html")}, "--format"},
-      {{"report", "site-bot@1", "--out", Path("missing/bad.html")}, "does not exist"},
-      {{"report", "site-bot@1", "--out", Path("")}, "directory"},
-      {{"report", "audit", "--since", "yesterday", "--out", Path("bad.html")}, "--since"},
-      {{"report", "audit", "--since", "99999", "--out", Path("bad.html")}, "the log has"},
-      {{"report", "audit", "--format", "xml", "--out", Path("bad.html")}, "--format"},
+      {{"report", "nobody@1", "--out", out}, "nobody"},
+      {{"report", "nobody@1", "--format", "pdf", "--out", out}, "--format"},
+      {{"report", "nobody@1", "--out", (root.path() / "missing/bad.html").string()},
+       "does not exist"},
+      {{"report", "nobody@1", "--out", root.path().string() + "/"}, "directory"},
+      {{"report", "audit", "--since", "yesterday", "--out", out}, "--since"},
+      {{"report", "audit", "--since", "2026-02-30T25:00:00Z", "--out", out}, "--since"},
+      {{"report", "audit", "--since", "99999", "--out", out}, "the log has"},
+      {{"report", "audit", "--format", "xml", "--out", out}, "--format"},
   };
   for (const Case& c : cases) {
-    CliResult r = Run(c.args);
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"-R", registry});
+    CliResult r = RunGraft(args);
     EXPECT_EQ(r.exit_code, 2) << c.args[1] << " " << r.out << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(Path("bad.html"))) << c.args[1];
+    EXPECT_FALSE(fs::exists(out)) << c.args[1];
   }
-  EXPECT_EQ(HashTree(Path("reg")), before);
+  EXPECT_EQ(HashTree(registry), before);
 }
 
-TEST_F(ReportCliTest, HelpExplainsBothForms) {
-  CliResult help = Run({"report", "--help"});
+TEST(ReportCliHelpTest, ExplainsBothForms) {
+  CliResult help = RunGraft({"report", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("graft report ADAPTER"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("audit"), std::string::npos) << help.out;
-  CliResult bare = Run({"report"});
-  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_EQ(RunGraft({"report"}).exit_code, 2);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/sha256.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/tiny_registry.h"
 
 namespace graft::testing {
 namespace {
@@ -27,13 +28,7 @@ class GateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     env_ = {{"GRAFT_REGISTRY", Path("reg")}};
-    Expect({"base", "init", "--arch", "gpt2", "--preset", "tiny", "--out", Path("base")});
-    Expect({"init"});
-    for (std::string role : {"trainer", "evaluator", "approver"}) {
-      Expect({"key", "generate", "--out", Path(role + ".pem")});
-      Expect({"key", "trust", Path(role + ".pem.pub"), "--role", role, "--name", role});
-    }
-    Expect({"base", "register", Path("base"), "--name", "tiny"});
+    InitTinyRegistry(root_.path(), env_);
     Write("site_train.jsonl", Lines("the cat sat on the mat", 24));
     Write("site_valid.jsonl", Lines("the cat sat on the mat", 4, 1));
     Suite("site", "site.jsonl", Lines("the cat sat on the mat", 16, 2));
