@@ -123,14 +123,6 @@ class Walker {
   std::vector<Found> found_;
 };
 
-// Path order as OMS sorts paths: component by component, each compared by bytes. This is byte
-// order with '/' ranked below every other byte ("a/b" < "a-b" < "a.txt").
-bool PathLess(const std::string& a, const std::string& b) {
-  auto rank = [](char c) { return c == '/' ? 0 : static_cast<unsigned char>(c) + 1; };
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                      [&](char x, char y) { return rank(x) < rank(y); });
-}
-
 // Hashes `files` into `entries` (same order), on up to `threads` workers, biggest files first.
 Status HashAll(const std::vector<Found>& files, std::vector<ManifestEntry>& entries,
                unsigned threads) {
@@ -163,6 +155,12 @@ Status HashAll(const std::vector<Found>& files, std::vector<ManifestEntry>& entr
 
 }  // namespace
 
+bool ManifestPathLess(const std::string& a, const std::string& b) {
+  auto rank = [](char c) { return c == '/' ? 0 : static_cast<unsigned char>(c) + 1; };
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [&](char x, char y) { return rank(x) < rank(y); });
+}
+
 Digest Manifest::RootDigest() const {
   Sha256 hasher;
   for (const ManifestEntry& entry : entries) hasher.Update(entry.digest);
@@ -187,7 +185,7 @@ Result<Manifest> BuildManifest(const fs::path& dir, const ManifestOptions& optio
   GRAFT_RETURN_IF_ERROR(walker.Walk(dir, ""));
   std::vector<Found>& files = walker.found();
   std::sort(files.begin(), files.end(),
-            [](const Found& a, const Found& b) { return PathLess(a.path, b.path); });
+            [](const Found& a, const Found& b) { return ManifestPathLess(a.path, b.path); });
 
   uint64_t total = 0;
   for (const Found& f : files) total += f.size;

@@ -24,6 +24,10 @@ struct ManifestEntry {
   uint64_t size = 0;
 };
 
+// Path order as OMS sorts paths: component by component, each compared by bytes. This is byte
+// order with '/' ranked below every other byte ("a/b" < "a-b" < "a.txt").
+bool ManifestPathLess(const std::string& a, const std::string& b);
+
 struct Manifest {
   // Sorted by path as OMS sorts them: component by component, each component by its bytes
   // (so "a/b" < "a-b" < "a.txt"; plain byte order would put "a/b" last).

@@ -50,15 +50,9 @@ Json ResourcesJson(const Manifest& manifest) {
   return resources;
 }
 
-// The signed description of the directory: the statement's predicate, type-checked.
-struct OmsPredicate {
-  bool allow_symlinks = false;
-  std::vector<std::string> ignore_paths;
-  Manifest manifest;  // in the order the signature lists the resources
-};
-
-Result<OmsPredicate> ParsePredicate(const Json& predicate, const std::string& where) {
-  OmsPredicate out;
+// The statement's predicate, type-checked (everything but the subject).
+Result<OmsSignedContent> ParsePredicate(const Json& predicate, const std::string& where) {
+  OmsSignedContent out;
   GRAFT_ASSIGN_OR_RETURN(const Json* serialization, JsonField(predicate, "serialization", where));
   const std::string at = where + ": serialization";
   if (!serialization->is_object()) return InvalidInput(at + ": expected a JSON object");
@@ -253,6 +247,29 @@ Result<Manifest> OmsSign(const fs::path& dir, const fs::path& signature_path, co
   return manifest;
 }
 
+Result<OmsSignedContent> ParseOmsEnvelope(const DsseEnvelope& envelope, std::string_view source) {
+  if (envelope.payload_type != kInTotoPayloadType) {
+    return InvalidInput(std::string(source) + ": payloadType \"" + envelope.payload_type +
+                        "\" is not \"" + std::string(kInTotoPayloadType) + "\"");
+  }
+  const std::string where = std::string(source) + ": payload";
+  GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement,
+                         InTotoStatement::Parse(envelope.payload, where));
+  if (statement.predicate_type != kOmsPredicateType) {
+    return InvalidInput(where + ": predicateType \"" + statement.predicate_type + "\" is not \"" +
+                        std::string(kOmsPredicateType) + "\"");
+  }
+  GRAFT_ASSIGN_OR_RETURN(Digest subject_digest, SubjectDigest(statement, where));
+  GRAFT_ASSIGN_OR_RETURN(OmsSignedContent content, ParsePredicate(statement.predicate, where));
+  if (content.manifest.RootDigest() != subject_digest) {
+    return VerificationFailed(where + ": the subject digest " + DigestHex(subject_digest) +
+                              " does not match the signed resources (" +
+                              content.manifest.RootDigestHex() + ")");
+  }
+  content.subject = subject_digest;
+  return content;
+}
+
 Result<OmsVerification> OmsVerify(const fs::path& dir, const fs::path& signature_path,
                                   const std::vector<PublicKey>& trusted_keys,
                                   const std::vector<std::string>& extra_ignore_paths) {
@@ -269,25 +286,9 @@ Result<OmsVerification> OmsVerify(const fs::path& dir, const fs::path& signature
   }
   auto verified = DsseVerify(bundle.envelope, candidates, 1);
   if (!verified.ok()) return verified.status().WithContext(source);
-  if (bundle.envelope.payload_type != kInTotoPayloadType) {
-    return InvalidInput(source + ": payloadType \"" + bundle.envelope.payload_type +
-                        "\" is not \"" + std::string(kInTotoPayloadType) + "\"");
-  }
 
-  GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement,
-                         InTotoStatement::Parse(bundle.envelope.payload, source + ": payload"));
-  const std::string where = source + ": payload";
-  if (statement.predicate_type != kOmsPredicateType) {
-    return InvalidInput(where + ": predicateType \"" + statement.predicate_type + "\" is not \"" +
-                        std::string(kOmsPredicateType) + "\"");
-  }
-  GRAFT_ASSIGN_OR_RETURN(Digest subject_digest, SubjectDigest(statement, where));
-  GRAFT_ASSIGN_OR_RETURN(OmsPredicate signed_state, ParsePredicate(statement.predicate, where));
-  if (signed_state.manifest.RootDigest() != subject_digest) {
-    return VerificationFailed(where + ": the subject digest " + DigestHex(subject_digest) +
-                              " does not match the signed resources (" +
-                              signed_state.manifest.RootDigestHex() + ")");
-  }
+  GRAFT_ASSIGN_OR_RETURN(OmsSignedContent signed_state, ParseOmsEnvelope(bundle.envelope, source));
+  const Digest& subject_digest = signed_state.subject;
 
   std::vector<std::string> ignore = signed_state.ignore_paths;
   ignore.insert(ignore.end(), extra_ignore_paths.begin(), extra_ignore_paths.end());

@@ -49,6 +49,18 @@ Result<Manifest> OmsSign(const std::filesystem::path& dir,
                          const std::filesystem::path& signature_path, const PrivateKey& key,
                          const OmsSignOptions& options = {});
 
+// What a model.sig envelope signs: the subject's root digest and the per-file resources.
+struct OmsSignedContent {
+  Digest subject{};
+  Manifest manifest;  // in the order the signature lists the resources
+  std::vector<std::string> ignore_paths;
+  bool allow_symlinks = false;
+};
+
+// Reads the envelope's in-toto statement (it does not verify the signature: see OmsVerify) and
+// checks that the resources hash to the subject digest.
+Result<OmsSignedContent> ParseOmsEnvelope(const DsseEnvelope& envelope, std::string_view source);
+
 struct OmsVerification {
   Manifest manifest;                      // as recomputed from the directory
   std::string key_id;                     // the key that verified
