@@ -46,6 +46,7 @@ int PrintRegistered(const po::variables_map& vm, const registry::ObjectRecord& o
 Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFilter& filter) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   registry::ObjectFilter resolved = filter;
+  resolved.with_info = false;  // a listing shows no info: it is then read from an index alone
   if (!filter.base_digest.empty()) {
     GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, reg.Resolve("base", filter.base_digest));
     resolved.base_digest = base.digest;

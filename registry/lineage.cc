@@ -1,8 +1,10 @@
 #include "registry/lineage.h"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <set>
+#include <tuple>
 
 namespace graft::registry {
 
@@ -81,16 +83,59 @@ Result<Lineage> Lineage::Uses(Registry& registry, const std::string& id) {
   lineage.root_ = id;
   lineage.reverse_ = true;
   GRAFT_RETURN_IF_ERROR(lineage.AddNode(registry, id));
+  // Every edge into the dependents, transitively, in one statement, each with what its source
+  // is (attestation or object: kind, revoked, attested, last label) so no node needs a query of
+  // its own.
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      registry.db().Prepare(
+          "WITH RECURSIVE walk(src, relation, dst) AS ("
+          "SELECT src, relation, dst FROM edges WHERE dst = ?1 "
+          "UNION SELECT e.src, e.relation, e.dst FROM walk w JOIN edges e ON e.dst = w.src) "
+          "SELECT w.src, w.relation, w.dst, a.kind, o.kind, o.revoked_seq IS NOT NULL, o.attested, "
+          "(SELECT l.name || '@' || l.version FROM labels l WHERE l.digest = w.src "
+          "ORDER BY l.kind DESC, l.name DESC, l.version DESC LIMIT 1) "
+          "FROM walk w LEFT JOIN attestations a ON a.digest = w.src "
+          "LEFT JOIN objects o ON o.digest = w.src"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, id));
+  std::map<std::string, std::vector<Edge>> into;  // dst -> its incoming edges
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Edge edge{s.Text(0), s.Text(1), s.Text(2)};
+    if (!lineage.nodes_.contains(edge.src)) {
+      LineageNode node;
+      node.id = edge.src;
+      if (!s.IsNull(3)) {
+        node.kind = s.Text(3) + " attestation";
+        node.label = "sha256:" + Short(edge.src);
+      } else if (!s.IsNull(4)) {
+        node.kind = s.Text(4);
+        node.label = s.IsNull(7) ? "sha256:" + Short(edge.src) : s.Text(7);
+        node.revoked = s.Int(5) != 0;
+        node.attested = node.kind != "adapter" || s.Int(6) != 0;
+      } else {
+        node.kind = "unregistered";
+        node.label = "sha256:" + Short(edge.src);
+      }
+      lineage.nodes_.emplace(edge.src, std::move(node));
+    }
+    into[edge.dst].push_back(std::move(edge));
+  }
+  // Breadth-first from the root, each node's incoming edges by (src, relation): the order a
+  // reader follows, and the one Of uses.
   std::deque<std::string> queue = {id};
   std::set<std::string> seen = {id};
   while (!queue.empty()) {
-    std::string current = queue.front();
+    auto edges = into.find(queue.front());
     queue.pop_front();
-    GRAFT_ASSIGN_OR_RETURN(std::vector<Edge> edges, registry.EdgesTo(current));
-    for (const Edge& e : edges) {
-      GRAFT_RETURN_IF_ERROR(lineage.AddNode(registry, e.src));
-      lineage.edges_.push_back(e);
+    if (edges == into.end()) continue;
+    std::sort(edges->second.begin(), edges->second.end(), [](const Edge& a, const Edge& b) {
+      return std::tie(a.src, a.relation) < std::tie(b.src, b.relation);
+    });
+    for (Edge& e : edges->second) {
       if (seen.insert(e.src).second) queue.push_back(e.src);
+      lineage.edges_.push_back(std::move(e));
     }
   }
   return lineage;
@@ -110,13 +155,14 @@ std::string Lineage::ToText() const {
     if (!n.attested) text += " [UNATTESTED]";
     return text;
   };
+  std::map<std::string, std::vector<const Edge*>> children_of;  // in edge order
+  for (const Edge& e : edges_) children_of[reverse_ ? e.dst : e.src].push_back(&e);
   std::set<std::string> printed;
   std::function<void(const std::string&, const std::string&)> walk =
       [&](const std::string& id, const std::string& indent) {
-        std::vector<const Edge*> children;
-        for (const Edge& e : edges_) {
-          if ((reverse_ ? e.dst : e.src) == id) children.push_back(&e);
-        }
+        auto found = children_of.find(id);
+        if (found == children_of.end()) return;
+        const std::vector<const Edge*>& children = found->second;
         for (size_t i = 0; i < children.size(); ++i) {
           const Edge& e = *children[i];
           const std::string& next = reverse_ ? e.src : e.dst;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <unordered_map>
 
 #include "core/file_util.h"
 #include "core/intoto.h"
@@ -27,7 +28,7 @@ constexpr std::string_view kRoles[] = {"trainer", "evaluator", "approver", "regi
 constexpr std::string_view kStages[] = {"candidate", "staging",  "production",
                                         "retired",   "rejected", "revoked"};
 
-// Columns read by ReadObject, in order.
+// Columns read by ReadObject, in order (the ninth, the labels, is optional).
 constexpr char kObjectColumns[] =
     "SELECT o.digest, o.kind, o.info, o.attested, o.stage, o.created_seq, o.revoked_seq, "
     "o.revoke_reason, (SELECT group_concat(l.name || '@' || l.version, ' ') FROM labels l "
@@ -43,6 +44,7 @@ ObjectRecord ReadObject(const Statement& s) {
   r.created_seq = static_cast<uint64_t>(s.Int(5));
   if (auto revoked = s.OptionalInt(6)) r.revoked_seq = static_cast<uint64_t>(*revoked);
   r.revoke_reason = s.Text(7);
+  if (s.ColumnCount() < 9) return r;
   std::string labels = s.Text(8);
   size_t start = 0;
   while (start < labels.size()) {
@@ -122,6 +124,7 @@ Json EdgesJson(const std::vector<Edge>& edges) {
 // ---------------------------------------------------------------------------------------------
 
 Json ObjectRecord::Info() const {
+  if (info.empty()) return Json();  // listed without info
   Result<Json> parsed = ParseJson(info, "object info");
   return parsed.ok() ? *parsed : Json();
 }
@@ -167,6 +170,7 @@ struct Registry::State {
   std::optional<PublicKey> registry_key;
   std::optional<PrivateKey> signer;
   std::string actor = DefaultActor();
+  Change* open_change = nullptr;  // the change of the Mutate/Atomically call in progress
 };
 
 // The open write transaction of one Mutate call: appends events (applying each to the tables)
@@ -190,8 +194,19 @@ class Registry::Change {
     return digest;
   }
 
-  void Undo() {
-    for (const std::string& digest : created_blobs_) state_.blobs.Remove(digest);
+  // How far the change had got, to undo a failed part of it.
+  struct Mark {
+    size_t created_blobs = 0;
+    bool appended = false;
+  };
+  Mark mark() const { return {created_blobs_.size(), appended_}; }
+  // Removes the blobs created since `mark` (their rows were rolled back).
+  void UndoSince(Mark mark) {
+    for (size_t i = mark.created_blobs; i < created_blobs_.size(); ++i) {
+      state_.blobs.Remove(created_blobs_[i]);
+    }
+    created_blobs_.resize(mark.created_blobs);
+    appended_ = mark.appended;
   }
   bool appended() const { return appended_; }
   EventLog& log() { return log_; }
@@ -222,9 +237,28 @@ Status Registry::Mutate(const std::function<Status(Change&)>& body) {
     if (!key.ok()) return key.status().WithContext("loading the registry signing key");
     state_->signer = std::move(*key);
   }
+  if (Change* open = state_->open_change) {
+    // Part of a larger change (Atomically): a savepoint, so a failed part that the caller
+    // handles leaves the rest of the change as it was.
+    Change::Mark mark = open->mark();
+    GRAFT_RETURN_IF_ERROR(state_->db.Exec("SAVEPOINT part"));
+    Status status = body(*open);
+    if (status.ok()) return state_->db.Exec("RELEASE part");
+    (void)state_->db.Exec("ROLLBACK TO part; RELEASE part");
+    open->UndoSince(mark);
+    return status;
+  }
   GRAFT_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(state_->db));
   Change change(*state_);
-  Status status = body(change);
+  Status status;
+  {
+    struct Close {
+      State& state;
+      ~Close() { state.open_change = nullptr; }
+    } close{*state_};
+    state_->open_change = &change;
+    status = body(change);
+  }
   if (status.ok() && change.appended()) {
     // Sign a checkpoint for the new size, in the same transaction.
     Result<uint64_t> size = change.log().Size();
@@ -241,9 +275,13 @@ Status Registry::Mutate(const std::function<Status(Change&)>& body) {
   if (status.ok()) status = transaction.Commit();
   if (!status.ok()) {
     { Transaction rollback = std::move(transaction); }
-    change.Undo();
+    change.UndoSince({});
   }
   return status;
+}
+
+Status Registry::Atomically(const std::function<Status()>& body) {
+  return Mutate([&](Change&) { return body(); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,7 +492,12 @@ Result<ObjectRecord> Registry::Resolve(std::string_view kind, const std::string&
 }
 
 Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {
-  std::string sql = std::string(kObjectColumns) + "WHERE o.kind = ?1";
+  // Without info, the rows come from the objects_listing index alone; labels are read in one
+  // scan of the kind's labels rather than a subquery per object.
+  std::string sql = std::string("SELECT o.digest, o.kind, ") +
+                    (filter.with_info ? "o.info" : "''") +
+                    ", o.attested, o.stage, o.created_seq, o.revoked_seq, o.revoke_reason "
+                    "FROM objects o WHERE o.kind = ?1";
   if (!filter.name.empty()) {
     sql += " AND o.digest IN (SELECT digest FROM labels WHERE kind = ?1 AND name = ?2)";
   }
@@ -471,10 +514,24 @@ Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {
   }
   if (!filter.stage.empty()) GRAFT_RETURN_IF_ERROR(s.Bind(4, filter.stage));
   std::vector<ObjectRecord> out;
+  std::unordered_map<std::string, size_t> index;  // digest -> position in `out`
   for (;;) {
     GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
     out.push_back(ReadObject(s));
+    index.emplace(out.back().digest, out.size() - 1);
+  }
+  if (out.empty()) return out;
+  // In primary-key order (name, version), as Get lists them.
+  GRAFT_ASSIGN_OR_RETURN(Statement labels,
+                         db().Prepare("SELECT digest, name, version FROM labels WHERE kind = ?"));
+  GRAFT_RETURN_IF_ERROR(labels.Bind(1, filter.kind));
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, labels.Step());
+    if (!row) break;
+    auto it = index.find(labels.Text(0));
+    if (it == index.end()) continue;
+    out[it->second].labels.push_back(labels.Text(1) + "@" + std::to_string(labels.Int(2)));
   }
   return out;
 }
@@ -874,11 +931,10 @@ Status Registry::SetChannel(const std::string& channel, const std::string& diges
   });
 }
 
-Result<std::vector<ChannelEntry>> Registry::ChannelHistory(const std::string& channel) {
-  GRAFT_ASSIGN_OR_RETURN(Statement s,
-                         db().Prepare("SELECT name, seq, digest, reason FROM channel_history "
-                                      "WHERE name = ? ORDER BY seq"));
-  GRAFT_RETURN_IF_ERROR(s.Bind(1, channel));
+namespace {
+
+// Rows of (name, seq, digest, reason).
+Result<std::vector<ChannelEntry>> ReadChannelEntries(Statement& s) {
   std::vector<ChannelEntry> out;
   for (;;) {
     GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -886,6 +942,24 @@ Result<std::vector<ChannelEntry>> Registry::ChannelHistory(const std::string& ch
     out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2), s.Text(3)});
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<ChannelEntry>> Registry::ChannelHistory(const std::string& channel) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         db().Prepare("SELECT name, seq, digest, reason FROM channel_history "
+                                      "WHERE name = ? ORDER BY seq"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, channel));
+  return ReadChannelEntries(s);
+}
+
+Result<std::vector<ChannelEntry>> Registry::Channels() {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         db().Prepare("SELECT c.name, c.seq, c.digest, COALESCE(h.reason, '') "
+                                      "FROM channels c LEFT JOIN channel_history h "
+                                      "ON h.name = c.name AND h.seq = c.seq ORDER BY c.name"));
+  return ReadChannelEntries(s);
 }
 
 // --- Keys ------------------------------------------------------------------------------------
@@ -1070,11 +1144,60 @@ Result<uint64_t> Registry::AppendEvent(const std::string& action, const Json& de
 
 // --- Export ----------------------------------------------------------------------------------
 
-Status Registry::ExportFiles(const ObjectRecord& object, const fs::path& out) {
+std::string Revocation::Describe() const {
+  std::string when = "revoked at event " + std::to_string(seq) + ": " + reason;
+  if (relation == "self") return when;
+  return relation + (relation == "signed_by" ? " key " + id : " sha256:" + id) + " " + when;
+}
+
+Result<std::vector<Revocation>> Registry::Revocations(const ObjectRecord& object) {
+  std::vector<Revocation> out;
   if (object.revoked_seq) {
-    return Conflict(object.kind + " sha256:" + object.digest + " was revoked (" +
-                    object.revoke_reason + "); refusing to export it");
+    out.push_back({"self", object.digest, *object.revoked_seq, object.revoke_reason});
   }
+  // Each edge's target, revoked as an object or as a key (a key is revoked in all its roles);
+  // parent adapters are followed, their dependencies named "parent/<relation>".
+  std::set<std::string> seen = {object.digest};
+  std::vector<std::pair<std::string, std::string>> pending = {{object.digest, ""}};
+  while (!pending.empty()) {
+    auto [src, prefix] = pending.back();
+    pending.pop_back();
+    GRAFT_ASSIGN_OR_RETURN(
+        Statement s,
+        db().Prepare("SELECT e.relation, e.dst, o.kind, COALESCE(o.revoked_seq, k.revoked_seq), "
+                     "COALESCE(o.revoke_reason, k.revoke_reason, '') FROM edges e "
+                     "LEFT JOIN objects o ON o.digest = e.dst "
+                     "LEFT JOIN keys k ON k.key_id = e.dst AND k.revoked_seq IS NOT NULL "
+                     "WHERE e.src = ? GROUP BY e.relation, e.dst ORDER BY e.relation, e.dst"));
+    GRAFT_RETURN_IF_ERROR(s.Bind(1, src));
+    for (;;) {
+      GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      std::string relation = prefix + s.Text(0);
+      std::string dst = s.Text(1);
+      if (auto revoked = s.OptionalInt(3)) {
+        out.push_back({relation, dst, static_cast<uint64_t>(*revoked), s.Text(4)});
+      }
+      if (s.Text(0) == "parent" && s.Text(2) == "adapter" && seen.insert(dst).second) {
+        pending.emplace_back(dst, relation + "/");
+      }
+    }
+  }
+  return out;
+}
+
+Status Registry::ExportFiles(const ObjectRecord& object, const fs::path& out) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<Revocation> revocations, Revocations(object));
+  if (!revocations.empty()) {
+    std::string reasons;
+    for (const Revocation& r : revocations) reasons += (reasons.empty() ? "" : "; ") + r.Describe();
+    return Conflict(object.kind + " sha256:" + object.digest + " was revoked (" + reasons +
+                    "); refusing to export it");
+  }
+  return WriteVerifiedFiles(object, out);
+}
+
+Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& out) {
   std::error_code error;
   if (fs::exists(out, error) && (!fs::is_directory(out, error) || !fs::is_empty(out, error))) {
     return InvalidInput(out.string() + " exists and is not an empty directory");

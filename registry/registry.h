@@ -28,7 +28,7 @@ inline constexpr std::string_view kRegistryKeyFile = "registry-key.pem";  // and
 struct ObjectRecord {
   std::string digest;  // lowercase hex SHA-256, no prefix
   std::string kind;    // base, dataset, adapter, suite, policy, run, config
-  std::string info;    // canonical JSON (parse with Info())
+  std::string info;    // canonical JSON (parse with Info()); empty when listed without it
   bool attested = false;
   std::optional<std::string> stage;
   uint64_t created_seq = 0;
@@ -76,6 +76,8 @@ struct ObjectFilter {
   std::string name{};         // objects carrying a label with this name
   std::string base_digest{};  // objects with a "base" edge to this digest
   std::string stage{};
+  // false: records without `info` (empty), which lets a listing be read from an index alone.
+  bool with_info = true;
 };
 
 struct AdapterOptions {
@@ -90,6 +92,18 @@ struct InclusionProof {
   Digest leaf_hash{};
   std::vector<Digest> path;
   Digest root{};
+};
+
+// Why an object can no longer be used: it was revoked itself, or something it depends on was (the
+// key that signed it, its base, a training dataset, a parent adapter, transitively).
+struct Revocation {
+  std::string relation;  // "self", or the lineage relation: signed_by, base, dataset, parent, ...
+  std::string id;        // the revoked object's digest, or key id
+  uint64_t seq = 0;      // the event that revoked it
+  std::string reason;
+
+  // "dataset sha256:ab12... revoked at event 14: licence withdrawn"
+  std::string Describe() const;
 };
 
 struct ChannelEntry {
@@ -128,6 +142,15 @@ class Registry {
   Status SetChannel(const std::string& channel, const std::string& digest,
                     const std::string& reason);
   Result<std::vector<ChannelEntry>> ChannelHistory(const std::string& channel);
+  // Every channel and the digest it serves now, by channel name.
+  Result<std::vector<ChannelEntry>> Channels();
+
+  // Runs `body` as one change: every registry change it makes through this Registry commits
+  // together, in one BEGIN IMMEDIATE transaction with one signed checkpoint, or none does and the
+  // registry is byte-for-byte as before. What `body` reads is read under the write lock (and sees
+  // its own changes), so nothing it checked can change before it commits. A failed change inside
+  // `body` whose error `body` handles is undone alone (a savepoint).
+  Status Atomically(const std::function<Status()>& body);
 
   // --- Keys ---------------------------------------------------------------------------------
   Result<KeyRecord> TrustKey(const PublicKey& key, const std::string& role,
@@ -162,9 +185,16 @@ class Registry {
   Result<std::vector<Edge>> EdgesTo(const std::string& dst);
   // Reads a blob, re-verifying its digest.
   Result<std::string> ReadBlob(const std::string& digest);
+  // What makes the object unusable (empty: nothing): itself revoked, or a revoked dependency —
+  // the key that signed it, its base, a dataset, config or policy, a parent adapter and what that
+  // depends on.
+  Result<std::vector<Revocation>> Revocations(const ObjectRecord& object);
   // Writes a directory object's files to `out` (absent or empty), re-verifying every file digest
-  // and the root digest; refuses revoked objects.
+  // and the root digest; refuses an object with any Revocations().
   Status ExportFiles(const ObjectRecord& object, const std::filesystem::path& out);
+  // The same re-verified copy whatever is revoked: for checks that must look at a revoked object
+  // (the gate, promotion, monitoring), not for handing it out.
+  Status WriteVerifiedFiles(const ObjectRecord& object, const std::filesystem::path& out);
 
   // --- Event log -----------------------------------------------------------------------------
   Result<uint64_t> LogSize();

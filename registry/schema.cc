@@ -48,6 +48,13 @@ CREATE TABLE channels(name TEXT PRIMARY KEY, digest TEXT NOT NULL, seq INTEGER N
 CREATE TABLE channel_history(name TEXT NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL,
                              reason TEXT NOT NULL, PRIMARY KEY(name, seq)) WITHOUT ROWID;
 )sql",
+      // 2: `list` is served from an index: objects by (kind, created_seq) with every column a
+      // listing shows, so listing reads no table row (and no info JSON) per object.
+      R"sql(
+DROP INDEX objects_by_kind;
+CREATE INDEX objects_listing ON objects(kind, created_seq, attested, stage, revoked_seq,
+                                        revoke_reason);
+)sql",
   };
   return migrations;
 }

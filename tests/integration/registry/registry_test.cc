@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "registry/auditor.h"
 #include "registry/lineage.h"
 #include "registry/merkle_tree.h"
+#include "registry/schema.h"
 #include "tests/integration/registry/registry_helpers.h"
 
 namespace graft::registry {
@@ -236,6 +238,83 @@ TEST_F(RegistryTest, ExportReverifiesAndRefusesRevokedOrAlteredAdapters) {
   EXPECT_TRUE(Contains(refused.message(), "bad outputs"));
 }
 
+TEST_F(RegistryTest, ARevokedDependencyBlocksExportButNotAVerifiedCopy) {
+  ObjectRecord adapter = registry_->RegisterAdapter(MakeAdapter("a1"), {.name = "bot"}).value();
+  EXPECT_TRUE(registry_->Revocations(adapter)->empty());
+  ObjectRecord dataset = registry_->RevokeObject("dataset", dataset_.digest, "licence").value();
+  std::vector<Revocation> revocations = registry_->Revocations(adapter).value();
+  ASSERT_EQ(revocations.size(), 1u);
+  EXPECT_EQ(revocations[0].relation, "dataset");
+  EXPECT_EQ(revocations[0].id, dataset_.digest);
+  EXPECT_EQ(revocations[0].Describe(), "dataset sha256:" + dataset_.digest + " revoked at event " +
+                                           std::to_string(*dataset.revoked_seq) + ": licence");
+  Status refused = registry_->ExportFiles(adapter, Dir("out"));
+  EXPECT_EQ(refused.kind(), ErrorKind::kConflict);
+  EXPECT_TRUE(Contains(refused.message(), "dataset sha256:" + dataset_.digest))
+      << refused.ToString();
+  EXPECT_FALSE(fs::exists(Dir("out")));
+  ASSERT_TRUE(registry_->WriteVerifiedFiles(adapter, Dir("copy")).ok());
+  EXPECT_TRUE(fs::exists(Dir("copy") / "adapter_model.safetensors"));
+
+  // The signing key, in every role it has, and through a parent adapter.
+  registry_->RevokeKey(trainer_->key_id(), "leaked").value();
+  revocations = registry_->Revocations(adapter).value();
+  ASSERT_EQ(revocations.size(), 2u);
+  EXPECT_EQ(revocations[1].relation, "signed_by");
+  EXPECT_TRUE(Contains(revocations[1].Describe(), "signed_by key " + trainer_->key_id()));
+}
+
+TEST_F(RegistryTest, RevocationsFollowParentAdapters) {
+  ObjectRecord parent = registry_->RegisterAdapter(MakeAdapter("a1"), {.name = "bot"}).value();
+  fs::path child_dir = Dir("child");
+  testing::LoraShape shape;
+  shape.seed = 7;
+  ASSERT_TRUE(testing::WriteLoraAdapter(child_dir, shape).ok());
+  testing::ProvenanceInputs inputs;
+  inputs.base_digest = base_.digest;
+  inputs.parent_digest = parent.digest;
+  ASSERT_TRUE(testing::WriteProvenance(child_dir, *trainer_, inputs).ok());
+  ASSERT_TRUE(testing::SignAdapter(child_dir, *trainer_).ok());
+  ObjectRecord child = registry_->RegisterAdapter(child_dir, {.name = "bot"}).value();
+  registry_->RevokeObject("dataset", dataset_.digest, "licence").value();
+  std::vector<Revocation> revocations = registry_->Revocations(child).value();
+  ASSERT_EQ(revocations.size(), 1u);
+  EXPECT_EQ(revocations[0].relation, "parent/dataset");
+}
+
+TEST_F(RegistryTest, AtomicallyCommitsEveryChangeOrNone) {
+  ObjectRecord adapter = registry_->RegisterAdapter(MakeAdapter("a1"), {.name = "bot"}).value();
+  uint64_t size = registry_->LogSize().value();
+  std::map<std::string, std::string> before = testing::HashTree(root_);
+  ASSERT_TRUE(WriteFileAtomic(Dir("new.jsonl"), "{\"new\": 1}\n").ok());
+  Status failed = registry_->Atomically([&]() -> Status {
+    GRAFT_RETURN_IF_ERROR(registry_->SetChannel("bot@production", adapter.digest, "promote"));
+    GRAFT_RETURN_IF_ERROR(registry_->RegisterDataset(Dir("new.jsonl"), "new").status());
+    EXPECT_EQ(registry_->Resolve("adapter", "bot@production")->digest, adapter.digest);
+    return Conflict("stop");
+  });
+  EXPECT_EQ(failed.kind(), ErrorKind::kConflict);
+  EXPECT_EQ(testing::HashTree(root_), before);  // no row, no event, no blob, no checkpoint
+
+  // A failed part that the body handles is undone alone; the rest commits with one checkpoint.
+  ASSERT_TRUE(registry_
+                  ->Atomically([&]() -> Status {
+                    GRAFT_RETURN_IF_ERROR(
+                        registry_->SetChannel("bot@production", adapter.digest, "promote"));
+                    Status missing = registry_->SetChannel("bot@canary", "00", "nothing");
+                    EXPECT_EQ(missing.kind(), ErrorKind::kNotFound);
+                    return registry_->SetStage(adapter.digest, "production", "promoted");
+                  })
+                  .ok());
+  EXPECT_EQ(registry_->LogSize().value(), size + 2);
+  EXPECT_EQ(registry_->Get(adapter.digest)->stage, "production");
+  EXPECT_EQ(registry_->Channels()->size(), 1u);
+  Checkpoint latest = registry_->VerifyCheckpoint(registry_->LatestCheckpoint().value()).value();
+  EXPECT_EQ(latest.size, size + 2);
+  AuditReport report = Auditor(*registry_).Run().value();
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump(2);
+}
+
 TEST_F(RegistryTest, InclusionAndConsistencyProofsVerifyAgainstCheckpoints) {
   for (int i = 0; i < 12; ++i)
     MakeDataset("p" + std::to_string(i), "{\"n\": " + std::to_string(i) + "}\n");
@@ -293,6 +372,44 @@ TEST_F(RegistryTest, AttestationsAreVerifiedAgainstTheRole) {
   EXPECT_EQ(a.digest, Sha256Hex(envelope.Serialize()));
   EXPECT_EQ(registry_->LoadAttestation(a.digest)->payload, envelope.payload);
   EXPECT_EQ(registry_->EdgesFrom(a.digest)->front().dst, dataset_.digest);
+  AuditReport report = Auditor(*registry_).Run().value();
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump(2);
+}
+
+// A database written by a graft with schema version 1 (objects_by_kind instead of
+// objects_listing) is migrated on open: listing uses the new index, the audit still passes.
+TEST_F(RegistryTest, Version1DatabaseIsMigratedForwardOnOpen) {
+  ObjectRecord adapter = registry_->RegisterAdapter(MakeAdapter("a1"), {.name = "bot"}).value();
+  registry_.reset();
+  Sql("DROP INDEX objects_listing; CREATE INDEX objects_by_kind ON objects(kind, created_seq);"
+      "PRAGMA user_version = 1");
+  registry_.emplace(Registry::Open(root_).value());
+  Statement version = registry_->db().Prepare("PRAGMA user_version").value();
+  ASSERT_TRUE(version.Step().value());
+  EXPECT_EQ(version.Int(0), LatestSchemaVersion());
+  EXPECT_EQ(LatestSchemaVersion(), 2);
+  Statement indexes =
+      registry_->db()
+          .Prepare(
+              "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index' AND "
+              "tbl_name = 'objects' AND name IN ('objects_by_kind', 'objects_listing')")
+          .value();
+  ASSERT_TRUE(indexes.Step().value());
+  EXPECT_EQ(indexes.Text(0), "objects_listing");
+  Statement plan = registry_->db()
+                       .Prepare(
+                           "EXPLAIN QUERY PLAN SELECT o.digest, o.stage FROM objects o "
+                           "WHERE o.kind = 'adapter' ORDER BY o.created_seq")
+                       .value();
+  ASSERT_TRUE(plan.Step().value());
+  EXPECT_TRUE(Contains(plan.Text(3), "COVERING INDEX objects_listing")) << plan.Text(3);
+  std::vector<ObjectRecord> listed =
+      registry_->List({.kind = "adapter", .with_info = false}).value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].digest, adapter.digest);
+  EXPECT_EQ(listed[0].labels, std::vector<std::string>{"bot@1"});
+  EXPECT_EQ(listed[0].info, "");
+  EXPECT_EQ(registry_->List({.kind = "adapter"})->at(0).info, adapter.info);
   AuditReport report = Auditor(*registry_).Run().value();
   EXPECT_TRUE(report.ok()) << report.ToJson().dump(2);
 }
