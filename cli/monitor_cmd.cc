@@ -42,6 +42,15 @@ Result<int> RunMonitor(const po::variables_map& vm) {
     if (wanted && !listed) suites.push_back(m.monitor);
   }
   ExitFacts facts;
+  GRAFT_ASSIGN_OR_RETURN(RequirementFacts requirement, lifecycle.Facts(adapter, policy_record));
+  facts.revoked = requirement.revoked;
+  // An adapter that is revoked, or depends on something revoked, cannot be exported to evaluate
+  // it: its revocations are what the exit criteria judge.
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations, reg.Revocations(adapter));
+  for (const registry::Revocation& r : revocations) {
+    std::cout << "not evaluated: " << (r.relation == "self" ? "" : "its ") << r.Describe() << "\n";
+  }
+  if (!revocations.empty()) suites.clear();
   if (!suites.empty()) {
     if (!vm.count("key")) return InvalidInput("monitoring suites need --key (an evaluator key)");
     GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
@@ -59,8 +68,6 @@ Result<int> RunMonitor(const po::variables_map& vm) {
   }
   GRAFT_ASSIGN_OR_RETURN(registry::Event registered, reg.GetEvent(adapter.created_seq));
   facts.age_days = DaysSince(registered.json.value("time", ""));
-  GRAFT_ASSIGN_OR_RETURN(RequirementFacts requirement, lifecycle.Facts(adapter, policy_record));
-  facts.revoked = requirement.revoked;
 
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> reasons,
                          lifecycle.ApplyExit(adapter.digest, facts));

@@ -90,6 +90,18 @@ void FailOnAnyFailure(Decision& decision) {
   }
 }
 
+// Runs `body` (returning Result<T>) as one registry transaction: its changes commit together
+// when it succeeds, none when it fails.
+template <typename T, typename Body>
+Result<T> Atomically(registry::Registry& registry, const Body& body) {
+  T value{};
+  GRAFT_RETURN_IF_ERROR(registry.Atomically([&]() -> Status {
+    GRAFT_ASSIGN_OR_RETURN(value, body());
+    return Status::Ok();
+  }));
+  return value;
+}
+
 CriterionResult GateCriterion(bool pass, std::string reason) {
   CriterionResult r;
   r.name = "gate decision";
@@ -138,10 +150,11 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   const std::string base = info.value("base", "");
   facts.base_digest = "sha256:" + base;
 
-  // Re-verify every file digest and the root digest by exporting from the blob store.
+  // Re-verify every file digest and the root digest by copying from the blob store (a revoked
+  // adapter too: its revocations are facts for the decision, not a reason to stop reading).
   TempDir temp("graft-verify");
   const fs::path dir = temp.path() / "adapter";
-  GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, dir));
+  GRAFT_RETURN_IF_ERROR(registry_.WriteVerifiedFiles(adapter, dir));
   const std::set<std::string> attestation_files = {std::string(registry::kAdapterSignatureFile),
                                                    std::string(registry::kAdapterProvenanceFile)};
   int64_t size = 0;
@@ -195,17 +208,15 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
     for (const std::string& key : verified->key_ids) facts.approver_key_ids.push_back(key);
   }
 
-  // Revoked dependencies: the base, any training dataset.
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord base_record, registry_.Get(base));
-  facts.revoked.base = base_record.revoked_seq.has_value();
-  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
-  for (const registry::Edge& e : edges) {
-    if (e.relation != "dataset") continue;
-    // A dataset the provenance names but nobody registered cannot have been revoked here.
-    Result<ObjectRecord> dataset = registry_.Get(e.dst);
-    if (!dataset.ok() && dataset.status().kind() == ErrorKind::kNotFound) continue;
-    if (!dataset.ok()) return dataset.status();
-    facts.revoked.dataset = facts.revoked.dataset || dataset->revoked_seq.has_value();
+  // Revoked dependencies: the signing key, the base, any training dataset, and those of its
+  // parent adapters ("parent/dataset").
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations,
+                         registry_.Revocations(adapter));
+  for (const registry::Revocation& r : revocations) {
+    const std::string relation = r.relation.substr(r.relation.rfind('/') + 1);
+    facts.revoked.key = facts.revoked.key || relation == "signed_by";
+    facts.revoked.dataset = facts.revoked.dataset || relation == "dataset";
+    facts.revoked.base = facts.revoked.base || relation == "base";
   }
   GRAFT_ASSIGN_OR_RETURN(facts.policy_pre_declared, PreDeclared(adapter, policy));
   return facts;
@@ -292,6 +303,13 @@ Result<std::optional<Lifecycle::StoredDecision>> Lifecycle::LatestDecision(
 
 Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
                                           const std::string& channel) {
+  // The check, the channel move, the stage and the events commit together or not at all, and
+  // nothing checked (revocations, approvals, keys) can change before they do.
+  return Atomically<PromoteOutcome>(registry_, [&] { return PromoteNow(adapter_ref, channel); });
+}
+
+Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
+                                             const std::string& channel) {
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
   if (adapter.revoked_seq) {
     return Conflict("adapter sha256:" + adapter.digest + " was revoked (" + adapter.revoke_reason +
@@ -360,6 +378,11 @@ Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
 
 Result<RollbackOutcome> Lifecycle::Rollback(const std::string& name, const std::string& channel,
                                             const std::string& reason) {
+  return Atomically<RollbackOutcome>(registry_, [&] { return RollbackNow(name, channel, reason); });
+}
+
+Result<RollbackOutcome> Lifecycle::RollbackNow(const std::string& name, const std::string& channel,
+                                               const std::string& reason) {
   RollbackOutcome outcome;
   outcome.channel = name + "@" + channel;
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
@@ -406,14 +429,21 @@ Result<std::vector<std::string>> Lifecycle::ChannelsServing(const std::string& d
 Result<std::vector<RollbackOutcome>> Lifecycle::Retire(const std::string& adapter_ref,
                                                        const std::string& reason) {
   if (reason.empty()) return InvalidInput("retiring an adapter needs a reason");
+  return Atomically<std::vector<RollbackOutcome>>(registry_,
+                                                  [&] { return RetireNow(adapter_ref, reason); });
+}
+
+Result<std::vector<RollbackOutcome>> Lifecycle::RetireNow(const std::string& adapter_ref,
+                                                          const std::string& reason) {
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
   GRAFT_RETURN_IF_ERROR(registry_.SetStage(adapter.digest, "retired", reason));
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels, ChannelsServing(adapter.digest));
   std::vector<RollbackOutcome> rolled;
   for (const std::string& channel : channels) {
     const size_t at = channel.rfind('@');
-    Result<RollbackOutcome> outcome = Rollback(channel.substr(0, at), channel.substr(at + 1),
-                                               "retired sha256:" + adapter.digest + ": " + reason);
+    Result<RollbackOutcome> outcome =
+        RollbackNow(channel.substr(0, at), channel.substr(at + 1),
+                    "retired sha256:" + adapter.digest + ": " + reason);
     // A channel with no earlier version keeps pointing at the retired adapter (its stage says
     // so); anything else that stops the rollback is an error.
     if (!outcome.ok() && outcome.status().kind() == ErrorKind::kConflict) continue;

@@ -78,13 +78,16 @@ class Lifecycle {
   // Moves "<name>@<channel>" to the adapter when its latest gate decision passed under a
   // pre-declared policy and the requirements (approvals, revocations, signatures) hold now.
   // Broken signatures or digests are errors (kVerification); unmet criteria are a decision.
+  // One registry transaction: the checks, the channel, the stage and the event (or the
+  // "adapter.promote-blocked" event) commit together; on an error nothing is written.
   Result<PromoteOutcome> Promote(const std::string& adapter_ref, const std::string& channel);
 
-  // Re-points "<name>@<channel>" at the version it served before the current one.
+  // Re-points "<name>@<channel>" at the version it served before the current one (one
+  // transaction: channel and stage).
   Result<RollbackOutcome> Rollback(const std::string& name, const std::string& channel,
                                    const std::string& reason);
 
-  // Stage `retired`; every channel serving the adapter is rolled back.
+  // Stage `retired`; every channel serving the adapter is rolled back (one transaction).
   Result<std::vector<RollbackOutcome>> Retire(const std::string& adapter_ref,
                                               const std::string& reason);
 
@@ -109,6 +112,12 @@ class Lifecycle {
   };
   // The latest decision attestation of the adapter, re-verified against trusted evaluator keys.
   Result<std::optional<StoredDecision>> LatestDecision(const registry::ObjectRecord& adapter);
+  // Promote, Rollback and Retire inside the transaction their public versions open.
+  Result<PromoteOutcome> PromoteNow(const std::string& adapter_ref, const std::string& channel);
+  Result<RollbackOutcome> RollbackNow(const std::string& name, const std::string& channel,
+                                      const std::string& reason);
+  Result<std::vector<RollbackOutcome>> RetireNow(const std::string& adapter_ref,
+                                                 const std::string& reason);
   // Channels ("<name>@<channel>") whose current target is `digest`.
   Result<std::vector<std::string>> ChannelsServing(const std::string& digest);
 

@@ -303,6 +303,41 @@ TEST_F(LifecycleTest, PromotionMovesTheChannelSetsTheStageAndLogsThePreviousTarg
             ErrorKind::kConflict);
 }
 
+TEST_F(LifecycleTest, PromotionIsOneTransactionAndAFailureMidwayChangesNothing) {
+  ObjectRecord adapter = Train(1, policy_.digest);
+  Gate(adapter);
+  ASSERT_TRUE(lifecycle_->Approve(adapter.digest, approver_, "").ok());
+  // An injected failure at the last step: the adapter.promote event is refused after the channel
+  // and the stage were changed in the same transaction.
+  ASSERT_TRUE(registry_->db()
+                  .Exec("CREATE TRIGGER fail_promote BEFORE INSERT ON events WHEN NEW.body LIKE "
+                        "'%\"action\":\"adapter.promote\"%' BEGIN "
+                        "SELECT RAISE(ABORT, 'injected failure'); END")
+                  .ok());
+  const uint64_t size = registry_->LogSize().value();
+  auto before = testing::HashTree(Dir("registry"));
+  Result<PromoteOutcome> failed = lifecycle_->Promote(adapter.digest, "production");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("injected failure"), std::string::npos)
+      << failed.status().ToString();
+  EXPECT_EQ(testing::HashTree(Dir("registry")), before);
+  EXPECT_TRUE(registry_->ChannelHistory("bot@production")->empty());
+  EXPECT_EQ(registry_->Get(adapter.digest)->stage, "candidate");
+
+  ASSERT_TRUE(registry_->db().Exec("DROP TRIGGER fail_promote").ok());
+  ASSERT_TRUE(lifecycle_->Promote(adapter.digest, "production").value().promoted);
+  // channel.set, stage.set and adapter.promote: consecutive, under one new checkpoint.
+  EXPECT_EQ(registry_->LogSize().value(), size + 3);
+  EXPECT_EQ(EventFromEnd(2)["action"], "channel.set");
+  EXPECT_EQ(EventFromEnd(1)["action"], "stage.set");
+  EXPECT_EQ(EventFromEnd(0)["action"], "adapter.promote");
+  registry::Statement checkpoints =
+      registry_->db().Prepare("SELECT COUNT(*) FROM checkpoints WHERE size > ?").value();
+  ASSERT_TRUE(checkpoints.Bind(1, size).ok());
+  ASSERT_TRUE(checkpoints.Step().value());
+  EXPECT_EQ(checkpoints.Int(0), 1);
+}
+
 TEST_F(LifecycleTest, RetiringAServedAdapterRollsItsChannelBack) {
   ObjectRecord first = Train(1, policy_.digest);
   ObjectRecord second = Train(2, policy_.digest);
