@@ -1,5 +1,5 @@
 // `graft audit verify`: recompute and cross-check everything in the registry; exit 12 on any
-// discrepancy.
+// discrepancy. Findings (channels serving revoked or retired adapters) are reported, not failed.
 #include <iostream>
 
 #include "cli/common.h"
@@ -25,10 +25,16 @@ Result<int> RunVerify(const po::variables_map& vm) {
   } else {
     for (const auto& line : report.checked) std::cout << "checked: " << line << "\n";
     for (const auto& line : report.notes) std::cout << "note:    " << line << "\n";
+    for (const auto& line : report.findings) std::cout << "FINDING: " << line << "\n";
     for (const auto& line : report.problems) std::cout << "FAILED:  " << line << "\n";
-    std::cout << (report.ok() ? "audit passed\n"
+    const std::string findings =
+        report.findings.empty()
+            ? ""
+            : " (" + std::to_string(report.findings.size()) +
+                  " finding(s) to act on: roll the channel back, or run graft monitor)";
+    std::cout << (report.ok() ? "audit passed" + findings + "\n"
                               : "audit FAILED: " + std::to_string(report.problems.size()) +
-                                    " problem(s)\n");
+                                    " problem(s)" + findings + "\n");
   }
   return report.ok() ? kExitOk : kExitVerificationFailed;
 }

@@ -4,6 +4,8 @@
 #include <set>
 
 #include "core/encoding.h"
+#include "core/manifest.h"
+#include "core/oms_signature.h"
 #include "registry/projection.h"
 #include "registry/schema.h"
 
@@ -44,7 +46,11 @@ Result<std::vector<std::string>> TableRows(Database& db, const ProjectedTable& t
 }  // namespace
 
 Json AuditReport::ToJson() const {
-  return {{"ok", ok()}, {"checked", checked}, {"problems", problems}, {"notes", notes}};
+  return {{"ok", ok()},
+          {"checked", checked},
+          {"problems", problems},
+          {"notes", notes},
+          {"findings", findings}};
 }
 
 Status Auditor::CheckEvents(AuditReport& report) {
@@ -259,6 +265,124 @@ Status Auditor::CheckBlobs(AuditReport& report) {
   return Status::Ok();
 }
 
+namespace {
+
+// One directory object's file rows as the audit reads them.
+struct StoredFiles {
+  std::string digest, kind, info;
+  std::vector<ManifestEntry> files;
+};
+
+// "adapter bot@3 (sha256:0123456789abcdef)"
+std::string ObjectLabel(Registry& registry, const StoredFiles& object) {
+  Result<ObjectRecord> record = registry.Get(object.digest);
+  std::string digest = "sha256:" + object.digest.substr(0, 16);
+  if (!record.ok() || record->labels.empty()) return object.kind + " " + digest;
+  return object.kind + " " + record->labels.back() + " (" + digest + ")";
+}
+
+}  // namespace
+
+Status Auditor::CheckDirectoryFiles(AuditReport& report) {
+  std::map<std::string, std::string> signature_of;  // adapter digest -> model.sig attestation
+  {
+    GRAFT_ASSIGN_OR_RETURN(
+        Statement s, registry_.db().Prepare("SELECT subject, digest FROM attestations WHERE kind "
+                                            "= 'model-signature' ORDER BY seq"));
+    for (;;) {
+      GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      signature_of[s.Text(0)] = s.Text(1);
+    }
+  }
+  size_t count = 0;
+  size_t objects = 0;
+  size_t files = 0;
+  auto check = [&](const StoredFiles& object) {
+    ++objects;
+    files += object.files.size();
+    std::set<std::string> ignored;
+    Result<Json> info = ParseJson(object.info, "object info");
+    if (info.ok() && info->contains("identity_ignore") && (*info)["identity_ignore"].is_array()) {
+      for (const Json& path : (*info)["identity_ignore"]) {
+        if (path.is_string()) ignored.insert(path.get<std::string>());
+      }
+    }
+    Manifest stored;
+    for (const ManifestEntry& file : object.files) {
+      if (!ignored.contains(file.path)) stored.entries.push_back(file);
+    }
+    std::sort(stored.entries.begin(), stored.entries.end(),
+              [](const ManifestEntry& a, const ManifestEntry& b) {
+                return ManifestPathLess(a.path, b.path);
+              });
+    if (stored.RootDigestHex() != object.digest) {
+      Add(report.problems, count,
+          ObjectLabel(registry_, object) + ": the root digest of its file rows is sha256:" +
+              stored.RootDigestHex() + ", not its digest (a file row was changed)");
+    }
+    auto signature = signature_of.find(object.digest);
+    if (signature == signature_of.end()) return;
+    const std::string what = ObjectLabel(registry_, object) + ": model.sig";
+    Result<DsseEnvelope> envelope = registry_.LoadAttestation(signature->second);
+    Result<OmsSignedContent> signed_content = envelope.ok()
+                                                  ? ParseOmsEnvelope(*envelope, what)
+                                                  : Result<OmsSignedContent>(envelope.status());
+    if (!signed_content.ok()) {
+      Add(report.problems, count, what + ": " + signed_content.status().message());
+      return;
+    }
+    if (DigestHex(signed_content->subject) != object.digest) {
+      Add(report.problems, count,
+          what + " signs sha256:" + DigestHex(signed_content->subject) + ", not this adapter");
+    }
+    for (const std::string& difference : DiffManifests(signed_content->manifest, stored)) {
+      Add(report.problems, count,
+          what + " and the stored files differ: " + difference +
+              " (the file's blob is not the one the trainer signed)");
+    }
+  };
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      registry_.db().Prepare("SELECT o.digest, o.kind, o.info, f.path, f.blob, f.size, b.size "
+                             "FROM objects o JOIN object_files f ON f.object = o.digest "
+                             "LEFT JOIN blobs b ON b.digest = f.blob ORDER BY o.digest"));
+  StoredFiles current;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    if (s.Text(0) != current.digest) {
+      if (!current.digest.empty()) check(current);
+      current = {s.Text(0), s.Text(1), s.Text(2), {}};
+    }
+    ManifestEntry file;
+    file.path = s.Text(3);
+    const std::string blob = s.Text(4);
+    file.size = static_cast<uint64_t>(s.Int(5));
+    Result<Digest> digest = ParseDigestHex(blob);
+    if (!digest.ok()) {
+      Add(report.problems, count,
+          "object sha256:" + current.digest + ": file " + file.path + " names blob \"" + blob +
+              "\", which is not a digest");
+      continue;
+    }
+    if (s.IsNull(6) || static_cast<uint64_t>(s.Int(6)) != file.size) {
+      Add(report.problems, count,
+          "object sha256:" + current.digest + ": file " + file.path + " names blob sha256:" + blob +
+              (s.IsNull(6) ? ", which the blob table does not list" : " of another size"));
+    }
+    file.digest = *digest;
+    current.files.push_back(std::move(file));
+  }
+  if (!current.digest.empty()) check(current);
+  Summarize(report.problems, count, "file problems");
+  report.checked.push_back(std::to_string(objects) + " directory objects (" +
+                           std::to_string(files) +
+                           " files): root digest of the file rows, and each signed adapter's "
+                           "files against the per-file digests model.sig lists");
+  return Status::Ok();
+}
+
 Status Auditor::CheckAttestations(AuditReport& report) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<KeyRecord> keys, registry_.Keys());
   std::map<std::string, PublicKey> parsed;  // key id -> key, parsed once
@@ -323,6 +447,34 @@ Status Auditor::CheckAttestations(AuditReport& report) {
   return Status::Ok();
 }
 
+Status Auditor::CheckChannels(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<ChannelEntry> channels, registry_.Channels());
+  for (const ChannelEntry& channel : channels) {
+    Result<ObjectRecord> target = registry_.Get(channel.digest);
+    if (!target.ok()) {
+      report.problems.push_back("channel " + channel.channel + " serves sha256:" + channel.digest +
+                                ", which is not in the registry");
+      continue;
+    }
+    std::string serves = "channel " + channel.channel + " serves " +
+                         (target->labels.empty() ? "" : target->labels.back() + " ") +
+                         "(sha256:" + target->digest.substr(0, 16) + "), ";
+    GRAFT_ASSIGN_OR_RETURN(std::vector<Revocation> revocations, registry_.Revocations(*target));
+    for (const Revocation& r : revocations) {
+      report.findings.push_back(serves + (r.relation == "self" ? "which was " : "whose ") +
+                                r.Describe());
+    }
+    const std::string stage = target->stage.value_or("");
+    if (stage == "retired" || stage == "revoked" || stage == "rejected") {
+      report.findings.push_back(serves + "which is " + stage +
+                                " (the channel had no earlier version to roll back to)");
+    }
+  }
+  report.checked.push_back(std::to_string(channels.size()) +
+                           " channels: what each serves, against revocations and retirement");
+  return Status::Ok();
+}
+
 Result<AuditReport> Auditor::Run(const std::vector<KeptCheckpoint>& kept) {
   AuditReport report;
   events_.clear();
@@ -332,7 +484,9 @@ Result<AuditReport> Auditor::Run(const std::vector<KeptCheckpoint>& kept) {
   GRAFT_RETURN_IF_ERROR(CheckCheckpoints(kept, report));
   GRAFT_RETURN_IF_ERROR(CheckTables(report));
   GRAFT_RETURN_IF_ERROR(CheckBlobs(report));
+  GRAFT_RETURN_IF_ERROR(CheckDirectoryFiles(report));
   GRAFT_RETURN_IF_ERROR(CheckAttestations(report));
+  GRAFT_RETURN_IF_ERROR(CheckChannels(report));
   return report;
 }
 

@@ -15,6 +15,9 @@ struct AuditReport {
   std::vector<std::string> checked;   // what was verified, one line each
   std::vector<std::string> problems;  // every discrepancy found
   std::vector<std::string> notes;     // benign findings (e.g. orphan blobs left by a crash)
+  // State that needs action but is not a discrepancy (the registry is intact): a channel serving
+  // an adapter that is revoked, depends on something revoked, or was retired. Not a failure.
+  std::vector<std::string> findings;
 
   bool ok() const { return problems.empty(); }
   Json ToJson() const;
@@ -40,7 +43,9 @@ class Auditor {
   Status CheckCheckpoints(const std::vector<KeptCheckpoint>& kept, AuditReport& report);
   Status CheckTables(AuditReport& report);
   Status CheckBlobs(AuditReport& report);
+  Status CheckDirectoryFiles(AuditReport& report);
   Status CheckAttestations(AuditReport& report);
+  Status CheckChannels(AuditReport& report);
   void CheckCheckpoint(const std::string& source, const std::string& note, AuditReport& report);
 
   Registry& registry_;

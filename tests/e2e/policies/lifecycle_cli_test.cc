@@ -68,6 +68,7 @@ class LifecycleCli : public ::testing::Test {
     ProvenanceInputs inputs;
     inputs.base_digest = base_;
     inputs.policy_digest = policy_;
+    if (!dataset_.empty()) inputs.dataset_digests = {dataset_};
     EXPECT_TRUE(WriteProvenance(dir, key, inputs).ok());
     EXPECT_TRUE(SignAdapter(dir, key).ok());
     return Digest(Run({"adapter", "register", dir, "--name", "bot", "--json"}));
@@ -89,6 +90,7 @@ class LifecycleCli : public ::testing::Test {
 
   TempDir temp_{"graft-lifecycle-e2e"};
   std::string reg_, trainer_, evaluator_, approver_, base_, policy_;
+  std::string dataset_;  // the training dataset Scenario's adapters name, when set
 };
 
 TEST_F(LifecycleCli, PolicyRegisterListShow) {
@@ -158,6 +160,39 @@ TEST_F(LifecycleCli, PromoteNeedsAGateDecisionAndAnApprovalThenRollbackAndRetire
   EXPECT_TRUE(Has(list.out, second)) << list.out;
   EXPECT_EQ(Run({"promote", second, "--channel", "production"}).exit_code, 2);
   EXPECT_EQ(Run({"retire", first}).exit_code, 2);  // --reason is required
+}
+
+TEST_F(LifecycleCli, RevokingADatasetBlocksExportOfItsAdaptersAndAuditReportsTheChannel) {
+  ASSERT_TRUE(WriteFileAtomic(Path("train.jsonl"), "{\"text\": \"hello\"}\n").ok());
+  dataset_ = Digest(Run({"dataset", "register", Path("train.jsonl"), "--name", "train", "--json"}));
+  std::string adapter = Scenario(1);
+  Gate(adapter);
+  ASSERT_EQ(Run({"approve", adapter, "--key", approver_}).exit_code, 0);
+  ASSERT_EQ(Run({"promote", adapter, "--channel", "production"}).exit_code, 0);
+  CliResult exported = Run({"adapter", "export", "bot@1", "--out", Path("out")});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+
+  CliResult revoke = Run({"dataset", "revoke", "train@1", "--reason", "licence withdrawn"});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  auto before = HashTree(reg_);
+  CliResult refused = Run({"adapter", "export", "bot@production", "--out", Path("again")});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_TRUE(Has(refused.err, "dataset sha256:" + dataset_ + " revoked at event")) << refused.err;
+  EXPECT_TRUE(Has(refused.err, "licence withdrawn")) << refused.err;
+  EXPECT_FALSE(fs::exists(Path("again")));
+  EXPECT_EQ(HashTree(reg_), before);
+
+  // The registry is intact, so the audit passes, and it reports the channel serving the adapter.
+  CliResult audit = Run({"audit", "verify"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  EXPECT_TRUE(Has(audit.out, "FINDING: channel bot@production serves bot@1")) << audit.out;
+  EXPECT_TRUE(Has(audit.out, "whose dataset sha256:" + dataset_)) << audit.out;
+  CliResult json = Run({"audit", "verify", "--json"});
+  EXPECT_EQ(ParseJson(json.out, "audit").value()["findings"].size(), 1u) << json.out;
+  // And a revoked adapter cannot be promoted elsewhere.
+  CliResult promote = Run({"promote", adapter, "--channel", "canary"});
+  EXPECT_EQ(promote.exit_code, 10) << promote.out << promote.err;
+  EXPECT_TRUE(Has(promote.out, "revoked: dataset")) << promote.out;
 }
 
 }  // namespace

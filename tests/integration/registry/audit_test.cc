@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include "core/manifest.h"
+#include "core/oms_signature.h"
 #include "registry/auditor.h"
 #include "tests/integration/registry/registry_helpers.h"
 
@@ -129,12 +131,83 @@ TEST_F(AuditTest, SignatureByRevokedKeyAfterRevocationIsNamed) {
                 std::to_string(*revoked.revoked_seq));
 }
 
+TEST_F(AuditTest, FileRowPointingAtAnotherBlobIsNamed) {
+  Sql("UPDATE object_files SET blob = '" + dataset_.digest + "' WHERE object = '" +
+      adapter_.digest + "' AND path = 'adapter_model.safetensors'");
+  ExpectProblem("adapter bot@1 (sha256:" + adapter_.digest.substr(0, 16) +
+                "): the root digest of its file rows is sha256:");
+  ExpectProblem("model.sig and the stored files differ: changed: adapter_model.safetensors");
+}
+
+// A writer holding the registry key logs an adapter whose weights row names another blob, with
+// the root digest recomputed over its rows (so the object row, the log, the tree, the checkpoints
+// and the blobs are all consistent) and the trainer's genuine model.sig of the real files. Only
+// the per-file digests model.sig signs can tell, and the audit names the file.
+TEST_F(AuditTest, FileBlobThatIsNotTheSignedOneIsNamedWhenTheRootRowIsConsistent) {
+  testing::LoraShape shape;
+  shape.seed = 2;
+  fs::path genuine = MakeAdapter("a2", shape);
+  shape.seed = 3;
+  fs::path other = MakeAdapter("a3", shape);  // its weights, never registered
+  Json files = Json::array();
+  Json blobs = Json::array();
+  Manifest rows;
+  for (const std::string path : {"adapter_config.json", "adapter_model.safetensors"}) {
+    fs::path source = path == "adapter_model.safetensors" ? other / path : genuine / path;
+    std::string bytes = ReadFile(source).value();
+    std::string blob = registry_->blobs().Put(bytes).value();
+    files.push_back({{"path", path}, {"blob", blob}, {"size", bytes.size()}});
+    blobs.push_back({{"digest", blob}, {"size", bytes.size()}});
+    rows.entries.push_back({path, ParseDigestHex(blob).value(), bytes.size()});
+  }
+  std::string forged = rows.RootDigestHex();
+  OmsBundle bundle = OmsBundle::Parse(ReadFile(genuine / "model.sig").value(), "model.sig").value();
+  std::string envelope = bundle.envelope.Serialize();
+  std::string signature = registry_->blobs().Put(envelope).value();
+  blobs.push_back({{"digest", signature}, {"size", envelope.size()}});
+  AppendRaw("adapter.register", {{"digest", forged},
+                                 {"info", adapter_.Info()},
+                                 {"attested", 1},
+                                 {"stage", "candidate"},
+                                 {"files", files},
+                                 {"blobs", blobs},
+                                 {"label", {{"name", "forged"}, {"version", 1}}}});
+  AppendRaw("attestation.add", {{"digest", signature},
+                                {"kind", "model-signature"},
+                                {"subject", forged},
+                                {"predicate_type", kOmsPredicateType},
+                                {"key_ids", {trainer_->key_id()}}});
+  AuditReport report = Auditor(*registry_).Run().value();
+  EXPECT_EQ(report.problems.size(), 2u) << report.ToJson().dump(2);
+  ExpectProblem("adapter forged@1 (sha256:" + forged.substr(0, 16) + "): model.sig signs sha256:" +
+                testing::AdapterDigest(genuine) + ", not this adapter");
+  ExpectProblem("model.sig and the stored files differ: changed: adapter_model.safetensors");
+}
+
+TEST_F(AuditTest, ChannelServingARevokedOrRetiredAdapterIsAFindingNotAFailure) {
+  ASSERT_TRUE(registry_->SetChannel("bot@production", adapter_.digest, "promote").ok());
+  ObjectRecord dataset = registry_->RevokeObject("dataset", dataset_.digest, "licence").value();
+  AuditReport report = Auditor(*registry_).Run().value();
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump(2);
+  ASSERT_EQ(report.findings.size(), 1u) << report.ToJson().dump(2);
+  EXPECT_EQ(report.findings[0],
+            "channel bot@production serves bot@1 (sha256:" + adapter_.digest.substr(0, 16) +
+                "), whose dataset sha256:" + dataset_.digest + " revoked at event " +
+                std::to_string(*dataset.revoked_seq) + ": licence");
+  ASSERT_TRUE(registry_->SetStage(adapter_.digest, "retired", "drift").ok());
+  report = Auditor(*registry_).Run().value();
+  ASSERT_EQ(report.findings.size(), 2u);
+  EXPECT_NE(report.findings[1].find("which is retired"), std::string::npos) << report.findings[1];
+  EXPECT_EQ(report.ToJson()["findings"].size(), 2u);
+}
+
 TEST_F(AuditTest, ReportListsWhatWasChecked) {
   AuditReport report = Auditor(*registry_).Run().value();
   ASSERT_TRUE(report.ok());
   std::string all = report.ToJson()["checked"].dump();
-  for (const char* part : {"events", "Merkle tree", "stored checkpoints", "tables",
-                           "blobs re-hashed", "attestation signatures"}) {
+  for (const char* part :
+       {"events", "Merkle tree", "stored checkpoints", "tables", "blobs re-hashed",
+        "directory objects", "attestation signatures", "channels"}) {
     EXPECT_NE(all.find(part), std::string::npos) << part;
   }
 }
