@@ -1,8 +1,13 @@
 // Registry benchmark: registers N small adapters and fills the log to M events, then times list,
-// lineage, inclusion proofs and a full audit. Usage: graft_registry_bench [ADAPTERS] [EVENTS] [DIR]
+// lineage, inclusion proofs and a full audit.
+// Usage: graft_registry_bench [ADAPTERS] [EVENTS] [DIR] [--no-audit]
+// When DIR already holds a registry (from an earlier run), it is opened (and so migrated to this
+// build's schema) instead of being filled again: before/after figures then measure the same data.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string>
 
@@ -35,17 +40,88 @@ T Must(Result<T> result, const char* what) {
   return std::move(result).value();
 }
 
-// Median of `runs` timings of `body` in milliseconds.
+// Medians of `runs` timings of `body`: wall clock, and this process's CPU time (which a loaded,
+// shared machine inflates far less than the wall clock).
+struct Timing {
+  double wall_ms = 0;
+  double cpu_ms = 0;
+};
 template <typename F>
-double MedianMs(int runs, F body) {
-  std::vector<double> times;
+Timing Median(int runs, F body) {
+  std::vector<double> wall, cpu;
   for (int i = 0; i < runs; ++i) {
     auto start = Clock::now();
+    std::clock_t cpu_start = std::clock();
     body(i);
-    times.push_back(Ms(start));
+    cpu.push_back(1000.0 * static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC);
+    wall.push_back(Ms(start));
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
+}
+
+void Print(const char* what, Timing t, const std::string& note = "") {
+  std::printf("%-28s%.2f ms wall, %.2f ms cpu%s\n", what, t.wall_ms, t.cpu_ms, note.c_str());
+}
+
+// Fills a new registry: a trainer key, a tiny base, `adapters` signed adapters, then filler
+// events up to `events`. Prints the registration and filler rates; returns the base.
+ObjectRecord Fill(Registry& reg, int adapters, uint64_t events, const fs::path& work,
+                  const fs::path& scratch_dir) {
+  PrivateKey trainer = Must(PrivateKey::Generate(KeyAlgorithm::kEd25519), "key");
+  Must(reg.TrustKey(trainer.public_key(), "trainer", "bench"), "trust");
+  if (!testing::WriteTinyGpt2Base(work / "base").ok()) std::exit(1);
+  ObjectRecord base = Must(reg.RegisterBase(work / "base", "tiny"), "base");
+
+  // Adapters: signed, with provenance; 10 names, so each name has adapters/10 versions.
+  double prepare_ms = 0;
+  auto start = Clock::now();
+  for (int i = 0; i < adapters; ++i) {
+    auto prepare = Clock::now();
+    fs::path dir = scratch_dir / "adapter";
+    fs::remove_all(dir);
+    testing::LoraShape shape;
+    shape.seed = i;
+    shape.n_layer = 1;
+    if (!testing::WriteLoraAdapter(dir, shape).ok()) std::exit(1);
+    testing::ProvenanceInputs inputs;
+    inputs.base_digest = base.digest;
+    inputs.run_id = "run-" + std::to_string(i);
+    if (!testing::WriteProvenance(dir, trainer, inputs).ok()) std::exit(1);
+    if (!testing::SignAdapter(dir, trainer).ok()) std::exit(1);
+    prepare_ms += Ms(prepare);
+    AdapterOptions options;
+    options.name = "bot-" + std::to_string(i % 10);
+    Must(reg.RegisterAdapter(dir, options), "register adapter");
+  }
+  double register_ms = Ms(start) - prepare_ms;
+  uint64_t after_adapters = Must(reg.LogSize(), "size");
+  std::printf("adapters registered:        %d (signed + provenance) in %.1f s = %.1f adapters/s\n",
+              adapters, register_ms / 1000, adapters / (register_ms / 1000));
+  std::printf("  (preparing the signed PEFT dirs took another %.1f s, not counted)\n",
+              prepare_ms / 1000);
+
+  // Filler events up to `events`, in batches (through the log directly: this measures the
+  // log's scale, not fsync latency).
+  start = Clock::now();
+  EventLog log(reg.db());
+  for (uint64_t seq = after_adapters; seq < events;) {
+    Transaction tx = Must(Transaction::Begin(reg.db()), "begin");
+    for (int n = 0; n < 5000 && seq < events; ++n, ++seq) {
+      Must(log.Append("bench.filler", "bench@host", {{"n", seq}}), "append");
+    }
+    if (!tx.Commit().ok()) std::exit(1);
+  }
+  double fill_ms = Ms(start);
+  // One more change through the API so the latest checkpoint covers everything.
+  Must(reg.AppendEvent("bench.done", {{"events", events}}), "append");
+  std::printf(
+      "log events:                 %llu (%llu from registrations; filler appended at %.0f "
+      "events/s)\n",
+      (unsigned long long)Must(reg.LogSize(), "size"), (unsigned long long)after_adapters,
+      (events - after_adapters) / (fill_ms / 1000));
+  return base;
 }
 
 }  // namespace
@@ -59,79 +135,58 @@ int main(int argc, char** argv) {
   TempDir scratch(fs::exists("/dev/shm") ? "/dev/shm/graft-bench" : "graft-bench-scratch");
   fs::path root = argc > 3 ? fs::path(argv[3]) : temp.path() / "registry";
 
-  Registry reg = Must(Registry::Init(root), "init");
-  PrivateKey trainer = Must(PrivateKey::Generate(KeyAlgorithm::kEd25519), "key");
-  Must(reg.TrustKey(trainer.public_key(), "trainer", "bench"), "trust");
-  if (!testing::WriteTinyGpt2Base(temp.path() / "base").ok()) return 1;
-  ObjectRecord base = Must(reg.RegisterBase(temp.path() / "base", "tiny"), "base");
-
-  // Adapters: signed, with provenance; 10 names, so each name has adapters/10 versions.
-  double prepare_ms = 0;
-  auto start = Clock::now();
-  for (int i = 0; i < adapters; ++i) {
-    auto prepare = Clock::now();
-    fs::path dir = scratch.path() / "adapter";
-    fs::remove_all(dir);
-    testing::LoraShape shape;
-    shape.seed = i;
-    shape.n_layer = 1;
-    if (!testing::WriteLoraAdapter(dir, shape).ok()) return 1;
-    testing::ProvenanceInputs inputs;
-    inputs.base_digest = base.digest;
-    inputs.run_id = "run-" + std::to_string(i);
-    if (!testing::WriteProvenance(dir, trainer, inputs).ok()) return 1;
-    if (!testing::SignAdapter(dir, trainer).ok()) return 1;
-    prepare_ms += Ms(prepare);
-    AdapterOptions options;
-    options.name = "bot-" + std::to_string(i % 10);
-    Must(reg.RegisterAdapter(dir, options), "register adapter");
+  bool reuse = fs::exists(root / kDatabaseFile);
+  Registry reg = Must(reuse ? Registry::Open(root) : Registry::Init(root), "open");
+  ObjectRecord base;
+  if (reuse) {
+    ObjectFilter bases;
+    bases.kind = "base";
+    base = Must(reg.List(bases), "bases").at(0);
+    ObjectFilter all_adapters;
+    all_adapters.kind = "adapter";
+    adapters = static_cast<int>(Must(reg.List(all_adapters), "adapters").size());
+    std::printf("reused registry %s: %d adapters, %llu events\n", root.c_str(), adapters,
+                (unsigned long long)Must(reg.LogSize(), "size"));
+  } else {
+    base = Fill(reg, adapters, events, temp.path(), scratch.path());
   }
-  double register_ms = Ms(start) - prepare_ms;
-  uint64_t after_adapters = Must(reg.LogSize(), "size");
-
-  // Filler events up to `events`, in batches (through the log directly: this measures the
-  // log's scale, not fsync latency).
-  start = Clock::now();
-  EventLog log(reg.db());
-  for (uint64_t seq = after_adapters; seq < events;) {
-    Transaction tx = Must(Transaction::Begin(reg.db()), "begin");
-    for (int n = 0; n < 5000 && seq < events; ++n, ++seq) {
-      Must(log.Append("bench.filler", "bench@host", {{"n", seq}}), "append");
-    }
-    if (!tx.Commit().ok()) return 1;
-  }
-  double fill_ms = Ms(start);
-  // One more change through the API so the latest checkpoint covers everything.
-  Must(reg.AppendEvent("bench.done", {{"events", events}}), "append");
   uint64_t size = Must(reg.LogSize(), "size");
 
-  ObjectFilter by_name;
-  by_name.kind = "adapter";
-  by_name.name = "bot-3";
-  ObjectFilter all;
-  all.kind = "adapter";
-  ObjectFilter by_base = all;
-  by_base.base_digest = base.digest;
+  // As `graft adapter list` asks: without info.
+  ObjectFilter by_name{.kind = "adapter", .name = "bot-3", .with_info = false};
+  ObjectFilter all{.kind = "adapter", .with_info = false};
+  ObjectFilter by_base{.kind = "adapter", .base_digest = base.digest, .with_info = false};
+  ObjectFilter all_with_info{.kind = "adapter"};
   size_t listed = 0;
-  double list_name_ms = MedianMs(21, [&](int) { listed = Must(reg.List(by_name), "list").size(); });
-  double list_all_ms = MedianMs(5, [&](int) { Must(reg.List(all), "list"); });
-  double list_base_ms = MedianMs(5, [&](int) { Must(reg.List(by_base), "list"); });
+  Timing list_name = Median(21, [&](int) { listed = Must(reg.List(by_name), "list").size(); });
+  Timing list_all = Median(5, [&](int) { Must(reg.List(all), "list"); });
+  Timing list_base = Median(5, [&](int) { Must(reg.List(by_base), "list"); });
+  Timing list_info = Median(5, [&](int) { Must(reg.List(all_with_info), "list"); });
   std::string target =
       Must(reg.Resolve("adapter", "bot-7@" + std::to_string(adapters / 20 + 1)), "resolve").digest;
-  double lineage_ms = MedianMs(21, [&](int) {
-    Lineage lineage = Must(Lineage::Of(reg, target), "lineage");
-    (void)lineage.ToText();
-  });
-  double uses_ms = MedianMs(3, [&](int) { Must(Lineage::Uses(reg, base.digest), "uses"); });
-  double resolve_ms =
-      MedianMs(21, [&](int) { Must(reg.Resolve("adapter", target.substr(0, 12)), "resolve"); });
+  Timing lineage =
+      Median(21, [&](int) { (void)Must(Lineage::Of(reg, target), "lineage").ToText(); });
+  Timing uses = Median(5, [&](int) { Must(Lineage::Uses(reg, base.digest), "uses"); });
+  Timing uses_text =
+      Median(5, [&](int) { (void)Must(Lineage::Uses(reg, base.digest), "uses").ToText(); });
+  Timing resolve =
+      Median(21, [&](int) { Must(reg.Resolve("adapter", target.substr(0, 12)), "resolve"); });
+  Print("adapter list --name:", list_name, " (" + std::to_string(listed) + " adapters)");
+  Print("adapter list --base:", list_base, " (all " + std::to_string(adapters) + ")");
+  Print("adapter list (all):", list_all);
+  Print("List with info (all):", list_info);
+  Print("resolve digest prefix:", resolve);
+  Print("lineage REF (text):", lineage);
+  Print("lineage --uses base:", uses, " (" + std::to_string(adapters) + " dependents)");
+  Print("  ... rendered as text:", uses_text);
 
   Checkpoint checkpoint =
       Must(reg.VerifyCheckpoint(Must(reg.LatestCheckpoint(), "checkpoint")), "verify checkpoint");
   size_t proof_hashes = 0;
-  double prove_ms = MedianMs(101, [&](int i) {
-    proof_hashes = Must(reg.ProveInclusion((uint64_t(i) * 7919) % size), "prove").path.size();
-  });
+  double prove_ms =
+      Median(101, [&](int i) {
+        proof_hashes = Must(reg.ProveInclusion((uint64_t(i) * 7919) % size), "prove").path.size();
+      }).wall_ms;
   InclusionProof proof = Must(reg.ProveInclusion(size / 3), "prove");
   auto verify_start = Clock::now();
   int verify_runs = 10000;
@@ -142,30 +197,16 @@ int main(int argc, char** argv) {
   }
   double verify_us = Ms(verify_start) * 1000.0 / verify_runs;
 
-  start = Clock::now();
-  AuditReport report = Must(Auditor(reg).Run(), "audit");
-  double audit_ms = Ms(start);
-
-  std::printf("adapters registered:        %d (signed + provenance) in %.1f s = %.1f adapters/s\n",
-              adapters, register_ms / 1000, adapters / (register_ms / 1000));
-  std::printf("  (preparing the signed PEFT dirs took another %.1f s, not counted)\n",
-              prepare_ms / 1000);
-  std::printf(
-      "log events:                 %llu (%llu from registrations; filler appended at %.0f "
-      "events/s)\n",
-      (unsigned long long)size, (unsigned long long)after_adapters,
-      (events - after_adapters) / (fill_ms / 1000));
-  std::printf("adapter list --name:        %.2f ms (%zu adapters)\n", list_name_ms, listed);
-  std::printf("adapter list --base:        %.2f ms (all %d)\n", list_base_ms, adapters);
-  std::printf("adapter list (all):         %.2f ms\n", list_all_ms);
-  std::printf("resolve digest prefix:      %.3f ms\n", resolve_ms);
-  std::printf("lineage REF (text):         %.2f ms\n", lineage_ms);
-  std::printf("lineage --uses base:        %.2f ms (%d dependents)\n", uses_ms, adapters);
   std::printf(
       "inclusion proof:            %zu hashes (%zu bytes), generated in %.3f ms, "
       "verified in %.1f us%s\n",
       proof_hashes, proof_hashes * 32, prove_ms, verify_us, all_ok ? "" : " (FAILED)");
-  std::printf("audit verify:               %.1f s (%s)\n", audit_ms / 1000,
+  if (argc > 4 && std::string(argv[4]) == "--no-audit") return all_ok ? 0 : 1;
+  auto start = Clock::now();
+  std::clock_t cpu_start = std::clock();
+  AuditReport report = Must(Auditor(reg).Run(), "audit");
+  std::printf("audit verify:               %.1f s wall, %.1f s cpu (%s)\n", Ms(start) / 1000,
+              static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC,
               report.ok() ? "passed" : "FAILED");
   for (const auto& line : report.checked) std::printf("  checked: %s\n", line.c_str());
   for (const auto& line : report.problems) std::printf("  problem: %s\n", line.c_str());
