@@ -152,7 +152,7 @@ Status AdapterReportBuilder::VerifySignatureFiles(AdapterReportData& report) {
   }
   TempDir temp("graft-report");
   const fs::path dir = temp.path() / "adapter";
-  Status exported = registry_.ExportFiles(adapter_, dir);
+  Status exported = registry_.WriteVerifiedFiles(adapter_, dir);  // a revoked one too
   GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> trainers, KeysWithRole("trainer"));
   Result<OmsVerification> oms =
       exported.ok() ? OmsVerify(dir, dir / registry::kAdapterSignatureFile, trainers,
