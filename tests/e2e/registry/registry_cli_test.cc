@@ -148,6 +148,7 @@ TEST_F(RegistryCli, FailedCommandsLeaveTheRegistryByteForByteUnchanged) {
   ASSERT_TRUE(WriteFileAtomic(Path("bad.jsonl"), "{\"a\": 1}\nnot json\n").ok());
   std::string extra = SignedAdapter("extra", key, base);
   ASSERT_TRUE(WriteFileAtomic(fs::path(extra) / "stray.bin", "x").ok());
+  ASSERT_TRUE(WriteFileAtomic(Path("garbage.note"), "not a signed note\n").ok());
 
   auto before = HashTree(reg_);
   struct Case {
@@ -165,6 +166,7 @@ TEST_F(RegistryCli, FailedCommandsLeaveTheRegistryByteForByteUnchanged) {
       {{"dataset", "revoke", "nothing", "--reason", "r"}, 2, "no dataset"},
       {{"adapter", "export", "nothing", "--out", Path("o")}, 2, "no adapter"},
       {{"key", "trust", Path("stranger.pem.pub"), "--role", "janitor"}, 2, "unknown key role"},
+      {{"audit", "verify", "--checkpoint", Path("absent.note")}, 2, "absent.note"},
   };
   for (const Case& c : cases) {
     CliResult r = Run(c.args);
@@ -172,6 +174,11 @@ TEST_F(RegistryCli, FailedCommandsLeaveTheRegistryByteForByteUnchanged) {
     EXPECT_TRUE(Has(r.err, c.message)) << r.err;
     EXPECT_EQ(HashTree(reg_), before) << "changed by: " << c.args[0] << " " << c.args[1];
   }
+  // A kept checkpoint that is not one fails the audit (exit 12), named, and changes nothing.
+  CliResult garbage = Run({"audit", "verify", "--checkpoint", Path("garbage.note")});
+  EXPECT_EQ(garbage.exit_code, 12) << garbage.out << garbage.err;
+  EXPECT_TRUE(Has(garbage.out, "FAILED:  checkpoint " + Path("garbage.note"))) << garbage.out;
+  EXPECT_EQ(HashTree(reg_), before);
 }
 
 TEST_F(RegistryCli, AuditNamesARowEditedWithTheSqliteShell) {
