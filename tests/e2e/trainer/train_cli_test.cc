@@ -274,10 +274,7 @@ TEST_F(TrainCli, IncompatibleParentExitsTwo) {
       << wrong_base.err;
 
   Write(Path("train.yaml"),
-        "lora: {r: 8, lora_alpha: 8, target_modules: [c_attn]}
-max_steps: 1
-threads: 1
-");
+        "lora: {r: 8, lora_alpha: 8, target_modules: [c_attn]}\nmax_steps: 1\nthreads: 1\n");
   CliResult wrong_rank = RunGraft(args);
   EXPECT_EQ(wrong_rank.exit_code, 2);
   EXPECT_NE(wrong_rank.err.find("its r is 4, the training config's is 8"), std::string::npos)
