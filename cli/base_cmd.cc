@@ -1,5 +1,4 @@
 // `graft base init`: a randomly initialised base model in Hugging Face's layout.
-#ifdef GRAFT_WITH_TORCH
 
 #include <iostream>
 
@@ -20,8 +19,6 @@ Result<int> RunBaseInit(const po::variables_map& vm) {
             << " parameters\n";
   return kExitOk;
 }
-
-static GroupRegistrar kBaseGroup("base", "base models: create, register, list, show");
 
 static CommandRegistrar kBaseInit({
     .group = "base",
@@ -45,4 +42,3 @@ static CommandRegistrar kBaseInit({
 }  // namespace
 }  // namespace graft::cli
 
-#endif  // GRAFT_WITH_TORCH

@@ -14,6 +14,8 @@ Result<int> RunRegister(const po::variables_map& vm) {
   return PrintRegistered(vm, record);
 }
 
+GroupRegistrar kBaseGroup("base", "base models: create, register, list, show");
+
 CommandRegistrar kRegister({
     .group = "base",
     .verb = "register",

@@ -1,5 +1,4 @@
 // `graft generate`: text from a base model, optionally with a PEFT adapter.
-#ifdef GRAFT_WITH_TORCH
 
 #include <iostream>
 
@@ -68,4 +67,3 @@ static CommandRegistrar kGenerate({
 }  // namespace
 }  // namespace graft::cli
 
-#endif  // GRAFT_WITH_TORCH

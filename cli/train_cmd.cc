@@ -1,5 +1,4 @@
 // `graft train`: LoRA or full fine-tuning of a base model into a signed adapter directory.
-#ifdef GRAFT_WITH_TORCH
 
 #include <signal.h>
 #include <unistd.h>
@@ -99,4 +98,3 @@ static CommandRegistrar kTrain({
 }  // namespace
 }  // namespace graft::cli
 
-#endif  // GRAFT_WITH_TORCH
