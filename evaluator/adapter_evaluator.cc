@@ -50,16 +50,12 @@ Result<std::string> StoreScores(registry::Registry& registry, const Json& json,
   return record.digest;
 }
 
-std::string Label(const registry::ObjectRecord& record) {
-  return record.labels.empty() ? "sha256:" + record.digest.substr(0, 12) : record.labels.back();
-}
-
 Result<std::string> BaseOf(registry::Registry& registry, const registry::ObjectRecord& adapter) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry.EdgesFrom(adapter.digest));
   for (const registry::Edge& edge : edges) {
     if (edge.relation == "base") return edge.dst;
   }
-  return NotFound("adapter " + Label(adapter) + " has no base in the registry");
+  return NotFound("adapter " + RegisteredLabel(adapter) + " has no base in the registry");
 }
 
 }  // namespace
@@ -82,7 +78,7 @@ Status AdapterEvaluator::LoadBase(const registry::ObjectRecord& base) {
   TempDir dir("graft-base");
   fs::path files = dir.path() / "base";
   GRAFT_RETURN_IF_ERROR(
-      registry_.ExportFiles(base, files).WithContext("verifying base " + Label(base)));
+      registry_.ExportFiles(base, files).WithContext("verifying base " + RegisteredLabel(base)));
   GRAFT_ASSIGN_OR_RETURN(model_, CausalLM::Load(files));
   loaded_base_digest_ = base.digest;
   ++stats_.base_loads;
@@ -98,17 +94,17 @@ Result<registry::ObjectRecord> AdapterEvaluator::SharedBase(
     GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry_.Resolve("adapter", ref));
     auto [previous, inserted] = seen.emplace(adapter.digest, ref);
     if (!inserted) {
-      return InvalidInput("adapter " + Label(adapter) + " is named twice (" + previous->second +
-                          " and " + ref + ")");
+      return InvalidInput("adapter " + RegisteredLabel(adapter) + " is named twice (" +
+                          previous->second + " and " + ref + ")");
     }
     GRAFT_ASSIGN_OR_RETURN(std::string base, BaseOf(registry_, adapter));
     if (first_base.empty()) {
-      first_label = Label(adapter);
+      first_label = RegisteredLabel(adapter);
       first_base = base;
     } else if (base != first_base) {
       return InvalidInput("adapters on different bases: " + first_label +
-                          " is on sha256:" + first_base.substr(0, 12) + ", " + Label(adapter) +
-                          " on sha256:" + base.substr(0, 12) +
+                          " is on sha256:" + first_base.substr(0, 12) + ", " +
+                          RegisteredLabel(adapter) + " on sha256:" + base.substr(0, 12) +
                           "; evaluate each base's adapters in their own run");
     }
   }
@@ -134,7 +130,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
   if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
   if (adapter.revoked_seq) {
-    return VerificationFailed("adapter " + Label(adapter) +
+    return VerificationFailed("adapter " + RegisteredLabel(adapter) +
                               " is revoked: " + adapter.revoke_reason);
   }
   GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, adapter));
@@ -148,7 +144,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
   TempDir dir("graft-adapter");
   fs::path adapter_files = dir.path() / "adapter";
   GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, adapter_files)
-                            .WithContext("verifying adapter " + Label(adapter)));
+                            .WithContext("verifying adapter " + RegisteredLabel(adapter)));
   if (model_->adapters().Has(kAdapterName))
     GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
   GRAFT_RETURN_IF_ERROR(LoadPeftAdapter(*model_, adapter_files, kAdapterName).status());
@@ -156,7 +152,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
 
   EvaluationOutcome outcome;
   outcome.adapter_digest = adapter.digest;
-  outcome.adapter_label = Label(adapter);
+  outcome.adapter_label = RegisteredLabel(adapter);
   outcome.base_digest = base.digest;
   Json settings_json = settings_.ToJson();
   ScorerOptions scorer_options{.batch_size = settings_.batch_size,
@@ -238,7 +234,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
     outcome.suites.push_back(std::move(suite_outcome));
   }
   if (!changed) {
-    return VerificationFailed("canary: adapter " + Label(adapter) +
+    return VerificationFailed("canary: adapter " + RegisteredLabel(adapter) +
                               " changed no output on any item; it was not applied (or is a no-op)");
   }
 
@@ -297,39 +293,6 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
       registry_.AddAttestation("evaluation", envelope, adapter.digest, "evaluator", edges));
   outcome.attestation_digest = record.digest;
   return outcome;
-}
-
-Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
-                                             const fs::path& suite_file, const std::string& name) {
-  GRAFT_ASSIGN_OR_RETURN(Suite suite, LoadSuite(suite_file));
-  const std::string suite_name = name.empty() ? suite.name : name;
-  std::vector<registry::Edge> edges;
-  Json tasks = Json::array();
-  for (const SuiteTask& task : suite.tasks) {
-    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord data,
-                           registry.RegisterDataset(suite_file.parent_path() / task.data_path,
-                                                    suite_name + "." + task.name));
-    edges.push_back({"", "data", data.digest});
-    tasks.push_back({{"name", task.name},
-                     {"type", TaskTypeName(task.type)},
-                     {"data", data.digest},
-                     {"items", task.items.size()},
-                     {"metrics", task.metrics}});
-  }
-  return registry.RegisterFile("suite", suite_file, suite_name,
-                               {{"suite", suite.name}, {"tasks", std::move(tasks)}}, edges);
-}
-
-Result<Suite> LoadRegisteredSuite(registry::Registry& registry, const std::string& suite_ref) {
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record, registry.Resolve("suite", suite_ref));
-  GRAFT_ASSIGN_OR_RETURN(std::string text, registry.ReadBlob(record.digest));
-  GRAFT_ASSIGN_OR_RETURN(Suite suite, ParseSuite(text, "suite " + Label(record)));
-  for (SuiteTask& task : suite.tasks) {
-    GRAFT_ASSIGN_OR_RETURN(std::string data, registry.ReadBlob(task.data_sha256));
-    GRAFT_ASSIGN_OR_RETURN(
-        task.items, ParseTaskItems(task, data, "suite " + Label(record) + ": " + task.data_path));
-  }
-  return suite;
 }
 
 }  // namespace graft

@@ -16,6 +16,7 @@
 #include "evaluator/item_score.h"
 #include "evaluator/stats_types.h"
 #include "evaluator/suite.h"
+#include "evaluator/suite_registry.h"
 #include "registry/registry.h"
 
 namespace graft {
@@ -113,14 +114,5 @@ class AdapterEvaluator {
   std::map<std::string, std::vector<ItemScore>> scored_base_;
   EvaluatorStats stats_;
 };
-
-// Registers a suite file and its data files (as datasets "<suite>/<task>") after checking every
-// pinned digest; the suite's digest is the SHA-256 of its bytes.
-Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
-                                             const std::filesystem::path& suite_file,
-                                             const std::string& name);
-
-// Reads a registered suite and its data back from the blob store (digests re-verified).
-Result<Suite> LoadRegisteredSuite(registry::Registry& registry, const std::string& suite_ref);
 
 }  // namespace graft
