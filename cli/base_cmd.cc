@@ -1,24 +1,9 @@
-// `graft base init`: a randomly initialised base model in Hugging Face's layout.
-
-#include <iostream>
-
+// `graft base init`: a randomly initialised base model in Hugging Face's layout. The definition;
+// graft-model runs it (cli/base_run.cc).
 #include "cli/command.h"
-#include "models/base_init.h"
 
 namespace graft::cli {
 namespace {
-
-Result<int> RunBaseInit(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(Arch arch, ParseArch(vm["arch"].as<std::string>()));
-  const std::string preset = vm["preset"].as<std::string>();
-  const std::string out = vm["out"].as<std::string>();
-  GRAFT_ASSIGN_OR_RETURN(ModelConfig config,
-                         WriteRandomBase(arch, preset, vm["seed"].as<uint64_t>(), out));
-  std::cout << out << ": " << ArchName(config.arch) << " " << preset << ", " << config.num_layers
-            << " layers, d=" << config.hidden_size << ", " << config.NumParameters()
-            << " parameters\n";
-  return kExitOk;
-}
 
 static CommandRegistrar kBaseInit({
     .group = "base",
@@ -36,9 +21,8 @@ static CommandRegistrar kBaseInit({
                "output directory (must not exist or be empty)")  //
               ("seed", po::value<uint64_t>()->default_value(0), "initialisation seed");
         },
-    .run = RunBaseInit,
+    .model_runner = "base init",
 });
 
 }  // namespace
 }  // namespace graft::cli
-

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "cli/model_binary.h"
+
 namespace graft::cli {
 
 CommandTable& CommandTable::Get() {
@@ -15,6 +17,11 @@ CommandTable& CommandTable::Get() {
 void CommandTable::Add(Command command) { commands_.push_back(std::move(command)); }
 
 namespace {
+
+std::map<std::string, CommandRun>& ModelRunners() {
+  static std::map<std::string, CommandRun> runners;
+  return runners;
+}
 
 std::vector<std::pair<std::string, std::string>>& MutableGroupSummaries() {
   static std::vector<std::pair<std::string, std::string>> groups;
@@ -104,11 +111,16 @@ void PrintGroupHelp(const std::string& group, std::ostream& out) {
   out << "\nRun 'graft " << group << " <verb> --help' for its options.\n";
 }
 
-std::string FullName(const Command& c) {
-  return c.verb.empty() ? "graft " + c.group : "graft " + c.group + " " + c.verb;
+// "base init", "train".
+std::string CommandName(const Command& c) {
+  return c.verb.empty() ? c.group : c.group + " " + c.verb;
 }
 
-int RunCommand(const Command& command, const std::vector<std::string>& args) {
+std::string FullName(const Command& c) { return "graft " + CommandName(c); }
+
+// Runs `command` on `args` (what follows its group and verb); `argv` is main's, handed to
+// graft-model as is when the command runs a model and this executable has no runner for it.
+int RunCommand(const Command& command, const std::vector<std::string>& args, char** argv) {
   po::options_description options("Options");
   po::positional_options_description positional;
   options.add_options()("help,h", "show this help");
@@ -132,8 +144,17 @@ int RunCommand(const Command& command, const std::vector<std::string>& args) {
               << "hint: run '" << FullName(command) << " --help'\n";
     return kExitInvalidInput;
   }
+  const CommandRun* run = &command.run;
+  if (!command.model_runner.empty()) {
+    run = FindModelRunner(command.model_runner);
+    if (run == nullptr) {
+      Status exec_failure = ExecModelBinary(CommandName(command), argv);  // returns on failure
+      std::cerr << "graft: " << exec_failure.message() << "\n";
+      return kExitInternal;
+    }
+  }
   try {
-    Result<int> result = command.run(vm);
+    Result<int> result = (*run)(vm);
     if (!result.ok()) {
       std::cerr << "graft: " << result.status().message() << "\n";
       return ExitCodeFor(result.status().kind());
@@ -146,6 +167,15 @@ int RunCommand(const Command& command, const std::vector<std::string>& args) {
 }
 
 }  // namespace
+
+ModelRunnerRegistrar::ModelRunnerRegistrar(std::string name, CommandRun run) {
+  ModelRunners().emplace(std::move(name), std::move(run));
+}
+
+const CommandRun* FindModelRunner(const std::string& name) {
+  auto it = ModelRunners().find(name);
+  return it == ModelRunners().end() ? nullptr : &it->second;
+}
 
 GroupRegistrar::GroupRegistrar(std::string group, std::string summary) {
   MutableGroupSummaries().emplace_back(std::move(group), std::move(summary));
@@ -161,10 +191,7 @@ int RunMain(int argc, char** argv) {
     PrintTopHelp(args.empty() ? std::cerr : std::cout);
     return args.empty() ? kExitInvalidInput : kExitOk;
   }
-  if (args[0] == "--version") {
-    PrintVersions(std::cout);
-    return kExitOk;
-  }
+  if (args[0] == "--version") return RunVersion(argv);
   const std::string& group = args[0];
   auto commands = CommandsOf(group);
   if (commands.empty()) {
@@ -176,7 +203,7 @@ int RunMain(int argc, char** argv) {
   }
   // A group with a single verb-less command takes its arguments directly (`graft gate ...`).
   if (commands.size() == 1 && commands.front()->verb.empty()) {
-    return RunCommand(*commands.front(), {args.begin() + 1, args.end()});
+    return RunCommand(*commands.front(), {args.begin() + 1, args.end()}, argv);
   }
   if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
     PrintGroupHelp(group, args.size() < 2 ? std::cerr : std::cout);
@@ -184,12 +211,12 @@ int RunMain(int argc, char** argv) {
   }
   const std::string& verb = args[1];
   for (const Command* c : commands) {
-    if (c->verb == verb) return RunCommand(*c, {args.begin() + 2, args.end()});
+    if (c->verb == verb) return RunCommand(*c, {args.begin() + 2, args.end()}, argv);
   }
   // A group may also have a verb-less default command that takes positional arguments
   // (`graft lineage REF` beside `graft lineage ...`).
   for (const Command* c : commands) {
-    if (c->verb.empty()) return RunCommand(*c, {args.begin() + 1, args.end()});
+    if (c->verb.empty()) return RunCommand(*c, {args.begin() + 1, args.end()}, argv);
   }
   std::vector<std::string> verbs;
   for (const Command* c : commands) verbs.push_back(c->verb);

@@ -1,78 +1,12 @@
 // `graft gate ADAPTER --policy NAME`: the CI gate. Verify, evaluate (base scores reused when
 // cached), decide each criterion of the pre-declared policy, sign and store the decision, write
-// JUnit/Markdown/JSON, and exit 0 pass, 10 fail, 11 inconclusive, 12 verification failed.
-#include <filesystem>
-#include <iostream>
-#include <set>
-
+// JUnit/Markdown/JSON, and exit 0 pass, 10 fail, 11 inconclusive, 12 verification failed. The
+// definition; graft-model runs it (cli/gate_run.cc).
 #include "cli/common.h"
 #include "cli/evaluation_options.h"
-#include "evaluator/adapter_evaluator.h"
-#include "policies/lifecycle.h"
-#include "reports/gate_outputs.h"
-#include "reports/markdown_report.h"
 
 namespace graft::cli {
 namespace {
-
-// The suites a policy's promotion criteria name, in first-mention order.
-std::vector<std::string> SuitesOf(const Policy& policy) {
-  std::vector<std::string> suites;
-  std::set<std::string> seen;
-  auto add = [&](const std::string& suite) {
-    if (seen.insert(suite).second) suites.push_back(suite);
-  };
-  for (const auto& kpi : policy.promotion.kpis) add(kpi.suite);
-  for (const auto& regression : policy.promotion.regressions) add(regression.suite);
-  return suites;
-}
-
-Result<int> RunGate(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
-  const std::string adapter_ref = vm["adapter"].as<std::string>();
-  const std::string policy_ref = vm["policy"].as<std::string>();
-
-  Lifecycle lifecycle(reg);
-  GRAFT_ASSIGN_OR_RETURN(Policy policy, lifecycle.LoadPolicy(policy_ref));
-  settings.bootstrap.confidence = policy.promotion.confidence;
-  std::vector<std::string> suites = SuitesOf(policy);
-  std::vector<SuiteComparisons> comparisons;
-  std::vector<std::string> evaluation_digests;
-  if (!suites.empty()) {
-    AdapterEvaluator evaluator(reg, settings);
-    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
-                           evaluator.Evaluate(adapter_ref, suites, key, TerminalProgress()));
-    for (size_t i = 0; i < outcome.suites.size(); ++i) {
-      SuiteComparisons suite{.suite = suites[i], .metrics = {}};
-      for (const TaskOutcome& task : outcome.suites[i].tasks) {
-        suite.metrics.insert(suite.metrics.end(), task.comparisons.begin(), task.comparisons.end());
-      }
-      comparisons.push_back(std::move(suite));
-    }
-    evaluation_digests.push_back(outcome.attestation_digest);
-  }
-  GRAFT_ASSIGN_OR_RETURN(Decision decision, lifecycle.Gate(adapter_ref, policy_ref, comparisons,
-                                                           key, evaluation_digests));
-
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, reg.Resolve("adapter", adapter_ref));
-  GateReportData report;
-  report.adapter = {adapter.labels.empty() ? adapter_ref : adapter.labels.back(), adapter.digest};
-  if (adapter.Info().contains("base")) {
-    std::string base = adapter.Info()["base"].get<std::string>();
-    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base_record, reg.Get(base));
-    report.base = {base_record.labels.empty() ? "" : base_record.labels.back(), base};
-  }
-  report.decision = decision;
-  auto path = [&](const char* option) {
-    return vm.count(option) ? std::filesystem::path(vm[option].as<std::string>())
-                            : std::filesystem::path();
-  };
-  GRAFT_RETURN_IF_ERROR(WriteGateOutputs(report, path("junit"), path("markdown"), path("json")));
-  std::cout << RenderGateMarkdown(report);
-  return decision.exit_code;
-}
 
 CommandRegistrar kGate({
     .group = "gate",
@@ -92,7 +26,7 @@ CommandRegistrar kGate({
           positional.add("adapter", 1);
           AddRegistryOption(options);
         },
-    .run = RunGate,
+    .model_runner = "gate",
 });
 
 }  // namespace

@@ -1,7 +1,7 @@
 // `graft suite register|list|show`: evaluation suites, pinned by digest with their data.
 #include "cli/common.h"
 #include "cli/object_commands.h"
-#include "evaluator/adapter_evaluator.h"
+#include "evaluator/suite_registry.h"
 
 namespace graft::cli {
 namespace {
