@@ -16,6 +16,7 @@ namespace graft::testing {
 namespace fs = std::filesystem;
 
 fs::path GraftBinary() { return GRAFT_BINARY; }
+fs::path ModelBinary() { return GRAFT_MODEL_BINARY; }
 fs::path SharedDir() { return GRAFT_SHARED_DIR; }
 fs::path SourceDir() { return GRAFT_SOURCE_DIR; }
 
@@ -32,6 +33,11 @@ std::string Slurp(const fs::path& path) {
 
 CliResult RunGraft(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env, const fs::path& cwd) {
+  return RunBinary(GraftBinary(), args, env, cwd);
+}
+
+CliResult RunBinary(const fs::path& binary_path, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env, const fs::path& cwd) {
   CliResult result;
   char out_template[] = "/tmp/graft-cli-out-XXXXXX";
   char err_template[] = "/tmp/graft-cli-err-XXXXXX";
@@ -50,7 +56,7 @@ CliResult RunGraft(const std::vector<std::string>& args,
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  std::string binary = GraftBinary().string();
+  std::string binary = binary_path.string();
   std::vector<std::string> argv_strings = {binary};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;

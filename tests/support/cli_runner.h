@@ -19,9 +19,15 @@ struct CliResult {
 CliResult RunGraft(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env = {},
                    const std::filesystem::path& cwd = {});
+// The same with another executable, e.g. a copy of graft.
+CliResult RunBinary(const std::filesystem::path& binary, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env = {},
+                    const std::filesystem::path& cwd = {});
 
 // The path of the built graft binary.
 std::filesystem::path GraftBinary();
+// The path of the built graft-model binary (beside graft); empty in a build without libtorch.
+std::filesystem::path ModelBinary();
 // The shared/ folder beside the checkout (interop vectors).
 std::filesystem::path SharedDir();
 std::filesystem::path SourceDir();
