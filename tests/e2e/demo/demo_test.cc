@@ -38,7 +38,7 @@ bool Has(const std::string& text, const std::string& part) {
 class DemoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (RunGraft({"train", "--help"}).exit_code != 0) return;  // built without libtorch
+    if (ModelBinary().empty()) return;  // built without libtorch: no graft-model to train with
     root_ = new TempDir("graft-demo-e2e");
     out_ = root_->path() / "out";
     std::string command = "GRAFT=" + Quote(GraftBinary().string()) + " GRAFT_DEMO_QUICK=1 " +
@@ -55,7 +55,7 @@ class DemoTest : public ::testing::Test {
     root_ = nullptr;
   }
   void SetUp() override {
-    if (root_ == nullptr) GTEST_SKIP() << "graft was built without libtorch (no train command)";
+    if (root_ == nullptr) GTEST_SKIP() << "graft was built without libtorch (no graft-model)";
     ASSERT_EQ(exit_code_, 0) << log_;
   }
   static Json Load(const std::string& report) {
