@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "models/gelu_tanh.h"
+
 namespace graft {
 namespace {
 
@@ -120,8 +122,8 @@ torch::Tensor Gpt2LM::ForwardImpl(const torch::Tensor& input_ids, const torch::T
         Attend(split_heads(qkv[0]), k, v, bias, scale).transpose(1, 2).reshape({batch, length, d});
     h = h + block.attn_c_proj->Forward(attended, training());
     torch::Tensor m = torch::layer_norm(h, {d}, block.ln_2_weight, block.ln_2_bias, eps);
-    torch::Tensor act =
-        torch::gelu(block.c_fc->Forward(m, training()), config_.gelu_tanh ? "tanh" : "none");
+    torch::Tensor fc = block.c_fc->Forward(m, training());
+    torch::Tensor act = config_.gelu_tanh ? GeluTanh(fc) : torch::gelu(fc);
     h = h + block.mlp_c_proj->Forward(act, training());
   }
   h = torch::layer_norm(h, {d}, Weight("transformer.ln_f.weight"), Weight("transformer.ln_f.bias"),
