@@ -244,11 +244,28 @@ torch::Tensor CausalLM::Attend(const torch::Tensor& q, const torch::Tensor& k,
                                const torch::Tensor& v, const torch::Tensor& bias, double scale) {
   const int64_t batch = q.size(0);
   const int64_t heads = q.size(1);
+  const int64_t queries = q.size(2);
   const int64_t dim = q.size(3);
+  const int64_t past = k.size(2) - queries;
   auto flat = [&](const torch::Tensor& x) { return x.reshape({batch * heads, x.size(2), dim}); };
-  torch::Tensor scores =
-      torch::baddbmm(bias, flat(q), flat(k).transpose(1, 2), /*beta=*/1, /*alpha=*/scale);
-  return torch::bmm(torch::softmax(scores, -1), flat(v)).view({batch, heads, q.size(2), dim});
+  const torch::Tensor fq = flat(q);
+  const torch::Tensor fk = flat(k);
+  const torch::Tensor fv = flat(v);
+  // Queries [start, start + length) see keys [0, past + start + length) only: the causal mask
+  // hides every later key, whose softmax weight would be exactly 0. Attending block by block
+  // skips those scores, close to half of them for a long prompt.
+  std::vector<torch::Tensor> blocks;
+  for (int64_t start = 0; start < queries; start += kQueryBlock) {
+    const int64_t length = std::min(kQueryBlock, queries - start);
+    const int64_t keys = past + start + length;
+    torch::Tensor scores =
+        torch::baddbmm(bias.narrow(-2, start, length).narrow(-1, 0, keys),
+                       fq.narrow(1, start, length), fk.narrow(1, 0, keys).transpose(1, 2),
+                       /*beta=*/1, /*alpha=*/scale);
+    blocks.push_back(torch::bmm(torch::softmax(scores, -1), fv.narrow(1, 0, keys)));
+  }
+  torch::Tensor attended = blocks.size() == 1 ? blocks.front() : torch::cat(blocks, 1);
+  return attended.view({batch, heads, queries, dim});
 }
 
 std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, size_t layer,

@@ -105,7 +105,9 @@ class CausalLM {
   // stays finite).
   torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length, int64_t heads);
   // softmax(q k^T * scale + bias) v over [B, H, T, D] queries and [B, H, S, D] keys/values; the
-  // scale and the bias are applied inside the batched GEMM.
+  // scale and the bias are applied inside the batched GEMM. Queries go in blocks of kQueryBlock,
+  // each over the keys the causal mask lets it see.
+  static constexpr int64_t kQueryBlock = 64;
   static torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, const torch::Tensor& bias, double scale);
   // Appends this step's keys/values [B, H, T, D] of `layer` to the cache (if any) and returns
