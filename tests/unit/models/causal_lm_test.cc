@@ -415,6 +415,45 @@ TEST_P(CausalLMBoth, RandomInitIsDeterministicPerSeedAndBaseTrainableToggles) {
 INSTANTIATE_TEST_SUITE_P(Arch, CausalLMBoth, ::testing::Values(Arch::kGpt2, Arch::kLlama),
                          [](const auto& info) { return std::string(ArchName(info.param)); });
 
+// A tiny model with a context of 160 tokens, so a long input spans several of Attend's query
+// blocks (CausalLM::kQueryBlock = 64).
+std::unique_ptr<CausalLM> LongContextModel(Arch arch) {
+  ModelConfig config = TinyConfig(arch, [&](Json& j) {
+    j[arch == Arch::kGpt2 ? "n_positions" : "max_position_embeddings"] = 160;
+  });
+  auto model = CausalLM::CreateRandom(config, 5);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  Randomize(**model, 6);
+  return std::move(*model);
+}
+
+TEST_P(CausalLMBoth, LongInputsAttendBlockByBlockLikeTheNaiveComputation) {
+  auto model = LongContextModel(GetParam());
+  // 150 tokens: blocks of 64, 64 and 22 queries over 64, 128 and 150 keys.
+  torch::Tensor ids = RandomIds(1, 150, 257, 21);
+  torch::Tensor expected =
+      GetParam() == Arch::kGpt2 ? ManualGpt2(*model, ids[0]) : NaiveLlama(*model, ids[0]);
+  torch::Tensor logits = Logits(*model, ids)[0];
+  EXPECT_LT(RelativeError(logits, expected), 1e-5);
+
+  // Left padding (a [B*H, T, S] bias, cut per block the same way) gives the unpadded logits.
+  torch::Tensor shorter = ids.slice(1, 0, 130);
+  torch::Tensor padded = torch::cat({torch::zeros({1, 20}, torch::kLong), shorter}, 1);
+  torch::Tensor mask =
+      torch::cat({torch::zeros({1, 20}, torch::kLong), torch::ones({1, 130}, torch::kLong)}, 1);
+  torch::Tensor padded_logits = Logits(*model, torch::cat({ids, padded}),
+                                       torch::cat({torch::ones({1, 150}, torch::kLong), mask}));
+  EXPECT_LT(RelativeError(padded_logits[0], expected), 1e-5);
+  EXPECT_LT(RelativeError(padded_logits[1].slice(0, 20, 150), expected.slice(0, 0, 130)), 1e-5);
+
+  // With a KV cache: 100 prompt tokens (two blocks), then 50 more in one call (a block whose
+  // queries start at key 100).
+  KvCache cache;
+  torch::Tensor first = Logits(*model, ids.slice(1, 0, 100), {}, &cache)[0];
+  torch::Tensor second = Logits(*model, ids.slice(1, 100, 150), {}, &cache)[0];
+  EXPECT_LT(RelativeError(torch::cat({first, second}), expected), 1e-5);
+}
+
 TEST(CausalLM, Gpt2AcceptsUnprefixedCheckpointsAndIgnoresMaskBuffers) {
   auto model = TinyModel(Arch::kGpt2);
   Weights renamed;
