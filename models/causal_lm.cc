@@ -7,6 +7,7 @@
 #include "models/gpt2_lm.h"
 #include "models/hf_weights.h"
 #include "models/llama_lm.h"
+#include "models/parallel_linear.h"
 #include "models/tokenizer.h"
 
 namespace graft {
@@ -219,53 +220,23 @@ void CausalLM::FinishModules() {
 
 torch::Tensor CausalLM::AttentionBias(const torch::Tensor& mask, int64_t query_length,
                                       int64_t heads) {
+  if (mask.all().item<bool>()) return torch::Tensor();
   const int64_t batch = mask.size(0);
   const int64_t keys = mask.size(1);
   const int64_t past = keys - query_length;
-  constexpr float kMasked = std::numeric_limits<float>::lowest();
-  if (mask.all().item<bool>()) {
-    if (!causal_bias_.defined() || causal_bias_.size(0) != query_length ||
-        causal_bias_.size(1) != keys) {
-      // Query i sits at position past + i and sees keys j <= past + i.
-      causal_bias_ = torch::full({query_length, keys}, kMasked).triu(past + 1);
-    }
-    return causal_bias_;
-  }
   torch::Tensor causal = torch::ones({query_length, keys}, torch::kBool).tril(past);  // [T, S]
   torch::Tensor allowed = causal.unsqueeze(0) & mask.unsqueeze(1);                    // [B, T, S]
   return torch::zeros(allowed.sizes(), torch::kFloat)
-      .masked_fill(allowed.logical_not(), kMasked)
+      .masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest())
       .unsqueeze(1)
       .expand({batch, heads, query_length, keys})
       .reshape({batch * heads, query_length, keys});
 }
 
-torch::Tensor CausalLM::Attend(const torch::Tensor& q, const torch::Tensor& k,
-                               const torch::Tensor& v, const torch::Tensor& bias, double scale) {
-  const int64_t batch = q.size(0);
-  const int64_t heads = q.size(1);
-  const int64_t queries = q.size(2);
-  const int64_t dim = q.size(3);
-  const int64_t past = k.size(2) - queries;
-  auto flat = [&](const torch::Tensor& x) { return x.reshape({batch * heads, x.size(2), dim}); };
-  const torch::Tensor fq = flat(q);
-  const torch::Tensor fk = flat(k);
-  const torch::Tensor fv = flat(v);
-  // Queries [start, start + length) see keys [0, past + start + length) only: the causal mask
-  // hides every later key, whose softmax weight would be exactly 0. Attending block by block
-  // skips those scores, close to half of them for a long prompt.
-  std::vector<torch::Tensor> blocks;
-  for (int64_t start = 0; start < queries; start += kQueryBlock) {
-    const int64_t length = std::min(kQueryBlock, queries - start);
-    const int64_t keys = past + start + length;
-    torch::Tensor scores =
-        torch::baddbmm(bias.narrow(-2, start, length).narrow(-1, 0, keys),
-                       fq.narrow(1, start, length), fk.narrow(1, 0, keys).transpose(1, 2),
-                       /*beta=*/1, /*alpha=*/scale);
-    blocks.push_back(torch::bmm(torch::softmax(scores, -1), fv.narrow(1, 0, keys)));
-  }
-  torch::Tensor attended = blocks.size() == 1 ? blocks.front() : torch::cat(blocks, 1);
-  return attended.view({batch, heads, queries, dim});
+torch::Tensor CausalLM::LmHead(const torch::Tensor& hidden, const torch::Tensor& head) {
+  const torch::Tensor logits =
+      ParallelLinear(hidden.reshape({-1, hidden.size(-1)}), head.t(), torch::Tensor());
+  return logits.view({hidden.size(0), hidden.size(1), head.size(0)});
 }
 
 std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, size_t layer,

@@ -98,18 +98,14 @@ class CausalLM {
   LoraLinear* MakeLinear(const std::string& name, bool conv1d);
   void FinishModules();
 
-  // The additive attention bias for `mask` [B, S] (S = cache length + T) and T queries, in the
-  // shape Attend takes: [T, S] when no key is masked (the causal mask alone, kept for the next
-  // call of the same shape), otherwise [B * heads, T, S]. 0 where query i may see key j
-  // (j <= S - T + i and mask[j]), the lowest float elsewhere (so a fully-masked padding row
-  // stays finite).
-  torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length, int64_t heads);
-  // softmax(q k^T * scale + bias) v over [B, H, T, D] queries and [B, H, S, D] keys/values; the
-  // scale and the bias are applied inside the batched GEMM. Queries go in blocks of kQueryBlock,
-  // each over the keys the causal mask lets it see.
-  static constexpr int64_t kQueryBlock = 64;
-  static torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k,
-                              const torch::Tensor& v, const torch::Tensor& bias, double scale);
+  // The additive attention bias for `mask` [B, S] (S = cache length + T) and T queries, as
+  // CausalAttention takes it: undefined when no key is masked (the causal mask alone), otherwise
+  // [B * heads, T, S] of 0 where query i may see key j (j <= S - T + i and mask[j]) and the
+  // lowest float elsewhere (so a fully-masked padding row stays finite).
+  static torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length,
+                                     int64_t heads);
+  // logits [B, T, vocab] of the final hidden states [B, T, d] through the LM head [vocab, d].
+  static torch::Tensor LmHead(const torch::Tensor& hidden, const torch::Tensor& head);
   // Appends this step's keys/values [B, H, T, D] of `layer` to the cache (if any) and returns
   // the keys/values to attend over.
   static std::pair<torch::Tensor, torch::Tensor> UpdateCache(KvCache* cache, size_t layer,
@@ -128,7 +124,6 @@ class CausalLM {
   std::string tokenizer_json_;  // tokenizer.json bytes, written back by SaveHf
   std::filesystem::path source_dir_;
   bool training_ = false;
-  torch::Tensor causal_bias_;  // the last unmasked AttentionBias, [T, S]
 };
 
 }  // namespace graft

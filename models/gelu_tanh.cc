@@ -1,6 +1,7 @@
 #include "models/gelu_tanh.h"
 
 #include "models/gelu_tanh_kernel.h"
+#include "models/parallel_chunks.h"
 
 namespace graft {
 namespace {
@@ -9,9 +10,16 @@ bool KernelApplies(const torch::Tensor& x) {
   return x.scalar_type() == torch::kFloat32 && x.device().is_cpu() && x.is_contiguous();
 }
 
+// Elements per thread below which one thread does it all.
+constexpr int64_t kMinChunk = 1 << 15;
+
 torch::Tensor Forward(const torch::Tensor& x) {
   torch::Tensor y = torch::empty_like(x);
-  GeluTanhForward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel());
+  const float* in = x.data_ptr<float>();
+  float* out = y.data_ptr<float>();
+  ForEachChunk(x.numel(), kMinChunk, [&](int64_t begin, int64_t end) {
+    GeluTanhForward(in + begin, out + begin, end - begin);
+  });
   return y;
 }
 
@@ -27,7 +35,12 @@ class GeluTanhFunction : public torch::autograd::Function<GeluTanhFunction> {
     const torch::Tensor x = ctx->get_saved_variables()[0];
     const torch::Tensor dy = grads[0].contiguous();
     torch::Tensor dx = torch::empty_like(x);
-    GeluTanhBackward(x.data_ptr<float>(), dy.data_ptr<float>(), dx.data_ptr<float>(), x.numel());
+    const float* in = x.data_ptr<float>();
+    const float* grad = dy.data_ptr<float>();
+    float* out = dx.data_ptr<float>();
+    ForEachChunk(x.numel(), kMinChunk, [&](int64_t begin, int64_t end) {
+      GeluTanhBackward(in + begin, grad + begin, out + begin, end - begin);
+    });
     return {dx};
   }
 };

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/causal_attention.h"
 #include "models/gelu_tanh.h"
 
 namespace graft {
@@ -118,8 +119,7 @@ torch::Tensor Gpt2LM::ForwardImpl(const torch::Tensor& input_ids, const torch::T
     double scale =
         config_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(head_dim)) : 1.0;
     if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(i + 1);
-    torch::Tensor attended =
-        Attend(split_heads(qkv[0]), k, v, bias, scale).transpose(1, 2).reshape({batch, length, d});
+    torch::Tensor attended = CausalAttention(split_heads(qkv[0]), k, v, bias, scale);
     h = h + block.attn_c_proj->Forward(attended, training());
     torch::Tensor m = torch::layer_norm(h, {d}, block.ln_2_weight, block.ln_2_bias, eps);
     torch::Tensor fc = block.c_fc->Forward(m, training());
@@ -129,7 +129,7 @@ torch::Tensor Gpt2LM::ForwardImpl(const torch::Tensor& input_ids, const torch::T
   h = torch::layer_norm(h, {d}, Weight("transformer.ln_f.weight"), Weight("transformer.ln_f.bias"),
                         eps);
   const torch::Tensor& head = config_.tie_word_embeddings ? Weight(kWte) : Weight(kLmHead);
-  return torch::matmul(h, head.t());
+  return LmHead(h, head);
 }
 
 }  // namespace graft

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "models/causal_attention.h"
+
 namespace graft {
 namespace {
 
@@ -137,10 +139,8 @@ torch::Tensor LlamaLM::ForwardImpl(const torch::Tensor& input_ids, const torch::
     torch::Tensor k = rope(split_heads(block.k_proj->Forward(a, training()), kv_heads));
     torch::Tensor v = split_heads(block.v_proj->Forward(a, training()), kv_heads);
     std::tie(k, v) = UpdateCache(cache, i, k, v);
-    torch::Tensor attended =
-        Attend(q, RepeatKv(k, heads / kv_heads), RepeatKv(v, heads / kv_heads), bias, scale)
-            .transpose(1, 2)
-            .reshape({batch, length, heads * head_dim});
+    torch::Tensor attended = CausalAttention(q, RepeatKv(k, heads / kv_heads),
+                                             RepeatKv(v, heads / kv_heads), bias, scale);
     h = h + block.o_proj->Forward(attended, training());
     torch::Tensor m = RmsNorm(h, block.post_attention_norm, eps);
     torch::Tensor gated = torch::silu(block.gate_proj->Forward(m, training())) *
@@ -149,7 +149,7 @@ torch::Tensor LlamaLM::ForwardImpl(const torch::Tensor& input_ids, const torch::
   }
   h = RmsNorm(h, Weight("model.norm.weight"), eps);
   const torch::Tensor& head = config_.tie_word_embeddings ? Weight(kEmbed) : Weight(kLmHead);
-  return torch::matmul(h, head.t());
+  return LmHead(h, head);
 }
 
 }  // namespace graft

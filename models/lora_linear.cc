@@ -1,5 +1,7 @@
 #include "models/lora_linear.h"
 
+#include "models/parallel_linear.h"
+
 namespace graft {
 namespace {
 
@@ -22,7 +24,7 @@ torch::Tensor LoraLinear::Forward(const torch::Tensor& x, bool training) const {
   // taking extra passes over the output.
   const torch::Tensor rows = x.reshape({-1, x.size(-1)});
   const torch::Tensor weight = conv1d_ ? weight_ : weight_.t();  // [in, out]
-  torch::Tensor y = bias_.defined() ? torch::addmm(bias_, rows, weight) : torch::mm(rows, weight);
+  torch::Tensor y = ParallelLinear(rows, weight, bias_);
   auto output_shape = x.sizes().vec();
   output_shape.back() = y.size(1);
   if (!active_ || active_ == merged_) return y.view(output_shape);

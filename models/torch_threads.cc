@@ -11,8 +11,7 @@ constexpr int kOpenBlasPthreads = 1;
 
 }  // namespace
 
-void SetTorchThreads(int threads) {
-  if (threads <= 0) return;
+void SetBlasThreads(int threads) {
   using GetParallelFn = int (*)();
   using SetThreadsFn = void (*)(int);
   auto get_parallel = reinterpret_cast<GetParallelFn>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
@@ -21,10 +20,13 @@ void SetTorchThreads(int threads) {
   if (get_parallel != nullptr && set_blas_threads != nullptr &&
       get_parallel() == kOpenBlasPthreads) {
     set_blas_threads(threads);
-    torch::set_num_threads(1);
-  } else {
-    torch::set_num_threads(threads);
   }
+}
+
+void SetTorchThreads(int threads) {
+  if (threads <= 0) return;
+  SetBlasThreads(1);
+  torch::set_num_threads(threads);
 }
 
 }  // namespace graft

@@ -3,11 +3,16 @@
 
 namespace graft {
 
-// Runs libtorch's compute on `threads` threads (0 leaves it unchanged). With a BLAS that keeps
-// its own thread pool (OpenBLAS built with pthreads, Debian's default), the matrix products get
-// `threads` BLAS threads and ATen's element-wise OpenMP pool gets one thread: two pools of
-// `threads` spin-wait against each other on the same cores, which measured up to 2x slower
-// (bench/README.md, "train"). Otherwise ATen's pool gets `threads`.
+// Runs libtorch's compute on `threads` threads (0 leaves it unchanged): ATen's intra-op pool
+// gets `threads`, and the model's GEMMs split their work across that same pool
+// (parallel_linear.h, causal_attention.h), each part one single-threaded BLAS call. So an
+// OpenBLAS with a thread pool of its own (built with pthreads, Debian's default) is set to one
+// thread: its idle workers spin-yielding against ATen's pool measured up to 2x slower, and a
+// split between the pools left element-wise work on one core (bench/README.md, "train").
 void SetTorchThreads(int threads);
+
+// Gives an OpenBLAS built with pthreads a pool of `threads` (no effect on other BLAS builds):
+// how libtorch runs a plain matrix product by default, which benchmarks compare against.
+void SetBlasThreads(int threads);
 
 }  // namespace graft

@@ -34,8 +34,10 @@ double ForwardFlopsPerToken(const ModelConfig& c, int64_t seq) {
   return static_cast<double>(c.num_layers) * per_layer + 2 * d * static_cast<double>(c.vocab_size);
 }
 
-// Plain libtorch matmul FLOP/s on the MLP's shape: what the same BLAS reaches without a model.
-double MatmulFlops(const ModelConfig& c, int64_t rows) {
+// Plain libtorch matmul FLOP/s on the MLP's shape: what the same BLAS reaches without a model,
+// with its own pool of `threads` threads as libtorch runs it by default.
+double MatmulFlops(const ModelConfig& c, int64_t rows, int threads) {
+  SetBlasThreads(threads);
   torch::manual_seed(0);
   torch::Tensor a = torch::randn({rows, c.hidden_size});
   torch::Tensor b = torch::randn({c.hidden_size, c.intermediate_size});
@@ -97,7 +99,7 @@ int Main(int argc, char** argv) {
                 {"vocab", config->vocab_size},
                 {"positions", config->max_positions}}}};
   if (mode == "matmul") {
-    out["flops_per_s"] = MatmulFlops(*config, batch * seq);
+    out["flops_per_s"] = MatmulFlops(*config, batch * seq, static_cast<int>(threads));
     out["peak_rss_mib"] = PeakRssMib();
     std::cout << out.dump() << "\n";
     return 0;

@@ -415,8 +415,8 @@ TEST_P(CausalLMBoth, RandomInitIsDeterministicPerSeedAndBaseTrainableToggles) {
 INSTANTIATE_TEST_SUITE_P(Arch, CausalLMBoth, ::testing::Values(Arch::kGpt2, Arch::kLlama),
                          [](const auto& info) { return std::string(ArchName(info.param)); });
 
-// A tiny model with a context of 160 tokens, so a long input spans several of Attend's query
-// blocks (CausalLM::kQueryBlock = 64).
+// A tiny model with a context of 160 tokens, so a long input spans several of CausalAttention's
+// query blocks (kAttentionQueryBlock = 64).
 std::unique_ptr<CausalLM> LongContextModel(Arch arch) {
   ModelConfig config = TinyConfig(arch, [&](Json& j) {
     j[arch == Arch::kGpt2 ? "n_positions" : "max_position_embeddings"] = 160;

@@ -1,0 +1,99 @@
+#include "models/parallel_linear.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "models/parallel_chunks.h"
+
+namespace graft::testing {
+namespace {
+
+double MaxError(const torch::Tensor& got, const torch::Tensor& expected) {
+  return (got - expected).abs().max().item<double>();
+}
+
+TEST(ForEachChunk, RunsOneChunkPerThreadOnDistinctThreads) {
+  // Without -fopenmp on the including target, ATen's parallel_for silently runs on one thread.
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  std::mutex mutex;
+  std::set<int> thread_ids;
+  std::vector<std::pair<int64_t, int64_t>> chunks;
+  ForEachChunk(1000, 1, [&](int64_t begin, int64_t end) {
+    std::lock_guard<std::mutex> lock(mutex);
+    thread_ids.insert(at::get_thread_num());
+    chunks.emplace_back(begin, end);
+    EXPECT_FALSE(c10::GradMode::is_enabled());
+  });
+  at::set_num_threads(threads);
+  EXPECT_EQ(thread_ids.size(), 2u);
+  std::sort(chunks.begin(), chunks.end());
+  EXPECT_EQ(chunks, (std::vector<std::pair<int64_t, int64_t>>{{0, 500}, {500, 1000}}));
+}
+
+TEST(ForEachChunk, SmallLoopsStayOnOneThread) {
+  std::vector<std::pair<int64_t, int64_t>> chunks;
+  ForEachChunk(10, 16, [&](int64_t begin, int64_t end) { chunks.emplace_back(begin, end); });
+  EXPECT_EQ(chunks, (std::vector<std::pair<int64_t, int64_t>>{{0, 10}}));
+}
+
+TEST(ParallelLinear, ForwardMatchesAddmmForAnyRowCount) {
+  torch::manual_seed(1);
+  torch::Tensor weight = torch::randn({64, 96});
+  torch::Tensor bias = torch::randn({96});
+  for (int64_t rows : {1, 7, 1001}) {
+    SCOPED_TRACE(rows);
+    torch::Tensor x = torch::randn({rows, 64});
+    EXPECT_LT(MaxError(ParallelLinear(x, weight, bias), torch::addmm(bias, x, weight)), 1e-5);
+    EXPECT_LT(MaxError(ParallelLinear(x, weight, torch::Tensor()), torch::mm(x, weight)), 1e-5);
+  }
+  // A transposed [out, in] weight, as a linear layer passes it.
+  torch::Tensor linear = torch::randn({96, 64});
+  torch::Tensor x = torch::randn({300, 64});
+  EXPECT_LT(MaxError(ParallelLinear(x, linear.t(), bias), torch::addmm(bias, x, linear.t())), 1e-5);
+}
+
+TEST(ParallelLinear, GradientsMatchAutogradOfAddmm) {
+  torch::manual_seed(2);
+  for (const bool with_bias : {true, false}) {
+    SCOPED_TRACE(with_bias ? "bias" : "no bias");
+    torch::Tensor x0 = torch::randn({517, 48});
+    torch::Tensor w0 = torch::randn({80, 48});  // [out, in], used transposed
+    torch::Tensor b0 = torch::randn({80});
+    torch::Tensor upstream = torch::randn({517, 80});
+
+    torch::Tensor x = x0.clone().requires_grad_();
+    torch::Tensor w = w0.clone().requires_grad_();
+    torch::Tensor b = with_bias ? b0.clone().requires_grad_() : torch::Tensor();
+    ParallelLinear(x, w.t(), b).backward(upstream);
+
+    torch::Tensor xr = x0.clone().requires_grad_();
+    torch::Tensor wr = w0.clone().requires_grad_();
+    torch::Tensor br = b0.clone().requires_grad_();
+    (with_bias ? torch::addmm(br, xr, wr.t()) : torch::mm(xr, wr.t())).backward(upstream);
+
+    EXPECT_LT(MaxError(x.grad(), xr.grad()), 1e-4);
+    EXPECT_LT(MaxError(w.grad(), wr.grad()), 1e-3);  // sums over 517 rows
+    if (with_bias) {
+      EXPECT_LT(MaxError(b.grad(), br.grad()), 1e-4);
+    }
+  }
+}
+
+TEST(ParallelLinear, FrozenWeightGetsNoGradientAndInputStillDoes) {
+  torch::manual_seed(3);
+  torch::Tensor x = torch::randn({64, 32}).requires_grad_();
+  torch::Tensor w = torch::randn({32, 16});  // frozen
+  torch::Tensor b = torch::randn({16});
+  ParallelLinear(x, w, b).sum().backward();
+  EXPECT_FALSE(w.grad().defined());
+  EXPECT_FALSE(b.grad().defined());
+  // d/dx sum(x W + b) = 1 W^T: each row of the gradient is W's row sums.
+  EXPECT_LT(MaxError(x.grad(), w.sum(1).expand({64, 32})), 1e-5);
+}
+
+}  // namespace
+}  // namespace graft::testing
