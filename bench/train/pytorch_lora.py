@@ -5,8 +5,9 @@ c_attn, trained with AdamW and gradient clipping on packed batches. Prints one J
 graft_train_bench. Usage: pytorch_lora.py --shape JSON [--mode lora|full] [--threads 2]
 [--steps 20] [--batch 8] [--seq 256] [--blas-pool]
 
---blas-pool splits threads as graft does (models/torch_threads.h): OpenBLAS's own pool gets
---threads and torch's intra-op pool one thread, instead of torch.set_num_threads(--threads)."""
+--blas-pool gives OpenBLAS's own pool --threads and torch's intra-op pool one thread, instead of
+torch.set_num_threads(--threads): the split graft used before it ran everything in one pool
+(docs/models.md, "Threads"), and PyTorch's faster configuration on 2 cores."""
 import argparse
 import ctypes
 import json
