@@ -50,6 +50,9 @@ std::string ShapeString(c10::IntArrayRef shape) {
 CausalLM::CausalLM(ModelConfig config, std::map<std::string, torch::Tensor> weights)
     : config_(std::move(config)), weights_(std::move(weights)) {
   for (auto& [name, tensor] : weights_) tensor.set_requires_grad(false);
+  // The model splits its GEMMs across ATen's pool itself (torch_threads.h); a BLAS pool of its
+  // own would be nested inside that one.
+  SetBlasThreads(1);
 }
 
 CausalLM::~CausalLM() = default;

@@ -25,7 +25,8 @@ class Tokenizer;  // models/tokenizer.h
 // Computes in F32 on CPU whatever the stored dtype (F32, F16, BF16). Parameters use the HF names
 // of GPT2LMHeadModel / LlamaForCausalLM ("transformer.h.0.attn.c_attn.weight",
 // "model.layers.0.self_attn.q_proj.weight"); a GPT-2 checkpoint without the "transformer."
-// prefix is accepted and renamed. Not thread-safe: one forward pass at a time.
+// prefix is accepted and renamed. Not thread-safe: one forward pass at a time. Creating one sets
+// OpenBLAS's own thread pool to one thread (see torch_threads.h).
 class CausalLM {
  public:
   // Reads config.json, model.safetensors (or model-0000N-of-0000M.safetensors shards listed in

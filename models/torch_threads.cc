@@ -24,9 +24,7 @@ void SetBlasThreads(int threads) {
 }
 
 void SetTorchThreads(int threads) {
-  if (threads <= 0) return;
-  SetBlasThreads(1);
-  torch::set_num_threads(threads);
+  if (threads > 0) torch::set_num_threads(threads);
 }
 
 }  // namespace graft

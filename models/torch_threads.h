@@ -3,12 +3,13 @@
 
 namespace graft {
 
-// Runs libtorch's compute on `threads` threads (0 leaves it unchanged): ATen's intra-op pool
-// gets `threads`, and the model's GEMMs split their work across that same pool
-// (parallel_linear.h, causal_attention.h), each part one single-threaded BLAS call. So an
-// OpenBLAS with a thread pool of its own (built with pthreads, Debian's default) is set to one
-// thread: its idle workers spin-yielding against ATen's pool measured up to 2x slower, and a
-// split between the pools left element-wise work on one core (bench/README.md, "train").
+// Runs libtorch's compute on `threads` threads (0 leaves libtorch's default, one per core):
+// ATen's intra-op pool gets `threads`, and the models split their GEMMs across that same pool
+// (parallel_linear.h, causal_attention.h), each part one single-threaded BLAS call. So creating a
+// CausalLM sets an OpenBLAS with a thread pool of its own (built with pthreads, Debian's
+// default) to one thread: its workers would otherwise be nested inside ATen's. (The split before
+// gave OpenBLAS the threads and ATen one, which left element-wise work on one core while
+// OpenBLAS's other threads spin-yielded: bench/README.md, "train".)
 void SetTorchThreads(int threads);
 
 // Gives an OpenBLAS built with pthreads a pool of `threads` (no effect on other BLAS builds):

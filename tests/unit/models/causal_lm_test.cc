@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <map>
 #include <set>
@@ -452,6 +454,22 @@ TEST_P(CausalLMBoth, LongInputsAttendBlockByBlockLikeTheNaiveComputation) {
   torch::Tensor first = Logits(*model, ids.slice(1, 0, 100), {}, &cache)[0];
   torch::Tensor second = Logits(*model, ids.slice(1, 100, 150), {}, &cache)[0];
   EXPECT_LT(RelativeError(torch::cat({first, second}), expected), 1e-5);
+}
+
+TEST(CausalLM, CreatingAModelLeavesOpenBlasOneThreadUnderAtensPool) {
+  using GetThreadsFn = int (*)();
+  using SetThreadsFn = void (*)(int);
+  auto get_threads =
+      reinterpret_cast<GetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto set_threads =
+      reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (get_threads == nullptr || set_threads == nullptr)
+    GTEST_SKIP() << "libtorch's BLAS is not OpenBLAS";
+  SetBlasThreads(2);
+  if (get_threads() != 2) GTEST_SKIP() << "this OpenBLAS does not keep a pool of its own";
+  auto model = CausalLM::CreateRandom(TinyConfig(Arch::kGpt2), 1);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(get_threads(), 1);
 }
 
 TEST(CausalLM, Gpt2AcceptsUnprefixedCheckpointsAndIgnoresMaskBuffers) {
