@@ -25,6 +25,22 @@ std::vector<std::string> SuitesOf(const Policy& policy) {
   return suites;
 }
 
+// What the gate's "not revoked" requirement looks at (policies/lifecycle.cc: the signing key, a
+// dataset, the base, also through parent adapters) that is revoked, described; empty if none.
+// The evaluator refuses to export such an adapter, so the gate decides without evaluating.
+Result<std::vector<std::string>> RevokedDependencies(registry::Registry& reg,
+                                                     const registry::ObjectRecord& adapter) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations, reg.Revocations(adapter));
+  std::vector<std::string> out;
+  for (const registry::Revocation& r : revocations) {
+    const std::string relation = r.relation.substr(r.relation.rfind('/') + 1);
+    if (relation == "signed_by" || relation == "dataset" || relation == "base") {
+      out.push_back(r.Describe());
+    }
+  }
+  return out;
+}
+
 Result<int> RunGate(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
@@ -38,7 +54,13 @@ Result<int> RunGate(const po::variables_map& vm) {
   std::vector<std::string> suites = SuitesOf(policy);
   std::vector<SuiteComparisons> comparisons;
   std::vector<std::string> evaluation_digests;
-  if (!suites.empty()) {
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, reg.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> revoked, RevokedDependencies(reg, adapter));
+  for (const std::string& reason : revoked) {
+    std::cerr << "graft: not evaluating " << adapter_ref << ": its " << reason
+              << "; the gate fails on \"not revoked\"\n";
+  }
+  if (!suites.empty() && revoked.empty()) {
     AdapterEvaluator evaluator(reg, settings);
     GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
                            evaluator.Evaluate(adapter_ref, suites, key, TerminalProgress()));
@@ -54,7 +76,6 @@ Result<int> RunGate(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(Decision decision, lifecycle.Gate(adapter_ref, policy_ref, comparisons,
                                                            key, evaluation_digests));
 
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, reg.Resolve("adapter", adapter_ref));
   GateReportData report;
   report.adapter = {adapter.labels.empty() ? adapter_ref : adapter.labels.back(), adapter.digest};
   if (adapter.Info().contains("base")) {

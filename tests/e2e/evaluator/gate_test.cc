@@ -151,5 +151,34 @@ TEST_F(GateTest, PassFailInconclusiveAndPostHoc) {
   EXPECT_NE(blocked.exit_code, 0) << blocked.out;
 }
 
+TEST_F(GateTest, ARevokedTrainingDatasetFailsTheGateWithoutEvaluating) {
+  Expect({"dataset", "register", Path("site_train.jsonl"), "--name", "site-train"});
+  std::string good =
+      RegisterPolicy("good", "  kpis: [{suite: site, metric: bits_per_byte, min_delta: 0.0}]\n");
+  TrainAndRegister("site-bot", good, 4);
+  Expect({"dataset", "revoke", "site-train@1", "--reason", "licence withdrawn"});
+
+  // A CI gate gets a FAIL with its reports, not an error: exit 10, naming the revocation.
+  CliResult gate = Gate("site-bot@1", "good");
+  EXPECT_EQ(gate.exit_code, 10) << gate.out << gate.err;
+  EXPECT_NE(gate.out.find("revoked: dataset"), std::string::npos) << gate.out;
+  EXPECT_NE(gate.err.find("not evaluating site-bot@1: its dataset sha256:"), std::string::npos)
+      << gate.err;
+  EXPECT_NE(gate.err.find("licence withdrawn"), std::string::npos) << gate.err;
+  EXPECT_TRUE(JunitValidates(Path("good.xml")));
+  auto junit = ReadFile(Path("good.xml"));
+  ASSERT_TRUE(junit.ok());
+  EXPECT_NE(junit->find("<failure"), std::string::npos) << *junit;
+  // The decision is stored (and signed) like any other; no evaluation was run for it.
+  CliResult log = Run({"log", "show", "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  std::map<std::string, int> attestations;
+  for (const Json& event : Json::parse(log.out)) {
+    if (event["action"] == "attestation.add") ++attestations[event["details"]["kind"]];
+  }
+  EXPECT_EQ(attestations["decision"], 1) << log.out;
+  EXPECT_EQ(attestations["evaluation"], 0) << log.out;
+}
+
 }  // namespace
 }  // namespace graft::testing
