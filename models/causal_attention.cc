@@ -52,11 +52,13 @@ struct Layout {
   }
 };
 
-// The attention of pair i, block by block, into `out` [T, D]. `store` holds the probabilities
-// (packed, as Layout describes) for the backward, or is one block's scratch space.
+// The attention of pair i, block by block, into `out` [T, D]. `store` is either the packed
+// probabilities of every pair, [pairs, packed] as Layout describes, kept for the backward; or
+// one block's scratch space, [kAttentionQueryBlock * S].
 void AttendPair(const Layout& layout, int64_t i, const torch::Tensor& q, const torch::Tensor& k,
                 const torch::Tensor& v, const torch::Tensor& bias, double scale,
-                const torch::Tensor& store, bool packed, torch::Tensor& out) {
+                const torch::Tensor& store, torch::Tensor& out) {
+  const bool packed = store.dim() == 2;
   const torch::Tensor qi = layout.Head(q, i);
   const torch::Tensor ki = layout.Head(k, i);
   const torch::Tensor vi = layout.Head(v, i);
@@ -91,7 +93,7 @@ torch::Tensor Forward(const torch::Tensor& q, const torch::Tensor& k, const torc
         saved ? store : torch::empty({kAttentionQueryBlock * layout.keys}, q.options());
     for (int64_t i = begin; i < end; ++i) {
       torch::Tensor out_i = layout.MergedHead(out, i);
-      AttendPair(layout, i, q, k, v, bias, scale, scratch, saved != nullptr, out_i);
+      AttendPair(layout, i, q, k, v, bias, scale, scratch, out_i);
     }
   });
   if (saved) *saved = store;
