@@ -84,7 +84,7 @@ CommandRegistrar kList({
 Result<int> RunShowAdapter(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(int code, RunShowObject(vm, "adapter"));
   if (WantsJson(vm)) return code;
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
                          reg.Resolve("adapter", vm["ref"].as<std::string>()));
   Lifecycle lifecycle(reg);

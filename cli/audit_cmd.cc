@@ -10,7 +10,7 @@ namespace graft::cli {
 namespace {
 
 Result<int> RunVerify(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   std::vector<registry::KeptCheckpoint> kept;
   if (vm.count("checkpoint")) {
     for (const std::string& path : vm["checkpoint"].as<std::vector<std::string>>()) {
@@ -23,10 +23,10 @@ Result<int> RunVerify(const po::variables_map& vm) {
   if (WantsJson(vm)) {
     PrintJson(report.ToJson());
   } else {
-    for (const auto& line : report.checked) std::cout << "checked: " << line << "\n";
-    for (const auto& line : report.notes) std::cout << "note:    " << line << "\n";
-    for (const auto& line : report.findings) std::cout << "FINDING: " << line << "\n";
-    for (const auto& line : report.problems) std::cout << "FAILED:  " << line << "\n";
+    for (const auto& line : report.checked) std::cout << "checked: " << Printable(line) << "\n";
+    for (const auto& line : report.notes) std::cout << "note:    " << Printable(line) << "\n";
+    for (const auto& line : report.findings) std::cout << "FINDING: " << Printable(line) << "\n";
+    for (const auto& line : report.problems) std::cout << "FAILED:  " << Printable(line) << "\n";
     const std::string findings =
         report.findings.empty()
             ? ""

@@ -2,15 +2,30 @@
 // live in the models module's command file).
 #include "cli/common.h"
 #include "cli/object_commands.h"
+#include "models/tokenizer.h"
 
 namespace graft::cli {
 namespace {
+
+// The staged copy's tokenizer.json must load: graft evaluates and trains with it.
+Status CheckTokenizer(const std::filesystem::path& staged, const std::filesystem::path& source) {
+  std::error_code error;
+  if (!std::filesystem::exists(staged / "tokenizer.json", error)) {
+    return InvalidInput(source.string() +
+                        " has no tokenizer.json (graft evaluates and trains with it)");
+  }
+  Result<Tokenizer> tokenizer = Tokenizer::Load(staged / "tokenizer.json");
+  if (!tokenizer.ok()) {
+    return InvalidInput("the base's tokenizer does not load: " + tokenizer.status().message());
+  }
+  return Status::Ok();
+}
 
 Result<int> RunRegister(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(
       registry::ObjectRecord record,
-      reg.RegisterBase(vm["dir"].as<std::string>(), vm["name"].as<std::string>()));
+      reg.RegisterBase(vm["dir"].as<std::string>(), vm["name"].as<std::string>(), CheckTokenizer));
   return PrintRegistered(vm, record);
 }
 

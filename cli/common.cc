@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "registry/names.h"
+
 namespace graft::cli {
 
 void AddRegistryOption(po::options_description& options) {
@@ -19,6 +21,12 @@ std::filesystem::path RegistryDir(const po::variables_map& vm) {
 Result<registry::Registry> OpenRegistry(const po::variables_map& vm) {
   return registry::Registry::Open(RegistryDir(vm));
 }
+
+Result<registry::Registry> OpenRegistrySnapshot(const po::variables_map& vm) {
+  return registry::Registry::Open(RegistryDir(vm), {.snapshot = true});
+}
+
+std::string Printable(std::string_view text) { return registry::EscapeControl(text); }
 
 void AddJsonOption(po::options_description& options) {
   options.add_options()("json", "machine-readable JSON on stdout");

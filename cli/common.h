@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "cli/command.h"
 #include "core/json.h"
@@ -15,8 +16,13 @@ namespace graft::cli {
 void AddRegistryOption(po::options_description& options);
 // --registry, else $GRAFT_REGISTRY, else ./.graft.
 std::filesystem::path RegistryDir(const po::variables_map& vm);
-// Opens the registry RegistryDir() names.
+// Opens the registry RegistryDir() names (read-only when the process may not write it).
 Result<registry::Registry> OpenRegistry(const po::variables_map& vm);
+// Opens it read-only, in one consistent snapshot held until the Registry is destroyed: for
+// commands that only read (audit, list, show, lineage, log, report).
+Result<registry::Registry> OpenRegistrySnapshot(const po::variables_map& vm);
+// `text` safe to print on a terminal: control characters escaped (registry::EscapeControl).
+std::string Printable(std::string_view text);
 
 // Adds --json.
 void AddJsonOption(po::options_description& options);

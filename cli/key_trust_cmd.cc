@@ -34,7 +34,7 @@ Result<int> RunRevoke(const po::variables_map& vm) {
 }
 
 Result<int> RunList(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, reg.Keys());
   if (WantsJson(vm)) {
     Json out = Json::array();
@@ -44,9 +44,9 @@ Result<int> RunList(const po::variables_map& vm) {
   }
   for (const auto& k : keys) {
     std::cout << k.key_id << "  " << k.role << "  " << k.algorithm << "  "
-              << (k.name.empty() ? "-" : k.name)
+              << (k.name.empty() ? "-" : Printable(k.name))
               << (k.revoked_seq ? "  [REVOKED at event " + std::to_string(*k.revoked_seq) + ": " +
-                                      k.revoke_reason + "]"
+                                      Printable(k.revoke_reason) + "]"
                                 : "")
               << "\n";
   }

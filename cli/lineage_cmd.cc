@@ -9,7 +9,7 @@ namespace graft::cli {
 namespace {
 
 Result<int> RunLineage(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   std::string format = vm["format"].as<std::string>();
   if (WantsJson(vm)) format = "json";
   if (format != "text" && format != "dot" && format != "json") {

@@ -16,7 +16,7 @@ Json HexList(const std::vector<Digest>& digests) {
 }
 
 Result<int> RunShow(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(uint64_t size, reg.LogSize());
   uint64_t from = vm["from"].as<uint64_t>();
   uint64_t limit = vm["limit"].as<uint64_t>();
@@ -28,17 +28,18 @@ Result<int> RunShow(const po::variables_map& vm) {
       continue;
     }
     const Json& details = event.json["details"];
-    std::cout << seq << "  " << event.json.value("time", "") << "  "
-              << event.json.value("action", "") << "  " << event.json.value("actor", "");
+    std::cout << seq << "  " << Printable(event.json.value("time", "")) << "  "
+              << Printable(event.json.value("action", "")) << "  "
+              << Printable(event.json.value("actor", ""));
     if (details.contains("digest") && details["digest"].is_string()) {
-      std::cout << "  sha256:" << details["digest"].get<std::string>();
+      std::cout << "  sha256:" << Printable(details["digest"].get<std::string>());
     }
     if (details.contains("label") && details["label"].is_object()) {
-      std::cout << "  " << details["label"].value("name", "") << "@"
+      std::cout << "  " << Printable(details["label"].value("name", "")) << "@"
                 << details["label"].value("version", 0);
     }
     if (details.contains("key_id") && details["key_id"].is_string()) {
-      std::cout << "  key " << details["key_id"].get<std::string>();
+      std::cout << "  key " << Printable(details["key_id"].get<std::string>());
     }
     std::cout << "\n";
   }
@@ -47,7 +48,7 @@ Result<int> RunShow(const po::variables_map& vm) {
 }
 
 Result<int> RunCheckpoint(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(std::string note, reg.LatestCheckpoint());
   if (vm.count("out")) {
     GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["out"].as<std::string>(), note));
@@ -67,7 +68,7 @@ Result<int> RunCheckpoint(const po::variables_map& vm) {
 }
 
 Result<int> RunProve(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(uint64_t size, reg.LogSize());
   if (vm.count("size")) size = vm["size"].as<uint64_t>();
   GRAFT_ASSIGN_OR_RETURN(registry::InclusionProof latest, reg.ProveInclusion(0, size));

@@ -10,7 +10,7 @@ namespace {
 
 std::string Flags(const registry::ObjectRecord& o) {
   std::string flags;
-  if (o.stage) flags += " [" + *o.stage + "]";
+  if (o.stage) flags += " [" + Printable(*o.stage) + "]";
   if (o.kind == "adapter" && !o.attested) flags += " [UNATTESTED]";
   if (o.revoked_seq) flags += " [REVOKED]";
   return flags;
@@ -19,7 +19,7 @@ std::string Flags(const registry::ObjectRecord& o) {
 std::string Labels(const registry::ObjectRecord& o) {
   std::string out;
   for (const std::string& label : o.labels) out += (out.empty() ? "" : ", ") + label;
-  return out.empty() ? "-" : out;
+  return out.empty() ? "-" : Printable(out);
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ int PrintRegistered(const po::variables_map& vm, const registry::ObjectRecord& o
 }
 
 Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFilter& filter) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   registry::ObjectFilter resolved = filter;
   resolved.with_info = false;  // a listing shows no info: it is then read from an index alone
   if (!filter.base_digest.empty()) {
@@ -70,7 +70,7 @@ Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFi
 }
 
 Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord o, reg.Resolve(kind, vm["ref"].as<std::string>()));
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, reg.EdgesFrom(o.digest));
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::AttestationRecord> attestations,
@@ -116,20 +116,21 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
       std::cout << "  unknown adapter_config keys: " << info["unknown_config_keys"].dump() << "\n";
     }
     if (info["provenance"].is_object()) {
-      std::cout << "  run:        " << info["provenance"].value("run_id", "") << " started "
-                << info["provenance"].value("started_on", "") << "\n";
+      std::cout << "  run:        " << Printable(info["provenance"].value("run_id", ""))
+                << " started " << Printable(info["provenance"].value("started_on", "")) << "\n";
     }
   }
   if (o.kind == "base") {
-    std::cout << "  model_type: " << info.value("model_type", "") << "\n"
+    std::cout << "  model_type: " << Printable(info.value("model_type", "")) << "\n"
               << "  parameters: " << info.value("parameters", 0) << "\n";
   }
   if (o.kind == "dataset") {
     std::cout << "  records:    " << info.value("records", 0) << " (" << info.value("size", 0)
-              << " bytes, " << info.value("filename", "") << ")\n";
+              << " bytes, " << Printable(info.value("filename", "")) << ")\n";
   }
   if (o.revoked_seq) {
-    std::cout << "  REVOKED at event " << *o.revoked_seq << ": " << o.revoke_reason << "\n";
+    std::cout << "  REVOKED at event " << *o.revoked_seq << ": " << Printable(o.revoke_reason)
+              << "\n";
   }
   for (const auto& d : revoked_dependencies)
     std::cout << "  FLAGGED: depends on revoked " << d << "\n";

@@ -1,24 +1,47 @@
-// `graft init`: creates a registry directory with its database, blob store and signing key.
+// `graft init`: creates a registry directory with its database, blob store and signing key; and
+// `graft registry gc`: finds (and with --apply deletes) what interrupted commands left behind.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <set>
 
 #include "cli/common.h"
+#include "registry/intake.h"
+#include "registry/registry_key.h"
+#include "registry/transaction.h"
 
 namespace graft::cli {
 namespace {
+namespace fs = std::filesystem;
 
 Result<int> RunInit(const po::variables_map& vm) {
-  std::filesystem::path dir =
-      vm.count("dir") ? std::filesystem::path(vm["dir"].as<std::string>()) : RegistryDir(vm);
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, registry::Registry::Init(dir));
+  fs::path dir = vm.count("dir") ? fs::path(vm["dir"].as<std::string>()) : RegistryDir(vm);
+  registry::InitOptions options;
+  if (vm.count("registry-key")) {
+    options.registry_key = vm["registry-key"].as<std::string>();
+  } else if (const char* env = std::getenv(registry::kRegistryKeyEnv);
+             env != nullptr && *env != '\0') {
+    options.registry_key = env;
+  }
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, registry::Registry::Init(dir, options));
+  fs::path key_file = options.registry_key;
+  if (key_file.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(key_file, registry::DefaultRegistryKeyPath(reg.registry_key().key_id()));
+  }
   if (WantsJson(vm)) {
     PrintJson({{"registry", dir.string()},
                {"origin", reg.origin()},
-               {"registry_key_id", reg.registry_key().key_id()}});
+               {"registry_key_id", reg.registry_key().key_id()},
+               {"registry_key_file", key_file.string()}});
   } else {
     std::cout << "initialised graft registry " << dir.string() << "\n"
               << "  log origin:   " << reg.origin() << "\n"
-              << "  registry key: " << reg.registry_key().key_id() << " ("
-              << (dir / registry::kRegistryKeyFile).string() << ", mode 0600)\n";
+              << "  registry key: " << reg.registry_key().key_id() << " (" << key_file.string()
+              << ", mode 0600, outside the registry)\n";
   }
   return kExitOk;
 }
@@ -26,18 +49,151 @@ Result<int> RunInit(const po::variables_map& vm) {
 CommandRegistrar kInit({
     .group = "init",
     .verb = "",
-    .summary = "Create a registry (database, blob store, Ed25519 registry key)",
-    .usage = "[DIR]",
+    .summary = "Create a registry (database, blob store, Ed25519 registry key outside it)",
+    .usage = "[DIR] [--registry-key FILE]",
     .define =
         [](po::options_description& options, po::positional_options_description& positional) {
           options.add_options()("dir", po::value<std::string>(),
                                 "registry directory (default: --registry, $GRAFT_REGISTRY, "
-                                "./.graft)");
+                                "./.graft)")(
+              "registry-key", po::value<std::string>(),
+              "the registry key's private key file: used if it exists, else generated there "
+              "(default: $GRAFT_REGISTRY_KEY, else "
+              "~/.config/graft/registry-keys/<key id>.pem)");
           positional.add("dir", 1);
           AddRegistryOption(options);
           AddJsonOption(options);
         },
     .run = RunInit,
+});
+
+// --- gc --------------------------------------------------------------------------------------
+
+struct Leftover {
+  fs::path path;
+  std::string why;
+  uint64_t bytes = 0;
+};
+
+uint64_t SizeOf(const fs::path& path) {
+  std::error_code error;
+  if (!fs::is_directory(path, error)) return fs::file_size(path, error);
+  uint64_t total = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(path, error)) {
+    if (entry.is_regular_file(error)) total += entry.file_size(error);
+  }
+  return total;
+}
+
+// A staging directory tmp/intake-<pid>-XXXXXX whose process has ended.
+bool IntakeOfEndedProcess(const std::string& name) {
+  const std::string prefix(registry::kIntakePrefix);
+  if (!name.starts_with(prefix)) return false;
+  size_t dash = name.find('-', prefix.size());
+  if (dash == std::string::npos) return false;
+  char* end = nullptr;
+  long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+  if (end != name.c_str() + dash || pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// What interrupted commands leave: staging directories of ended processes, temporary blob files
+// (.<digest>.tmpXXXXXX) and blobs no row names. Called under the write lock, so no change is in
+// progress that could still commit one of them.
+Result<std::vector<Leftover>> FindLeftovers(registry::Registry& reg) {
+  std::vector<Leftover> out;
+  std::error_code error;
+  fs::path staging = reg.dir() / registry::kStagingDir;
+  if (fs::is_directory(staging, error)) {
+    for (const auto& entry : fs::directory_iterator(staging, error)) {
+      std::string name = entry.path().filename().string();
+      if (IntakeOfEndedProcess(name)) {
+        out.push_back(
+            {entry.path(), "staging directory of an ended registration", SizeOf(entry.path())});
+      }
+    }
+  }
+  std::set<std::string> known;
+  {
+    GRAFT_ASSIGN_OR_RETURN(registry::Statement s, reg.db().Prepare("SELECT digest FROM blobs"));
+    for (;;) {
+      GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      known.insert(s.Text(0));
+    }
+  }
+  fs::path blobs = reg.blobs().root() / "sha256";
+  if (fs::is_directory(blobs, error)) {
+    for (const auto& prefix : fs::directory_iterator(blobs, error)) {
+      if (!prefix.is_directory(error)) continue;
+      for (const auto& file : fs::directory_iterator(prefix.path(), error)) {
+        std::string name = file.path().filename().string();
+        if (name.starts_with(".") && name.find(".tmp") != std::string::npos) {
+          out.push_back(
+              {file.path(), "temporary blob file of an interrupted write", SizeOf(file.path())});
+        } else if (!known.contains(prefix.path().filename().string() + name)) {
+          out.push_back({file.path(), "blob no registry row names (its change did not commit)",
+                         SizeOf(file.path())});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Result<int> RunGc(const po::variables_map& vm) {
+  const bool apply = vm.count("apply") > 0;
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg,
+                         apply ? OpenRegistry(vm) : OpenRegistrySnapshot(vm));
+  std::optional<registry::Transaction> lock;
+  if (apply) {
+    GRAFT_ASSIGN_OR_RETURN(registry::Transaction begun, registry::Transaction::Begin(reg.db()));
+    lock.emplace(std::move(begun));
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<Leftover> leftovers, FindLeftovers(reg));
+  uint64_t bytes = 0;
+  Json listed = Json::array();
+  for (const Leftover& leftover : leftovers) {
+    bytes += leftover.bytes;
+    if (apply) {
+      std::error_code error;
+      fs::remove_all(leftover.path, error);
+      if (error) {
+        return IoError("cannot delete " + leftover.path.string() + ": " + error.message());
+      }
+    }
+    listed.push_back(
+        {{"path", leftover.path.string()}, {"why", leftover.why}, {"bytes", leftover.bytes}});
+    if (!WantsJson(vm)) {
+      std::cout << (apply ? "deleted " : "would delete ") << Printable(leftover.path.string())
+                << "  (" << leftover.why << ", " << leftover.bytes << " bytes)\n";
+    }
+  }
+  if (WantsJson(vm)) {
+    PrintJson({{"applied", apply}, {"leftovers", listed}, {"bytes", bytes}});
+  } else {
+    std::cout << leftovers.size() << " leftover(s), " << bytes << " bytes"
+              << (apply               ? " deleted\n"
+                  : leftovers.empty() ? "\n"
+                                      : "; run with --apply to delete them\n");
+  }
+  return kExitOk;
+}
+
+GroupRegistrar kRegistryGroup("registry", "Maintenance of the registry directory");
+
+CommandRegistrar kGc({
+    .group = "registry",
+    .verb = "gc",
+    .summary = "List (or with --apply delete) what interrupted commands left in the registry",
+    .usage = "[--apply]",
+    .define =
+        [](po::options_description& options, po::positional_options_description&) {
+          options.add_options()("apply", "delete them (default: only list them)");
+          AddRegistryOption(options);
+          AddJsonOption(options);
+        },
+    .run = RunGc,
 });
 
 }  // namespace

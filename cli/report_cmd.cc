@@ -66,7 +66,7 @@ Result<int> RunAdapterReport(const po::variables_map& vm) {
   if (!vm.count("adapter")) return InvalidInput("give an adapter REF (or the verb 'audit')");
   GRAFT_ASSIGN_OR_RETURN(ReportFormat format, FormatFrom(vm));
   GRAFT_ASSIGN_OR_RETURN(fs::path out, OutputFrom(vm));
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   AdapterReportBuilder builder(reg);
   GRAFT_ASSIGN_OR_RETURN(AdapterReportData report, builder.Build(vm["adapter"].as<std::string>()));
   std::string failed;
@@ -86,7 +86,7 @@ Result<int> RunAuditReport(const po::variables_map& vm) {
       AuditPeriod period,
       AuditPeriod::Parse(vm.count("since") ? vm["since"].as<std::string>() : ""));
   GRAFT_ASSIGN_OR_RETURN(fs::path out, OutputFrom(vm));
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   AuditReportBuilder builder(reg);
   GRAFT_ASSIGN_OR_RETURN(AuditReportData audit, builder.Build(period));
   const std::string text = format == ReportFormat::kHtml       ? RenderAuditHtml(audit)

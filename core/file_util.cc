@@ -38,6 +38,10 @@ Result<std::string> ReadFile(const fs::path& path, uint64_t max_bytes) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ENOENT) return NotFound("no such file: " + path.string());
+    // Input the user named that cannot be read is bad input (exit 2), not a failure of graft.
+    if (errno == EACCES || errno == EPERM || errno == EISDIR || errno == ELOOP) {
+      return InvalidInput("cannot read " + path.string() + ": " + Errno());
+    }
     return IoError("cannot open " + path.string() + ": " + Errno());
   }
   struct stat st {};

@@ -1,6 +1,7 @@
 #include "registry/auditor.h"
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/encoding.h"
@@ -8,6 +9,7 @@
 #include "core/oms_signature.h"
 #include "registry/projection.h"
 #include "registry/schema.h"
+#include "registry/transaction.h"
 
 namespace graft::registry {
 
@@ -51,6 +53,32 @@ Json AuditReport::ToJson() const {
           {"problems", problems},
           {"notes", notes},
           {"findings", findings}};
+}
+
+Status Auditor::CheckSchema(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> differences,
+                         SchemaDifferences(registry_.db(), registry_.schema_version()));
+  for (std::string& difference : differences) {
+    report.problems.push_back("schema: " + std::move(difference));
+  }
+  report.checked.push_back("schema (version " + std::to_string(registry_.schema_version()) +
+                           "): tables, indexes, triggers and views against graft's definitions");
+  return Status::Ok();
+}
+
+Status Auditor::CheckIntegrity(AuditReport& report) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s, registry_.db().Prepare("PRAGMA integrity_check(100)"));
+  size_t count = 0;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string line = s.Text(0);
+    if (line != "ok") Add(report.problems, count, "database integrity: " + line);
+  }
+  Summarize(report.problems, count, "integrity problems");
+  report.checked.push_back(
+      "SQLite integrity_check: pages, tables and every index against its table");
+  return Status::Ok();
 }
 
 Status Auditor::CheckEvents(AuditReport& report) {
@@ -479,6 +507,13 @@ Result<AuditReport> Auditor::Run(const std::vector<KeptCheckpoint>& kept) {
   AuditReport report;
   events_.clear();
   tree_ = InMemoryMerkleTree();
+  std::optional<ReadTransaction> snapshot;
+  if (sqlite3_get_autocommit(registry_.db().handle()) != 0) {
+    GRAFT_ASSIGN_OR_RETURN(ReadTransaction begun, ReadTransaction::Begin(registry_.db()));
+    snapshot.emplace(std::move(begun));
+  }
+  GRAFT_RETURN_IF_ERROR(CheckSchema(report));
+  GRAFT_RETURN_IF_ERROR(CheckIntegrity(report));
   GRAFT_RETURN_IF_ERROR(CheckEvents(report));
   GRAFT_RETURN_IF_ERROR(CheckStoredTree(report));
   GRAFT_RETURN_IF_ERROR(CheckCheckpoints(kept, report));

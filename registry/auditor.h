@@ -34,10 +34,14 @@ class Auditor {
   explicit Auditor(Registry& registry) : registry_(registry) {}
 
   // Never stops at the first problem: every check runs and every discrepancy is reported. An
-  // error Status means the audit itself could not run (e.g. the database is unreadable).
+  // error Status means the audit itself could not run (e.g. the database is unreadable). Every
+  // check reads one snapshot of the database (the registry's own when it was opened as one, else
+  // a read transaction held for the whole audit), so concurrent writers never look like tampering.
   Result<AuditReport> Run(const std::vector<KeptCheckpoint>& kept = {});
 
  private:
+  Status CheckSchema(AuditReport& report);
+  Status CheckIntegrity(AuditReport& report);
   Status CheckEvents(AuditReport& report);
   Status CheckStoredTree(AuditReport& report);
   Status CheckCheckpoints(const std::vector<KeptCheckpoint>& kept, AuditReport& report);

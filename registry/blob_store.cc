@@ -1,5 +1,9 @@
 #include "registry/blob_store.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "core/file_util.h"
@@ -28,19 +32,48 @@ Result<fs::path> BlobStore::PathFor(std::string_view hex) const {
   return root_ / "sha256" / std::string(hex.substr(0, 2)) / std::string(hex.substr(2));
 }
 
+Status BlobStore::MakeParents(const fs::path& blob_path) const {
+  // root/sha256/ab: each made 0755 explicitly (mkdir's mode is masked by the umask).
+  for (const fs::path& dir : {root_, root_ / "sha256", blob_path.parent_path()}) {
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      if (::chmod(dir.c_str(), 0755) != 0) {
+        return IoError("cannot set the mode of " + dir.string() + ": " + std::strerror(errno));
+      }
+      GRAFT_RETURN_IF_ERROR(SyncDirectory(dir.parent_path()));
+    } else if (errno != EEXIST) {
+      return IoError("cannot create " + dir.string() + ": " + std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> BlobStore::Put(std::string_view bytes, bool* created) {
   std::string hex = Sha256Hex(bytes);
   GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
   if (created != nullptr) *created = false;
   if (Has(hex)) return hex;
-  std::error_code error;
-  bool made_dir = fs::create_directories(path.parent_path(), error);
-  if (error)
-    return IoError("cannot create " + path.parent_path().string() + ": " + error.message());
+  GRAFT_RETURN_IF_ERROR(MakeParents(path));
   GRAFT_RETURN_IF_ERROR(WriteFileAtomic(path, bytes, fs::perms(0444)));
-  if (made_dir) GRAFT_RETURN_IF_ERROR(SyncDirectory(path.parent_path().parent_path()));
   if (created != nullptr) *created = true;
   return hex;
+}
+
+Result<std::string> BlobStore::Adopt(const fs::path& staged, std::string_view hex, bool* created) {
+  GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
+  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
+  if (created != nullptr) *created = false;
+  if (Has(hex)) return std::string(hex);
+  GRAFT_RETURN_IF_ERROR(MakeParents(path));
+  if (::chmod(staged.c_str(), 0444) != 0) {
+    return IoError("cannot set the mode of " + staged.string() + ": " + std::strerror(errno));
+  }
+  if (::rename(staged.c_str(), path.c_str()) != 0) {
+    return IoError("cannot move " + staged.string() +
+                   " into the blob store: " + std::strerror(errno));
+  }
+  GRAFT_RETURN_IF_ERROR(SyncDirectory(path.parent_path()));
+  if (created != nullptr) *created = true;
+  return std::string(hex);
 }
 
 Result<std::string> BlobStore::Get(std::string_view hex) const {

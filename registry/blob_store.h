@@ -1,4 +1,5 @@
-// BlobStore: the content-addressed file store blobs/sha256/ab/cdef... inside a registry directory.
+// BlobStore: the content-addressed file store blobs/sha256/ab/cdef... inside a registry directory
+// (blobs 0444, directories 0755, whatever the umask).
 #pragma once
 
 #include <filesystem>
@@ -22,6 +23,10 @@ class BlobStore {
   // Stores `bytes` durably (temp file, fsync, rename, fsync of the directory) and returns its
   // hex digest. `created` is set when the blob did not exist before.
   Result<std::string> Put(std::string_view bytes, bool* created = nullptr);
+  // Moves the file at `staged` (same file system, already fsynced, its SHA-256 `hex` computed by
+  // whoever wrote it) into the store as blob `hex`, unless that blob exists; `created` as Put.
+  Result<std::string> Adopt(const std::filesystem::path& staged, std::string_view hex,
+                            bool* created = nullptr);
   // Reads a blob and re-verifies its digest.
   Result<std::string> Get(std::string_view hex) const;
   // Re-hashes a blob on disk without loading it: NotFound if missing, kVerification if changed.
@@ -35,6 +40,8 @@ class BlobStore {
   const std::filesystem::path& root() const { return root_; }
 
  private:
+  // Creates the blob's directories (0755 whatever the umask); fsyncs a new one's parent.
+  Status MakeParents(const std::filesystem::path& blob_path) const;
   std::filesystem::path root_;  // .../blobs
 };
 

@@ -16,10 +16,14 @@ namespace graft::registry {
 
 class Database {
  public:
-  enum class Mode { kOpenExisting, kCreate, kMemory };
+  // kOpenExisting: read-write, never created, its journal mode left as it is (opening writes
+  // nothing). kReadOnly: SQLite's read-only open (mode=ro), and when the directory does not let
+  // it create the WAL index, an immutable open of a database with no pending WAL. kCreate:
+  // created if absent and switched to WAL mode. kMemory: a private in-memory database.
+  enum class Mode { kOpenExisting, kReadOnly, kCreate, kMemory };
 
-  // Opens (or creates) the database at `path` in WAL mode with a busy timeout, so concurrent
-  // writers wait for each other instead of failing.
+  // Opens the database at `path` with a busy timeout, so concurrent writers wait for each other
+  // instead of failing, in SQLite's defensive mode (no writable_schema, untrusted schema).
   static Result<Database> Open(const std::filesystem::path& path, Mode mode = Mode::kOpenExisting);
 
   Database(Database&&) noexcept;
@@ -40,6 +44,7 @@ class Database {
   }
 
   sqlite3* handle() const { return db_; }
+  bool read_only() const { return read_only_; }
   const std::filesystem::path& path() const { return path_; }
   Status Error(std::string_view what) const;
 
@@ -48,6 +53,7 @@ class Database {
   struct Cache;
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  bool read_only_ = false;
   std::unique_ptr<Cache> cache_;
 };
 

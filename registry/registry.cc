@@ -1,9 +1,12 @@
 #include "registry/registry.h"
 
 #include <pwd.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <regex>
 #include <set>
 #include <unordered_map>
@@ -13,9 +16,12 @@
 #include "core/manifest.h"
 #include "core/oms_signature.h"
 #include "registry/adapter_spec.h"
+#include "registry/intake.h"
 #include "registry/model_architecture.h"
+#include "registry/names.h"
 #include "registry/projection.h"
 #include "registry/provenance.h"
+#include "registry/registry_key.h"
 #include "registry/schema.h"
 #include "registry/transaction.h"
 
@@ -171,6 +177,8 @@ struct Registry::State {
   std::optional<PrivateKey> signer;
   std::string actor = DefaultActor();
   Change* open_change = nullptr;  // the change of the Mutate/Atomically call in progress
+  int schema_version = 0;
+  std::optional<ReadTransaction> snapshot;  // OpenOptions::snapshot; ends before `db` closes
 };
 
 // The open write transaction of one Mutate call: appends events (applying each to the tables)
@@ -192,6 +200,22 @@ class Registry::Change {
     GRAFT_ASSIGN_OR_RETURN(std::string digest, state_.blobs.Put(bytes, &created));
     if (created) created_blobs_.push_back(digest);
     return digest;
+  }
+
+  // Every staged file of `intake` moved into the blob store: the bytes that were verified. Adds
+  // each to `blobs` and returns the object's file rows.
+  Result<Json> AdoptFiles(const Intake& intake, Json& blobs) {
+    Json files = Json::array();
+    for (const ManifestEntry& entry : intake.manifest().entries) {
+      bool created = false;
+      GRAFT_ASSIGN_OR_RETURN(
+          std::string digest,
+          state_.blobs.Adopt(intake.PathOf(entry.path), DigestHex(entry.digest), &created));
+      if (created) created_blobs_.push_back(digest);
+      files.push_back({{"path", entry.path}, {"blob", digest}, {"size", entry.size}});
+      blobs.push_back(BlobEntry(digest, entry.size));
+    }
+    return files;
   }
 
   // How far the change had got, to undo a failed part of it.
@@ -225,6 +249,7 @@ Registry& Registry::operator=(Registry&&) noexcept = default;
 Registry::~Registry() = default;
 
 const fs::path& Registry::dir() const { return state_->dir; }
+int Registry::schema_version() const { return state_->schema_version; }
 const std::string& Registry::origin() const { return state_->origin; }
 const PublicKey& Registry::registry_key() const { return *state_->registry_key; }
 Database& Registry::db() { return state_->db; }
@@ -232,8 +257,9 @@ BlobStore& Registry::blobs() { return state_->blobs; }
 void Registry::SetActor(std::string actor) { state_->actor = std::move(actor); }
 
 Status Registry::Mutate(const std::function<Status(Change&)>& body) {
+  GRAFT_RETURN_IF_ERROR(Writable());
   if (!state_->signer) {
-    Result<PrivateKey> key = PrivateKey::LoadPem(state_->dir / kRegistryKeyFile);
+    Result<PrivateKey> key = LoadRegistryKey(state_->dir, state_->registry_key->key_id());
     if (!key.ok()) return key.status().WithContext("loading the registry signing key");
     state_->signer = std::move(*key);
   }
@@ -249,6 +275,17 @@ Status Registry::Mutate(const std::function<Status(Change&)>& body) {
     return status;
   }
   GRAFT_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(state_->db));
+  {
+    // A trigger, view or index planted in the database would run inside graft's own writes.
+    GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> altered,
+                           SchemaDifferences(state_->db, state_->schema_version));
+    if (!altered.empty()) {
+      return VerificationFailed(
+          "the registry database's schema was altered outside graft (" + altered.front() +
+          (altered.size() > 1 ? ", and " + std::to_string(altered.size() - 1) + " more" : "") +
+          "); refusing to change it (run 'graft audit verify')");
+    }
+  }
   Change change(*state_);
   Status status;
   {
@@ -280,14 +317,80 @@ Status Registry::Mutate(const std::function<Status(Change&)>& body) {
   return status;
 }
 
+Status Registry::Writable() const {
+  if (state_->snapshot) {
+    return InvalidInput("the registry was opened as a read-only snapshot; this changes it");
+  }
+  if (state_->db.read_only()) {
+    return InvalidInput("the registry " + state_->dir.string() +
+                        " is read-only (no write permission, or read-only media); this "
+                        "command changes it");
+  }
+  return Status::Ok();
+}
+
 Status Registry::Atomically(const std::function<Status()>& body) {
   return Mutate([&](Change&) { return body(); });
 }
 
 // ---------------------------------------------------------------------------------------------
 
-Result<Registry> Registry::Init(const fs::path& dir) {
+namespace {
+
+// Removes a directory tree when it goes out of scope, unless released.
+class RemoveOnExit {
+ public:
+  explicit RemoveOnExit(fs::path path) : path_(std::move(path)) {}
+  ~RemoveOnExit() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  RemoveOnExit(const RemoveOnExit&) = delete;
+  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+  void Release() { path_.clear(); }
+
+ private:
+  fs::path path_;
+};
+
+// The registry key for a new registry: the file at `path` if it exists, else a new Ed25519 key
+// saved there (0600; missing directories created 0700).
+Result<PrivateKey> InitRegistryKey(const fs::path& requested) {
+  fs::path path = requested;
   std::error_code error;
+  if (!path.empty() && fs::exists(path, error)) {
+    Result<PrivateKey> key = PrivateKey::LoadPem(path);
+    if (!key.ok()) return key.status().WithContext("--registry-key " + path.string());
+    return key;
+  }
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::Generate(KeyAlgorithm::kEd25519));
+  if (path.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(path, DefaultRegistryKeyPath(key.key_id()));
+  }
+  if (!path.parent_path().empty() && !fs::exists(path.parent_path(), error)) {
+    fs::create_directories(path.parent_path(), error);
+    if (error) {
+      return IoError("cannot create " + path.parent_path().string() + ": " + error.message());
+    }
+    fs::permissions(path.parent_path(), fs::perms(0700), error);
+  }
+  GRAFT_RETURN_IF_ERROR(key.Save(path));
+  return key;
+}
+
+// The key file an init with `requested` uses, for the location hint.
+Result<fs::path> RegistryKeyFile(const fs::path& requested, const PrivateKey& key) {
+  if (!requested.empty()) return fs::absolute(requested);
+  return DefaultRegistryKeyPath(key.key_id());
+}
+
+}  // namespace
+
+Result<Registry> Registry::Init(const fs::path& given, const InitOptions& options) {
+  std::error_code error;
+  // "reg/" and "." name a directory by its own name, so it can be built beside it.
+  fs::path dir = fs::absolute(given, error).lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();
   bool existed = fs::exists(dir, error);
   if (existed && (!fs::is_directory(dir, error) || !fs::is_empty(dir, error))) {
     if (fs::exists(dir / kDatabaseFile, error)) {
@@ -295,74 +398,121 @@ Result<Registry> Registry::Init(const fs::path& dir) {
     }
     return InvalidInput(dir.string() + " exists and is not an empty directory");
   }
-  auto cleanup = [&](Status status) -> Status {
-    if (existed) {
-      for (const auto& entry : fs::directory_iterator(dir, error)) fs::remove_all(entry, error);
-    } else {
-      fs::remove_all(dir, error);
-    }
-    return status;
-  };
-  fs::create_directories(dir / kBlobDir, error);
-  if (error) return IoError("cannot create " + dir.string() + ": " + error.message());
-  fs::permissions(dir, fs::perms(0700), error);
+  if (dir == dir.root_path()) return InvalidInput("cannot make the root directory a registry");
+  const fs::path parent = dir.parent_path();
+  fs::create_directories(parent, error);
+  if (error) return IoError("cannot create " + parent.string() + ": " + error.message());
 
-  Result<PrivateKey> key = PrivateKey::Generate(KeyAlgorithm::kEd25519);
-  if (!key.ok()) return cleanup(key.status());
-  Status saved = key->Save(dir / kRegistryKeyFile);
-  if (!saved.ok()) return cleanup(saved);
-  Result<Database> db = Database::Open(dir / kDatabaseFile, Database::Mode::kCreate);
-  if (!db.ok()) return cleanup(db.status());
-  Status migrated = MigrateSchema(*db);
-  if (!migrated.ok()) return cleanup(migrated);
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, InitRegistryKey(options.registry_key));
+  GRAFT_ASSIGN_OR_RETURN(fs::path key_file, RegistryKeyFile(options.registry_key, key));
 
-  auto state = std::make_unique<State>(dir, std::move(*db));
-  // Origin and checkpoint key name: "graft.local/registry/<first 16 hex of the key id>" —
-  // unique per registry (its key) and stable for its lifetime (docs/registry.md).
-  state->origin = "graft.local/registry/" + key->key_id().substr(0, 16);
-  state->registry_key = key->public_key();
-  state->signer = std::move(*key);
-  Registry registry(std::move(state));
-  Status status = registry.Mutate([&](Change& change) -> Status {
-    const PublicKey& pub = registry.registry_key();
-    GRAFT_RETURN_IF_ERROR(change
-                              .Append("registry.init", {{"origin", registry.origin()},
-                                                        {"key_name", registry.origin()},
-                                                        {"key_id", pub.key_id()}})
-                              .status());
-    return change
-        .Append("key.trust", {{"key_id", pub.key_id()},
-                              {"role", "registry"},
-                              {"algorithm", KeyAlgorithmName(pub.algorithm())},
-                              {"name", registry.origin()},
-                              {"pem", pub.ToPem()}})
-        .status();
-  });
-  if (!status.ok()) {
-    registry.state_.reset();  // close the database before removing its files
-    return cleanup(status);
+  // Built beside its final place (same file system), then renamed into place in one step.
+  std::string pattern = (parent / ("." + dir.filename().string() + ".graft-init-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return IoError("cannot create a temporary directory in " + parent.string() + ": " +
+                   std::strerror(errno));
   }
-  return registry;
+  const fs::path building = pattern;
+  RemoveOnExit remove_building(building);
+  fs::create_directories(building / kBlobDir, error);
+  fs::create_directories(building / kStagingDir, error);
+  if (error) return IoError("cannot create " + building.string() + ": " + error.message());
+  fs::permissions(building / kBlobDir, fs::perms(0755), error);
+  fs::permissions(building / kStagingDir, fs::perms(0700), error);
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(building / kRegistryKeyLocationFile,
+                                        key_file.string() + "\n", fs::perms(0644)));
+  {
+    GRAFT_ASSIGN_OR_RETURN(Database db,
+                           Database::Open(building / kDatabaseFile, Database::Mode::kCreate));
+    GRAFT_RETURN_IF_ERROR(MigrateSchema(db));
+    auto state = std::make_unique<State>(building, std::move(db));
+    // Origin and checkpoint key name: "graft.local/registry/<first 16 hex of the key id>" —
+    // unique per registry (its key) and stable for its lifetime (docs/registry.md).
+    state->origin = "graft.local/registry/" + key.key_id().substr(0, 16);
+    state->registry_key = key.public_key();
+    state->signer = std::move(key);
+    state->schema_version = LatestSchemaVersion();
+    Registry registry(std::move(state));
+    GRAFT_RETURN_IF_ERROR(registry.Mutate([&](Change& change) -> Status {
+      const PublicKey& pub = registry.registry_key();
+      GRAFT_RETURN_IF_ERROR(change
+                                .Append("registry.init", {{"origin", registry.origin()},
+                                                          {"key_name", registry.origin()},
+                                                          {"key_id", pub.key_id()}})
+                                .status());
+      return change
+          .Append("key.trust", {{"key_id", pub.key_id()},
+                                {"role", "registry"},
+                                {"algorithm", KeyAlgorithmName(pub.algorithm())},
+                                {"name", registry.origin()},
+                                {"pem", pub.ToPem()}})
+          .status();
+    }));
+  }  // closed (and its WAL checkpointed) before it moves
+  GRAFT_RETURN_IF_ERROR(SyncDirectory(building));
+  // rename(2) replaces an empty directory, and fails if `dir` was filled meanwhile.
+  if (::rename(building.c_str(), dir.c_str()) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST) {
+      return Conflict(dir.string() + " was filled by someone else during init");
+    }
+    return IoError("cannot move the new registry to " + dir.string() + ": " + std::strerror(errno));
+  }
+  remove_building.Release();
+  GRAFT_RETURN_IF_ERROR(SyncDirectory(parent));
+  return Open(given);
 }
 
-Result<Registry> Registry::Open(const fs::path& dir) {
+Result<Registry> Registry::Open(const fs::path& dir, const OpenOptions& options) {
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
     return NotFound("no graft registry at " + dir.string() +
                     " (run 'graft init', or pass --registry / set GRAFT_REGISTRY)");
   }
-  if (!fs::is_regular_file(dir / kDatabaseFile, error)) {
+  const fs::path db_path = dir / kDatabaseFile;
+  if (!fs::is_regular_file(db_path, error)) {
     return InvalidInput(dir.string() + " is not a graft registry (no " +
                         std::string(kDatabaseFile) + ")");
   }
-  GRAFT_ASSIGN_OR_RETURN(Database db, Database::Open(dir / kDatabaseFile));
-  Status migrated = MigrateSchema(db);
-  if (!migrated.ok()) {
-    return migrated.kind() == ErrorKind::kInvalidInput
-               ? migrated
-               : InvalidInput(dir.string() + " is not a graft registry: " + migrated.message());
+  if (fs::file_size(db_path, error) == 0 && !error) {
+    return InvalidInput(dir.string() + " is not a graft registry (" + db_path.string() +
+                        " is empty)");
   }
+  // Without write permission on the directory (for the WAL files) or the database, or on
+  // read-only media, the registry opens read-only. A snapshot of a writable registry is a
+  // read-write connection that never writes (Writable() refuses), so closing it still removes
+  // the WAL files as the last connection does.
+  bool writable = ::access(dir.c_str(), W_OK) == 0 && ::access(db_path.c_str(), W_OK) == 0;
+  bool read_only = !writable;
+  GRAFT_ASSIGN_OR_RETURN(Database db,
+                         Database::Open(db_path, read_only ? Database::Mode::kReadOnly
+                                                           : Database::Mode::kOpenExisting));
   auto state = std::make_unique<State>(dir, std::move(db));
+  if (options.snapshot) {
+    Result<ReadTransaction> snapshot = ReadTransaction::Begin(state->db);
+    if (!snapshot.ok()) {
+      return snapshot.status().kind() == ErrorKind::kInvalidInput
+                 ? snapshot.status()
+                 : InvalidInput(dir.string() +
+                                " is not a graft registry: " + snapshot.status().message());
+    }
+    state->snapshot.emplace(std::move(*snapshot));
+  }
+  Result<int> version = SchemaVersion(state->db);
+  if (!version.ok()) {
+    return version.status().kind() == ErrorKind::kInvalidInput
+               ? version.status()
+               : InvalidInput(dir.string() +
+                              " is not a graft registry: " + version.status().message());
+  }
+  if (*version == 0) {
+    return InvalidInput(dir.string() + " is not a graft registry (" + db_path.string() +
+                        " has no graft schema)");
+  }
+  if (*version < LatestSchemaVersion() && !read_only && !options.snapshot) {
+    GRAFT_RETURN_IF_ERROR(MigrateSchema(state->db));
+    GRAFT_ASSIGN_OR_RETURN(version, SchemaVersion(state->db));
+  }
+  state->schema_version = *version;
   std::string key_id;
   {
     GRAFT_ASSIGN_OR_RETURN(Statement s, state->db.Prepare("SELECT key, value FROM meta"));
@@ -606,17 +756,27 @@ Result<ObjectRecord> Registry::RegisterFile(std::string_view kind, const fs::pat
                                             const std::string& name, Json info,
                                             const std::vector<Edge>& edges) {
   if (!IsObjectKind(kind)) return InvalidInput("unknown object kind \"" + std::string(kind) + "\"");
-  GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+  if (!name.empty()) GRAFT_RETURN_IF_ERROR(ValidateName(name, std::string(kind) + " name"));
+  GRAFT_RETURN_IF_ERROR(Writable());
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyFile(file, dir()));
+  return RegisterStagedFile(kind, intake, file, name, std::move(info), edges);
+}
+
+Result<ObjectRecord> Registry::RegisterStagedFile(std::string_view kind, const Intake& intake,
+                                                  const fs::path& file, const std::string& name,
+                                                  Json info, const std::vector<Edge>& edges) {
+  const ManifestEntry& staged = intake.manifest().entries.front();
   if (!info.is_object()) info = Json::object();
   info["filename"] = file.filename().string();
-  info["size"] = bytes.size();
+  info["size"] = staged.size;
   ObjectRecord record;
   GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
-    GRAFT_ASSIGN_OR_RETURN(std::string digest, change.PutBlob(bytes));
-    Json details = {{"digest", digest},
+    Json blobs = Json::array();
+    GRAFT_RETURN_IF_ERROR(change.AdoptFiles(intake, blobs).status());
+    Json details = {{"digest", DigestHex(staged.digest)},
                     {"info", info},
                     {"attested", 0},
-                    {"blobs", Json::array({BlobEntry(digest, bytes.size())})},
+                    {"blobs", blobs},
                     {"edges", EdgesJson(edges)}};
     GRAFT_ASSIGN_OR_RETURN(record, AddObject(change, kind, std::move(details), name, ""));
     return Status::Ok();
@@ -625,7 +785,12 @@ Result<ObjectRecord> Registry::RegisterFile(std::string_view kind, const fs::pat
 }
 
 Result<ObjectRecord> Registry::RegisterDataset(const fs::path& file, const std::string& name) {
-  GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+  if (!name.empty()) GRAFT_RETURN_IF_ERROR(ValidateName(name, "dataset name"));
+  GRAFT_RETURN_IF_ERROR(Writable());
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyFile(file, dir()));
+  // The staged copy is what is checked and stored.
+  GRAFT_ASSIGN_OR_RETURN(std::string bytes,
+                         ReadFile(intake.PathOf(intake.manifest().entries.front().path)));
   int64_t records = 0;
   size_t start = 0;
   int64_t line_number = 0;
@@ -644,36 +809,37 @@ Result<ObjectRecord> Registry::RegisterDataset(const fs::path& file, const std::
     start = end + 1;
   }
   if (records == 0) return InvalidInput(file.string() + ": no records");
-  return RegisterFile("dataset", file, name, {{"records", records}});
+  return RegisterStagedFile("dataset", intake, file, name, {{"records", records}}, {});
 }
 
-Result<ObjectRecord> Registry::RegisterBase(const fs::path& dir, const std::string& name) {
+Result<ObjectRecord> Registry::RegisterBase(const fs::path& dir, const std::string& name,
+                                            const StagedCheck& check) {
+  if (!name.empty()) GRAFT_RETURN_IF_ERROR(ValidateName(name, "base name"));
   std::error_code error;
   if (!fs::is_directory(dir, error)) return InvalidInput(dir.string() + " is not a directory");
-  fs::path config_path = dir / "config.json";
-  GRAFT_ASSIGN_OR_RETURN(std::string config_text, ReadFile(config_path, 16 << 20));
-  GRAFT_ASSIGN_OR_RETURN(Json config, ParseJson(config_text, config_path.string()));
-  GRAFT_ASSIGN_OR_RETURN(ModelArchitecture arch,
-                         ModelArchitecture::FromConfig(config, config_path.string()));
-  GRAFT_ASSIGN_OR_RETURN(Manifest manifest, BuildManifest(dir));
+  GRAFT_RETURN_IF_ERROR(Writable());
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyDirectory(dir, this->dir()));
+  // Everything below reads the staged copy, which is what is stored.
+  fs::path config_path = intake.PathOf("config.json");
+  Result<std::string> config_text = ReadFile(config_path, 16 << 20);
+  if (!config_text.ok()) {
+    return config_text.status().kind() == ErrorKind::kNotFound
+               ? InvalidInput(dir.string() + " has no config.json")
+               : config_text.status();
+  }
+  const std::string source = (dir / "config.json").string();
+  GRAFT_ASSIGN_OR_RETURN(Json config, ParseJson(*config_text, source));
+  GRAFT_ASSIGN_OR_RETURN(ModelArchitecture arch, ModelArchitecture::FromConfig(config, source));
+  if (check) GRAFT_RETURN_IF_ERROR(intake.InSourceTerms(check(intake.dir(), dir), dir));
   Json info = {{"model_type", arch.model_type},
                {"parameters", arch.parameters},
                {"config", config},
                {"identity_ignore", Json::array()}};
   ObjectRecord record;
   GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
-    Json files = Json::array();
     Json blobs = Json::array();
-    for (const ManifestEntry& entry : manifest.entries) {
-      GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir / entry.path));
-      GRAFT_ASSIGN_OR_RETURN(std::string digest, change.PutBlob(bytes));
-      if (digest != DigestHex(entry.digest)) {
-        return Conflict(entry.path + " changed while it was being registered");
-      }
-      files.push_back({{"path", entry.path}, {"blob", digest}, {"size", bytes.size()}});
-      blobs.push_back(BlobEntry(digest, bytes.size()));
-    }
-    Json details = {{"digest", manifest.RootDigestHex()},
+    GRAFT_ASSIGN_OR_RETURN(Json files, change.AdoptFiles(intake, blobs));
+    Json details = {{"digest", intake.manifest().RootDigestHex()},
                     {"info", info},
                     {"attested", 0},
                     {"files", files},
@@ -695,23 +861,59 @@ std::string BaseLabel(const ObjectRecord& base) {
 }  // namespace
 
 Result<ObjectRecord> Registry::RegisterAdapter(const fs::path& dir, const AdapterOptions& options) {
+  if (!options.name.empty()) GRAFT_RETURN_IF_ERROR(ValidateName(options.name, "adapter name"));
+  GRAFT_RETURN_IF_ERROR(Writable());
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyDirectory(dir, this->dir()));
+  Result<ObjectRecord> registered = RegisterStagedAdapter(intake, dir, options);
+  if (!registered.ok()) return intake.InSourceTerms(registered.status(), dir);
+  return registered;
+}
+
+Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const fs::path& source,
+                                                     const AdapterOptions& options) {
+  // Everything is read from the staged copy; `source` only names it in messages.
+  const fs::path& dir = intake.dir();
   GRAFT_ASSIGN_OR_RETURN(AdapterSpec spec, AdapterSpec::Read(dir));
   const std::vector<std::string> ignore = {std::string(kAdapterSignatureFile),
                                            std::string(kAdapterProvenanceFile)};
-  GRAFT_ASSIGN_OR_RETURN(Manifest identity, BuildManifest(dir, {.ignore_paths = ignore}));
+  Manifest identity;
+  for (const ManifestEntry& entry : intake.manifest().entries) {
+    if (std::find(ignore.begin(), ignore.end(), entry.path) == ignore.end()) {
+      identity.entries.push_back(entry);
+    }
+  }
   std::string digest = identity.RootDigestHex();
 
-  // The base: --base, else adapter_config.json's base_model_name_or_path.
-  std::string base_ref =
-      !options.base_ref.empty() ? options.base_ref : spec.base_model_name_or_path;
+  std::error_code error;
+  bool has_signature = fs::exists(dir / kAdapterSignatureFile, error);
+  bool has_provenance = fs::exists(dir / kAdapterProvenanceFile, error);
+  std::optional<Provenance> provenance;
+  if (has_provenance) {
+    fs::path path = dir / kAdapterProvenanceFile;
+    GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 64 << 20));
+    GRAFT_ASSIGN_OR_RETURN(provenance, Provenance::Parse(text, path.string()));
+  }
+
+  // The base: --base; else the base digest in the provenance (verified below with its
+  // signature); else adapter_config.json's base_model_name_or_path, a hint.
+  std::string base_ref = options.base_ref;
+  std::string base_from = "--base";
+  if (base_ref.empty() && provenance && provenance->Find("base")) {
+    base_ref = *provenance->Find("base");
+    base_from = "its provenance";
+  }
   if (base_ref.empty()) {
-    return InvalidInput(dir.string() +
+    base_ref = spec.base_model_name_or_path;
+    base_from = "adapter_config.json's base_model_name_or_path";
+  }
+  if (base_ref.empty()) {
+    return InvalidInput(source.string() +
                         ": adapter_config.json names no base_model_name_or_path; pass --base REF");
   }
   Result<ObjectRecord> base = Resolve("base", base_ref);
   if (!base.ok()) {
-    return base.status().WithContext("the adapter's base \"" + base_ref +
-                                     "\" (register it with 'graft base register', or pass --base)");
+    return base.status().WithContext("the adapter's base \"" + base_ref + "\" (from " + base_from +
+                                     "; register it with 'graft base register', or pass --base)");
   }
   GRAFT_ASSIGN_OR_RETURN(ModelArchitecture arch,
                          ModelArchitecture::FromConfig(base->Info()["config"], "base config"));
@@ -733,11 +935,8 @@ Result<ObjectRecord> Registry::RegisterAdapter(const fs::path& dir, const Adapte
     return Status(fit.status().kind(), fit.status().message() + hint);
   }
 
-  std::error_code error;
-  bool has_signature = fs::exists(dir / kAdapterSignatureFile, error);
-  bool has_provenance = fs::exists(dir / kAdapterProvenanceFile, error);
   if ((!has_signature || !has_provenance) && !options.unattested) {
-    return InvalidInput(dir.string() + " has no " +
+    return InvalidInput(source.string() + " has no " +
                         (!has_signature ? std::string(kAdapterSignatureFile)
                                         : std::string(kAdapterProvenanceFile)) +
                         "; pass --unattested to register it anyway (it is then marked "
@@ -796,53 +995,41 @@ Result<ObjectRecord> Registry::RegisterAdapter(const fs::path& dir, const Adapte
     edges.push_back({digest, "signed_by", verified->key_id});
     actor = verified->key_id;
   }
-  if (has_provenance) {
-    fs::path path = dir / kAdapterProvenanceFile;
-    GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 64 << 20));
-    GRAFT_ASSIGN_OR_RETURN(Provenance provenance, Provenance::Parse(text, path.string()));
-    Result<std::vector<std::string>> signers = DsseVerify(provenance.envelope, trainers);
+  if (provenance) {
+    fs::path path = source / kAdapterProvenanceFile;
+    Result<std::vector<std::string>> signers = DsseVerify(provenance->envelope, trainers);
     if (!signers.ok()) {
       std::string revoked = revoked_signer(
-          [&](const PublicKey& key) { return DsseVerify(provenance.envelope, {key}).ok(); });
+          [&](const PublicKey& key) { return DsseVerify(provenance->envelope, {key}).ok(); });
       return VerificationFailed(path.string() + ": " + signers.status().message() + revoked);
     }
-    if (provenance.subject_digest != digest) {
+    if (provenance->subject_digest != digest) {
       return VerificationFailed(path.string() +
-                                ": its subject is sha256:" + provenance.subject_digest +
+                                ": its subject is sha256:" + provenance->subject_digest +
                                 ", but the adapter is sha256:" + digest);
     }
-    if (*provenance.Find("base") != base->digest) {
+    if (*provenance->Find("base") != base->digest) {
       return VerificationFailed(path.string() +
-                                ": it names base sha256:" + *provenance.Find("base") +
+                                ": it names base sha256:" + *provenance->Find("base") +
                                 ", but the adapter was checked "
                                 "against " +
                                 BaseLabel(*base));
     }
-    for (const Provenance::Dependency& dep : provenance.dependencies) {
+    for (const Provenance::Dependency& dep : provenance->dependencies) {
       if (dep.role == "base") continue;
       edges.push_back({digest, dep.role == "parent_adapter" ? "parent" : dep.role, dep.digest});
     }
-    attestations.push_back({"provenance", provenance.envelope.Serialize(),
+    attestations.push_back({"provenance", provenance->envelope.Serialize(),
                             std::string(kSlsaProvenanceType), *signers});
-    info["provenance"] = provenance.Summary();
+    info["provenance"] = provenance->Summary();
     for (const std::string& signer : *signers) edges.push_back({digest, "signed_by", signer});
     if (actor.empty()) actor = signers->front();
   }
 
-  GRAFT_ASSIGN_OR_RETURN(Manifest all_files, BuildManifest(dir));
   ObjectRecord record;
   GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
-    Json files = Json::array();
     Json blobs = Json::array();
-    for (const ManifestEntry& entry : all_files.entries) {
-      GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir / entry.path));
-      GRAFT_ASSIGN_OR_RETURN(std::string blob, change.PutBlob(bytes));
-      if (blob != DigestHex(entry.digest)) {
-        return Conflict(entry.path + " changed while it was being registered");
-      }
-      files.push_back({{"path", entry.path}, {"blob", blob}, {"size", bytes.size()}});
-      blobs.push_back(BlobEntry(blob, bytes.size()));
-    }
+    GRAFT_ASSIGN_OR_RETURN(Json files, change.AdoptFiles(intake, blobs));
     std::vector<std::pair<std::string, std::string>> recorded;  // (kind, digest)
     for (const PendingAttestation& a : attestations) {
       GRAFT_ASSIGN_OR_RETURN(std::string att_digest, change.PutBlob(a.envelope));
@@ -915,13 +1102,7 @@ Status Registry::SetStage(const std::string& digest, const std::string& stage,
 
 Status Registry::SetChannel(const std::string& channel, const std::string& digest,
                             const std::string& reason) {
-  size_t at = channel.find('@');
-  if (at == std::string::npos || at == 0 || at + 1 == channel.size() ||
-      std::all_of(channel.begin() + static_cast<long>(at) + 1, channel.end(), ::isdigit)) {
-    return InvalidInput(
-        "a channel is named <name>@<channel> (e.g. support-bot@production), got \"" + channel +
-        "\"");
-  }
+  GRAFT_RETURN_IF_ERROR(ValidateChannel(channel));
   return Mutate([&](Change& change) -> Status {
     GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
     return change

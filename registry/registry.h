@@ -23,7 +23,20 @@ namespace graft::registry {
 
 inline constexpr std::string_view kDatabaseFile = "registry.db";
 inline constexpr std::string_view kBlobDir = "blobs";
-inline constexpr std::string_view kRegistryKeyFile = "registry-key.pem";  // and .pem.pub
+
+struct InitOptions {
+  // The registry key's private key file (its public part is FILE.pub). An existing key file is
+  // used as it is; an absent one is generated there (mode 0600, directories 0700). Empty: the
+  // default location (DefaultRegistryKeyPath), outside the registry directory.
+  std::filesystem::path registry_key{};
+};
+
+struct OpenOptions {
+  // Read-only access in one consistent snapshot: the database is opened read-only and one read
+  // transaction is held until the Registry is destroyed, so every query sees the registry as it
+  // was when it was opened, whatever other processes commit meanwhile. Changes are refused.
+  bool snapshot = false;
+};
 
 struct ObjectRecord {
   std::string digest;  // lowercase hex SHA-256, no prefix
@@ -113,20 +126,36 @@ struct ChannelEntry {
   std::string reason;
 };
 
+class Intake;
+
+// A check of a staged copy (the bytes that will be stored) before registration commits, given
+// the staged directory and the source it was copied from (for messages).
+using StagedCheck =
+    std::function<Status(const std::filesystem::path& staged, const std::filesystem::path& source)>;
+
 class Registry {
  public:
   // Creates a registry in `dir` (absent or empty): database, blob store and the registry's
-  // Ed25519 key (private file 0600 in the directory, public part trusted with role "registry").
-  static Result<Registry> Init(const std::filesystem::path& dir);
-  // Opens a registry; refuses a directory that is not one and a database from a newer graft.
-  static Result<Registry> Open(const std::filesystem::path& dir);
+  // Ed25519 key (outside the directory: InitOptions; public part trusted with role "registry").
+  // Atomic: the registry is built in a temporary sibling directory and renamed into place, so
+  // an interrupted init leaves no registry (and `dir` as it was), never a half-made one.
+  static Result<Registry> Init(const std::filesystem::path& dir, const InitOptions& options = {});
+  // Opens a registry; refuses a directory that is not one and a database from a newer graft (or
+  // with a schema version no graft writes), writing nothing. A registry the process may not
+  // write (directory or database without write permission, read-only media) opens read-only.
+  static Result<Registry> Open(const std::filesystem::path& dir, const OpenOptions& options = {});
 
   Registry(Registry&&) noexcept;
   Registry& operator=(Registry&&) noexcept;
   ~Registry();
 
   // --- Objects. Registering the same digest again only adds a label version. -----------------
-  Result<ObjectRecord> RegisterBase(const std::filesystem::path& dir, const std::string& name);
+  // Each registration copies its files once into the registry's staging area (tmp/) while
+  // hashing them, checks that copy (and verifies its signatures), and stores exactly those bytes.
+  // Names must pass ValidateName (registry/names.h).
+  // `check` (e.g. that the tokenizer loads) runs on the staged copy before anything commits.
+  Result<ObjectRecord> RegisterBase(const std::filesystem::path& dir, const std::string& name,
+                                    const StagedCheck& check = {});
   Result<ObjectRecord> RegisterDataset(const std::filesystem::path& file, const std::string& name);
   Result<ObjectRecord> RegisterAdapter(const std::filesystem::path& dir,
                                        const AdapterOptions& options);
@@ -207,6 +236,8 @@ class Registry {
   Result<std::vector<Digest>> ProveConsistency(uint64_t old_size, uint64_t new_size);
 
   const std::filesystem::path& dir() const;
+  // The database's schema version (PRAGMA user_version), checked at Open.
+  int schema_version() const;
   const std::string& origin() const;  // also the checkpoint key name
   const PublicKey& registry_key() const;
   Database& db();
@@ -221,11 +252,20 @@ class Registry {
   // Runs `body` in one BEGIN IMMEDIATE transaction, signs a checkpoint for the new log size and
   // commits; on any failure rolls back and removes the blobs it created.
   Status Mutate(const std::function<Status(Change&)>& body);
+  // InvalidInput when the registry is open read-only (a snapshot, or no write permission).
+  Status Writable() const;
   Result<std::string> ResolveDigest(std::string_view table, std::string_view column,
                                     std::string_view kind, const std::string& ref);
   Result<std::optional<ObjectRecord>> Find(const std::string& digest);
   Result<ObjectRecord> AddObject(Change& change, std::string_view kind, Json details,
                                  const std::string& name, const std::string& actor);
+  Result<ObjectRecord> RegisterStagedAdapter(const Intake& intake,
+                                             const std::filesystem::path& source,
+                                             const AdapterOptions& options);
+  Result<ObjectRecord> RegisterStagedFile(std::string_view kind, const Intake& intake,
+                                          const std::filesystem::path& file,
+                                          const std::string& name, Json info,
+                                          const std::vector<Edge>& edges);
   std::unique_ptr<State> state_;
 };
 

@@ -1,6 +1,8 @@
 #include "registry/schema.h"
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "registry/transaction.h"
@@ -66,26 +68,92 @@ Result<int> UserVersion(Database& db) {
   return static_cast<int>(statement.Int(0));
 }
 
+struct SchemaObject {
+  std::string type, name, table, sql;
+};
+
+// sqlite_master by (type, name).
+Result<std::map<std::pair<std::string, std::string>, SchemaObject>> ReadSchema(Database& db) {
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT type, name, tbl_name, COALESCE(sql, '') FROM sqlite_master"));
+  std::map<std::pair<std::string, std::string>, SchemaObject> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    SchemaObject object{s.Text(0), s.Text(1), s.Text(2), s.Text(3)};
+    out[{object.type, object.name}] = std::move(object);
+  }
+  return out;
+}
+
+// Migrations 1..version applied to an empty in-memory database.
+Result<Database> BuildSchema(int version) {
+  GRAFT_ASSIGN_OR_RETURN(Database db, Database::Open({}, Database::Mode::kMemory));
+  for (int next = 1; next <= version; ++next) {
+    GRAFT_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(next - 1)]));
+  }
+  return db;
+}
+
 }  // namespace
 
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
-Status MigrateSchema(Database& db) {
+Result<int> SchemaVersion(Database& db) {
   GRAFT_ASSIGN_OR_RETURN(int version, UserVersion(db));
+  if (version < 0) {
+    return InvalidInput("registry database " + db.path().string() + " has schema version " +
+                        std::to_string(version) + ", which no graft writes (PRAGMA user_version " +
+                        "was changed outside graft)");
+  }
   if (version > LatestSchemaVersion()) {
     return InvalidInput("registry database " + db.path().string() + " has schema version " +
                         std::to_string(version) + ", newer than this graft supports (" +
                         std::to_string(LatestSchemaVersion()) + "); upgrade graft");
   }
+  return version;
+}
+
+Status MigrateSchema(Database& db) {
+  GRAFT_ASSIGN_OR_RETURN(int version, SchemaVersion(db));
   if (version == LatestSchemaVersion()) return Status::Ok();
   GRAFT_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(db));
   // Re-read under the write lock: another process may have migrated meanwhile.
-  GRAFT_ASSIGN_OR_RETURN(version, UserVersion(db));
+  GRAFT_ASSIGN_OR_RETURN(version, SchemaVersion(db));
   for (int next = version + 1; next <= LatestSchemaVersion(); ++next) {
     GRAFT_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(next - 1)]));
     GRAFT_RETURN_IF_ERROR(db.Exec("PRAGMA user_version=" + std::to_string(next)));
   }
   return transaction.Commit();
+}
+
+Result<std::vector<std::string>> SchemaDifferences(Database& db, int version) {
+  if (version < 0 || version > LatestSchemaVersion()) {
+    return InvalidInput("no schema version " + std::to_string(version));
+  }
+  GRAFT_ASSIGN_OR_RETURN(Database reference, BuildSchema(version));
+  GRAFT_ASSIGN_OR_RETURN(auto expected, ReadSchema(reference));
+  GRAFT_ASSIGN_OR_RETURN(auto actual, ReadSchema(db));
+  std::vector<std::string> out;
+  auto on = [](const SchemaObject& o) {
+    return o.type == "table" ? std::string() : " on " + o.table;
+  };
+  for (const auto& [key, object] : actual) {
+    auto want = expected.find(key);
+    if (want == expected.end()) {
+      out.push_back("unexpected " + object.type + " \"" + object.name + "\"" + on(object) +
+                    " (not created by graft): " + object.sql);
+    } else if (want->second.sql != object.sql || want->second.table != object.table) {
+      out.push_back(object.type + " \"" + object.name + "\"" + on(object) +
+                    " differs from graft's definition: " + object.sql);
+    }
+  }
+  for (const auto& [key, object] : expected) {
+    if (!actual.contains(key)) {
+      out.push_back(object.type + " \"" + object.name + "\"" + on(object) + " is missing");
+    }
+  }
+  return out;
 }
 
 const std::vector<ProjectedTable>& ProjectedTables() {

@@ -1,6 +1,7 @@
 // Schema: the registry's versioned SQLite schema and its forward migrations (PRAGMA user_version).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "core/status.h"
@@ -11,9 +12,18 @@ namespace graft::registry {
 // The schema version this build writes.
 int LatestSchemaVersion();
 
+// The database's schema version (PRAGMA user_version); a negative one, or one newer than
+// LatestSchemaVersion() (an older graft must not read or write it), is InvalidInput.
+Result<int> SchemaVersion(Database& db);
+
 // Applies every migration above the database's user_version, in one transaction. A database
-// whose version is newer than LatestSchemaVersion() is refused (an older graft must not write it).
+// whose version is newer than LatestSchemaVersion() or negative is refused.
 Status MigrateSchema(Database& db);
+
+// How the database's schema (sqlite_master: tables, indexes, triggers, views) differs from the
+// one graft's migrations create at `version`: one line per extra, missing or changed object,
+// naming it ("unexpected trigger \"x\" on events: CREATE TRIGGER ..."). Empty: it matches.
+Result<std::vector<std::string>> SchemaDifferences(Database& db, int version);
 
 // The tables that are a projection of the event log (audit recomputes them by replaying it),
 // each with the ORDER BY clause that lists its rows in primary-key order.

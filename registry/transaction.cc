@@ -5,6 +5,11 @@
 namespace graft::registry {
 
 Result<Transaction> Transaction::Begin(Database& db) {
+  if (db.read_only()) {
+    return InvalidInput("the registry database " + db.path().string() +
+                        " is open read-only (no write permission, or read-only media); this "
+                        "command changes the registry");
+  }
   GRAFT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   return Transaction(&db);
 }
@@ -20,6 +25,21 @@ Status Transaction::Commit() {
   GRAFT_RETURN_IF_ERROR(db_->Exec("COMMIT"));
   done_ = true;
   return Status::Ok();
+}
+
+Result<ReadTransaction> ReadTransaction::Begin(Database& db) {
+  GRAFT_RETURN_IF_ERROR(db.Exec("BEGIN DEFERRED"));
+  ReadTransaction transaction(&db);
+  // The snapshot starts at the first read, not at BEGIN.
+  GRAFT_RETURN_IF_ERROR(db.Exec("SELECT count(*) FROM sqlite_master"));
+  return transaction;
+}
+
+ReadTransaction::ReadTransaction(ReadTransaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)) {}
+
+ReadTransaction::~ReadTransaction() {
+  if (db_ != nullptr) (void)db_->Exec("COMMIT");
 }
 
 }  // namespace graft::registry

@@ -1,4 +1,5 @@
-// Transaction: BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed.
+// Transaction: BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed; and
+// ReadTransaction, one consistent read snapshot.
 #pragma once
 
 #include "core/status.h"
@@ -20,6 +21,21 @@ class Transaction {
   explicit Transaction(Database* db) : db_(db) {}
   Database* db_;
   bool done_ = false;
+};
+
+// A read snapshot (BEGIN DEFERRED and a first read, so in WAL mode the snapshot is fixed now):
+// every query until it ends sees the database as it was at Begin, whatever other processes
+// commit meanwhile. Ends (COMMIT of a read transaction) on destruction.
+class ReadTransaction {
+ public:
+  static Result<ReadTransaction> Begin(Database& db);
+  ReadTransaction(ReadTransaction&& other) noexcept;
+  ReadTransaction& operator=(ReadTransaction&&) = delete;
+  ~ReadTransaction();
+
+ private:
+  explicit ReadTransaction(Database* db) : db_(db) {}
+  Database* db_;
 };
 
 }  // namespace graft::registry

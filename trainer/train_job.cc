@@ -82,6 +82,14 @@ Result<TrainJobResult> TrainJob::Run() const {
   GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
   GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
   GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model, CausalLM::Load(base_dir));
+  // Checked before anything starts: a longer window would fail at the first step.
+  if (const int64_t context = model->config().max_positions;
+      context > 0 && config.max_seq_len > context) {
+    return InvalidInput(config_path.string() + ": max_seq_len " +
+                        std::to_string(config.max_seq_len) +
+                        " is longer than the base's context (" + std::to_string(context) +
+                        " positions in " + (base_dir / "config.json").string() + ")");
+  }
   Result<TextEncoder> encoder = TextEncoder::For(model->tokenizer(), model->config().eos_token_id);
   if (!encoder.ok()) return encoder.status().WithContext(base_dir.string());
   GRAFT_ASSIGN_OR_RETURN(Dataset train, Dataset::Load(train_data, *encoder));
@@ -138,7 +146,16 @@ Result<TrainJobResult> TrainJob::Run() const {
   GRAFT_ASSIGN_OR_RETURN(Json run, StartRun(partial, resume));
   provenance.invocation_id = run["invocationId"].get<std::string>();
   provenance.started_on = run["startedOn"].get<std::string>();
-  GRAFT_ASSIGN_OR_RETURN(result.summary, trainer->Run());
+  Result<TrainSummary> summary = trainer->Run();
+  if (!summary.ok()) {
+    // A run that failed before its first checkpoint leaves nothing to resume: OUT.partial must
+    // not block a corrected rerun.
+    const fs::path checkpoints = partial / "checkpoints";
+    bool checkpointed = fs::is_directory(checkpoints, ec) && !fs::is_empty(checkpoints, ec);
+    if (!resume && !checkpointed) fs::remove_all(partial, ec);
+    return summary.status();
+  }
+  result.summary = std::move(*summary);
   if (result.summary.interrupted) return result;
 
   const TrainSummary& s = result.summary;

@@ -45,7 +45,12 @@ Status WriteTinyGpt2Base(const fs::path& dir, const TinyGpt2& s, int seed) {
       WriteSafetensors(dir / "model.safetensors",
                        {{"transformer.wte.weight", DType::kF32, {s.vocab_size, s.n_embd}, wte},
                         {"transformer.wpe.weight", DType::kF32, {s.n_positions, s.n_embd}, wpe}}));
-  return WriteFileAtomic(dir / "tokenizer.json", R"({"model":{"type":"BPE"}})");
+  // A minimal BPE tokenizer that loads (`graft base register` refuses one that does not).
+  return WriteFileAtomic(dir / "tokenizer.json",
+                         R"({"pre_tokenizer":{"type":"Metaspace","replacement":"\u2581"},)"
+                         R"("decoder":{"type":"Metaspace","replacement":"\u2581"},)"
+                         R"("model":{"type":"BPE","unk_token":"<unk>",)"
+                         R"("vocab":{"<unk>":0,"\u2581":1,"a":2},"merges":[]}})");
 }
 
 Status WriteLoraAdapter(const fs::path& dir, const LoraShape& s) {

@@ -5,6 +5,7 @@
 #include "core/file_util.h"
 #include "core/json.h"
 #include "core/keys.h"
+#include "registry/registry_key.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/peft_fixture.h"
 
@@ -63,14 +64,19 @@ class RegistryCli : public ::testing::Test {
 };
 
 TEST_F(RegistryCli, InitRefusesAnExistingRegistryAndCreatesAPrivateKey) {
-  EXPECT_EQ(fs::status(fs::path(reg_) / "registry-key.pem").permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write);
   CliResult again = Run({"init", reg_});
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_TRUE(Has(again.err, "already a graft registry"));
   CliResult keys = Run({"key", "list", "--json"});
   ASSERT_EQ(keys.exit_code, 0);
-  EXPECT_EQ(ParseJson(keys.out, "keys").value()[0]["role"], "registry");
+  Json registry_key = ParseJson(keys.out, "keys").value()[0];
+  EXPECT_EQ(registry_key["role"], "registry");
+  // The private key is outside the registry, at the default location, mode 0600.
+  EXPECT_FALSE(fs::exists(fs::path(reg_) / "registry-key.pem"));
+  fs::path key_file =
+      registry::DefaultRegistryKeyPath(registry_key["key_id"].get<std::string>()).value();
+  EXPECT_EQ(fs::status(key_file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
 }
 
 TEST_F(RegistryCli, RegistryDirectoryFromEnvironmentOrDefault) {

@@ -3,6 +3,7 @@
 #include "registry/checkpoint.h"
 #include "registry/event_log.h"
 #include "registry/projection.h"
+#include "registry/registry_key.h"
 #include "registry/transaction.h"
 
 namespace graft::registry {
@@ -50,7 +51,7 @@ void RegistryTest::AppendRaw(const std::string& action, const Json& details) {
   Result<Event> event = log.Append(action, "intruder@host", details);
   ASSERT_TRUE(event.ok()) << event.status().ToString();
   ASSERT_TRUE(Projection(db).Apply(*event).ok());
-  PrivateKey key = PrivateKey::LoadPem(root_ / kRegistryKeyFile).value();
+  PrivateKey key = LoadRegistryKey(root_, registry_->registry_key().key_id()).value();
   uint64_t size = log.Size().value();
   std::string note = Checkpoint{registry_->origin(), size, log.RootHash(size).value()}
                          .Sign(registry_->origin(), key)
