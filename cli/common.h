@@ -15,8 +15,11 @@ namespace graft::cli {
 void AddRegistryOption(po::options_description& options);
 // --registry, else $GRAFT_REGISTRY, else ./.graft.
 std::filesystem::path RegistryDir(const po::variables_map& vm);
-// Opens the registry RegistryDir() names.
+// Opens the registry RegistryDir() names. The private keys --key (when the command has it) and
+// $GRAFT_KEY become its actor keys: each change is signed by the one whose role allows it.
 Result<registry::Registry> OpenRegistry(const po::variables_map& vm);
+// Adds --key FILE: the private key that signs the command's changes.
+void AddSigningKeyOption(po::options_description& options, const std::string& roles);
 
 // Adds --json.
 void AddJsonOption(po::options_description& options);

@@ -42,7 +42,7 @@ struct ObjectRecord {
 
 struct KeyRecord {
   std::string key_id;
-  std::string role;  // trainer, evaluator, approver, registry
+  std::string role;  // trainer, evaluator, approver, release, curator, admin, registry
   std::string algorithm;
   std::string name;
   std::string pem;
@@ -117,7 +117,10 @@ class Registry {
  public:
   // Creates a registry in `dir` (absent or empty): database, blob store and the registry's
   // Ed25519 key (private file 0600 in the directory, public part trusted with role "registry").
-  static Result<Registry> Init(const std::filesystem::path& dir);
+  // With `admin_key` (trusted with role "admin" at event 2) every later change must be signed
+  // by a key whose role allows it (SetActorKey; docs/registry.md, "Signed changes").
+  static Result<Registry> Init(const std::filesystem::path& dir,
+                               const PublicKey* admin_key = nullptr);
   // Opens a registry; refuses a directory that is not one and a database from a newer graft.
   static Result<Registry> Open(const std::filesystem::path& dir);
 
@@ -172,7 +175,10 @@ class Registry {
   Result<DsseEnvelope> LoadAttestation(const std::string& digest);
 
   // --- Generic events (no table changes; for modules that only need a logged fact) ----------
-  Result<uint64_t> AppendEvent(const std::string& action, const Json& details);
+  // Signed by `signer` when given (which must then hold a role RolesFor allows, in a guarded
+  // registry), else as any change.
+  Result<uint64_t> AppendEvent(const std::string& action, const Json& details,
+                               const PrivateKey* signer = nullptr);
 
   // --- Queries -------------------------------------------------------------------------------
   // REF: name@N, name@channel, name (latest version), a digest with or without "sha256:", or
@@ -213,6 +219,13 @@ class Registry {
   BlobStore& blobs();
   // The actor recorded for unsigned changes (default: OS user@host).
   void SetActor(std::string actor);
+  // A key that signs the changes made through this Registry (the event's actor is its id):
+  // each change is signed by the first actor key holding a role allowed for it
+  // (registry/authorisation.h), else by the first one. In a registry initialised with an admin
+  // key, a change no actor key may make is refused (kVerification; kInvalidInput without keys).
+  void AddActorKey(PrivateKey key);
+  // Whether changes must be signed (the registry was initialised with an admin key).
+  bool guarded() const;
 
  private:
   struct State;
