@@ -161,9 +161,12 @@ TEST_F(AuthorisationCli, ChangesNeedAKeyWhoseRoleAllowsThemAndTheAuditPasses) {
   // A revoked release key can sign nothing more.
   std::string release_id = PrivateKey::LoadPem(release_).value().key_id();
   ASSERT_EQ(Run({"key", "revoke", release_id, "--reason", "left", "--key", admin_}).exit_code, 0);
-  CliResult revoked = Run({"rollback", "bot", "--channel", "production", "--key", release_});
+  auto unchanged = HashTree(reg_);
+  CliResult revoked = Run({"retire", adapter, "--reason", "done", "--key", release_});
   EXPECT_EQ(revoked.exit_code, 12);
   EXPECT_TRUE(Has(revoked.err, "revoked at event")) << revoked.err;
+  EXPECT_EQ(HashTree(reg_), unchanged);
+  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
 }
 
 TEST_F(AuthorisationCli, AForgedPromotionFailsTheAuditNamingTheEventAndTheMissingDecision) {
@@ -280,7 +283,9 @@ TEST_F(AuthorisationCli, AnAnnouncedRunIsPreDeclaredFromItsAnnouncementAndCounte
           Has(c.reason, "before the training run was announced at event " + std::to_string(seq)))
           << c.reason;
     }
-    if (c.name == "announced") EXPECT_EQ(c.status, CriterionStatus::kPass) << c.reason;
+    if (c.name == "announced") {
+      EXPECT_EQ(c.status, CriterionStatus::kPass) << c.reason;
+    }
   }
   // A run that was not announced fails `require: {announced: true}`.
   std::string other = Adapter(7);
