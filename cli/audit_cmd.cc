@@ -39,24 +39,7 @@ Result<int> RunVerify(const po::variables_map& vm) {
   registry::Auditor auditor(reg);
   GRAFT_ASSIGN_OR_RETURN(registry::AuditReport report, auditor.Run(kept));
   GRAFT_RETURN_IF_ERROR(PromotionAudit(reg).Run(report));
-  // Every kept checkpoint was checked against the log above; a witness needs one it cosigned.
-  for (const PublicKey& witness : witnesses) {
-    std::string why = "no checkpoint given (--checkpoint FILE, --witness-state DIR)";
-    for (const registry::KeptCheckpoint& k : kept) {
-      Result<uint64_t> cosigned = registry::VerifyCosignature(k.note, witness);
-      if (cosigned.ok()) {
-        why.clear();
-        report.checked.push_back(k.source + ": cosigned by witness " +
-                                 registry::WitnessName(witness) + " and consistent with the log");
-        break;
-      }
-      why = cosigned.status().message();
-    }
-    if (!why.empty()) {
-      report.problems.push_back("witness " + registry::WitnessName(witness) +
-                                ": no checkpoint it cosigned: " + why);
-    }
-  }
+  registry::CheckWitnesses(witnesses, kept, report);
   if (WantsJson(vm)) {
     PrintJson(report.ToJson());
   } else {

@@ -506,15 +506,13 @@ Result<std::vector<std::string>> Lifecycle::ApplyExit(const std::string& adapter
 }
 
 Result<std::pair<Policy, ObjectRecord>> Lifecycle::GoverningPolicy(const ObjectRecord& adapter) {
-  GRAFT_ASSIGN_OR_RETURN(std::string ref, ProvenancePolicy(adapter));
-  if (ref.empty()) {
-    GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter));
-    if (!stored) {
-      return NotFound("adapter sha256:" + adapter.digest +
-                      " has no gate decision, hence no policy to apply exit criteria from");
-    }
-    ref = stored->predicate.value("policy", "");
+  GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter));
+  if (!stored) {
+    return NotFound("adapter sha256:" + adapter.digest +
+                    " has no gate decision, hence no policy to apply exit criteria from");
   }
+  GRAFT_ASSIGN_OR_RETURN(std::string ref, ProvenancePolicy(adapter));
+  if (ref.empty()) ref = stored->predicate.value("policy", "");
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
   GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(ref));
   return std::pair<Policy, ObjectRecord>{std::move(policy), std::move(record)};

@@ -96,7 +96,7 @@ class Lifecycle {
 
   // The adapter's governing policy: the one its provenance names (a "policy" lineage edge), else
   // the policy of its latest (re-verified) gate decision. Promotion needs a passing decision
-  // under it; exit criteria come from it. NotFound when there is neither.
+  // under it; exit criteria come from it. NotFound when the adapter has no gate decision.
   Result<std::pair<Policy, registry::ObjectRecord>> GoverningPolicy(
       const registry::ObjectRecord& adapter);
 

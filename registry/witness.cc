@@ -1,5 +1,6 @@
 #include "registry/witness.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 
@@ -95,6 +96,34 @@ fs::path WitnessStateFile(const fs::path& state_dir, std::string_view origin) {
     file += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
   }
   return state_dir / (file + ".checkpoint");
+}
+
+void CheckWitnesses(const std::vector<PublicKey>& witnesses,
+                    const std::vector<KeptCheckpoint>& kept, AuditReport& report) {
+  for (const PublicKey& witness : witnesses) {
+    std::string why =
+        "no checkpoint it cosigned was given (--checkpoint FILE, --witness-state DIR)";
+    for (const KeptCheckpoint& k : kept) {
+      Result<uint64_t> cosigned = VerifyCosignature(k.note, witness);
+      if (!cosigned.ok()) {
+        why = "no checkpoint it cosigned: " + cosigned.status().message();
+        continue;
+      }
+      // Its consistency with the log was checked with the other kept checkpoints.
+      const bool consistent =
+          std::none_of(report.problems.begin(), report.problems.end(),
+                       [&](const std::string& p) { return p.find(k.source) != std::string::npos; });
+      why = consistent ? "" : "its cosigned checkpoint " + k.source + " does not match the log";
+      if (consistent) {
+        report.checked.push_back(k.source + ": cosigned by witness " + WitnessName(witness) +
+                                 " and consistent with the log");
+        break;
+      }
+    }
+    if (!why.empty()) {
+      report.problems.push_back("witness " + WitnessName(witness) + ": " + why);
+    }
+  }
 }
 
 Result<WitnessOutcome> WitnessCheckpoint(Registry& registry, const PrivateKey& key,

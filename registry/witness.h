@@ -10,6 +10,7 @@
 
 #include "core/keys.h"
 #include "core/status.h"
+#include "registry/auditor.h"
 #include "registry/registry.h"
 
 namespace graft::registry {
@@ -32,6 +33,12 @@ struct WitnessOutcome {
   std::string note;               // the cosigned checkpoint
   std::filesystem::path written;  // where it is kept
 };
+
+// For `audit verify --witness`: each witness needs a kept checkpoint it cosigned that the audit
+// found consistent with the log (Auditor::Run checked every kept one; its problems name them);
+// otherwise a problem is added.
+void CheckWitnesses(const std::vector<PublicKey>& witnesses,
+                    const std::vector<KeptCheckpoint>& kept, AuditReport& report);
 
 // The witness's file for `origin` in its state directory.
 std::filesystem::path WitnessStateFile(const std::filesystem::path& state_dir,

@@ -341,6 +341,12 @@ TEST_F(AuthorisationCli, AWitnessCatchesARollbackToAnOlderCopyAndARewrittenTail)
       Run({"audit", "verify", "--witness", witness + ".pub", "--witness-state", state});
   EXPECT_EQ(rolled_back.exit_code, 12) << rolled_back.out;
   EXPECT_TRUE(Has(rolled_back.out, "but the log has only")) << rolled_back.out;
+  EXPECT_TRUE(Has(rolled_back.out, "does not match the log")) << rolled_back.out;
+  EXPECT_FALSE(Has(rolled_back.out, "and consistent with the log")) << rolled_back.out;
+  // A state directory without this log's checkpoint is bad input.
+  CliResult missing =
+      Run({"audit", "verify", "--witness", witness + ".pub", "--witness-state", Path("nowhere")});
+  EXPECT_EQ(missing.exit_code, 2) << missing.out << missing.err;
 
   // A rewritten tail: the old copy grows a different history of the same length.
   ASSERT_TRUE(WriteFileAtomic(Path("other.jsonl"), "{\"text\": \"y\"}\n").ok());

@@ -226,7 +226,9 @@ TEST_F(LifecycleTest, PromotionWithoutAGateDecisionIsBlocked) {
   PromoteOutcome outcome = lifecycle_->Promote(adapter.digest, "production").value();
   EXPECT_FALSE(outcome.promoted);
   EXPECT_EQ(outcome.decision.exit_code, 10);
-  EXPECT_EQ(Find(outcome.decision, "gate decision")->reason, "no stored gate decision");
+  EXPECT_EQ(Find(outcome.decision, "gate decision")->reason,
+            "no stored gate decision under its governing policy sha256:" + policy_.digest +
+                " (the one its provenance names)");
   EXPECT_TRUE(registry_->ChannelHistory("bot@production").value().empty());
   EXPECT_EQ(EventFromEnd()["action"], "adapter.promote-blocked");
 }
