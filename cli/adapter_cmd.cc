@@ -59,6 +59,7 @@ CommandRegistrar kRegister({
               "unattested", "register without model.sig / provenance (marked UNATTESTED)");
           positional.add("dir", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "trainer or curator (unattested adapters, new names)");
           AddJsonOption(options);
         },
     .run = RunRegister,

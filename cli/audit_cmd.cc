@@ -4,7 +4,10 @@
 
 #include "cli/common.h"
 #include "core/file_util.h"
+#include "core/keys.h"
+#include "policies/promotion_audit.h"
 #include "registry/auditor.h"
+#include "registry/witness.h"
 
 namespace graft::cli {
 namespace {
@@ -18,8 +21,25 @@ Result<int> RunVerify(const po::variables_map& vm) {
       kept.push_back({path, note});
     }
   }
+  // Each witness's own kept checkpoint for this log (written by `graft log witness`).
+  if (vm.count("witness-state")) {
+    for (const std::string& dir : vm["witness-state"].as<std::vector<std::string>>()) {
+      const std::filesystem::path file = registry::WitnessStateFile(dir, reg.origin());
+      GRAFT_ASSIGN_OR_RETURN(std::string note, ReadFile(file, 1 << 20));
+      kept.push_back({file.string(), note});
+    }
+  }
+  std::vector<PublicKey> witnesses;
+  if (vm.count("witness")) {
+    for (const std::string& path : vm["witness"].as<std::vector<std::string>>()) {
+      GRAFT_ASSIGN_OR_RETURN(PublicKey key, PublicKey::LoadPem(path));
+      witnesses.push_back(std::move(key));
+    }
+  }
   registry::Auditor auditor(reg);
   GRAFT_ASSIGN_OR_RETURN(registry::AuditReport report, auditor.Run(kept));
+  GRAFT_RETURN_IF_ERROR(PromotionAudit(reg).Run(report));
+  registry::CheckWitnesses(witnesses, kept, report);
   if (WantsJson(vm)) {
     PrintJson(report.ToJson());
   } else {
@@ -45,11 +65,16 @@ CommandRegistrar kVerify({
     .group = "audit",
     .verb = "verify",
     .summary = "Recompute every digest, signature and tree hash; check kept checkpoints",
-    .usage = "[--checkpoint FILE]...",
+    .usage = "[--checkpoint FILE]... [--witness PUB --witness-state DIR]...",
     .define =
         [](po::options_description& options, po::positional_options_description&) {
           options.add_options()("checkpoint,c", po::value<std::vector<std::string>>(),
-                                "a checkpoint note kept earlier (repeatable)");
+                                "a checkpoint note kept earlier (repeatable)")(
+              "witness", po::value<std::vector<std::string>>(),
+              "a witness's public key: require a checkpoint it cosigned, consistent with the "
+              "log (repeatable)")(
+              "witness-state", po::value<std::vector<std::string>>(),
+              "a witness's state directory: check the checkpoint it last cosigned (repeatable)");
           AddRegistryOption(options);
           AddJsonOption(options);
         },

@@ -42,6 +42,7 @@ CommandRegistrar kRegister({
               "name", po::value<std::string>()->required(), "name; versions are name@1, @2, ...");
           positional.add("dir", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "curator");
           AddJsonOption(options);
         },
     .run = RunRegister,

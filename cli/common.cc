@@ -19,7 +19,25 @@ std::filesystem::path RegistryDir(const po::variables_map& vm) {
 }
 
 Result<registry::Registry> OpenRegistry(const po::variables_map& vm) {
-  return registry::Registry::Open(RegistryDir(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry registry, registry::Registry::Open(RegistryDir(vm)));
+  std::vector<std::pair<std::string, std::string>> keys;  // (path, where it was named)
+  if (vm.count("key")) keys.emplace_back(vm["key"].as<std::string>(), "--key");
+  if (const char* env = std::getenv("GRAFT_KEY"); env != nullptr && *env != '\0') {
+    keys.emplace_back(env, "$GRAFT_KEY");
+  }
+  for (const auto& [path, where] : keys) {
+    Result<PrivateKey> key = PrivateKey::LoadPem(path);
+    if (!key.ok()) return InvalidInput(key.status().message() + " (" + where + ")");
+    registry.AddActorKey(std::move(*key));
+  }
+  return registry;
+}
+
+void AddSigningKeyOption(po::options_description& options, const std::string& roles) {
+  options.add_options()(
+      "key", po::value<std::string>(),
+      ("private key (PEM) that signs the change: a " + roles + " key (default: $GRAFT_KEY)")
+          .c_str());
 }
 
 Result<registry::Registry> OpenRegistrySnapshot(const po::variables_map& vm) {

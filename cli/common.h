@@ -16,13 +16,17 @@ namespace graft::cli {
 void AddRegistryOption(po::options_description& options);
 // --registry, else $GRAFT_REGISTRY, else ./.graft.
 std::filesystem::path RegistryDir(const po::variables_map& vm);
-// Opens the registry RegistryDir() names (read-only when the process may not write it).
+// Opens the registry RegistryDir() names (read-only when the process may not write it). The
+// private keys --key (when the command has it) and $GRAFT_KEY become its actor keys: each change
+// is signed by the one whose role allows it.
 Result<registry::Registry> OpenRegistry(const po::variables_map& vm);
 // Opens it read-only, in one consistent snapshot held until the Registry is destroyed: for
 // commands that only read (audit, list, show, lineage, log, report).
 Result<registry::Registry> OpenRegistrySnapshot(const po::variables_map& vm);
 // `text` safe to print on a terminal: control characters escaped (registry::EscapeControl).
 std::string Printable(std::string_view text);
+// Adds --key FILE: the private key that signs the command's changes.
+void AddSigningKeyOption(po::options_description& options, const std::string& roles);
 
 // Adds --json.
 void AddJsonOption(po::options_description& options);

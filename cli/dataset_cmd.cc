@@ -34,6 +34,7 @@ CommandRegistrar kRegister({
               "name", po::value<std::string>()->required(), "name; versions are name@1, @2, ...");
           positional.add("file", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "curator");
           AddJsonOption(options);
         },
     .run = RunRegister,
@@ -52,6 +53,7 @@ CommandRegistrar kRevoke({
         [](po::options_description& options, po::positional_options_description& positional) {
           DefineRefOptions(options, positional);
           options.add_options()("reason", po::value<std::string>()->required(), "why");
+          AddSigningKeyOption(options, "curator");
         },
     .run = RunRevoke,
 });

@@ -23,7 +23,7 @@ Result<int> RunTrust(const po::variables_map& vm) {
 
 Result<int> RunRevoke(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(registry::KeyRecord record, reg.RevokeKey(vm["key"].as<std::string>(),
+  GRAFT_ASSIGN_OR_RETURN(registry::KeyRecord record, reg.RevokeKey(vm["key_id"].as<std::string>(),
                                                                    vm["reason"].as<std::string>()));
   if (WantsJson(vm)) {
     PrintJson(record.ToJson());
@@ -56,14 +56,17 @@ Result<int> RunList(const po::variables_map& vm) {
 CommandRegistrar kTrust({
     .group = "key",
     .verb = "trust",
-    .summary = "Trust a public key for a role (trainer, evaluator, approver)",
+    .summary =
+        "Trust a public key for a role (trainer, evaluator, approver, release, curator, admin)",
     .usage = "FILE.pub --role ROLE",
     .define =
         [](po::options_description& options, po::positional_options_description& positional) {
           options.add_options()("file", po::value<std::string>()->required(), "public key PEM")(
-              "role", po::value<std::string>()->required(), "trainer, evaluator or approver")(
+              "role", po::value<std::string>()->required(),
+              "trainer, evaluator, approver, release, curator or admin")(
               "name", po::value<std::string>(), "a human name for the key");
           positional.add("file", 1);
+          AddSigningKeyOption(options, "admin");
           AddRegistryOption(options);
           AddJsonOption(options);
         },
@@ -77,10 +80,11 @@ CommandRegistrar kRevoke({
     .usage = "KEY_ID --reason TEXT",
     .define =
         [](po::options_description& options, po::positional_options_description& positional) {
-          options.add_options()("key", po::value<std::string>()->required(),
+          options.add_options()("key_id", po::value<std::string>()->required(),
                                 "key id or unique prefix")(
               "reason", po::value<std::string>()->required(), "why it is revoked");
-          positional.add("key", 1);
+          positional.add("key_id", 1);
+          AddSigningKeyOption(options, "admin");
           AddRegistryOption(options);
           AddJsonOption(options);
         },

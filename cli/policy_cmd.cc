@@ -32,6 +32,7 @@ CommandRegistrar kRegister({
               "name (default: the file's policy: key); versions are name@1, @2, ...");
           positional.add("file", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "curator");
           AddJsonOption(options);
         },
     .run = RunRegister,

@@ -50,6 +50,7 @@ CommandRegistrar kPromote({
               "\"production\", else staging");
           positional.add("adapter", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "release");
           AddJsonOption(options);
         },
     .run = RunPromote,

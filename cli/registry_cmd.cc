@@ -10,6 +10,8 @@
 #include <set>
 
 #include "cli/common.h"
+#include "core/file_util.h"
+#include "core/keys.h"
 #include "registry/intake.h"
 #include "registry/registry_key.h"
 #include "registry/transaction.h"
@@ -27,21 +29,59 @@ Result<int> RunInit(const po::variables_map& vm) {
              env != nullptr && *env != '\0') {
     options.registry_key = env;
   }
+  // The first admin key: a public key given, or a new one written (0600) where asked.
+  std::optional<PrivateKey> generated;
+  if (vm.count("admin-key") && vm.count("new-admin-key")) {
+    return InvalidInput("pass --admin-key or --new-admin-key, not both");
+  }
+  if (vm.count("admin-key")) {
+    GRAFT_ASSIGN_OR_RETURN(options.admin_key, PublicKey::LoadPem(vm["admin-key"].as<std::string>()));
+  } else if (vm.count("new-admin-key")) {
+    const fs::path out = vm["new-admin-key"].as<std::string>();
+    std::error_code error;
+    if (fs::exists(out, error)) {
+      return InvalidInput(out.string() + " exists; refusing to overwrite a key");
+    }
+    GRAFT_ASSIGN_OR_RETURN(generated, PrivateKey::Generate(KeyAlgorithm::kEd25519));
+    options.admin_key = generated->public_key();
+  }
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, registry::Registry::Init(dir, options));
+  if (generated) {
+    const fs::path out = vm["new-admin-key"].as<std::string>();
+    Status saved = generated->Save(out);
+    if (saved.ok()) saved = WriteFileAtomic(out.string() + ".pub", generated->public_key().ToPem());
+    if (!saved.ok()) {
+      std::error_code error;
+      fs::remove_all(dir, error);  // an admin key nobody holds locks the registry
+      return saved.WithContext("writing the new admin key (the registry was removed)");
+    }
+  }
   fs::path key_file = options.registry_key;
   if (key_file.empty()) {
     GRAFT_ASSIGN_OR_RETURN(key_file, registry::DefaultRegistryKeyPath(reg.registry_key().key_id()));
   }
+  const std::optional<PublicKey>& admin = options.admin_key;
   if (WantsJson(vm)) {
     PrintJson({{"registry", dir.string()},
                {"origin", reg.origin()},
                {"registry_key_id", reg.registry_key().key_id()},
-               {"registry_key_file", key_file.string()}});
+               {"registry_key_file", key_file.string()},
+               {"admin_key_id", admin ? Json(admin->key_id()) : Json()}});
   } else {
     std::cout << "initialised graft registry " << dir.string() << "\n"
               << "  log origin:   " << reg.origin() << "\n"
               << "  registry key: " << reg.registry_key().key_id() << " (" << key_file.string()
               << ", mode 0600, outside the registry)\n";
+    if (admin) {
+      std::cout << "  admin key:    " << admin->key_id()
+                << (generated ? " (new: " + vm["new-admin-key"].as<std::string>() + ", mode 0600)"
+                              : "")
+                << "\n  every change must now be signed by a key whose role allows it "
+                   "(--key, $GRAFT_KEY)\n";
+    } else {
+      std::cout << "  no admin key: changes are not signed, and the audit cannot tell who made "
+                   "them (--admin-key PUB or --new-admin-key FILE)\n";
+    }
   }
   return kExitOk;
 }
@@ -50,7 +90,7 @@ CommandRegistrar kInit({
     .group = "init",
     .verb = "",
     .summary = "Create a registry (database, blob store, Ed25519 registry key outside it)",
-    .usage = "[DIR] [--registry-key FILE]",
+    .usage = "[DIR] [--registry-key FILE] [--admin-key PUB | --new-admin-key FILE]",
     .define =
         [](po::options_description& options, po::positional_options_description& positional) {
           options.add_options()("dir", po::value<std::string>(),
@@ -60,6 +100,11 @@ CommandRegistrar kInit({
               "the registry key's private key file: used if it exists, else generated there "
               "(default: $GRAFT_REGISTRY_KEY, else "
               "~/.config/graft/registry-keys/<key id>.pem)");
+          options.add_options()("admin-key", po::value<std::string>(),
+                                "public key (PEM) trusted as the first admin: every change is "
+                                "then signed by a key whose role allows it")(
+              "new-admin-key", po::value<std::string>(),
+              "generate the first admin key: private key to FILE (0600), public to FILE.pub");
           positional.add("dir", 1);
           AddRegistryOption(options);
           AddJsonOption(options);

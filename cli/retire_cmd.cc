@@ -41,6 +41,7 @@ CommandRegistrar kRetire({
               "reason", po::value<std::string>()->required(), "why (logged)");
           positional.add("adapter", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "release");
           AddJsonOption(options);
         },
     .run = RunRetire,

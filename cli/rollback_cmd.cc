@@ -37,6 +37,7 @@ CommandRegistrar kRollback({
               "reason", po::value<std::string>(), "why (logged; default \"manual\")");
           positional.add("name", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "release");
           AddJsonOption(options);
         },
     .run = RunRollback,

@@ -27,6 +27,7 @@ CommandRegistrar kRegister({
               "name", po::value<std::string>(), "name (default: the file's `suite:` key)");
           positional.add("file", 1);
           AddRegistryOption(options);
+          AddSigningKeyOption(options, "curator");
           AddJsonOption(options);
         },
     .run = RunRegister,

@@ -207,10 +207,27 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
                                                  const RequirementFacts& facts, DecisionMode mode) {
   const Requirements& require = policy.promotion.require;
   std::vector<CriterionResult> out;
+  // The run starts at its announcement; a run not announced, at the adapter's registration.
+  const uint64_t start = facts.announcement_seq.value_or(facts.adapter_seq);
+  const std::string run = facts.announcement_seq
+                              ? "the training run was announced at event " + std::to_string(start)
+                              : "the adapter was registered at event " + std::to_string(start) +
+                                    " (the run was not announced)";
+  const std::string entered =
+      "the policy entered the log at event " + std::to_string(facts.policy_seq);
   out.push_back(Requirement("pre-declared policy", facts.policy_pre_declared,
-                            facts.policy_pre_declared
-                                ? "the policy entered the log before the training run started"
-                                : "post-hoc policy"));
+                            facts.policy_pre_declared ? entered + ", before " + run
+                            : facts.policy_seq < start
+                                ? "post-hoc policy: the adapter's provenance does not name it"
+                                : "post-hoc policy: " + entered + ", after " + run));
+  if (require.announced) {
+    out.push_back(Requirement(
+        "announced", facts.announcement_seq.has_value(),
+        facts.announcement_seq
+            ? "the run was announced at event " + std::to_string(*facts.announcement_seq)
+            : "the training run was not announced in the log "
+              "(graft run announce) before the adapter was registered"));
+  }
   if (policy.base) {
     Result<Digest> digest = ParseDigestHex(facts.base_digest);
     const bool same = digest.ok() && "sha256:" + DigestHex(*digest) == *policy.base;

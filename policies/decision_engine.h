@@ -29,7 +29,11 @@ struct RequirementFacts {
   std::optional<int64_t> adapter_rank;
   std::optional<int64_t> adapter_size_bytes;
   std::string base_digest;           // "sha256:<hex>" of the base the adapter was trained on
-  bool policy_pre_declared = false;  // the policy entered the log before the training run started
+  bool policy_pre_declared = false;  // the policy entered the log before the run was announced
+                                     // (not announced: before the adapter was registered)
+  std::optional<uint64_t> announcement_seq;  // the run's announcement event (nullopt: none)
+  uint64_t policy_seq = 0;                   // the policy's registration event
+  uint64_t adapter_seq = 0;                  // the adapter's registration event
   Revocations revoked;
 };
 

@@ -134,7 +134,11 @@ Result<Policy> Lifecycle::LoadPolicy(const std::string& ref) {
 }
 
 Result<bool> Lifecycle::PreDeclared(const ObjectRecord& adapter, const ObjectRecord& policy) {
-  if (policy.created_seq >= adapter.created_seq) return false;
+  // Before the run's announcement when it was announced, else before the adapter's registration.
+  GRAFT_ASSIGN_OR_RETURN(std::optional<Announcement> announced,
+                         RunAnnouncements(registry_).For(adapter));
+  const uint64_t start = announced ? announced->seq : adapter.created_seq;
+  if (policy.created_seq >= start) return false;
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
   return std::any_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
     return e.relation == "policy" && e.dst == policy.digest;
@@ -218,6 +222,11 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
     facts.revoked.dataset = facts.revoked.dataset || relation == "dataset";
     facts.revoked.base = facts.revoked.base || relation == "base";
   }
+  GRAFT_ASSIGN_OR_RETURN(std::optional<Announcement> announced,
+                         RunAnnouncements(registry_).For(adapter));
+  if (announced) facts.announcement_seq = announced->seq;
+  facts.policy_seq = policy.created_seq;
+  facts.adapter_seq = adapter.created_seq;
   GRAFT_ASSIGN_OR_RETURN(facts.policy_pre_declared, PreDeclared(adapter, policy));
   return facts;
 }
@@ -289,16 +298,41 @@ Result<AttestationRecord> Lifecycle::Approve(const std::string& adapter_ref,
 }
 
 Result<std::optional<Lifecycle::StoredDecision>> Lifecycle::LatestDecision(
-    const ObjectRecord& adapter) {
+    const ObjectRecord& adapter, const std::string& policy_digest) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
                          registry_.Attestations(adapter.digest, "decision"));
-  if (decisions.empty()) return std::optional<StoredDecision>();
   GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> evaluators, registry_.TrustedKeys("evaluator"));
-  GRAFT_ASSIGN_OR_RETURN(
-      VerifiedStatement verified,
-      VerifyStored(registry_, decisions.back(), evaluators, adapter, kDecisionPredicateType));
-  return std::optional<StoredDecision>(
-      StoredDecision{decisions.back().digest, std::move(verified.statement.predicate)});
+  for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
+    if (!policy_digest.empty()) {
+      // The decision's policy is a lineage edge of the attestation (recorded by Gate).
+      GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(it->digest));
+      if (std::none_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
+            return e.relation == "policy" && e.dst == policy_digest;
+          })) {
+        continue;
+      }
+    }
+    GRAFT_ASSIGN_OR_RETURN(
+        VerifiedStatement verified,
+        VerifyStored(registry_, *it, evaluators, adapter, kDecisionPredicateType));
+    if (!policy_digest.empty() &&
+        verified.statement.predicate.value("policy", "") != "sha256:" + policy_digest) {
+      return VerificationFailed("decision sha256:" + it->digest +
+                                ": its lineage edge and its signed predicate name different "
+                                "policies");
+    }
+    return std::optional<StoredDecision>(
+        StoredDecision{it->digest, std::move(verified.statement.predicate)});
+  }
+  return std::optional<StoredDecision>();
+}
+
+Result<std::string> Lifecycle::ProvenancePolicy(const ObjectRecord& adapter) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
+  for (const registry::Edge& e : edges) {
+    if (e.relation == "policy") return e.dst;
+  }
+  return std::string();
 }
 
 Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
@@ -326,9 +360,15 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
   outcome.adapter = adapter.digest;
   outcome.decision.mode = DecisionMode::kPromote;
 
-  GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter));
+  // Only a decision under the governing policy counts; later gates under other policies
+  // (post-hoc ones, say) are informational.
+  GRAFT_ASSIGN_OR_RETURN(std::string governing, ProvenancePolicy(adapter));
+  GRAFT_ASSIGN_OR_RETURN(std::optional<StoredDecision> stored, LatestDecision(adapter, governing));
   if (!stored) {
-    outcome.decision.criteria.push_back(GateCriterion(false, "no stored gate decision"));
+    outcome.decision.criteria.push_back(GateCriterion(
+        false, governing.empty() ? "no stored gate decision"
+                                 : "no stored gate decision under its governing policy sha256:" +
+                                       governing + " (the one its provenance names)"));
   } else {
     outcome.gate_decision = stored->digest;
     const Json& gate = stored->predicate["decision"];
@@ -471,7 +511,8 @@ Result<std::pair<Policy, ObjectRecord>> Lifecycle::GoverningPolicy(const ObjectR
     return NotFound("adapter sha256:" + adapter.digest +
                     " has no gate decision, hence no policy to apply exit criteria from");
   }
-  const std::string ref = stored->predicate.value("policy", "");
+  GRAFT_ASSIGN_OR_RETURN(std::string ref, ProvenancePolicy(adapter));
+  if (ref.empty()) ref = stored->predicate.value("policy", "");
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
   GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(ref));
   return std::pair<Policy, ObjectRecord>{std::move(policy), std::move(record)};

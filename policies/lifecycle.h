@@ -14,6 +14,7 @@
 #include "policies/decision_engine.h"
 #include "policies/exit_criteria.h"
 #include "policies/policy.h"
+#include "policies/run_announcements.h"
 #include "registry/registry.h"
 
 namespace graft {
@@ -53,7 +54,9 @@ class Lifecycle {
   // Resolves and parses a registered policy.
   Result<Policy> LoadPolicy(const std::string& ref);
 
-  // Whether `policy` counts for `adapter` (see docs/policies.md, "Pre-declaration").
+  // Whether `policy` counts for `adapter` (see docs/policies.md, "Pre-declaration"): the
+  // provenance names it and it entered the log before the run's announcement (RunAnnouncements),
+  // or, for a run not announced, before the adapter's registration.
   Result<bool> PreDeclared(const registry::ObjectRecord& adapter,
                            const registry::ObjectRecord& policy);
 
@@ -91,8 +94,9 @@ class Lifecycle {
   Result<std::vector<RollbackOutcome>> Retire(const std::string& adapter_ref,
                                               const std::string& reason);
 
-  // The policy of the adapter's latest (re-verified) gate decision: the one its exit criteria
-  // come from. NotFound when the adapter has no gate decision.
+  // The adapter's governing policy: the one its provenance names (a "policy" lineage edge), else
+  // the policy of its latest (re-verified) gate decision. Promotion needs a passing decision
+  // under it; exit criteria come from it. NotFound when the adapter has no gate decision.
   Result<std::pair<Policy, registry::ObjectRecord>> GoverningPolicy(
       const registry::ObjectRecord& adapter);
 
@@ -110,8 +114,12 @@ class Lifecycle {
     std::string digest;
     Json predicate;
   };
-  // The latest decision attestation of the adapter, re-verified against trusted evaluator keys.
-  Result<std::optional<StoredDecision>> LatestDecision(const registry::ObjectRecord& adapter);
+  // The latest decision attestation of the adapter (under `policy_digest` when not empty: the
+  // others are informational), re-verified against trusted evaluator keys.
+  Result<std::optional<StoredDecision>> LatestDecision(const registry::ObjectRecord& adapter,
+                                                       const std::string& policy_digest = "");
+  // The digest of the policy the adapter's provenance names ("" none).
+  Result<std::string> ProvenancePolicy(const registry::ObjectRecord& adapter);
   // Promote, Rollback and Retire inside the transaction their public versions open.
   Result<PromoteOutcome> PromoteNow(const std::string& adapter_ref, const std::string& channel);
   Result<RollbackOutcome> RollbackNow(const std::string& name, const std::string& channel,

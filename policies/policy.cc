@@ -196,7 +196,8 @@ Status ParseRegressions(const Reader& r, const YAML::Node& node, const std::stri
 Status ParseRequire(const Reader& r, const YAML::Node& node, const std::string& path,
                     Requirements& out) {
   GRAFT_RETURN_IF_ERROR(r.CheckMap(
-      node, path, {"signed_by", "approvals", "separate_duties", "max_rank", "max_size_bytes"}));
+      node, path,
+      {"signed_by", "approvals", "separate_duties", "announced", "max_rank", "max_size_bytes"}));
   if (node["signed_by"]) {
     const std::string at = Child(path, "signed_by");
     GRAFT_ASSIGN_OR_RETURN(std::string role, r.String(node["signed_by"], at));
@@ -214,6 +215,9 @@ Status ParseRequire(const Reader& r, const YAML::Node& node, const std::string& 
   if (node["separate_duties"]) {
     GRAFT_ASSIGN_OR_RETURN(out.separate_duties,
                            r.Bool(node["separate_duties"], Child(path, "separate_duties")));
+  }
+  if (node["announced"]) {
+    GRAFT_ASSIGN_OR_RETURN(out.announced, r.Bool(node["announced"], Child(path, "announced")));
   }
   if (node["max_rank"]) {
     GRAFT_ASSIGN_OR_RETURN(out.max_rank,

@@ -7,6 +7,8 @@
 #include "core/encoding.h"
 #include "core/manifest.h"
 #include "core/oms_signature.h"
+#include "registry/authorisation.h"
+#include "registry/key_history.h"
 #include "registry/projection.h"
 #include "registry/schema.h"
 #include "registry/transaction.h"
@@ -503,6 +505,86 @@ Status Auditor::CheckChannels(AuditReport& report) {
   return Status::Ok();
 }
 
+void Auditor::CheckSignedChanges(AuditReport& report) {
+  const Json* init = events_.empty() ? nullptr : &events_.front().json;
+  const Json init_details = init != nullptr && init->value("action", "") == "registry.init"
+                                ? init->value("details", Json())
+                                : Json();
+  const bool guarded = init_details.is_object() && init_details.contains("admin_key_id");
+  KeyHistory keys;
+  size_t count = 0;
+  size_t signed_events = 0;
+  for (const Event& event : events_) {
+    if (!event.json.is_object()) continue;
+    const std::string action = event.json.value("action", "");
+    const Json details = event.json.value("details", Json::object());
+    const std::string where = "event " + std::to_string(event.seq) + " " + action;
+    // Genesis: registry.init, then the registry key and the admin key it names, unsigned.
+    const bool genesis =
+        (event.seq == 0 && action == "registry.init") ||
+        (action == "key.trust" && init_details.is_object() &&
+         ((event.seq == 1 && details.value("role", "") == "registry" &&
+           details.value("key_id", "") == init_details.value("key_id", "")) ||
+          (event.seq == 2 && guarded && details.value("role", "") == "admin" &&
+           details.value("key_id", "") == init_details.value("admin_key_id", ""))));
+    if (action == "registry.init" && event.seq != 0) {
+      Add(report.problems, count, where + ": a second registry.init");
+    }
+    Result<std::optional<std::string>> signer = EventSigner(event.json);
+    std::string why;
+    if (!signer.ok()) {
+      why = signer.status().message();
+    } else if (*signer) {
+      ++signed_events;
+      const PublicKey* key = keys.Find(**signer);
+      if (key == nullptr) {
+        why = "signed by key " + **signer + ", which the log had not trusted";
+      } else if (!VerifyEventSignature(event.json, *key)) {
+        why = "the signature by key " + **signer + " does not verify (event edited or forged)";
+      } else if (event.json.value("actor", "") != **signer) {
+        why = "the actor is not the signing key " + **signer;
+      }
+    }
+    const std::vector<std::string_view> roles = RolesFor(action, details);
+    if (why.empty() && guarded && !genesis && !roles.empty()) {
+      std::string wanted;
+      for (std::string_view r : roles) wanted += (wanted.empty() ? "" : " or ") + std::string(r);
+      why = !*signer ? "not signed (needs a key with role " + wanted + ")"
+                     : keys.Why(**signer, roles);
+    }
+    // Attestations carry their own signatures (CheckAttestations verifies them); here the
+    // signers must have held the attestation's role when it was logged.
+    if (why.empty() && action == "attestation.add" && details.value("key_ids", Json()).is_array()) {
+      const std::string_view role = AttestationRole(details.value("kind", ""));
+      for (const Json& id : details["key_ids"]) {
+        if (!id.is_string()) continue;
+        std::string problem =
+            keys.Why(id.get<std::string>(), role.empty() ? std::vector<std::string_view>{}
+                                                         : std::vector<std::string_view>{role});
+        if (!problem.empty()) why = details.value("kind", "") + " signer: " + problem;
+      }
+    }
+    if (why.empty() && action == "adapter.register" && details.value("attested", 0) == 1) {
+      why = keys.Why(event.json.value("actor", ""), {"trainer"});
+      if (!why.empty()) why = "attested registration by " + why;
+    }
+    if (!why.empty()) Add(report.problems, count, where + ": " + why);
+    keys.Apply(event);
+  }
+  Summarize(report.problems, count, "unauthorised changes");
+  if (guarded) {
+    report.checked.push_back(std::to_string(events_.size()) +
+                             " events replayed from event 0: each change signed by a key "
+                             "trusted for its role and not revoked at its position (" +
+                             std::to_string(signed_events) + " signed events)");
+  } else {
+    report.notes.push_back(
+        "the registry was initialised without an admin key, so changes need no signature and "
+        "the audit cannot tell who made them (graft init --admin-key); attestation signers' "
+        "roles checked");
+  }
+}
+
 Result<AuditReport> Auditor::Run(const std::vector<KeptCheckpoint>& kept) {
   AuditReport report;
   events_.clear();
@@ -522,6 +604,7 @@ Result<AuditReport> Auditor::Run(const std::vector<KeptCheckpoint>& kept) {
   GRAFT_RETURN_IF_ERROR(CheckDirectoryFiles(report));
   GRAFT_RETURN_IF_ERROR(CheckAttestations(report));
   GRAFT_RETURN_IF_ERROR(CheckChannels(report));
+  CheckSignedChanges(report);
   return report;
 }
 

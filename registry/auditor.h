@@ -50,6 +50,9 @@ class Auditor {
   Status CheckDirectoryFiles(AuditReport& report);
   Status CheckAttestations(AuditReport& report);
   Status CheckChannels(AuditReport& report);
+  // Replays keys and roles from event 0: every change signed by a key trusted, unrevoked and
+  // with a role allowed for it at its position (registry/authorisation.h).
+  void CheckSignedChanges(AuditReport& report);
   void CheckCheckpoint(const std::string& source, const std::string& note, AuditReport& report);
 
   Registry& registry_;

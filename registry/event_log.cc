@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "registry/authorisation.h"
+
 namespace graft::registry {
 
 std::string EventLog::Now() {
@@ -26,15 +28,16 @@ Result<uint64_t> EventLog::Size() {
 }
 
 Result<Event> EventLog::Append(std::string_view action, std::string_view actor, const Json& details,
-                               std::string time) {
+                               std::string time, const PrivateKey* signer) {
   GRAFT_ASSIGN_OR_RETURN(uint64_t seq, Size());
   Event event;
   event.seq = seq;
   event.json = {{"seq", seq},
                 {"time", time.empty() ? Now() : std::move(time)},
-                {"actor", actor},
+                {"actor", signer != nullptr ? std::string_view(signer->key_id()) : actor},
                 {"action", action},
                 {"details", details}};
+  if (signer != nullptr) GRAFT_RETURN_IF_ERROR(SignEvent(event.json, *signer));
   GRAFT_ASSIGN_OR_RETURN(event.body, CanonicalJson(event.json));
   GRAFT_RETURN_IF_ERROR(
       db_->Run("INSERT INTO events(seq, body) VALUES(?, ?)", event.seq, event.body));

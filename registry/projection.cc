@@ -8,8 +8,8 @@ namespace graft::registry {
 namespace {
 
 // "scores": evaluation per-item scores and cached base scores (evaluator/adapter_evaluator.h).
-constexpr std::array<std::string_view, 8> kObjectKinds = {
-    "base", "dataset", "adapter", "suite", "policy", "run", "config", "scores"};
+constexpr std::array<std::string_view, 8> kObjectKinds = {"base",   "dataset", "adapter", "suite",
+                                                          "policy", "run",     "config",  "scores"};
 constexpr std::array<std::string_view, 7> kFixedActions = {
     "registry.init", "key.trust",   "key.revoke", "attestation.add",
     "stage.set",     "channel.set", "edge.add"};
@@ -127,6 +127,12 @@ Status Projection::Apply(const Event& event) {
     for (const char* key : {"origin", "key_name", "key_id"}) {
       GRAFT_ASSIGN_OR_RETURN(std::string value, f.Str(key));
       GRAFT_RETURN_IF_ERROR(db_->Run("INSERT INTO meta(key, value) VALUES(?, ?)", key, value));
+    }
+    // A registry whose changes must be signed (docs/registry.md, "Signed changes").
+    if (f.Optional("admin_key_id") != nullptr) {
+      GRAFT_ASSIGN_OR_RETURN(std::string admin, f.Str("admin_key_id"));
+      GRAFT_RETURN_IF_ERROR(
+          db_->Run("INSERT INTO meta(key, value) VALUES('admin_key_id', ?)", admin));
     }
     return Status::Ok();
   }

@@ -16,6 +16,7 @@
 #include "core/manifest.h"
 #include "core/oms_signature.h"
 #include "registry/adapter_spec.h"
+#include "registry/authorisation.h"
 #include "registry/intake.h"
 #include "registry/model_architecture.h"
 #include "registry/names.h"
@@ -30,7 +31,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kRoles[] = {"trainer", "evaluator", "approver", "registry"};
 constexpr std::string_view kStages[] = {"candidate", "staging",  "production",
                                         "retired",   "rejected", "revoked"};
 
@@ -175,6 +175,11 @@ struct Registry::State {
   std::string origin;
   std::optional<PublicKey> registry_key;
   std::optional<PrivateKey> signer;
+  // Changes must be signed by a key with a role allowed for them (RolesFor): the registry was
+  // initialised with an admin key. `genesis`: Init's own first events, signed by nobody.
+  bool guarded = false;
+  bool genesis = false;
+  std::vector<PrivateKey> actor_keys;  // sign the changes made through this Registry
   std::string actor = DefaultActor();
   Change* open_change = nullptr;  // the change of the Mutate/Atomically call in progress
   int schema_version = 0;
@@ -187,9 +192,23 @@ class Registry::Change {
  public:
   explicit Change(State& state) : state_(state), log_(state.db), projection_(state.db) {}
 
-  Result<Event> Append(std::string_view action, const Json& details, std::string actor = "") {
-    GRAFT_ASSIGN_OR_RETURN(Event event,
-                           log_.Append(action, actor.empty() ? state_.actor : actor, details));
+  // `actor`: the key id of the attestation that authorises the change (it is signed already);
+  // otherwise the change is signed by `signer` when given, else by the actor key that holds a
+  // role allowed for it.
+  Result<Event> Append(std::string_view action, const Json& details, std::string actor = "",
+                       const PrivateKey* signer = nullptr) {
+    const std::vector<std::string_view> roles = RolesFor(action, details);
+    if (actor.empty() || !roles.empty()) {
+      std::vector<const PrivateKey*> candidates;
+      if (signer != nullptr) {
+        candidates.push_back(signer);
+      } else {
+        for (const PrivateKey& key : state_.actor_keys) candidates.push_back(&key);
+      }
+      GRAFT_ASSIGN_OR_RETURN(signer, ChooseSigner(action, roles, candidates));
+    }
+    GRAFT_ASSIGN_OR_RETURN(Event event, log_.Append(action, actor.empty() ? state_.actor : actor,
+                                                    details, {}, signer));
     GRAFT_RETURN_IF_ERROR(projection_.Apply(event));
     appended_ = true;
     return event;
@@ -236,6 +255,46 @@ class Registry::Change {
   EventLog& log() { return log_; }
 
  private:
+  // The first actor key that holds one of `roles` (trusted, not revoked) now; with no roles, the
+  // first actor key. In a guarded registry a change that needs a role and has no such key is
+  // refused; otherwise it is signed by the first key, or by nobody.
+  Result<const PrivateKey*> ChooseSigner(std::string_view action,
+                                         const std::vector<std::string_view>& roles,
+                                         const std::vector<const PrivateKey*>& candidates) {
+    const PrivateKey* first = candidates.empty() ? nullptr : candidates.front();
+    if (roles.empty()) return first;
+    std::string why;
+    for (const PrivateKey* candidate : candidates) {
+      const PrivateKey& key = *candidate;
+      GRAFT_ASSIGN_OR_RETURN(Statement s,
+                             state_.db.Prepare("SELECT role, revoked_seq, revoke_reason FROM keys "
+                                               "WHERE key_id = ? ORDER BY trusted_seq"));
+      GRAFT_RETURN_IF_ERROR(s.Bind(1, key.key_id()));
+      std::string held;
+      for (;;) {
+        GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        if (auto revoked = s.OptionalInt(1)) {
+          held = "revoked at event " + std::to_string(*revoked) + " (" + s.Text(2) + ")";
+          break;
+        }
+        if (std::find(roles.begin(), roles.end(), s.Text(0)) != roles.end()) return candidate;
+        held += (held.empty() ? "role " : ", ") + s.Text(0);
+      }
+      why += "; key " + key.key_id() + (held.empty() ? " is not trusted here" : " has " + held);
+    }
+    if (!state_.guarded || state_.genesis) return first;
+    std::string wanted;
+    for (std::string_view role : roles)
+      wanted += (wanted.empty() ? "" : " or ") + std::string(role);
+    if (candidates.empty()) {
+      return InvalidInput(std::string(action) + " must be signed by a key with role " + wanted +
+                          ": pass --key FILE or set GRAFT_KEY");
+    }
+    return VerificationFailed(std::string(action) + " must be signed by a trusted key with role " +
+                              wanted + why);
+  }
+
   State& state_;
   EventLog log_;
   Projection projection_;
@@ -255,6 +314,8 @@ const PublicKey& Registry::registry_key() const { return *state_->registry_key; 
 Database& Registry::db() { return state_->db; }
 BlobStore& Registry::blobs() { return state_->blobs; }
 void Registry::SetActor(std::string actor) { state_->actor = std::move(actor); }
+void Registry::AddActorKey(PrivateKey key) { state_->actor_keys.push_back(std::move(key)); }
+bool Registry::guarded() const { return state_->guarded; }
 
 Status Registry::Mutate(const std::function<Status(Change&)>& body) {
   GRAFT_RETURN_IF_ERROR(Writable());
@@ -432,21 +493,27 @@ Result<Registry> Registry::Init(const fs::path& given, const InitOptions& option
     state->registry_key = key.public_key();
     state->signer = std::move(key);
     state->schema_version = LatestSchemaVersion();
+    const PublicKey* admin_key = options.admin_key ? &*options.admin_key : nullptr;
+    state->guarded = admin_key != nullptr;
+    state->genesis = true;  // Init's own first events are signed by nobody
     Registry registry(std::move(state));
     GRAFT_RETURN_IF_ERROR(registry.Mutate([&](Change& change) -> Status {
       const PublicKey& pub = registry.registry_key();
-      GRAFT_RETURN_IF_ERROR(change
-                                .Append("registry.init", {{"origin", registry.origin()},
-                                                          {"key_name", registry.origin()},
-                                                          {"key_id", pub.key_id()}})
-                                .status());
-      return change
-          .Append("key.trust", {{"key_id", pub.key_id()},
-                                {"role", "registry"},
-                                {"algorithm", KeyAlgorithmName(pub.algorithm())},
-                                {"name", registry.origin()},
-                                {"pem", pub.ToPem()}})
-          .status();
+      Json init = {
+          {"origin", registry.origin()}, {"key_name", registry.origin()}, {"key_id", pub.key_id()}};
+      if (admin_key != nullptr) init["admin_key_id"] = admin_key->key_id();
+      GRAFT_RETURN_IF_ERROR(change.Append("registry.init", init).status());
+      auto trust = [&](const PublicKey& key, std::string_view role, const std::string& name) {
+        return change
+            .Append("key.trust", {{"key_id", key.key_id()},
+                                  {"role", role},
+                                  {"algorithm", KeyAlgorithmName(key.algorithm())},
+                                  {"name", name},
+                                  {"pem", key.ToPem()}})
+            .status();
+      };
+      GRAFT_RETURN_IF_ERROR(trust(pub, "registry", registry.origin()));
+      return admin_key != nullptr ? trust(*admin_key, "admin", "admin (graft init)") : Status::Ok();
     }));
   }  // closed (and its WAL checkpointed) before it moves
   GRAFT_RETURN_IF_ERROR(SyncDirectory(building));
@@ -521,6 +588,7 @@ Result<Registry> Registry::Open(const fs::path& dir, const OpenOptions& options)
       if (!row) break;
       if (s.Text(0) == "origin") state->origin = s.Text(1);
       if (s.Text(0) == "key_id") key_id = s.Text(1);
+      if (s.Text(0) == "admin_key_id") state->guarded = true;
     }
   }
   if (state->origin.empty() || key_id.empty()) {
@@ -1177,9 +1245,9 @@ Result<std::vector<PublicKey>> Registry::TrustedKeys(const std::string& role) {
 
 Result<KeyRecord> Registry::TrustKey(const PublicKey& key, const std::string& role,
                                      const std::string& name) {
-  if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles)) {
+  if (!IsKeyRole(role) || role == "registry") {
     return InvalidInput("unknown key role \"" + role +
-                        "\" (trainer, evaluator, approver, registry)");
+                        "\" (trainer, evaluator, approver, release, curator, admin)");
   }
   KeyRecord record;
   GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
@@ -1305,7 +1373,8 @@ Result<DsseEnvelope> Registry::LoadAttestation(const std::string& digest) {
   return DsseEnvelope::Parse(text, "attestation sha256:" + StripSha256(digest));
 }
 
-Result<uint64_t> Registry::AppendEvent(const std::string& action, const Json& details) {
+Result<uint64_t> Registry::AppendEvent(const std::string& action, const Json& details,
+                                       const PrivateKey* signer) {
   static const std::regex kAction("[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)+");
   if (!std::regex_match(action, kAction)) {
     return InvalidInput("event action \"" + action + "\" must look like \"group.verb\"");
@@ -1316,7 +1385,7 @@ Result<uint64_t> Registry::AppendEvent(const std::string& action, const Json& de
   }
   uint64_t seq = 0;
   GRAFT_RETURN_IF_ERROR(Mutate([&](Change& change) -> Status {
-    GRAFT_ASSIGN_OR_RETURN(Event event, change.Append(action, details));
+    GRAFT_ASSIGN_OR_RETURN(Event event, change.Append(action, details, "", signer));
     seq = event.seq;
     return Status::Ok();
   }));

@@ -29,6 +29,8 @@ struct InitOptions {
   // used as it is; an absent one is generated there (mode 0600, directories 0700). Empty: the
   // default location (DefaultRegistryKeyPath), outside the registry directory.
   std::filesystem::path registry_key{};
+  // The first admin key (role "admin"); absent: changes are not signed by their actors.
+  std::optional<PublicKey> admin_key{};
 };
 
 struct OpenOptions {
@@ -55,7 +57,7 @@ struct ObjectRecord {
 
 struct KeyRecord {
   std::string key_id;
-  std::string role;  // trainer, evaluator, approver, registry
+  std::string role;  // trainer, evaluator, approver, release, curator, admin, registry
   std::string algorithm;
   std::string name;
   std::string pem;
@@ -139,6 +141,8 @@ class Registry {
   // Ed25519 key (outside the directory: InitOptions; public part trusted with role "registry").
   // Atomic: the registry is built in a temporary sibling directory and renamed into place, so
   // an interrupted init leaves no registry (and `dir` as it was), never a half-made one.
+  // With InitOptions::admin_key (trusted with role "admin" at event 2) every later change must
+  // be signed by a key whose role allows it (AddActorKey; docs/registry.md, "Signed changes").
   static Result<Registry> Init(const std::filesystem::path& dir, const InitOptions& options = {});
   // Opens a registry; refuses a directory that is not one and a database from a newer graft (or
   // with a schema version no graft writes), writing nothing. A registry the process may not
@@ -201,7 +205,10 @@ class Registry {
   Result<DsseEnvelope> LoadAttestation(const std::string& digest);
 
   // --- Generic events (no table changes; for modules that only need a logged fact) ----------
-  Result<uint64_t> AppendEvent(const std::string& action, const Json& details);
+  // Signed by `signer` when given (which must then hold a role RolesFor allows, in a guarded
+  // registry), else as any change.
+  Result<uint64_t> AppendEvent(const std::string& action, const Json& details,
+                               const PrivateKey* signer = nullptr);
 
   // --- Queries -------------------------------------------------------------------------------
   // REF: name@N, name@channel, name (latest version), a digest with or without "sha256:", or
@@ -244,6 +251,13 @@ class Registry {
   BlobStore& blobs();
   // The actor recorded for unsigned changes (default: OS user@host).
   void SetActor(std::string actor);
+  // A key that signs the changes made through this Registry (the event's actor is its id):
+  // each change is signed by the first actor key holding a role allowed for it
+  // (registry/authorisation.h), else by the first one. In a registry initialised with an admin
+  // key, a change no actor key may make is refused (kVerification; kInvalidInput without keys).
+  void AddActorKey(PrivateKey key);
+  // Whether changes must be signed (the registry was initialised with an admin key).
+  bool guarded() const;
 
  private:
   struct State;

@@ -85,6 +85,12 @@ class DemoTest : public ::testing::Test {
     EXPECT_TRUE(Has(log_, "audit passed")) << log_;
     EXPECT_TRUE(Has(log_, "audit FAILED")) << log_;
     EXPECT_TRUE(Has(log_, "total time:")) << log_;
+    // A promotion without a key is refused; the witness cosigns, and the older copy fails
+    // against its checkpoint.
+    EXPECT_TRUE(Has(log_, "(exit code 2, as expected)")) << log_;
+    EXPECT_TRUE(Has(log_, "cosigned graft.local/registry/")) << log_;
+    EXPECT_TRUE(Has(log_, "cosigned by witness graft.local/witness/")) << log_;
+    EXPECT_TRUE(Has(log_, "but the log has only")) << log_;
     // The cold run pretrained the base and cached it.
     bool cached = false;
     for (const auto& entry : fs::directory_iterator(root_->path() / "cache")) {

@@ -178,7 +178,10 @@ TEST_F(LifecycleTest, PolicyRegisteredAfterTheAdapterIsPostHocAndLogged) {
   ASSERT_TRUE(decision.ok()) << decision.status().ToString();
   const CriterionResult* pre = Find(*decision, "pre-declared policy");
   EXPECT_EQ(pre->status, CriterionStatus::kFail);
-  EXPECT_EQ(pre->reason, "post-hoc policy");
+  EXPECT_EQ(pre->reason, "post-hoc policy: the policy entered the log at event " +
+                             std::to_string(later.created_seq) +
+                             ", after the adapter was registered at event " +
+                             std::to_string(adapter.created_seq) + " (the run was not announced)");
   EXPECT_EQ(decision->exit_code, 10);
   // policy.post-hoc, then the decision attestation.
   Json post_hoc = EventFromEnd(1);
@@ -191,7 +194,8 @@ TEST_F(LifecycleTest, PolicyRegisteredAfterTheAdapterIsPostHocAndLogged) {
 TEST_F(LifecycleTest, EarlierPolicyTheProvenanceDoesNotNameDoesNotCount) {
   ObjectRecord adapter = Train(1, "");
   EXPECT_FALSE(lifecycle_->PreDeclared(adapter, policy_).value());
-  EXPECT_EQ(Find(Gate(adapter), "pre-declared policy")->reason, "post-hoc policy");
+  EXPECT_EQ(Find(Gate(adapter), "pre-declared policy")->reason,
+            "post-hoc policy: the adapter's provenance does not name it");
 }
 
 TEST_F(LifecycleTest, ApprovalNeedsATrustedApproverKey) {
@@ -222,7 +226,9 @@ TEST_F(LifecycleTest, PromotionWithoutAGateDecisionIsBlocked) {
   PromoteOutcome outcome = lifecycle_->Promote(adapter.digest, "production").value();
   EXPECT_FALSE(outcome.promoted);
   EXPECT_EQ(outcome.decision.exit_code, 10);
-  EXPECT_EQ(Find(outcome.decision, "gate decision")->reason, "no stored gate decision");
+  EXPECT_EQ(Find(outcome.decision, "gate decision")->reason,
+            "no stored gate decision under its governing policy sha256:" + policy_.digest +
+                " (the one its provenance names)");
   EXPECT_TRUE(registry_->ChannelHistory("bot@production").value().empty());
   EXPECT_EQ(EventFromEnd()["action"], "adapter.promote-blocked");
 }

@@ -178,7 +178,10 @@ TEST_F(AuditTest, FileBlobThatIsNotTheSignedOneIsNamedWhenTheRootRowIsConsistent
                                 {"predicate_type", kOmsPredicateType},
                                 {"key_ids", {trainer_->key_id()}}});
   AuditReport report = Auditor(*registry_).Run().value();
-  EXPECT_EQ(report.problems.size(), 2u) << report.ToJson().dump(2);
+  EXPECT_EQ(report.problems.size(), 3u) << report.ToJson().dump(2);
+  // The registration names no trainer key as its actor (the replay of signed changes).
+  ExpectProblem("adapter.register: attested registration by key intruder@host was not trusted "
+                "as trainer");
   ExpectProblem("adapter forged@1 (sha256:" + forged.substr(0, 16) + "): model.sig signs sha256:" +
                 testing::AdapterDigest(genuine) + ", not this adapter");
   ExpectProblem("model.sig and the stored files differ: changed: adapter_model.safetensors");

@@ -60,7 +60,7 @@ TEST_F(AuditReportBuilderTest, ListsEveryKindOfChangeInLogOrder) {
   EXPECT_EQ(audit.failed_gates[0].subject, "bot@3");
   EXPECT_NE(audit.failed_gates[0].detail.find("kpi kpi/acc FAIL"), std::string::npos)
       << audit.failed_gates[0].detail;
-  EXPECT_NE(audit.failed_gates[1].detail.find("pre-declared policy FAIL (post-hoc policy)"),
+  EXPECT_NE(audit.failed_gates[1].detail.find("pre-declared policy FAIL (post-hoc policy: "),
             std::string::npos)
       << audit.failed_gates[1].detail;
 

@@ -53,6 +53,7 @@ TEST(Policy, ParsesTheDesignExample) {
   EXPECT_EQ(p.require.signed_by, "trainer");
   EXPECT_EQ(p.require.approvals, 1);
   EXPECT_TRUE(p.require.separate_duties);
+  EXPECT_FALSE(p.require.announced);
   EXPECT_EQ(p.require.max_rank, 64);
   EXPECT_EQ(p.require.max_size_bytes, 1000000);
   EXPECT_EQ(p.inconclusive, InconclusiveAction::kFail);
@@ -276,4 +277,17 @@ TEST(Policy, RejectsSyntaxErrorsAndHugeFiles) {
 }
 
 }  // namespace
+TEST(Policy, RequireAnnouncedIsABoolean) {
+  const std::string head =
+      "policy: p\npromotion:\n  kpis: [{suite: s, metric: acc, min_delta: 0}]\n";
+  Result<Policy> announced = ParsePolicy(head + "  require: {announced: true}\n", "p.yaml");
+  ASSERT_TRUE(announced.ok()) << announced.status().ToString();
+  EXPECT_TRUE(announced->promotion.require.announced);
+  Result<Policy> bad = ParsePolicy(head + "  require: {announced: 3}\n", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(bad.status().message().find("promotion.require.announced"), std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace graft
