@@ -1,6 +1,7 @@
 #include "serve/reference.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace graft::serve {
@@ -20,7 +21,8 @@ bool IsHexDigits(std::string_view text) {
 
 Status CheckName(std::string_view name, std::string_view ref) {
   if (name.empty()) return InvalidInput("reference \"" + std::string(ref) + "\" has an empty name");
-  if (!std::all_of(name.begin(), name.end(), IsNameChar) || name.find("..") != name.npos) {
+  if (!std::isalnum(static_cast<unsigned char>(name.front())) ||
+      !std::all_of(name.begin(), name.end(), IsNameChar) || name.find("..") != name.npos) {
     return InvalidInput("reference has characters a graft name cannot hold");
   }
   return Status::Ok();

@@ -11,8 +11,8 @@
 namespace graft::serve {
 
 // Checks REF's form: name@N (N up to 18 digits), name@channel, name, sha256:<hex> or a hex
-// digest prefix (4 to 64 digits); names and channels of letters, digits and . _ - + : /, at most
-// 256 bytes. InvalidInput names the problem.
+// digest prefix (4 to 64 digits); names and channels start with a letter or digit and hold
+// letters, digits and . _ - + : / (no ".."); at most 256 bytes. InvalidInput names the problem.
 Status CheckReference(std::string_view ref);
 
 // CheckReference, then Registry::Resolve restricted to `kind` ("" for any).

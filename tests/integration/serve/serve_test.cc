@@ -255,7 +255,13 @@ TEST_F(ServeTest, ExportIsAVerifiedTarAndARevokedAdapterIsRefused) {
   EXPECT_EQ(HashTree(Path("extracted")), HashTree(Path("a1")));
   EXPECT_EQ(AdapterDigest(Path("extracted")), a1_);
 
-  Expect({"key", "revoke", "alice", "--reason", "laptop stolen"});
+  CliResult keys = RunGraft({"key", "list", "--json", "--registry", reg_});
+  std::string alice;
+  const Json key_list = ParseJson(keys.out, "keys").value();
+  for (const Json& key : key_list) {
+    if (key["name"] == "alice") alice = key["key_id"].get<std::string>();
+  }
+  Expect({"key", "revoke", alice, "--reason", "laptop stolen"});
   Json refused = GetJson(server, "/api/v1/adapters/bot@1/export", 409);
   EXPECT_NE(refused["error"].get<std::string>().find("revoked"), std::string::npos);
   Json record = GetJson(server, "/api/v1/adapters/bot@1");
