@@ -84,33 +84,36 @@ class BrowserTest : public ::testing::Test {
           "suite: garden\ntasks:\n  - name: text\n    type: loglikelihood_rolling\n"
           "    data: {path: texts.jsonl, sha256: \"" +
               Sha256Hex(texts) + "\"}\n    metrics: [bits_per_byte]\n");
-    Write("better.yaml",
-          "policy: better\npromotion:\n"
-          "  kpis: [{suite: garden, metric: bits_per_byte, min_delta: 0.0}]\n"
-          "  require: {approvals: 1}\n");
     Graft({"suite", "register", Path("garden.yaml")});
-    const std::string policy =
-        ParseJson(Graft({"policy", "register", Path("better.yaml"), "--json"}).out, "policy")
-            .value()["digest"]
-            .get<std::string>();
-    // v1 learns the texts; v2 barely trains, so it cannot beat the base.
-    for (const auto& [name, steps, lr] : std::vector<std::tuple<std::string, int, std::string>>{
-             {"v1", 30, "3.0e-2"}, {"v2", 1, "1.0e-9"}}) {
-      Write(name + ".yaml",
+    // v1 is trained under "better" and passes its gate; v2, under "strict", cannot improve the
+    // base by 5 bits per byte and fails.
+    std::map<std::string, std::string> policies;
+    for (const auto& [name, min_delta] :
+         std::vector<std::pair<std::string, std::string>>{{"better", "0.0"}, {"strict", "5.0"}}) {
+      Write(name + ".yaml", "policy: " + name +
+                                "\npromotion:\n  kpis: [{suite: garden, metric: bits_per_byte, "
+                                "min_delta: " +
+                                min_delta + "}]\n  require: {approvals: 1}\n");
+      policies[name] =
+          ParseJson(Graft({"policy", "register", Path(name + ".yaml"), "--json"}).out, name)
+              .value()["digest"]
+              .get<std::string>();
+    }
+    for (const auto& [name, steps, policy] : std::vector<std::tuple<std::string, int, std::string>>{
+             {"v1", 30, "better"}, {"v2", 2, "strict"}}) {
+      Write(name + "-train.yaml",
             "lora: {r: 4, lora_alpha: 8, target_modules: [c_attn]}\n"
-            "optimizer: {lr: " +
-                lr +
-                "}\nbatch_size: 4\nmax_seq_len: 32\n"
-                "max_steps: " +
+            "optimizer: {lr: 3.0e-2}\nbatch_size: 4\nmax_seq_len: 32\n"
+            "max_steps: " +
                 std::to_string(steps) + "\nthreads: 1\nseed: 3\n");
       Graft({"train", "--base", Path("base"), "--data", Path("texts.jsonl"), "--config",
-             Path(name + ".yaml"), "--out", Path(name), "--key", Path("trainer.pem"), "--policy",
-             policy});
+             Path(name + "-train.yaml"), "--out", Path(name), "--key", Path("trainer.pem"),
+             "--policy", policies[policy]});
       Graft({"adapter", "register", Path(name), "--name", "garden-bot", "--base", "tiny"});
     }
     Graft({"gate", "garden-bot@1", "--policy", "better", "--key", Path("evaluator.pem"),
            "--resamples", "300"});
-    Graft({"gate", "garden-bot@2", "--policy", "better", "--key", Path("evaluator.pem"),
+    Graft({"gate", "garden-bot@2", "--policy", "strict", "--key", Path("evaluator.pem"),
            "--resamples", "300"},
           /*any_exit=*/true);
     Graft({"approve", "garden-bot@1", "--key", Path("approver.pem"), "--comment", "ok"});
