@@ -176,7 +176,8 @@ Result<std::string> Pages::Adapters(const HttpRequest& request, registry::Regist
 Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& registry) {
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
                          ResolveReference(registry, "adapter", ref));
-  AdapterReportBuilder builder(registry);
+  GRAFT_ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedLog> log, context_.log.Get(registry));
+  AdapterReportBuilder builder(registry, std::move(log));
   GRAFT_ASSIGN_OR_RETURN(AdapterReportData report, builder.Build("sha256:" + adapter.digest));
   std::string related = "<section id=\"related\">\n<h2>Related objects</h2>\n";
   std::vector<std::vector<std::string>> rows;

@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "serve/audit_runner.h"
 #include "serve/http_server.h"
+#include "serve/log_cache.h"
 #include "serve/registry_pool.h"
 
 namespace graft::serve {
@@ -18,6 +19,7 @@ struct ServeContext {
 
   RegistryPool pool;
   AuditRunner audit;
+  LogCache log;
   uint64_t max_export_bytes = uint64_t{512} << 20;
   uint64_t max_response_bytes = uint64_t{64} << 20;  // pages and JSON
 };
