@@ -73,9 +73,13 @@ Result<int> RunServe(const po::variables_map& vm) {
     return InvalidInput("--audit-interval must be 0 to 86400 seconds");
   }
   const std::filesystem::path dir = RegistryDir(vm);
-  // Fails early on a directory that is not a registry; requests open their own connections.
-  GRAFT_RETURN_IF_ERROR(serve::RegistryPool::OpenReadOnly(dir).status());
   serve::ServeContext context(dir, std::chrono::seconds(audit_interval));
+  {
+    // Fails early on a directory that is not a registry, and loads and verifies the log before
+    // the first adapter page needs it (once per log size, see LogCache).
+    GRAFT_ASSIGN_OR_RETURN(serve::RegistryPool::Lease registry, context.pool.Acquire());
+    GRAFT_RETURN_IF_ERROR(context.log.Get(*registry).status());
+  }
   serve::Site site(context);
   GRAFT_ASSIGN_OR_RETURN(
       std::unique_ptr<serve::HttpServer> server,

@@ -45,19 +45,37 @@ Result<LatestCheckpoint> ReadCheckpoint(registry::Registry& registry) {
   return LatestCheckpoint{std::move(note), checkpoint};
 }
 
+// What a proof request names: `first` (the query parameter `first_key`, required) and `size`
+// (`size_key`, default: the latest checkpoint's size), with the checkpoint and the log size.
+struct ProofRequest {
+  uint64_t first = 0;
+  uint64_t size = 0;
+  uint64_t log_size = 0;
+  LatestCheckpoint latest;
+};
+Result<ProofRequest> ReadProofRequest(const HttpRequest& request, registry::Registry& registry,
+                                      const std::string& first_key, const std::string& size_key) {
+  ProofRequest out;
+  GRAFT_ASSIGN_OR_RETURN(out.first, ParseCount(Param(request, first_key), first_key, kMaxSeq));
+  GRAFT_ASSIGN_OR_RETURN(out.latest, ReadCheckpoint(registry));
+  out.size = out.latest.checkpoint.size;
+  if (!Param(request, size_key).empty()) {
+    GRAFT_ASSIGN_OR_RETURN(out.size, ParseCount(Param(request, size_key), size_key, kMaxSeq));
+  }
+  GRAFT_ASSIGN_OR_RETURN(out.log_size, registry.LogSize());
+  return out;
+}
+
 Result<HttpResponse> Inclusion(const HttpRequest& request, registry::Registry& registry) {
-  GRAFT_ASSIGN_OR_RETURN(uint64_t seq, ParseCount(Param(request, "seq"), "seq", kMaxSeq));
-  GRAFT_ASSIGN_OR_RETURN(LatestCheckpoint latest, ReadCheckpoint(registry));
-  uint64_t size = latest.checkpoint.size;
-  if (!Param(request, "size").empty()) {
-    GRAFT_ASSIGN_OR_RETURN(size, ParseCount(Param(request, "size"), "size", kMaxSeq));
+  GRAFT_ASSIGN_OR_RETURN(ProofRequest asked, ReadProofRequest(request, registry, "seq", "size"));
+  const uint64_t seq = asked.first, size = asked.size;
+  const LatestCheckpoint& latest = asked.latest;
+  if (size == 0 || size > asked.log_size) {
+    return InvalidInput("size must be 1 to the log size " + std::to_string(asked.log_size));
   }
-  GRAFT_ASSIGN_OR_RETURN(uint64_t log_size, registry.LogSize());
-  if (size == 0 || size > log_size) {
-    return InvalidInput("size must be 1 to the log size " + std::to_string(log_size));
-  }
-  if (seq >= size)
+  if (seq >= size) {
     return NotFound("no event " + std::to_string(seq) + " in a tree of " + std::to_string(size));
+  }
   GRAFT_ASSIGN_OR_RETURN(registry::InclusionProof proof, registry.ProveInclusion(seq, size));
   const bool verified =
       registry::VerifyInclusion(proof.leaf_hash, proof.index, proof.size, proof.path, proof.root);
@@ -76,15 +94,11 @@ Result<HttpResponse> Inclusion(const HttpRequest& request, registry::Registry& r
 }
 
 Result<HttpResponse> Consistency(const HttpRequest& request, registry::Registry& registry) {
-  GRAFT_ASSIGN_OR_RETURN(uint64_t old_size, ParseCount(Param(request, "old"), "old", kMaxSeq));
-  GRAFT_ASSIGN_OR_RETURN(LatestCheckpoint latest, ReadCheckpoint(registry));
-  uint64_t new_size = latest.checkpoint.size;
-  if (!Param(request, "new").empty()) {
-    GRAFT_ASSIGN_OR_RETURN(new_size, ParseCount(Param(request, "new"), "new", kMaxSeq));
-  }
-  GRAFT_ASSIGN_OR_RETURN(uint64_t log_size, registry.LogSize());
-  if (old_size == 0 || old_size > new_size || new_size > log_size) {
-    return InvalidInput("need 1 <= old <= new <= the log size " + std::to_string(log_size));
+  GRAFT_ASSIGN_OR_RETURN(ProofRequest asked, ReadProofRequest(request, registry, "old", "new"));
+  const uint64_t old_size = asked.first, new_size = asked.size;
+  const LatestCheckpoint& latest = asked.latest;
+  if (old_size == 0 || old_size > new_size || new_size > asked.log_size) {
+    return InvalidInput("need 1 <= old <= new <= the log size " + std::to_string(asked.log_size));
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<Digest> path, registry.ProveConsistency(old_size, new_size));
   registry::EventLog log(registry.db());
