@@ -47,8 +47,11 @@ Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
   GRAFT_ASSIGN_OR_RETURN(adapter_, registry_.Resolve("adapter", ref));
   GRAFT_ASSIGN_OR_RETURN(RegistryNames names, RegistryNames::Load(registry_));
   names_.emplace(std::move(names));
-  GRAFT_ASSIGN_OR_RETURN(VerifiedLog log, VerifiedLog::Load(registry_));
-  log_.emplace(std::move(log));
+  log_ = shared_log_;
+  if (log_ == nullptr) {
+    GRAFT_ASSIGN_OR_RETURN(VerifiedLog log, VerifiedLog::Load(registry_));
+    log_ = std::make_shared<const VerifiedLog>(std::move(log));
+  }
 
   AdapterReportData report;
   GRAFT_RETURN_IF_ERROR(AddIdentity(report));
@@ -377,7 +380,8 @@ Status AdapterReportBuilder::AddLogEntries(const std::vector<std::string>& attes
   std::set<std::string> concerned(attestation_digests.begin(), attestation_digests.end());
   concerned.insert(adapter_.digest);
   size_t included = 0;
-  for (const registry::Event& event : log_->events()) {
+  for (uint64_t seq : log_->EventsNaming(concerned)) {
+    const registry::Event& event = log_->events()[seq];
     std::set<std::string> named;
     CollectStrings(Member(event.json, "details"), named);
     LogEntry entry;
@@ -389,7 +393,7 @@ Status AdapterReportBuilder::AddLogEntries(const std::vector<std::string>& attes
     entry.time = TimeOf(event.seq);
     entry.actor = names_->Actor(event.json.value("actor", ""));
     entry.action = event.json.value("action", "");
-    GRAFT_ASSIGN_OR_RETURN(entry.inclusion_verified, log_->ProvesInclusion(event.seq));
+    GRAFT_ASSIGN_OR_RETURN(entry.inclusion_verified, log_->ProvesInclusion(event.seq, registry_));
     included += entry.inclusion_verified ? 1 : 0;
     report.log.push_back(std::move(entry));
   }

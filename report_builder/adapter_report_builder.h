@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ class AdapterReportBuilder {
  public:
   // Reads only: the registry is not changed.
   explicit AdapterReportBuilder(registry::Registry& registry) : registry_(registry) {}
+  // With a log already loaded and verified (VerifiedLog::Load on this registry, at its current
+  // size), shared by reports built on other connections: graft serve loads it once per log size.
+  AdapterReportBuilder(registry::Registry& registry, std::shared_ptr<const VerifiedLog> log)
+      : registry_(registry), shared_log_(std::move(log)) {}
 
   // REF: name@N, name@channel, name (latest), a digest or a unique prefix. Identity, stage and
   // channels; a verification row for the adapter's and base's files (re-hashed from the blob
@@ -63,7 +68,8 @@ class AdapterReportBuilder {
                const std::string& digest);
 
   registry::Registry& registry_;
-  std::optional<VerifiedLog> log_;
+  std::shared_ptr<const VerifiedLog> shared_log_;  // given to the constructor, if any
+  std::shared_ptr<const VerifiedLog> log_;
   registry::ObjectRecord adapter_;
   std::optional<RegistryNames> names_;
 };

@@ -4,6 +4,24 @@
 #include "registry/merkle_tree.h"
 
 namespace graft {
+namespace {
+
+// Adds `seq` to the entry of every SHA-256 digest (64 hex digits, "sha256:" optional) in `json`.
+void IndexDigests(const Json& json, uint64_t seq,
+                  std::unordered_map<std::string, std::vector<uint64_t>>& naming) {
+  if (json.is_structured()) {
+    for (const Json& item : json) IndexDigests(item, seq, naming);
+    return;
+  }
+  if (!json.is_string()) return;
+  std::string_view text = json.get_ref<const std::string&>();
+  if (text.starts_with("sha256:")) text.remove_prefix(7);
+  if (text.size() != 64) return;
+  std::vector<uint64_t>& seqs = naming[std::string(text)];
+  if (seqs.empty() || seqs.back() != seq) seqs.push_back(seq);
+}
+
+}  // namespace
 
 Result<VerifiedLog> VerifiedLog::Load(registry::Registry& registry) {
   VerifiedLog log(registry);
@@ -20,6 +38,9 @@ Result<VerifiedLog> VerifiedLog::Load(registry::Registry& registry) {
   GRAFT_ASSIGN_OR_RETURN(uint64_t log_size, registry.LogSize());
   for (uint64_t seq = 0; seq < log_size; ++seq) {
     GRAFT_ASSIGN_OR_RETURN(registry::Event event, registry.GetEvent(seq));
+    if (event.json.is_object() && event.json.contains("details")) {
+      IndexDigests(event.json["details"], seq, log.naming_);
+    }
     log.events_.push_back(std::move(event));
   }
   Result<registry::Checkpoint> verified = registry.VerifyCheckpoint(note);
@@ -48,12 +69,21 @@ Result<VerifiedLog> VerifiedLog::Load(registry::Registry& registry) {
   return log;
 }
 
-Result<bool> VerifiedLog::ProvesInclusion(uint64_t seq) {
+Result<bool> VerifiedLog::ProvesInclusion(uint64_t seq, registry::Registry& registry) const {
   if (!checkpoint_.verified || seq >= events_.size()) return false;
   GRAFT_ASSIGN_OR_RETURN(registry::InclusionProof proof,
-                         registry_->ProveInclusion(seq, static_cast<uint64_t>(checkpoint_.size)));
+                         registry.ProveInclusion(seq, static_cast<uint64_t>(checkpoint_.size)));
   return registry::VerifyInclusion(registry::MerkleLeafHash(events_[seq].body), seq,
                                    static_cast<uint64_t>(checkpoint_.size), proof.path, root_);
+}
+
+std::vector<uint64_t> VerifiedLog::EventsNaming(const std::set<std::string>& digests) const {
+  std::set<uint64_t> seqs;
+  for (const std::string& digest : digests) {
+    auto it = naming_.find(digest);
+    if (it != naming_.end()) seqs.insert(it->second.begin(), it->second.end());
+  }
+  return {seqs.begin(), seqs.end()};
 }
 
 }  // namespace graft

@@ -2,6 +2,9 @@
 // checkpoint (signature, recomputed root) with per-event inclusion proofs.
 #pragma once
 
+#include <set>
+#include <unordered_map>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,10 +30,16 @@ class VerifiedLog {
   // Every event of the log, in log order (seq = index).
   const std::vector<registry::Event>& events() const { return events_; }
 
+  // The events whose details name any of `digests` (lowercase hex, no "sha256:"), ascending.
+  std::vector<uint64_t> EventsNaming(const std::set<std::string>& digests) const;
+
   // Whether an RFC 6962 inclusion proof of event `seq` (leaf hashed from the stored body) verifies
   // against the checkpoint's root. False for an unverified checkpoint or an event it does not
   // cover.
-  Result<bool> ProvesInclusion(uint64_t seq);
+  Result<bool> ProvesInclusion(uint64_t seq) { return ProvesInclusion(seq, *registry_); }
+  // The same with the proof read through `registry` (a connection to the same registry), so one
+  // loaded log can serve readers on several connections (graft serve).
+  Result<bool> ProvesInclusion(uint64_t seq, registry::Registry& registry) const;
 
  private:
   explicit VerifiedLog(registry::Registry& registry) : registry_(&registry) {}
@@ -40,6 +49,8 @@ class VerifiedLog {
   Digest root_{};
   std::string problem_;
   std::vector<registry::Event> events_;
+  // Every digest an event's details name (as a string anywhere in them), to the events naming it.
+  std::unordered_map<std::string, std::vector<uint64_t>> naming_;
 };
 
 }  // namespace graft

@@ -1,0 +1,119 @@
+// `graft serve`: the registry, read-only, as web pages and a JSON API (docs/serve.md).
+#include <sys/stat.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <iostream>
+#include <thread>
+
+#include "cli/common.h"
+#include "core/file_util.h"
+#include "serve/http_server.h"
+#include "serve/site.h"
+
+namespace graft::cli {
+namespace {
+
+// "HOST:PORT" or "[IPv6]:PORT" into options.host and options.port.
+Status ParseListen(const std::string& listen, serve::HttpServerOptions& options) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    return InvalidInput("--listen must be HOST:PORT (e.g. 127.0.0.1:8080), not \"" + listen + "\"");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = listen.substr(colon + 1);
+  unsigned long value = 0;
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      (value = std::stoul(port)) > 65535) {
+    return InvalidInput("--listen: port must be 0 to 65535, not \"" + port + "\"");
+  }
+  boost::system::error_code error;
+  boost::asio::ip::make_address(host, error);
+  if (error) return InvalidInput("--listen: \"" + host + "\" is not an IP address");
+  options.host = host;
+  options.port = static_cast<uint16_t>(value);
+  return Status::Ok();
+}
+
+// The bearer token: the file's first line, at least 16 characters, readable by its owner only.
+Result<std::string> ReadToken(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return InvalidInput("--token-file " + path + ": not found");
+  if ((info.st_mode & 077) != 0) {
+    return InvalidInput("--token-file " + path + ": readable by others; chmod 600 it");
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 4096));
+  std::string token = text.substr(0, text.find('\n'));
+  if (!token.empty() && token.back() == '\r') token.pop_back();
+  if (token.size() < 16 || token.find_first_of(" \t") != std::string::npos) {
+    return InvalidInput("--token-file " + path +
+                        ": the first line must be a token of 16 or more characters, no spaces");
+  }
+  return token;
+}
+
+Result<int> RunServe(const po::variables_map& vm) {
+  serve::HttpServerOptions options;
+  GRAFT_RETURN_IF_ERROR(ParseListen(vm["listen"].as<std::string>(), options));
+  if (vm.count("token-file")) {
+    GRAFT_ASSIGN_OR_RETURN(options.token, ReadToken(vm["token-file"].as<std::string>()));
+  }
+  const bool loopback = boost::asio::ip::make_address(options.host).is_loopback();
+  if (!loopback && options.token.empty()) {
+    return InvalidInput("--listen " + options.host +
+                        " is beyond this machine: give --token-file so requests need a token");
+  }
+  const int threads = vm["threads"].as<int>();
+  if (threads < 1 || threads > 64) return InvalidInput("--threads must be 1 to 64");
+  options.threads = static_cast<unsigned>(threads);
+  const int audit_interval = vm["audit-interval"].as<int>();
+  if (audit_interval < 0 || audit_interval > 86400) {
+    return InvalidInput("--audit-interval must be 0 to 86400 seconds");
+  }
+  const std::filesystem::path dir = RegistryDir(vm);
+  serve::ServeContext context(dir, std::chrono::seconds(audit_interval));
+  {
+    // Fails early on a directory that is not a registry, and loads and verifies the log before
+    // the first adapter page needs it (once per log size, see LogCache).
+    GRAFT_ASSIGN_OR_RETURN(serve::RegistryPool::Lease registry, context.pool.Acquire());
+    GRAFT_RETURN_IF_ERROR(context.log.Get(*registry).status());
+  }
+  serve::Site site(context);
+  GRAFT_ASSIGN_OR_RETURN(
+      std::unique_ptr<serve::HttpServer> server,
+      serve::HttpServer::Listen(
+          options, [&site](const serve::HttpRequest& request) { return site.Handle(request); },
+          std::cerr));
+  const bool v6 = options.host.find(':') != std::string::npos;
+  std::cout << "graft serve: http://" << (v6 ? "[" + options.host + "]" : options.host) << ":"
+            << server->port() << "/ (registry " << dir.string() << ", read-only"
+            << (options.token.empty() ? "" : ", bearer token required") << ")" << std::endl;
+  server->Run(/*signals=*/true);
+  return kExitOk;
+}
+
+CommandRegistrar kServe({
+    .group = "serve",
+    .verb = "",
+    .summary = "Browse the registry read-only in a web browser and over a JSON API",
+    .usage = "[--listen 127.0.0.1:8080] [--token-file FILE]",
+    .define =
+        [](po::options_description& options, po::positional_options_description&) {
+          options.add_options()("listen", po::value<std::string>()->default_value("127.0.0.1:8080"),
+                                "HOST:PORT to listen on (port 0: any free port, printed at start)")(
+              "token-file", po::value<std::string>(),
+              "require 'Authorization: Bearer TOKEN' (the file's first line); needed to listen "
+              "beyond loopback")("threads", po::value<int>()->default_value(4), "worker threads")(
+              "audit-interval", po::value<int>()->default_value(60),
+              "seconds between two audits run from the page or API");
+          AddRegistryOption(options);
+        },
+    .run = RunServe,
+});
+
+GroupRegistrar kServeGroup("serve", "Serve the registry read-only over HTTP (pages and JSON API)");
+
+}  // namespace
+}  // namespace graft::cli

@@ -1,0 +1,312 @@
+#include "serve/http_server.h"
+
+#include <openssl/crypto.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <ctime>
+#include <exception>
+#include <mutex>
+
+namespace graft::serve {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kSecurityPolicy =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UtcNow() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// A log field without spaces, quotes or control characters (the target is client-chosen).
+std::string LogField(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 300)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x21 || u == 0x7f || c == '"') ? '?' : c;
+  }
+  return out.empty() ? "-" : out;
+}
+
+HttpResponse JsonError(int status, std::string_view message) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  response.body = "{\"error\":\"" + escaped + "\"}\n";
+  return response;
+}
+
+}  // namespace
+
+bool PercentDecode(std::string_view text, bool query, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return false;
+      const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && query) {
+      c = ' ';
+    }
+    if (c == '\0') return false;
+    out += c;
+  }
+  return true;
+}
+
+bool ParseTarget(std::string_view target, HttpRequest& request) {
+  if (target.empty() || target.front() != '/') return false;
+  const size_t question = target.find('?');
+  if (!PercentDecode(target.substr(0, question), false, request.path)) return false;
+  request.query.clear();
+  if (question == std::string_view::npos) return true;
+  std::string_view rest = target.substr(question + 1);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    std::string key, value;
+    if (!PercentDecode(pair.substr(0, eq), true, key)) return false;
+    if (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), true, value)) {
+      return false;
+    }
+    request.query[key] = value;
+  }
+  return true;
+}
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  HttpHandler handler;
+  std::ostream* log;
+  std::mutex log_mutex;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::atomic<size_t> connections{0};
+
+  Impl(HttpServerOptions o, HttpHandler h, std::ostream& l)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        log(&l),
+        io(static_cast<int>(options.threads)) {}
+
+  void Accept();
+  void Log(const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    *log << line << std::endl;
+  }
+  bool Authorized(std::string_view header) const {
+    if (options.token.empty()) return true;
+    const std::string expected = "Bearer " + options.token;
+    return header.size() == expected.size() &&
+           CRYPTO_memcmp(header.data(), expected.data(), expected.size()) == 0;
+  }
+};
+
+namespace {
+
+// One connection: reads requests one after another (keep-alive), answers each, closes on error,
+// timeout or "Connection: close".
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {
+    beast::error_code error;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(error);
+    remote_ = error ? "-" : remote.address().to_string();
+  }
+  ~Session() { --server_.connections; }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.options.max_request_bytes));
+    parser_->body_limit(0);
+    stream_.expires_after(server_.options.request_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnRead(error); });
+  }
+
+  void OnRead(beast::error_code error) {
+    if (error == http::error::end_of_stream || error == beast::error::timeout ||
+        error == asio::error::connection_reset || error == asio::error::operation_aborted) {
+      return Close();
+    }
+    const auto start = Clock::now();
+    if (error) {
+      const int status = error == http::error::header_limit ? 431
+                         : error == http::error::body_limit ? 413
+                                                            : 400;
+      return Send(JsonError(status, "bad request: " + error.message()), false, "-", "-", start,
+                  false);
+    }
+    const auto& request = parser_->get();
+    const std::string method(request.method_string());
+    const std::string target(request.target());
+    HttpResponse response;
+    HttpRequest parsed;
+    parsed.method = method;
+    parsed.accept = std::string(request[http::field::accept]);
+    const auto authorization = request[http::field::authorization];
+    if (!server_.Authorized(std::string_view(authorization.data(), authorization.size()))) {
+      response = JsonError(401, "missing or wrong bearer token");
+      response.headers.push_back({"WWW-Authenticate", "Bearer realm=\"graft\""});
+    } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
+      response = JsonError(405, "read-only server: only GET and HEAD are allowed");
+      response.headers.push_back({"Allow", "GET, HEAD"});
+    } else if (!ParseTarget(target, parsed)) {
+      response = JsonError(400, "malformed request target");
+    } else {
+      try {
+        response = server_.handler(parsed);
+      } catch (const std::exception& e) {
+        response = JsonError(500, "internal error");
+        server_.Log(UtcNow() + " " + remote_ + " internal error: " + LogField(e.what()));
+      }
+    }
+    Send(std::move(response), request.keep_alive(), method, target, start,
+         request.method() == http::verb::head);
+  }
+
+  void Send(HttpResponse response, bool keep_alive, const std::string& method,
+            const std::string& target, Clock::time_point start, bool head) {
+    auto message = std::make_shared<http::response<http::string_body>>();
+    message->version(11);
+    message->result(static_cast<unsigned>(response.status));
+    message->set(http::field::server, "graft");
+    message->set(http::field::content_type, response.content_type);
+    message->set(http::field::cache_control, "no-store");
+    message->set("Content-Security-Policy", std::string(kSecurityPolicy));
+    message->set("X-Content-Type-Options", "nosniff");
+    message->set("X-Frame-Options", "DENY");
+    message->set("Referrer-Policy", "no-referrer");
+    message->set("Cross-Origin-Resource-Policy", "same-origin");
+    for (const auto& [name, value] : response.headers) message->set(name, value);
+    const size_t bytes = response.body.size();
+    message->body() = std::move(response.body);
+    message->keep_alive(keep_alive);
+    message->prepare_payload();
+    if (head) message->body().clear();  // Content-Length stays that of the GET
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    char timing[32];
+    std::snprintf(timing, sizeof timing, "%.1fms", ms);
+    server_.Log(UtcNow() + " " + remote_ + " \"" + LogField(method) + " " + LogField(target) +
+                "\" " + std::to_string(response.status) + " " + std::to_string(bytes) + " " +
+                timing);
+    stream_.expires_after(server_.options.request_timeout);
+    http::async_write(
+        stream_, *message,
+        [self = shared_from_this(), message, keep_alive](beast::error_code error, size_t) {
+          if (error || !keep_alive) return self->Close();
+          self->Read();
+        });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::string remote_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code error, tcp::socket socket) {
+    if (error == asio::error::operation_aborted) return;
+    if (!error) {
+      if (++connections > options.max_connections) {
+        --connections;
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->Start();
+      }
+    }
+    Accept();
+  });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const HttpServerOptions& options,
+                                                       HttpHandler handler, std::ostream& log) {
+  auto impl = std::make_unique<Impl>(options, std::move(handler), log);
+  beast::error_code error;
+  const auto address = asio::ip::make_address(options.host, error);
+  if (error) return InvalidInput("--listen: \"" + options.host + "\" is not an IP address");
+  const tcp::endpoint endpoint(address, options.port);
+  const std::string where = options.host + ":" + std::to_string(options.port);
+  impl->acceptor.open(endpoint.protocol(), error);
+  if (!error) impl->acceptor.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) impl->acceptor.bind(endpoint, error);
+  if (!error) impl->acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error) return InvalidInput("cannot listen on " + where + ": " + error.message());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::Run(bool signals) {
+  asio::signal_set stop_signals(impl_->io);
+  if (signals) {
+    stop_signals.add(SIGINT);
+    stop_signals.add(SIGTERM);
+    stop_signals.async_wait([this](beast::error_code, int) { Stop(); });
+  }
+  impl_->Accept();
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < impl_->options.threads; ++i) {
+    threads.emplace_back([this] { impl_->io.run(); });
+  }
+  impl_->io.run();
+  for (std::thread& thread : threads) thread.join();
+}
+
+void HttpServer::Stop() { impl_->io.stop(); }
+
+}  // namespace graft::serve

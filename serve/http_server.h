@@ -1,0 +1,71 @@
+// HttpServer: a small HTTP/1.1 server on Boost.Beast (async, a few threads) that hands each GET to
+// a handler and adds the limits, security headers, bearer authentication and request log.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+
+namespace graft::serve {
+
+struct HttpRequest {
+  std::string method;                        // GET, HEAD, ...
+  std::string path;                          // percent-decoded path, without the query
+  std::map<std::string, std::string> query;  // decoded query parameters (last one wins)
+  std::string accept;                        // the Accept header
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
+  unsigned threads = 4;
+  std::string token;  // non-empty: every request needs "Authorization: Bearer <token>"
+  size_t max_request_bytes = 16 * 1024;      // request line and headers; GET has no body
+  std::chrono::seconds request_timeout{30};  // reading a request, writing a response
+  size_t max_connections = 1024;
+};
+
+class HttpServer {
+ public:
+  // Binds and listens (errors: a bad address, a port in use). `log` gets one line per request.
+  static Result<std::unique_ptr<HttpServer>> Listen(const HttpServerOptions& options,
+                                                    HttpHandler handler, std::ostream& log);
+  ~HttpServer();
+
+  // The port actually bound (the chosen one when options.port was 0).
+  uint16_t port() const;
+  // Serves on options.threads threads until Stop() (or SIGINT/SIGTERM when `signals`).
+  void Run(bool signals);
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-decodes `text` ('+' is a space in a query); false on a malformed escape or a NUL.
+bool PercentDecode(std::string_view text, bool query, std::string& out);
+// "/a/b?x=1&y=2" into path and query; false when malformed.
+bool ParseTarget(std::string_view target, HttpRequest& request);
+
+}  // namespace graft::serve

@@ -1,0 +1,16 @@
+#include "serve/log_cache.h"
+
+namespace graft::serve {
+
+Result<std::shared_ptr<const VerifiedLog>> LogCache::Get(registry::Registry& registry) {
+  GRAFT_ASSIGN_OR_RETURN(uint64_t size, registry.LogSize());
+  // One load at a time: the others wait for it rather than all loading the same log.
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (log_ != nullptr && size_ == size) return log_;
+  GRAFT_ASSIGN_OR_RETURN(VerifiedLog log, VerifiedLog::Load(registry));
+  log_ = std::make_shared<const VerifiedLog>(std::move(log));
+  size_ = size;
+  return log_;
+}
+
+}  // namespace graft::serve

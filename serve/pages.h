@@ -1,0 +1,37 @@
+// Pages: the server-rendered HTML pages of `graft serve` (docs/serve.md, "Pages"): adapters,
+// one adapter (the adapter report plus links), bases, datasets, suites, policies, keys, channels,
+// the log with inclusion proofs, the checkpoint and the audit. No JavaScript, no external
+// resources.
+#pragma once
+
+#include "serve/serve_context.h"
+
+namespace graft::serve {
+
+class Pages {
+ public:
+  explicit Pages(ServeContext& context) : context_(context) {}
+
+  // Any path outside /api/: an unknown one is a 404 page, bad parameters a 400 page.
+  HttpResponse Handle(const HttpRequest& request);
+
+ private:
+  // Each returns a whole HTML document.
+  Result<std::string> Route(const HttpRequest& request, registry::Registry& registry);
+  Result<std::string> Home(registry::Registry& registry);
+  Result<std::string> Adapters(const HttpRequest& request, registry::Registry& registry);
+  Result<std::string> Adapter(const std::string& ref, registry::Registry& registry);
+  Result<std::string> Objects(const std::string& kind, registry::Registry& registry);
+  Result<std::string> Object(const std::string& ref, registry::Registry& registry);
+  Result<std::string> Keys(registry::Registry& registry);
+  Result<std::string> Channels(registry::Registry& registry);
+  Result<std::string> Channel(const std::string& name, registry::Registry& registry);
+  Result<std::string> Log(const HttpRequest& request, registry::Registry& registry);
+  Result<std::string> Event(const std::string& seq, registry::Registry& registry);
+  Result<std::string> Checkpoint(registry::Registry& registry);
+  Result<std::string> Audit(const HttpRequest& request);
+
+  ServeContext& context_;
+};
+
+}  // namespace graft::serve

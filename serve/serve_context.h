@@ -1,0 +1,31 @@
+// ServeContext: what every request handler of `graft serve` shares (connections, audit, limits).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+#include "core/json.h"
+#include "serve/audit_runner.h"
+#include "serve/http_server.h"
+#include "serve/log_cache.h"
+#include "serve/registry_pool.h"
+
+namespace graft::serve {
+
+struct ServeContext {
+  ServeContext(std::filesystem::path dir, std::chrono::seconds audit_interval)
+      : pool(std::move(dir)), audit(audit_interval) {}
+
+  RegistryPool pool;
+  AuditRunner audit;
+  LogCache log;
+  uint64_t max_export_bytes = uint64_t{512} << 20;
+  uint64_t max_response_bytes = uint64_t{64} << 20;  // pages and JSON
+};
+
+// A JSON response ({"error": message} for errors, with HttpStatusFor's status).
+HttpResponse JsonResponse(const Json& json, int status = 200);
+HttpResponse ErrorResponse(const Status& status);
+
+}  // namespace graft::serve
