@@ -12,6 +12,7 @@
 #include "registry/event_log.h"
 #include "registry/projection.h"
 #include "registry/transaction.h"
+#include "tests/e2e/policies/policy_cli_helpers.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/peft_fixture.h"
 
@@ -24,10 +25,6 @@ constexpr std::string_view kPolicyYaml =
     "promotion:\n"
     "  kpis: [{suite: kpi, metric: acc, min_delta: 0.05}]\n"
     "  require: {approvals: 1, separate_duties: true}\n";
-
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 class AuthorisationCli : public ::testing::Test {
  protected:
@@ -82,17 +79,8 @@ class AuthorisationCli : public ::testing::Test {
     EXPECT_TRUE(SignAdapter(dir, key).ok());
     return Digest(Run({"adapter", "register", dir, "--name", "bot", "--json"}));
   }
-  // What `graft gate` does after evaluating: a comparison with `delta`, decided and stored.
   void Gate(const std::string& adapter, const std::string& policy, double delta) {
-    registry::Registry reg = registry::Registry::Open(reg_).value();
-    MetricComparison m;
-    m.metric = "acc";
-    m.n = 100;
-    m.delta = delta;
-    m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
-    std::vector<SuiteComparisons> evaluations = {{"kpi", {m}}};
-    Result<Decision> decision =
-        Lifecycle(reg).Gate(adapter, policy, evaluations, PrivateKey::LoadPem(evaluator_).value());
+    Result<Decision> decision = StoreGateDecision(reg_, adapter, policy, evaluator_, delta);
     ASSERT_TRUE(decision.ok()) << decision.status().ToString();
   }
   // What an insider with write access to the directory can do: append an event straight into

@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "core/keys.h"
 #include "policies/lifecycle.h"
+#include "tests/e2e/policies/policy_cli_helpers.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/peft_fixture.h"
 
@@ -17,10 +18,6 @@ constexpr std::string_view kPolicyYaml =
     "promotion:\n"
     "  kpis: [{suite: kpi, metric: acc, min_delta: 0.05}]\n"
     "  require: {signed_by: trainer, approvals: 1, separate_duties: true}\n";
-
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 class LifecycleCli : public ::testing::Test {
  protected:
@@ -75,15 +72,7 @@ class LifecycleCli : public ::testing::Test {
   }
   // What `graft gate` does after evaluating: a passing comparison, decided and stored.
   void Gate(const std::string& adapter) {
-    registry::Registry reg = registry::Registry::Open(reg_).value();
-    MetricComparison m;
-    m.metric = "acc";
-    m.n = 100;
-    m.delta = 0.1;
-    m.distribution = BootstrapDistribution(std::vector<double>(1000, 0.1));
-    std::vector<SuiteComparisons> evaluations = {{"kpi", {m}}};
-    Result<Decision> decision =
-        Lifecycle(reg).Gate(adapter, policy_, evaluations, PrivateKey::LoadPem(evaluator_).value());
+    Result<Decision> decision = StoreGateDecision(reg_, adapter, policy_, evaluator_, 0.1);
     ASSERT_TRUE(decision.ok()) << decision.status().ToString();
     ASSERT_EQ(decision->exit_code, 0);
   }

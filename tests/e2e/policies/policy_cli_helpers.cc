@@ -1,0 +1,28 @@
+#include "tests/e2e/policies/policy_cli_helpers.h"
+
+#include <vector>
+
+#include "core/keys.h"
+#include "policies/lifecycle.h"
+
+namespace graft::testing {
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+Result<Decision> StoreGateDecision(const std::string& registry_dir, const std::string& adapter,
+                                   const std::string& policy, const std::string& evaluator_key_file,
+                                   double delta) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, registry::Registry::Open(registry_dir));
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(evaluator_key_file));
+  MetricComparison m;
+  m.metric = "acc";
+  m.n = 100;
+  m.delta = delta;
+  m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
+  std::vector<SuiteComparisons> evaluations = {{"kpi", {m}}};
+  return Lifecycle(reg).Gate(adapter, policy, evaluations, key);
+}
+
+}  // namespace graft::testing
