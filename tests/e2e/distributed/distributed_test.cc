@@ -282,6 +282,26 @@ TEST_F(Distributed, TwoRankEvaluationEqualsOneProcess) {
   // The per-item scores file (both models, every item) hashes the same: bit-identical scores.
   EXPECT_EQ(two_suite["items_file"], one_suite["items_file"]);
   EXPECT_EQ(two_suite["tasks"], one_suite["tasks"]);
+
+  // The gate: rank 0 decides from the gathered scores, as one process does (a KPI that a
+  // 6-step adapter cannot reach: exit 10 from the launcher, which reports rank 0's code).
+  Write("strict.yaml",
+        "policy: strict\npromotion:\n"
+        "  kpis: [{suite: general, metric: bits_per_byte, min_delta: 5.0}]\n");
+  Expect({"policy", "register", Path("strict.yaml")});
+  auto gate = [&](const std::string& json, bool two) {
+    std::vector<std::string> args = {"gate",        "bot@1",         "--policy",     "strict",
+                                     "--key",       Path("key.pem"), "--batch-size", "1",
+                                     "--resamples", "200",           "--json",       Path(json)};
+    if (two) args.insert(args.end(), {"--nproc", "2"});
+    CliResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 10) << r.out << r.err;
+    return Json::parse(Read(temp_.path() / json));
+  };
+  const Json two_gate = gate("gate2.json", true);
+  const Json one_gate = gate("gate1.json", false);
+  EXPECT_EQ(two_gate["decision"]["criteria"], one_gate["decision"]["criteria"]) << two_gate.dump();
+  EXPECT_EQ(two_gate["decision"]["verdict"], one_gate["decision"]["verdict"]);
 }
 
 }  // namespace

@@ -78,13 +78,13 @@ TEST(DistEnv, RejectsBadVariablesNamingThem) {
   }
 }
 
-DistEnv Rank(int rank, int port) {
+DistEnv Rank(int rank, int port, std::chrono::seconds timeout = std::chrono::seconds(10)) {
   DistEnv env;
   env.rank = rank;
   env.world_size = 2;
   env.master_addr = "127.0.0.1";
   env.master_port = port;
-  env.timeout = std::chrono::seconds(10);
+  env.timeout = timeout;
   return env;
 }
 
@@ -162,6 +162,31 @@ TEST(Group, ARankThatLeavesFailsTheOthersWithinTheTimeout) {
   EXPECT_LT(seconds, 15.0);
   EXPECT_NE(status.message().find("rank 0 of 2: all-reduce failed: another rank exited"),
             std::string::npos)
+      << status.message();
+}
+
+TEST(Group, ARankThatHangsFailsTheOthersAfterTheTimeout) {
+  const int port = Port(3);
+  const auto timeout = std::chrono::seconds(2);
+  std::promise<void> done;
+  auto hanging = std::async(std::launch::async, [&] {
+    auto group = Group::Connect(Rank(1, port, timeout));
+    ASSERT_TRUE(group.ok());
+    done.get_future().wait();  // alive, but never joins the all-reduce
+  });
+  auto group = Group::Connect(Rank(0, port, timeout));
+  ASSERT_TRUE(group.ok()) << group.status().ToString();
+  torch::Tensor values = torch::ones({4});
+  const auto started = std::chrono::steady_clock::now();
+  Status status = (*group)->AllReduceSum(values);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  done.set_value();
+  hanging.wait();
+  ASSERT_FALSE(status.ok());
+  EXPECT_GE(seconds, 1.5);
+  EXPECT_LT(seconds, 10.0);
+  EXPECT_NE(status.message().find("did not answer within 2 s"), std::string::npos)
       << status.message();
 }
 
