@@ -47,14 +47,18 @@ struct Worker {
   }
 };
 
+// rank < 0: no rank variables (the command itself launches with --nproc).
 Worker StartWorker(const std::vector<std::string>& args, int rank, int port, const fs::path& dir) {
   Worker worker;
   worker.err = dir / ("rank" + std::to_string(rank) + ".err");
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  env_strings.insert(env_strings.end(),
-                     {"RANK=" + std::to_string(rank), "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
-                      "MASTER_PORT=" + std::to_string(port), "GRAFT_DIST_TIMEOUT=20"});
+  env_strings.push_back("GRAFT_DIST_TIMEOUT=20");
+  if (rank >= 0) {
+    env_strings.insert(env_strings.end(),
+                       {"RANK=" + std::to_string(rank), "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
+                        "MASTER_PORT=" + std::to_string(port)});
+  }
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -242,6 +246,29 @@ TEST_F(Distributed, DyingRankStopsTheOtherWithinTheTimeoutAndResumeFinishes) {
   CliResult resumed = Run(resume);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_TRUE(fs::exists(Path("out")));
+  EXPECT_EQ(Byproduct(Statement("out"), "steps"), 400);
+}
+
+TEST_F(Distributed, CtrlCToTheLauncherStopsEveryRankAfterTheSameStepAndResumeFinishes) {
+  Config("max_steps: 400\n");
+  std::vector<std::string> args = TrainArgs("out");
+  args.insert(args.end(), {"--nproc", "2"});
+  Worker launcher = StartWorker(args, -1, 0, temp_.path());
+  const fs::path partial = temp_.path() / "out.partial";
+  const auto started = Clock::now();
+  while (!fs::exists(partial / "run.json") && Clock::now() - started < std::chrono::seconds(120)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(fs::exists(partial / "run.json")) << Read(launcher.err);
+  ::kill(launcher.pid, SIGINT);  // forwarded once to each rank
+  EXPECT_EQ(launcher.Wait(), 130) << Read(launcher.err);
+  const std::string err = Read(launcher.err);
+  EXPECT_NE(err.find("graft: stopped at step "), std::string::npos) << err;
+  ASSERT_TRUE(fs::exists(partial / "checkpoints" / "latest")) << err;
+  EXPECT_FALSE(fs::exists(Path("out")));
+  args.push_back("--resume");
+  CliResult resumed = Run(args);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(Byproduct(Statement("out"), "steps"), 400);
 }
 
