@@ -1,6 +1,7 @@
 // `graft eval ADAPTER... --suite NAME...`: paired evaluation of the frozen base and base+adapter,
 // for one or several adapters on one base. The definition; graft-model runs it (cli/eval_run.cc).
 #include "cli/common.h"
+#include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
 
 namespace graft::cli {
@@ -22,6 +23,7 @@ CommandRegistrar kEval({
               "evaluator private key (trusted with role evaluator)")(
               "json", po::value<std::string>(), "also write the signed results to FILE");
           AddEvaluationOptions(options);
+          AddNprocOption(options);
           positional.add("adapter", -1);
           AddRegistryOption(options);
         },

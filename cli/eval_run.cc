@@ -4,8 +4,10 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
 #include "core/file_util.h"
+#include "distributed/group.h"
 #include "evaluator/adapter_evaluator.h"
 
 namespace graft::cli {
@@ -42,22 +44,28 @@ Json OutcomeJson(const EvaluationOutcome& outcome) {
 }
 
 Result<int> RunEval(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(std::optional<int> launched, LaunchLocalWorkers(vm));
+  if (launched) return *launched;
+  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<distributed::Group> group, JoinGroup());
+  const bool leader = group == nullptr || group->leader();  // rank 0 signs and reports
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
   GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
   const auto adapter_refs = vm["adapter"].as<std::vector<std::string>>();
   const auto suite_refs = vm["suite"].as<std::vector<std::string>>();
-  AdapterEvaluator evaluator(reg, settings);
+  AdapterEvaluator evaluator(reg, settings, group.get());
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, evaluator.SharedBase(adapter_refs));
   Json evaluations = Json::array();
   for (size_t i = 0; i < adapter_refs.size(); ++i) {
-    GRAFT_ASSIGN_OR_RETURN(
-        EvaluationOutcome outcome,
-        evaluator.Evaluate(adapter_refs[i], suite_refs, key, TerminalProgress()));
+    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
+                           evaluator.Evaluate(adapter_refs[i], suite_refs, key,
+                                              leader ? TerminalProgress() : EvaluationProgress()));
+    if (!leader) continue;
     if (i > 0) std::printf("\n");
     PrintOutcome(outcome);
     evaluations.push_back(OutcomeJson(outcome));
   }
+  if (!leader) return kExitOk;
   if (adapter_refs.size() > 1) {
     const EvaluatorStats& stats = evaluator.stats();
     std::printf(

@@ -3,6 +3,7 @@
 // JUnit/Markdown/JSON, and exit 0 pass, 10 fail, 11 inconclusive, 12 verification failed. The
 // definition; graft-model runs it (cli/gate_run.cc).
 #include "cli/common.h"
+#include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
 
 namespace graft::cli {
@@ -23,6 +24,7 @@ CommandRegistrar kGate({
               "markdown", po::value<std::string>(), "write Markdown to FILE")(
               "json", po::value<std::string>(), "write the decision as JSON to FILE");
           AddEvaluationOptions(options);
+          AddNprocOption(options);
           positional.add("adapter", 1);
           AddRegistryOption(options);
         },

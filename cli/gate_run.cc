@@ -4,7 +4,9 @@
 #include <set>
 
 #include "cli/common.h"
+#include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
+#include "distributed/group.h"
 #include "evaluator/adapter_evaluator.h"
 #include "policies/lifecycle.h"
 #include "reports/gate_outputs.h"
@@ -42,6 +44,10 @@ Result<std::vector<std::string>> RevokedDependencies(registry::Registry& reg,
 }
 
 Result<int> RunGate(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(std::optional<int> launched, LaunchLocalWorkers(vm));
+  if (launched) return *launched;
+  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<distributed::Group> group, JoinGroup());
+  const bool leader = group == nullptr || group->leader();  // rank 0 signs and decides
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
   GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
@@ -56,14 +62,15 @@ Result<int> RunGate(const po::variables_map& vm) {
   std::vector<std::string> evaluation_digests;
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, reg.Resolve("adapter", adapter_ref));
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> revoked, RevokedDependencies(reg, adapter));
-  for (const std::string& reason : revoked) {
+  for (const std::string& reason : leader ? revoked : std::vector<std::string>()) {
     std::cerr << "graft: not evaluating " << adapter_ref << ": its " << reason
               << "; the gate fails on \"not revoked\"\n";
   }
   if (!suites.empty() && revoked.empty()) {
-    AdapterEvaluator evaluator(reg, settings);
+    AdapterEvaluator evaluator(reg, settings, group.get());
     GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
-                           evaluator.Evaluate(adapter_ref, suites, key, TerminalProgress()));
+                           evaluator.Evaluate(adapter_ref, suites, key,
+                                              leader ? TerminalProgress() : EvaluationProgress()));
     for (size_t i = 0; i < outcome.suites.size(); ++i) {
       SuiteComparisons suite{.suite = suites[i], .metrics = {}};
       for (const TaskOutcome& task : outcome.suites[i].tasks) {
@@ -73,6 +80,7 @@ Result<int> RunGate(const po::variables_map& vm) {
     }
     evaluation_digests.push_back(outcome.attestation_digest);
   }
+  if (!leader) return kExitOk;
   GRAFT_ASSIGN_OR_RETURN(Decision decision, lifecycle.Gate(adapter_ref, policy_ref, comparisons,
                                                            key, evaluation_digests));
 

@@ -1,6 +1,7 @@
 // `graft train`: LoRA or full fine-tuning of a base model into a signed adapter directory. The
 // definition; graft-model runs it (cli/train_run.cc).
 #include "cli/command.h"
+#include "cli/data_parallel.h"
 
 namespace graft::cli {
 namespace {
@@ -35,6 +36,7 @@ static CommandRegistrar kTrain({
                "(graft adapter export REF --out DIR gives the directory of a registered one)")  //
               ("policy", po::value<std::string>(),
                "digest of the policy this run is trained under (recorded in provenance)");
+          AddNprocOption(options);
         },
     .model_runner = "train",
 });

@@ -7,7 +7,9 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/data_parallel.h"
 #include "core/sha256.h"
+#include "distributed/group.h"
 #include "trainer/train_job.h"
 
 namespace graft::cli {
@@ -31,6 +33,10 @@ void InstallStopHandlers() {
 constexpr int kExitInterrupted = 130;  // as a shell reports a process stopped by SIGINT
 
 Result<int> RunTrain(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(std::optional<int> launched, LaunchLocalWorkers(vm));
+  if (launched) return *launched;
+  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<distributed::Group> group, JoinGroup());
+  const bool leader = group == nullptr || group->leader();
   trainer::TrainJob job;
   job.base_dir = vm["base"].as<std::string>();
   job.train_data = vm["data"].as<std::string>();
@@ -46,17 +52,20 @@ Result<int> RunTrain(const po::variables_map& vm) {
     job.policy_digest = DigestHex(policy);
   }
   job.stop = &g_stop;
-  job.progress = &std::cerr;
+  job.progress = leader ? &std::cerr : nullptr;  // rank 0 speaks for the ranks
   job.live = isatty(STDERR_FILENO) == 1;
+  job.group = group.get();
   InstallStopHandlers();
   GRAFT_ASSIGN_OR_RETURN(trainer::TrainJobResult result, job.Run());
   const trainer::TrainSummary& s = result.summary;
   if (s.interrupted) {
+    if (!leader) return kExitInterrupted;
     std::cerr << "graft: stopped at step " << s.steps << "/" << s.total_steps << "; checkpoint in "
               << result.partial_dir.string()
               << " (run the same command with --resume to continue)\n";
     return kExitInterrupted;
   }
+  if (!leader) return kExitOk;
   std::cout << result.dir.string() << " sha256:" << result.root_digest << "\n";
   return kExitOk;
 }

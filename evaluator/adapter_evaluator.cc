@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "core/dsse.h"
 #include "core/file_util.h"
 #include "core/intoto.h"
 #include "core/sha256.h"
+#include "distributed/group.h"
 #include "evaluator/score_table.h"
 #include "evaluator/stats_json.h"
 #include "evaluator/stats_paired.h"
@@ -68,8 +71,9 @@ Json EvaluationSettings::ToJson() const {
           {"graft_version", GRAFT_VERSION}};
 }
 
-AdapterEvaluator::AdapterEvaluator(registry::Registry& registry, EvaluationSettings settings)
-    : registry_(registry), settings_(settings) {}
+AdapterEvaluator::AdapterEvaluator(registry::Registry& registry, EvaluationSettings settings,
+                                   distributed::Group* group)
+    : registry_(registry), settings_(settings), group_(group) {}
 
 AdapterEvaluator::~AdapterEvaluator() = default;
 
@@ -123,31 +127,77 @@ Result<std::vector<ItemScore>> AdapterEvaluator::CachedBaseScores(const std::str
   return scores;
 }
 
+Result<std::vector<ItemScore>> AdapterEvaluator::ScoreTask(
+    TaskScorer& scorer, const SuiteTask& task,
+    const std::function<void(int64_t, int64_t)>& progress) {
+  if (group_ == nullptr) return scorer.Score(task, progress);
+  // Rank r scores items [n r / W, n (r + 1) / W): contiguous shares keep items in file order.
+  const size_t n = task.items.size();
+  const size_t world = static_cast<size_t>(group_->world_size());
+  const size_t rank = static_cast<size_t>(group_->rank());
+  SuiteTask share = task;
+  share.items.assign(task.items.begin() + static_cast<std::ptrdiff_t>(n * rank / world),
+                     task.items.begin() + static_cast<std::ptrdiff_t>(n * (rank + 1) / world));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<ItemScore> mine, scorer.Score(share, progress));
+  GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(ScoresJson(mine)));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> shares, group_->AllGather(text));
+  std::vector<ItemScore> scores;
+  for (size_t r = 0; r < shares.size(); ++r) {
+    const std::string source = "rank " + std::to_string(r) + "'s scores of " + task.name;
+    GRAFT_ASSIGN_OR_RETURN(Json json, ParseJson(shares[r], source));
+    GRAFT_ASSIGN_OR_RETURN(std::vector<ItemScore> part, ScoresFromJson(json, source));
+    if (part.size() != n * (r + 1) / world - n * r / world) {
+      return InternalError(source + ": wrong number of items");
+    }
+    scores.insert(scores.end(), std::make_move_iterator(part.begin()),
+                  std::make_move_iterator(part.end()));
+  }
+  return scores;
+}
+
 Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_ref,
                                                      const std::vector<std::string>& suite_refs,
                                                      const PrivateKey& key,
                                                      const EvaluationProgress& progress) {
-  if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
-  if (adapter.revoked_seq) {
-    return VerificationFailed("adapter " + RegisteredLabel(adapter) +
-                              " is revoked: " + adapter.revoke_reason);
-  }
-  GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, adapter));
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, registry_.Get(base_digest));
+  registry::ObjectRecord adapter, base;
   std::vector<Suite> suites;
-  for (const std::string& ref : suite_refs) {
-    GRAFT_ASSIGN_OR_RETURN(Suite suite, LoadRegisteredSuite(registry_, ref));
-    suites.push_back(std::move(suite));
-  }
-  GRAFT_RETURN_IF_ERROR(LoadBase(base));
   TempDir dir("graft-adapter");
-  fs::path adapter_files = dir.path() / "adapter";
-  GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, adapter_files)
-                            .WithContext("verifying adapter " + RegisteredLabel(adapter)));
-  if (model_->adapters().Has(kAdapterName))
-    GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
-  GRAFT_RETURN_IF_ERROR(LoadPeftAdapter(*model_, adapter_files, kAdapterName).status());
+  auto prepare = [&]() -> Status {
+    if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
+    GRAFT_ASSIGN_OR_RETURN(adapter, registry_.Resolve("adapter", adapter_ref));
+    if (adapter.revoked_seq) {
+      return VerificationFailed("adapter " + RegisteredLabel(adapter) +
+                                " is revoked: " + adapter.revoke_reason);
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, adapter));
+    GRAFT_ASSIGN_OR_RETURN(base, registry_.Get(base_digest));
+    for (const std::string& ref : suite_refs) {
+      GRAFT_ASSIGN_OR_RETURN(Suite suite, LoadRegisteredSuite(registry_, ref));
+      suites.push_back(std::move(suite));
+    }
+    GRAFT_RETURN_IF_ERROR(LoadBase(base));
+    fs::path adapter_files = dir.path() / "adapter";
+    GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, adapter_files)
+                              .WithContext("verifying adapter " + RegisteredLabel(adapter)));
+    if (model_->adapters().Has(kAdapterName))
+      GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
+    return LoadPeftAdapter(*model_, adapter_files, kAdapterName).status();
+  };
+  const Status prepared = prepare();
+  const bool leader = group_ == nullptr || group_->leader();
+  if (group_) {
+    std::map<std::string, std::string> digests;
+    if (prepared.ok()) {
+      GRAFT_ASSIGN_OR_RETURN(std::string settings_text, CanonicalJson(settings_.ToJson()));
+      digests = {{"adapter", adapter.digest},
+                 {"base", base.digest},
+                 {"settings", Sha256Hex(settings_text)},
+                 {"graft_version", GRAFT_VERSION}};
+      for (const Suite& suite : suites) digests["suite " + suite.name] = suite.digest;
+    }
+    GRAFT_RETURN_IF_ERROR(group_->CheckInputs(prepared, digests).status());
+  }
+  GRAFT_RETURN_IF_ERROR(prepared);
   SetTorchThreads(settings_.threads);
 
   EvaluationOutcome outcome;
@@ -187,6 +237,15 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
       };
       Result<std::vector<ItemScore>> cached = NotFound("cache not used");
       if (settings_.use_cache) cached = CachedBaseScores(cache_name, task);
+      const bool had_cache = cached.ok();
+      if (group_) {
+        // Ranks use cached base scores only when every rank has them.
+        GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> hits,
+                               group_->AllGather(had_cache ? "1" : "0"));
+        if (std::count(hits.begin(), hits.end(), "1") != group_->world_size()) {
+          cached = NotFound("a rank has no cached base scores");
+        }
+      }
       auto scored = scored_base_.find(cache_name);
       if (cached.ok()) {
         task_outcome.base = std::move(*cached);
@@ -199,16 +258,18 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
       } else {
         suite_outcome.base_from_cache = false;
         GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
-        GRAFT_ASSIGN_OR_RETURN(task_outcome.base, scorer.Score(task, report("base")));
+        GRAFT_ASSIGN_OR_RETURN(task_outcome.base, ScoreTask(scorer, task, report("base")));
         ++stats_.base_tasks_scored;
-        GRAFT_RETURN_IF_ERROR(StoreScores(registry_, ScoresJson(task_outcome.base), cache_name,
-                                          key_json,
-                                          {{"", "base", base.digest}, {"", "suite", suite.digest}})
-                                  .status());
+        if (leader && !had_cache) {
+          GRAFT_RETURN_IF_ERROR(
+              StoreScores(registry_, ScoresJson(task_outcome.base), cache_name, key_json,
+                          {{"", "base", base.digest}, {"", "suite", suite.digest}})
+                  .status());
+        }
         scored_base_.emplace(cache_name, task_outcome.base);
       }
       GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::string(kAdapterName)));
-      GRAFT_ASSIGN_OR_RETURN(task_outcome.adapter, scorer.Score(task, report("adapter")));
+      GRAFT_ASSIGN_OR_RETURN(task_outcome.adapter, ScoreTask(scorer, task, report("adapter")));
       GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
       changed = changed || AdapterChangedAnything(task_outcome.base, task_outcome.adapter);
 
@@ -225,6 +286,10 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
       items_file[task.name] = std::move(items);
       suite_outcome.tasks.push_back(std::move(task_outcome));
     }
+    if (!leader) {
+      outcome.suites.push_back(std::move(suite_outcome));
+      continue;
+    }
     GRAFT_ASSIGN_OR_RETURN(
         suite_outcome.items_digest,
         StoreScores(registry_, items_file,
@@ -237,6 +302,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
     return VerificationFailed("canary: adapter " + RegisteredLabel(adapter) +
                               " changed no output on any item; it was not applied (or is a no-op)");
   }
+  if (!leader) return outcome;
 
   // The attestation: in-toto test-result v0.1, extended with graft's detailed results.
   Json configuration = Json::array();

@@ -22,6 +22,11 @@
 namespace graft {
 
 class CausalLM;
+class TaskScorer;
+
+namespace distributed {
+class Group;
+}
 
 inline constexpr std::string_view kTestResultPredicateType =
     "https://in-toto.io/attestation/test-result/v0.1";
@@ -78,7 +83,13 @@ struct EvaluatorStats {
 
 class AdapterEvaluator {
  public:
-  explicit AdapterEvaluator(registry::Registry& registry, EvaluationSettings settings);
+  // With `group` (data-parallel, see docs/distributed.md) every rank makes the same calls: the
+  // ranks check at start that they evaluate the same adapter, base, suites and settings, each
+  // scores its contiguous share of every task's items, and all of them get every per-item score;
+  // only rank 0 writes to the registry (cached base scores, per-item scores, the attestation).
+  // Another rank returns an outcome without attestation.
+  AdapterEvaluator(registry::Registry& registry, EvaluationSettings settings,
+                   distributed::Group* group = nullptr);
   ~AdapterEvaluator();
 
   // Verifies the adapter (files re-hashed from the blob store, not revoked), its base (root digest
@@ -105,9 +116,14 @@ class AdapterEvaluator {
   Status LoadBase(const registry::ObjectRecord& base);
   Result<std::vector<ItemScore>> CachedBaseScores(const std::string& cache_name,
                                                   const SuiteTask& task);
+  // Scores `task` with the model's active adapter: all of it, or with a group this rank's share,
+  // gathered from every rank in item order.
+  Result<std::vector<ItemScore>> ScoreTask(TaskScorer& scorer, const SuiteTask& task,
+                                           const std::function<void(int64_t, int64_t)>& progress);
 
   registry::Registry& registry_;
   EvaluationSettings settings_;
+  distributed::Group* group_ = nullptr;
   std::string loaded_base_digest_;
   std::unique_ptr<CausalLM> model_;
   // Base scores computed by this evaluator, by cache name (see docs/evaluator.md).

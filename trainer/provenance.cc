@@ -22,14 +22,15 @@ Json TrainingProvenance::BuildDefinition() const {
     if (!d.uri.empty()) entry["uri"] = d.uri;
     resolved.push_back(std::move(entry));
   }
+  Json internal = {{"seed", seed},
+                   {"threads", threads},
+                   {"graft_version", graft_version},
+                   {"libtorch_version", libtorch_version},
+                   {"blas", blas}};
+  if (world_size > 1) internal["world_size"] = world_size;
   return {{"buildType", kTrainBuildType},
           {"externalParameters", std::move(external)},
-          {"internalParameters",
-           {{"seed", seed},
-            {"threads", threads},
-            {"graft_version", graft_version},
-            {"libtorch_version", libtorch_version},
-            {"blas", blas}}},
+          {"internalParameters", std::move(internal)},
           {"resolvedDependencies", std::move(resolved)}};
 }
 

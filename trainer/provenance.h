@@ -27,7 +27,8 @@ struct ResolvedDependency {
 };
 
 // An outcome of the run (scalars "train_loss", "valid_loss", "valid_bits_per_byte", "steps",
-// "tokens", "wall_seconds"; the "loss_curve" array), written as {name, annotations: {value}}.
+// "tokens", "wall_seconds"; the "loss_curve" array; data-parallel, the "ranks" array of each
+// rank's host and checked input digests), written as {name, annotations: {value}}.
 struct Byproduct {
   std::string name;
   Json value;
@@ -40,6 +41,7 @@ struct TrainingProvenance {
   bool full = false;
   uint64_t seed = 0;
   int64_t threads = 0;
+  int world_size = 1;  // data-parallel ranks (recorded when more than one)
   std::string graft_version;
   std::string libtorch_version;
   std::string blas;

@@ -1,12 +1,16 @@
 #include "trainer/train_job.h"
 
 #include <dlfcn.h>
+
 #include <torch/version.h>
+#include <map>
+#include <optional>
 
 #include "core/file_util.h"
 #include "core/keys.h"
 #include "core/manifest.h"
 #include "core/sha256.h"
+#include "distributed/group.h"
 #include "models/causal_lm.h"
 #include "trainer/parent_adapter.h"
 #include "trainer/provenance.h"
@@ -58,72 +62,114 @@ Result<Json> StartRun(const fs::path& partial, bool resume) {
   return run;
 }
 
+// What a rank prepares before the start-up check: its inputs loaded and the provenance begun.
+struct Prepared {
+  std::optional<PrivateKey> key;  // rank 0 only
+  TrainConfig config;
+  std::unique_ptr<CausalLM> model;
+  std::optional<Dataset> train;
+  std::optional<Dataset> valid;
+  TrainingProvenance provenance;
+
+  // What the ranks compare at rendezvous.
+  std::map<std::string, std::string> Digests(bool full, bool resume) const {
+    std::map<std::string, std::string> digests;
+    for (const ResolvedDependency& d : provenance.dependencies) digests[d.name] = d.sha256;
+    digests["config"] = provenance.config_sha256;
+    digests["graft_version"] = provenance.graft_version;
+    digests["libtorch_version"] = provenance.libtorch_version;
+    digests["mode"] = full ? "full" : "lora";
+    digests["resume"] = resume ? "yes" : "no";
+    return digests;
+  }
+};
+
 }  // namespace
 
 Result<TrainJobResult> TrainJob::Run() const {
   TrainJobResult result;
   result.partial_dir = PartialDir(out_dir);
   const fs::path& partial = result.partial_dir;
+  const bool leader = group == nullptr || group->leader();
   std::error_code ec;
-  if (fs::exists(out_dir, ec)) return Conflict(out_dir.string() + " already exists");
-  if (resume && !fs::is_directory(partial, ec)) {
-    return NotFound("--resume: " + partial.string() + " does not exist (nothing to resume)");
-  }
-  if (!resume && fs::exists(partial, ec)) {
-    return Conflict(partial.string() +
-                    " holds an unfinished run: continue it with --resume, or remove it");
-  }
-  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(key_path));
-  GRAFT_ASSIGN_OR_RETURN(TrainConfig config, LoadTrainConfig(config_path));
-  GRAFT_RETURN_IF_ERROR(config.CheckMode(full, config_path.string()));
-  if (full && parent_dir) {
-    return InvalidInput("--parent continues a LoRA adapter; it does not combine with --full");
-  }
-  GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
-  GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
-  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model, CausalLM::Load(base_dir));
-  // Checked before anything starts: a longer window would fail at the first step.
-  if (const int64_t context = model->config().max_positions;
-      context > 0 && config.max_seq_len > context) {
-    return InvalidInput(config_path.string() + ": max_seq_len " +
-                        std::to_string(config.max_seq_len) +
-                        " is longer than the base's context (" + std::to_string(context) +
-                        " positions in " + (base_dir / "config.json").string() + ")");
-  }
-  Result<TextEncoder> encoder = TextEncoder::For(model->tokenizer(), model->config().eos_token_id);
-  if (!encoder.ok()) return encoder.status().WithContext(base_dir.string());
-  GRAFT_ASSIGN_OR_RETURN(Dataset train, Dataset::Load(train_data, *encoder));
-  std::optional<Dataset> valid;
-  if (valid_data) {
-    GRAFT_ASSIGN_OR_RETURN(valid, Dataset::Load(*valid_data, *encoder));
-  }
+  auto prepare = [&]() -> Result<Prepared> {
+    Prepared p;
+    if (leader) {
+      if (fs::exists(out_dir, ec)) return Conflict(out_dir.string() + " already exists");
+      if (resume && !fs::is_directory(partial, ec)) {
+        return NotFound("--resume: " + partial.string() + " does not exist (nothing to resume)");
+      }
+      if (!resume && fs::exists(partial, ec)) {
+        return Conflict(partial.string() +
+                        " holds an unfinished run: continue it with --resume, or remove it");
+      }
+      GRAFT_ASSIGN_OR_RETURN(p.key, PrivateKey::LoadPem(key_path));
+    }
+    GRAFT_ASSIGN_OR_RETURN(p.config, LoadTrainConfig(config_path));
+    TrainConfig& config = p.config;
+    GRAFT_RETURN_IF_ERROR(config.CheckMode(full, config_path.string()));
+    if (full && parent_dir) {
+      return InvalidInput("--parent continues a LoRA adapter; it does not combine with --full");
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
+    GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
+    GRAFT_ASSIGN_OR_RETURN(p.model, CausalLM::Load(base_dir));
+    // Checked before anything starts: a longer window would fail at the first step.
+    if (const int64_t context = p.model->config().max_positions;
+        context > 0 && config.max_seq_len > context) {
+      return InvalidInput(config_path.string() + ": max_seq_len " +
+                          std::to_string(config.max_seq_len) +
+                          " is longer than the base's context (" + std::to_string(context) +
+                          " positions in " + (base_dir / "config.json").string() + ")");
+    }
+    Result<TextEncoder> encoder =
+        TextEncoder::For(p.model->tokenizer(), p.model->config().eos_token_id);
+    if (!encoder.ok()) return encoder.status().WithContext(base_dir.string());
+    GRAFT_ASSIGN_OR_RETURN(p.train, Dataset::Load(train_data, *encoder));
+    if (valid_data) {
+      GRAFT_ASSIGN_OR_RETURN(p.valid, Dataset::Load(*valid_data, *encoder));
+    }
 
-  TrainingProvenance provenance;
-  provenance.dependencies.push_back({"base", "", base_manifest.RootDigestHex()});
-  if (parent_dir) {
-    GRAFT_ASSIGN_OR_RETURN(ParentAdapter parent, ParentAdapter::Read(*parent_dir));
-    GRAFT_RETURN_IF_ERROR(parent.CheckBase(base_manifest.RootDigestHex()));
-    provenance.dependencies.push_back({"parent", "", parent.root_digest});
+    TrainingProvenance& provenance = p.provenance;
+    provenance.dependencies.push_back({"base", "", base_manifest.RootDigestHex()});
+    if (parent_dir) {
+      GRAFT_ASSIGN_OR_RETURN(ParentAdapter parent, ParentAdapter::Read(*parent_dir));
+      GRAFT_RETURN_IF_ERROR(parent.CheckBase(base_manifest.RootDigestHex()));
+      provenance.dependencies.push_back({"parent", "", parent.root_digest});
+    }
+    GRAFT_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(train_data));
+    provenance.dependencies.push_back({"dataset:train", train_data.filename().string(), train_sha});
+    if (valid_data) {
+      GRAFT_ASSIGN_OR_RETURN(std::string valid_sha, FileSha256(*valid_data));
+      provenance.dependencies.push_back(
+          {"dataset:valid", valid_data->filename().string(), valid_sha});
+    }
+    if (policy_digest) provenance.dependencies.push_back({"policy", "", *policy_digest});
+    if (full) config.lora.reset();  // a full fine-tune has no adapter: its config is not recorded
+    if (config.lora) config.lora->base_model_name_or_path = DirName(base_dir);
+    provenance.config = config.ToJson();
+    provenance.config_sha256 = config_sha256;
+    provenance.policy = policy_digest;
+    provenance.full = full;
+    provenance.seed = config.seed;
+    provenance.threads = config.threads;
+    provenance.world_size = group ? group->world_size() : 1;
+    provenance.graft_version = GRAFT_VERSION;
+    provenance.libtorch_version = TORCH_VERSION;
+    provenance.blas = BlasDescription();
+    return p;
+  };
+  Result<Prepared> prepared = prepare();
+  std::vector<distributed::RankInputs> ranks;
+  if (group) {
+    const std::map<std::string, std::string> digests =
+        prepared.ok() ? prepared->Digests(full, resume) : std::map<std::string, std::string>();
+    GRAFT_ASSIGN_OR_RETURN(ranks, group->CheckInputs(prepared.status(), digests));
   }
-  GRAFT_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(train_data));
-  provenance.dependencies.push_back({"dataset:train", train_data.filename().string(), train_sha});
-  if (valid_data) {
-    GRAFT_ASSIGN_OR_RETURN(std::string valid_sha, FileSha256(*valid_data));
-    provenance.dependencies.push_back(
-        {"dataset:valid", valid_data->filename().string(), valid_sha});
-  }
-  if (policy_digest) provenance.dependencies.push_back({"policy", "", *policy_digest});
-  if (full) config.lora.reset();  // a full fine-tune has no adapter: its config is not recorded
-  if (config.lora) config.lora->base_model_name_or_path = DirName(base_dir);
-  provenance.config = config.ToJson();
-  provenance.config_sha256 = config_sha256;
-  provenance.policy = policy_digest;
-  provenance.full = full;
-  provenance.seed = config.seed;
-  provenance.threads = config.threads;
-  provenance.graft_version = GRAFT_VERSION;
-  provenance.libtorch_version = TORCH_VERSION;
-  provenance.blas = BlasDescription();
+  GRAFT_RETURN_IF_ERROR(prepared.status());
+  const TrainConfig& config = prepared->config;
+  CausalLM* model = prepared->model.get();
+  TrainingProvenance& provenance = prepared->provenance;
 
   TrainerOptions options;
   options.config = config;
@@ -137,9 +183,14 @@ Result<TrainJobResult> TrainJob::Run() const {
   options.progress = progress;
   options.live = live;
   options.after_step = after_step;
-  GRAFT_ASSIGN_OR_RETURN(
-      std::unique_ptr<Trainer> trainer,
-      Trainer::Create(*model, std::move(options), std::move(train), std::move(valid)));
+  options.group = group;
+  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<Trainer> trainer,
+                         Trainer::Create(*model, std::move(options), std::move(*prepared->train),
+                                         std::move(prepared->valid)));
+  if (!leader) {
+    GRAFT_ASSIGN_OR_RETURN(result.summary, trainer->Run());
+    return result;
+  }
   // OUT.partial appears once the run can start, so a refused run leaves nothing behind.
   fs::create_directories(partial, ec);
   if (ec) return IoError("cannot create " + partial.string() + ": " + ec.message());
@@ -167,12 +218,19 @@ Result<TrainJobResult> TrainJob::Run() const {
   }
   provenance.byproducts.push_back({"wall_seconds", s.wall_seconds});
   provenance.byproducts.push_back({"loss_curve", LossCurveToJson(s.loss_curve)});
+  if (group) {
+    Json ranks_json = Json::array();
+    for (const distributed::RankInputs& r : ranks) {
+      ranks_json.push_back({{"rank", r.rank}, {"host", r.host}, {"checked", r.digests}});
+    }
+    provenance.byproducts.push_back({"ranks", std::move(ranks_json)});
+  }
 
   const fs::path staged = partial / "output";
   fs::remove_all(staged, ec);
   GRAFT_RETURN_IF_ERROR(trainer->Save(staged));
   GRAFT_ASSIGN_OR_RETURN(result.root_digest,
-                         provenance.SignDirectory(staged, DirName(out_dir), key));
+                         provenance.SignDirectory(staged, DirName(out_dir), *prepared->key));
   fs::rename(staged, out_dir, ec);
   if (ec)
     return IoError("cannot rename " + staged.string() + " to " + out_dir.string() + ": " +

@@ -11,6 +11,10 @@
 #include "core/status.h"
 #include "trainer/trainer.h"
 
+namespace graft::distributed {
+class Group;
+}
+
 namespace graft::trainer {
 
 struct TrainJobResult {
@@ -37,6 +41,13 @@ struct TrainJob {
   std::ostream* progress = nullptr;
   bool live = false;
   std::function<void(int64_t step)> after_step;
+  // Data-parallel (null: one process): the ranks check at start that they run the same inputs
+  // (base, data, config, parent, policy, graft and libtorch versions, resume or not) and stop
+  // together otherwise; each trains its share of every step (TrainerOptions::group); only rank 0
+  // touches OUT and OUT.partial, needs the key, writes checkpoints and signs the result. Another
+  // rank returns its summary with an empty `dir`. Resuming needs OUT.partial visible to every
+  // rank (one machine, or a shared file system).
+  distributed::Group* group = nullptr;
 
   // Trains in OUT.partial/ (checkpoints in OUT.partial/checkpoints, the result staged in
   // OUT.partial/output), signs the result (model.sig and provenance.intoto.jsonl), then renames

@@ -13,6 +13,7 @@
 #include "core/encoding.h"
 #include "core/file_util.h"
 #include "core/json.h"
+#include "distributed/group.h"
 #include "models/causal_lm.h"
 #include "models/lora_adapter_set.h"
 #include "models/peft_io.h"
@@ -135,9 +136,47 @@ struct Trainer::State {
   // The batches of the epoch in use (they are recomputed from seed and epoch).
   int64_t cached_epoch = -1;
   std::vector<Batch> epoch_batches;
+  // Data-parallel: every rank saw a stop request of this step's all-reduce (they stop together).
+  bool stop_agreed = false;
 
   State(CausalLM& m, TrainerOptions o, Dataset t, std::optional<Dataset> v)
       : model(m), options(std::move(o)), train(std::move(t)), valid(std::move(v)) {}
+
+  distributed::Group* group() const { return options.group; }
+  int Rank() const { return group() ? group()->rank() : 0; }
+  int World() const { return group() ? group()->world_size() : 1; }
+  bool Leader() const { return Rank() == 0; }
+  bool StopRequested() const { return options.stop != nullptr && options.stop->load(); }
+
+  // Sums the trainable parameters' gradients across ranks through one flat float32 buffer
+  // (a rank without a micro-batch in the step contributes zeros), and the step's loss and stop
+  // requests in a second, float64 one.
+  Status AllReduceStep(double& loss_sum) {
+    std::vector<torch::Tensor> pieces;
+    pieces.reserve(params.size());
+    for (const auto& [name, param] : params) {
+      const torch::Tensor& grad = param.grad();
+      pieces.push_back(grad.defined() ? grad.reshape({-1}) : torch::zeros({param.numel()}));
+    }
+    torch::Tensor flat = torch::cat(pieces);
+    GRAFT_RETURN_IF_ERROR(group()->AllReduceSum(flat));
+    torch::NoGradGuard no_grad;
+    int64_t offset = 0;
+    for (auto& [name, param] : params) {
+      torch::Tensor summed = flat.narrow(0, offset, param.numel()).view(param.sizes());
+      if (param.grad().defined()) {
+        param.mutable_grad().copy_(summed);
+      } else {
+        param.mutable_grad() = summed.clone();
+      }
+      offset += param.numel();
+    }
+    torch::Tensor scalars = torch::tensor({loss_sum, StopRequested() ? 1.0 : 0.0}, torch::kFloat64);
+    GRAFT_RETURN_IF_ERROR(group()->AllReduceSum(scalars));
+    loss_sum = scalars[0].item<double>();
+    stop_agreed = scalars[1].item<double>() > 0;
+    return Status::Ok();
+  }
 
   BatchOptions Batching() const {
     const TrainConfig& c = options.config;
@@ -189,11 +228,12 @@ struct Trainer::State {
     for (int64_t i = 0; i < c.grad_accum; ++i) {
       const Batch& batch = MicroBatch(step * c.grad_accum + i);
       summary.tokens += batch.tokens;
-      if (batch.targets == 0) continue;
+      if (batch.targets == 0 || i % World() != Rank()) continue;
       GRAFT_ASSIGN_OR_RETURN(torch::Tensor nll, SumNll(batch));
       (nll / static_cast<double>(targets)).backward();
       loss_sum += nll.item<double>();
     }
+    if (group()) GRAFT_RETURN_IF_ERROR(AllReduceStep(loss_sum));
     if (c.grad_clip > 0) {
       std::vector<torch::Tensor> tensors;
       for (const auto& [name, tensor] : params) tensors.push_back(tensor);
@@ -204,7 +244,17 @@ struct Trainer::State {
   }
 
   // Checkpoints: DIR/step-N/{trainable.safetensors, optimizer.pt, state.json}, DIR/latest.
+  // Data-parallel: every rank takes part (its dropout generator's state is gathered); rank 0
+  // writes.
   Status SaveCheckpoint() {
+    torch::Tensor rng = GetRngState().contiguous();
+    const std::string rng_b64 =
+        Base64Encode(std::string_view(static_cast<const char*>(rng.data_ptr()), rng.nbytes()));
+    std::vector<std::string> rank_rngs;
+    if (group()) {
+      GRAFT_ASSIGN_OR_RETURN(rank_rngs, group()->AllGather(rng_b64));
+      if (!Leader()) return Status::Ok();
+    }
     const fs::path& dir = options.checkpoint_dir;
     const std::string name = "step-" + std::to_string(summary.steps);
     const fs::path tmp = dir / (name + ".tmp");
@@ -215,7 +265,6 @@ struct Trainer::State {
     GRAFT_ASSIGN_OR_RETURN(std::string weights, SerializeTorchTensors(params, DType::kF32, {}));
     GRAFT_RETURN_IF_ERROR(WriteFileAtomic(tmp / kWeightsFile, weights));
     torch::save(*optimizer, (tmp / kOptimizerFile).string());
-    torch::Tensor rng = GetRngState().contiguous();
     Json state = {
         {"fingerprint", options.fingerprint},
         {"steps", summary.steps},
@@ -224,9 +273,9 @@ struct Trainer::State {
         {"train_loss", summary.train_loss},
         {"wall_seconds", summary.wall_seconds},
         {"loss_curve", LossCurveToJson(summary.loss_curve)},
-        {"rng_state",
-         Base64Encode(std::string_view(static_cast<const char*>(rng.data_ptr()), rng.nbytes()))},
+        {"rng_state", rng_b64},
     };
+    if (group()) state["rank_rng_states"] = rank_rngs;
     GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(state));
     GRAFT_RETURN_IF_ERROR(WriteFileAtomic(tmp / kStateFile, text));
     fs::remove_all(dir / name, ec);
@@ -259,12 +308,16 @@ struct Trainer::State {
     GRAFT_ASSIGN_OR_RETURN(Json state, ParseJson(text, source));
     GRAFT_ASSIGN_OR_RETURN(std::string fingerprint, JsonString(state, "fingerprint", source));
     if (fingerprint != options.fingerprint) {
-      return Conflict("--resume: the checkpoint in " + checkpoint.string() +
-                      " was made from other inputs (base, data, config, seed or threads differ)");
+      return Conflict(
+          "--resume: the checkpoint in " + checkpoint.string() +
+          " was made from other inputs (base, data, config, seed, threads or world size differ)");
     }
-    GRAFT_ASSIGN_OR_RETURN(std::string rng_b64, JsonString(state, "rng_state", source));
-    GRAFT_ASSIGN_OR_RETURN(std::string rng_bytes, Base64Decode(rng_b64));
+    std::string rng_b64;
     try {
+      // The fingerprint names the world size, so a data-parallel checkpoint has a state per rank.
+      rng_b64 = group()
+                    ? state.at("rank_rng_states").at(static_cast<size_t>(Rank())).get<std::string>()
+                    : state.at("rng_state").get<std::string>();
       summary.steps = state.at("steps").get<int64_t>();
       summary.tokens = state.at("tokens").get<int64_t>();
       summary.train_loss = state.at("train_loss").get<double>();
@@ -276,6 +329,7 @@ struct Trainer::State {
     if (summary.steps < 0 || summary.steps > total_steps) {
       return InvalidInput(source + ": steps out of range");
     }
+    GRAFT_ASSIGN_OR_RETURN(std::string rng_bytes, Base64Decode(rng_b64));
     GRAFT_ASSIGN_OR_RETURN(auto weights, ReadSafetensorsAsF32(checkpoint / kWeightsFile));
     if (weights.size() != params.size()) {
       return InvalidInput((checkpoint / kWeightsFile).string() + ": wrong set of tensors");
@@ -332,7 +386,9 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(CausalLM& model, TrainerOptions
   const TrainConfig& c = state->options.config;
   try {
     SetTorchThreads(static_cast<int>(c.threads));
-    torch::manual_seed(c.seed);
+    // Rank r > 0 draws its dropout masks from seed + r (LoRA's init takes the seed itself, so
+    // every rank starts from the same weights).
+    torch::manual_seed(c.seed + static_cast<uint64_t>(state->Rank()));
     if (state->options.full) {
       model.SetBaseTrainable(true);
       state->params = model.Parameters();
@@ -383,11 +439,22 @@ Result<EvalResult> Trainer::Evaluate(const Dataset& data) {
   double nll = 0;
   EvalResult result;
   try {
-    for (const Batch& batch : data.Batches(s.Batching(), false, 0, 0)) {
-      if (batch.targets == 0) continue;
+    // Data-parallel: rank r scores batches r, r + W, ...; the sums are added across ranks.
+    const std::vector<Batch> batches = data.Batches(s.Batching(), false, 0, 0);
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const Batch& batch = batches[i];
+      if (batch.targets == 0 || static_cast<int>(i % static_cast<size_t>(s.World())) != s.Rank())
+        continue;
       GRAFT_ASSIGN_OR_RETURN(torch::Tensor sum, s.SumNll(batch));
       nll += sum.item<double>();
       result.targets += batch.targets;
+    }
+    if (s.group()) {
+      torch::Tensor sums =
+          torch::tensor({nll, static_cast<double>(result.targets)}, torch::kFloat64);
+      GRAFT_RETURN_IF_ERROR(s.group()->AllReduceSum(sums));
+      nll = sums[0].item<double>();
+      result.targets = static_cast<int64_t>(sums[1].item<double>());
     }
   } catch (const c10::Error& e) {
     return InternalError(std::string("libtorch: ") + e.what_without_backtrace());
@@ -409,7 +476,8 @@ Result<TrainSummary> Trainer::Run() {
   s.model.SetTraining(true);
   try {
     while (s.summary.steps < s.total_steps) {
-      if (s.options.stop != nullptr && s.options.stop->load()) {
+      // Data-parallel ranks stop together, after the step whose all-reduce carried the request.
+      if (s.group() ? s.stop_agreed : s.StopRequested()) {
         s.summary.interrupted = true;
         break;
       }

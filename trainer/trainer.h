@@ -20,6 +20,10 @@ namespace graft {
 class CausalLM;
 }
 
+namespace graft::distributed {
+class Group;
+}
+
 namespace graft::trainer {
 
 // The name of the adapter a LoRA run trains (PEFT's "default").
@@ -44,6 +48,11 @@ struct TrainerOptions {
   bool live = false;
   // Called after every optimizer step with the number of steps done (tests use it to stop).
   std::function<void(int64_t step)> after_step;
+  // Data-parallel training (null: one process). Rank r computes micro-batches r, r + W, ... of
+  // each step's grad_accum (W the world size); the trainable parameters' gradients are summed
+  // across ranks in one flat buffer before clipping and the optimizer step, so every rank holds
+  // the same weights. Only rank 0 writes checkpoints (with every rank's dropout generator state).
+  distributed::Group* group = nullptr;
 };
 
 // A point of the loss curve: the training loss of a step, and the validation loss when the run

@@ -1,6 +1,8 @@
 // graft_train_bench: one measurement per process (so peak RSS is the mode's own), printed as JSON.
 //   graft_train_bench --mode lora|full|matmul [--preset small] [--threads 2] [--steps 20]
-//                     [--batch 8] [--seq 256]
+//                     [--batch 8] [--seq 256] [--grad-accum 1]
+// Started with WORLD_SIZE > 1 (RANK, MASTER_ADDR, MASTER_PORT: bench/train/distributed), each
+// process is a data-parallel rank and also reports the all-reduce bytes and time per step.
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -10,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "distributed/group.h"
 #include "models/causal_lm.h"
 #include "models/tokenizer.h"
 #include "trainer/trainer.h"
@@ -67,9 +70,9 @@ std::string Corpus(int64_t bytes) {
 }
 
 int Main(int argc, char** argv) {
-  std::map<std::string, std::string> args = {{"mode", "lora"}, {"preset", "small"},
-                                             {"threads", "2"}, {"steps", "20"},
-                                             {"batch", "8"},   {"seq", "256"}};
+  std::map<std::string, std::string> args = {
+      {"mode", "lora"}, {"preset", "small"}, {"threads", "2"},   {"steps", "20"},
+      {"batch", "8"},   {"seq", "256"},      {"grad-accum", "1"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || !args.count(key.substr(2))) {
@@ -81,6 +84,7 @@ int Main(int argc, char** argv) {
   const std::string mode = args["mode"];
   const int64_t threads = std::stoll(args["threads"]), steps = std::stoll(args["steps"]);
   const int64_t batch = std::stoll(args["batch"]), seq = std::stoll(args["seq"]);
+  const int64_t grad_accum = std::stoll(args["grad-accum"]);
   auto config = ModelConfig::Preset(Arch::kGpt2, args["preset"]);
   if (!config.ok()) {
     std::cerr << config.status().ToString() << "\n";
@@ -110,7 +114,8 @@ int Main(int argc, char** argv) {
     return 1;
   }
   auto encoder = TextEncoder::For((*model)->tokenizer(), config->eos_token_id);
-  auto data = Dataset::Parse(Corpus(batch * (seq - 1) * steps + 4096), "bench", *encoder);
+  auto data =
+      Dataset::Parse(Corpus(batch * (seq - 1) * steps * grad_accum + 4096), "bench", *encoder);
   if (!data.ok()) {
     std::cerr << data.status().ToString() << "\n";
     return 1;
@@ -121,11 +126,23 @@ int Main(int argc, char** argv) {
       "schedule: {warmup_steps: 2}\npacking: true\n"
       "batch_size: " +
           std::to_string(batch) + "\nmax_seq_len: " + std::to_string(seq) +
-          "\nmax_steps: " + std::to_string(steps) + "\nthreads: " + std::to_string(threads) + "\n",
+          "\nmax_steps: " + std::to_string(steps) + "\nthreads: " + std::to_string(threads) +
+          "\ngrad_accum: " + std::to_string(grad_accum) + "\n",
       "bench.yaml");
   const bool full = mode == "full";
   options.config = *parsed;
   options.full = full;
+  auto env = distributed::DistEnv::FromEnvironment();
+  std::unique_ptr<distributed::Group> group;
+  if (env.ok() && *env) {
+    auto joined = distributed::Group::Connect(**env);
+    if (!joined.ok()) {
+      std::cerr << joined.status().ToString() << "\n";
+      return 1;
+    }
+    group = std::move(*joined);
+    options.group = group.get();
+  }
   auto trainer =
       Trainer::Create(**model, std::move(options), std::move(data).value(), std::nullopt);
   if (!trainer.ok()) {
@@ -144,6 +161,25 @@ int Main(int argc, char** argv) {
   out["flops_per_s"] = passes * ForwardFlopsPerToken(*config, seq) * tokens_per_s;
   out["peak_rss_mib"] = PeakRssMib();
   out["final_loss"] = summary->train_loss;
+  out["grad_accum"] = grad_accum;
+  out["step_ms"] = summary->wall_seconds / static_cast<double>(steps) * 1e3;
+  out["world_size"] = group ? group->world_size() : 1;
+  out["rank"] = group ? group->rank() : 0;
+  if (group) {
+    // In the step, the all-reduce time includes waiting for the slower rank; the same volume
+    // all-reduced back to back after a barrier is the communication alone.
+    const int64_t bytes_per_step = group->allreduce_bytes() / steps;
+    out["allreduce_bytes_per_step"] = bytes_per_step;
+    out["allreduce_ms_per_step"] = group->allreduce_seconds() / static_cast<double>(steps) * 1e3;
+    torch::Tensor flat = torch::zeros({(bytes_per_step - 16) / 4});
+    const double before = group->allreduce_seconds();
+    const int reps = 5;
+    if (!group->Barrier().ok()) return 1;
+    for (int i = 0; i < reps; ++i) {
+      if (!group->AllReduceSum(flat).ok()) return 1;
+    }
+    out["allreduce_alone_ms"] = (group->allreduce_seconds() - before) / reps * 1e3;
+  }
   std::cout << out.dump() << "\n";
   return 0;
 }
