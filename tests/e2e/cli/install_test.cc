@@ -1,6 +1,6 @@
 // The install rules: `cmake --install` of this build into a staging root (DESTDIR), then a smoke
 // test of the staged graft (which must find the staged graft-model beside it), its man pages and
-// its shell completion.
+// its shell completion; and the .deb `cpack -G DEB` makes of them (dependencies, contents).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -53,6 +53,30 @@ TEST(Install, StagedInstallRunsOnItsOwn) {
   EXPECT_FALSE(generated.out.empty());
   CliResult audit = run({"audit", "verify"});
   EXPECT_NE(audit.out.find("audit passed"), std::string::npos) << audit.out;
+}
+
+TEST(Install, DebPackageHasTheFilesAndDebianDependencies) {
+  if (ModelBinary().empty()) GTEST_SKIP() << "graft-model is not built (no libtorch)";
+  TempDir root("graft-deb");
+  const fs::path cpack = fs::path(GRAFT_CMAKE_COMMAND).parent_path() / "cpack";
+  CliResult packed = RunBinary(cpack, {"-G", "DEB", "-B", root.path().string(), "--config",
+                                       (fs::path(GRAFT_BUILD_DIR) / "CPackConfig.cmake").string()});
+  ASSERT_EQ(packed.exit_code, 0) << packed.out << packed.err;
+  const fs::path deb = root.path() / ("graft_" GRAFT_VERSION "_amd64.deb");
+  ASSERT_TRUE(fs::is_regular_file(deb)) << packed.out;
+  CliResult info = RunBinary("/usr/bin/dpkg-deb", {"--field", deb.string(), "Depends"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  for (const char* package : {"libtorch1.13", "libopenblas0-pthread", "libsqlite3-0", "libssl3",
+                              "libboost-program-options1.74.0", "libyaml-cpp0.7"}) {
+    EXPECT_NE(info.out.find(package), std::string::npos) << package << " in " << info.out;
+  }
+  CliResult contents = RunBinary("/usr/bin/dpkg-deb", {"--contents", deb.string()});
+  for (const char* file :
+       {"./usr/bin/graft\n", "./usr/bin/graft-model\n", "./usr/share/man/man1/graft-gate.1\n",
+        "./usr/share/bash-completion/completions/graft\n",
+        "./usr/share/zsh/vendor-completions/_graft\n"}) {
+    EXPECT_NE(contents.out.find(file), std::string::npos) << file;
+  }
 }
 
 }  // namespace
