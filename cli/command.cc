@@ -1,10 +1,13 @@
 #include "cli/command.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <set>
 
+#include "cli/command_docs.h"
 #include "cli/model_binary.h"
 
 namespace graft::cli {
@@ -26,23 +29,6 @@ std::map<std::string, CommandRun>& ModelRunners() {
 std::vector<std::pair<std::string, std::string>>& MutableGroupSummaries() {
   static std::vector<std::pair<std::string, std::string>> groups;
   return groups;
-}
-
-std::vector<const Command*> CommandsOf(const std::string& group) {
-  std::vector<const Command*> out;
-  for (const Command& c : CommandTable::Get().commands()) {
-    if (c.group == group) out.push_back(&c);
-  }
-  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->verb < b->verb; });
-  return out;
-}
-
-std::string GroupSummary(const std::string& group) {
-  for (const auto& [name, summary] : GroupSummaries()) {
-    if (name == group) return summary;
-  }
-  auto commands = CommandsOf(group);
-  return commands.size() == 1 ? commands.front()->summary : "";
 }
 
 // Levenshtein distance, for "did you mean" hints.
@@ -74,18 +60,30 @@ std::string Hint(const std::string& word, const std::vector<std::string>& candid
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
+bool quiet = false;
+
+// The shortest "%.Ng" text of `value` that reads back as the same double.
+std::string ShortestText(double value) {
+  char buffer[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
+  return buffer;
+}
+
 void PrintTopHelp(std::ostream& out) {
   out << "graft " GRAFT_VERSION
          " - registry and evaluation harness for LoRA adapters\n\n"
-         "Usage: graft <group> [<verb>] [options]\n\nCommands:\n";
-  std::set<std::string> groups;
-  for (const Command& c : CommandTable::Get().commands()) groups.insert(c.group);
-  for (const auto& g : groups) {
+         "Usage: graft [--quiet] <group> [<verb>] [options]\n\nCommands:\n";
+  for (const auto& g : CommandGroups()) {
     std::string name = g;
     name.resize(std::max<size_t>(name.size(), 12), ' ');
     out << "  " << name << "  " << GroupSummary(g) << "\n";
   }
-  out << "\nRun 'graft <group> --help' for a group's verbs, 'graft --version' for versions.\n"
+  out << "\nRun 'graft help <group> [<verb>]' (or 'graft <group> --help') for a group's verbs or "
+         "a\n"
+         "command's options, 'graft --version' for versions. --quiet: no progress display.\n"
          "Exit codes: 0 ok, 1 internal error, 2 invalid input, 10 gate failed,\n"
          "11 gate inconclusive, 12 verification failed.\n";
 }
@@ -111,11 +109,6 @@ void PrintGroupHelp(const std::string& group, std::ostream& out) {
   out << "\nRun 'graft " << group << " <verb> --help' for its options.\n";
 }
 
-// "base init", "train".
-std::string CommandName(const Command& c) {
-  return c.verb.empty() ? c.group : c.group + " " + c.verb;
-}
-
 std::string FullName(const Command& c) { return "graft " + CommandName(c); }
 
 // Runs `command` on `args` (what follows its group and verb); `argv` is main's, handed to
@@ -123,8 +116,7 @@ std::string FullName(const Command& c) { return "graft " + CommandName(c); }
 int RunCommand(const Command& command, const std::vector<std::string>& args, char** argv) {
   po::options_description options("Options");
   po::positional_options_description positional;
-  options.add_options()("help,h", "show this help");
-  if (command.define) command.define(options, positional);
+  DefineOptions(command, options, positional);
   auto print_help = [&](std::ostream& out) {
     out << "Usage: " << FullName(command) << (command.usage.empty() ? "" : " " + command.usage)
         << " [options]\n\n"
@@ -168,6 +160,51 @@ int RunCommand(const Command& command, const std::vector<std::string>& args, cha
 
 }  // namespace
 
+std::vector<const Command*> CommandsOf(const std::string& group) {
+  std::vector<const Command*> out;
+  for (const Command& c : CommandTable::Get().commands()) {
+    if (c.group == group) out.push_back(&c);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->verb < b->verb; });
+  return out;
+}
+
+std::vector<std::string> CommandGroups() {
+  std::set<std::string> groups;
+  for (const Command& c : CommandTable::Get().commands()) groups.insert(c.group);
+  return {groups.begin(), groups.end()};
+}
+
+std::string GroupSummary(const std::string& group) {
+  for (const auto& [name, summary] : GroupSummaries()) {
+    if (name == group) return summary;
+  }
+  auto commands = CommandsOf(group);
+  return commands.size() == 1 ? commands.front()->summary : "";
+}
+
+std::string CommandName(const Command& c) {
+  return c.verb.empty() ? c.group : c.group + " " + c.verb;
+}
+
+void DefineOptions(const Command& c, po::options_description& options,
+                   po::positional_options_description& positional) {
+  options.add_options()("help,h", "show this help");
+  if (c.define) c.define(options, positional);
+  // Boost prints a double default with 17 digits (0.94999999999999996): give each one the
+  // shortest text that reads back as the same value, as it was written in the source.
+  for (const auto& option : options.options()) {
+    auto* typed = dynamic_cast<const po::typed_value<double>*>(option->semantic().get());
+    boost::any value;
+    if (typed == nullptr || !typed->apply_default(value)) continue;
+    const double d = boost::any_cast<double>(value);
+    // The option was made by po::value<double>() (not const): setting its text is safe.
+    const_cast<po::typed_value<double>*>(typed)->default_value(d, ShortestText(d));
+  }
+}
+
+bool Quiet() { return quiet; }
+
 ModelRunnerRegistrar::ModelRunnerRegistrar(std::string name, CommandRun run) {
   ModelRunners().emplace(std::move(name), std::move(run));
 }
@@ -187,11 +224,25 @@ const std::vector<std::pair<std::string, std::string>>& GroupSummaries() {
 
 int RunMain(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // --quiet is global: taken out wherever it stands (graft-model gets argv as is and does the
+  // same). A command's own arguments after "--" are left alone.
+  auto end_of_options = std::find(args.begin(), args.end(), "--");
+  auto quiet_end = std::remove(args.begin(), end_of_options, "--quiet");
+  if (quiet_end != end_of_options) {
+    quiet = true;
+    args.erase(quiet_end, end_of_options);
+  }
+  if (!args.empty() && args[0] == "help" && args.size() > 1) {
+    // `graft help CMD...` is `graft CMD... --help`.
+    args.erase(args.begin());
+    args.push_back("--help");
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintTopHelp(args.empty() ? std::cerr : std::cout);
     return args.empty() ? kExitInvalidInput : kExitOk;
   }
   if (args[0] == "--version") return RunVersion(argv);
+  if (args[0] == "__man" || args[0] == "__completion") return RunDocsGenerator(args);
   const std::string& group = args[0];
   auto commands = CommandsOf(group);
   if (commands.empty()) {

@@ -63,6 +63,20 @@ struct GroupRegistrar {
 };
 const std::vector<std::pair<std::string, std::string>>& GroupSummaries();
 
+// The commands of `group`, sorted by verb; the sorted group names; a group's one-line summary.
+std::vector<const Command*> CommandsOf(const std::string& group);
+std::vector<std::string> CommandGroups();
+std::string GroupSummary(const std::string& group);
+// "base init", "train".
+std::string CommandName(const Command& c);
+// The command's options as its --help shows them (with -h/--help) and its positionals.
+void DefineOptions(const Command& c, po::options_description& options,
+                   po::positional_options_description& positional);
+
+// Whether --quiet was given (anywhere before "--"): no progress display on stderr, and the gate
+// leaves out its Markdown summary on stdout (errors, annotations, JSON and files are unchanged).
+bool Quiet();
+
 // `graft --version`: graft's version and those of the libraries it links (cli/version.cc); graft
 // hands it to graft-model when that is installed beside it, since only graft-model links libtorch.
 // `argv` is main's.

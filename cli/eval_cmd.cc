@@ -21,7 +21,10 @@ CommandRegistrar kEval({
                                          "suite REF (repeat)")(
               "key", po::value<std::string>()->required(),
               "evaluator private key (trusted with role evaluator)")(
-              "json", po::value<std::string>(), "also write the signed results to FILE");
+              "json", po::value<std::string>(), "also write the signed results to FILE")(
+              "format", po::value<std::string>()->default_value("text"),
+              "text, or lm-eval: also write lm-evaluation-harness results and samples to --out")(
+              "out", po::value<std::string>(), "folder of the lm-eval files (--format lm-eval)");
           AddEvaluationOptions(options);
           AddNprocOption(options);
           positional.add("adapter", -1);

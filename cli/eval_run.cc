@@ -1,6 +1,8 @@
 // The runner of `graft eval` (graft-model only; the options are in cli/eval_cmd.cc).
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/common.h"
@@ -9,6 +11,7 @@
 #include "core/file_util.h"
 #include "distributed/group.h"
 #include "evaluator/adapter_evaluator.h"
+#include "evaluator/lm_eval_output.h"
 
 namespace graft::cli {
 namespace {
@@ -43,7 +46,53 @@ Json OutcomeJson(const EvaluationOutcome& outcome) {
           {"predicate", outcome.predicate}};
 }
 
+// lm-eval's file date: local ISO time with ':' replaced by '-' ("2026-12-03T13-52-00.000000").
+std::string LmEvalFileDate(std::chrono::system_clock::time_point now) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H-%M-%S", &local);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1000000;
+  char fraction[16];
+  std::snprintf(fraction, sizeof fraction, ".%06lld", static_cast<long long>(micros));
+  return std::string(text) + fraction;
+}
+
+// --format lm-eval: OUT/<model>/results_<date>.json and samples_<task>_<date>.jsonl for the
+// adapter and for its base.
+Status WriteLmEval(const EvaluationOutcome& outcome, const EvaluationSettings& settings,
+                   const std::filesystem::path& out) {
+  const auto now = std::chrono::system_clock::now();
+  const std::string date = LmEvalFileDate(now);
+  const double unix_time = std::chrono::duration<double>(now.time_since_epoch()).count();
+  for (LmEvalSide side : {LmEvalSide::kAdapter, LmEvalSide::kBase}) {
+    LmEvalOutput files = RenderLmEval(outcome, side, settings, unix_time);
+    const std::filesystem::path dir = out / LmEvalSanitize(files.model_name);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return IoError("cannot create " + dir.string() + ": " + ec.message());
+    GRAFT_RETURN_IF_ERROR(
+        WriteFileAtomic(dir / ("results_" + date + ".json"), files.results.dump(2) + "\n"));
+    for (const auto& [task, lines] : files.samples) {
+      GRAFT_RETURN_IF_ERROR(WriteFileAtomic(
+          dir / ("samples_" + LmEvalSanitize(task) + "_" + date + ".jsonl"), lines));
+    }
+    std::printf("wrote %s\n", dir.string().c_str());
+  }
+  return Status::Ok();
+}
+
 Result<int> RunEval(const po::variables_map& vm) {
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "text" && format != "lm-eval") {
+    return InvalidInput("--format " + format + ": expected text or lm-eval");
+  }
+  if (format == "lm-eval" && !vm.count("out")) {
+    return InvalidInput("--format lm-eval writes files: name their folder with --out DIR");
+  }
   GRAFT_ASSIGN_OR_RETURN(std::optional<int> launched, LaunchLocalWorkers(vm));
   if (launched) return *launched;
   GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<distributed::Group> group, JoinGroup());
@@ -63,6 +112,9 @@ Result<int> RunEval(const po::variables_map& vm) {
     if (!leader) continue;
     if (i > 0) std::printf("\n");
     PrintOutcome(outcome);
+    if (format == "lm-eval") {
+      GRAFT_RETURN_IF_ERROR(WriteLmEval(outcome, settings, vm["out"].as<std::string>()));
+    }
     evaluations.push_back(OutcomeJson(outcome));
   }
   if (!leader) return kExitOk;

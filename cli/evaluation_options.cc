@@ -40,7 +40,7 @@ Result<EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm) {
 }
 
 EvaluationProgress TerminalProgress() {
-  if (!::isatty(STDERR_FILENO)) return {};
+  if (Quiet() || !::isatty(STDERR_FILENO)) return {};
   auto start = std::make_shared<std::chrono::steady_clock::time_point>();
   auto current = std::make_shared<std::string>();
   return [start, current](const std::string& what, int64_t done, int64_t total) {

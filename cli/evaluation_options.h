@@ -10,7 +10,8 @@ namespace graft::cli {
 void AddEvaluationOptions(po::options_description& options);
 // Reads and validates them.
 Result<EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm);
-// Progress with items/s and ETA on stderr when it is a terminal; nothing otherwise.
+// Progress with items/s and ETA on stderr when it is a terminal and --quiet was not given;
+// nothing otherwise.
 EvaluationProgress TerminalProgress();
 
 }  // namespace graft::cli

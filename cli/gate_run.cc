@@ -7,6 +7,7 @@
 #include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
 #include "distributed/group.h"
+#include "cli/terminal_style.h"
 #include "evaluator/adapter_evaluator.h"
 #include "policies/lifecycle.h"
 #include "reports/gate_outputs.h"
@@ -96,8 +97,23 @@ Result<int> RunGate(const po::variables_map& vm) {
     return vm.count(option) ? std::filesystem::path(vm[option].as<std::string>())
                             : std::filesystem::path();
   };
-  GRAFT_RETURN_IF_ERROR(WriteGateOutputs(report, path("junit"), path("markdown"), path("json")));
-  std::cout << RenderGateMarkdown(report);
+  // The decision Gate just stored is the adapter's latest one.
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::AttestationRecord> decisions,
+                         reg.Attestations(adapter.digest, "decision"));
+  std::string decision_digest;
+  uint64_t latest = 0;
+  for (const registry::AttestationRecord& d : decisions) {
+    if (d.seq >= latest) {
+      latest = d.seq;
+      decision_digest = d.digest;
+    }
+  }
+  GRAFT_RETURN_IF_ERROR(WriteGateOutputs(
+      report, {path("junit"), path("markdown"), path("json"), decision_digest}, std::cout));
+  if (!Quiet()) {
+    const std::string markdown = RenderGateMarkdown(report);
+    std::cout << (ColourStdout() ? ColourVerdicts(markdown) : markdown);
+  }
   return decision.exit_code;
 }
 

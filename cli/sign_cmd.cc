@@ -1,4 +1,5 @@
-// `graft sign DIR` and `graft verify DIR`: OpenSSF Model Signing (OMS v1.0) model.sig files.
+// `graft sign DIR` and `graft verify DIR|FILE`: OpenSSF Model Signing (OMS v1.0) model.sig files
+// (a FILE's single-file signature names its one resource ".").
 #include <iostream>
 
 #include "cli/command.h"
@@ -50,6 +51,11 @@ Result<int> RunSign(const po::variables_map& vm) {
 
 Result<int> RunVerify(const po::variables_map& vm) {
   fs::path dir = vm["dir"].as<std::string>();
+  std::error_code ec;
+  if (fs::is_regular_file(dir, ec) && !vm.count("signature")) {
+    return InvalidInput(dir.string() +
+                        " is a file: name its single-file signature with --signature");
+  }
   fs::path signature = SignaturePath(vm, dir);
   std::vector<PublicKey> trusted;
   for (const std::string& path : Strings(vm, "public-key")) {
@@ -105,12 +111,14 @@ CommandRegistrar kSign({
 CommandRegistrar kVerify({
     .group = "verify",
     .verb = "",
-    .summary = "Verify a directory against its model.sig (exit 12 when it does not match)",
-    .usage = "DIR --public-key PUB",
+    .summary = "Verify a directory or file against its OMS signature (exit 12 on a mismatch)",
+    .usage = "DIR|FILE --public-key PUB",
     .define =
         [](po::options_description& options, po::positional_options_description& positional) {
-          options.add_options()("dir", po::value<std::string>()->required(), "directory to verify")(
-              "signature,s", po::value<std::string>(), "signature file (default: DIR/model.sig)")(
+          options.add_options()("dir", po::value<std::string>()->required(),
+                                "directory, or file of a single-file signature, to verify")(
+              "signature,s", po::value<std::string>(),
+              "signature file (default: DIR/model.sig; required for a FILE)")(
               "public-key,p", po::value<std::vector<std::string>>()->required(),
               "trusted public key (PEM); repeatable")(
               "ignore-path,i", po::value<std::vector<std::string>>(),

@@ -1,6 +1,6 @@
 // `graft train`: LoRA or full fine-tuning of a base model into a signed adapter directory. The
 // definition; graft-model runs it (cli/train_run.cc).
-#include "cli/command.h"
+#include "cli/common.h"
 #include "cli/data_parallel.h"
 
 namespace graft::cli {
@@ -35,7 +35,14 @@ static CommandRegistrar kTrain({
                "target modules); it becomes the adapter's parent in provenance and lineage "
                "(graft adapter export REF --out DIR gives the directory of a registered one)")  //
               ("policy", po::value<std::string>(),
-               "digest of the policy this run is trained under (recorded in provenance)");
+               "policy this run is trained under: a digest, or a registered REF (name, name@N) "
+               "resolved in the registry; its digest is recorded in provenance")  //
+              ("base-name-or-path", po::value<std::string>(),
+               "base_model_name_or_path for adapter_config.json and the model card, e.g. a "
+               "Hugging Face hub id (default: the base directory's name)")  //
+              ("license", po::value<std::string>()->default_value("other"),
+               "license field of the README.md model card (an SPDX id)");
+          AddRegistryOption(options);
           AddNprocOption(options);
         },
     .model_runner = "train",

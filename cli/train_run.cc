@@ -6,7 +6,7 @@
 #include <atomic>
 #include <iostream>
 
-#include "cli/command.h"
+#include "cli/common.h"
 #include "cli/data_parallel.h"
 #include "core/sha256.h"
 #include "distributed/group.h"
@@ -30,6 +30,21 @@ void InstallStopHandlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+// --policy: a digest as given, else a REF resolved in the registry, which must exist then.
+Result<std::string> PolicyDigest(const po::variables_map& vm) {
+  const std::string ref = vm["policy"].as<std::string>();
+  if (Result<Digest> digest = ParseDigestHex(ref); digest.ok()) return DigestHex(*digest);
+  const std::filesystem::path dir = RegistryDir(vm);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return InvalidInput("--policy " + ref + " is not a digest, and there is no registry at " +
+                        dir.string() + " to resolve it in (--registry DIR or GRAFT_REGISTRY)");
+  }
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord policy, reg.Resolve("policy", ref));
+  return policy.digest;
+}
+
 constexpr int kExitInterrupted = 130;  // as a shell reports a process stopped by SIGINT
 
 Result<int> RunTrain(const po::variables_map& vm) {
@@ -48,11 +63,14 @@ Result<int> RunTrain(const po::variables_map& vm) {
   job.resume = vm.count("resume") > 0;
   if (vm.count("parent")) job.parent_dir = vm["parent"].as<std::string>();
   if (vm.count("policy")) {
-    GRAFT_ASSIGN_OR_RETURN(Digest policy, ParseDigestHex(vm["policy"].as<std::string>()));
-    job.policy_digest = DigestHex(policy);
+    GRAFT_ASSIGN_OR_RETURN(job.policy_digest, PolicyDigest(vm));
   }
+  if (vm.count("base-name-or-path")) {
+    job.base_name_or_path = vm["base-name-or-path"].as<std::string>();
+  }
+  job.license = vm["license"].as<std::string>();
   job.stop = &g_stop;
-  job.progress = leader ? &std::cerr : nullptr;  // rank 0 speaks for the ranks
+  job.progress = leader && !Quiet() ? &std::cerr : nullptr;  // rank 0 speaks for the ranks
   job.live = isatty(STDERR_FILENO) == 1;
   job.group = group.get();
   InstallStopHandlers();

@@ -91,7 +91,14 @@ Result<OmsSignedContent> ParsePredicate(const Json& predicate, const std::string
     }
     ManifestEntry entry;
     GRAFT_ASSIGN_OR_RETURN(entry.path, JsonString(r, "name", ra));
-    GRAFT_RETURN_IF_ERROR(CheckSafeRelativePath(entry.path).WithContext(ra));
+    // "." names the signed file itself: a single-file signature has that one resource only.
+    if (entry.path == kOmsSingleFileResource) {
+      if (resources->size() != 1) {
+        return InvalidInput(ra + ": resource \".\" (a single file) must be the only resource");
+      }
+    } else {
+      GRAFT_RETURN_IF_ERROR(CheckSafeRelativePath(entry.path).WithContext(ra));
+    }
     GRAFT_ASSIGN_OR_RETURN(std::string digest, JsonString(r, "digest", ra));
     auto parsed = ParseDigestHex(digest);
     if (!parsed.ok() || digest.starts_with("sha256:")) {
@@ -290,12 +297,33 @@ Result<OmsVerification> OmsVerify(const fs::path& dir, const fs::path& signature
   GRAFT_ASSIGN_OR_RETURN(OmsSignedContent signed_state, ParseOmsEnvelope(bundle.envelope, source));
   const Digest& subject_digest = signed_state.subject;
 
-  std::vector<std::string> ignore = signed_state.ignore_paths;
-  ignore.insert(ignore.end(), extra_ignore_paths.begin(), extra_ignore_paths.end());
-  ManifestOptions options;
-  options.allow_symlinks = signed_state.allow_symlinks;
-  options.ignore_paths = WithSignatureIgnored(std::move(ignore), dir, signature_path);
-  GRAFT_ASSIGN_OR_RETURN(Manifest actual, BuildManifest(dir, options));
+  const bool single_file = signed_state.manifest.entries.size() == 1 &&
+                           signed_state.manifest.entries[0].path == kOmsSingleFileResource;
+  std::error_code ec;
+  const bool is_file = fs::is_regular_file(dir, ec);
+  if (single_file != is_file) {
+    return VerificationFailed(
+        source + (single_file ? ": signs a single file (resource \".\"), but " + dir.string() +
+                                    " is not a regular file"
+                              : ": signs a directory, but " + dir.string() + " is a file"));
+  }
+  Manifest actual;
+  if (single_file) {
+    if (fs::is_symlink(fs::symlink_status(dir, ec)) && !signed_state.allow_symlinks) {
+      return InvalidInput(dir.string() +
+                          " is a symbolic link and the signature does not allow "
+                          "symlinks");
+    }
+    GRAFT_ASSIGN_OR_RETURN(Digest digest, Sha256File(dir));
+    actual.entries.push_back({std::string(kOmsSingleFileResource), digest, fs::file_size(dir, ec)});
+  } else {
+    std::vector<std::string> ignore = signed_state.ignore_paths;
+    ignore.insert(ignore.end(), extra_ignore_paths.begin(), extra_ignore_paths.end());
+    ManifestOptions options;
+    options.allow_symlinks = signed_state.allow_symlinks;
+    options.ignore_paths = WithSignatureIgnored(std::move(ignore), dir, signature_path);
+    GRAFT_ASSIGN_OR_RETURN(actual, BuildManifest(dir, options));
+  }
 
   std::vector<std::string> problems = DiffManifests(signed_state.manifest, actual);
   if (!problems.empty()) {

@@ -49,6 +49,10 @@ Result<Manifest> OmsSign(const std::filesystem::path& dir,
                          const std::filesystem::path& signature_path, const PrivateKey& key,
                          const OmsSignOptions& options = {});
 
+// The resource name of a single-file signature: the signed model is one file, hashed as is, and
+// the signature's only resource is named "." (the subject digest is SHA-256 of its digest).
+inline constexpr std::string_view kOmsSingleFileResource = ".";
+
 // What a model.sig envelope signs: the subject's root digest and the per-file resources.
 struct OmsSignedContent {
   Digest subject{};
@@ -69,7 +73,8 @@ struct OmsVerification {
 
 // Verifies the bundle's DSSE signature with one of `trusted_keys` (when the bundle names its key
 // by publicKey.hint or publicKey.rawBytes, only a trusted key that matches it is tried), then
-// recomputes the directory's manifest, honouring the signature's ignore_paths plus
+// recomputes the manifest of `dir` (a regular file for a single-file signature, whose one
+// resource is "."; ignore paths do not apply to it), honouring the signature's ignore_paths plus
 // `extra_ignore_paths`, and fails with kVerification naming every changed, missing or extra file.
 Result<OmsVerification> OmsVerify(const std::filesystem::path& dir,
                                   const std::filesystem::path& signature_path,

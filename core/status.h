@@ -10,7 +10,7 @@
 
 namespace graft {
 
-// Error kinds. Each maps to one process exit code (DESIGN.md, "Command line").
+// Error kinds. Each maps to one process exit code (docs/cli.md).
 enum class ErrorKind {
   kInternal,      // a bug or an environment failure: exit 1
   kIo,            // the file system failed us: exit 1

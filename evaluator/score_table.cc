@@ -6,9 +6,7 @@
 #include "evaluator/stats_metric_info.h"
 
 namespace graft {
-namespace {
 
-// The per-item numerator (or value) and denominator of `metric` for one item score.
 std::pair<double, double> MetricParts(const std::string& metric, const ItemScore& score) {
   if (metric == "bits_per_byte") {
     return {score.nll / std::numbers::ln2, static_cast<double>(score.bytes)};
@@ -20,8 +18,6 @@ std::pair<double, double> MetricParts(const std::string& metric, const ItemScore
   if (metric == "acc_norm") return {score.correct_norm, 1.0};
   return {score.exact, 1.0};  // exact_match
 }
-
-}  // namespace
 
 Result<ItemScores> BuildPairedScores(const SuiteTask& task, const std::vector<ItemScore>& base,
                                      const std::vector<ItemScore>& adapter) {

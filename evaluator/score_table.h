@@ -2,6 +2,8 @@
 // paired statistics take them (torch-free).
 #pragma once
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -10,6 +12,11 @@
 #include "evaluator/suite.h"
 
 namespace graft {
+
+// One item's value of `metric` (acc, acc_norm, exact_match: 0 or 1 over 1) or, for a ratio
+// metric, its numerator and denominator (bits and bytes for bits_per_byte, nats and tokens for
+// perplexity and nll).
+std::pair<double, double> MetricParts(const std::string& metric, const ItemScore& score);
 
 // For each of the task's metrics, the per-item values (or numerators and denominators for ratio
 // metrics: bits and bytes for bits_per_byte, nats and tokens for perplexity and nll) of both

@@ -1,4 +1,4 @@
-// Policy: a parsed, validated promotion-and-exit policy file (the YAML format of DESIGN.md).
+// Policy: a parsed, validated promotion-and-exit policy file (the YAML format of docs/policies.md).
 #pragma once
 
 #include <cstdint>

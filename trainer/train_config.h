@@ -1,4 +1,4 @@
-// Training configuration (YAML): the keys DESIGN.md lists, parsed strictly, with defaults.
+// Training configuration (YAML): the keys of docs/formats.md, parsed strictly, with defaults.
 #pragma once
 
 #include <cstdint>

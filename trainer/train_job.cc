@@ -12,6 +12,7 @@
 #include "core/sha256.h"
 #include "distributed/group.h"
 #include "models/causal_lm.h"
+#include "trainer/model_card.h"
 #include "trainer/parent_adapter.h"
 #include "trainer/provenance.h"
 
@@ -92,6 +93,7 @@ Result<TrainJobResult> TrainJob::Run() const {
   const fs::path& partial = result.partial_dir;
   const bool leader = group == nullptr || group->leader();
   std::error_code ec;
+  const std::string base_model = base_name_or_path.value_or(DirName(base_dir));
   auto prepare = [&]() -> Result<Prepared> {
     Prepared p;
     if (leader) {
@@ -146,7 +148,7 @@ Result<TrainJobResult> TrainJob::Run() const {
     }
     if (policy_digest) provenance.dependencies.push_back({"policy", "", *policy_digest});
     if (full) config.lora.reset();  // a full fine-tune has no adapter: its config is not recorded
-    if (config.lora) config.lora->base_model_name_or_path = DirName(base_dir);
+    if (config.lora) config.lora->base_model_name_or_path = base_model;
     provenance.config = config.ToJson();
     provenance.config_sha256 = config_sha256;
     provenance.policy = policy_digest;
@@ -229,6 +231,8 @@ Result<TrainJobResult> TrainJob::Run() const {
   const fs::path staged = partial / "output";
   fs::remove_all(staged, ec);
   GRAFT_RETURN_IF_ERROR(trainer->Save(staged));
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(
+      staged / kModelCardFile, RenderModelCard(DirName(out_dir), base_model, license, provenance)));
   GRAFT_ASSIGN_OR_RETURN(result.root_digest,
                          provenance.SignDirectory(staged, DirName(out_dir), *prepared->key));
   fs::rename(staged, out_dir, ec);

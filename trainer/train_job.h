@@ -37,6 +37,10 @@ struct TrainJob {
   // is recorded as the "parent" dependency in the provenance.
   std::optional<std::filesystem::path> parent_dir;
   std::optional<std::string> policy_digest;  // sha256 hex of the policy trained under
+  // adapter_config.json's base_model_name_or_path (e.g. a Hugging Face hub id); default: the
+  // base directory's name.
+  std::optional<std::string> base_name_or_path;
+  std::string license = "other";  // the model card's license field (an SPDX id, or "other")
   const std::atomic<bool>* stop = nullptr;
   std::ostream* progress = nullptr;
   bool live = false;
@@ -50,7 +54,8 @@ struct TrainJob {
   distributed::Group* group = nullptr;
 
   // Trains in OUT.partial/ (checkpoints in OUT.partial/checkpoints, the result staged in
-  // OUT.partial/output), signs the result (model.sig and provenance.intoto.jsonl), then renames
+  // OUT.partial/output), writes the model card (README.md), signs the result (model.sig, which
+  // covers the card, and provenance.intoto.jsonl), then renames
   // it to OUT and removes OUT.partial. OUT must not exist; OUT.partial must exist exactly when
   // resuming. A stop request leaves OUT.partial with a checkpoint and no OUT.
   Result<TrainJobResult> Run() const;

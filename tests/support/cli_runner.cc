@@ -17,8 +17,8 @@ namespace fs = std::filesystem;
 
 fs::path GraftBinary() { return GRAFT_BINARY; }
 fs::path ModelBinary() { return GRAFT_MODEL_BINARY; }
-fs::path SharedDir() { return GRAFT_SHARED_DIR; }
 fs::path SourceDir() { return GRAFT_SOURCE_DIR; }
+fs::path InteropDir() { return SourceDir() / "tests" / "data" / "interop"; }
 
 namespace {
 

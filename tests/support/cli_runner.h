@@ -28,8 +28,8 @@ CliResult RunBinary(const std::filesystem::path& binary, const std::vector<std::
 std::filesystem::path GraftBinary();
 // The path of the built graft-model binary (beside graft); empty in a build without libtorch.
 std::filesystem::path ModelBinary();
-// The shared/ folder beside the checkout (interop vectors).
-std::filesystem::path SharedDir();
+// The OpenSSF model signing vectors kept in the repository (tests/data/interop).
+std::filesystem::path InteropDir();
 std::filesystem::path SourceDir();
 
 }  // namespace graft::testing

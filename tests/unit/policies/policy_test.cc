@@ -1,4 +1,5 @@
-// Policy parsing: the DESIGN.md example, canonical digests, and every malformed shape we reject.
+// Policy parsing: the docs/policies.md example, canonical digests, and every malformed shape we
+// reject.
 #include "policies/policy.h"
 
 #include <gtest/gtest.h>
