@@ -11,6 +11,7 @@
 #include "core/file_util.h"
 #include "core/json.h"
 #include "core/keys.h"
+#include "tests/e2e/registry/registry_cli_helpers.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/peft_fixture.h"
 
@@ -22,22 +23,12 @@ bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-class HardeningCli : public ::testing::Test {
+class HardeningCli : public RegistryCliTest {
  protected:
   void SetUp() override {
-    reg_ = (temp_.path() / "reg").string();
-    CliResult init = Run({"init", reg_, "--json"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    key_file_ = ParseJson(init.out, "init").value()["registry_key_file"].get<std::string>();
+    RegistryCliTest::SetUp();
+    key_file_ = ParseJson(init_out_, "init").value()["registry_key_file"].get<std::string>();
   }
-  CliResult Run(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
-    if (args[0] != "init") {
-      args.push_back("--registry");
-      args.push_back(reg_);
-    }
-    return RunGraft(args, env);
-  }
-  std::string Path(const std::string& name) { return (temp_.path() / name).string(); }
   // Runs SQL on the registry database with the sqlite3 shell (as an intruder would).
   void Sql(const std::string& sql) {
     ASSERT_TRUE(WriteFileAtomic(Path("intruder.sql"), sql).ok());
@@ -51,36 +42,6 @@ class HardeningCli : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   }
-  uint64_t LogSize() {
-    CliResult r = Run({"log", "show", "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return ParseJson(r.out, "log").value().size();
-  }
-  std::string TrainerKey(const std::string& name) {
-    std::string file = Path(name + ".pem");
-    EXPECT_EQ(RunGraft({"key", "generate", "--out", file}).exit_code, 0);
-    CliResult trust = Run({"key", "trust", file + ".pub", "--role", "trainer", "--name", name});
-    EXPECT_EQ(trust.exit_code, 0) << trust.err;
-    return file;
-  }
-  std::string Base(const std::string& name = "tiny", TinyGpt2 shape = {}) {
-    EXPECT_TRUE(WriteTinyGpt2Base(Path(name), shape).ok());
-    CliResult r = Run({"base", "register", Path(name), "--name", name, "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return ParseJson(r.out, "out").value()["digest"].get<std::string>().substr(7);
-  }
-  std::string SignedAdapter(const std::string& name, const std::string& key_file,
-                            const std::string& base_digest, LoraShape shape = {}) {
-    std::string dir = Path(name);
-    PrivateKey key = PrivateKey::LoadPem(key_file).value();
-    EXPECT_TRUE(WriteLoraAdapter(dir, shape).ok());
-    ProvenanceInputs inputs;
-    inputs.base_digest = base_digest;
-    EXPECT_TRUE(WriteProvenance(dir, key, inputs).ok());
-    EXPECT_TRUE(SignAdapter(dir, key).ok());
-    return dir;
-  }
-
   // Runs graft as user nobody (root cannot be denied a read or a write); skips the test when
   // that is impossible here. Not root: runs graft as this (unprivileged) user.
   CliResult RunUnprivileged(const std::vector<std::string>& args,
@@ -98,8 +59,6 @@ class HardeningCli : public ::testing::Test {
     return RunUnprivileged({"--version"}).exit_code == 0;
   }
 
-  TempDir temp_{"graft-hardening-e2e"};
-  std::string reg_;
   std::string key_file_;
 };
 

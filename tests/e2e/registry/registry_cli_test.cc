@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/keys.h"
 #include "registry/registry_key.h"
+#include "tests/e2e/registry/registry_cli_helpers.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/peft_fixture.h"
 
@@ -17,51 +18,7 @@ bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-class RegistryCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    reg_ = (temp_.path() / "reg").string();
-    ASSERT_EQ(Run({"init", reg_}).exit_code, 0);
-  }
-  // Runs graft with --registry appended.
-  CliResult Run(std::vector<std::string> args) {
-    if (args[0] != "init") {
-      args.push_back("--registry");
-      args.push_back(reg_);
-    }
-    return RunGraft(args);
-  }
-  std::string Path(const std::string& name) { return (temp_.path() / name).string(); }
-  // key generate + key trust as trainer; returns the private key file.
-  std::string TrainerKey(const std::string& name) {
-    std::string file = Path(name + ".pem");
-    EXPECT_EQ(RunGraft({"key", "generate", "--out", file}).exit_code, 0);
-    CliResult trust = Run({"key", "trust", file + ".pub", "--role", "trainer", "--name", name});
-    EXPECT_EQ(trust.exit_code, 0) << trust.err;
-    return file;
-  }
-  // A registered tiny base named "tiny"; returns its digest.
-  std::string Base() {
-    EXPECT_TRUE(WriteTinyGpt2Base(Path("tiny")).ok());
-    CliResult r = Run({"base", "register", Path("tiny"), "--name", "tiny", "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return ParseJson(r.out, "out").value()["digest"].get<std::string>().substr(7);
-  }
-  std::string SignedAdapter(const std::string& name, const std::string& key_file,
-                            const std::string& base_digest, LoraShape shape = {}) {
-    std::string dir = Path(name);
-    PrivateKey key = PrivateKey::LoadPem(key_file).value();
-    EXPECT_TRUE(WriteLoraAdapter(dir, shape).ok());
-    ProvenanceInputs inputs;
-    inputs.base_digest = base_digest;
-    EXPECT_TRUE(WriteProvenance(dir, key, inputs).ok());
-    EXPECT_TRUE(SignAdapter(dir, key).ok());
-    return dir;
-  }
-
-  TempDir temp_{"graft-registry-e2e"};
-  std::string reg_;
-};
+using RegistryCli = RegistryCliTest;
 
 TEST_F(RegistryCli, InitRefusesAnExistingRegistryAndCreatesAPrivateKey) {
   CliResult again = Run({"init", reg_});
