@@ -11,6 +11,7 @@
 #include "registry/checkpoint.h"
 #include "registry/event_log.h"
 #include "registry/projection.h"
+#include "registry/registry_key.h"
 #include "registry/transaction.h"
 #include "tests/e2e/policies/policy_cli_helpers.h"
 #include "tests/support/cli_runner.h"
@@ -83,6 +84,11 @@ class AuthorisationCli : public ::testing::Test {
     Result<Decision> decision = StoreGateDecision(reg_, adapter, policy, evaluator_, delta);
     ASSERT_TRUE(decision.ok()) << decision.status().ToString();
   }
+  // The registry's checkpoint key, wherever init put it (an insider may hold it too).
+  PrivateKey RegistryKey() {
+    const std::string key_id = registry::Registry::Open(reg_).value().registry_key().key_id();
+    return registry::LoadRegistryKey(reg_, key_id).value();
+  }
   // What an insider with write access to the directory can do: append an event straight into
   // the database (applied to the tables) and sign a checkpoint with the registry key.
   void Forge(const std::string& action, const Json& details, const PrivateKey* signer = nullptr) {
@@ -93,7 +99,7 @@ class AuthorisationCli : public ::testing::Test {
     Result<registry::Event> event = log.Append(action, "intruder@host", details, {}, signer);
     ASSERT_TRUE(event.ok()) << event.status().ToString();
     ASSERT_TRUE(registry::Projection(db).Apply(*event).ok());
-    PrivateKey key = PrivateKey::LoadPem(fs::path(reg_) / registry::kRegistryKeyFile).value();
+    PrivateKey key = RegistryKey();
     std::string origin = registry::Registry::Open(reg_).value().origin();
     uint64_t size = log.Size().value();
     std::string note =
@@ -178,9 +184,8 @@ TEST_F(AuthorisationCli, APromotionSignedByTheRegistryKeyOrWithAFailedGateIsCaug
   ASSERT_EQ(Run({"approve", adapter, "--key", approver_}).exit_code, 0);
   CliResult blocked = Run({"promote", adapter, "--channel", "production", "--key", release_});
   EXPECT_EQ(blocked.exit_code, 10) << blocked.out << blocked.err;
-  // Forced into the database anyway, signed with the registry key (which sits in the directory).
-  PrivateKey registry_key =
-      PrivateKey::LoadPem(fs::path(reg_) / registry::kRegistryKeyFile).value();
+  // Forced into the database anyway, signed with the registry key (an insider may hold it).
+  PrivateKey registry_key = RegistryKey();
   uint64_t seq = LogSize();
   Forge("channel.set", {{"channel", "bot@production"}, {"digest", adapter}, {"reason", "promote"}},
         &registry_key);
