@@ -34,7 +34,10 @@ static CommandRegistrar kTrain({
                "target modules); it becomes the adapter's parent in provenance and lineage "
                "(graft adapter export REF --out DIR gives the directory of a registered one)")  //
               ("policy", po::value<std::string>(),
-               "digest of the policy this run is trained under (recorded in provenance)");
+               "digest of the policy this run is trained under (recorded in provenance)")  //
+              ("base-dtype", po::value<std::string>()->default_value("f32"),
+               "keep the frozen base's weights in f32, bf16 or f16 (computing in f32; LoRA "
+               "weights stay f32; --full needs f32)");
         },
     .model_runner = "train",
 });

@@ -81,7 +81,7 @@ Result<TrainJobResult> TrainJob::Run() const {
   }
   GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
   GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
-  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model, CausalLM::Load(base_dir));
+  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model, CausalLM::Load(base_dir, base_dtype));
   Result<TextEncoder> encoder = TextEncoder::For(model->tokenizer(), model->config().eos_token_id);
   if (!encoder.ok()) return encoder.status().WithContext(base_dir.string());
   GRAFT_ASSIGN_OR_RETURN(Dataset train, Dataset::Load(train_data, *encoder));
