@@ -11,6 +11,7 @@
 #include "core/file_util.h"
 #include "core/json.h"
 #include "models/mapped_file.h"
+#include "models/torch_safetensors.h"
 
 namespace graft {
 namespace fs = std::filesystem;
@@ -28,20 +29,14 @@ std::string ShardName(size_t index, size_t count) {
   return name;
 }
 
-Result<torch::ScalarType> TorchType(DType dtype, const std::string& what) {
-  switch (dtype) {
-    case DType::kF32:
-      return torch::kFloat;
-    case DType::kF16:
-      return torch::kHalf;
-    case DType::kBF16:
-      return torch::kBFloat16;
-    case DType::kF64:
-      return torch::kDouble;
-    default:
-      return InvalidInput(what + " has dtype " + std::string(DTypeName(dtype)) +
-                          "; expected F32, F16 or BF16");
+// TorchType with an error naming `what`.
+Result<torch::ScalarType> NamedTorchType(DType dtype, const std::string& what) {
+  auto type = graft::TorchType(dtype);
+  if (!type.ok()) {
+    return InvalidInput(what + " has dtype " + std::string(DTypeName(dtype)) +
+                        "; expected F32, F16 or BF16");
   }
+  return type;
 }
 
 // Every tensor of one safetensors file: views of its mapping where the dtype is kept (and the
@@ -52,11 +47,12 @@ Result<std::map<std::string, torch::Tensor>> ReadMapped(const fs::path& path, DT
                          SafetensorsFile::FromBuffer(mapping->bytes(), path.string()));
   std::map<std::string, torch::Tensor> tensors;
   for (const TensorView& view : file.tensors()) {
-    GRAFT_ASSIGN_OR_RETURN(torch::ScalarType stored,
-                           TorchType(view.dtype, path.string() + ": tensor \"" + view.name + "\""));
     GRAFT_ASSIGN_OR_RETURN(
-        torch::ScalarType kept,
-        TorchType(view.shape.size() >= 2 ? matrix_dtype : DType::kF32, "the requested base dtype"));
+        torch::ScalarType stored,
+        NamedTorchType(view.dtype, path.string() + ": tensor \"" + view.name + "\""));
+    GRAFT_ASSIGN_OR_RETURN(torch::ScalarType kept,
+                           NamedTorchType(view.shape.size() >= 2 ? matrix_dtype : DType::kF32,
+                                          "the requested base dtype"));
     void* data = const_cast<uint8_t*>(view.data.data());
     const bool aligned = reinterpret_cast<uintptr_t>(data) % DTypeSize(view.dtype) == 0;
     if (view.data.empty()) {
@@ -163,7 +159,7 @@ Status WriteHfWeightsStreamed(const fs::path& dir, const std::vector<TensorShape
   if (dtype != DType::kF32 && dtype != DType::kF16 && dtype != DType::kBF16) {
     return InvalidInput("graft writes weights as F32, F16 or BF16");
   }
-  GRAFT_ASSIGN_OR_RETURN(torch::ScalarType type, TorchType(dtype, "the output"));
+  GRAFT_ASSIGN_OR_RETURN(torch::ScalarType type, NamedTorchType(dtype, "the output"));
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return IoError("cannot create " + dir.string() + ": " + ec.message());

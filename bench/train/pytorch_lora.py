@@ -36,12 +36,13 @@ class Conv1D(nn.Module):
 
 
 class LoraConv1D(nn.Module):
-    """PEFT's LoRA layer over a Conv1D (fan_in_fan_out): base(x) + B(A(dropout(x))) * scaling."""
+    """PEFT's LoRA layer over a Conv1D (fan_in_fan_out) or, with `linear`, an nn.Linear:
+    base(x) + B(A(dropout(x))) * scaling."""
 
-    def __init__(self, base, r, alpha, dropout):
+    def __init__(self, base, r, alpha, dropout, linear=False):
         super().__init__()
         self.base = base
-        n_in, n_out = base.weight.shape
+        n_in, n_out = ((base.in_features, base.out_features) if linear else base.weight.shape)
         self.lora_A = nn.Linear(n_in, r, bias=False)
         self.lora_B = nn.Linear(r, n_out, bias=False)
         nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
@@ -97,23 +98,6 @@ class Gpt2(nn.Module):
         for block in self.h:
             x = block(x)
         return F.linear(self.ln_f(x), self.wte.weight)  # tied LM head
-
-
-class LoraLinear(nn.Module):
-    """PEFT's LoRA layer over an nn.Linear: base(x) + B(A(dropout(x))) * scaling."""
-
-    def __init__(self, base, r, alpha, dropout):
-        super().__init__()
-        self.base = base
-        self.lora_A = nn.Linear(base.in_features, r, bias=False)
-        self.lora_B = nn.Linear(r, base.out_features, bias=False)
-        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
-        nn.init.zeros_(self.lora_B.weight)
-        self.dropout = nn.Dropout(dropout)
-        self.scaling = alpha / r
-
-    def forward(self, x):
-        return self.base(x) + self.lora_B(self.lora_A(self.dropout(x))) * self.scaling
 
 
 class RmsNorm(nn.Module):
@@ -208,8 +192,8 @@ def make_model(shape, mode):
             param.requires_grad_(False)
         if isinstance(model, Llama):
             for layer in model.layers:
-                layer.q_proj = LoraLinear(layer.q_proj, r=8, alpha=16, dropout=0.05)
-                layer.v_proj = LoraLinear(layer.v_proj, r=8, alpha=16, dropout=0.05)
+                layer.q_proj = LoraConv1D(layer.q_proj, 8, 16, 0.05, linear=True)
+                layer.v_proj = LoraConv1D(layer.v_proj, 8, 16, 0.05, linear=True)
         else:
             for block in model.h:
                 block.c_attn = LoraConv1D(block.c_attn, r=8, alpha=16, dropout=0.05)
