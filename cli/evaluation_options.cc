@@ -14,6 +14,8 @@ void AddEvaluationOptions(po::options_description& options) {
       "max-length", po::value<int64_t>()->default_value(0),
       "window length in tokens (0: per task, else the model's context)")(
       "threads", po::value<int>()->default_value(0), "libtorch threads (0: default)")(
+      "base-dtype", po::value<std::string>()->default_value("f32"),
+      "keep the base's weights in f32, bf16 or f16 (computing in f32)")(
       "resamples", po::value<int64_t>()->default_value(10000), "bootstrap resamples")(
       "seed", po::value<uint64_t>()->default_value(0), "bootstrap seed")(
       "confidence", po::value<double>()->default_value(0.95),
@@ -25,6 +27,7 @@ Result<EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm) {
   settings.batch_size = vm["batch-size"].as<int64_t>();
   settings.max_length = vm["max-length"].as<int64_t>();
   settings.threads = vm["threads"].as<int>();
+  GRAFT_ASSIGN_OR_RETURN(settings.base_dtype, ParseBaseDType(vm["base-dtype"].as<std::string>()));
   settings.use_cache = !vm.count("no-cache");
   settings.bootstrap.resamples = vm["resamples"].as<int64_t>();
   settings.bootstrap.seed = vm["seed"].as<uint64_t>();

@@ -19,6 +19,7 @@ Result<int> RunGenerate(const po::variables_map& vm) {
   options.stop_strings = vm["stop"].as<std::vector<std::string>>();
   if (vm["threads"].as<int>() < 0) return InvalidInput("--threads must be >= 0");
   SetTorchThreads(vm["threads"].as<int>());
+  GRAFT_ASSIGN_OR_RETURN(options.base_dtype, ParseBaseDType(vm["base-dtype"].as<std::string>()));
   const std::string adapter = vm.count("adapter") ? vm["adapter"].as<std::string>() : "";
   std::vector<std::string> warnings;
   GRAFT_ASSIGN_OR_RETURN(Generation generation,

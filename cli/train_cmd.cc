@@ -41,7 +41,10 @@ static CommandRegistrar kTrain({
                "base_model_name_or_path for adapter_config.json and the model card, e.g. a "
                "Hugging Face hub id (default: the base directory's name)")  //
               ("license", po::value<std::string>()->default_value("other"),
-               "license field of the README.md model card (an SPDX id)");
+               "license field of the README.md model card (an SPDX id)")  //
+              ("base-dtype", po::value<std::string>()->default_value("f32"),
+               "keep the frozen base's weights in f32, bf16 or f16 (computing in f32; LoRA "
+               "weights stay f32; --full needs f32)");
           AddRegistryOption(options);
           AddNprocOption(options);
         },

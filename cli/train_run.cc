@@ -60,6 +60,7 @@ Result<int> RunTrain(const po::variables_map& vm) {
   job.out_dir = vm["out"].as<std::string>();
   job.key_path = vm["key"].as<std::string>();
   job.full = vm.count("full") > 0;
+  GRAFT_ASSIGN_OR_RETURN(job.base_dtype, ParseBaseDType(vm["base-dtype"].as<std::string>()));
   job.resume = vm.count("resume") > 0;
   if (vm.count("parent")) job.parent_dir = vm["parent"].as<std::string>();
   if (vm.count("policy")) {

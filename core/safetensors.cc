@@ -190,6 +190,17 @@ Result<DType> ParseDType(std::string_view name) {
   return InvalidInput("unsupported dtype " + Quote(name));
 }
 
+Result<DType> ParseBaseDType(std::string_view name) {
+  if (name == "f32") return DType::kF32;
+  if (name == "bf16") return DType::kBF16;
+  if (name == "f16") return DType::kF16;
+  return InvalidInput("unknown dtype '" + std::string(name) + "' (expected f32, bf16 or f16)");
+}
+
+std::string_view BaseDTypeName(DType dtype) {
+  return dtype == DType::kBF16 ? "bf16" : dtype == DType::kF16 ? "f16" : "f32";
+}
+
 size_t DTypeSize(DType dtype) {
   switch (dtype) {
     case DType::kF64:
@@ -314,16 +325,18 @@ const TensorView* SafetensorsFile::Find(std::string_view name) const {
   return &*it;
 }
 
-Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
-                                         const std::map<std::string, std::string>& metadata) {
+Result<SafetensorsPlan> PlanSafetensors(const std::vector<TensorToWrite>& tensors,
+                                        const std::map<std::string, std::string>& metadata,
+                                        bool check_data) {
   // Data order: larger dtypes first, then by name; every tensor then starts aligned to its dtype
   // size with no padding between tensors (all sizes are powers of two).
-  std::vector<const TensorToWrite*> order;
-  order.reserve(tensors.size());
-  for (const TensorToWrite& t : tensors) order.push_back(&t);
-  std::sort(order.begin(), order.end(), [](const TensorToWrite* a, const TensorToWrite* b) {
-    size_t sa = DTypeSize(a->dtype), sb = DTypeSize(b->dtype);
-    return sa != sb ? sa > sb : a->name < b->name;
+  SafetensorsPlan plan;
+  for (size_t i = 0; i < tensors.size(); ++i) plan.order.push_back(i);
+  std::sort(plan.order.begin(), plan.order.end(), [&](size_t ia, size_t ib) {
+    const TensorToWrite& a = tensors[ia];
+    const TensorToWrite& b = tensors[ib];
+    size_t sa = DTypeSize(a.dtype), sb = DTypeSize(b.dtype);
+    return sa != sb ? sa > sb : a.name < b.name;
   });
 
   Json header = Json::object();
@@ -332,14 +345,16 @@ Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tenso
     for (const auto& [key, value] : metadata) meta[key] = value;
     header[kMetadataKey] = std::move(meta);
   }
+  plan.offsets.assign(tensors.size(), 0);
   uint64_t offset = 0;
-  for (const TensorToWrite* t : order) {
+  for (size_t index : plan.order) {
+    const TensorToWrite* t = &tensors[index];
     std::string where = "tensor " + Quote(t->name);
     if (t->name == kMetadataKey) return InvalidInput(where + ": the name is reserved");
     if (header.contains(t->name)) return InvalidInput(where + ": given twice");
     std::optional<uint64_t> bytes = ByteSize(t->shape, DTypeSize(t->dtype));
     if (!bytes) return InvalidInput(where + ": shape has a negative dimension or overflows");
-    if (*bytes != t->data.size()) {
+    if (check_data && *bytes != t->data.size()) {
       return InvalidInput(where + ": " + std::to_string(t->data.size()) + " bytes of data but " +
                           std::string(DTypeName(t->dtype)) + " of this shape needs " +
                           std::to_string(*bytes));
@@ -347,6 +362,7 @@ Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tenso
     header[t->name] = {{"dtype", DTypeName(t->dtype)},
                        {"shape", t->shape},
                        {"data_offsets", {offset, offset + *bytes}}};
+    plan.offsets[index] = offset;
     offset += *bytes;
   }
   GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(header));
@@ -355,12 +371,21 @@ Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tenso
     return InvalidInput("safetensors header of " + std::to_string(text.size()) +
                         " bytes exceeds the limit");
   }
+  for (int i = 0; i < 8; ++i) {
+    plan.prefix.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
+  }
+  plan.prefix += text;
+  plan.data_bytes = offset;
+  return plan;
+}
 
+Result<std::string> SerializeSafetensors(const std::vector<TensorToWrite>& tensors,
+                                         const std::map<std::string, std::string>& metadata) {
+  GRAFT_ASSIGN_OR_RETURN(SafetensorsPlan plan, PlanSafetensors(tensors, metadata));
   std::string out;
-  out.reserve(8 + text.size() + offset);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
-  out += text;
-  for (const TensorToWrite* t : order) out += AsChars(t->data);
+  out.reserve(plan.prefix.size() + plan.data_bytes);
+  out += plan.prefix;
+  for (size_t index : plan.order) out += AsChars(tensors[index].data);
   return out;
 }
 

@@ -19,6 +19,9 @@ enum class DType { kF32, kF16, kBF16, kF64, kI64, kI32, kI8, kU8, kBool };
 std::string_view DTypeName(DType dtype);  // "F32", "BF16", ...
 Result<DType> ParseDType(std::string_view name);
 size_t DTypeSize(DType dtype);
+// How a model's weights are kept or written, as options name it: "f32", "bf16" or "f16".
+Result<DType> ParseBaseDType(std::string_view name);
+std::string_view BaseDTypeName(DType dtype);  // "f32", "bf16", "f16"
 
 struct TensorView {
   std::string name;
@@ -67,6 +70,20 @@ struct TensorToWrite {
   std::vector<int64_t> shape;
   std::span<const uint8_t> data;
 };
+
+// Where SerializeSafetensors puts each tensor, for writers that stream the data: `prefix` (the
+// 8-byte length and the padded header) comes first, then tensors[order[0]], tensors[order[1]],
+// ...; tensors[i]'s data starts at prefix.size() + offsets[i]. With check_data false the data
+// spans are not looked at (sizes come from dtype and shape).
+struct SafetensorsPlan {
+  std::string prefix;
+  std::vector<size_t> order;
+  std::vector<uint64_t> offsets;
+  uint64_t data_bytes = 0;
+};
+Result<SafetensorsPlan> PlanSafetensors(const std::vector<TensorToWrite>& tensors,
+                                        const std::map<std::string, std::string>& metadata = {},
+                                        bool check_data = true);
 
 // Serialises tensors into safetensors bytes. Deterministic: the same input gives the same bytes.
 // The header is canonical JSON (keys sorted by name) padded with spaces to a multiple of 8 bytes,

@@ -67,7 +67,7 @@ Json EvaluationSettings::ToJson() const {
   return {{"batch_size", batch_size},
           {"max_length", max_length},
           {"threads", threads},
-          {"dtype", "f32"},
+          {"dtype", std::string(BaseDTypeName(base_dtype))},
           {"graft_version", GRAFT_VERSION}};
 }
 
@@ -83,7 +83,7 @@ Status AdapterEvaluator::LoadBase(const registry::ObjectRecord& base) {
   fs::path files = dir.path() / "base";
   GRAFT_RETURN_IF_ERROR(
       registry_.ExportFiles(base, files).WithContext("verifying base " + RegisteredLabel(base)));
-  GRAFT_ASSIGN_OR_RETURN(model_, CausalLM::Load(files));
+  GRAFT_ASSIGN_OR_RETURN(model_, CausalLM::Load(files, settings_.base_dtype));
   loaded_base_digest_ = base.digest;
   ++stats_.base_loads;
   return Status::Ok();

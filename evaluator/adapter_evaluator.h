@@ -12,6 +12,7 @@
 
 #include "core/json.h"
 #include "core/keys.h"
+#include "core/safetensors.h"
 #include "core/status.h"
 #include "evaluator/item_score.h"
 #include "evaluator/stats_types.h"
@@ -33,9 +34,10 @@ inline constexpr std::string_view kTestResultPredicateType =
 
 struct EvaluationSettings {
   int64_t batch_size = 8;
-  int64_t max_length = 0;  // 0: each task's own, else the model's context
-  int threads = 0;         // 0: libtorch's default
-  bool use_cache = true;   // reuse cached base scores (not part of the recorded settings)
+  int64_t max_length = 0;          // 0: each task's own, else the model's context
+  int threads = 0;                 // 0: libtorch's default
+  DType base_dtype = DType::kF32;  // how the base's weights are kept (CausalLM::Load)
+  bool use_cache = true;           // reuse cached base scores (not part of the recorded settings)
   BootstrapOptions bootstrap;
 
   // The settings that change results: part of the base-score cache key and the attestation.

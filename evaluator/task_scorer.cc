@@ -72,9 +72,7 @@ Result<std::vector<double>> RunRequests(CausalLM& model,
         scored_a[row][static_cast<int64_t>(j)] = j >= r.score_begin ? 1.0f : 0.0f;
       }
     }
-    GRAFT_ASSIGN_OR_RETURN(torch::Tensor logits, model.Forward(input, mask));
-    auto log_probs = torch::log_softmax(logits, -1);
-    auto picked = log_probs.gather(2, targets.unsqueeze(2)).squeeze(2);
+    GRAFT_ASSIGN_OR_RETURN(torch::Tensor picked, model.TargetLogProbs(input, mask, targets));
     auto sums = (picked * scored).to(torch::kFloat64).sum(1);
     auto sums_a = sums.accessor<double, 1>();
     for (int64_t row = 0; row < rows; ++row) {

@@ -5,15 +5,24 @@
 #include <filesystem>
 #include <string_view>
 
+#include "core/safetensors.h"
 #include "core/status.h"
 #include "models/model_config.h"
 
 namespace graft {
 
-// Writes config.json, model.safetensors (F32) and the byte-level tokenizer.json of a `preset`
-// ("tiny", "small") model of `arch`, initialised from `seed`, into `out_dir` (created; it must
-// not exist or be empty). Deterministic: the same arguments give byte-identical files.
+// Shards of a written base hold at most this much tensor data (HF's "2GB").
+inline constexpr uint64_t kDefaultMaxShardBytes = 2'000'000'000;
+
+// Writes config.json, the weights in `dtype` (F32, F16 or BF16) and the byte-level
+// tokenizer.json of a `preset` model of `arch` (ModelConfig::Preset), initialised from `seed`,
+// into `out_dir` (created; it must not exist or be empty). Weights of more than `max_shard_bytes`
+// go to model-0000N-of-0000M.safetensors shards with model.safetensors.index.json, otherwise to
+// model.safetensors. Streamed: one tensor is drawn, written and dropped at a time, so a 7B
+// model is written in the memory of its largest tensor. Deterministic: the same arguments give
+// byte-identical files, and the weights equal CausalLM::CreateRandom(config, seed)'s.
 Result<ModelConfig> WriteRandomBase(Arch arch, std::string_view preset, uint64_t seed,
-                                    const std::filesystem::path& out_dir);
+                                    const std::filesystem::path& out_dir, DType dtype = DType::kF32,
+                                    uint64_t max_shard_bytes = kDefaultMaxShardBytes);
 
 }  // namespace graft

@@ -4,6 +4,8 @@
 #include <limits>
 
 #include "core/file_util.h"
+#include "models/checkpointed_block.h"
+#include "models/chunked_lm_head.h"
 #include "models/gpt2_lm.h"
 #include "models/hf_weights.h"
 #include "models/llama_lm.h"
@@ -16,21 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kTokenizerFile[] = "tokenizer.json";
-
-std::vector<WeightSpec> Specs(const ModelConfig& config) {
-  return config.arch == Arch::kGpt2 ? Gpt2LM::Specs(config) : LlamaLM::Specs(config);
-}
-
-std::string TorchDtypeName(DType dtype) {
-  switch (dtype) {
-    case DType::kF16:
-      return "float16";
-    case DType::kBF16:
-      return "bfloat16";
-    default:
-      return "float32";
-  }
-}
 
 Status TorchError(std::string_view what, const std::exception& e) {
   // c10::Error messages carry a C++ backtrace after the first line.
@@ -46,6 +33,21 @@ std::string ShapeString(c10::IntArrayRef shape) {
 }
 
 }  // namespace
+
+std::vector<WeightSpec> CausalLM::Specs(const ModelConfig& config) {
+  return config.arch == Arch::kGpt2 ? Gpt2LM::Specs(config) : LlamaLM::Specs(config);
+}
+
+std::string CausalLM::TorchDtypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kF16:
+      return "float16";
+    case DType::kBF16:
+      return "bfloat16";
+    default:
+      return "float32";
+  }
+}
 
 CausalLM::CausalLM(ModelConfig config, std::map<std::string, torch::Tensor> weights)
     : config_(std::move(config)), weights_(std::move(weights)) {
@@ -92,11 +94,15 @@ Result<std::unique_ptr<CausalLM>> CausalLM::FromWeights(
   }
 }
 
-Result<std::unique_ptr<CausalLM>> CausalLM::Load(const fs::path& dir) {
+Result<std::unique_ptr<CausalLM>> CausalLM::Load(const fs::path& dir, DType base_dtype) {
+  if (base_dtype != DType::kF32 && base_dtype != DType::kBF16 && base_dtype != DType::kF16) {
+    return InvalidInput("a base is kept in F32, BF16 or F16, not " +
+                        std::string(DTypeName(base_dtype)));
+  }
   GRAFT_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(dir));
   std::map<std::string, torch::Tensor> weights;
   try {
-    GRAFT_ASSIGN_OR_RETURN(weights, ReadHfWeights(dir));
+    GRAFT_ASSIGN_OR_RETURN(weights, ReadHfWeights(dir, base_dtype));
   } catch (const std::exception& e) {
     return TorchError("reading the weights in " + dir.string(), e);
   }
@@ -105,6 +111,7 @@ Result<std::unique_ptr<CausalLM>> CausalLM::Load(const fs::path& dir) {
   GRAFT_ASSIGN_OR_RETURN(std::string tokenizer_json, ReadFile(tokenizer_path, 256 << 20));
   GRAFT_RETURN_IF_ERROR(model->SetTokenizer(std::move(tokenizer_json), tokenizer_path.string()));
   model->source_dir_ = dir;
+  model->base_dtype_ = base_dtype;
   return model;
 }
 
@@ -125,6 +132,60 @@ std::string CausalLM::Describe() const {
 Result<torch::Tensor> CausalLM::Forward(const torch::Tensor& input_ids,
                                         const torch::Tensor& attention_mask, KvCache* cache,
                                         const torch::Tensor& position_ids) {
+  GRAFT_ASSIGN_OR_RETURN(torch::Tensor hidden,
+                         Hidden(input_ids, attention_mask, cache, position_ids));
+  try {
+    return Logits(hidden);
+  } catch (const std::exception& e) {
+    return TorchError("LM head", e);
+  }
+}
+
+Result<torch::Tensor> CausalLM::TargetLogProbs(const torch::Tensor& input_ids,
+                                               const torch::Tensor& attention_mask,
+                                               const torch::Tensor& targets) {
+  if (!targets.defined() || targets.sizes() != input_ids.sizes() ||
+      targets.scalar_type() != torch::kLong) {
+    return InvalidInput("targets must be an int64 tensor shaped like input_ids");
+  }
+  GRAFT_ASSIGN_OR_RETURN(torch::Tensor hidden, Hidden(input_ids, attention_mask));
+  try {
+    if (targets.max().item<int64_t>() >= config_.vocab_size) {
+      return InvalidInput("a target is outside the vocabulary [0, " +
+                          std::to_string(config_.vocab_size) + ")");
+    }
+    return graft::TargetLogProbs(hidden.reshape({-1, hidden.size(-1)}), HeadWeight(),
+                                 targets.reshape({-1}))
+        .view(targets.sizes());
+  } catch (const std::exception& e) {
+    return TorchError("LM head", e);
+  }
+}
+
+torch::Tensor CausalLM::Logits(const torch::Tensor& hidden) const {
+  const torch::Tensor& head = HeadWeight();
+  const torch::Tensor logits =
+      ParallelLinear(hidden.reshape({-1, hidden.size(-1)}), head.t(), torch::Tensor());
+  auto shape = hidden.sizes().vec();
+  shape.back() = head.size(0);
+  return logits.view(shape);
+}
+
+torch::Tensor CausalLM::RunBlock(const torch::Tensor& h, KvCache* cache,
+                                 std::function<torch::Tensor(const torch::Tensor&)> fn) const {
+  if (checkpointing_ && cache == nullptr && torch::GradMode::is_enabled()) {
+    return CheckpointedBlock(h, std::move(fn));
+  }
+  return fn(h);
+}
+
+torch::Tensor CausalLM::Embed(const torch::Tensor& weight, const torch::Tensor& ids) {
+  return torch::embedding(weight, ids).to(torch::kFloat);
+}
+
+Result<torch::Tensor> CausalLM::Hidden(const torch::Tensor& input_ids,
+                                       const torch::Tensor& attention_mask, KvCache* cache,
+                                       const torch::Tensor& position_ids) {
   try {
     if (!input_ids.defined() || input_ids.dim() != 2 || input_ids.scalar_type() != torch::kLong ||
         input_ids.size(0) == 0 || input_ids.size(1) == 0) {
@@ -181,8 +242,13 @@ Result<torch::Tensor> CausalLM::Forward(const torch::Tensor& input_ids,
 
 NamedTensors CausalLM::Parameters() const { return NamedTensors(weights_.begin(), weights_.end()); }
 
-void CausalLM::SetBaseTrainable(bool trainable) {
+Status CausalLM::SetBaseTrainable(bool trainable) {
+  if (trainable && base_dtype_ != DType::kF32) {
+    return InvalidInput("the base is kept in " + std::string(DTypeName(base_dtype_)) +
+                        " (--base-dtype); full fine-tuning needs it in F32");
+  }
   for (auto& [name, tensor] : weights_) tensor.set_requires_grad(trainable);
+  return Status::Ok();
 }
 
 Status CausalLM::SaveHf(const fs::path& dir, DType dtype, uint64_t max_shard_bytes,
@@ -234,12 +300,6 @@ torch::Tensor CausalLM::AttentionBias(const torch::Tensor& mask, int64_t query_l
       .unsqueeze(1)
       .expand({batch, heads, query_length, keys})
       .reshape({batch * heads, query_length, keys});
-}
-
-torch::Tensor CausalLM::LmHead(const torch::Tensor& hidden, const torch::Tensor& head) {
-  const torch::Tensor logits =
-      ParallelLinear(hidden.reshape({-1, hidden.size(-1)}), head.t(), torch::Tensor());
-  return logits.view({hidden.size(0), hidden.size(1), head.size(0)});
 }
 
 std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, size_t layer,

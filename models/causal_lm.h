@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,12 +18,17 @@
 #include "models/model_config.h"
 #include "models/named_tensors.h"
 #include "models/torch_threads.h"
+#include "models/weight_spec.h"
 
 namespace graft {
 
 class Tokenizer;  // models/tokenizer.h
 
-// Computes in F32 on CPU whatever the stored dtype (F32, F16, BF16). Parameters use the HF names
+// Computes in F32 on CPU. The base's matrices are kept in F32 (the default) or, for a frozen
+// base, in BF16 or F16 (`base_dtype`: half the memory; each product converts its weights to F32
+// a block at a time, parallel_linear.h); vectors (norms, biases) are always F32. Weights kept in
+// the dtype they are stored in are memory-mapped from the files, not copied (hf_weights.h).
+// Parameters use the HF names
 // of GPT2LMHeadModel / LlamaForCausalLM ("transformer.h.0.attn.c_attn.weight",
 // "model.layers.0.self_attn.q_proj.weight"); a GPT-2 checkpoint without the "transformer."
 // prefix is accepted and renamed. Not thread-safe: one forward pass at a time. Creating one sets
@@ -31,8 +37,13 @@ class CausalLM {
  public:
   // Reads config.json, model.safetensors (or model-0000N-of-0000M.safetensors shards listed in
   // model.safetensors.index.json) and tokenizer.json. A missing, unexpected or mis-shaped tensor
-  // is an error naming it. Base parameters do not require grad.
-  static Result<std::unique_ptr<CausalLM>> Load(const std::filesystem::path& dir);
+  // is an error naming it. Base parameters do not require grad. `base_dtype`: see above.
+  static Result<std::unique_ptr<CausalLM>> Load(const std::filesystem::path& dir,
+                                                DType base_dtype = DType::kF32);
+  // The tensors of a checkpoint with `config` (names, shapes, initialisation).
+  static std::vector<WeightSpec> Specs(const ModelConfig& config);
+  // config.json's "torch_dtype" for `dtype`: "float32", "bfloat16", "float16".
+  static std::string TorchDtypeName(DType dtype);
   // A model with weights drawn as HF initialises them (normal(0, 0.02), GPT-2's scaled
   // residual projections, unit norms, zero biases), deterministic for `seed`, and graft's
   // byte-level tokenizer.
@@ -64,11 +75,33 @@ class CausalLM {
   Result<torch::Tensor> Forward(const torch::Tensor& input_ids,
                                 const torch::Tensor& attention_mask = {}, KvCache* cache = nullptr,
                                 const torch::Tensor& position_ids = {});
+  // Forward up to the final norm: hidden states [B, T, d] F32, for callers that need the logits
+  // of only some positions (Logits) or only the targets' log-probabilities (TargetLogProbs).
+  Result<torch::Tensor> Hidden(const torch::Tensor& input_ids,
+                               const torch::Tensor& attention_mask = {}, KvCache* cache = nullptr,
+                               const torch::Tensor& position_ids = {});
+  // logits [..., vocab] of hidden states [..., d] through the LM head.
+  torch::Tensor Logits(const torch::Tensor& hidden) const;
+  // log p(targets) [B, T] of the next token at every position, through the LM head a chunk of
+  // positions at a time (models/chunked_lm_head.h: the [B, T, vocab] logits are never held in
+  // full, forward or backward); targets [B, T] int64, a negative target (ignored) gives 0.
+  // Differentiable like Forward.
+  Result<torch::Tensor> TargetLogProbs(const torch::Tensor& input_ids,
+                                       const torch::Tensor& attention_mask,
+                                       const torch::Tensor& targets);
 
   // The base parameters by HF name, sorted (a tied LM head appears once, as the embedding).
   NamedTensors Parameters() const;
-  // requires_grad on every base parameter (full fine-tuning); false after Load.
-  void SetBaseTrainable(bool trainable);
+  // requires_grad on every base parameter (full fine-tuning); false after Load. A base kept in
+  // BF16/F16 cannot be trained (its updates would be rounded away): an error.
+  Status SetBaseTrainable(bool trainable);
+  // The dtype the base's matrices are kept in (Load's base_dtype).
+  DType base_dtype() const { return base_dtype_; }
+  // Activation checkpointing (training): each block's activations are recomputed in the
+  // backward pass instead of kept (models/checkpointed_block.h), so a long sequence trains in the
+  // memory of one block's activations plus each block's input. Off after Load.
+  void SetCheckpointing(bool on) { checkpointing_ = on; }
+  bool checkpointing() const { return checkpointing_; }
   // Training mode enables LoRA dropout; false after Load.
   void SetTraining(bool training) { training_ = training; }
   bool training() const { return training_; }
@@ -87,8 +120,8 @@ class CausalLM {
  protected:
   CausalLM(ModelConfig config, std::map<std::string, torch::Tensor> weights);
 
-  // The architecture's forward pass over validated inputs: `mask` [B, cache length + T] bool,
-  // `positions` [B, T] int64.
+  // The architecture's forward pass over validated inputs, up to the final norm (hidden states
+  // [B, T, d]): `mask` [B, cache length + T] bool, `positions` [B, T] int64.
   virtual torch::Tensor ForwardImpl(const torch::Tensor& input_ids, const torch::Tensor& mask,
                                     const torch::Tensor& positions, KvCache* cache) = 0;
 
@@ -105,8 +138,14 @@ class CausalLM {
   // lowest float elsewhere (so a fully-masked padding row stays finite).
   static torch::Tensor AttentionBias(const torch::Tensor& mask, int64_t query_length,
                                      int64_t heads);
-  // logits [B, T, vocab] of the final hidden states [B, T, d] through the LM head [vocab, d].
-  static torch::Tensor LmHead(const torch::Tensor& hidden, const torch::Tensor& head);
+  // h after one transformer block `fn` (which captures what it reads by value): checkpointed
+  // when checkpointing is on, grad mode is on and no cache is used, else simply fn(h).
+  torch::Tensor RunBlock(const torch::Tensor& h, KvCache* cache,
+                         std::function<torch::Tensor(const torch::Tensor&)> fn) const;
+  // The LM head [vocab, d] (the embedding when tied).
+  virtual const torch::Tensor& HeadWeight() const = 0;
+  // Rows of an embedding matrix (any dtype) as F32.
+  static torch::Tensor Embed(const torch::Tensor& weight, const torch::Tensor& ids);
   // Appends this step's keys/values [B, H, T, D] of `layer` to the cache (if any) and returns
   // the keys/values to attend over.
   static std::pair<torch::Tensor, torch::Tensor> UpdateCache(KvCache* cache, size_t layer,
@@ -124,7 +163,9 @@ class CausalLM {
   std::shared_ptr<const Tokenizer> tokenizer_;
   std::string tokenizer_json_;  // tokenizer.json bytes, written back by SaveHf
   std::filesystem::path source_dir_;
+  DType base_dtype_ = DType::kF32;
   bool training_ = false;
+  bool checkpointing_ = false;
 };
 
 }  // namespace graft

@@ -80,9 +80,10 @@ Result<Generation> GenerateFromIds(CausalLM& model, const std::vector<int64_t>& 
       }
       torch::Tensor input =
           options.use_cache ? step_input : torch::tensor(sequence, torch::kLong).unsqueeze(0);
-      GRAFT_ASSIGN_OR_RETURN(torch::Tensor logits,
-                             model.Forward(input, {}, options.use_cache ? &cache : nullptr));
-      const int64_t token = PickToken(logits[0][-1], options, generator);
+      GRAFT_ASSIGN_OR_RETURN(torch::Tensor hidden,
+                             model.Hidden(input, {}, options.use_cache ? &cache : nullptr));
+      // Only the last position's logits: the prompt's others would be a [T, vocab] product.
+      const int64_t token = PickToken(model.Logits(hidden.select(1, -1))[0], options, generator);
       out.new_ids.push_back(token);
       sequence.push_back(token);
       step_input = torch::tensor({token}, torch::kLong).unsqueeze(0);
@@ -121,7 +122,8 @@ Result<Generation> GenerateFromDirs(const std::filesystem::path& base_dir,
                                     const std::filesystem::path& adapter_dir,
                                     const std::string& prompt, const GenerationOptions& options,
                                     std::vector<std::string>* warnings) {
-  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model, CausalLM::Load(base_dir));
+  GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<CausalLM> model,
+                         CausalLM::Load(base_dir, options.base_dtype));
   if (!adapter_dir.empty()) {
     const std::string name = "adapter";
     GRAFT_ASSIGN_OR_RETURN(LoadedAdapter loaded, LoadPeftAdapter(*model, adapter_dir, name));

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/safetensors.h"
 #include "core/status.h"
 
 namespace graft {
@@ -22,6 +23,7 @@ struct GenerationOptions {
   // Stop when the decoded completion contains one of these; the completion is cut before it.
   std::vector<std::string> stop_strings;
   bool use_cache = true;  // false recomputes the whole sequence each step (tests, debugging)
+  DType base_dtype = DType::kF32;  // GenerateFromDirs: how the base is kept (CausalLM::Load)
 };
 
 enum class StopReason { kMaxTokens, kStopToken, kStopString, kContextFull };

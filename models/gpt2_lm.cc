@@ -105,31 +105,38 @@ torch::Tensor Gpt2LM::ForwardImpl(const torch::Tensor& input_ids, const torch::T
   const int64_t heads = config_.num_heads;
   const int64_t head_dim = config_.head_dim;
   const double eps = config_.norm_eps;
-  auto split_heads = [&](const torch::Tensor& x) {
-    return x.view({batch, length, heads, head_dim}).transpose(1, 2);
-  };
-  torch::Tensor bias = AttentionBias(mask, length, heads);
-  torch::Tensor h = torch::embedding(Weight(kWte), input_ids) +
-                    torch::embedding(Weight("transformer.wpe.weight"), positions);
+  const torch::Tensor bias = AttentionBias(mask, length, heads);
+  const bool train = training();
+  torch::Tensor h =
+      Embed(Weight(kWte), input_ids) + Embed(Weight("transformer.wpe.weight"), positions);
   for (size_t i = 0; i < blocks_.size(); ++i) {
-    const Block& block = blocks_[i];
-    torch::Tensor a = torch::layer_norm(h, {d}, block.ln_1_weight, block.ln_1_bias, eps);
-    std::vector<torch::Tensor> qkv = block.c_attn->Forward(a, training()).split(d, -1);
-    auto [k, v] = UpdateCache(cache, i, split_heads(qkv[1]), split_heads(qkv[2]));
+    const Block* block = &blocks_[i];
     double scale =
         config_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(head_dim)) : 1.0;
     if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(i + 1);
-    torch::Tensor attended = CausalAttention(split_heads(qkv[0]), k, v, bias, scale);
-    h = h + block.attn_c_proj->Forward(attended, training());
-    torch::Tensor m = torch::layer_norm(h, {d}, block.ln_2_weight, block.ln_2_bias, eps);
-    torch::Tensor fc = block.c_fc->Forward(m, training());
-    torch::Tensor act = config_.gelu_tanh ? GeluTanh(fc) : torch::gelu(fc);
-    h = h + block.mlp_c_proj->Forward(act, training());
+    const bool gelu_tanh = config_.gelu_tanh;
+    // By value: a checkpointed block runs again in the backward pass.
+    h = RunBlock(h, cache, [=](const torch::Tensor& x) {
+      auto split_heads = [&](const torch::Tensor& t) {
+        return t.view({batch, length, heads, head_dim}).transpose(1, 2);
+      };
+      torch::Tensor a = torch::layer_norm(x, {d}, block->ln_1_weight, block->ln_1_bias, eps);
+      std::vector<torch::Tensor> qkv = block->c_attn->Forward(a, train).split(d, -1);
+      auto [k, v] = UpdateCache(cache, i, split_heads(qkv[1]), split_heads(qkv[2]));
+      torch::Tensor attended = CausalAttention(split_heads(qkv[0]), k, v, bias, scale);
+      torch::Tensor y = x + block->attn_c_proj->Forward(attended, train);
+      torch::Tensor m = torch::layer_norm(y, {d}, block->ln_2_weight, block->ln_2_bias, eps);
+      torch::Tensor fc = block->c_fc->Forward(m, train);
+      torch::Tensor act = gelu_tanh ? GeluTanh(fc) : torch::gelu(fc);
+      return y + block->mlp_c_proj->Forward(act, train);
+    });
   }
-  h = torch::layer_norm(h, {d}, Weight("transformer.ln_f.weight"), Weight("transformer.ln_f.bias"),
-                        eps);
-  const torch::Tensor& head = config_.tie_word_embeddings ? Weight(kWte) : Weight(kLmHead);
-  return LmHead(h, head);
+  return torch::layer_norm(h, {d}, Weight("transformer.ln_f.weight"),
+                           Weight("transformer.ln_f.bias"), eps);
+}
+
+const torch::Tensor& Gpt2LM::HeadWeight() const {
+  return config_.tie_word_embeddings ? Weight(kWte) : Weight(kLmHead);
 }
 
 }  // namespace graft

@@ -35,6 +35,7 @@ class Gpt2LM final : public CausalLM {
 
   torch::Tensor ForwardImpl(const torch::Tensor& input_ids, const torch::Tensor& mask,
                             const torch::Tensor& positions, KvCache* cache) override;
+  const torch::Tensor& HeadWeight() const override;
 
   std::vector<Block> blocks_;
 };

@@ -123,33 +123,39 @@ torch::Tensor LlamaLM::ForwardImpl(const torch::Tensor& input_ids, const torch::
   // cos/sin [B, 1, T, head_dim] of cat(freqs, freqs), as HF.
   torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // [B, T, D/2]
   torch::Tensor angles = torch::cat({freqs, freqs}, -1).unsqueeze(1);
-  torch::Tensor cos = angles.cos();
-  torch::Tensor sin = angles.sin();
-  auto rope = [&](const torch::Tensor& x) { return x * cos + RotateHalf(x) * sin; };
-  auto split_heads = [&](const torch::Tensor& x, int64_t n) {
-    return x.view({batch, length, n, head_dim}).transpose(1, 2);
-  };
-  torch::Tensor bias = AttentionBias(mask, length, heads);
+  const torch::Tensor cos = angles.cos();
+  const torch::Tensor sin = angles.sin();
+  const torch::Tensor bias = AttentionBias(mask, length, heads);
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  torch::Tensor h = torch::embedding(Weight(kEmbed), input_ids);
+  const bool train = training();
+  torch::Tensor h = Embed(Weight(kEmbed), input_ids);
   for (size_t i = 0; i < blocks_.size(); ++i) {
-    const Block& block = blocks_[i];
-    torch::Tensor a = RmsNorm(h, block.input_norm, eps);
-    torch::Tensor q = rope(split_heads(block.q_proj->Forward(a, training()), heads));
-    torch::Tensor k = rope(split_heads(block.k_proj->Forward(a, training()), kv_heads));
-    torch::Tensor v = split_heads(block.v_proj->Forward(a, training()), kv_heads);
-    std::tie(k, v) = UpdateCache(cache, i, k, v);
-    torch::Tensor attended = CausalAttention(q, RepeatKv(k, heads / kv_heads),
-                                             RepeatKv(v, heads / kv_heads), bias, scale);
-    h = h + block.o_proj->Forward(attended, training());
-    torch::Tensor m = RmsNorm(h, block.post_attention_norm, eps);
-    torch::Tensor gated = torch::silu(block.gate_proj->Forward(m, training())) *
-                          block.up_proj->Forward(m, training());
-    h = h + block.down_proj->Forward(gated, training());
+    const Block* block = &blocks_[i];
+    // By value: a checkpointed block runs again in the backward pass.
+    h = RunBlock(h, cache, [=](const torch::Tensor& x) {
+      auto rope = [&](const torch::Tensor& t) { return t * cos + RotateHalf(t) * sin; };
+      auto split_heads = [&](const torch::Tensor& t, int64_t n) {
+        return t.view({batch, length, n, head_dim}).transpose(1, 2);
+      };
+      torch::Tensor a = RmsNorm(x, block->input_norm, eps);
+      torch::Tensor q = rope(split_heads(block->q_proj->Forward(a, train), heads));
+      torch::Tensor k = rope(split_heads(block->k_proj->Forward(a, train), kv_heads));
+      torch::Tensor v = split_heads(block->v_proj->Forward(a, train), kv_heads);
+      std::tie(k, v) = UpdateCache(cache, i, k, v);
+      torch::Tensor attended = CausalAttention(q, RepeatKv(k, heads / kv_heads),
+                                               RepeatKv(v, heads / kv_heads), bias, scale);
+      torch::Tensor y = x + block->o_proj->Forward(attended, train);
+      torch::Tensor m = RmsNorm(y, block->post_attention_norm, eps);
+      torch::Tensor gated =
+          torch::silu(block->gate_proj->Forward(m, train)) * block->up_proj->Forward(m, train);
+      return y + block->down_proj->Forward(gated, train);
+    });
   }
-  h = RmsNorm(h, Weight("model.norm.weight"), eps);
-  const torch::Tensor& head = config_.tie_word_embeddings ? Weight(kEmbed) : Weight(kLmHead);
-  return LmHead(h, head);
+  return RmsNorm(h, Weight("model.norm.weight"), eps);
+}
+
+const torch::Tensor& LlamaLM::HeadWeight() const {
+  return config_.tie_word_embeddings ? Weight(kEmbed) : Weight(kLmHead);
 }
 
 }  // namespace graft

@@ -37,6 +37,7 @@ class LlamaLM final : public CausalLM {
 
   torch::Tensor ForwardImpl(const torch::Tensor& input_ids, const torch::Tensor& mask,
                             const torch::Tensor& positions, KvCache* cache) override;
+  const torch::Tensor& HeadWeight() const override;
 
   std::vector<Block> blocks_;
   torch::Tensor inv_freq_;  // [head_dim / 2]

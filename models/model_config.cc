@@ -130,7 +130,8 @@ Status ParseLlama(const Json& json, std::string_view source, ModelConfig& c) {
   return Status::Ok();
 }
 
-Json Gpt2PresetJson(int64_t layers, int64_t d, int64_t heads, int64_t ctx) {
+Json Gpt2PresetJson(int64_t layers, int64_t d, int64_t heads, int64_t ctx,
+                    int64_t vocab = kByteVocabSize) {
   return Json{
       {"activation_function", "gelu_new"},
       {"architectures", Json::array({"GPT2LMHeadModel"})},
@@ -159,12 +160,13 @@ Json Gpt2PresetJson(int64_t layers, int64_t d, int64_t heads, int64_t ctx) {
       {"torch_dtype", "float32"},
       {"transformers_version", "4.40.0"},
       {"use_cache", true},
-      {"vocab_size", kByteVocabSize},
+      {"vocab_size", vocab},
   };
 }
 
 Json LlamaPresetJson(int64_t layers, int64_t d, int64_t heads, int64_t kv_heads,
-                     int64_t intermediate, int64_t ctx) {
+                     int64_t intermediate, int64_t ctx, int64_t vocab = kByteVocabSize,
+                     double eps = 1e-06) {
   return Json{
       {"architectures", Json::array({"LlamaForCausalLM"})},
       {"attention_bias", false},
@@ -182,14 +184,14 @@ Json LlamaPresetJson(int64_t layers, int64_t d, int64_t heads, int64_t kv_heads,
       {"num_hidden_layers", layers},
       {"num_key_value_heads", kv_heads},
       {"pretraining_tp", 1},
-      {"rms_norm_eps", 1e-06},
+      {"rms_norm_eps", eps},
       {"rope_scaling", nullptr},
       {"rope_theta", 10000.0},
       {"tie_word_embeddings", false},
       {"torch_dtype", "float32"},
       {"transformers_version", "4.40.0"},
       {"use_cache", true},
-      {"vocab_size", kByteVocabSize},
+      {"vocab_size", vocab},
   };
 }
 
@@ -228,16 +230,34 @@ Result<ModelConfig> ModelConfig::Load(const std::filesystem::path& dir) {
   return FromHfJson(json, path.string());
 }
 
+std::optional<Arch> ModelConfig::PresetArch(std::string_view preset) {
+  if (preset == "gpt2-124m") return Arch::kGpt2;
+  if (preset == "llama-1b" || preset == "llama-7b") return Arch::kLlama;
+  return std::nullopt;
+}
+
 Result<ModelConfig> ModelConfig::Preset(Arch arch, std::string_view preset) {
   Json json;
+  if (auto implied = PresetArch(preset); implied && *implied != arch) {
+    return InvalidInput("preset '" + std::string(preset) + "' is a " +
+                        std::string(ArchName(*implied)) + " model, not " +
+                        std::string(ArchName(arch)));
+  }
   if (preset == "tiny") {
     json =
         arch == Arch::kGpt2 ? Gpt2PresetJson(2, 32, 2, 64) : LlamaPresetJson(2, 32, 4, 2, 64, 64);
   } else if (preset == "small") {
     json = arch == Arch::kGpt2 ? Gpt2PresetJson(4, 256, 4, 256)
                                : LlamaPresetJson(4, 256, 4, 2, 688, 256);
+  } else if (preset == "gpt2-124m") {  // GPT-2 small
+    json = Gpt2PresetJson(12, 768, 12, 1024, 50257);
+  } else if (preset == "llama-1b") {  // TinyLlama-1.1B
+    json = LlamaPresetJson(22, 2048, 32, 4, 5632, 2048, 32000, 1e-05);
+  } else if (preset == "llama-7b") {  // Llama-2-7B
+    json = LlamaPresetJson(32, 4096, 32, 32, 11008, 4096, 32000, 1e-05);
   } else {
-    return InvalidInput("unknown preset '" + std::string(preset) + "' (expected tiny or small)");
+    return InvalidInput("unknown preset '" + std::string(preset) +
+                        "' (expected tiny, small, gpt2-124m, llama-1b or llama-7b)");
   }
   return FromHfJson(json, "preset " + std::string(preset));
 }

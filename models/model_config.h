@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,9 +51,14 @@ struct ModelConfig {
   static Result<ModelConfig> FromHfJson(const Json& json, std::string_view source);
   // Reads `dir`/config.json.
   static Result<ModelConfig> Load(const std::filesystem::path& dir);
-  // A randomly-initialisable configuration: preset "tiny" (unit tests) or "small" (benchmarks,
-  // demo), with the config.json HF writes for that class. Vocabulary: 256 bytes + <|endoftext|>.
+  // A randomly-initialisable configuration, with the config.json HF writes for that class:
+  // "tiny" (unit tests) or "small" (benchmarks, demo) of either arch, vocabulary 256 bytes +
+  // <|endoftext|>; or a real shape: "gpt2-124m" (GPT-2 small, vocabulary 50257), "llama-1b"
+  // (TinyLlama-1.1B: 22 layers, d=2048, 32 heads, 4 kv heads, vocabulary 32000), "llama-7b"
+  // (Llama-2-7B). A preset of the other arch is an error.
   static Result<ModelConfig> Preset(Arch arch, std::string_view preset);
+  // The arch a real-shape preset implies (nullopt for tiny/small, which exist for both).
+  static std::optional<Arch> PresetArch(std::string_view preset);
 
   // The config.json text: hf_json, keys sorted, indent 2, trailing newline (as HF writes it).
   std::string ToHfJsonText() const;

@@ -1,6 +1,9 @@
 #include "models/parallel_linear.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <vector>
 
 #include "models/parallel_chunks.h"
 
@@ -10,6 +13,9 @@ namespace {
 // A part of a product is worth a thread of its own from about this many multiply-adds on: a few
 // microseconds of GEMM, against the cost of handing work to another thread.
 constexpr int64_t kMinMultiplyAddsPerPart = 1 << 18;
+
+// Products of fewer rows than this split the columns: the weight, not the rows, is the work.
+constexpr int64_t kMinRowsForRowSplit = 16;
 
 // The fewest rows (or columns) of a part whose rows each cost `multiply_adds`.
 int64_t MinPart(int64_t multiply_adds) {
@@ -30,18 +36,145 @@ void RowSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Te
   });
 }
 
-// out = a b, the columns of b and out split across threads.
-void ColumnSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b) {
+// out = a b (+ bias), the columns of b and out split across threads: each thread reads only its
+// part of b, which is what a product of few rows (generation: one) is bound by.
+void ColumnSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                        const torch::Tensor& bias) {
   ForEachChunk(b.size(1), MinPart(a.size(0) * a.size(1)), [&](int64_t begin, int64_t end) {
     torch::Tensor part = out.narrow(1, begin, end - begin);
-    at::mm_out(part, a, b.narrow(1, begin, end - begin));
+    const torch::Tensor b_part = b.narrow(1, begin, end - begin);
+    if (bias.defined()) {
+      at::addmm_out(part, bias.narrow(0, begin, end - begin), a, b_part);
+    } else {
+      at::mm_out(part, a, b_part);
+    }
   });
+}
+
+// Converts `count` values at `from` (BF16 or F16) to F32 at `to`.
+void ToFloat(const void* from, c10::ScalarType type, int64_t count, float* to) {
+  if (type == c10::kBFloat16) {
+    // A BF16 is the upper half of the F32 with the same value.
+    const uint16_t* bits = static_cast<const uint16_t*>(from);
+    uint32_t* out = reinterpret_cast<uint32_t*>(to);
+    for (int64_t i = 0; i < count; ++i) out[i] = static_cast<uint32_t>(bits[i]) << 16;
+  } else {
+    const c10::Half* half = static_cast<const c10::Half*>(from);
+    for (int64_t i = 0; i < count; ++i) to[i] = static_cast<float>(half[i]);
+  }
+}
+
+// BLAS's Fortran sgemm (column-major), the one libtorch itself calls; looked up at run time
+// because libtorch does not export its own wrapper and graft does not link BLAS directly.
+using SgemmFn = void (*)(const char* transa, const char* transb, const int* m, const int* n,
+                         const int* k, const float* alpha, const float* a, const int* lda,
+                         const float* b, const int* ldb, const float* beta, float* c,
+                         const int* ldc);
+
+SgemmFn Sgemm() {
+  static const SgemmFn sgemm = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "sgemm_"));
+  return sgemm;
+}
+
+// c [m, n] (row-major, leading dimension ldc) = beta c + a [m, k] b [k, n], where a is
+// row-major with leading dimension lda and b is given by `b_rows` [k, n] row-major (leading
+// dimension n) or, with `b_transposed`, as [n, k] row-major (leading dimension k).
+void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b_rows,
+                  bool b_transposed, float beta, float* c, int64_t ldc) {
+  if (SgemmFn sgemm = Sgemm()) {
+    // Column-major: c^T [n, m] = b^T [n, k] a^T [k, m].
+    const char transa = b_transposed ? 'T' : 'N';
+    const char transb = 'N';
+    const int mi = static_cast<int>(n), ni = static_cast<int>(m), ki = static_cast<int>(k);
+    const int ldb_blas = static_cast<int>(b_transposed ? k : n);
+    const int lda_blas = static_cast<int>(lda), ldc_blas = static_cast<int>(ldc);
+    const float alpha = 1;
+    sgemm(&transa, &transb, &mi, &ni, &ki, &alpha, b_rows, &ldb_blas, a, &lda_blas, &beta, c,
+          &ldc_blas);
+    return;
+  }
+  const auto options = torch::TensorOptions().dtype(torch::kFloat);
+  const torch::Tensor a_t = torch::from_blob(const_cast<float*>(a), {m, k}, {lda, 1}, options);
+  torch::Tensor b_t = torch::from_blob(
+      const_cast<float*>(b_rows),
+      b_transposed ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, options);
+  if (b_transposed) b_t = b_t.t();
+  torch::Tensor c_t = torch::from_blob(c, {m, n}, {ldc, 1}, options);
+  if (beta == 0) {
+    at::mm_out(c_t, a_t, b_t);
+  } else {
+    c_t.addmm_(a_t, b_t);
+  }
+}
+
+// F32 scratch of at least `count` floats, one per thread, kept between calls.
+float* Scratch(int64_t count) {
+  thread_local std::vector<float> scratch;
+  if (static_cast<int64_t>(scratch.size()) < count) scratch.resize(static_cast<size_t>(count));
+  return scratch.data();
+}
+
+// out = a b (+ bias) for a low-precision b [K, N] (any layout with one unit stride) and F32 a,
+// computed in F32: the columns are split across threads, and each thread converts its columns
+// of b a block at a time into F32 scratch that stays in cache, then multiplies the block. b is
+// thus read once from memory, in its own (smaller) dtype, and never held in F32 in full.
+void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                       const torch::Tensor& bias) {
+  const int64_t m = a.size(0);
+  const int64_t k = b.size(0);
+  const int64_t n = b.size(1);
+  const bool column_major = b.stride(0) == 1;  // b's columns are contiguous: b = W^T
+  const size_t element = b.element_size();
+  const auto* base = static_cast<const uint8_t*>(b.data_ptr());
+  const torch::Tensor a_rows = a.stride(1) == 1 && a.stride(0) >= k ? a : a.contiguous();
+  // Few rows: a block fits in L2 next to its output; many rows: wide blocks for the GEMM.
+  const int64_t scratch_floats = m <= 16 ? (64 << 10) : (1 << 20);
+  const int64_t block = std::max<int64_t>(8, scratch_floats / std::max<int64_t>(1, k));
+  ForEachChunk(n, MinPart(m * k), [&](int64_t begin, int64_t end) {
+    float* scratch = Scratch(block * k);
+    for (int64_t c = begin; c < end; c += block) {
+      const int64_t width = std::min(block, end - c);
+      if (column_major) {  // column j of b is row j of W: convert `width` rows of K
+        for (int64_t j = 0; j < width; ++j) {
+          ToFloat(base + (c + j) * b.stride(1) * element, b.scalar_type(), k, scratch + j * k);
+        }
+      } else {  // row i of b holds this block's columns contiguously
+        for (int64_t i = 0; i < k; ++i) {
+          ToFloat(base + (i * b.stride(0) + c) * element, b.scalar_type(), width,
+                  scratch + i * width);
+        }
+      }
+      float* c_out = out.data_ptr<float>() + c;
+      const int64_t ldc = out.stride(0);
+      float beta = 0;
+      if (bias.defined()) {
+        const float* bias_values = bias.data_ptr<float>() + c;
+        for (int64_t r = 0; r < m; ++r) std::copy_n(bias_values, width, c_out + r * ldc);
+        beta = 1;
+      }
+      RowMajorGemm(m, width, k, a_rows.data_ptr<float>(), a_rows.stride(0), scratch, column_major,
+                   beta, c_out, ldc);
+    }
+  });
+}
+
+// out = a b (+ bias), choosing the split: by columns when b is not F32 or a has few rows, by
+// rows otherwise. `out` is a fresh [M, N] F32 tensor.
+void Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+             const torch::Tensor& bias) {
+  if (b.scalar_type() != torch::kFloat) {
+    ConvertingProduct(out, a, b, bias);
+  } else if (a.size(0) < kMinRowsForRowSplit) {
+    ColumnSplitProduct(out, a, b, bias);
+  } else {
+    RowSplitProduct(out, a, b, bias);
+  }
 }
 
 torch::Tensor Forward(const torch::Tensor& rows, const torch::Tensor& weight,
                       const torch::Tensor& bias) {
   torch::Tensor y = torch::empty({rows.size(0), weight.size(1)}, rows.options());
-  RowSplitProduct(y, rows, weight, bias);
+  Product(y, rows, weight, bias);
   return y;
 }
 
@@ -79,11 +212,11 @@ class ParallelLinearFunction : public torch::autograd::Function<ParallelLinearFu
     torch::autograd::variable_list result(ctx->saved_data["bias"].toBool() ? 3 : 2);
     if (ctx->needs_input_grad(0)) {
       result[0] = torch::empty({dy.size(0), weight.size(0)}, dy.options());
-      RowSplitProduct(result[0], dy, weight.t(), torch::Tensor());
+      Product(result[0], dy, weight.t(), torch::Tensor());
     }
     if (ctx->needs_input_grad(1)) {
       result[1] = torch::empty({rows.size(1), dy.size(1)}, dy.options());
-      ColumnSplitProduct(result[1], rows.t(), dy);
+      ColumnSplitProduct(result[1], rows.t(), dy, torch::Tensor());
     }
     if (result.size() == 3 && ctx->needs_input_grad(2)) result[2] = dy.sum(0);
     return result;

@@ -3,7 +3,6 @@
 #include <cstring>
 
 namespace graft {
-namespace {
 
 Result<torch::ScalarType> TorchType(DType dtype) {
   switch (dtype) {
@@ -19,8 +18,6 @@ Result<torch::ScalarType> TorchType(DType dtype) {
       return InvalidInput("dtype " + std::string(DTypeName(dtype)) + " is not a floating type");
   }
 }
-
-}  // namespace
 
 Result<torch::Tensor> TensorFromView(const TensorView& view, std::string_view source) {
   auto type = TorchType(view.dtype);

@@ -12,6 +12,9 @@
 
 namespace graft {
 
+// The torch dtype of a floating safetensors dtype (F32, F16, BF16, F64); others are an error.
+Result<torch::ScalarType> TorchType(DType dtype);
+
 // An F32 CPU tensor copied from a view (F32, F16, BF16 and F64 floating-point only; other
 // dtypes are an error naming the tensor and `source`).
 Result<torch::Tensor> TensorFromView(const TensorView& view, std::string_view source);

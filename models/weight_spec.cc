@@ -38,26 +38,24 @@ Status CheckWeights(const std::vector<WeightSpec>& specs,
   return Status::Ok();
 }
 
+torch::Tensor InitWeight(const WeightSpec& spec, at::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  switch (spec.init) {
+    case WeightSpec::Init::kNormal:
+      return at::normal(0.0, spec.std, spec.shape, generator, torch::kFloat);
+    case WeightSpec::Init::kZeros:
+      return torch::zeros(spec.shape, torch::kFloat);
+    case WeightSpec::Init::kOnes:
+      break;
+  }
+  return torch::ones(spec.shape, torch::kFloat);
+}
+
 std::map<std::string, torch::Tensor> InitWeights(const std::vector<WeightSpec>& specs,
                                                  uint64_t seed) {
-  torch::NoGradGuard no_grad;
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::map<std::string, torch::Tensor> weights;
-  for (const WeightSpec& spec : specs) {
-    torch::Tensor t;
-    switch (spec.init) {
-      case WeightSpec::Init::kNormal:
-        t = at::normal(0.0, spec.std, spec.shape, generator, torch::kFloat);
-        break;
-      case WeightSpec::Init::kZeros:
-        t = torch::zeros(spec.shape, torch::kFloat);
-        break;
-      case WeightSpec::Init::kOnes:
-        t = torch::ones(spec.shape, torch::kFloat);
-        break;
-    }
-    weights[spec.name] = t;
-  }
+  for (const WeightSpec& spec : specs) weights[spec.name] = InitWeight(spec, generator);
   return weights;
 }
 

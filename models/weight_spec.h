@@ -26,6 +26,9 @@ struct WeightSpec {
 Status CheckWeights(const std::vector<WeightSpec>& specs,
                     const std::map<std::string, torch::Tensor>& weights, std::string_view source);
 
+// One F32 tensor initialised per `spec`, drawing from `generator` (kNormal only).
+torch::Tensor InitWeight(const WeightSpec& spec, at::Generator& generator);
+
 // F32 tensors initialised per spec, deterministic for `seed` (own generator, in spec order).
 std::map<std::string, torch::Tensor> InitWeights(const std::vector<WeightSpec>& specs,
                                                  uint64_t seed);

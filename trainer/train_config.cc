@@ -240,6 +240,7 @@ Json TrainConfig::ToJson() const {
       {"grad_accum", grad_accum},
       {"max_seq_len", max_seq_len},
       {"packing", packing},
+      {"checkpointing", checkpointing},
       {"grad_clip", grad_clip},
       {"eval_every", eval_every},
       {"checkpoint_every", checkpoint_every},
@@ -299,6 +300,8 @@ Result<TrainConfig> ParseTrainConfig(std::string_view text, std::string_view sou
         {"max_seq_len",
          [&](const YAML::Node& v) { return r.Int(v, "max_seq_len", 2, &config.max_seq_len); }},
         {"packing", [&](const YAML::Node& v) { return r.Bool(v, "packing", &config.packing); }},
+        {"checkpointing",
+         [&](const YAML::Node& v) { return r.Bool(v, "checkpointing", &config.checkpointing); }},
         {"max_steps",
          [&](const YAML::Node& v) {
            return r.Int(v, "max_steps", 1, &config.max_steps.emplace());

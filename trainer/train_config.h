@@ -40,6 +40,7 @@ struct TrainConfig {
   int64_t grad_accum = 1;
   int64_t max_seq_len = 256;
   bool packing = true;
+  bool checkpointing = false;        // activation checkpointing (CausalLM::SetCheckpointing)
   std::optional<int64_t> max_steps;  // exactly one of max_steps and epochs is set after parsing
   std::optional<int64_t> epochs;     // (epochs: 1 when the file names neither)
   double grad_clip = 1.0;            // 0 disables clipping

@@ -115,7 +115,7 @@ Result<TrainJobResult> TrainJob::Run() const {
     }
     GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
     GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
-    GRAFT_ASSIGN_OR_RETURN(p.model, CausalLM::Load(base_dir));
+    GRAFT_ASSIGN_OR_RETURN(p.model, CausalLM::Load(base_dir, base_dtype));
     // Checked before anything starts: a longer window would fail at the first step.
     if (const int64_t context = p.model->config().max_positions;
         context > 0 && config.max_seq_len > context) {

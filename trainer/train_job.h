@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "core/safetensors.h"
 #include "core/status.h"
 #include "trainer/trainer.h"
 
@@ -33,6 +34,7 @@ struct TrainJob {
   std::filesystem::path key_path;
   bool full = false;
   bool resume = false;
+  DType base_dtype = DType::kF32;  // how the base's weights are kept (CausalLM::Load)
   // A PEFT adapter to continue training (LoRA only): same base, same LoRA shape. Its root digest
   // is recorded as the "parent" dependency in the provenance.
   std::optional<std::filesystem::path> parent_dir;

@@ -195,21 +195,19 @@ struct Trainer::State {
 
   // Summed negative log-likelihood (nats) of the batch's targets.
   Result<torch::Tensor> SumNll(const Batch& batch) {
-    GRAFT_ASSIGN_OR_RETURN(
-        torch::Tensor logits,
-        model.Forward(ToTensor(batch.input_ids, batch), ToTensor(batch.attention_mask, batch)));
-    // Position t predicts label t + 1; the last position of each row predicts nothing. Shifting
-    // the labels instead of slicing the logits spares a copy of the logits and of their grad.
+    // Position t predicts label t + 1; the last position of each row predicts nothing.
     std::vector<int64_t> next(batch.labels.size(), kIgnoreLabel);
     for (int64_t row = 0; row < batch.rows; ++row) {
       const auto begin = batch.labels.begin() + row * batch.cols;
       std::copy(begin + 1, begin + batch.cols, next.begin() + row * batch.cols);
     }
-    return torch::nn::functional::cross_entropy(logits.view({-1, logits.size(-1)}),
-                                                torch::tensor(next, torch::kInt64),
-                                                torch::nn::functional::CrossEntropyFuncOptions()
-                                                    .ignore_index(kIgnoreLabel)
-                                                    .reduction(torch::kSum));
+    // The LM head goes a chunk of positions at a time: the logits are never held in full.
+    GRAFT_ASSIGN_OR_RETURN(
+        torch::Tensor log_probs,
+        model.TargetLogProbs(ToTensor(batch.input_ids, batch),
+                             ToTensor(batch.attention_mask, batch),
+                             torch::tensor(next, torch::kInt64).view({batch.rows, batch.cols})));
+    return -log_probs.sum();
   }
 
   // One optimizer step over grad_accum micro-batches; returns the mean loss per target token.
@@ -386,11 +384,12 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(CausalLM& model, TrainerOptions
   const TrainConfig& c = state->options.config;
   try {
     SetTorchThreads(static_cast<int>(c.threads));
+    model.SetCheckpointing(c.checkpointing);
     // Rank r > 0 draws its dropout masks from seed + r (LoRA's init takes the seed itself, so
     // every rank starts from the same weights).
     torch::manual_seed(c.seed + static_cast<uint64_t>(state->Rank()));
     if (state->options.full) {
-      model.SetBaseTrainable(true);
+      GRAFT_RETURN_IF_ERROR(model.SetBaseTrainable(true));
       state->params = model.Parameters();
     } else {
       GRAFT_RETURN_IF_ERROR(model.adapters().Add(kAdapterName, *c.lora, c.seed).status());

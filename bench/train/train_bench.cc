@@ -1,6 +1,9 @@
 // graft_train_bench: one measurement per process (so peak RSS is the mode's own), printed as JSON.
 //   graft_train_bench --mode lora|full|matmul [--preset small] [--threads 2] [--steps 20]
-//                     [--batch 8] [--seq 256] [--grad-accum 1]
+//                     [--batch 8] [--seq 256] [--grad-accum 1] [--base DIR]
+//                     [--base-dtype f32|bf16] [--targets c_attn] [--checkpointing false]
+// --base loads a base directory (`graft base init --preset ...`) instead of a random `preset`
+// gpt2; --targets is the LoRA's target_modules (comma-separated).
 // Started with WORLD_SIZE > 1 (RANK, MASTER_ADDR, MASTER_PORT: bench/train/distributed), each
 // process is a data-parallel rank and also reports the all-reduce bytes and time per step.
 #include <sys/resource.h>
@@ -28,13 +31,18 @@ double PeakRssMib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-// Matmul FLOPs of one forward pass per token: the four projections of each block, attention
-// scores and values over a full (masked) row of `seq`, and the LM head.
+// Matmul FLOPs of one forward pass per token: every projection of each block (2 per weight),
+// attention scores and values over a full (masked) row of `seq`, and the LM head.
 double ForwardFlopsPerToken(const ModelConfig& c, int64_t seq) {
   const double d = static_cast<double>(c.hidden_size);
-  const double inner = static_cast<double>(c.intermediate_size);
-  const double per_layer = 2 * (4 * d * d + 2 * d * inner) + 2 * 2 * static_cast<double>(seq) * d;
-  return static_cast<double>(c.num_layers) * per_layer + 2 * d * static_cast<double>(c.vocab_size);
+  double embeddings = static_cast<double>(c.vocab_size) * d;
+  if (!c.tie_word_embeddings) embeddings *= 2;
+  if (c.arch == Arch::kGpt2) embeddings += static_cast<double>(c.max_positions) * d;
+  const double projections = static_cast<double>(c.NumParameters()) - embeddings;
+  const double q = static_cast<double>(c.num_heads * c.head_dim);
+  return 2 * projections +
+         static_cast<double>(c.num_layers) * 2 * 2 * static_cast<double>(seq) * q +
+         2 * d * static_cast<double>(c.vocab_size);
 }
 
 // Plain libtorch matmul FLOP/s on the MLP's shape: what the same BLAS reaches without a model,
@@ -71,8 +79,9 @@ std::string Corpus(int64_t bytes) {
 
 int Main(int argc, char** argv) {
   std::map<std::string, std::string> args = {
-      {"mode", "lora"}, {"preset", "small"}, {"threads", "2"},   {"steps", "20"},
-      {"batch", "8"},   {"seq", "256"},      {"grad-accum", "1"}};
+      {"mode", "lora"},      {"preset", "small"},   {"threads", "2"},          {"steps", "20"},
+      {"batch", "8"},        {"seq", "256"},        {"grad-accum", "1"},       {"base", ""},
+      {"base-dtype", "f32"}, {"targets", "c_attn"}, {"checkpointing", "false"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || !args.count(key.substr(2))) {
@@ -85,18 +94,34 @@ int Main(int argc, char** argv) {
   const int64_t threads = std::stoll(args["threads"]), steps = std::stoll(args["steps"]);
   const int64_t batch = std::stoll(args["batch"]), seq = std::stoll(args["seq"]);
   const int64_t grad_accum = std::stoll(args["grad-accum"]);
-  auto config = ModelConfig::Preset(Arch::kGpt2, args["preset"]);
-  if (!config.ok()) {
-    std::cerr << config.status().ToString() << "\n";
+  auto base_dtype = ParseBaseDType(args["base-dtype"]);
+  if (!base_dtype.ok()) {
+    std::cerr << base_dtype.status().ToString() << "\n";
     return 2;
   }
+  auto model = [&]() -> Result<std::unique_ptr<CausalLM>> {
+    if (!args["base"].empty()) return CausalLM::Load(args["base"], *base_dtype);
+    GRAFT_ASSIGN_OR_RETURN(ModelConfig preset, ModelConfig::Preset(Arch::kGpt2, args["preset"]));
+    return CausalLM::CreateRandom(preset, 1);
+  }();
+  if (!model.ok()) {
+    std::cerr << model.status().ToString() << "\n";
+    return 1;
+  }
+  const ModelConfig* config = &(*model)->config();
   SetTorchThreads(static_cast<int>(threads));
   Json out = {{"mode", mode},
               {"threads", threads},
               {"batch", batch},
               {"seq", seq},
+              {"base_dtype", args["base-dtype"]},
+              {"checkpointing", args["checkpointing"] == "true"},
               {"shape",
-               {{"layers", config->num_layers},
+               {{"arch", ArchName(config->arch)},
+                {"kv_heads", config->num_kv_heads},
+                {"head_dim", config->head_dim},
+                {"tied", config->tie_word_embeddings},
+                {"layers", config->num_layers},
                 {"hidden", config->hidden_size},
                 {"heads", config->num_heads},
                 {"inner", config->intermediate_size},
@@ -108,11 +133,6 @@ int Main(int argc, char** argv) {
     std::cout << out.dump() << "\n";
     return 0;
   }
-  auto model = CausalLM::CreateRandom(*config, 1);
-  if (!model.ok()) {
-    std::cerr << model.status().ToString() << "\n";
-    return 1;
-  }
   auto encoder = TextEncoder::For((*model)->tokenizer(), config->eos_token_id);
   auto data =
       Dataset::Parse(Corpus(batch * (seq - 1) * steps * grad_accum + 4096), "bench", *encoder);
@@ -122,9 +142,12 @@ int Main(int argc, char** argv) {
   }
   TrainerOptions options;
   auto parsed = ParseTrainConfig(
-      "lora: {r: 8, lora_alpha: 16, lora_dropout: 0.05, target_modules: [c_attn]}\n"
-      "schedule: {warmup_steps: 2}\npacking: true\n"
-      "batch_size: " +
+      "lora: {r: 8, lora_alpha: 16, lora_dropout: 0.05, target_modules: [" + args["targets"] +
+          "]}\ncheckpointing: " + args["checkpointing"] +
+          "\n"
+
+          "schedule: {warmup_steps: 2}\npacking: true\n"
+          "batch_size: " +
           std::to_string(batch) + "\nmax_seq_len: " + std::to_string(seq) +
           "\nmax_steps: " + std::to_string(steps) + "\nthreads: " + std::to_string(threads) +
           "\ngrad_accum: " + std::to_string(grad_accum) + "\n",

@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""Prints bench/bigbase/run's JSON lines as a table of figures and graft / PyTorch ratios."""
+import json
+import sys
+
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows[r["run"]] = r
+
+
+def get(run, key):
+    return rows.get(run, {}).get(key)
+
+
+def ratio(a, b):
+    return f"x{a / b:.2f}" if a and b else "—"
+
+
+bandwidth = get("bandwidth", "bytes_per_s")
+if bandwidth:
+    print(f"memory read bandwidth (sum of a 1 GiB F32 buffer): {bandwidth / 1e9:.1f} GB/s")
+print("| run | tokens/s | peak RSS (MiB) | other |")
+print("|---|---|---|---|")
+for name, r in rows.items():
+    if name == "bandwidth":
+        continue
+    tps = r.get("tokens_per_s") or r.get("decode_tokens_per_s")
+    other = {k: r[k] for k in ("load_s", "first_forward_s", "weight_bytes", "prefill_s",
+                                "seconds", "final_loss", "flops_per_s") if k in r}
+    print(f"| {name} | {tps:.1f} | {r.get('peak_rss_mib', 0):.0f} | {other} |" if tps else
+          f"| {name} | — | {r.get('peak_rss_mib', 0):.0f} | {other} |")
+
+print()
+for what, g, t in (("gpt2-124m LoRA training", "gpt2-train", "gpt2-train-torch"),
+                   ("gpt2-124m scoring", "gpt2-score", "gpt2-score-torch"),
+                   ("llama-1b scoring", "llama1b-score", "llama1b-score-torch"),
+                   ("llama-1b LoRA training", "llama1b-train", "llama1b-train-torch"),
+                   ("under a 2-thread busy job: gpt2-124m LoRA training", "contention-train",
+                    "contention-train-torch")):
+    if g in rows and t in rows:
+        print(f"{what}: graft / PyTorch eager tokens/s "
+              f"{ratio(get(g, 'tokens_per_s'), get(t, 'tokens_per_s'))}, peak RSS "
+              f"{ratio(get(g, 'peak_rss_mib'), get(t, 'peak_rss_mib'))}")
+if "gpt2-train" in rows and "gpt2-matmul" in rows:
+    print(f"gpt2-124m LoRA training: {get('gpt2-train', 'flops_per_s') / 1e9:.1f} GFLOP/s, "
+          f"{ratio(get('gpt2-train', 'flops_per_s'), get('gpt2-matmul', 'flops_per_s'))} of a plain "
+          f"matmul's {get('gpt2-matmul', 'flops_per_s') / 1e9:.1f}")
+for g in ("llama1b-generate", "llama1b-generate-bf16"):
+    if g in rows and "llama1b-generate-torch" in rows:
+        tps = get(g, "decode_tokens_per_s")
+        line = (f"{g}: {tps:.2f} tokens/s, "
+                f"{ratio(tps, get('llama1b-generate-torch', 'decode_tokens_per_s'))} PyTorch eager")
+        if bandwidth:
+            weights = get("llama1b-load" if g.endswith("generate") else "llama1b-load-bf16",
+                          "weight_bytes")
+            if weights:
+                line += f", {tps * weights / bandwidth:.0%} of the bandwidth limit"
+        print(line)
+for g in ("llama1b-load", "llama1b-load-bf16"):
+    if g in rows:
+        weights = get(g, "weight_bytes") / 2**20
+        print(f"{g}: load {get(g, 'load_s'):.2f} s + first forward {get(g, 'first_forward_s'):.2f} s"
+              f" (reading the files from the page cache: {get('llama1b-read', 'seconds') or 0:.2f} s);"
+              f" peak RSS {get(g, 'peak_rss_mib') / weights:.2f}x the weights ({weights:.0f} MiB)")
