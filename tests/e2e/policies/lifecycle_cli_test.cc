@@ -80,6 +80,8 @@ class LifecycleCli : public ::testing::Test {
     m.metric = "acc";
     m.n = 100;
     m.delta = 0.1;
+    m.standard_error = 0.01;
+    m.degrees_of_freedom = 99;
     m.distribution = BootstrapDistribution(std::vector<double>(1000, 0.1));
     std::vector<SuiteComparisons> evaluations = {{"kpi", {m}}};
     Result<Decision> decision =
