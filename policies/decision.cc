@@ -1,6 +1,5 @@
 #include "policies/decision.h"
 
-#include <cmath>
 #include <cstdio>
 
 #include "evaluator/stats_json.h"
@@ -62,9 +61,9 @@ void PutIfSet(Json& object, const char* key, const std::optional<T>& value) {
   if (value) object[key] = *value;
 }
 
-// Canonical JSON has no infinities: an undetectable effect is left out.
+// Canonical JSON has no infinities: a non-finite number (an undetectable effect) is null.
 void PutIfSet(Json& object, const char* key, const std::optional<double>& value) {
-  if (value && std::isfinite(*value)) object[key] = *value;
+  if (value) object[key] = FiniteOrNull(*value);
 }
 
 // An unbounded end is null.
