@@ -246,6 +246,15 @@ std::string Percent(const Cell& c) {
   return buffer;
 }
 
+// "### title" and a Markdown table header with one column per suite size.
+void TableHeader(const std::string& title, const std::vector<size_t>& sizes) {
+  std::printf("\n### %s\n\n| scenario | threshold |", title.c_str());
+  for (size_t n : sizes) std::printf(" n=%zu |", n);
+  std::printf("\n|---|---|");
+  for (size_t i = 0; i < sizes.size(); ++i) std::printf("---|");
+  std::printf("\n");
+}
+
 void Speed() {
   // 10,000 items x 3 metrics (acc, exact_match, bits_per_byte), one KPI and two regressions.
   Xoshiro256StarStar rng(42);
@@ -320,11 +329,7 @@ int main(int argc, char** argv) {
   uint64_t cell_seed = seed;
   for (Criterion c : {Criterion::kKpi, Criterion::kRegression, Criterion::kPerSlice,
                       Criterion::kHolm, Criterion::kLooks}) {
-    std::printf("\n### False PASS: %s\n\n| scenario | threshold |", CriterionName(c));
-    for (size_t n : sizes) std::printf(" n=%zu |", n);
-    std::printf("\n|---|---|");
-    for (size_t i = 0; i < sizes.size(); ++i) std::printf("---|");
-    std::printf("\n");
+    TableHeader("False PASS: " + std::string(CriterionName(c)), sizes);
     for (const Scenario& s : kScenarios) {
       for (double threshold : {0.0, s.threshold}) {
         std::printf("| %s | %g |", s.name, threshold);
@@ -338,13 +343,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf(
-      "\n### Power of the KPI at threshold + the mean reported MDE\n\n"
-      "| scenario | threshold |");
-  for (size_t n : sizes) std::printf(" n=%zu |", n);
-  std::printf("\n|---|---|");
-  for (size_t i = 0; i < sizes.size(); ++i) std::printf("---|");
-  std::printf("\n");
+  TableHeader("Power of the KPI at threshold + the mean reported MDE", sizes);
   for (const Scenario& s : kScenarios) {
     for (double threshold : {0.0, s.threshold}) {
       std::printf("| %s | %g |", s.name, threshold);
