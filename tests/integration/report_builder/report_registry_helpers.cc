@@ -1,6 +1,6 @@
-#include <cmath>
-
 #include "tests/integration/report_builder/report_registry_helpers.h"
+
+#include <cmath>
 
 #include "core/dsse.h"
 #include "core/intoto.h"
