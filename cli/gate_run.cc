@@ -6,8 +6,9 @@
 #include "cli/common.h"
 #include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
-#include "distributed/group.h"
 #include "cli/terminal_style.h"
+#include "core/sha256.h"
+#include "distributed/group.h"
 #include "evaluator/adapter_evaluator.h"
 #include "policies/lifecycle.h"
 #include "reports/gate_outputs.h"
@@ -44,6 +45,36 @@ Result<std::vector<std::string>> RevokedDependencies(registry::Registry& reg,
   return out;
 }
 
+// A gate's bootstrap (descriptive only: the verdict comes from the tests of docs/statistics.md)
+// takes its resamples and seed from the policy's `bootstrap:` or, unset, 10000 resamples and a
+// seed derived from the digests of adapter, base, suites and policy, so that it cannot be shopped
+// for: the same gate always draws the same resamples. --seed and --resamples are for `eval` only.
+Status GateBootstrap(registry::Registry& reg, const po::variables_map& vm, const Policy& policy,
+                     const registry::ObjectRecord& adapter, const std::vector<std::string>& suites,
+                     BootstrapOptions& bootstrap) {
+  for (const char* option : {"seed", "resamples"}) {
+    if (!vm[option].defaulted()) {
+      return InvalidInput(std::string("--") + option +
+                          " is for graft eval only: a gate takes its bootstrap from the policy "
+                          "(promotion.bootstrap) or derives it from the digests");
+    }
+  }
+  bootstrap.confidence = policy.promotion.confidence;
+  bootstrap.resamples = policy.promotion.bootstrap_resamples.value_or(10000);
+  if (policy.promotion.bootstrap_seed) {
+    bootstrap.seed = *policy.promotion.bootstrap_seed;
+    return Status::Ok();
+  }
+  std::string material = "graft gate seed\nadapter " + adapter.digest + "\nbase " +
+                         adapter.Info().value("base", "") + "\npolicy " + policy.digest;
+  for (const std::string& suite : suites) {
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record, reg.Resolve("suite", suite));
+    material += "\nsuite " + record.digest;
+  }
+  bootstrap.seed = std::stoull(Sha256Hex(material).substr(0, 16), nullptr, 16);
+  return Status::Ok();
+}
+
 Result<int> RunGate(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(std::optional<int> launched, LaunchLocalWorkers(vm));
   if (launched) return *launched;
@@ -57,11 +88,11 @@ Result<int> RunGate(const po::variables_map& vm) {
 
   Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(Policy policy, lifecycle.LoadPolicy(policy_ref));
-  settings.bootstrap.confidence = policy.promotion.confidence;
   std::vector<std::string> suites = SuitesOf(policy);
   std::vector<SuiteComparisons> comparisons;
   std::vector<std::string> evaluation_digests;
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, reg.Resolve("adapter", adapter_ref));
+  GRAFT_RETURN_IF_ERROR(GateBootstrap(reg, vm, policy, adapter, suites, settings.bootstrap));
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> revoked, RevokedDependencies(reg, adapter));
   for (const std::string& reason : leader ? revoked : std::vector<std::string>()) {
     std::cerr << "graft: not evaluating " << adapter_ref << ": its " << reason

@@ -6,9 +6,13 @@
 
 namespace graft {
 
+// `value`, or null when it is infinite or NaN (canonical JSON has no infinities): an unbounded
+// interval end or an undetectable effect.
+Json FiniteOrNull(double value);
+
 // Every field of `comparison` with fixed key names, per-slice results nested under "slices".
-// The bootstrap distribution itself is left out (B numbers); "resamples" and "seed" with the
-// stored per-item scores reproduce it exactly.
+// Non-finite numbers are null. The bootstrap distribution itself is left out (B numbers);
+// "resamples" and "seed" with the stored per-item scores reproduce it exactly.
 Json ComparisonToJson(const MetricComparison& comparison);
 
 }  // namespace graft

@@ -1,12 +1,15 @@
 #include "evaluator/stats_paired.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 #include <string>
 
+#include "evaluator/stats_paired_binary.h"
 #include "evaluator/stats_power.h"
 #include "evaluator/stats_random.h"
+#include "evaluator/stats_threshold_test.h"
 
 namespace graft {
 namespace {
@@ -65,6 +68,53 @@ Status CheckScores(const MetricScores& scores, size_t n) {
   return Status::Ok();
 }
 
+// The standard error of delta from per-item influence values (the delta method; for a mean it
+// is sd(d) / sqrt(n)), the Satterthwaite degrees of freedom for ratios (n - 1 for means) and the
+// effective number of items (sum w)^2 / sum w^2.
+void Studentize(const std::vector<PackedItem>& items, MetricKind kind, MetricComparison& result) {
+  const size_t n = items.size();
+  double sum_adapter = 0, sum_base = 0, sum_weight = 0, sum_weight2 = 0;
+  for (const PackedItem& item : items) {
+    sum_adapter += item.adapter;
+    sum_base += item.base;
+    sum_weight += item.weight;
+    sum_weight2 += item.weight * item.weight;
+  }
+  const double ratio_adapter = sum_adapter / sum_weight, ratio_base = sum_base / sum_weight;
+  // d f(R) / d R at each ratio: 1, or exp(R) for perplexity.
+  const double slope_adapter = kind == MetricKind::kExpRatioOfSums ? std::exp(ratio_adapter) : 1;
+  const double slope_base = kind == MetricKind::kExpRatioOfSums ? std::exp(ratio_base) : 1;
+  // HC2: each squared influence over 1 - leverage, leverage w_i^2 / sum w^2 (1/n for a mean, so
+  // that the mean's SE is exactly sd(d) / sqrt(n)); long items are not trusted to speak for
+  // themselves.
+  double squares = 0, fourths = 0;
+  for (const PackedItem& item : items) {
+    const double influence = (slope_adapter * (item.adapter - ratio_adapter * item.weight) -
+                              slope_base * (item.base - ratio_base * item.weight)) /
+                             sum_weight;
+    const double leverage = item.weight * item.weight / sum_weight2;
+    const double square = leverage < 1 ? influence * influence / (1 - leverage) : 0;
+    squares += square;
+    fourths += square * square;
+  }
+  const auto nd = static_cast<double>(n);
+  result.effective_n = sum_weight * sum_weight / sum_weight2;
+  if (n < 2) {
+    result.standard_error = 0;
+    result.degrees_of_freedom = 0;
+    return;
+  }
+  result.standard_error = std::sqrt(squares);
+  if (kind == MetricKind::kMean || fourths == 0) {
+    result.degrees_of_freedom = nd - 1;
+  } else {
+    // Satterthwaite: sum of squares ~ sum_i c_i chi2_1, df = (sum c)^2 / sum c^2, with c_i
+    // estimated by influence_i^2 and c_i^2 by influence_i^4 / 3 (the normal fourth moment).
+    result.degrees_of_freedom =
+        std::clamp(std::min(3 * squares * squares / fourths, result.effective_n - 1), 1.0, nd - 1);
+  }
+}
+
 // The comparison over the items `indices` of `scores` (already checked).
 Result<MetricComparison> CompareItems(const MetricScores& scores,
                                       const std::vector<size_t>& indices, std::string slice,
@@ -114,24 +164,24 @@ Result<MetricComparison> CompareItems(const MetricScores& scores,
     delta = Transform(kind, a / w) - Transform(kind, s / w);
   }
   result.distribution = BootstrapDistribution(std::move(deltas));
-  result.interval = result.distribution.DeltaInterval(options.confidence);
+  result.bootstrap_interval = result.distribution.DeltaInterval(options.confidence);
+  Studentize(items, kind, result);
 
-  if (kind == MetricKind::kMean) {
-    // sd of the per-item differences / sqrt(n).
-    const double mean_d = (sum_adapter - sum_base) / static_cast<double>(n);
-    double squares = 0;
-    for (const PackedItem& item : items) {
-      const double d = item.adapter - item.base - mean_d;
-      squares += d * d;
-    }
-    result.standard_error =
-        n < 2 ? 0 : std::sqrt(squares / static_cast<double>(n - 1) / static_cast<double>(n));
+  if (result.mcnemar) {
+    result.interval_method = "Tango score";
+    const auto items_n = static_cast<int64_t>(n);
+    result.minimum_detectable_effect = ExactMcNemarMde(
+        result.higher_is_better ? DiscordantCounts{c, b, items_n} : DiscordantCounts{b, c, items_n},
+        options.confidence, options.power);
   } else {
-    result.standard_error = result.distribution.StandardDeviation();
+    result.interval_method = kind == MetricKind::kMean ? "t" : "delta-method t";
+    GRAFT_ASSIGN_OR_RETURN(result.minimum_detectable_effect,
+                           MinimumDetectableEffect(result.standard_error, result.degrees_of_freedom,
+                                                   options.confidence, options.power));
   }
-  GRAFT_ASSIGN_OR_RETURN(
-      result.minimum_detectable_effect,
-      MinimumDetectableEffect(result.standard_error, options.confidence, options.power));
+  const Interval improvement = ImprovementIntervalAt(result, options.confidence);
+  result.interval =
+      result.higher_is_better ? improvement : Interval{-improvement.high, -improvement.low};
   return result;
 }
 

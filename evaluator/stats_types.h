@@ -51,14 +51,23 @@ struct MetricComparison {
   double adapter = 0;
   double delta = 0;  // adapter - base, as measured
   double confidence = 0.95;
-  Interval interval;  // percentile bootstrap interval of delta at `confidence`
+  // Two-sided interval of delta at `confidence` by `interval_method`: Tango's score interval for
+  // 0/1 metrics, delta +- t_{df} * standard_error otherwise (see docs/statistics.md).
+  Interval interval;
+  std::string interval_method;
+  Interval bootstrap_interval;  // percentile bootstrap interval of delta (descriptive)
   int64_t resamples = 0;
   uint64_t seed = 0;
-  // Of delta: sd(d) / sqrt(n) for mean metrics, the bootstrap standard deviation for ratios.
+  // Of delta, from per-item influence values (delta method for ratios; sd(d) / sqrt(n) for
+  // means), with `degrees_of_freedom` (Satterthwaite) for the t quantiles.
   double standard_error = 0;
+  double degrees_of_freedom = 0;
+  double effective_n = 0;  // (sum w)^2 / sum w^2 over the items' weights; n for mean metrics
   double power = 0.8;
-  double minimum_detectable_effect = 0;  // at `confidence` and `power`, two-sided
-  std::optional<McNemarResult> mcnemar;  // binary metrics only
+  // At `confidence` and `power`: the smallest true improvement the (one-sided, alpha/2) test of
+  // "no improvement" detects with probability `power`; +infinity when no effect can be detected.
+  double minimum_detectable_effect = 0;
+  std::optional<McNemarResult> mcnemar;  // 0/1 metrics only: decided on the discordant pairs
   BootstrapDistribution distribution;    // resampled deltas, queryable at other levels
   std::vector<MetricComparison> slices;  // per-slice sub-results, sorted by slice name
 };

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "evaluator/stats_json.h"
+
 namespace graft {
 
 std::string_view CriterionKindName(CriterionKind kind) {
@@ -59,8 +61,15 @@ void PutIfSet(Json& object, const char* key, const std::optional<T>& value) {
   if (value) object[key] = *value;
 }
 
+// Canonical JSON has no infinities: a non-finite number (an undetectable effect) is null.
+void PutIfSet(Json& object, const char* key, const std::optional<double>& value) {
+  if (value) object[key] = FiniteOrNull(*value);
+}
+
+// An unbounded end is null.
 void PutIfSet(Json& object, const char* key, const std::optional<Interval>& value) {
-  if (value) object[key] = Json{{"low", value->low}, {"high", value->high}};
+  if (value)
+    object[key] = Json{{"low", FiniteOrNull(value->low)}, {"high", FiniteOrNull(value->high)}};
 }
 
 Json CriterionJson(const CriterionResult& c) {
@@ -81,6 +90,7 @@ Json CriterionJson(const CriterionResult& c) {
   PutIfSet(out, "improvement_interval", c.improvement_interval);
   PutIfSet(out, "threshold", c.threshold);
   PutIfSet(out, "p_value", c.p_value);
+  if (!c.test.empty()) out["test"] = c.test;
   PutIfSet(out, "minimum_detectable_effect", c.minimum_detectable_effect);
   PutIfSet(out, "observed", c.observed);
   return out;
@@ -91,14 +101,21 @@ Json CriterionJson(const CriterionResult& c) {
 Json Decision::ToJson() const {
   Json list = Json::array();
   for (const CriterionResult& c : criteria) list.push_back(CriterionJson(c));
-  return Json{{"policy", policy},
+  Json out = {{"policy", policy},
               {"policy_digest", policy_digest},
               {"mode", DecisionModeName(mode)},
               {"confidence", confidence},
               {"inconclusive", inconclusive},
+              {"look", look},
+              {"candidates", candidates},
+              {"alpha", alpha},
               {"criteria", std::move(list)},
               {"verdict", VerdictName(verdict)},
               {"exit_code", exit_code}};
+  if (max_looks) out["max_looks"] = *max_looks;
+  if (!alpha_spending.empty()) out["alpha_spending"] = alpha_spending;
+  if (max_candidates) out["max_candidates"] = *max_candidates;
+  return out;
 }
 
 }  // namespace graft

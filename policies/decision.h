@@ -44,7 +44,8 @@ struct CriterionResult {
   std::optional<Interval> improvement_interval;  // of improvement (delta in the better direction)
   std::optional<double>
       threshold;                  // improvement needed (min_delta, -margin) or a requirement limit
-  std::optional<double> p_value;  // one-sided bootstrap p of H0 "the threshold is not met"
+  std::optional<double> p_value;  // one-sided p of H0 "improvement <= threshold" by `test`
+  std::string test;               // "exact McNemar", "Tango score", "paired t", "delta-method t"
   std::optional<double> minimum_detectable_effect;
   std::optional<double> observed;  // requirement value (rank, bytes, approvals)
   CriterionStatus status = CriterionStatus::kFail;
@@ -57,6 +58,16 @@ struct Decision {
   DecisionMode mode = DecisionMode::kGate;
   double confidence = 0.95;           // the policy's, before Holm
   std::string inconclusive = "fail";  // the policy's action: fail or hold
+  // Repeated looks and candidates (gate mode): this gate is look `look` on the adapter under the
+  // policy, `candidates` distinct adapters have been gated under it (this one included), and the
+  // statistical criteria were tested at one-sided family level `alpha` (alpha/2 of the
+  // confidence, spent over looks and split over candidates as the policy declares).
+  int64_t look = 1;
+  std::optional<int64_t> max_looks;
+  std::string alpha_spending;  // "obrien-fleming" or "pocock" with max_looks, else ""
+  int64_t candidates = 1;
+  std::optional<int64_t> max_candidates;
+  double alpha = 0.025;
   std::vector<CriterionResult> criteria;
   Verdict verdict = Verdict::kFail;
   int exit_code = 10;  // 0 pass, 10 fail, 11 inconclusive (hold)

@@ -6,6 +6,8 @@
 
 #include "core/sha256.h"
 #include "evaluator/stats_holm.h"
+#include "evaluator/stats_normal.h"
+#include "evaluator/stats_threshold_test.h"
 
 namespace graft {
 namespace {
@@ -16,7 +18,7 @@ std::string Percent(double confidence) { return FormatNumber(confidence * 100) +
 struct StatCriterion {
   CriterionResult result;
   const MetricComparison* comparison = nullptr;  // null: no evidence, already FAIL
-  bool strict = false;  // PASS needs lower > threshold (regressions) rather than >= (KPIs)
+  std::string shortfall{};  // the minimum-evidence rule is not met: INCONCLUSIVE
 };
 
 const MetricComparison* FindComparison(std::span<const SuiteComparisons> comparisons,
@@ -49,7 +51,7 @@ CriterionResult Missing(CriterionKind kind, const std::string& suite, const std:
 }
 
 StatCriterion Measured(CriterionKind kind, const std::string& suite, const MetricComparison& m,
-                       double threshold, bool strict) {
+                       double threshold, const EvidenceRule& evidence) {
   StatCriterion p;
   CriterionResult& r = p.result;
   r.name = CriterionName(kind, suite, m.metric, m.slice);
@@ -64,19 +66,22 @@ StatCriterion Measured(CriterionKind kind, const std::string& suite, const Metri
   r.delta = m.delta;
   r.threshold = threshold;
   r.minimum_detectable_effect = m.minimum_detectable_effect;
-  if (m.distribution.empty()) {
+  if (m.n == 0) {
     r.status = CriterionStatus::kFail;
-    r.reason = "the comparison has no bootstrap distribution";
+    r.reason = "the comparison has no items";
     return p;
   }
-  r.p_value = m.distribution.FractionImprovementBelow(threshold, m.higher_is_better, strict);
+  const ThresholdTest test = TestImprovement(m, threshold, evidence);
+  r.test = ThresholdTestName(test.kind);
+  r.p_value = test.p_value;
   p.comparison = &m;
-  p.strict = strict;
+  p.shortfall = test.shortfall;
   return p;
 }
 
 std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotion,
                                                std::span<const SuiteComparisons> comparisons) {
+  const EvidenceRule& evidence = promotion.evidence;
   std::vector<StatCriterion> out;
   for (const KpiCriterion& kpi : promotion.kpis) {
     const MetricComparison* m = FindComparison(comparisons, kpi.suite, kpi.metric);
@@ -85,7 +90,7 @@ std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotio
                              "no evaluation of " + kpi.suite + "/" + kpi.metric)});
       continue;
     }
-    out.push_back(Measured(CriterionKind::kKpi, kpi.suite, *m, kpi.min_delta, false));
+    out.push_back(Measured(CriterionKind::kKpi, kpi.suite, *m, kpi.min_delta, evidence));
   }
   for (const RegressionCriterion& reg : promotion.regressions) {
     const MetricComparison* m = FindComparison(comparisons, reg.suite, reg.metric);
@@ -107,16 +112,17 @@ std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotio
     }
     for (const MetricComparison* target : targets) {
       const double margin = reg.relative ? reg.margin * std::abs(target->base) : reg.margin;
-      out.push_back(Measured(CriterionKind::kRegression, reg.suite, *target, -margin, true));
+      out.push_back(Measured(CriterionKind::kRegression, reg.suite, *target, -margin, evidence));
     }
   }
   return out;
 }
 
-// Holm step-down with interval tests: criteria in increasing p-value order, the k-th (0-based) of
-// m tested with a two-sided interval at confidence 1 - alpha / (m - k); a criterion can PASS only
-// if every criterion before it passed.
-void ApplyHolm(std::vector<StatCriterion>& criteria, double confidence) {
+// Holm step-down on the one-sided p-values at family level `alpha`: the k-th smallest (0-based) of
+// m is tested at alpha / (m - k) and can PASS only if every criterion before it passed. Ties are
+// against the adapter (an improvement exactly at the threshold has p >= 1/2). The interval shown
+// is two-sided at 1 - 2 alpha / (m - k), by the same method as the test.
+void ApplyHolm(std::vector<StatCriterion>& criteria, double alpha) {
   std::vector<size_t> family;
   std::vector<double> p_values;
   for (size_t i = 0; i < criteria.size(); ++i) {
@@ -124,38 +130,56 @@ void ApplyHolm(std::vector<StatCriterion>& criteria, double confidence) {
     family.push_back(i);
     p_values.push_back(*criteria[i].result.p_value);
   }
-  const double alpha = 1 - confidence;
   const std::string* stopped_at = nullptr;
   for (const HolmStep& step : HolmBonferroni(p_values, alpha)) {
     StatCriterion& p = criteria[family[step.index]];
     CriterionResult& r = p.result;
     const MetricComparison& m = *p.comparison;
-    const double level = 1 - step.level;
+    const double level = 1 - 2 * step.level;
     const double t = *r.threshold;
     r.confidence = level;
-    r.interval = m.distribution.DeltaInterval(level);
-    r.improvement_interval = m.distribution.ImprovementInterval(level, m.higher_is_better);
-    const Interval& imp = *r.improvement_interval;
-    const bool clears = p.strict ? imp.low > t : imp.low >= t;
+    const Interval imp = ImprovementIntervalAt(m, level);
+    r.improvement_interval = imp;
+    r.interval = m.higher_is_better ? imp : Interval{-imp.high, -imp.low};
     const std::string what = r.kind == CriterionKind::kKpi ? "min_delta " + FormatNumber(t)
                                                            : "-margin = " + FormatNumber(t);
+    const std::string test = r.test + " p = " + FormatNumber(*r.p_value) +
+                             " (one-sided, H0: " + "improvement <= " + FormatNumber(t) + ")";
     const std::string bounds = "improvement interval [" + FormatNumber(imp.low) + ", " +
                                FormatNumber(imp.high) + "] at " + Percent(level);
-    if (clears && stopped_at == nullptr) {
+    const bool significant = *r.p_value <= step.level;
+    if (!p.shortfall.empty()) {
+      r.status = CriterionStatus::kInconclusive;
+      r.reason = "not enough evidence: " + p.shortfall + "; " + test;
+    } else if (significant && stopped_at == nullptr) {
       r.status = CriterionStatus::kPass;
-      r.reason = bounds + (p.strict ? " lies above " : " starts at or above ") + what;
+      r.reason = test + " <= " + FormatNumber(step.level) + "; " + bounds + " lies above " + what;
     } else if (imp.high < t) {
       r.status = CriterionStatus::kFail;
-      r.reason = bounds + " lies below " + what;
+      r.reason = bounds + " lies below " + what + "; " + test;
     } else {
       r.status = CriterionStatus::kInconclusive;
-      r.reason =
-          clears ? bounds + " clears " + what + ", but the Holm step-down stopped at " + *stopped_at
-                 : bounds + " contains " + what + " (minimum detectable effect " +
-                       FormatNumber(m.minimum_detectable_effect) + ")";
+      r.reason = significant ? test + " clears " + what + ", but the Holm step-down stopped at " +
+                                   *stopped_at
+                             : test + " > " + FormatNumber(step.level) + "; " + bounds +
+                                   " (minimum detectable effect " +
+                                   FormatNumber(m.minimum_detectable_effect) + ")";
     }
     if (r.status != CriterionStatus::kPass && stopped_at == nullptr) stopped_at = &r.name;
   }
+}
+
+// The one-sided level spent at look `look` of `max_looks` out of a total `alpha`: the increment
+// of the Lan-DeMets spending function at information fraction look / max_looks.
+double SpentAlpha(AlphaSpending rule, int64_t look, int64_t max_looks, double alpha) {
+  auto spent = [&](double fraction) {
+    if (fraction <= 0) return 0.0;
+    if (rule == AlphaSpending::kPocock) return alpha * std::log1p((std::exp(1.0) - 1) * fraction);
+    const double z = *NormalQuantile(1 - alpha / 2);
+    return 2 * (1 - NormalCdf(z / std::sqrt(fraction)));
+  };
+  const auto k = static_cast<double>(look), m = static_cast<double>(max_looks);
+  return std::max(0.0, spent(k / m) - spent((k - 1) / m));
 }
 
 CriterionResult Requirement(std::string name, bool pass, std::string reason) {
@@ -277,12 +301,36 @@ Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparis
   decision.confidence = promotion.confidence;
   decision.inconclusive = promotion.inconclusive == InconclusiveAction::kHold ? "hold" : "fail";
 
+  // The family's one-sided level: alpha/2, split over candidates and spent over looks.
+  double alpha = (1 - promotion.confidence) / 2;
+  std::vector<CriterionResult> sequential;
+  if (mode == DecisionMode::kGate) {
+    decision.look = facts.look;
+    decision.candidates = facts.candidates;
+    decision.max_looks = promotion.max_looks;
+    decision.max_candidates = promotion.max_candidates;
+    if (promotion.max_candidates) {
+      alpha /= static_cast<double>(*promotion.max_candidates);
+      sequential.push_back(AtMost("max_candidates", facts.candidates, *promotion.max_candidates,
+                                  "candidates gated under the policy"));
+    }
+    if (promotion.max_looks) {
+      decision.alpha_spending = AlphaSpendingName(promotion.alpha_spending);
+      alpha = facts.look > *promotion.max_looks
+                  ? 0
+                  : SpentAlpha(promotion.alpha_spending, facts.look, *promotion.max_looks, alpha);
+      sequential.push_back(AtMost("max_looks", facts.look, *promotion.max_looks,
+                                  "look (gate attempt on this adapter under the policy)"));
+    }
+  }
+  decision.alpha = alpha;
   std::vector<StatCriterion> statistical = StatisticalCriteria(promotion, comparisons);
-  ApplyHolm(statistical, promotion.confidence);
+  ApplyHolm(statistical, alpha);
   for (StatCriterion& p : statistical) decision.criteria.push_back(std::move(p.result));
   for (CriterionResult& r : RequirementCriteria(policy, facts, mode)) {
     decision.criteria.push_back(std::move(r));
   }
+  for (CriterionResult& r : sequential) decision.criteria.push_back(std::move(r));
 
   auto any = [&](CriterionStatus status) {
     return std::any_of(decision.criteria.begin(), decision.criteria.end(),

@@ -35,11 +35,18 @@ struct RequirementFacts {
   uint64_t policy_seq = 0;                   // the policy's registration event
   uint64_t adapter_seq = 0;                  // the adapter's registration event
   Revocations revoked;
+  int64_t look = 1;        // gate attempts on this adapter under the policy, this one included
+  int64_t candidates = 1;  // distinct adapters gated under the policy, this one included
 };
 
 // Applies `policy` (see docs/policies.md):
 // - statistical criteria (KPIs, regressions, expanded per slice) are PASS / FAIL / INCONCLUSIVE
-//   from bootstrap intervals at Holm step-down adjusted confidence levels;
+//   from one-sided tests of "improvement <= threshold" (TestImprovement: exact McNemar, Tango
+//   score, paired t, delta-method t; ties count against the adapter) under Holm's step-down at
+//   family level alpha/2, split over `max_candidates` and spent over `max_looks` (gate mode); a
+//   criterion short of the policy's minimum evidence is INCONCLUSIVE with the shortfall;
+// - in gate mode, `max_looks` and `max_candidates` are requirements on facts.look and
+//   facts.candidates (a look beyond max_looks is a FAIL);
 // - requirements (pre-declared policy, base, revocations, signed_by, approvals with separation of
 //   duties, max_rank, max_size_bytes) are PASS / FAIL; in kGate mode missing approvals are
 //   PENDING instead of FAIL, since approvals come after the gate;

@@ -20,6 +20,36 @@ namespace {
 
 constexpr std::string_view kRollbackPrefix = "rollback";
 
+// The gate history under a policy (docs/policies.md, "Looks and candidates"): facts.look = 1 +
+// this adapter's earlier decisions under it, facts.candidates = the distinct adapters with a
+// decision under it, this one included. Candidates are counted from gate decisions; once training
+// runs are announced in the log, this is the one place to count the announced runs instead.
+Status CountGateHistory(registry::Registry& reg, const ObjectRecord& adapter,
+                        const std::string& policy_digest, RequirementFacts& facts) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, reg.EdgesTo(policy_digest));
+  std::set<std::string> under_policy;
+  for (const registry::Edge& e : edges) {
+    if (e.relation == "policy") under_policy.insert(e.src);
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<ObjectRecord> adapters,
+                         reg.List({.kind = "adapter", .with_info = false}));
+  facts.look = 1;
+  facts.candidates = 1;
+  for (const ObjectRecord& other : adapters) {
+    GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
+                           reg.Attestations(other.digest, "decision"));
+    const auto earlier = std::count_if(decisions.begin(), decisions.end(), [&](const auto& d) {
+      return under_policy.contains(d.digest);
+    });
+    if (other.digest == adapter.digest) {
+      facts.look += earlier;
+    } else if (earlier > 0) {
+      ++facts.candidates;
+    }
+  }
+  return Status::Ok();
+}
+
 // "support-bot" from the adapter's first label "support-bot@3".
 Result<std::string> AdapterName(const ObjectRecord& adapter) {
   if (adapter.labels.empty()) {
@@ -239,6 +269,7 @@ Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::stri
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_ref));
   GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
   GRAFT_ASSIGN_OR_RETURN(RequirementFacts facts, Facts(adapter, policy_record));
+  GRAFT_RETURN_IF_ERROR(CountGateHistory(registry_, adapter, policy_record.digest, facts));
   Decision decision = Decide(policy, evaluations, facts, DecisionMode::kGate);
   if (!facts.policy_pre_declared) {
     GRAFT_RETURN_IF_ERROR(

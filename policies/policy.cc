@@ -231,10 +231,80 @@ Status ParseRequire(const Reader& r, const YAML::Node& node, const std::string& 
   return Status::Ok();
 }
 
+// promotion: evidence, max_looks, alpha_spending, max_candidates and bootstrap (docs/policies.md,
+// "Evidence, looks and candidates").
+Status ParseSequential(const Reader& r, const YAML::Node& node, const std::string& path,
+                       PromotionCriteria& out) {
+  if (const YAML::Node evidence = node["evidence"]) {
+    const std::string at = Child(path, "evidence");
+    GRAFT_RETURN_IF_ERROR(
+        r.CheckMap(evidence, at, {"min_items", "min_discordant", "min_effective_n"}));
+    if (evidence["min_items"]) {
+      GRAFT_ASSIGN_OR_RETURN(
+          out.evidence.min_items,
+          r.Integer(evidence["min_items"], Child(at, "min_items"), 1, INT64_MAX));
+    }
+    if (evidence["min_discordant"]) {
+      GRAFT_ASSIGN_OR_RETURN(
+          out.evidence.min_discordant,
+          r.Integer(evidence["min_discordant"], Child(at, "min_discordant"), 1, INT64_MAX));
+    }
+    if (evidence["min_effective_n"]) {
+      const std::string n_at = Child(at, "min_effective_n");
+      GRAFT_ASSIGN_OR_RETURN(out.evidence.min_effective_n,
+                             r.Number(evidence["min_effective_n"], n_at));
+      if (!(out.evidence.min_effective_n >= 1)) {
+        return r.Error(evidence["min_effective_n"], n_at, "must be >= 1");
+      }
+    }
+  }
+  if (node["max_looks"]) {
+    GRAFT_ASSIGN_OR_RETURN(out.max_looks,
+                           r.Integer(node["max_looks"], Child(path, "max_looks"), 1, 1000));
+  }
+  if (node["alpha_spending"]) {
+    const std::string at = Child(path, "alpha_spending");
+    GRAFT_ASSIGN_OR_RETURN(std::string rule, r.String(node["alpha_spending"], at));
+    if (rule == "obrien-fleming") {
+      out.alpha_spending = AlphaSpending::kObrienFleming;
+    } else if (rule == "pocock") {
+      out.alpha_spending = AlphaSpending::kPocock;
+    } else {
+      return r.Error(node["alpha_spending"], at,
+                     "expected obrien-fleming or pocock, got \"" + rule + "\"");
+    }
+    if (!out.max_looks) {
+      return r.Error(node["alpha_spending"], at, "needs max_looks (the looks to spend over)");
+    }
+  }
+  if (node["max_candidates"]) {
+    GRAFT_ASSIGN_OR_RETURN(
+        out.max_candidates,
+        r.Integer(node["max_candidates"], Child(path, "max_candidates"), 1, 1000000));
+  }
+  if (const YAML::Node bootstrap = node["bootstrap"]) {
+    const std::string at = Child(path, "bootstrap");
+    GRAFT_RETURN_IF_ERROR(r.CheckMap(bootstrap, at, {"resamples", "seed"}));
+    if (bootstrap["resamples"]) {
+      GRAFT_ASSIGN_OR_RETURN(
+          out.bootstrap_resamples,
+          r.Integer(bootstrap["resamples"], Child(at, "resamples"), 100, 10'000'000));
+    }
+    if (bootstrap["seed"]) {
+      GRAFT_ASSIGN_OR_RETURN(int64_t seed,
+                             r.Integer(bootstrap["seed"], Child(at, "seed"), 0, INT64_MAX));
+      out.bootstrap_seed = static_cast<uint64_t>(seed);
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParsePromotion(const Reader& r, const YAML::Node& node, PromotionCriteria& out) {
   const std::string path = "promotion";
   GRAFT_RETURN_IF_ERROR(
-      r.CheckMap(node, path, {"confidence", "kpis", "regressions", "require", "inconclusive"}));
+      r.CheckMap(node, path,
+                 {"confidence", "kpis", "regressions", "require", "inconclusive", "evidence",
+                  "max_looks", "alpha_spending", "max_candidates", "bootstrap"}));
   if (node["confidence"]) {
     const std::string at = Child(path, "confidence");
     GRAFT_ASSIGN_OR_RETURN(out.confidence, r.Number(node["confidence"], at));
@@ -263,7 +333,7 @@ Status ParsePromotion(const Reader& r, const YAML::Node& node, PromotionCriteria
       return r.Error(node["inconclusive"], at, "expected fail or hold, got \"" + action + "\"");
     }
   }
-  return Status::Ok();
+  return ParseSequential(r, node, path, out);
 }
 
 Status ParseMonitor(const Reader& r, const YAML::Node& item, const std::string& at,
@@ -347,6 +417,10 @@ bool ValidName(std::string_view name) {
 }
 
 }  // namespace
+
+std::string_view AlphaSpendingName(AlphaSpending spending) {
+  return spending == AlphaSpending::kPocock ? "pocock" : "obrien-fleming";
+}
 
 std::string_view RevocationKindName(RevocationKind kind) {
   switch (kind) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "evaluator/stats_threshold_test.h"
 
 namespace graft {
 
@@ -39,12 +40,28 @@ struct Requirements {
 
 enum class InconclusiveAction { kFail, kHold };
 
+// How the one-sided error alpha/2 is spread over repeated gate looks (Lan-DeMets spending
+// functions at information fraction look / max_looks; see docs/statistics.md).
+enum class AlphaSpending { kObrienFleming, kPocock };
+std::string_view AlphaSpendingName(AlphaSpending spending);
+
 struct PromotionCriteria {
   double confidence = 0.95;
   std::vector<KpiCriterion> kpis;
   std::vector<RegressionCriterion> regressions;
   Requirements require;
   InconclusiveAction inconclusive = InconclusiveAction::kFail;
+  EvidenceRule evidence;  // `evidence: {min_items, min_discordant, min_effective_n}`
+  // Gate attempts allowed per adapter; alpha/2 is spent over them by `alpha_spending`. Unset:
+  // every look is tested at the full alpha/2 (repeated looks are not accounted for).
+  std::optional<int64_t> max_looks;
+  AlphaSpending alpha_spending = AlphaSpending::kObrienFleming;
+  // Distinct adapters that may be gated; each gets alpha/2 / max_candidates (Bonferroni).
+  std::optional<int64_t> max_candidates;
+  // `bootstrap: {resamples, seed}` of the gate's descriptive bootstrap; unset, the seed derives
+  // from the digests of adapter, base, suite and policy and resamples are 10000.
+  std::optional<int64_t> bootstrap_resamples;
+  std::optional<uint64_t> bootstrap_seed;
 };
 
 // "Retire the adapter when the monitored metric leaves its bound." Exactly one bound is set.

@@ -1,6 +1,7 @@
 #include "report_builder/stored_results.h"
 
 #include <initializer_list>
+#include <limits>
 #include <string>
 
 namespace graft {
@@ -17,8 +18,14 @@ Result<Enum> EnumNamed(const std::string& text, std::initializer_list<Enum> valu
                       text + "\"");
 }
 
+// A number, or +-infinity where ComparisonToJson wrote null for a non-finite one.
+double NumberOrInfinity(const Json& json, double infinity) {
+  return json.is_null() ? infinity : json.get<double>();
+}
+
 Interval IntervalFrom(const Json& json) {
-  return {json.at("low").get<double>(), json.at("high").get<double>()};
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  return {NumberOrInfinity(json.at("low"), -kInf), NumberOrInfinity(json.at("high"), kInf)};
 }
 
 template <typename T>
@@ -46,7 +53,14 @@ Result<MetricComparison> ComparisonFrom(const Json& json, std::string_view sourc
   c.seed = json.at("seed").get<uint64_t>();
   c.standard_error = json.at("standard_error").get<double>();
   c.power = json.at("power").get<double>();
-  c.minimum_detectable_effect = json.at("minimum_detectable_effect").get<double>();
+  c.minimum_detectable_effect = NumberOrInfinity(json.at("minimum_detectable_effect"),
+                                                 std::numeric_limits<double>::infinity());
+  c.interval_method = json.value("interval_method", "");
+  if (json.contains("bootstrap_interval")) {
+    c.bootstrap_interval = IntervalFrom(json["bootstrap_interval"]);
+  }
+  c.degrees_of_freedom = json.value("degrees_of_freedom", 0.0);
+  c.effective_n = json.value("effective_n", 0.0);
   if (json.contains("mcnemar")) {
     const Json& m = json["mcnemar"];
     c.mcnemar = McNemarResult{m.at("b").get<int64_t>(), m.at("c").get<int64_t>(),
@@ -88,6 +102,7 @@ Result<CriterionResult> CriterionFrom(const Json& json, std::string_view source)
   c.threshold = Optional<double>(json, "threshold");
   c.p_value = Optional<double>(json, "p_value");
   c.minimum_detectable_effect = Optional<double>(json, "minimum_detectable_effect");
+  c.test = json.value("test", "");
   c.observed = Optional<double>(json, "observed");
   return c;
 }
@@ -101,6 +116,12 @@ Result<Decision> DecisionFrom(const Json& json, std::string_view source) {
                                            DecisionModeName, "mode", source));
   d.confidence = json.at("confidence").get<double>();
   d.inconclusive = json.at("inconclusive").get<std::string>();
+  d.look = json.value("look", int64_t{1});
+  d.max_looks = Optional<int64_t>(json, "max_looks");
+  d.alpha_spending = json.value("alpha_spending", "");
+  d.candidates = json.value("candidates", int64_t{1});
+  d.max_candidates = Optional<int64_t>(json, "max_candidates");
+  d.alpha = json.value("alpha", (1 - d.confidence) / 2);
   for (const Json& criterion : json.at("criteria")) {
     GRAFT_ASSIGN_OR_RETURN(CriterionResult c, CriterionFrom(criterion, source));
     d.criteria.push_back(std::move(c));

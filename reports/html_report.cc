@@ -229,11 +229,12 @@ std::string CriteriaTable(const Decision& d) {
                      Num(c.delta ? FormatSigned(*c.delta) : ""),
                      Num(FormatCriterionInterval(c)),
                      Num(FormatOptional(c.threshold)),
+                     {c.test},
                      Num(FormatOptional(c.p_value)),
                      Badge(&c),
                      {c.reason, "reason"}});
   }
-  return Table({"criterion", "base", "adapter", "delta", "interval", "threshold", "p-value",
+  return Table({"criterion", "base", "adapter", "delta", "interval", "threshold", "test", "p-value",
                 "status", "reason"},
                cells);
 }

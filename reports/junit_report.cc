@@ -64,7 +64,9 @@ std::string Properties(const GateReportData& gate) {
          Property("base.digest", gate.base.digest) + Property("policy", d.policy) +
          Property("policy.digest", d.policy_digest) + Property("mode", DecisionModeName(d.mode)) +
          Property("verdict", VerdictName(d.verdict)) +
-         Property("exit_code", std::to_string(d.exit_code)) + "    </properties>\n";
+         Property("exit_code", std::to_string(d.exit_code)) +
+         Property("look", std::to_string(d.look)) +
+         Property("candidates", std::to_string(d.candidates)) + "    </properties>\n";
 }
 
 std::string Testcase(const CriterionResult& c, const Decision& d) {
@@ -110,6 +112,7 @@ std::string CriterionDetails(const CriterionResult& c) {
     AddLine(out, "improvement interval", FormatInterval(*c.improvement_interval));
   }
   AddLine(out, "threshold", FormatOptional(c.threshold));
+  AddLine(out, "test", c.test);
   AddLine(out, "p-value", FormatOptional(c.p_value));
   AddLine(out, "minimum detectable effect", FormatOptional(c.minimum_detectable_effect));
   AddLine(out, "observed", FormatOptional(c.observed));

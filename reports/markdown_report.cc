@@ -60,21 +60,34 @@ std::string VerdictLine(const Decision& d, std::string_view subject) {
 }
 
 std::string CriteriaTable(const Decision& d) {
-  Table table(
-      {"criterion", "base:", "adapter:", "delta:", "interval", "threshold:", "status", "reason"});
+  Table table({"criterion", "base:", "adapter:", "delta:", "interval", "threshold:", "test",
+               "status", "reason"});
   for (const CriterionResult& c : d.criteria) {
     table.Row({c.name, FormatOptional(c.base), FormatOptional(c.adapter),
                c.delta ? FormatSigned(*c.delta) : "", FormatCriterionInterval(c),
-               FormatOptional(c.threshold), StatusBadge(c.status), c.reason});
+               FormatOptional(c.threshold), c.test, StatusBadge(c.status), c.reason});
   }
   return table.Text();
+}
+
+// Gate mode: which look this is, how many candidates were gated under the policy, and the
+// one-sided family level the statistical criteria were tested at.
+std::string SequentialLine(const Decision& d) {
+  if (d.mode != DecisionMode::kGate) return "";
+  return " Look " + std::to_string(d.look) +
+         (d.max_looks ? " of " + std::to_string(*d.max_looks) + " (" + d.alpha_spending + ")"
+                      : "") +
+         "; " + std::to_string(d.candidates) + " candidate" + (d.candidates == 1 ? "" : "s") +
+         " gated under the policy" +
+         (d.max_candidates ? " (max " + std::to_string(*d.max_candidates) + ")" : "") +
+         "; one-sided alpha " + FormatNumber(d.alpha) + ".";
 }
 
 std::string PolicyLine(const Decision& d) {
   return "Policy " + d.policy + " (" + d.policy_digest + "), " +
          std::string(DecisionModeName(d.mode)) + " at " + FormatPercent(d.confidence) +
          " confidence, inconclusive: " + d.inconclusive + ", exit code " +
-         std::to_string(d.exit_code) + ".";
+         std::to_string(d.exit_code) + "." + SequentialLine(d);
 }
 
 std::string Join(const std::vector<std::string>& items, std::string_view separator) {

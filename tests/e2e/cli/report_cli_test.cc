@@ -71,8 +71,7 @@ class ReportCliTest : public ::testing::Test {
             Path("valid.jsonl"), "--config", Path("train.yaml"), "--out", Path("site-bot"), "--key",
             Path("trainer.pem"), "--policy", policy_digest});
     Expect({"adapter", "register", Path("site-bot"), "--name", "site-bot", "--base", "tiny"});
-    Expect({"gate", "site-bot@1", "--policy", "good", "--key", Path("evaluator.pem"), "--resamples",
-            "500"});
+    Expect({"gate", "site-bot@1", "--policy", "good", "--key", Path("evaluator.pem")});
     Expect({"approve", "site-bot@1", "--key", Path("approver.pem"), "--comment", "looks fine"});
     Expect({"promote", "site-bot@1", "--channel", "production"});
     digest_ = "sha256:" + AdapterDigest(Path("site-bot"));

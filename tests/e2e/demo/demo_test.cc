@@ -118,6 +118,8 @@ class DemoTest : public ::testing::Test {
       auto markdown = ReadFile(out_ / "reports" / (name + ".md"));
       ASSERT_TRUE(markdown.ok()) << name;
       EXPECT_TRUE(Has(*markdown, verdict == "pass" ? "PASS" : "FAIL")) << *markdown;
+      // Each statistical criterion names its test (bits_per_byte: the delta-method t).
+      EXPECT_TRUE(Has(*markdown, "| delta-method t |")) << *markdown;
     }
     auto junit = ReadFile(out_ / "reports" / "gate-site-bot-2.junit.xml");
     ASSERT_TRUE(junit.ok());

@@ -75,9 +75,9 @@ class GateTest : public ::testing::Test {
     Expect({"adapter", "register", Path(name), "--name", name, "--base", "tiny"});
   }
   CliResult Gate(const std::string& adapter, const std::string& policy) {
-    return Run({"gate", adapter, "--policy", policy, "--key", Path("evaluator.pem"), "--resamples",
-                "1000", "--junit", Path(policy + ".xml"), "--markdown", Path(policy + ".md"),
-                "--json", Path(policy + ".json")});
+    return Run({"gate", adapter, "--policy", policy, "--key", Path("evaluator.pem"), "--junit",
+                Path(policy + ".xml"), "--markdown", Path(policy + ".md"), "--json",
+                Path(policy + ".json")});
   }
   bool JunitValidates(const std::string& file) {
     std::string command = "xmllint --noout --schema '" +
@@ -113,6 +113,14 @@ TEST_F(GateTest, PassFailInconclusiveAndPostHoc) {
   auto markdown = ReadFile(Path("good.md"));
   ASSERT_TRUE(markdown.ok());
   EXPECT_NE(markdown->find("| kpi site/bits\\_per\\_byte"), std::string::npos) << *markdown;
+  EXPECT_NE(markdown->find("| delta-method t |"), std::string::npos) << *markdown;
+  EXPECT_NE(markdown->find("Look 1; 1 candidate gated under the policy"), std::string::npos)
+      << *markdown;
+  // No seed shopping: the gate's bootstrap comes from the policy or the digests.
+  CliResult seeded = Run({"gate", "site-bot@1", "--policy", "good", "--key",
+                          Path("evaluator.pem"), "--seed", "3"});
+  EXPECT_EQ(seeded.exit_code, 2) << seeded.out << seeded.err;
+  EXPECT_NE(seeded.err.find("--seed is for graft eval only"), std::string::npos) << seeded.err;
   Expect({"approve", "site-bot@1", "--key", Path("approver.pem")});
   Expect({"promote", "site-bot@1", "--channel", "production"});
   CliResult shown = Run({"adapter", "show", "site-bot@1"});

@@ -20,6 +20,8 @@ Result<Decision> StoreGateDecision(const std::string& registry_dir, const std::s
   m.metric = "acc";
   m.n = 100;
   m.delta = delta;
+  m.standard_error = 0.01;  // a decisive paired t: the verdict follows the sign of delta - 0
+  m.degrees_of_freedom = 99;
   m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
   std::vector<SuiteComparisons> evaluations = {{"kpi", {m}}};
   return Lifecycle(reg).Gate(adapter, policy, evaluations, key);

@@ -73,11 +73,13 @@ class LifecycleTest : public ::testing::Test {
     return adapter.ok() ? *adapter : ObjectRecord{};
   }
 
-  // Comparisons on suite "kpi": acc improved by `delta` in every bootstrap resample.
+  // Comparisons on suite "kpi": acc (as a mean metric) improved by `delta`, standard error 0.01.
   static std::vector<SuiteComparisons> Evaluations(double delta) {
     MetricComparison m;
     m.metric = "acc";
     m.n = 200;
+    m.standard_error = 0.01;
+    m.degrees_of_freedom = 199;
     m.base = 0.5;
     m.adapter = 0.5 + delta;
     m.delta = delta;

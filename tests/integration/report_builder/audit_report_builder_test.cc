@@ -58,7 +58,9 @@ TEST_F(AuditReportBuilderTest, ListsEveryKindOfChangeInLogOrder) {
 
   ASSERT_EQ(audit.failed_gates.size(), 2u);
   EXPECT_EQ(audit.failed_gates[0].subject, "bot@3");
-  EXPECT_NE(audit.failed_gates[0].detail.find("kpi kpi/acc FAIL"), std::string::npos)
+  // 8 discordant pairs: short of the minimum evidence, so INCONCLUSIVE (and inconclusive: fail).
+  EXPECT_NE(audit.failed_gates[0].detail.find("kpi kpi/acc INCONCLUSIVE (not enough evidence"),
+            std::string::npos)
       << audit.failed_gates[0].detail;
   EXPECT_NE(audit.failed_gates[1].detail.find("pre-declared policy FAIL (post-hoc policy: "),
             std::string::npos)

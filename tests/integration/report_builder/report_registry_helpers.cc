@@ -1,5 +1,7 @@
 #include "tests/integration/report_builder/report_registry_helpers.h"
 
+#include <cmath>
+
 #include "core/dsse.h"
 #include "core/intoto.h"
 #include "evaluator/stats_json.h"
@@ -29,7 +31,8 @@ MetricComparison Acc(double delta, const std::string& slice) {
   m.resamples = 1000;
   m.seed = 7;
   m.minimum_detectable_effect = 0.03;
-  m.mcnemar = McNemarResult{3, 23, 0.0001};
+  // Discordant pairs consistent with the delta: c - b = delta * n.
+  m.mcnemar = McNemarResult{3, 3 + std::llround(delta * static_cast<double>(m.n)), 0.0001};
   m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
   return m;
 }

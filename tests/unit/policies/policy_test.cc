@@ -136,8 +136,53 @@ struct BadCase {
   std::string message;  // the complete error message
 };
 
+TEST(Policy, ParsesEvidenceLooksCandidatesAndBootstrap) {
+  auto policy = ParsePolicy(
+      "policy: p\npromotion:\n  evidence: {min_items: 20, min_discordant: 12, min_effective_n: "
+      "8.5}\n"
+      "  max_looks: 3\n  alpha_spending: pocock\n  max_candidates: 20\n"
+      "  bootstrap: {resamples: 2000, seed: 7}\n",
+      "policy.yaml");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  const PromotionCriteria& p = policy->promotion;
+  EXPECT_EQ(p.evidence.min_items, 20);
+  EXPECT_EQ(p.evidence.min_discordant, 12);
+  EXPECT_DOUBLE_EQ(p.evidence.min_effective_n, 8.5);
+  EXPECT_EQ(p.max_looks, 3);
+  EXPECT_EQ(p.alpha_spending, AlphaSpending::kPocock);
+  EXPECT_EQ(p.max_candidates, 20);
+  EXPECT_EQ(p.bootstrap_resamples, 2000);
+  EXPECT_EQ(p.bootstrap_seed, 7u);
+  auto defaults = ParsePolicy("policy: p\npromotion: {}\n", "policy.yaml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->promotion.evidence.min_items, 10);
+  EXPECT_EQ(defaults->promotion.evidence.min_discordant, 10);
+  EXPECT_DOUBLE_EQ(defaults->promotion.evidence.min_effective_n, 10);
+  EXPECT_FALSE(defaults->promotion.max_looks.has_value());
+  EXPECT_FALSE(defaults->promotion.bootstrap_seed.has_value());
+}
+
 TEST(Policy, RejectsMalformedPoliciesWithPathAndLine) {
   const std::vector<BadCase> cases = {
+      {"policy: p\npromotion: {alpha_spending: pocock}\n",
+       "policy.yaml: promotion.alpha_spending: needs max_looks (the looks to spend over) (line 2)"},
+      {"policy: p\npromotion: {max_looks: 3, alpha_spending: haybittle}\n",
+       "policy.yaml: promotion.alpha_spending: expected obrien-fleming or pocock, got "
+       "\"haybittle\" (line 2)"},
+      {"policy: p\npromotion: {max_looks: 0}\n",
+       "policy.yaml: promotion.max_looks: must be in [1, 1000], got 0 (line 2)"},
+      {"policy: p\npromotion: {evidence: {min_items: 0}}\n",
+       "policy.yaml: promotion.evidence.min_items: must be in [1, 9223372036854775807], got 0 "
+       "(line 2)"},
+      {"policy: p\npromotion: {evidence: {min_pairs: 3}}\n",
+       "policy.yaml: promotion.evidence: unknown key \"min_pairs\" (line 2)"},
+      {"policy: p\npromotion: {evidence: {min_effective_n: 0.5}}\n",
+       "policy.yaml: promotion.evidence.min_effective_n: must be >= 1 (line 2)"},
+      {"policy: p\npromotion: {bootstrap: {resamples: 10}}\n",
+       "policy.yaml: promotion.bootstrap.resamples: must be in [100, 10000000], got 10 (line 2)"},
+      {"policy: p\npromotion: {bootstrap: {seed: -1}}\n",
+       "policy.yaml: promotion.bootstrap.seed: must be in [0, 9223372036854775807], got -1 (line "
+       "2)"},
       {"policy: p\npromotion:\n  kpis:\n    - {suite: s, metric: acc, min_detla: 0.1}\n",
        "policy.yaml: promotion.kpis[0]: unknown key \"min_detla\" (line 4)"},
       {"policy: p\npromotion: {}\nextra: 1\n", "policy.yaml: unknown key \"extra\" (line 3)"},

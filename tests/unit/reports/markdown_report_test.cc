@@ -91,9 +91,9 @@ TEST(MarkdownReport, VerdictLineNamesTheAdapter) {
 TEST(MarkdownReport, CriteriaRowsCarryTheNumbers) {
   const std::string md = RenderGateMarkdown(testing::SampleGate());
   EXPECT_NE(md.find("| regression general/acc | 0.55 | 0.51 | -0.04 | \\[-0.07, -0.015\\] at 95% | "
-                    "-0.01 | ❌ FAIL | improvement upper bound -0.015 &lt; -0.01 |"),
+                    "-0.01 | Tango score | ❌ FAIL | improvement upper bound -0.015 &lt; -0.01 |"),
             std::string::npos);
-  EXPECT_NE(md.find("| approvals |  |  |  |  | 1 | ⏳ PENDING | 0 of 1 approvals |"),
+  EXPECT_NE(md.find("| approvals |  |  |  |  | 1 |  | ⏳ PENDING | 0 of 1 approvals |"),
             std::string::npos);
   ExpectIntactTables(md);
 }

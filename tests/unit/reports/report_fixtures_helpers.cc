@@ -40,6 +40,8 @@ CriterionResult Stat(CriterionKind kind, std::string suite, std::string metric, 
   c.improvement_interval = higher_is_better ? interval : Interval{-interval.high, -interval.low};
   c.threshold = threshold;
   c.p_value = p;
+  c.test =
+      c.metric == "acc" ? (threshold == 0 ? "exact McNemar" : "Tango score") : "delta-method t";
   c.minimum_detectable_effect = 0.031;
   c.status = status;
   c.reason = std::move(reason);

@@ -103,15 +103,15 @@ TEST(Holm, TextbookExample) {
 }
 
 TEST(MinimumDetectableEffect, PairedFormula) {
-  // (z_0.975 + z_0.8) * sd / sqrt(n) with sd = 1, n = 100.
-  auto mde = MinimumDetectableEffect(0.1, 0.95, 0.8);
+  // (z_0.975 + z_0.8) * sd / sqrt(n) with sd = 1, n = 100, on infinitely many degrees of freedom.
+  auto mde = MinimumDetectableEffect(0.1, INFINITY, 0.95, 0.8);
   ASSERT_TRUE(mde.ok());
   EXPECT_NEAR(*mde, 0.2801585218112968, 1e-12);
-  EXPECT_DOUBLE_EQ(*MinimumDetectableEffect(0.0, 0.95), 0.0);
-  EXPECT_FALSE(MinimumDetectableEffect(-1, 0.95).ok());
-  EXPECT_FALSE(MinimumDetectableEffect(0.1, 1.0).ok());
-  EXPECT_FALSE(MinimumDetectableEffect(0.1, 0.95, 0.0).ok());
-  EXPECT_FALSE(MinimumDetectableEffect(INFINITY, 0.95).ok());
+  EXPECT_DOUBLE_EQ(*MinimumDetectableEffect(0.0, 99, 0.95), 0.0);
+  EXPECT_FALSE(MinimumDetectableEffect(-1, 99, 0.95).ok());
+  EXPECT_FALSE(MinimumDetectableEffect(0.1, 99, 1.0).ok());
+  EXPECT_FALSE(MinimumDetectableEffect(0.1, 99, 0.95, 0.0).ok());
+  EXPECT_FALSE(MinimumDetectableEffect(INFINITY, 99, 0.95).ok());
 }
 
 TEST(BootstrapDistribution, OrderStatisticIntervalsAndPValuesAgree) {

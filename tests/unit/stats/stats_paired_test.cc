@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "evaluator/stats_json.h"
+#include "evaluator/stats_paired_binary.h"
 #include "evaluator/stats_random.h"
 
 namespace graft {
@@ -44,13 +45,20 @@ TEST(PairedBootstrap, IdenticalModelsGiveZeroDeltaAndZeroInterval) {
   auto acc = CompareMetric(Scores("acc", values, values), {}, {.resamples = 500});
   ASSERT_TRUE(acc.ok()) << acc.status().ToString();
   EXPECT_EQ(acc->delta, 0.0);
-  EXPECT_EQ(acc->interval.low, 0.0);
-  EXPECT_EQ(acc->interval.high, 0.0);
+  EXPECT_EQ(acc->bootstrap_interval.low, 0.0);
+  EXPECT_EQ(acc->bootstrap_interval.high, 0.0);
+  // Tango's interval with no discordant pair is symmetric around 0, not a point (uncorrected it
+  // is +-z^2 / (n + z^2)).
+  const double z2 = 1.959963984540054 * 1.959963984540054;
+  EXPECT_NEAR(TangoInterval({0, 0, 10}, 0.95).high, z2 / (10 + z2), 1e-9);
+  EXPECT_NEAR(acc->interval.low, -acc->interval.high, 1e-9);
+  EXPECT_GT(acc->interval.high, z2 / (10 + z2));
+  EXPECT_EQ(acc->interval_method, "Tango score");
   EXPECT_DOUBLE_EQ(acc->base, 0.6);
   ASSERT_TRUE(acc->mcnemar.has_value());
   EXPECT_EQ(acc->mcnemar->b + acc->mcnemar->c, 0);
   EXPECT_EQ(acc->mcnemar->p_value, 1.0);
-  EXPECT_EQ(acc->minimum_detectable_effect, 0.0);
+  EXPECT_TRUE(std::isinf(acc->minimum_detectable_effect));  // no discordant pair to detect with
 
   std::vector<double> bits = {10, 20, 5, 7}, bytes = {4, 9, 3, 2};
   auto bpb = CompareMetric(Scores("bits_per_byte", bits, bits, bytes), {}, {.resamples = 500});
@@ -81,11 +89,16 @@ TEST(PairedBootstrap, MeanIntervalMatchesNormalTheoryOnLargeSample) {
   EXPECT_NEAR(result->standard_error, se, 1e-12);
   const double half = 1.959963984540054 * se;
   // Monte Carlo error of a 2.5% quantile from 10k resamples is about 2.5% of the half-width.
-  EXPECT_NEAR(result->interval.low, mean - half, 0.05 * half);
-  EXPECT_NEAR(result->interval.high, mean + half, 0.05 * half);
+  EXPECT_NEAR(result->bootstrap_interval.low, mean - half, 0.05 * half);
+  EXPECT_NEAR(result->bootstrap_interval.high, mean + half, 0.05 * half);
+  // The decision interval is the t interval on n - 1 degrees of freedom: almost normal here.
+  EXPECT_EQ(result->interval_method, "t");
+  EXPECT_DOUBLE_EQ(result->degrees_of_freedom, n - 1.0);
+  EXPECT_NEAR(result->interval.low, mean - half, 1e-4 * half);
+  EXPECT_NEAR(result->interval.high, mean + half, 1e-4 * half);
   EXPECT_NEAR(result->distribution.StandardDeviation(), se, 0.03 * se);
   EXPECT_NEAR(result->minimum_detectable_effect, (1.959963984540054 + 0.8416212335729144) * se,
-              1e-12);
+              3e-4 * se);
   EXPECT_EQ(result->distribution.size(), 10000u);
 }
 
@@ -129,7 +142,7 @@ TEST(PairedBootstrap, DeterministicForASeedAndDifferentAcrossSeeds) {
   auto other = CompareMetric(scores, {}, {.resamples = 1000, .seed = 100});
   ASSERT_TRUE(first.ok() && again.ok() && other.ok());
   EXPECT_EQ(first->distribution.sorted(), again->distribution.sorted());
-  EXPECT_EQ(first->interval.low, again->interval.low);
+  EXPECT_EQ(first->bootstrap_interval.low, again->bootstrap_interval.low);
   EXPECT_NE(first->distribution.sorted(), other->distribution.sorted());
   EXPECT_EQ(first->seed, 99u);
   EXPECT_EQ(first->resamples, 1000);
