@@ -1,11 +1,13 @@
 #include "policies/policy.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "core/file_util.h"
@@ -16,6 +18,23 @@ namespace graft {
 namespace {
 
 constexpr uint64_t kMaxPolicyBytes = uint64_t{1} << 20;
+
+// Parses a document without building it (to count documents).
+class IgnoreEvents : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 std::string Child(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
@@ -466,18 +485,23 @@ Result<Policy> ParsePolicy(std::string_view bytes, std::string_view source) {
   if (bytes.size() > kMaxPolicyBytes) return InvalidInput(src + ": larger than 1 MiB");
   const std::string canonical = CanonicalPolicyBytes(bytes);
   if (canonical.find('\0') != std::string::npos) return InvalidInput(src + ": contains a NUL byte");
-  std::vector<YAML::Node> documents;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(canonical);
+    // Count the documents without YAML::LoadAll, which loops for ever on some inputs (",").
+    std::istringstream stream(canonical);
+    YAML::Parser parser(stream);
+    IgnoreEvents ignore;
+    int documents = 0;
+    while (documents <= 2 && parser.HandleNextDocument(ignore)) ++documents;
+    if (documents != 1) {
+      return InvalidInput(src + ": expected one YAML document, found " +
+                          (documents > 2 ? "more than 2" : std::to_string(documents)));
+    }
+    root = YAML::Load(canonical);
   } catch (const YAML::Exception& e) {
     return InvalidInput(src + ": not valid YAML: " + e.msg + " (line " +
                         std::to_string(e.mark.line + 1) + ")");
   }
-  if (documents.size() != 1) {
-    return InvalidInput(src + ": expected one YAML document, found " +
-                        std::to_string(documents.size()));
-  }
-  const YAML::Node root = documents[0];
   const Reader r(source);
   Policy policy;
   policy.digest = "sha256:" + Sha256Hex(canonical);

@@ -106,6 +106,9 @@ class MapReader {
 
 constexpr double kInf = HUGE_VAL;
 
+// Module names and regexes go into adapter_config.json and the provenance (JSON: UTF-8 only).
+bool ValidUtf8(const std::string& text) { return CanonicalJson(Json(text)).ok(); }
+
 Status ParseTargetModules(const MapReader& reader, const YAML::Node& value, TargetModules* out) {
   constexpr std::string_view kKey = "target_modules";
   if (value.IsSequence()) {
@@ -114,6 +117,7 @@ Status ParseTargetModules(const MapReader& reader, const YAML::Node& value, Targ
       if (!item.IsScalar() || item.Scalar().empty()) {
         return reader.Error(item, kKey, "expected a list of module names");
       }
+      if (!ValidUtf8(item.Scalar())) return reader.Error(item, kKey, "not valid UTF-8");
       names.push_back(item.Scalar());
     }
     if (names.empty()) return reader.Error(value, kKey, "the list is empty");
@@ -123,6 +127,7 @@ Status ParseTargetModules(const MapReader& reader, const YAML::Node& value, Targ
   if (!value.IsScalar() || value.Scalar().empty()) {
     return reader.Error(value, kKey, "expected a list of names, a regex string or \"all-linear\"");
   }
+  if (!ValidUtf8(value.Scalar())) return reader.Error(value, kKey, "not valid UTF-8");
   if (value.Scalar() == "all-linear") {
     *out = TargetModules::AllLinear();
     return Status::Ok();
