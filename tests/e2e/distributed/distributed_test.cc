@@ -317,9 +317,9 @@ TEST_F(Distributed, TwoRankEvaluationEqualsOneProcess) {
         "  kpis: [{suite: general, metric: bits_per_byte, min_delta: 5.0}]\n");
   Expect({"policy", "register", Path("strict.yaml")});
   auto gate = [&](const std::string& json, bool two) {
-    std::vector<std::string> args = {"gate",        "bot@1",         "--policy",     "strict",
-                                     "--key",       Path("key.pem"), "--batch-size", "1",
-                                     "--resamples", "200",           "--json",       Path(json)};
+    std::vector<std::string> args = {"gate",   "bot@1",         "--policy",     "strict",
+                                     "--key",  Path("key.pem"), "--batch-size", "1",
+                                     "--json", Path(json)};
     if (two) args.insert(args.end(), {"--nproc", "2"});
     CliResult r = Run(args);
     EXPECT_EQ(r.exit_code, 10) << r.out << r.err;

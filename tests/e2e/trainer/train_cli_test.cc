@@ -274,7 +274,8 @@ TEST_F(TrainCli, IncompatibleParentExitsTwo) {
       << wrong_base.err;
 
   Write(Path("train.yaml"),
-        "lora: {r: 8, lora_alpha: 8, target_modules: [c_attn]}\nmax_steps: 1\nthreads: 1\n");
+        "lora: {r: 8, lora_alpha: 8, target_modules: [c_attn]}\nmax_steps: 1\nthreads: 1\n"
+        "max_seq_len: 64\n");
   CliResult wrong_rank = RunGraft(args);
   EXPECT_EQ(wrong_rank.exit_code, 2);
   EXPECT_NE(wrong_rank.err.find("its r is 4, the training config's is 8"), std::string::npos)
