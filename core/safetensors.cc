@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/encoding.h"
+#include "core/file_descriptor.h"
 #include "core/file_util.h"
 #include "core/json.h"
 
@@ -23,21 +24,6 @@ namespace {
 constexpr DType kAllDTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kF64, DType::kI64,
                                 DType::kI32, DType::kI8,  DType::kU8,   DType::kBool};
 constexpr std::string_view kMetadataKey = "__metadata__";
-
-// Owns an open file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -244,7 +230,7 @@ SafetensorsFile::~SafetensorsFile() = default;
 
 Result<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::path& path) {
   const std::string source = path.string();
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ENOENT) return NotFound("no such file: " + source);
     return IoError("cannot open " + source + ": " + std::strerror(errno));

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/file_descriptor.h"
 #include "core/file_util.h"
 #include "core/sha256.h"
 
@@ -19,26 +20,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Copies `source` (a regular file; a symlink is followed only when `follow`) to the new file
 // `dest` while hashing it; the copy is fsynced. The digest is of the bytes written, whatever
 // happens to the source meanwhile.
 Result<ManifestEntry> CopyAndHash(const fs::path& source, const fs::path& dest,
                                   const std::string& relative, bool follow) {
-  Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW)));
+  FileDescriptor in(
+      ::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW)));
   if (in.get() < 0) {
     if (errno == ELOOP) return InvalidInput(source.string() + " is a symlink (not registered)");
     if (errno == ENOENT) return NotFound("no such file: " + source.string());
@@ -49,7 +37,7 @@ Result<ManifestEntry> CopyAndHash(const fs::path& source, const fs::path& dest,
     return InvalidInput(source.string() + " is not a regular file");
   }
   fs::create_directories(dest.parent_path());
-  Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  FileDescriptor out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (out.get() < 0) return IoError("cannot create " + dest.string() + ": " + std::strerror(errno));
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
