@@ -6,6 +6,8 @@
 #include <set>
 #include <tuple>
 
+#include "registry/names.h"
+
 namespace graft::registry {
 
 namespace {
@@ -145,7 +147,8 @@ std::string Lineage::ToText() const {
   std::string out;
   auto describe = [&](const std::string& id) {
     const LineageNode& n = nodes_.at(id);
-    std::string text = n.kind + " " + n.label;
+    // Labels of registries older than name validation may hold control characters.
+    std::string text = n.kind + " " + EscapeControl(n.label);
     if (n.kind != "key" && n.kind.find("attestation") == std::string::npos) {
       text += " sha256:" + id;
     } else if (n.kind == "key") {
@@ -194,7 +197,7 @@ std::string Lineage::ToDot() const {
   };
   std::string out = "digraph lineage {\n  rankdir=LR;\n  node [shape=box];\n";
   for (const auto& [id, n] : nodes_) {
-    std::string label = n.kind + "\\n" + n.label;
+    std::string label = n.kind + "\\n" + EscapeControl(n.label);
     out += "  " + quote(id) + " [label=\"" + label + "\"" +
            (n.revoked ? ", color=red" : (!n.attested ? ", style=dashed" : "")) + "];\n";
   }

@@ -435,4 +435,17 @@ TEST_F(RegistryTest, OpenRefusesNonRegistriesAndNewerSchemas) {
 }
 
 }  // namespace
+TEST_F(RegistryTest, LineageEscapesControlCharactersInLabels) {
+  // Key names are not restricted to label syntax: one with a newline must not forge a line.
+  PrivateKey odd = PrivateKey::Generate(KeyAlgorithm::kEd25519).value();
+  ASSERT_TRUE(registry_->TrustKey(odd.public_key(), "trainer", "odd\nbase: forged").ok());
+  ObjectRecord adapter =
+      registry_->RegisterAdapter(MakeAdapter("odd", {}, &odd), {.name = "x"}).value();
+  Lineage lineage = Lineage::Of(*registry_, adapter.digest).value();
+  const std::string text = lineage.ToText();
+  EXPECT_FALSE(Contains(text, "\nbase: forged")) << text;
+  EXPECT_TRUE(Contains(text, "odd\\nbase: forged")) << text;
+  EXPECT_FALSE(Contains(lineage.ToDot(), "odd\nbase")) << lineage.ToDot();
+}
+
 }  // namespace graft::registry
