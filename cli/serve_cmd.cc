@@ -54,6 +54,16 @@ Result<std::string> ReadToken(const std::string& path) {
   return token;
 }
 
+// An integer option within [low, high].
+Result<int> Bounded(const po::variables_map& vm, const std::string& name, int low, int high) {
+  const int value = vm[name].as<int>();
+  if (value < low || value > high) {
+    return InvalidInput("--" + name + " must be " + std::to_string(low) + " to " +
+                        std::to_string(high));
+  }
+  return value;
+}
+
 Result<int> RunServe(const po::variables_map& vm) {
   serve::HttpServerOptions options;
   GRAFT_RETURN_IF_ERROR(ParseListen(vm["listen"].as<std::string>(), options));
@@ -65,15 +75,19 @@ Result<int> RunServe(const po::variables_map& vm) {
     return InvalidInput("--listen " + options.host +
                         " is beyond this machine: give --token-file so requests need a token");
   }
-  const int threads = vm["threads"].as<int>();
-  if (threads < 1 || threads > 64) return InvalidInput("--threads must be 1 to 64");
-  options.threads = static_cast<unsigned>(threads);
-  const int audit_interval = vm["audit-interval"].as<int>();
-  if (audit_interval < 0 || audit_interval > 86400) {
-    return InvalidInput("--audit-interval must be 0 to 86400 seconds");
-  }
+  GRAFT_ASSIGN_OR_RETURN(options.threads, Bounded(vm, "threads", 1, 64));
+  GRAFT_ASSIGN_OR_RETURN(options.workers, Bounded(vm, "workers", 1, 64));
+  GRAFT_ASSIGN_OR_RETURN(options.queue, Bounded(vm, "queue", 1, 100000));
+  GRAFT_ASSIGN_OR_RETURN(const int audit_interval, Bounded(vm, "audit-interval", 0, 86400));
+  serve::PageCache::Options cache;
+  GRAFT_ASSIGN_OR_RETURN(const int max_age, Bounded(vm, "verify-max-age", 0, 86400));
+  cache.max_age = std::chrono::seconds(max_age);
+  GRAFT_ASSIGN_OR_RETURN(const int reverify, Bounded(vm, "reverify-interval", 0, 86400));
+  cache.force_interval = std::chrono::seconds(reverify);
+  GRAFT_ASSIGN_OR_RETURN(const int cache_mb, Bounded(vm, "page-cache-mb", 0, 65536));
+  cache.max_bytes = size_t(cache_mb) << 20;
   const std::filesystem::path dir = RegistryDir(vm);
-  serve::ServeContext context(dir, std::chrono::seconds(audit_interval));
+  serve::ServeContext context(dir, std::chrono::seconds(audit_interval), cache);
   {
     // Fails early on a directory that is not a registry, and loads and verifies the log before
     // the first adapter page needs it (once per log size, see LogCache).
@@ -84,7 +98,9 @@ Result<int> RunServe(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(
       std::unique_ptr<serve::HttpServer> server,
       serve::HttpServer::Listen(
-          options, [&site](const serve::HttpRequest& request) { return site.Handle(request); },
+          options,
+          {[&site](const serve::HttpRequest& request) { return site.Fast(request); },
+           [&site](const serve::HttpRequest& request) { return site.Handle(request); }},
           std::cerr));
   const bool v6 = options.host.find(':') != std::string::npos;
   std::cout << "graft serve: http://" << (v6 ? "[" + options.host + "]" : options.host) << ":"
@@ -98,16 +114,27 @@ CommandRegistrar kServe({
     .group = "serve",
     .verb = "",
     .summary = "Browse the registry read-only in a web browser and over a JSON API",
-    .usage = "[--listen 127.0.0.1:8080] [--token-file FILE]",
+    .usage = "[--listen 127.0.0.1:8080] [--token-file FILE] [--verify-max-age 600]",
     .define =
         [](po::options_description& options, po::positional_options_description&) {
           options.add_options()("listen", po::value<std::string>()->default_value("127.0.0.1:8080"),
                                 "HOST:PORT to listen on (port 0: any free port, printed at start)")(
               "token-file", po::value<std::string>(),
               "require 'Authorization: Bearer TOKEN' (the file's first line); needed to listen "
-              "beyond loopback")("threads", po::value<int>()->default_value(4), "worker threads")(
+              "beyond loopback")("threads", po::value<int>()->default_value(4),
+                                 "network threads (reading requests, cached pages, lookups)")(
+              "workers", po::value<int>()->default_value(4),
+              "threads building pages, exports and audits")(
+              "queue", po::value<int>()->default_value(64),
+              "requests waiting for a worker; past that 503 with Retry-After")(
               "audit-interval", po::value<int>()->default_value(60),
-              "seconds between two audits run from the page or API");
+              "seconds between two audits run from the page or API")(
+              "verify-max-age", po::value<int>()->default_value(600),
+              "seconds a page's verification is reused at most (0: verify every request)")(
+              "reverify-interval", po::value<int>()->default_value(10),
+              "seconds between two forced re-verifications (?verify=1) of one page")(
+              "page-cache-mb", po::value<int>()->default_value(256),
+              "memory for verified pages, MiB (0: no cache)");
           AddRegistryOption(options);
         },
     .run = RunServe,

@@ -8,7 +8,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <exception>
 #include <mutex>
 
@@ -116,6 +118,12 @@ struct HttpServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::atomic<size_t> connections{0};
+  // The worker pool: slow answers, at most options.queue waiting.
+  std::mutex jobs_mutex;
+  std::condition_variable jobs_ready;
+  std::deque<std::function<void()>> jobs;
+  bool stopping = false;
+  std::vector<std::thread> workers;
 
   Impl(HttpServerOptions o, HttpHandler h, std::ostream& l)
       : options(std::move(o)),
@@ -124,6 +132,35 @@ struct HttpServer::Impl {
         io(static_cast<int>(options.threads)) {}
 
   void Accept();
+  // Queues `job` for a worker; false when the queue is full.
+  bool Submit(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(jobs_mutex);
+    if (stopping || jobs.size() >= options.queue) return false;
+    jobs.push_back(std::move(job));
+    jobs_ready.notify_one();
+    return true;
+  }
+  void Work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(jobs_mutex);
+        jobs_ready.wait(lock, [this] { return stopping || !jobs.empty(); });
+        if (stopping) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      job();
+    }
+  }
+  void StopWorkers() {
+    {
+      std::lock_guard<std::mutex> lock(jobs_mutex);
+      stopping = true;
+      jobs.clear();
+    }
+    jobs_ready.notify_all();
+  }
   void Log(const std::string& line) {
     std::lock_guard<std::mutex> lock(log_mutex);
     *log << line << std::endl;
@@ -195,15 +232,36 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (!ParseTarget(target, parsed)) {
       response = JsonError(400, "malformed request target");
     } else {
-      try {
-        response = server_.handler(parsed);
-      } catch (const std::exception& e) {
-        response = JsonError(500, "internal error");
-        server_.Log(UtcNow() + " " + remote_ + " internal error: " + LogField(e.what()));
+      std::optional<HttpResponse> fast = Answer(server_.handler.fast, parsed);
+      if (!fast) {
+        const bool queued =
+            server_.Submit([self = shared_from_this(), parsed, keep_alive = request.keep_alive(),
+                            method, target, start, head = request.method() == http::verb::head] {
+              HttpResponse slow = *self->Answer(self->server_.handler.slow, parsed);
+              asio::post(self->stream_.get_executor(), [self, slow = std::move(slow), keep_alive,
+                                                        method, target, start, head]() mutable {
+                self->Send(std::move(slow), keep_alive, method, target, start, head);
+              });
+            });
+        if (queued) return;
+        fast = JsonError(503, "the server is busy; retry shortly");
+        fast->headers.push_back({"Retry-After", "1"});
       }
+      response = std::move(*fast);
     }
     Send(std::move(response), request.keep_alive(), method, target, start,
          request.method() == http::verb::head);
+  }
+
+  // The handler's answer; 500 (logged) when it throws.
+  template <typename Handler>
+  std::optional<HttpResponse> Answer(const Handler& handler, const HttpRequest& request) {
+    try {
+      return handler(request);
+    } catch (const std::exception& e) {
+      server_.Log(UtcNow() + " " + remote_ + " internal error: " + LogField(e.what()));
+      return JsonError(500, "internal error");
+    }
   }
 
   void Send(HttpResponse response, bool keep_alive, const std::string& method,
@@ -230,7 +288,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::snprintf(timing, sizeof timing, "%.1fms", ms);
     server_.Log(UtcNow() + " " + remote_ + " \"" + LogField(method) + " " + LogField(target) +
                 "\" " + std::to_string(response.status) + " " + std::to_string(bytes) + " " +
-                timing);
+                timing + (response.log_note.empty() ? "" : " " + response.log_note));
     stream_.expires_after(server_.options.request_timeout);
     http::async_write(
         stream_, *message,
@@ -299,14 +357,23 @@ void HttpServer::Run(bool signals) {
     stop_signals.async_wait([this](beast::error_code, int) { Stop(); });
   }
   impl_->Accept();
+  for (unsigned i = 0; i < impl_->options.workers; ++i) {
+    impl_->workers.emplace_back([this] { impl_->Work(); });
+  }
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl_->options.threads; ++i) {
     threads.emplace_back([this] { impl_->io.run(); });
   }
   impl_->io.run();
   for (std::thread& thread : threads) thread.join();
+  impl_->StopWorkers();
+  for (std::thread& worker : impl_->workers) worker.join();
+  impl_->workers.clear();
 }
 
-void HttpServer::Stop() { impl_->io.stop(); }
+void HttpServer::Stop() {
+  impl_->io.stop();
+  impl_->StopWorkers();
+}
 
 }  // namespace graft::serve

@@ -1,5 +1,6 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast (async, a few threads) that hands each GET to
-// a handler and adds the limits, security headers, bearer authentication and request log.
+// a handler, slow ones to a bounded worker pool, and adds the limits, security headers, bearer
+// authentication and request log.
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -29,15 +31,24 @@ struct HttpResponse {
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::string log_note;  // appended to the request's log line ("cached", "built")
 };
 
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// A request is answered in two stages: `fast` runs on a network thread and answers what takes no
+// heavy work (nullopt: it does); `slow` then runs on the bounded worker pool. A request finding
+// the pool's queue full is answered 503 with Retry-After at once instead of waiting.
+struct HttpHandler {
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> fast;
+  std::function<HttpResponse(const HttpRequest&)> slow;
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
-  unsigned threads = 4;
-  std::string token;  // non-empty: every request needs "Authorization: Bearer <token>"
+  unsigned threads = 4;  // network threads (reading, fast answers, writing)
+  unsigned workers = 4;  // threads for slow answers
+  size_t queue = 64;     // slow requests waiting for a worker; past that 503
+  std::string token;     // non-empty: every request needs "Authorization: Bearer <token>"
   size_t max_request_bytes = 16 * 1024;      // request line and headers; GET has no body
   std::chrono::seconds request_timeout{30};  // reading a request, writing a response
   size_t max_connections = 1024;
@@ -52,7 +63,8 @@ class HttpServer {
 
   // The port actually bound (the chosen one when options.port was 0).
   uint16_t port() const;
-  // Serves on options.threads threads until Stop() (or SIGINT/SIGTERM when `signals`).
+  // Serves on options.threads network threads and options.workers workers until Stop() (or
+  // SIGINT/SIGTERM when `signals`).
   void Run(bool signals);
   void Stop();
 

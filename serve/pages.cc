@@ -9,6 +9,7 @@
 #include "reports/html_report.h"
 #include "serve/adapter_query.h"
 #include "serve/html.h"
+#include "serve/page_key.h"
 #include "serve/reference.h"
 
 namespace graft::serve {
@@ -73,24 +74,70 @@ std::string Revoked(const std::optional<uint64_t>& seq, const std::string& reaso
 
 }  // namespace
 
-HttpResponse Pages::Handle(const HttpRequest& request) {
-  HttpResponse response;
+HttpResponse Pages::Handle(const HttpRequest& request) { return *Serve(request, true); }
+
+std::optional<HttpResponse> Pages::Cached(const HttpRequest& request) {
+  return Serve(request, false);
+}
+
+std::optional<HttpResponse> Pages::Serve(const HttpRequest& request, bool build) {
   Result<RegistryPool::Lease> registry = context_.pool.Acquire();
-  Result<std::string> page =
-      registry.ok() ? Route(request, **registry) : Result<std::string>(registry.status());
-  if (!page.ok()) {
-    response.status = HttpStatusFor(page.status());
-    response.body = ErrorPage(page.status());
-    return response;
+  Result<std::optional<HttpResponse>> response =
+      registry.ok() ? Serve(request, **registry, build)
+                    : Result<std::optional<HttpResponse>>(registry.status());
+  if (response.ok()) return std::move(response).value();
+  HttpResponse error;
+  error.status = HttpStatusFor(response.status());
+  error.body = ErrorPage(response.status());
+  return error;
+}
+
+Result<std::optional<HttpResponse>> Pages::Serve(const HttpRequest& request,
+                                                 registry::Registry& registry, bool build) {
+  GRAFT_ASSIGN_OR_RETURN(std::optional<PageKey> key, KeyFor(request, registry));
+  if (!key) {
+    if (!build) return std::optional<HttpResponse>();
+    HttpResponse response;
+    GRAFT_ASSIGN_OR_RETURN(response.body, Route(request, registry));
+    return std::optional<HttpResponse>(std::move(response));
   }
-  response.body = std::move(page).value();
-  if (response.body.size() > context_.max_response_bytes) {
+  PageCache& cache = context_.pages;
+  GRAFT_ASSIGN_OR_RETURN(LogState log, ReadLogState(registry));
+  const bool force = Param(request, "verify") == "1";
+  if (force && !build) return std::optional<HttpResponse>();
+  int rate_limited = 0;
+  if (!force || !cache.MayForce(key->key, rate_limited)) {
+    if (std::shared_ptr<const CachedPage> page = cache.Find(key->key, log)) {
+      HttpResponse response;
+      response.body = cache.Render(*page, false, key->self, rate_limited);
+      response.headers.push_back({"X-Graft-Verified-At", page->built_utc});
+      response.log_note = "cached";
+      return std::optional<HttpResponse>(std::move(response));
+    }
+  }
+  if (!build) return std::optional<HttpResponse>();
+  // Stamped before the build: a file changed while it runs is seen as changed by the next request.
+  auto page = std::make_shared<CachedPage>();
+  page->log = std::move(log);
+  page->built = std::chrono::steady_clock::now();
+  page->built_utc = registry::EventLog::Now();
+  for (std::filesystem::path& file : key->files) {
+    FileStamp stamp = StampFile(file);
+    page->files.emplace_back(std::move(file), stamp);
+  }
+  GRAFT_ASSIGN_OR_RETURN(page->html, Route(request, registry));
+  HttpResponse response;
+  if (page->html.size() > context_.max_response_bytes) {
     response.status = 413;
-    response.body =
-        ErrorPage(InvalidInput("the page is larger than this server's limit; "
-                               "narrow it with filters"));
+    response.body = ErrorPage(
+        InvalidInput("the page is larger than this server's limit; narrow it with filters"));
+    return std::optional<HttpResponse>(std::move(response));
   }
-  return response;
+  response.body = cache.Render(*page, true, key->self, rate_limited);
+  response.headers.push_back({"X-Graft-Verified-At", page->built_utc});
+  response.log_note = "built";
+  cache.Store(key->key, std::move(page));
+  return std::optional<HttpResponse>(std::move(response));
 }
 
 Result<std::string> Pages::Route(const HttpRequest& request, registry::Registry& registry) {
@@ -221,6 +268,10 @@ Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& r
     return InternalError("the adapter report has no <head>, <body> or <main>");
   }
   html.insert(main_end, related);
+  constexpr std::string_view kHeading = "<h2>Verification</h2>";
+  const size_t verification = html.find(kHeading);
+  html.insert(verification == std::string::npos ? main_end : verification + kHeading.size(),
+              kVerificationMarker);
   html.insert(body + 6, "\n" + Navigation());
   html.insert(head, "<style>" + NavigationStyle() + "</style>\n");
   return html;
@@ -262,10 +313,9 @@ Result<std::string> Pages::Object(const std::string& ref, registry::Registry& re
   std::string body = Table({"", ""}, facts, "facts");
   if (object.kind == "policy" || object.kind == "suite" || object.kind == "config") {
     GRAFT_ASSIGN_OR_RETURN(std::string content, registry.ReadBlob(object.digest));
-    body +=
-        "<h2>Content</h2>\n<p>Re-hashed from the blob store: it matches the digest.</p>\n"
-        "<pre id=\"content\">" +
-        Text(content.substr(0, 256 * 1024)) + "</pre>\n";
+    body += "<h2>Content</h2>\n<p>Re-hashed from the blob store: it matches the digest.</p>\n" +
+            std::string(kVerificationMarker) + "<pre id=\"content\">" +
+            Text(content.substr(0, 256 * 1024)) + "</pre>\n";
   }
   body += "<h2>Recorded information</h2>\n<pre id=\"info\">" +
           Text(object.Info().dump(2, ' ', false, Json::error_handler_t::replace)) + "</pre>\n";

@@ -4,6 +4,8 @@
 // resources.
 #pragma once
 
+#include <optional>
+
 #include "serve/serve_context.h"
 
 namespace graft::serve {
@@ -12,10 +14,18 @@ class Pages {
  public:
   explicit Pages(ServeContext& context) : context_(context) {}
 
-  // Any path outside /api/: an unknown one is a 404 page, bad parameters a 400 page.
+  // Any path outside /api/: an unknown one is a 404 page, bad parameters a 400 page. Builds the
+  // page unless the PageCache has it (or `?verify=1` forces a re-verification), and keeps it.
   HttpResponse Handle(const HttpRequest& request);
+  // The answer when it needs no build: the page from the cache, or an error page (a bad
+  // reference); nullopt when it must be built (Handle).
+  std::optional<HttpResponse> Cached(const HttpRequest& request);
 
  private:
+  // Handle (build) and Cached (!build); nullopt only when !build.
+  std::optional<HttpResponse> Serve(const HttpRequest& request, bool build);
+  Result<std::optional<HttpResponse>> Serve(const HttpRequest& request,
+                                            registry::Registry& registry, bool build);
   // Each returns a whole HTML document.
   Result<std::string> Route(const HttpRequest& request, registry::Registry& registry);
   Result<std::string> Home(registry::Registry& registry);

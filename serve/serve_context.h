@@ -1,4 +1,5 @@
-// ServeContext: what every request handler of `graft serve` shares (connections, audit, limits).
+// ServeContext: what every request handler of `graft serve` shares (connections, audit, page
+// cache, limits).
 #pragma once
 
 #include <chrono>
@@ -9,17 +10,20 @@
 #include "serve/audit_runner.h"
 #include "serve/http_server.h"
 #include "serve/log_cache.h"
+#include "serve/page_cache.h"
 #include "serve/registry_pool.h"
 
 namespace graft::serve {
 
 struct ServeContext {
-  ServeContext(std::filesystem::path dir, std::chrono::seconds audit_interval)
-      : pool(std::move(dir)), audit(audit_interval) {}
+  ServeContext(std::filesystem::path dir, std::chrono::seconds audit_interval,
+               PageCache::Options cache = {})
+      : pool(std::move(dir)), audit(audit_interval), pages(cache) {}
 
   RegistryPool pool;
   AuditRunner audit;
   LogCache log;
+  PageCache pages;
   uint64_t max_export_bytes = uint64_t{512} << 20;
   uint64_t max_response_bytes = uint64_t{64} << 20;  // pages and JSON
 };

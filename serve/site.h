@@ -1,5 +1,8 @@
-// Site: `graft serve`'s request handler: /api/v1/ to the JSON API, everything else to the pages.
+// Site: `graft serve`'s request handler: /api/v1/ to the JSON API, everything else to the pages;
+// what needs heavy work (building a page, an export, an audit, a lineage) to the worker pool.
 #pragma once
+
+#include <optional>
 
 #include "serve/api.h"
 #include "serve/pages.h"
@@ -10,6 +13,9 @@ class Site {
  public:
   explicit Site(ServeContext& context) : api_(context), pages_(context) {}
 
+  // The answer when it takes no heavy work (API lookups, proofs, cached pages, errors); nullopt
+  // when Handle must run on a worker.
+  std::optional<HttpResponse> Fast(const HttpRequest& request);
   HttpResponse Handle(const HttpRequest& request);
 
  private:

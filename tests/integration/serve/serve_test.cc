@@ -5,12 +5,17 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "core/encoding.h"
 #include "core/file_util.h"
 #include "core/json.h"
 #include "core/keys.h"
+#include "core/sha256.h"
 #include "registry/checkpoint.h"
 #include "registry/merkle_tree.h"
 #include "registry/registry.h"
@@ -405,6 +410,135 @@ TEST_F(ServeTest, EveryPageRendersWithLinksThatResolve) {
       EXPECT_EQ(HttpGet(server.port(), href).status, 200) << target << " links to " << href;
     }
   }
+}
+
+// How many request log lines name `target` and end with `note` ("built": verified for that
+// request, "cached": from the verification cache).
+size_t Served(const std::string& log, const std::string& target, const std::string& note) {
+  size_t count = 0;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"GET " + target + "\" 200 ") != std::string::npos &&
+        line.ends_with(" " + note)) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// A page is kept while the log is unchanged, under its adapter's digest (any reference to it
+// shares it, no other adapter sees it), and a new approval shows on the very next request.
+TEST_F(ServeTest, VerificationCacheFollowsTheLogAndKeepsAdaptersApart) {
+  ServeProcess server(reg_);
+  ASSERT_NE(server.port(), 0) << server.log();
+  HttpResult first = HttpGet(server.port(), "/adapters/bot@1");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_NE(first.body.find("for this request"), std::string::npos);
+  HttpResult again = HttpGet(server.port(), "/adapters/sha256:" + a1_);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_FALSE(first.headers["x-graft-verified-at"].empty());
+  EXPECT_EQ(again.headers["x-graft-verified-at"], first.headers["x-graft-verified-at"]);
+  EXPECT_NE(again.body.find("kept in the verification cache"), std::string::npos);
+  EXPECT_NE(again.body.find("<h1>Adapter report: bot@1</h1>"), std::string::npos);
+  HttpResult other = HttpGet(server.port(), "/adapters/bot@2");
+  ASSERT_EQ(other.status, 200);
+  EXPECT_NE(other.body.find("<h1>Adapter report: bot@2</h1>"), std::string::npos);
+  EXPECT_NE(other.body.find("sha256:" + a2_), std::string::npos);
+  EXPECT_EQ(other.body.find("sha256:" + a1_), std::string::npos);
+  EXPECT_NE(other.body.find("for this request"), std::string::npos);
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "built"), 1u) << server.log();
+  EXPECT_EQ(Served(server.log(), "/adapters/sha256:" + a1_, "cached"), 1u) << server.log();
+
+  // An approval (a new attestation and log event) is on the next page served.
+  const std::string carol = Path("carol.pem");
+  ASSERT_EQ(RunGraft({"key", "generate", "--out", carol}).exit_code, 0);
+  Expect({"key", "trust", carol + ".pub", "--role", "approver", "--name", "carol"});
+  EXPECT_EQ(HttpGet(server.port(), "/adapters/bot@1").body.find("ship-it-4711"), std::string::npos);
+  Expect({"approve", "bot@1", "--key", carol, "--comment", "ship-it-4711"});
+  HttpResult approved = HttpGet(server.port(), "/adapters/bot@1");
+  EXPECT_NE(approved.body.find("ship-it-4711"), std::string::npos);
+  EXPECT_NE(approved.body.find("for this request"), std::string::npos);
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "built"), 3u) << server.log();
+  // "bot" names the newest version: after bot@3 is registered, its page.
+  EXPECT_NE(HttpGet(server.port(), "/adapters/bot").body.find("sha256:" + a2_), std::string::npos);
+  const std::string a3 = Adapter("a3", 3);
+  Expect({"adapter", "register", Path("a3"), "--name", "bot"});
+  HttpResult newest = HttpGet(server.port(), "/adapters/bot");
+  EXPECT_NE(newest.body.find("sha256:" + a3), std::string::npos);
+  EXPECT_EQ(newest.body.find("sha256:" + a2_), std::string::npos);
+  // The other pages follow the log too.
+  EXPECT_NE(HttpGet(server.port(), "/adapters").body.find("3 adapter(s)"), std::string::npos);
+}
+
+// A blob changed on disk after its page was kept is caught by the next request; a forced
+// re-verification runs at once, then is rate-limited per page.
+TEST_F(ServeTest, TamperedBlobIsCaughtAndForcedReverificationIsRateLimited) {
+  ServeProcess server(reg_, {"--reverify-interval", "3600"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string target = "/adapters/bot@1";
+  HttpResult good = HttpGet(server.port(), target);
+  ASSERT_EQ(good.status, 200);
+  EXPECT_EQ(good.body.find("✗ failed"), std::string::npos);
+  EXPECT_NE(HttpGet(server.port(), target).body.find("kept in the verification cache"),
+            std::string::npos);
+
+  // One byte changed in place: same file, same size, only the content (so stat's times) differ.
+  const Digest file = Sha256File(fs::path(Path("a1")) / "adapter_model.safetensors").value();
+  const fs::path blob =
+      registry::Registry::Open(reg_).value().blobs().PathFor(DigestHex(file)).value();
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  const auto flip = [&blob] {
+    std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(40);
+    const char c = static_cast<char>(f.get());
+    f.seekp(40);
+    f.put(static_cast<char>(c ^ 1));
+    return f.good();
+  };
+  ASSERT_TRUE(flip());
+  HttpResult caught = HttpGet(server.port(), target);
+  EXPECT_NE(caught.body.find("✗ failed"), std::string::npos) << caught.body;
+  EXPECT_NE(caught.body.find("for this request"), std::string::npos);
+  ASSERT_TRUE(flip());
+  EXPECT_EQ(HttpGet(server.port(), target).body.find("✗ failed"), std::string::npos);
+  EXPECT_EQ(Served(server.log(), target, "built"), 3u) << server.log();
+
+  HttpResult forced = HttpGet(server.port(), target + "?verify=1");
+  EXPECT_NE(forced.body.find("for this request"), std::string::npos);
+  EXPECT_EQ(forced.body.find("id=\"reverify-limited\""), std::string::npos);
+  HttpResult limited = HttpGet(server.port(), target + "?verify=1");
+  EXPECT_EQ(limited.status, 200);
+  EXPECT_NE(limited.body.find("id=\"reverify-limited\""), std::string::npos);
+  EXPECT_NE(limited.body.find("kept in the verification cache"), std::string::npos);
+  EXPECT_EQ(Served(server.log(), target + "?verify=1", "built"), 1u) << server.log();
+  EXPECT_EQ(Served(server.log(), target + "?verify=1", "cached"), 1u) << server.log();
+  // Another page's limit is its own.
+  HttpResult other = HttpGet(server.port(), "/adapters/bot@2?verify=1");
+  EXPECT_NE(other.body.find("for this request"), std::string::npos);
+  EXPECT_EQ(other.body.find("id=\"reverify-limited\""), std::string::npos);
+}
+
+// --verify-max-age bounds how long a verification is reused; 0 verifies every request.
+TEST_F(ServeTest, VerifyMaxAgeBoundsTheCache) {
+  {
+    ServeProcess server(reg_, {"--verify-max-age", "1"});
+    ASSERT_NE(server.port(), 0) << server.log();
+    HttpGet(server.port(), "/objects/strict");
+    HttpGet(server.port(), "/objects/strict");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    HttpResult expired = HttpGet(server.port(), "/objects/strict");
+    EXPECT_NE(expired.body.find("approvals: 2"), std::string::npos);
+    EXPECT_NE(expired.body.find("for this request"), std::string::npos);
+    EXPECT_EQ(Served(server.log(), "/objects/strict", "built"), 2u) << server.log();
+    EXPECT_EQ(Served(server.log(), "/objects/strict", "cached"), 1u) << server.log();
+  }
+  ServeProcess uncached(reg_, {"--verify-max-age", "0"});
+  ASSERT_NE(uncached.port(), 0) << uncached.log();
+  for (int i = 0; i < 2; ++i) {
+    HttpResult page = HttpGet(uncached.port(), "/adapters/bot@1");
+    EXPECT_NE(page.body.find("The verification cache is off"), std::string::npos);
+  }
+  EXPECT_EQ(Served(uncached.log(), "/adapters/bot@1", "built"), 2u) << uncached.log();
 }
 
 }  // namespace
