@@ -162,8 +162,9 @@ struct HttpServer::Impl {
     jobs_ready.notify_all();
   }
   void Log(const std::string& line) {
+    const std::string text = line + '\n';  // one write per line
     std::lock_guard<std::mutex> lock(log_mutex);
-    *log << line << std::endl;
+    log->write(text.data(), static_cast<std::streamsize>(text.size())).flush();
   }
   bool Authorized(std::string_view header) const {
     if (options.token.empty()) return true;

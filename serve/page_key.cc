@@ -101,4 +101,21 @@ Result<LogState> ReadLogState(registry::Registry& registry) {
   return state;
 }
 
+std::optional<PageKey> PageKeyMemo::Find(const std::string& path, const LogState& log) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (log != log_) return std::nullopt;
+  auto it = keys_.find(path);
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
+}
+
+void PageKeyMemo::Store(const std::string& path, const LogState& log, const PageKey& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (log != log_ || keys_.size() >= kMaxKeys) {
+    keys_.clear();
+    log_ = log;
+  }
+  keys_[path] = key;
+}
+
 }  // namespace graft::serve

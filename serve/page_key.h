@@ -3,8 +3,10 @@
 #pragma once
 
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -28,5 +30,20 @@ Result<std::optional<PageKey>> KeyFor(const HttpRequest& request, registry::Regi
 
 // The log's size and latest checkpoint note.
 Result<LogState> ReadLogState(registry::Registry& registry);
+
+// PageKeys of adapter and object pages by request path, for one log state: a reference resolves
+// to the same object, and an object has the same files and attestations, until the log changes.
+// Saves a kept page's request from resolving and listing them again.
+class PageKeyMemo {
+ public:
+  std::optional<PageKey> Find(const std::string& path, const LogState& log);
+  void Store(const std::string& path, const LogState& log, const PageKey& key);
+
+ private:
+  static constexpr size_t kMaxKeys = 65536;
+  std::mutex mutex_;
+  LogState log_;
+  std::unordered_map<std::string, PageKey> keys_;
+};
 
 }  // namespace graft::serve

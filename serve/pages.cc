@@ -94,15 +94,23 @@ std::optional<HttpResponse> Pages::Serve(const HttpRequest& request, bool build)
 
 Result<std::optional<HttpResponse>> Pages::Serve(const HttpRequest& request,
                                                  registry::Registry& registry, bool build) {
-  GRAFT_ASSIGN_OR_RETURN(std::optional<PageKey> key, KeyFor(request, registry));
+  PageCache& cache = context_.pages;
+  GRAFT_ASSIGN_OR_RETURN(LogState log, ReadLogState(registry));
+  // Adapter and object pages' keys are remembered per path (the others' are the path itself).
+  const bool object_page =
+      request.path.starts_with("/adapters/") || request.path.starts_with("/objects/");
+  std::optional<PageKey> key;
+  if (object_page && cache.enabled()) key = context_.keys.Find(request.path, log);
+  if (!key) {
+    GRAFT_ASSIGN_OR_RETURN(key, KeyFor(request, registry));
+    if (key && object_page && cache.enabled()) context_.keys.Store(request.path, log, *key);
+  }
   if (!key) {
     if (!build) return std::optional<HttpResponse>();
     HttpResponse response;
     GRAFT_ASSIGN_OR_RETURN(response.body, Route(request, registry));
     return std::optional<HttpResponse>(std::move(response));
   }
-  PageCache& cache = context_.pages;
-  GRAFT_ASSIGN_OR_RETURN(LogState log, ReadLogState(registry));
   const bool force = Param(request, "verify") == "1";
   if (force && !build) return std::optional<HttpResponse>();
   int rate_limited = 0;
