@@ -143,7 +143,7 @@ std::string RewriteFormat(const LegacySpellings& legacy, std::vector<std::string
     if (format) both.push_back(*format);
     if (alias->to_file == "drop") {
       Replace(args, both, {});
-      return old_format + " --out is deprecated; use no --format (text is the default)";
+      return old_format + " --out DIR is deprecated; leave both out (text is the default)";
     }
     Replace(args, both, {std::string(alias->to_file), out->value});
     const std::string parameter = alias->to_file == "--lm-eval" ? " DIR" : " FILE";
@@ -170,6 +170,8 @@ void AddOutputFileOptions(po::options_description& options, const std::vector<Ou
         ("write " + what + " as " + option.format + " to " + option.parameter).c_str());
   }
 }
+
+std::string OptionName(OutputFile file) { return std::string("--") + FileOptionOf(file).name; }
 
 std::filesystem::path OutputPath(const po::variables_map& vm, OutputFile file) {
   const char* name = FileOptionOf(file).name;

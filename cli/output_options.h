@@ -19,6 +19,8 @@ enum class OutputFile { kJson, kJunit, kMarkdown, kHtml, kLmEval };
 // Adds the option of each of `files`; `what` says what goes in them ("the decision").
 void AddOutputFileOptions(po::options_description& options, const std::vector<OutputFile>& files,
                           const std::string& what);
+// The option of `file`, as typed: "--json-out".
+std::string OptionName(OutputFile file);
 // The path given to the option of `file`; empty when it was not given.
 std::filesystem::path OutputPath(const po::variables_map& vm, OutputFile file);
 

@@ -30,19 +30,16 @@ Result<bool> MarkdownOnStdout(const po::variables_map& vm) {
 // One report file asked for: --html, --markdown or --json-out FILE.
 struct ReportFile {
   OutputFile format;
-  const char* option;
   fs::path path;
 };
 
 // The report files, checked before any work so that a bad path fails fast and writes nothing.
 Result<std::vector<ReportFile>> FilesFrom(const po::variables_map& vm) {
   std::vector<ReportFile> files;
-  for (auto [format, option] : {std::pair{OutputFile::kHtml, "--html"},
-                                {OutputFile::kMarkdown, "--markdown"},
-                                {OutputFile::kJson, "--json-out"}}) {
+  for (OutputFile format : {OutputFile::kHtml, OutputFile::kMarkdown, OutputFile::kJson}) {
     const fs::path out = OutputPath(vm, format);
     if (out.empty()) continue;
-    const std::string named = std::string(option) + " " + out.string();
+    const std::string named = OptionName(format) + " " + out.string();
     const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
     std::error_code error;
     if (out.filename().empty() || fs::is_directory(out, error)) {
@@ -55,7 +52,7 @@ Result<std::vector<ReportFile>> FilesFrom(const po::variables_map& vm) {
         (fs::exists(out, error) && ::access(out.c_str(), W_OK) != 0)) {
       return InvalidInput(named + ": not writable");
     }
-    files.push_back({format, option, out});
+    files.push_back({format, out});
   }
   return files;
 }
@@ -78,7 +75,7 @@ Result<int> Emit(const po::variables_map& vm, const std::vector<ReportFile>& fil
                                                                     : render.json();
     Status written = WriteFileAtomic(file.path, text);
     if (!written.ok()) {
-      return InvalidInput(std::string(file.option) + " " + file.path.string() + ": " +
+      return InvalidInput(OptionName(file.format) + " " + file.path.string() + ": " +
                           written.message());
     }
     std::cerr << "wrote " << file.path.string() << "\n";
