@@ -25,7 +25,7 @@ FileOption FileOptionOf(OutputFile file) {
     case OutputFile::kHtml:
       return {"html", "FILE", "HTML"};
     case OutputFile::kLmEval:
-      return {"lm-eval", "DIR", "lm-evaluation-harness results and samples"};
+      return {"lm-eval", "DIR", "lm-evaluation-harness files (results and samples)"};
   }
   return {"", "", ""};
 }
