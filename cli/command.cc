@@ -9,6 +9,7 @@
 
 #include "cli/command_docs.h"
 #include "cli/model_binary.h"
+#include "cli/output_options.h"
 
 namespace graft::cli {
 
@@ -113,7 +114,8 @@ std::string FullName(const Command& c) { return "graft " + CommandName(c); }
 
 // Runs `command` on `args` (what follows its group and verb); `argv` is main's, handed to
 // graft-model as is when the command runs a model and this executable has no runner for it.
-int RunCommand(const Command& command, const std::vector<std::string>& args, char** argv) {
+int RunCommand(const Command& command, std::vector<std::string> args, char** argv) {
+  RewriteDeprecatedSpellings(CommandName(command), args, std::cerr);
   po::options_description options("Options");
   po::positional_options_description positional;
   DefineOptions(command, options, positional);

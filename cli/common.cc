@@ -47,7 +47,7 @@ Result<registry::Registry> OpenRegistrySnapshot(const po::variables_map& vm) {
 std::string Printable(std::string_view text) { return registry::EscapeControl(text); }
 
 void AddJsonOption(po::options_description& options) {
-  options.add_options()("json", "machine-readable JSON on stdout");
+  options.add_options()("json", "print one JSON document on stdout, and nothing else");
 }
 
 bool WantsJson(const po::variables_map& vm) { return vm.count("json") > 0; }

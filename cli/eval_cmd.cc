@@ -3,6 +3,7 @@
 #include "cli/common.h"
 #include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
+#include "cli/output_options.h"
 
 namespace graft::cli {
 namespace {
@@ -20,11 +21,10 @@ CommandRegistrar kEval({
               "and score the base once")("suite", po::value<std::vector<std::string>>()->required(),
                                          "suite REF (repeat)")(
               "key", po::value<std::string>()->required(),
-              "evaluator private key (trusted with role evaluator)")(
-              "json", po::value<std::string>(), "also write the signed results to FILE")(
-              "format", po::value<std::string>()->default_value("text"),
-              "text, or lm-eval: also write lm-evaluation-harness results and samples to --out")(
-              "out", po::value<std::string>(), "folder of the lm-eval files (--format lm-eval)");
+              "evaluator private key (trusted with role evaluator)");
+          AddJsonOption(options);
+          AddOutputFileOptions(options, {OutputFile::kJson, OutputFile::kLmEval},
+                               "the signed results");
           AddEvaluationOptions(options);
           AddNprocOption(options);
           positional.add("adapter", -1);

@@ -8,6 +8,7 @@
 #include "cli/common.h"
 #include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
+#include "cli/output_options.h"
 #include "core/file_util.h"
 #include "distributed/group.h"
 #include "evaluator/adapter_evaluator.h"
@@ -61,7 +62,7 @@ std::string LmEvalFileDate(std::chrono::system_clock::time_point now) {
   return std::string(text) + fraction;
 }
 
-// --format lm-eval: OUT/<model>/results_<date>.json and samples_<task>_<date>.jsonl for the
+// --lm-eval OUT: OUT/<model>/results_<date>.json and samples_<task>_<date>.jsonl for the
 // adapter and for its base.
 Status WriteLmEval(const EvaluationOutcome& outcome, const EvaluationSettings& settings,
                    const std::filesystem::path& out) {
@@ -80,19 +81,15 @@ Status WriteLmEval(const EvaluationOutcome& outcome, const EvaluationSettings& s
       GRAFT_RETURN_IF_ERROR(WriteFileAtomic(
           dir / ("samples_" + LmEvalSanitize(task) + "_" + date + ".jsonl"), lines));
     }
-    std::printf("wrote %s\n", dir.string().c_str());
+    std::fprintf(stderr, "wrote %s\n", dir.string().c_str());
   }
   return Status::Ok();
 }
 
 Result<int> RunEval(const po::variables_map& vm) {
-  const std::string format = vm["format"].as<std::string>();
-  if (format != "text" && format != "lm-eval") {
-    return InvalidInput("--format " + format + ": expected text or lm-eval");
-  }
-  if (format == "lm-eval" && !vm.count("out")) {
-    return InvalidInput("--format lm-eval writes files: name their folder with --out DIR");
-  }
+  const std::filesystem::path lm_eval = OutputPath(vm, OutputFile::kLmEval);
+  const std::filesystem::path json_out = OutputPath(vm, OutputFile::kJson);
+  const bool text = !WantsJson(vm);  // with --json, stdout holds the JSON alone
   GRAFT_ASSIGN_OR_RETURN(std::optional<int> launched, LaunchLocalWorkers(vm));
   if (launched) return *launched;
   GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<distributed::Group> group, JoinGroup());
@@ -110,15 +107,13 @@ Result<int> RunEval(const po::variables_map& vm) {
                            evaluator.Evaluate(adapter_refs[i], suite_refs, key,
                                               leader ? TerminalProgress() : EvaluationProgress()));
     if (!leader) continue;
-    if (i > 0) std::printf("\n");
-    PrintOutcome(outcome);
-    if (format == "lm-eval") {
-      GRAFT_RETURN_IF_ERROR(WriteLmEval(outcome, settings, vm["out"].as<std::string>()));
-    }
+    if (text && i > 0) std::printf("\n");
+    if (text) PrintOutcome(outcome);
+    if (!lm_eval.empty()) GRAFT_RETURN_IF_ERROR(WriteLmEval(outcome, settings, lm_eval));
     evaluations.push_back(OutcomeJson(outcome));
   }
   if (!leader) return kExitOk;
-  if (adapter_refs.size() > 1) {
+  if (text && adapter_refs.size() > 1) {
     const EvaluatorStats& stats = evaluator.stats();
     std::printf(
         "\n%zu adapters on base %s: base loaded %lld time(s); base scores computed for %lld "
@@ -127,14 +122,15 @@ Result<int> RunEval(const po::variables_map& vm) {
         static_cast<long long>(stats.base_loads), static_cast<long long>(stats.base_tasks_scored),
         static_cast<long long>(stats.base_tasks_reused));
   }
-  if (vm.count("json")) {
-    // One adapter: its result as before; several: one entry each, in the order named.
-    Json result = adapter_refs.size() == 1
-                      ? evaluations[0]
-                      : Json{{"base", {{"sha256", base.digest}}}, {"evaluations", evaluations}};
-    GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(result));
-    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["json"].as<std::string>(), text + "\n"));
+  // One adapter: its result; several: one entry each, in the order named.
+  const Json result = adapter_refs.size() == 1
+                          ? evaluations[0]
+                          : Json{{"base", {{"sha256", base.digest}}}, {"evaluations", evaluations}};
+  if (!json_out.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(result));
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(json_out, canonical + "\n"));
   }
+  if (!text) PrintJson(result);
   return kExitOk;
 }
 

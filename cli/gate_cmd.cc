@@ -5,6 +5,7 @@
 #include "cli/common.h"
 #include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
+#include "cli/output_options.h"
 
 namespace graft::cli {
 namespace {
@@ -19,10 +20,11 @@ CommandRegistrar kGate({
           options.add_options()("adapter", po::value<std::string>()->required(), "adapter REF")(
               "policy", po::value<std::string>()->required(), "policy REF (name, name@N)")(
               "key", po::value<std::string>()->required(),
-              "evaluator private key (signs the evaluation and the decision)")(
-              "junit", po::value<std::string>(), "write JUnit XML to FILE")(
-              "markdown", po::value<std::string>(), "write Markdown to FILE")(
-              "json", po::value<std::string>(), "write the decision as JSON to FILE");
+              "evaluator private key (signs the evaluation and the decision)");
+          AddJsonOption(options);
+          AddOutputFileOptions(options,
+                               {OutputFile::kJunit, OutputFile::kMarkdown, OutputFile::kJson},
+                               "the decision");
           AddEvaluationOptions(options);
           AddNprocOption(options);
           positional.add("adapter", 1);

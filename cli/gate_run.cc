@@ -6,12 +6,14 @@
 #include "cli/common.h"
 #include "cli/data_parallel.h"
 #include "cli/evaluation_options.h"
+#include "cli/output_options.h"
 #include "cli/terminal_style.h"
 #include "core/sha256.h"
 #include "distributed/group.h"
 #include "evaluator/adapter_evaluator.h"
 #include "policies/lifecycle.h"
 #include "reports/gate_outputs.h"
+#include "reports/json_report.h"
 #include "reports/markdown_report.h"
 
 namespace graft::cli {
@@ -124,10 +126,6 @@ Result<int> RunGate(const po::variables_map& vm) {
     report.base = {base_record.labels.empty() ? "" : base_record.labels.back(), base};
   }
   report.decision = decision;
-  auto path = [&](const char* option) {
-    return vm.count(option) ? std::filesystem::path(vm[option].as<std::string>())
-                            : std::filesystem::path();
-  };
   // The decision Gate just stored is the adapter's latest one.
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::AttestationRecord> decisions,
                          reg.Attestations(adapter.digest, "decision"));
@@ -139,9 +137,15 @@ Result<int> RunGate(const po::variables_map& vm) {
       decision_digest = d.digest;
     }
   }
-  GRAFT_RETURN_IF_ERROR(WriteGateOutputs(
-      report, {path("junit"), path("markdown"), path("json"), decision_digest}, std::cout));
-  if (!Quiet()) {
+  // With --json, stdout holds the JSON alone: GitHub reads annotations on stderr as well.
+  GRAFT_RETURN_IF_ERROR(
+      WriteGateOutputs(report,
+                       {OutputPath(vm, OutputFile::kJunit), OutputPath(vm, OutputFile::kMarkdown),
+                        OutputPath(vm, OutputFile::kJson), decision_digest},
+                       WantsJson(vm) ? std::cerr : std::cout));
+  if (WantsJson(vm)) {
+    std::cout << RenderJson(GateReportJson(report));
+  } else if (!Quiet()) {
     const std::string markdown = RenderGateMarkdown(report);
     std::cout << (ColourStdout() ? ColourVerdicts(markdown) : markdown);
   }

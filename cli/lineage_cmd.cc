@@ -10,10 +10,9 @@ namespace {
 
 Result<int> RunLineage(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
-  std::string format = vm["format"].as<std::string>();
-  if (WantsJson(vm)) format = "json";
-  if (format != "text" && format != "dot" && format != "json") {
-    return InvalidInput("--format must be text, dot or json, not \"" + format + "\"");
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "text" && format != "dot") {
+    return InvalidInput("--format must be text or dot (JSON: --json), not \"" + format + "\"");
   }
   bool uses = vm.count("uses") > 0;
   if (uses == (vm.count("ref") > 0)) return InvalidInput("give either REF or --uses X");
@@ -41,7 +40,7 @@ Result<int> RunLineage(const po::variables_map& vm) {
                            reg.Resolve("", vm["ref"].as<std::string>()));
     GRAFT_ASSIGN_OR_RETURN(lineage, registry::Lineage::Of(reg, object.digest));
   }
-  if (format == "json") {
+  if (WantsJson(vm)) {
     PrintJson(lineage->ToJson());
   } else if (format == "dot") {
     std::cout << lineage->ToDot();
@@ -60,7 +59,8 @@ CommandRegistrar kLineage({
         [](po::options_description& options, po::positional_options_description& positional) {
           options.add_options()("ref", po::value<std::string>(), "object REF")(
               "uses", po::value<std::string>(), "list everything depending on this REF or key id")(
-              "format", po::value<std::string>()->default_value("text"), "text, dot or json");
+              "format", po::value<std::string>()->default_value("text"),
+              "text or dot (Graphviz) on stdout");
           positional.add("ref", 1);
           AddRegistryOption(options);
           AddJsonOption(options);

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "cli/common.h"
+#include "cli/output_options.h"
 #include "core/file_util.h"
 #include "report_builder/adapter_report_builder.h"
 #include "report_builder/audit_report_builder.h"
@@ -17,45 +19,71 @@ namespace graft::cli {
 namespace {
 namespace fs = std::filesystem;
 
-enum class ReportFormat { kHtml, kMarkdown, kJson };
-
-Result<ReportFormat> FormatFrom(const po::variables_map& vm) {
+// The document on stdout: --format html (default) or md.
+Result<bool> MarkdownOnStdout(const po::variables_map& vm) {
   const std::string format = vm["format"].as<std::string>();
-  if (format == "html") return ReportFormat::kHtml;
-  if (format == "md" || format == "markdown") return ReportFormat::kMarkdown;
-  if (format == "json") return ReportFormat::kJson;
-  return InvalidInput("--format must be html, md or json, not \"" + format + "\"");
+  if (format == "html") return false;
+  if (format == "md" || format == "markdown") return true;
+  return InvalidInput("--format must be html or md (JSON: --json), not \"" + format + "\"");
 }
 
-// --out FILE, checked before any work so that a bad path fails fast and writes nothing; empty
-// for stdout.
-Result<fs::path> OutputFrom(const po::variables_map& vm) {
-  if (!vm.count("out")) return fs::path();
-  const fs::path out = vm["out"].as<std::string>();
-  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-  std::error_code error;
-  if (out.filename().empty() || fs::is_directory(out, error)) {
-    return InvalidInput("--out " + out.string() + ": is a directory, not a file");
+// One report file asked for: --html, --markdown or --json-out FILE.
+struct ReportFile {
+  OutputFile format;
+  fs::path path;
+};
+
+// The report files, checked before any work so that a bad path fails fast and writes nothing.
+Result<std::vector<ReportFile>> FilesFrom(const po::variables_map& vm) {
+  std::vector<ReportFile> files;
+  for (OutputFile format : {OutputFile::kHtml, OutputFile::kMarkdown, OutputFile::kJson}) {
+    const fs::path out = OutputPath(vm, format);
+    if (out.empty()) continue;
+    const std::string named = OptionName(format) + " " + out.string();
+    const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+    std::error_code error;
+    if (out.filename().empty() || fs::is_directory(out, error)) {
+      return InvalidInput(named + ": is a directory, not a file");
+    }
+    if (!fs::is_directory(parent, error)) {
+      return InvalidInput(named + ": directory " + parent.string() + " does not exist");
+    }
+    if (::access(parent.c_str(), W_OK) != 0 ||
+        (fs::exists(out, error) && ::access(out.c_str(), W_OK) != 0)) {
+      return InvalidInput(named + ": not writable");
+    }
+    files.push_back({format, out});
   }
-  if (!fs::is_directory(parent, error)) {
-    return InvalidInput("--out " + out.string() + ": directory " + parent.string() +
-                        " does not exist");
-  }
-  if (::access(parent.c_str(), W_OK) != 0 ||
-      (fs::exists(out, error) && ::access(out.c_str(), W_OK) != 0)) {
-    return InvalidInput("--out " + out.string() + ": not writable");
-  }
-  return out;
+  return files;
 }
 
-// Writes the report to --out (atomically) or stdout; exit 12 when a check in it failed.
-Result<int> Emit(const std::string& text, const fs::path& out, const std::string& failed) {
-  if (out.empty()) {
-    std::cout << text;
-  } else {
-    Status written = WriteFileAtomic(out, text);
-    if (!written.ok()) return InvalidInput("--out " + out.string() + ": " + written.message());
-    std::cout << "wrote " << out.string() << "\n";
+// A report in the three forms, each rendered only when asked for.
+struct ReportRenderers {
+  std::function<std::string()> html;
+  std::function<std::string()> markdown;
+  std::function<std::string()> json;
+};
+
+// Writes the files (atomically), then stdout: the JSON with --json, else the --format document
+// unless only files were asked for. Exit 12 when a check in the report failed.
+Result<int> Emit(const po::variables_map& vm, const std::vector<ReportFile>& files,
+                 const ReportRenderers& render, const std::string& failed) {
+  GRAFT_ASSIGN_OR_RETURN(bool markdown, MarkdownOnStdout(vm));
+  for (const ReportFile& file : files) {
+    const std::string text = file.format == OutputFile::kHtml       ? render.html()
+                             : file.format == OutputFile::kMarkdown ? render.markdown()
+                                                                    : render.json();
+    Status written = WriteFileAtomic(file.path, text);
+    if (!written.ok()) {
+      return InvalidInput(OptionName(file.format) + " " + file.path.string() + ": " +
+                          written.message());
+    }
+    std::cerr << "wrote " << file.path.string() << "\n";
+  }
+  if (WantsJson(vm)) {
+    std::cout << render.json();
+  } else if (files.empty() || !vm["format"].defaulted()) {
+    std::cout << (markdown ? render.markdown() : render.html());
   }
   if (failed.empty()) return kExitOk;
   std::cerr << "graft: verification failed: " << failed << " (the report says why)\n";
@@ -64,8 +92,8 @@ Result<int> Emit(const std::string& text, const fs::path& out, const std::string
 
 Result<int> RunAdapterReport(const po::variables_map& vm) {
   if (!vm.count("adapter")) return InvalidInput("give an adapter REF (or the verb 'audit')");
-  GRAFT_ASSIGN_OR_RETURN(ReportFormat format, FormatFrom(vm));
-  GRAFT_ASSIGN_OR_RETURN(fs::path out, OutputFrom(vm));
+  GRAFT_RETURN_IF_ERROR(MarkdownOnStdout(vm).status());
+  GRAFT_ASSIGN_OR_RETURN(std::vector<ReportFile> files, FilesFrom(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   AdapterReportBuilder builder(reg);
   GRAFT_ASSIGN_OR_RETURN(AdapterReportData report, builder.Build(vm["adapter"].as<std::string>()));
@@ -73,32 +101,34 @@ Result<int> RunAdapterReport(const po::variables_map& vm) {
   for (const VerificationRow& row : report.verification) {
     if (!row.ok) failed += (failed.empty() ? "" : ", ") + row.check;
   }
-  const std::string text = format == ReportFormat::kHtml ? RenderAdapterHtml(report)
-                           : format == ReportFormat::kMarkdown
-                               ? RenderAdapterMarkdown(report)
-                               : RenderJson(AdapterReportJson(report));
-  return Emit(text, out, failed);
+  return Emit(
+      vm, files,
+      {[&] { return RenderAdapterHtml(report); }, [&] { return RenderAdapterMarkdown(report); },
+       [&] { return RenderJson(AdapterReportJson(report)); }},
+      failed);
 }
 
 Result<int> RunAuditReport(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(ReportFormat format, FormatFrom(vm));
+  GRAFT_RETURN_IF_ERROR(MarkdownOnStdout(vm).status());
   GRAFT_ASSIGN_OR_RETURN(
       AuditPeriod period,
       AuditPeriod::Parse(vm.count("since") ? vm["since"].as<std::string>() : ""));
-  GRAFT_ASSIGN_OR_RETURN(fs::path out, OutputFrom(vm));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<ReportFile> files, FilesFrom(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   AuditReportBuilder builder(reg);
   GRAFT_ASSIGN_OR_RETURN(AuditReportData audit, builder.Build(period));
-  const std::string text = format == ReportFormat::kHtml       ? RenderAuditHtml(audit)
-                           : format == ReportFormat::kMarkdown ? RenderAuditMarkdown(audit)
-                                                               : RenderJson(AuditReportJson(audit));
-  return Emit(text, out, audit.checkpoint.verified ? "" : "log checkpoint");
+  return Emit(vm, files,
+              {[&] { return RenderAuditHtml(audit); }, [&] { return RenderAuditMarkdown(audit); },
+               [&] { return RenderJson(AuditReportJson(audit)); }},
+              audit.checkpoint.verified ? "" : "log checkpoint");
 }
 
 void AddReportOptions(po::options_description& options) {
   options.add_options()("format,f", po::value<std::string>()->default_value("html"),
-                        "html, md or json")("out,o", po::value<std::string>(),
-                                            "write the report to FILE (default: stdout)");
+                        "html or md: the document on stdout (none when only files are named)");
+  AddJsonOption(options);
+  AddOutputFileOptions(options, {OutputFile::kHtml, OutputFile::kMarkdown, OutputFile::kJson},
+                       "the report");
   AddRegistryOption(options);
 }
 
@@ -112,7 +142,7 @@ CommandRegistrar kAdapterReport({
     .verb = "",
     .summary = "One adapter: identity, verification (re-checked now), lineage, training, "
                "evaluations, decisions, approvals, log entries with inclusion proofs",
-    .usage = "ADAPTER [--format html|md|json] [--out FILE]",
+    .usage = "ADAPTER [--format html|md | --json] [--html|--markdown|--json-out FILE]...",
     .define =
         [](po::options_description& options, po::positional_options_description& positional) {
           options.add_options()("adapter", po::value<std::string>(),
@@ -128,7 +158,8 @@ CommandRegistrar kAuditReport({
     .verb = "audit",
     .summary = "What changed over a period: promotions, rollbacks, retirements, revocations, "
                "failed gates, post-hoc policies, verified against the latest checkpoint",
-    .usage = "[--since SEQ|DATE] [--format html|md|json] [--out FILE]",
+    .usage =
+        "[--since SEQ|DATE] [--format html|md | --json] [--html|--markdown|--json-out FILE]...",
     .define =
         [](po::options_description& options, po::positional_options_description&) {
           options.add_options()("since", po::value<std::string>(),

@@ -294,9 +294,10 @@ TEST_F(Distributed, TwoRankEvaluationEqualsOneProcess) {
 
   // Batches of one item: each item's score is computed alone, so the split cannot change it.
   auto eval = [&](const std::string& json, bool two) {
-    std::vector<std::string> args = {
-        "eval", "bot@1",      "--suite",     "general", "--key",  Path("key.pem"), "--batch-size",
-        "1",    "--no-cache", "--resamples", "200",     "--json", Path(json)};
+    std::vector<std::string> args = {"eval",       "bot@1",         "--suite",      "general",
+                                     "--key",      Path("key.pem"), "--batch-size", "1",
+                                     "--no-cache", "--resamples",   "200",          "--json-out",
+                                     Path(json)};
     if (two) args.insert(args.end(), {"--nproc", "2"});
     CliResult r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -317,9 +318,9 @@ TEST_F(Distributed, TwoRankEvaluationEqualsOneProcess) {
         "  kpis: [{suite: general, metric: bits_per_byte, min_delta: 5.0}]\n");
   Expect({"policy", "register", Path("strict.yaml")});
   auto gate = [&](const std::string& json, bool two) {
-    std::vector<std::string> args = {"gate",   "bot@1",         "--policy",     "strict",
-                                     "--key",  Path("key.pem"), "--batch-size", "1",
-                                     "--json", Path(json)};
+    std::vector<std::string> args = {"gate",       "bot@1",         "--policy",     "strict",
+                                     "--key",      Path("key.pem"), "--batch-size", "1",
+                                     "--json-out", Path(json)};
     if (two) args.insert(args.end(), {"--nproc", "2"});
     CliResult r = Run(args);
     EXPECT_EQ(r.exit_code, 10) << r.out << r.err;

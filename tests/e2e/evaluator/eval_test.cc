@@ -87,7 +87,7 @@ class EvalTest : public ::testing::Test {
 TEST_F(EvalTest, EvaluatesCachesTheBaseAndSignsTheResult) {
   MakeAdapter("one", 1, true);
   MakeAdapter("two", 2, true);
-  CliResult first = Eval("one@1", {"--json", Path("one.json")});
+  CliResult first = Eval("one@1", {"--json-out", Path("one.json")});
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   EXPECT_NE(first.out.find("bits_per_byte"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("[odd]"), std::string::npos) << first.out;
@@ -133,7 +133,7 @@ TEST_F(EvalTest, SeveralAdaptersOnOneBaseLoadAndScoreTheBaseOnce) {
   for (const char* cache : {"--no-cache", "--batch-size=4"}) {  // fresh, then through the cache
     SCOPED_TRACE(cache);
     const std::string multi_json = Path(std::string("multi") + cache + ".json");
-    CliResult multi = Eval("one@1", {"two@1", "three@1", cache, "--json", multi_json});
+    CliResult multi = Eval("one@1", {"two@1", "three@1", cache, "--json-out", multi_json});
     ASSERT_EQ(multi.exit_code, 0) << multi.out << multi.err;
     EXPECT_NE(multi.out.find("3 adapters on base sha256:"), std::string::npos) << multi.out;
     EXPECT_NE(multi.out.find("base loaded 1 time(s); base scores computed for 1 task(s), "
@@ -152,7 +152,7 @@ TEST_F(EvalTest, SeveralAdaptersOnOneBaseLoadAndScoreTheBaseOnce) {
       const Json& entry = results["evaluations"][i];
       EXPECT_EQ(entry["subject"]["name"], names[i]);
       const std::string alone_json = Path(std::string("alone-") + names[i] + cache + ".json");
-      CliResult alone = Eval(names[i], {cache, "--json", alone_json});
+      CliResult alone = Eval(names[i], {cache, "--json-out", alone_json});
       ASSERT_EQ(alone.exit_code, 0) << alone.out << alone.err;
       Json single = Json::parse(*ReadFile(alone_json));
       EXPECT_EQ(SuiteResults(entry), SuiteResults(single)) << names[i];
@@ -170,7 +170,7 @@ TEST_F(EvalTest, SeveralAdaptersMustShareABase) {
           "--seed", "4"});
   Expect({"base", "register", Path("other-base"), "--name", "other"});
   MakeAdapter("elsewhere", 5, true, "other-base", "other");
-  CliResult mixed = Eval("one@1", {"elsewhere@1", "--json", Path("mixed.json")});
+  CliResult mixed = Eval("one@1", {"elsewhere@1", "--json-out", Path("mixed.json")});
   EXPECT_EQ(mixed.exit_code, 2) << mixed.out << mixed.err;
   EXPECT_NE(mixed.err.find("different bases"), std::string::npos) << mixed.err;
   EXPECT_EQ(mixed.out.find("evaluation sha256:"), std::string::npos) << mixed.out;

@@ -76,7 +76,7 @@ class GateTest : public ::testing::Test {
   }
   CliResult Gate(const std::string& adapter, const std::string& policy) {
     return Run({"gate", adapter, "--policy", policy, "--key", Path("evaluator.pem"), "--junit",
-                Path(policy + ".xml"), "--markdown", Path(policy + ".md"), "--json",
+                Path(policy + ".xml"), "--markdown", Path(policy + ".md"), "--json-out",
                 Path(policy + ".json")});
   }
   bool JunitValidates(const std::string& file) {
@@ -117,8 +117,8 @@ TEST_F(GateTest, PassFailInconclusiveAndPostHoc) {
   EXPECT_NE(markdown->find("Look 1; 1 candidate gated under the policy"), std::string::npos)
       << *markdown;
   // No seed shopping: the gate's bootstrap comes from the policy or the digests.
-  CliResult seeded = Run({"gate", "site-bot@1", "--policy", "good", "--key",
-                          Path("evaluator.pem"), "--seed", "3"});
+  CliResult seeded = Run(
+      {"gate", "site-bot@1", "--policy", "good", "--key", Path("evaluator.pem"), "--seed", "3"});
   EXPECT_EQ(seeded.exit_code, 2) << seeded.out << seeded.err;
   EXPECT_NE(seeded.err.find("--seed is for graft eval only"), std::string::npos) << seeded.err;
   Expect({"approve", "site-bot@1", "--key", Path("approver.pem")});

@@ -1,4 +1,4 @@
-// `graft eval --format lm-eval --out DIR`: lm-evaluation-harness results and samples files for the
+// `graft eval --lm-eval DIR`: lm-evaluation-harness results and samples files for the
 // adapter and its base, whose numbers are the evaluation's own.
 #include <gtest/gtest.h>
 
@@ -55,13 +55,12 @@ TEST(LmEvalCli, WritesResultsAndSamplesForAdapterAndBase) {
   expect({"adapter", "register", path("bot"), "--name", "bot", "--base", "tiny"});
 
   CliResult missing_out = RunGraft(
-      {"eval", "bot@1", "--suite", "kpi", "--key", path("evaluator.pem"), "--format", "lm-eval"},
-      env);
+      {"eval", "bot@1", "--suite", "kpi", "--key", path("evaluator.pem"), "--lm-eval"}, env);
   EXPECT_EQ(missing_out.exit_code, 2) << missing_out.err;
-  EXPECT_NE(missing_out.err.find("--out"), std::string::npos) << missing_out.err;
+  EXPECT_NE(missing_out.err.find("--lm-eval"), std::string::npos) << missing_out.err;
 
   expect({"eval", "bot@1", "--suite", "kpi", "--key", path("evaluator.pem"), "--resamples", "200",
-          "--format", "lm-eval", "--out", path("lm"), "--json", path("eval.json")});
+          "--lm-eval", path("lm"), "--json-out", path("eval.json")});
   const Json signed_results = Json::parse(ReadFile(root.path() / "eval.json").value());
   const Json& comparison =
       signed_results["predicate"]["graft"]["suites"][0]["tasks"][0]["metrics"][0];

@@ -208,7 +208,7 @@ TEST_F(BrowserTest, AdapterPageIsTheReportWithLinks) {
   EXPECT_EQ(Count(dom, "class=\"forest-plot\""), 1u);
   EXPECT_EQ(Count(dom, "class=\"loss-chart\""), 1u);
   // As many lineage nodes as the JSON report lists.
-  CliResult report = RunGraft({"report", "garden-bot@1", "--format", "json"}, env_);
+  CliResult report = RunGraft({"report", "garden-bot@1", "--json"}, env_);
   ASSERT_EQ(report.exit_code, 0) << report.err;
   const size_t nodes = ParseJson(report.out, "report").value()["lineage"]["nodes"].size();
   EXPECT_GE(nodes, 5u);  // base, run, policy, adapter, evaluation, suite, decision, approval
