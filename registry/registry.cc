@@ -657,7 +657,10 @@ Result<std::string> Registry::ResolveDigest(std::string_view table, std::string_
 Result<ObjectRecord> Registry::Resolve(std::string_view kind, const std::string& ref) {
   std::string what = kind.empty() ? "object" : std::string(kind);
   if (ref.empty()) return InvalidInput("empty " + what + " reference");
-  auto check_kind = [&](ObjectRecord record) -> Result<ObjectRecord> {
+  // Loads the object (a full digest that is not stored is "not found": a key id looks the same)
+  // and checks its kind.
+  auto get_of_kind = [&](const std::string& digest) -> Result<ObjectRecord> {
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
     if (!kind.empty() && record.kind != kind) {
       return InvalidInput("\"" + ref + "\" is a " + record.kind + ", not a " + what);
     }
@@ -675,19 +678,16 @@ Result<ObjectRecord> Registry::Resolve(std::string_view kind, const std::string&
           s.BindAll(name, static_cast<int64_t>(std::stoll(tail)), std::string(kind)));
       GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return NotFound("no " + what + " " + ref);
-      std::string digest = s.Text(0);
-      return check_kind(*Get(digest));
+      return get_of_kind(s.Text(0));
     }
     GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare("SELECT digest FROM channels WHERE name = ?"));
     GRAFT_RETURN_IF_ERROR(s.Bind(1, ref));
     GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return NotFound("no " + what + " version or channel " + ref);
-    std::string digest = s.Text(0);
-    GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
-    return check_kind(std::move(record));
+    return get_of_kind(s.Text(0));
   }
   std::string hex = StripSha256(ref);
-  if (hex.size() == 64 && IsHex(hex)) return check_kind(*Get(hex));
+  if (hex.size() == 64 && IsHex(hex)) return get_of_kind(hex);
   if (!ref.starts_with("sha256:")) {
     GRAFT_ASSIGN_OR_RETURN(Statement s,
                            db().Prepare("SELECT digest FROM labels WHERE name = ?1 AND "
@@ -695,8 +695,7 @@ Result<ObjectRecord> Registry::Resolve(std::string_view kind, const std::string&
     GRAFT_RETURN_IF_ERROR(s.BindAll(ref, std::string(kind)));
     GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) {
-      std::string digest = s.Text(0);
-      return check_kind(*Get(digest));
+      return get_of_kind(s.Text(0));
     }
   }
   Result<std::string> digest = ResolveDigest("objects", "digest", kind, ref);
@@ -706,7 +705,7 @@ Result<ObjectRecord> Registry::Resolve(std::string_view kind, const std::string&
     }
     return digest.status();
   }
-  return check_kind(*Get(*digest));
+  return get_of_kind(*digest);
 }
 
 Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {

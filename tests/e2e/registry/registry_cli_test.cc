@@ -80,6 +80,16 @@ TEST_F(RegistryCli, AdapterLifecycleThroughTheCommandLine) {
   CliResult uses = Run({"lineage", "--uses", "tiny", "--json"});
   ASSERT_EQ(uses.exit_code, 0) << uses.err;
   EXPECT_TRUE(Has(uses.out, digest));
+  // A full key id is 64 hex digits, like a digest: it must reach the key lookup, not crash.
+  Json keys = ParseJson(Run({"key", "list", "--json"}).out, "keys").value();
+  std::string trainer_key;
+  for (const Json& k : keys) {
+    if (k["role"] == "trainer") trainer_key = k["key_id"].get<std::string>();
+  }
+  ASSERT_EQ(trainer_key.size(), 64u);
+  CliResult by_key = Run({"lineage", "--uses", trainer_key, "--json"});
+  ASSERT_EQ(by_key.exit_code, 0) << by_key.err;
+  EXPECT_TRUE(Has(by_key.out, digest));
 
   std::string out = Path("exported");
   CliResult exported = Run({"adapter", "export", "bot", "--out", out});

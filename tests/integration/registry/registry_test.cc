@@ -112,6 +112,13 @@ TEST_F(RegistryTest, AmbiguousDigestPrefixListsCandidates) {
   FAIL() << "40 digests with distinct first hex digits";
 }
 
+TEST_F(RegistryTest, FullDigestNotStoredIsNotFound) {
+  Result<ObjectRecord> r = registry_->Resolve("", std::string(64, 'a'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(Contains(r.status().message(), std::string(64, 'a')));
+}
+
 TEST_F(RegistryTest, AdapterForAnotherBaseNamesTheBaseItFits) {
   ASSERT_TRUE(testing::WriteTinyGpt2Base(Dir("wide"), {.n_embd = 16}).ok());
   ObjectRecord wide = registry_->RegisterBase(Dir("wide"), "wide").value();
