@@ -387,7 +387,7 @@ TEST_F(RegistryTest, Version1DatabaseIsMigratedForwardOnOpen) {
   Statement version = registry_->db().Prepare("PRAGMA user_version").value();
   ASSERT_TRUE(version.Step().value());
   EXPECT_EQ(version.Int(0), LatestSchemaVersion());
-  EXPECT_EQ(LatestSchemaVersion(), 2);
+  EXPECT_EQ(LatestSchemaVersion(), kAdapterAnnotationsSchema);
   Statement indexes =
       registry_->db()
           .Prepare(
