@@ -126,21 +126,20 @@ Result<bool> Projection::Exists(const std::string& sql, const std::string& a,
   return s.Step();
 }
 
-Status Projection::CheckAdapter(const std::string& digest, const std::string& source) {
+Result<std::string> Projection::AnnotatedAdapter(const Event& event, const std::string& source) {
+  GRAFT_ASSIGN_OR_RETURN(std::string digest, JsonString(event.json["details"], "digest", source));
   GRAFT_ASSIGN_OR_RETURN(
       bool adapter, Exists("SELECT 1 FROM objects WHERE digest = ?1 AND kind = 'adapter'", digest));
   if (!adapter) {
     return InvalidInput(source + ": sha256:" + digest + " is not a registered adapter");
   }
-  return Status::Ok();
+  return digest;
 }
 
 Status Projection::TagAdapter(const Event& event) {
-  const Json& details = event.json["details"];
   const std::string source = "event " + std::to_string(event.seq) + " adapter.tag";
-  Fields f(details, source);
-  GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
-  GRAFT_RETURN_IF_ERROR(CheckAdapter(digest, source));
+  GRAFT_ASSIGN_OR_RETURN(std::string digest, AnnotatedAdapter(event, source));
+  Fields f(event.json["details"], source);
   const Json* set = f.Optional("set");
   const Json* remove = f.Optional("remove");
   if ((set != nullptr && !set->is_object()) || (remove != nullptr && !remove->is_array())) {
@@ -194,12 +193,10 @@ Status Projection::TagAdapter(const Event& event) {
 }
 
 Status Projection::DescribeAdapter(const Event& event) {
-  const Json& details = event.json["details"];
   const std::string source = "event " + std::to_string(event.seq) + " adapter.describe";
-  Fields f(details, source);
-  GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
-  GRAFT_RETURN_IF_ERROR(CheckAdapter(digest, source));
-  GRAFT_ASSIGN_OR_RETURN(std::string text, f.Str("description"));
+  GRAFT_ASSIGN_OR_RETURN(std::string digest, AnnotatedAdapter(event, source));
+  GRAFT_ASSIGN_OR_RETURN(std::string text,
+                         JsonString(event.json["details"], "description", source));
   GRAFT_RETURN_IF_ERROR(ValidateDescription(text).WithContext(source));
   if (text.empty()) {
     GRAFT_ASSIGN_OR_RETURN(bool present,

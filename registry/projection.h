@@ -32,7 +32,8 @@ class Projection {
   // (registry/annotations.h), each value checked as the command checked it.
   Status TagAdapter(const Event& event);
   Status DescribeAdapter(const Event& event);
-  Status CheckAdapter(const std::string& digest, const std::string& source);
+  // The event's "digest", which must be a registered adapter's.
+  Result<std::string> AnnotatedAdapter(const Event& event, const std::string& source);
   // Whether `sql` (parameters ?1 = a, and ?2 = b when not empty) returns a row.
   Result<bool> Exists(const std::string& sql, const std::string& a, const std::string& b = "");
   Database* db_;
