@@ -1,4 +1,5 @@
-// `graft adapter register|list|show|export`: PEFT LoRA adapters, identified by root digest.
+// `graft adapter register|list|show|export`: PEFT LoRA adapters, identified by root digest
+// (`tag` and `describe`: cli/adapter_annotate_cmd.cc).
 #include <iostream>
 
 #include "cli/common.h"
@@ -25,6 +26,12 @@ Result<int> RunList(const po::variables_map& vm) {
   if (vm.count("name")) filter.name = vm["name"].as<std::string>();
   if (vm.count("base")) filter.base_digest = vm["base"].as<std::string>();
   if (vm.count("stage")) filter.stage = vm["stage"].as<std::string>();
+  if (vm.count("tag")) {
+    for (const std::string& tag : vm["tag"].as<std::vector<std::string>>()) {
+      GRAFT_ASSIGN_OR_RETURN(registry::TagFilter parsed, registry::TagFilter::Parse(tag));
+      filter.tags.push_back(std::move(parsed));
+    }
+  }
   return RunListObjects(vm, filter);
 }
 
@@ -68,13 +75,15 @@ CommandRegistrar kRegister({
 CommandRegistrar kList({
     .group = "adapter",
     .verb = "list",
-    .summary = "List adapters (filter by name, base, stage)",
+    .summary = "List adapters (filter by name, base, stage, tags)",
     .usage = "",
     .define =
         [](po::options_description& options, po::positional_options_description&) {
           options.add_options()("name", po::value<std::string>(), "only this name")(
               "base", po::value<std::string>(), "only adapters of this base REF")(
-              "stage", po::value<std::string>(), "only this stage");
+              "stage", po::value<std::string>(), "only this stage")(
+              "tag", po::value<std::vector<std::string>>(),
+              "only adapters with tag KEY=VALUE, or with tag KEY (repeatable: all must match)");
           AddRegistryOption(options);
           AddJsonOption(options);
         },

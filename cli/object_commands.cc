@@ -1,6 +1,7 @@
 #include "cli/object_commands.h"
 
 #include <iostream>
+#include <map>
 
 #include "cli/common.h"
 
@@ -23,6 +24,27 @@ std::string Labels(const registry::ObjectRecord& o) {
 }
 
 }  // namespace
+
+std::string TagsText(const registry::Annotations& annotations) {
+  std::string out;
+  for (const auto& [key, value] : annotations.tags) {
+    out += (out.empty() ? "" : ", ") + key + "=" + value;
+  }
+  return Printable(out);
+}
+
+void PrintAnnotations(const registry::Annotations& annotations) {
+  if (!annotations.tags.empty()) std::cout << "  tags:       " << TagsText(annotations) << "\n";
+  if (!annotations.description) return;
+  std::cout << "  description:\n";
+  const std::string& text = *annotations.description;
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::cout << "    " << Printable(std::string_view(text).substr(start, end - start)) << "\n";
+    start = end + 1;
+  }
+}
 
 void DefineRefOptions(po::options_description& options,
                       po::positional_options_description& positional) {
@@ -52,18 +74,28 @@ Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFi
     resolved.base_digest = base.digest;
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ObjectRecord> objects, reg.List(resolved));
+  std::map<std::string, registry::Annotations> annotations;  // adapters' tags and descriptions
+  if (filter.kind == "adapter") {
+    GRAFT_ASSIGN_OR_RETURN(annotations, reg.AllAdapterAnnotations());
+  }
   if (WantsJson(vm)) {
     Json out = Json::array();
     for (const auto& o : objects) {
       Json entry = o.ToJson();
       entry.erase("info");
+      if (filter.kind == "adapter") entry.update(annotations[o.digest].ToJson());
       out.push_back(std::move(entry));
     }
     PrintJson(out);
     return kExitOk;
   }
   for (const auto& o : objects) {
-    std::cout << "sha256:" << o.digest << "  " << Labels(o) << Flags(o) << "\n";
+    std::cout << "sha256:" << o.digest << "  " << Labels(o) << Flags(o);
+    auto it = annotations.find(o.digest);
+    if (it != annotations.end() && !it->second.tags.empty()) {
+      std::cout << "  tags: " << TagsText(it->second);
+    }
+    std::cout << "\n";
   }
   if (objects.empty()) std::cerr << "no " << filter.kind << " matches\n";
   return kExitOk;
@@ -88,6 +120,10 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
       }
     }
   }
+  registry::Annotations annotations;
+  if (o.kind == "adapter") {
+    GRAFT_ASSIGN_OR_RETURN(annotations, reg.AdapterAnnotations(o.digest));
+  }
   if (WantsJson(vm)) {
     Json out = o.ToJson();
     Json edge_json = Json::array();
@@ -97,6 +133,7 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
     out["edges"] = edge_json;
     out["attestations"] = att_json;
     out["revoked_dependencies"] = revoked_dependencies;
+    if (o.kind == "adapter") out.update(annotations.ToJson());
     PrintJson(out);
     return kExitOk;
   }
@@ -119,6 +156,7 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
       std::cout << "  run:        " << Printable(info["provenance"].value("run_id", ""))
                 << " started " << Printable(info["provenance"].value("started_on", "")) << "\n";
     }
+    PrintAnnotations(annotations);
   }
   if (o.kind == "base") {
     std::cout << "  model_type: " << Printable(info.value("model_type", "")) << "\n"

@@ -18,6 +18,10 @@ Command ListObjectsCommand(const std::string& group, const std::string& kind,
                            const std::string& summary);
 Command ShowObjectCommand(const std::string& group, const std::string& kind,
                           const std::string& summary);
+// An adapter's tags as "key=value, key=value", safe to print.
+std::string TagsText(const registry::Annotations& annotations);
+// The "  tags:" and "  description:" lines of an adapter's text view (none when it has none).
+void PrintAnnotations(const registry::Annotations& annotations);
 // Defines a positional REF argument plus --registry and --json.
 void DefineRefOptions(po::options_description& options,
                       po::positional_options_description& positional);

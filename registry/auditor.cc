@@ -1,5 +1,6 @@
 #include "registry/auditor.h"
 
+#include <charconv>
 #include <map>
 #include <optional>
 #include <set>
@@ -242,8 +243,29 @@ Status Auditor::CheckTables(AuditReport& report) {
     }
   }
   GRAFT_RETURN_IF_ERROR(replay.Exec("COMMIT"));
+  // " (written by event 17 adapter.tag)", for tables that record the event that wrote a row.
+  auto written_by = [&](const ProjectedTable& table, const std::string& row) -> std::string {
+    Result<Json> values = ParseJson(row, "row");
+    if (table.event_column < 0 || !values.ok() || !values->is_array() ||
+        values->size() <= static_cast<size_t>(table.event_column)) {
+      return "";
+    }
+    const Json& seq = (*values)[static_cast<size_t>(table.event_column)];
+    const std::string text = seq.is_string() ? seq.get<std::string>() : "?";
+    std::string action;
+    uint64_t index = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), index);
+    if (error == std::errc() && end == text.data() + text.size() && index < events_.size() &&
+        events_[index].seq == index && events_[index].json.is_object()) {
+      action = " " + events_[index].json.value("action", "");
+    }
+    return " (written by event " + text + action + ")";
+  };
   size_t rows = 0;
+  size_t tables = 0;
   for (const ProjectedTable& table : ProjectedTables()) {
+    if (table.since > registry_.schema_version()) continue;  // an older, read-only database
+    ++tables;
     GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> expected, TableRows(replay, table));
     GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> actual, TableRows(registry_.db(), table));
     rows += actual.size();
@@ -260,13 +282,13 @@ Status Auditor::CheckTables(AuditReport& report) {
       if (!have.contains(row)) {
         Add(report.problems, count,
             std::string("table ") + table.name + ": the log's row " + row +
-                " is missing or was altered");
+                " is missing or was altered" + written_by(table, row));
       }
     }
   }
   Summarize(report.problems, count, "table problems");
-  report.checked.push_back(std::to_string(ProjectedTables().size()) + " tables (" +
-                           std::to_string(rows) + " rows) compared with a replay of the log");
+  report.checked.push_back(std::to_string(tables) + " tables (" + std::to_string(rows) +
+                           " rows) compared with a replay of the log");
   return Status::Ok();
 }
 

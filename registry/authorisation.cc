@@ -16,6 +16,11 @@ std::vector<std::string_view> RolesFor(std::string_view action, const Json& deta
   if (action == "channel.set" || action == "stage.set") return {"release"};
   if (action == "edge.add") return {"curator"};
   if (action == "run.announce") return {"trainer"};
+  // Tags and descriptions are metadata (no decision reads them): whoever curates, trains or
+  // releases adapters may annotate them.
+  if (action == "adapter.tag" || action == "adapter.describe") {
+    return {"curator", "trainer", "release"};
+  }
   const size_t dot = action.find('.');
   if (dot == std::string_view::npos) return {};
   const std::string_view kind = action.substr(0, dot);

@@ -3,6 +3,9 @@
 #include <array>
 #include <string>
 
+#include "registry/annotations.h"
+#include "registry/names.h"
+
 namespace graft::registry {
 
 namespace {
@@ -10,9 +13,9 @@ namespace {
 // "scores": evaluation per-item scores and cached base scores (evaluator/adapter_evaluator.h).
 constexpr std::array<std::string_view, 8> kObjectKinds = {"base",   "dataset", "adapter", "suite",
                                                           "policy", "run",     "config",  "scores"};
-constexpr std::array<std::string_view, 7> kFixedActions = {
-    "registry.init", "key.trust",   "key.revoke", "attestation.add",
-    "stage.set",     "channel.set", "edge.add"};
+constexpr std::array<std::string_view, 9> kFixedActions = {
+    "registry.init", "key.trust", "key.revoke",  "attestation.add", "stage.set",
+    "channel.set",   "edge.add",  "adapter.tag", "adapter.describe"};
 
 std::pair<std::string_view, std::string_view> SplitAction(std::string_view action) {
   size_t dot = action.find('.');
@@ -115,6 +118,98 @@ Status Projection::RegisterObject(const Event& event, std::string_view kind) {
   return AddBlobsAndEdges(details, source);
 }
 
+Result<bool> Projection::Exists(const std::string& sql, const std::string& a,
+                                const std::string& b) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, a));
+  if (!b.empty()) GRAFT_RETURN_IF_ERROR(s.Bind(2, b));
+  return s.Step();
+}
+
+Result<std::string> Projection::AnnotatedAdapter(const Event& event, const std::string& source) {
+  GRAFT_ASSIGN_OR_RETURN(std::string digest, JsonString(event.json["details"], "digest", source));
+  GRAFT_ASSIGN_OR_RETURN(
+      bool adapter, Exists("SELECT 1 FROM objects WHERE digest = ?1 AND kind = 'adapter'", digest));
+  if (!adapter) {
+    return InvalidInput(source + ": sha256:" + digest + " is not a registered adapter");
+  }
+  return digest;
+}
+
+Status Projection::TagAdapter(const Event& event) {
+  const std::string source = "event " + std::to_string(event.seq) + " adapter.tag";
+  GRAFT_ASSIGN_OR_RETURN(std::string digest, AnnotatedAdapter(event, source));
+  Fields f(event.json["details"], source);
+  const Json* set = f.Optional("set");
+  const Json* remove = f.Optional("remove");
+  if ((set != nullptr && !set->is_object()) || (remove != nullptr && !remove->is_array())) {
+    return InvalidInput(source + ": \"set\" must be an object and \"remove\" an array");
+  }
+  if ((set == nullptr || set->empty()) && (remove == nullptr || remove->empty())) {
+    return InvalidInput(source + ": it sets and removes no tag");
+  }
+  const int64_t seq = static_cast<int64_t>(event.seq);
+  if (remove != nullptr) {
+    for (const Json& key : *remove) {
+      if (!key.is_string()) return InvalidInput(source + ": a removed tag key is not a string");
+      if (set != nullptr && set->contains(key.get<std::string>())) {
+        return InvalidInput(source + ": tag \"" + EscapeControl(key.get<std::string>()) +
+                            "\" is both set and removed");
+      }
+      GRAFT_ASSIGN_OR_RETURN(
+          bool present, Exists("SELECT 1 FROM adapter_tags WHERE digest = ?1 AND key = ?2", digest,
+                               key.get<std::string>()));
+      if (!present) {
+        return InvalidInput(source + ": removes tag \"" + EscapeControl(key.get<std::string>()) +
+                            "\", which the adapter does not have");
+      }
+      GRAFT_RETURN_IF_ERROR(db_->Run("DELETE FROM adapter_tags WHERE digest = ? AND key = ?",
+                                     digest, key.get<std::string>()));
+    }
+  }
+  if (set != nullptr) {
+    for (const auto& [key, value] : set->items()) {
+      GRAFT_RETURN_IF_ERROR(ValidateTagKey(key).WithContext(source));
+      if (!value.is_string()) {
+        return InvalidInput(source + ": the value of tag \"" + key + "\" is not a string");
+      }
+      GRAFT_RETURN_IF_ERROR(ValidateTagValue(key, value.get<std::string>()).WithContext(source));
+      GRAFT_RETURN_IF_ERROR(
+          db_->Run("INSERT INTO adapter_tags(digest, key, value, seq) VALUES(?, ?, ?, ?) "
+                   "ON CONFLICT(digest, key) DO UPDATE SET value = excluded.value, "
+                   "seq = excluded.seq",
+                   digest, key, value.get<std::string>(), seq));
+    }
+  }
+  GRAFT_ASSIGN_OR_RETURN(Statement count,
+                         db_->Prepare("SELECT COUNT(*) FROM adapter_tags WHERE digest = ?"));
+  GRAFT_RETURN_IF_ERROR(count.Bind(1, digest));
+  GRAFT_ASSIGN_OR_RETURN(bool row, count.Step());
+  if (row && static_cast<size_t>(count.Int(0)) > kMaxTagsPerAdapter) {
+    return InvalidInput(source + ": the adapter would have " + std::to_string(count.Int(0)) +
+                        " tags; at most " + std::to_string(kMaxTagsPerAdapter) + " are allowed");
+  }
+  return Status::Ok();
+}
+
+Status Projection::DescribeAdapter(const Event& event) {
+  const std::string source = "event " + std::to_string(event.seq) + " adapter.describe";
+  GRAFT_ASSIGN_OR_RETURN(std::string digest, AnnotatedAdapter(event, source));
+  GRAFT_ASSIGN_OR_RETURN(std::string text,
+                         JsonString(event.json["details"], "description", source));
+  GRAFT_RETURN_IF_ERROR(ValidateDescription(text).WithContext(source));
+  if (text.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(bool present,
+                           Exists("SELECT 1 FROM adapter_descriptions WHERE digest = ?1", digest));
+    if (!present) return InvalidInput(source + ": clears a description the adapter does not have");
+    return db_->Run("DELETE FROM adapter_descriptions WHERE digest = ?", digest);
+  }
+  return db_->Run(
+      "INSERT INTO adapter_descriptions(digest, description, seq) VALUES(?, ?, ?) "
+      "ON CONFLICT(digest) DO UPDATE SET description = excluded.description, seq = excluded.seq",
+      digest, text, static_cast<int64_t>(event.seq));
+}
+
 Status Projection::Apply(const Event& event) {
   GRAFT_ASSIGN_OR_RETURN(std::string action, JsonString(event.json, "action", "event"));
   const Json& details = event.json["details"];
@@ -168,6 +263,8 @@ Status Projection::Apply(const Event& event) {
     return AddBlobsAndEdges(details, source);
   }
   if (action == "edge.add") return AddBlobsAndEdges(details, source);
+  if (action == "adapter.tag") return TagAdapter(event);
+  if (action == "adapter.describe") return DescribeAdapter(event);
   if (action == "stage.set") {
     GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
     GRAFT_ASSIGN_OR_RETURN(std::string stage, f.Str("stage"));

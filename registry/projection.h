@@ -1,6 +1,7 @@
 // Projection: applies a logged event to the registry's tables (the tables are a view of the log).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -27,6 +28,14 @@ class Projection {
  private:
   Status RegisterObject(const Event& event, std::string_view kind);
   Status AddBlobsAndEdges(const Json& details, std::string_view source);
+  // adapter.tag / adapter.describe: the current tags and description of an adapter
+  // (registry/annotations.h), each value checked as the command checked it.
+  Status TagAdapter(const Event& event);
+  Status DescribeAdapter(const Event& event);
+  // The event's "digest", which must be a registered adapter's.
+  Result<std::string> AnnotatedAdapter(const Event& event, const std::string& source);
+  // Whether `sql` (parameters ?1 = a, and ?2 = b when not empty) returns a row.
+  Result<bool> Exists(const std::string& sql, const std::string& a, const std::string& b = "");
   Database* db_;
 };
 

@@ -394,6 +394,12 @@ Status Registry::Atomically(const std::function<Status()>& body) {
   return Mutate([&](Change&) { return body(); });
 }
 
+Status Registry::AppendChange(std::string_view action, const Json& details) {
+  return Mutate([&](Change& change) { return change.Append(action, details).status(); });
+}
+
+bool Registry::HasSchema(int version) const { return state_->schema_version >= version; }
+
 // ---------------------------------------------------------------------------------------------
 
 namespace {
@@ -722,6 +728,15 @@ Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {
     sql += " AND o.digest IN (SELECT src FROM edges WHERE dst = ?3 AND relation = 'base')";
   }
   if (!filter.stage.empty()) sql += " AND o.stage = ?4";
+  if (!filter.tags.empty() && !HasSchema(kAdapterAnnotationsSchema)) {
+    return std::vector<ObjectRecord>();  // nothing is tagged yet
+  }
+  for (size_t i = 0; i < filter.tags.size(); ++i) {
+    const std::string key = "?" + std::to_string(5 + 2 * i);
+    const std::string value = "?" + std::to_string(6 + 2 * i);
+    sql += " AND o.digest IN (SELECT digest FROM adapter_tags WHERE key = " + key +
+           (filter.tags[i].value ? " AND value = " + value : "") + ")";
+  }
   sql += " ORDER BY o.created_seq";
   GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare(sql));
   GRAFT_RETURN_IF_ERROR(s.Bind(1, filter.kind));
@@ -730,6 +745,11 @@ Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {
     GRAFT_RETURN_IF_ERROR(s.Bind(3, StripSha256(filter.base_digest)));
   }
   if (!filter.stage.empty()) GRAFT_RETURN_IF_ERROR(s.Bind(4, filter.stage));
+  for (size_t i = 0; i < filter.tags.size(); ++i) {
+    const int index = static_cast<int>(5 + 2 * i);
+    GRAFT_RETURN_IF_ERROR(s.Bind(index, filter.tags[i].key));
+    if (filter.tags[i].value) GRAFT_RETURN_IF_ERROR(s.Bind(index + 1, *filter.tags[i].value));
+  }
   std::vector<ObjectRecord> out;
   std::unordered_map<std::string, size_t> index;  // digest -> position in `out`
   for (;;) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/json.h"
 #include "core/keys.h"
 #include "core/status.h"
+#include "registry/annotations.h"
 #include "registry/blob_store.h"
 #include "registry/checkpoint.h"
 #include "registry/database.h"
@@ -93,6 +95,7 @@ struct ObjectFilter {
   std::string stage{};
   // false: records without `info` (empty), which lets a listing be read from an index alone.
   bool with_info = true;
+  std::vector<TagFilter> tags{};  // adapters carrying every one of these tags
 };
 
 struct AdapterOptions {
@@ -210,6 +213,21 @@ class Registry {
   Result<uint64_t> AppendEvent(const std::string& action, const Json& details,
                                const PrivateKey* signer = nullptr);
 
+  // --- Tags and descriptions of adapter versions (registry/adapter_annotations.cc) -----------
+  // Tags and the description belong to the adapter REF resolves to (its digest, so every label
+  // of that digest shows them). TagAdapter sets `set` and removes `remove` (each must be there)
+  // in one adapter.tag event; DescribeAdapter sets the description (empty: clears it) in one
+  // adapter.describe event. Values are checked as registry/annotations.h says; nothing is
+  // logged when nothing would change. Signed by a curator, trainer or release key in a guarded
+  // registry. Returns the adapter.
+  Result<ObjectRecord> TagAdapter(const std::string& ref,
+                                  const std::map<std::string, std::string>& set,
+                                  const std::vector<std::string>& remove);
+  Result<ObjectRecord> DescribeAdapter(const std::string& ref, const std::string& text);
+  Result<Annotations> AdapterAnnotations(const std::string& digest);
+  // Every annotated adapter's annotations, by digest.
+  Result<std::map<std::string, Annotations>> AllAdapterAnnotations();
+
   // --- Queries -------------------------------------------------------------------------------
   // REF: name@N, name@channel, name (latest version), a digest with or without "sha256:", or
   // a unique digest prefix (an ambiguous one is an error listing the candidates). `kind` ""
@@ -271,6 +289,11 @@ class Registry {
   Result<std::string> ResolveDigest(std::string_view table, std::string_view column,
                                     std::string_view kind, const std::string& ref);
   Result<std::optional<ObjectRecord>> Find(const std::string& digest);
+  // Appends one event whose action changes tables (Projection::Changes), signed as any change.
+  Status AppendChange(std::string_view action, const Json& details);
+  // Whether the database has the tables of schema version `version` (an older one opened
+  // read-only or as a snapshot is not migrated).
+  bool HasSchema(int version) const;
   Result<ObjectRecord> AddObject(Change& change, std::string_view kind, Json details,
                                  const std::string& name, const std::string& actor);
   Result<ObjectRecord> RegisterStagedAdapter(const Intake& intake,

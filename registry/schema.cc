@@ -57,6 +57,15 @@ DROP INDEX objects_by_kind;
 CREATE INDEX objects_listing ON objects(kind, created_seq, attested, stage, revoked_seq,
                                         revoke_reason);
 )sql",
+      // kAdapterAnnotationsSchema: adapter versions' tags and descriptions (adapter.tag and
+      // adapter.describe events); `seq` is the event that set the row.
+      R"sql(
+CREATE TABLE adapter_tags(digest TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                          seq INTEGER NOT NULL, PRIMARY KEY(digest, key)) WITHOUT ROWID;
+CREATE INDEX adapter_tags_by_key ON adapter_tags(key, value);
+CREATE TABLE adapter_descriptions(digest TEXT PRIMARY KEY, description TEXT NOT NULL,
+                                  seq INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
   };
   return migrations;
 }
@@ -168,6 +177,8 @@ const std::vector<ProjectedTable>& ProjectedTables() {
       {"attestations", "digest"},
       {"channels", "name"},
       {"channel_history", "name, seq"},
+      {"adapter_tags", "digest, key", kAdapterAnnotationsSchema, 3},
+      {"adapter_descriptions", "digest", kAdapterAnnotationsSchema, 2},
   };
   return tables;
 }

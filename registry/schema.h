@@ -12,6 +12,9 @@ namespace graft::registry {
 // The schema version this build writes.
 int LatestSchemaVersion();
 
+// The schema version that added the adapter_tags and adapter_descriptions tables.
+inline constexpr int kAdapterAnnotationsSchema = 3;
+
 // The database's schema version (PRAGMA user_version); a negative one, or one newer than
 // LatestSchemaVersion() (an older graft must not read or write it), is InvalidInput.
 Result<int> SchemaVersion(Database& db);
@@ -30,6 +33,8 @@ Result<std::vector<std::string>> SchemaDifferences(Database& db, int version);
 struct ProjectedTable {
   const char* name;
   const char* order_by;
+  int since = 1;          // the schema version that added it (older databases lack it)
+  int event_column = -1;  // the column holding the event that wrote the row, if any
 };
 const std::vector<ProjectedTable>& ProjectedTables();
 

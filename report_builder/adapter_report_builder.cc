@@ -103,6 +103,10 @@ Status AdapterReportBuilder::AddIdentity(AdapterReportData& report) {
     identity.channels.push_back(channel.get<std::string>());
   }
   identity.unattested = !adapter_.attested;
+  GRAFT_ASSIGN_OR_RETURN(registry::Annotations annotations,
+                         registry_.AdapterAnnotations(adapter_.digest));
+  identity.tags = std::move(annotations.tags);
+  identity.description = std::move(annotations.description);
   AddNode(report.lineage, "adapter", LineageNodeKind::kAdapter, label, adapter_.digest);
   return Status::Ok();
 }

@@ -32,6 +32,7 @@ td.mono, span.mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; f
   word-break: break-all; }
 td.reason { min-width: 10em; }
 td.time { white-space: nowrap; }
+td.text { white-space: pre-wrap; }
 pre { background: #f8fafc; border: 1px solid #e2e8f0; padding: 8px 12px; overflow-x: auto;
   font-size: 12px; white-space: pre-wrap; word-break: break-all; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 9px; font-size: 12px;
@@ -145,17 +146,19 @@ std::string Joined(const std::vector<std::string>& items) {
 }
 
 std::string IdentitySection(const AdapterIdentity& id) {
-  return Element("h2", "Identity") +
-         Table({"field", "value"},
-               {{{"name"}, {id.name + "@" + std::to_string(id.version)}},
-                {{"digest"}, Mono(id.digest)},
-                {{"base"}, {id.base.name}},
-                {{"base digest"}, Mono(id.base.digest)},
-                {{"stage"}, {id.stage}},
-                {{"channels"}, {Joined(id.channels)}},
-                {{"attested"},
-                 id.unattested ? Cell{"no: registered without a training attestation", "failed"}
-                               : Cell{"yes", "ok"}}});
+  std::vector<std::vector<Cell>> rows = {
+      {{"name"}, {id.name + "@" + std::to_string(id.version)}},
+      {{"digest"}, Mono(id.digest)},
+      {{"base"}, {id.base.name}},
+      {{"base digest"}, Mono(id.base.digest)},
+      {{"stage"}, {id.stage}},
+      {{"channels"}, {Joined(id.channels)}},
+      {{"attested"},
+       id.unattested ? Cell{"no: registered without a training attestation", "failed"}
+                     : Cell{"yes", "ok"}}};
+  if (!id.tags.empty()) rows.push_back({{"tags"}, {id.TagsText()}});
+  if (id.description) rows.push_back({{"description"}, {*id.description, "text"}});
+  return Element("h2", "Identity") + Table({"field", "value"}, rows);
 }
 
 std::string VerificationSection(const std::vector<VerificationRow>& rows) {

@@ -8,13 +8,17 @@ namespace {
 Json RefJson(const ObjectRef& ref) { return {{"name", ref.name}, {"digest", ref.digest}}; }
 
 Json IdentityJson(const AdapterIdentity& id) {
-  return {{"name", id.name},
-          {"version", id.version},
-          {"digest", id.digest},
-          {"base", RefJson(id.base)},
-          {"stage", id.stage},
-          {"channels", id.channels},
-          {"unattested", id.unattested}};
+  Json out = {{"name", id.name},
+              {"version", id.version},
+              {"digest", id.digest},
+              {"base", RefJson(id.base)},
+              {"stage", id.stage},
+              {"channels", id.channels},
+              {"unattested", id.unattested},
+              {"tags", Json::object()}};
+  for (const auto& [key, value] : id.tags) out["tags"][key] = value;
+  if (id.description) out["description"] = *id.description;
+  return out;
 }
 
 Json LineageJson(const LineageGraph& graph) {

@@ -120,6 +120,8 @@ std::string IdentitySection(const AdapterIdentity& id) {
   table.Row({"stage", id.stage});
   table.Row({"channels", Join(id.channels, ", ")});
   table.Row({"attested", id.unattested ? "no: registered without a training attestation" : "yes"});
+  if (!id.tags.empty()) table.Row({"tags", id.TagsText()});
+  if (id.description) table.Row({"description", *id.description});
   return Heading(2, "Identity") + table.Text();
 }
 

@@ -54,4 +54,10 @@ std::vector<AuditSection> AuditSections(const AuditReportData& audit) {
       {"post_hoc_policy_attempts", "Post-hoc policy attempts", &audit.post_hoc_policy_attempts}};
 }
 
+std::string AdapterIdentity::TagsText() const {
+  std::string out;
+  for (const auto& [key, value] : tags) out += (out.empty() ? "" : ", ") + key + "=" + value;
+  return out;
+}
+
 }  // namespace graft

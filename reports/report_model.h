@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ struct AdapterIdentity {
   std::string stage;                  // candidate, staging, production, retired, rejected, revoked
   std::vector<std::string> channels;  // channels pointing at this version
   bool unattested = false;            // registered without a signed training attestation
+  std::map<std::string, std::string> tags;  // `graft adapter tag`: key -> value (metadata)
+  std::optional<std::string> description;   // `graft adapter describe`
+
+  // The tags as "key=value, key=value" (by key).
+  std::string TagsText() const;
 };
 
 // One verification performed for the report: what was checked and how it came out.

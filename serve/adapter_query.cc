@@ -44,6 +44,7 @@ Json AdapterRow::ToJson() const {
               {"stage", stage},
               {"channels", channels},
               {"verdict", verdict},
+              {"tags", tags},
               {"created_seq", created_seq},
               {"revoked", revoked}};
 }
@@ -61,12 +62,16 @@ Result<AdapterQuery> AdapterQuery::FromParameters(
   query.stage = get("stage");
   query.channel = get("channel");
   query.verdict = get("verdict");
+  query.tag = get("tag");
   GRAFT_RETURN_IF_ERROR(CheckParameter("q", query.q));
   GRAFT_RETURN_IF_ERROR(CheckParameter("name", query.name));
   GRAFT_RETURN_IF_ERROR(CheckParameter("channel", query.channel));
   if (!query.base.empty()) GRAFT_RETURN_IF_ERROR(CheckReference(query.base));
   GRAFT_RETURN_IF_ERROR(CheckOneOf("stage", query.stage, kStages));
   GRAFT_RETURN_IF_ERROR(CheckOneOf("verdict", query.verdict, kVerdicts));
+  if (!query.tag.empty()) {
+    GRAFT_RETURN_IF_ERROR(registry::TagFilter::Parse(query.tag).status().WithContext("tag"));
+  }
   if (!get("page").empty()) {
     GRAFT_ASSIGN_OR_RETURN(query.page, ParseCount(get("page"), "page", 1'000'000));
     if (query.page == 0) return InvalidInput("page starts at 1");
@@ -90,6 +95,7 @@ std::string AdapterQuery::ToQueryString(uint64_t page_override) const {
   add("stage", stage);
   add("channel", channel);
   add("verdict", verdict);
+  add("tag", tag);
   add("per_page", per_page == 50 ? "" : std::to_string(per_page));
   add("page", std::to_string(page_override ? page_override : page));
   return out;
@@ -110,6 +116,10 @@ Result<std::string> LatestVerdict(registry::Registry& registry, const std::strin
 Result<AdapterPage> AdapterQuery::Run(registry::Registry& registry) const {
   registry::ObjectFilter filter{
       .kind = "adapter", .name = name, .stage = stage, .with_info = false};
+  if (!tag.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(registry::TagFilter parsed, registry::TagFilter::Parse(tag));
+    filter.tags.push_back(std::move(parsed));
+  }
   if (!base.empty()) {
     GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base_record,
                            ResolveReference(registry, "base", base));
@@ -168,6 +178,9 @@ Result<AdapterPage> AdapterQuery::Run(registry::Registry& registry) const {
     if (verdict.empty()) {
       GRAFT_ASSIGN_OR_RETURN(row.verdict, LatestVerdict(registry, row.digest));
     }
+    GRAFT_ASSIGN_OR_RETURN(registry::Annotations annotations,
+                           registry.AdapterAnnotations(row.digest));
+    row.tags = std::move(annotations.tags);
     page_out.rows.push_back(std::move(row));
   }
   return page_out;

@@ -19,7 +19,8 @@ struct AdapterRow {
   std::string base_label;
   std::string stage;
   std::vector<std::string> channels;
-  std::string verdict;  // of the latest gate or promote decision; "" for none
+  std::string verdict;                      // of the latest gate or promote decision; "" for none
+  std::map<std::string, std::string> tags;  // `graft adapter tag`
   uint64_t created_seq = 0;
   bool revoked = false;
 
@@ -40,10 +41,11 @@ struct AdapterQuery {
   std::string stage;    // candidate, staging, production, retired, rejected, revoked
   std::string channel;  // a channel ("support-bot@production") or its last part ("production")
   std::string verdict;  // pass, fail, inconclusive, none
+  std::string tag;      // KEY (the tag exists) or KEY=VALUE (registry::TagFilter)
   uint64_t page = 1;
   uint64_t per_page = 50;
 
-  // From query parameters (q, name, base, stage, channel, verdict, page, per_page); bad values
+  // From query parameters (q, name, base, stage, channel, verdict, tag, page, per_page); bad values
   // are InvalidInput naming the parameter. per_page is 1 to 500.
   static Result<AdapterQuery> FromParameters(const std::map<std::string, std::string>& params);
   // The same parameters back, for links (`page` replaced by `page_override` when non-zero).

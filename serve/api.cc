@@ -278,6 +278,9 @@ Result<HttpResponse> Api::Adapter(const std::string& ref, const std::string& wha
   Json revoked = Json::array();
   for (const registry::Revocation& r : revocations) revoked.push_back(r.Describe());
   out["revocations"] = revoked;
+  GRAFT_ASSIGN_OR_RETURN(registry::Annotations annotations,
+                         registry.AdapterAnnotations(adapter.digest));
+  out.update(annotations.ToJson());
   return JsonResponse(out);
 }
 

@@ -201,6 +201,7 @@ Result<std::string> Pages::Adapters(const HttpRequest& request, registry::Regist
       Input("channel", "channel", query.channel) +
       Select("last verdict", "verdict", {"", "pass", "fail", "inconclusive", "none"},
              query.verdict) +
+      Input("tag (KEY or KEY=VALUE)", "tag", query.tag) +
       "<button type=\"submit\">Filter</button></form>\n";
   std::vector<std::vector<std::string>> rows;
   for (const AdapterRow& row : page.rows) {
@@ -208,20 +209,26 @@ Result<std::string> Pages::Adapters(const HttpRequest& request, registry::Regist
     for (const std::string& c : row.channels) {
       channels += (channels.empty() ? "" : " ") + Link("/channels/" + UrlEncode(c), c);
     }
+    std::string tags;
+    for (const auto& [key, value] : row.tags) {
+      const std::string pair = key + "=" + value;
+      tags += (tags.empty() ? "" : " ") + Link("/adapters?tag=" + UrlEncode(pair), pair);
+    }
     rows.push_back(
         {Link(AdapterHref(row.digest), row.label.empty() ? Short(row.digest) : row.label),
          Mono(Short(row.digest)),
          row.base.empty() ? "" : Link(ObjectHref(row.base), row.base_label),
          Text(row.stage) + (row.revoked ? " <span class=\"failed\">revoked</span>" : ""), channels,
-         VerdictBadge(row.verdict),
+         VerdictBadge(row.verdict), tags,
          Link(EventHref(row.created_seq), std::to_string(row.created_seq))});
   }
   const uint64_t pages = (page.total + page.per_page - 1) / page.per_page;
   body += "<p id=\"total\">" + std::to_string(page.total) + " adapter(s), page " +
           std::to_string(page.page) + " of " + std::to_string(std::max<uint64_t>(pages, 1)) +
           "</p>\n";
-  body += Table({"adapter", "digest", "base", "stage", "channels", "last verdict", "registered at"},
-                rows, "adapters");
+  body += Table(
+      {"adapter", "digest", "base", "stage", "channels", "last verdict", "tags", "registered at"},
+      rows, "adapters");
   body += "<p class=\"pages\">";
   if (page.page > 1) body += Link("/adapters" + query.ToQueryString(page.page - 1), "« previous");
   if (page.page < pages) body += Link("/adapters" + query.ToQueryString(page.page + 1), "next »");

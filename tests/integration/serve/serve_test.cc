@@ -539,6 +539,35 @@ TEST_F(ServeTest, VerifyMaxAgeBoundsTheCache) {
     EXPECT_NE(page.body.find("The verification cache is off"), std::string::npos);
   }
   EXPECT_EQ(Served(uncached.log(), "/adapters/bot@1", "built"), 2u) << uncached.log();
+
+TEST_F(ServeTest, TagsAndDescriptionsAreShownAndFilterTheList) {
+  Expect({"adapter", "tag", "bot@1", "team=nlp", "tier=<gold>"});
+  Expect({"adapter", "tag", "bot@2", "team=cv"});
+  Expect({"adapter", "describe", "bot@1", "Support <b>bot</b>.\nSecond line."});
+  ServeProcess server(reg_);
+  ASSERT_NE(server.port(), 0) << server.log();
+  Json record = GetJson(server, "/api/v1/adapters/bot@1");
+  EXPECT_EQ(record["tags"], Json({{"team", "nlp"}, {"tier", "<gold>"}}));
+  EXPECT_EQ(record["description"], "Support <b>bot</b>.\nSecond line.");
+  EXPECT_FALSE(GetJson(server, "/api/v1/adapters/bot@2").contains("description"));
+  Json nlp = GetJson(server, "/api/v1/adapters?tag=team%3Dnlp");
+  EXPECT_EQ(nlp["total"], 1);
+  EXPECT_EQ(nlp["adapters"][0]["digest"], "sha256:" + a1_);
+  EXPECT_EQ(nlp["adapters"][0]["tags"]["tier"], "<gold>");
+  EXPECT_EQ(GetJson(server, "/api/v1/adapters?tag=team")["total"], 2);
+  EXPECT_EQ(GetJson(server, "/api/v1/adapters?tag=tier&name=bot")["total"], 1);
+  EXPECT_EQ(GetJson(server, "/api/v1/adapters?tag=team%3Dnone")["total"], 0);
+  Json bad = GetJson(server, "/api/v1/adapters?tag=bad%21", 400);
+  EXPECT_NE(bad.dump().find("tag key"), std::string::npos) << bad.dump();
+
+  HttpResult list = HttpGet(server.port(), "/adapters?tag=team%3Dnlp");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find("tier=&lt;gold&gt;</a>"), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find("1 adapter(s)"), std::string::npos);
+  HttpResult page = HttpGet(server.port(), "/adapters/bot@1");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Support &lt;b&gt;bot&lt;/b&gt;.\nSecond line."), std::string::npos);
+  EXPECT_EQ(page.body.find("<b>bot</b>"), std::string::npos);
 }
 
 }  // namespace

@@ -17,6 +17,8 @@ TEST(Authorisation, RolesForEachChange) {
   EXPECT_EQ(RolesFor("policy.register", Json::object()), Roles{"curator"});
   EXPECT_EQ(RolesFor("dataset.revoke", Json::object()), Roles{"curator"});
   EXPECT_EQ(RolesFor("scores.register", Json::object()), Roles{"evaluator"});
+  EXPECT_EQ(RolesFor("adapter.tag", Json::object()), (Roles{"curator", "trainer", "release"}));
+  EXPECT_EQ(RolesFor("adapter.describe", Json::object()), (Roles{"curator", "trainer", "release"}));
   EXPECT_TRUE(RolesFor("adapter.register", {{"attested", 1}}).empty());
   EXPECT_EQ(RolesFor("adapter.register", {{"attested", 0}}), (Roles{"trainer", "curator"}));
   EXPECT_TRUE(RolesFor("attestation.add", Json::object()).empty());
