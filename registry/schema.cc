@@ -57,6 +57,12 @@ DROP INDEX objects_by_kind;
 CREATE INDEX objects_listing ON objects(kind, created_seq, attested, stage, revoked_seq,
                                         revoke_reason);
 )sql",
+      // 3: witnesses' cosigned checkpoints kept in the registry (registry/cosignatures.h); not a
+      // projection of the log.
+      R"sql(
+CREATE TABLE cosignatures(size INTEGER NOT NULL, witness TEXT NOT NULL, note TEXT NOT NULL,
+                          PRIMARY KEY(size, witness)) WITHOUT ROWID;
+)sql",
   };
   return migrations;
 }
