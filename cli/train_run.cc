@@ -48,6 +48,8 @@ Result<std::string> PolicyDigest(const po::variables_map& vm) {
 
 // Announces the run in the registry (a run.announce event signed by the trainer key) and returns
 // what its provenance records: the event and its inclusion proof under the checkpoint after it.
+// A key the registry does not trust as a trainer key, or a policy it does not hold, cannot
+// announce: the run goes on unannounced (null), and says so.
 Result<Json> Announce(const po::variables_map& vm, const trainer::TrainingProvenance& provenance) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
@@ -61,6 +63,12 @@ Result<Json> Announce(const po::variables_map& vm, const trainer::TrainingProven
   }
   RunAnnouncements announcements(reg);
   Result<Announcement> announced = announcements.Announce(std::move(plan), key);
+  const ErrorKind kind = announced.ok() ? ErrorKind::kInternal : announced.status().kind();
+  if (kind == ErrorKind::kVerification || kind == ErrorKind::kNotFound) {
+    std::cerr << "graft: not announcing the run in " << RegistryDir(vm).string() << ": "
+              << announced.status().message() << " (the gate will report it as not announced)\n";
+    return Json();
+  }
   if (!announced.ok()) {
     return announced.status().WithContext(
         "announcing the run in " + RegistryDir(vm).string() +

@@ -632,7 +632,10 @@ Result<ObjectRecord> Registry::Resolve(std::string_view kind, const std::string&
     return check_kind(std::move(record));
   }
   std::string hex = StripSha256(ref);
-  if (hex.size() == 64 && IsHex(hex)) return check_kind(*Get(hex));
+  if (hex.size() == 64 && IsHex(hex)) {
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(hex));  // NotFound for an unknown digest
+    return check_kind(std::move(record));
+  }
   if (!ref.starts_with("sha256:")) {
     GRAFT_ASSIGN_OR_RETURN(Statement s,
                            db().Prepare("SELECT digest FROM labels WHERE name = ?1 AND "

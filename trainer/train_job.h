@@ -57,9 +57,9 @@ struct TrainJob {
   distributed::Group* group = nullptr;
   // Announces the run before training starts (rank 0 only, once its inputs are checked; the
   // provenance holds them and the run's invocation id): returns what the provenance records of
-  // the announcement (TrainingProvenance::announcement). Kept in OUT.partial/run.json, so a
-  // resumed run is not announced again. A failure stops every rank before the run starts.
-  // Empty: not announced.
+  // the announcement (TrainingProvenance::announcement; null: not announced). Kept in
+  // OUT.partial/run.json, so a resumed run is not announced again. A failure stops every rank
+  // before the run starts. Empty: not announced.
   std::function<Result<Json>(const TrainingProvenance& provenance)> announce;
 
   // Trains in OUT.partial/ (checkpoints in OUT.partial/checkpoints, the result staged in

@@ -31,10 +31,7 @@ class TrainAnnounceCli : public ::testing::Test {
     Write("train.jsonl", Lines("the cat sat on the mat", 16));
     const std::string site = Lines("the cat sat on the mat", 16);
     Write("site.jsonl", site);
-    Write("site.yaml",
-          "suite: site\ntasks:\n  - name: text\n    type: loglikelihood_rolling\n"
-          "    data: {path: site.jsonl, sha256: \"" +
-              Sha256Hex(site) + "\"}\n    metrics: [bits_per_byte]\n");
+    Write("site.yaml", TextSuiteYaml("site", "site.jsonl", site));
     Expect({"suite", "register", Path("site.yaml")});
     Write("bot.yaml",
           "policy: bot\npromotion:\n"
@@ -54,11 +51,11 @@ class TrainAnnounceCli : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << args[0] << "\n" << r.out << r.err;
   }
   CliResult Train(const std::string& out, std::vector<std::string> extra = {},
-                  const std::string& key = "trainer.pem") {
+                  const std::string& key = "trainer.pem", const std::string& policy = "bot") {
     std::vector<std::string> args = {
         "train",    "--base",           Path("base"), "--data",  Path("train.jsonl"),
         "--config", Path("train.yaml"), "--out",      Path(out), "--key",
-        Path(key),  "--policy",         "bot"};
+        Path(key),  "--policy",         policy};
     args.insert(args.end(), extra.begin(), extra.end());
     return Run(args);
   }
@@ -140,15 +137,24 @@ TEST_F(TrainAnnounceCli, WithoutAnAnnouncementTheRunIsReportedAsNotAnnounced) {
   EXPECT_TRUE(Has(reason, "(the run was not announced)")) << reason;
 }
 
-TEST_F(TrainAnnounceCli, AKeyThatMayNotAnnounceStopsTheRunBeforeItStarts) {
+// A key the registry does not trust as a trainer key cannot announce: the run goes on, says so,
+// and its provenance names no announcement.
+TEST_F(TrainAnnounceCli, AKeyThatMayNotAnnounceTrainsUnannouncedAndSaysSo) {
   auto log_size = [&] { return registry::Registry::Open(Path("reg")).value().LogSize().value(); };
   const uint64_t events = log_size();
-  CliResult refused = Train("refused", {}, "approver.pem");
-  EXPECT_EQ(refused.exit_code, 12) << refused.err;
-  EXPECT_TRUE(Has(refused.err, "--no-announce")) << refused.err;
-  EXPECT_FALSE(fs::exists(Path("refused")));
-  EXPECT_FALSE(fs::exists(Path("refused.partial")));
+  CliResult trained = Train("unannounced", {}, "approver.pem");
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  EXPECT_TRUE(Has(trained.err, "graft: not announcing the run in " + Path("reg") + ": key "))
+      << trained.err;
+  EXPECT_TRUE(Has(trained.err, "is not a trusted trainer key")) << trained.err;
+  EXPECT_FALSE(
+      Predicate("unannounced")["buildDefinition"]["externalParameters"].contains("announcement"));
   EXPECT_EQ(log_size(), events);  // nothing announced
+  // A policy the registry does not hold (a digest given as is) cannot be announced either.
+  CliResult unregistered = Train("unregistered", {}, "trainer.pem", std::string(64, 'a'));
+  ASSERT_EQ(unregistered.exit_code, 0) << unregistered.err;
+  EXPECT_TRUE(Has(unregistered.err, "graft: not announcing the run")) << unregistered.err;
+  EXPECT_EQ(log_size(), events);
 }
 
 }  // namespace
