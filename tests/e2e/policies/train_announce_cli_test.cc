@@ -125,6 +125,19 @@ TEST_F(TrainAnnounceCli, TrainAnnouncesItsRunAndTheGateUsesTheAnnouncementItsPro
       << reason;
 }
 
+// Data-parallel: rank 0 announces, once, and its provenance names the announcement.
+TEST_F(TrainAnnounceCli, OnlyRankZeroOfADataParallelRunAnnounces) {
+  CliResult trained = Train("pair", {"--nproc", "2"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  CliResult listed = Run({"run", "list", "--json"});
+  const Json runs = ParseJson(listed.out, "l").value();
+  ASSERT_EQ(runs["count"], 1) << listed.out;
+  const Json named = Predicate("pair")["buildDefinition"]["externalParameters"]["announcement"];
+  ASSERT_TRUE(named.is_object());
+  EXPECT_EQ(named["seq"], runs["runs"][0]["seq"]);
+  EXPECT_EQ(named["run_id"], runs["runs"][0]["run_id"]);
+}
+
 TEST_F(TrainAnnounceCli, WithoutAnAnnouncementTheRunIsReportedAsNotAnnounced) {
   CliResult trained = Train("quiet", {"--no-announce"});
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
