@@ -7,6 +7,7 @@
 #include "core/keys.h"
 #include "policies/promotion_audit.h"
 #include "registry/auditor.h"
+#include "registry/cosignatures.h"
 #include "registry/witness.h"
 
 namespace graft::cli {
@@ -28,6 +29,14 @@ Result<int> RunVerify(const po::variables_map& vm) {
       GRAFT_ASSIGN_OR_RETURN(std::string note, ReadFile(file, 1 << 20));
       kept.push_back({file.string(), note});
     }
+  }
+  // Cosigned checkpoints kept in the registry (graft log witness): checked like any kept one.
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::StoredCosignature> cosigned,
+                         registry::Cosignatures(reg).List());
+  for (registry::StoredCosignature& c : cosigned) {
+    kept.push_back(
+        {"the registry's cosignature by " + c.witness + " of size " + std::to_string(c.size),
+         std::move(c.note)});
   }
   std::vector<PublicKey> witnesses;
   if (vm.count("witness")) {

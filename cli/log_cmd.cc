@@ -4,6 +4,7 @@
 
 #include "cli/common.h"
 #include "core/file_util.h"
+#include "registry/cosignatures.h"
 #include "registry/merkle_tree.h"
 
 namespace graft::cli {
@@ -50,6 +51,16 @@ Result<int> RunShow(const po::variables_map& vm) {
 Result<int> RunCheckpoint(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(std::string note, reg.LatestCheckpoint());
+  // With the witnesses' cosignature lines the registry keeps for it.
+  registry::Cosignatures cosignatures(reg);
+  GRAFT_ASSIGN_OR_RETURN(note, cosignatures.Merge(note));
+  if (vm.count("cosigned")) {
+    GRAFT_ASSIGN_OR_RETURN(std::optional<std::string> cosigned, cosignatures.LatestCosigned());
+    if (!cosigned) {
+      return NotFound("no witness has cosigned a checkpoint of this registry (graft log witness)");
+    }
+    note = std::move(*cosigned);
+  }
   if (vm.count("out")) {
     GRAFT_RETURN_IF_ERROR(WriteFileAtomic(vm["out"].as<std::string>(), note));
     std::cerr << "wrote " << vm["out"].as<std::string>() << "\n";
@@ -135,11 +146,13 @@ CommandRegistrar kShow({
 CommandRegistrar kCheckpoint({
     .group = "log",
     .verb = "checkpoint",
-    .summary = "Print (or save) the latest signed checkpoint, to keep for later audits",
-    .usage = "[--out FILE]",
+    .summary = "Print (or save) the latest signed checkpoint, with the witnesses' cosignatures "
+               "the registry keeps for it, to keep for later audits",
+    .usage = "[--out FILE] [--cosigned]",
     .define =
         [](po::options_description& options, po::positional_options_description&) {
-          options.add_options()("out,o", po::value<std::string>(), "write the note to FILE");
+          options.add_options()("out,o", po::value<std::string>(), "write the note to FILE")(
+              "cosigned", "the latest checkpoint a witness cosigned instead of the latest one");
           AddRegistryOption(options);
           AddJsonOption(options);
         },

@@ -45,10 +45,14 @@ Result<int> RunAnnounce(const po::variables_map& vm) {
     GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(vm["config"].as<std::string>()));
     plan.config = Sha256Hex(bytes);
   }
-  GRAFT_ASSIGN_OR_RETURN(Announcement announced,
-                         RunAnnouncements(reg).Announce(std::move(plan), key));
+  RunAnnouncements announcements(reg);
+  GRAFT_ASSIGN_OR_RETURN(Announcement announced, announcements.Announce(std::move(plan), key));
   if (WantsJson(vm)) {
-    PrintJson(announced.ToJson());
+    // "reference": what the run's provenance records to name this announcement.
+    GRAFT_ASSIGN_OR_RETURN(AnnouncementReference reference, announcements.Reference(announced));
+    Json out = announced.ToJson();
+    out["reference"] = reference.ToJson();
+    PrintJson(out);
   } else {
     std::cout << "announced run " << announced.plan.run_id << " at event " << announced.seq
               << " (policy " << ShortDigest(announced.plan.policy) << ", base "

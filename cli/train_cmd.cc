@@ -37,6 +37,10 @@ static CommandRegistrar kTrain({
               ("policy", po::value<std::string>(),
                "policy this run is trained under: a digest, or a registered REF (name, name@N) "
                "resolved in the registry; its digest is recorded in provenance")  //
+              ("no-announce",
+               "do not announce the run in the registry (by default a run with --policy and a "
+               "registry is announced there before it starts, and its provenance names the "
+               "announcement)")  //
               ("base-name-or-path", po::value<std::string>(),
                "base_model_name_or_path for adapter_config.json and the model card, e.g. a "
                "Hugging Face hub id (default: the base directory's name)")  //

@@ -10,6 +10,7 @@
 #include "cli/data_parallel.h"
 #include "core/sha256.h"
 #include "distributed/group.h"
+#include "policies/run_announcements.h"
 #include "trainer/train_job.h"
 
 namespace graft::cli {
@@ -45,6 +46,42 @@ Result<std::string> PolicyDigest(const po::variables_map& vm) {
   return policy.digest;
 }
 
+// Announces the run in the registry (a run.announce event signed by the trainer key) and returns
+// what its provenance records: the event and its inclusion proof under the checkpoint after it.
+// A key the registry does not trust as a trainer key, or a policy it does not hold, cannot
+// announce: the run goes on unannounced (null), and says so.
+Result<Json> Announce(const po::variables_map& vm, const trainer::TrainingProvenance& provenance) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
+  RunPlan plan;
+  plan.run_id = provenance.invocation_id;
+  plan.config = provenance.config_sha256;
+  plan.policy = provenance.policy.value_or("");
+  for (const trainer::ResolvedDependency& d : provenance.dependencies) {
+    if (d.name == "base") plan.base = d.sha256;
+    if (d.name.starts_with("dataset:")) plan.datasets.push_back(d.sha256);
+  }
+  RunAnnouncements announcements(reg);
+  Result<Announcement> announced = announcements.Announce(std::move(plan), key);
+  const ErrorKind kind = announced.ok() ? ErrorKind::kInternal : announced.status().kind();
+  if (kind == ErrorKind::kVerification || kind == ErrorKind::kNotFound) {
+    std::cerr << "graft: not announcing the run in " << RegistryDir(vm).string() << ": "
+              << announced.status().message() << " (the gate will report it as not announced)\n";
+    return Json();
+  }
+  if (!announced.ok()) {
+    return announced.status().WithContext(
+        "announcing the run in " + RegistryDir(vm).string() +
+        " (graft train --no-announce trains without announcing it)");
+  }
+  GRAFT_ASSIGN_OR_RETURN(AnnouncementReference reference, announcements.Reference(*announced));
+  if (!Quiet()) {
+    std::cerr << "graft: announced run " << announced->plan.run_id << " at event " << announced->seq
+              << " in " << RegistryDir(vm).string() << "\n";
+  }
+  return reference.ToJson();
+}
+
 constexpr int kExitInterrupted = 130;  // as a shell reports a process stopped by SIGINT
 
 Result<int> RunTrain(const po::variables_map& vm) {
@@ -74,6 +111,14 @@ Result<int> RunTrain(const po::variables_map& vm) {
   job.progress = leader && !Quiet() ? &std::cerr : nullptr;  // rank 0 speaks for the ranks
   job.live = isatty(STDERR_FILENO) == 1;
   job.group = group.get();
+  // With a policy and a registry, the run is announced there before it starts (rank 0 only).
+  std::error_code ec;
+  if (vm.count("policy") && !vm.count("no-announce") &&
+      std::filesystem::is_directory(RegistryDir(vm), ec)) {
+    job.announce = [&vm](const trainer::TrainingProvenance& provenance) {
+      return Announce(vm, provenance);
+    };
+  }
   InstallStopHandlers();
   GRAFT_ASSIGN_OR_RETURN(trainer::TrainJobResult result, job.Run());
   const trainer::TrainSummary& s = result.summary;

@@ -4,6 +4,7 @@
 
 #include "cli/common.h"
 #include "core/keys.h"
+#include "registry/cosignatures.h"
 #include "registry/witness.h"
 
 namespace graft::cli {
@@ -14,13 +15,23 @@ Result<int> RunWitness(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
   GRAFT_ASSIGN_OR_RETURN(registry::WitnessOutcome outcome,
                          registry::WitnessCheckpoint(reg, key, vm["state"].as<std::string>()));
+  // Kept in the registry too, where `log checkpoint` and `audit verify --witness` find it; a
+  // registry this witness may only read keeps it in the state directory alone.
+  const bool stored = !reg.db().read_only();
+  if (stored) {
+    GRAFT_RETURN_IF_ERROR(registry::Cosignatures(reg)
+                              .Add(key.public_key(), outcome.note)
+                              .WithContext("keeping the cosignature in the registry (it is in " +
+                                           outcome.written.string() + ")"));
+  }
   if (WantsJson(vm)) {
     PrintJson({{"witness", registry::WitnessName(key.public_key())},
                {"origin", reg.origin()},
                {"previous_size", outcome.previous_size},
                {"size", outcome.size},
                {"note", outcome.note},
-               {"state", outcome.written.string()}});
+               {"state", outcome.written.string()},
+               {"stored_in_registry", stored}});
     return kExitOk;
   }
   std::cout << "cosigned " << reg.origin() << " at size " << outcome.size << " as "
@@ -29,7 +40,8 @@ Result<int> RunWitness(const po::variables_map& vm) {
                     ? std::string(" (first checkpoint this witness has seen)")
                     : " (consistent with size " + std::to_string(outcome.previous_size) +
                           ", cosigned earlier)")
-            << "\n  kept in " << outcome.written.string() << "\n";
+            << "\n  kept in " << outcome.written.string()
+            << (stored ? " and in the registry" : " (the registry is read-only here)") << "\n";
   return kExitOk;
 }
 

@@ -8,6 +8,7 @@
 #include "evaluator/stats_holm.h"
 #include "evaluator/stats_normal.h"
 #include "evaluator/stats_threshold_test.h"
+#include "policies/separate_duties.h"
 
 namespace graft {
 namespace {
@@ -191,13 +192,23 @@ CriterionResult Requirement(std::string name, bool pass, std::string reason) {
   return r;
 }
 
+// Who performed which duty for the adapter, as the facts know it.
+SeparateDuties DutiesOf(const Requirements& require, const RequirementFacts& facts) {
+  SeparateDuties duties(require.separate_duties);
+  duties.Acted("trainer", facts.signer_key_id);
+  for (const std::string& key : facts.evaluator_key_ids) duties.Acted("evaluator", key);
+  for (const std::string& key : facts.approver_key_ids) duties.Acted("approver", key);
+  return duties;
+}
+
 CriterionResult Approvals(const Requirements& require, const RequirementFacts& facts,
                           DecisionMode mode) {
+  const SeparateDuties duties = DutiesOf(require, facts);
   std::set<std::string> counted;
   std::vector<std::string> ignored;
   for (const std::string& key : facts.approver_key_ids) {
-    if (require.separate_duties && key == facts.signer_key_id) {
-      ignored.push_back(key + " (the trainer's key; separate_duties)");
+    if (const std::string excluded = duties.ApprovalExcluded(key); !excluded.empty()) {
+      ignored.push_back(key + " (" + excluded + ")");
     } else if (!counted.insert(key).second) {
       ignored.push_back(key + " (approved twice)");
     }
@@ -234,23 +245,30 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
   // The run starts at its announcement; a run not announced, at the adapter's registration.
   const uint64_t start = facts.announcement_seq.value_or(facts.adapter_seq);
   const std::string run = facts.announcement_seq
-                              ? "the training run was announced at event " + std::to_string(start)
+                              ? "the training run was announced at event " + std::to_string(start) +
+                                    " (the announcement its signed provenance names, included "
+                                    "in the log under the checkpoint it carries)"
                               : "the adapter was registered at event " + std::to_string(start) +
                                     " (the run was not announced)";
   const std::string entered =
       "the policy entered the log at event " + std::to_string(facts.policy_seq);
-  out.push_back(Requirement("pre-declared policy", facts.policy_pre_declared,
-                            facts.policy_pre_declared ? entered + ", before " + run
-                            : facts.policy_seq < start
-                                ? "post-hoc policy: the adapter's provenance does not name it"
-                                : "post-hoc policy: " + entered + ", after " + run));
+  std::string pre_declared = entered + ", before " + run;
+  if (!facts.announcement_problem.empty()) {
+    pre_declared = "post-hoc policy: " + facts.announcement_problem;
+  } else if (!facts.policy_pre_declared) {
+    pre_declared = facts.policy_seq < start
+                       ? "post-hoc policy: the adapter's provenance does not name it"
+                       : "post-hoc policy: " + entered + ", after " + run;
+  }
+  out.push_back(Requirement("pre-declared policy", facts.policy_pre_declared, pre_declared));
   if (require.announced) {
-    out.push_back(Requirement(
-        "announced", facts.announcement_seq.has_value(),
+    std::string announced =
         facts.announcement_seq
             ? "the run was announced at event " + std::to_string(*facts.announcement_seq)
-            : "the training run was not announced in the log "
-              "(graft run announce) before the adapter was registered"));
+            : "the training run was not announced in the log before it started (its provenance "
+              "names no announcement)";
+    if (!facts.announcement_problem.empty()) announced = facts.announcement_problem;
+    out.push_back(Requirement("announced", facts.announcement_seq.has_value(), announced));
   }
   if (policy.base) {
     Result<Digest> digest = ParseDigestHex(facts.base_digest);
@@ -277,6 +295,15 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
         : role ? "signed by " + *require.signed_by + " key " + facts.signer_key_id
                : "signing key " + facts.signer_key_id + " does not have role " + *require.signed_by;
     out.push_back(Requirement("signed_by", facts.signature_verified && role, reason));
+  }
+  if (const SeparateDuties duties = DutiesOf(require, facts); duties.ChecksConflicts()) {
+    const std::vector<std::string> conflicts = duties.Conflicts();
+    std::string reason = "no key signed the adapter and a gate decision about it";
+    if (!conflicts.empty()) {
+      reason.clear();
+      for (const std::string& c : conflicts) reason += (reason.empty() ? "" : "; ") + c;
+    }
+    out.push_back(Requirement("separate duties", conflicts.empty(), reason));
   }
   if (require.approvals > 0) out.push_back(Approvals(require, facts, mode));
   if (require.max_rank) {

@@ -22,18 +22,22 @@ struct SuiteComparisons {
 
 // What the registry knows about the adapter, established (verified) by the caller.
 struct RequirementFacts {
-  bool signature_verified = false;            // model.sig verified against a trusted key
-  std::string signer_key_id;                  // that key: the trainer's key
-  std::vector<std::string> signer_roles;      // the roles that key holds in the registry
-  std::vector<std::string> approver_key_ids;  // keys with a verified approval of this adapter
+  bool signature_verified = false;             // model.sig verified against a trusted key
+  std::string signer_key_id;                   // that key: the trainer's key
+  std::vector<std::string> signer_roles;       // the roles that key holds in the registry
+  std::vector<std::string> approver_key_ids;   // keys with a verified approval of this adapter
+  std::vector<std::string> evaluator_key_ids;  // keys that signed its gate decisions (this one too)
   std::optional<int64_t> adapter_rank;
   std::optional<int64_t> adapter_size_bytes;
   std::string base_digest;           // "sha256:<hex>" of the base the adapter was trained on
   bool policy_pre_declared = false;  // the policy entered the log before the run was announced
                                      // (not announced: before the adapter was registered)
-  std::optional<uint64_t> announcement_seq;  // the run's announcement event (nullopt: none)
-  uint64_t policy_seq = 0;                   // the policy's registration event
-  uint64_t adapter_seq = 0;                  // the adapter's registration event
+  // The run's announcement event, named in the adapter's signed provenance and verified
+  // (RunAnnouncements::For); nullopt: none.
+  std::optional<uint64_t> announcement_seq;
+  std::string announcement_problem;  // the provenance names one that does not verify (why)
+  uint64_t policy_seq = 0;           // the policy's registration event
+  uint64_t adapter_seq = 0;          // the adapter's registration event
   Revocations revoked;
   int64_t look = 1;        // gate attempts on this adapter under the policy, this one included
   int64_t candidates = 1;  // distinct adapters gated under the policy, this one included

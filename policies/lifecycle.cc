@@ -164,10 +164,11 @@ Result<Policy> Lifecycle::LoadPolicy(const std::string& ref) {
 }
 
 Result<bool> Lifecycle::PreDeclared(const ObjectRecord& adapter, const ObjectRecord& policy) {
-  // Before the run's announcement when it was announced, else before the adapter's registration.
-  GRAFT_ASSIGN_OR_RETURN(std::optional<Announcement> announced,
-                         RunAnnouncements(registry_).For(adapter));
-  const uint64_t start = announced ? announced->seq : adapter.created_seq;
+  // Before the run's announcement the provenance names, else before the adapter's registration;
+  // never when the named announcement does not verify.
+  GRAFT_ASSIGN_OR_RETURN(AnnouncementCheck announced, RunAnnouncements(registry_).For(adapter));
+  if (!announced.problem.empty()) return false;
+  const uint64_t start = announced.verified() ? announced.announcement->seq : adapter.created_seq;
   if (policy.created_seq >= start) return false;
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
   return std::any_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
@@ -242,6 +243,14 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
     for (const std::string& key : verified->key_ids) facts.approver_key_ids.push_back(key);
   }
 
+  // Keys that signed gate decisions about it (the evaluator duty, for separate_duties).
+  GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
+                         registry_.Attestations(adapter.digest, "decision"));
+  for (const AttestationRecord& d : decisions) {
+    facts.evaluator_key_ids.insert(facts.evaluator_key_ids.end(), d.key_ids.begin(),
+                                   d.key_ids.end());
+  }
+
   // Revoked dependencies: the signing key, the base, any training dataset, and those of its
   // parent adapters ("parent/dataset").
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations,
@@ -252,9 +261,15 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
     facts.revoked.dataset = facts.revoked.dataset || relation == "dataset";
     facts.revoked.base = facts.revoked.base || relation == "base";
   }
-  GRAFT_ASSIGN_OR_RETURN(std::optional<Announcement> announced,
-                         RunAnnouncements(registry_).For(adapter));
-  if (announced) facts.announcement_seq = announced->seq;
+  GRAFT_ASSIGN_OR_RETURN(AnnouncementCheck announced, RunAnnouncements(registry_).For(adapter));
+  if (announced.verified()) facts.announcement_seq = announced.announcement->seq;
+  if (!announced.problem.empty()) {
+    facts.announcement_problem =
+        "the announcement the adapter's signed provenance names" +
+        (announced.named_seq ? " (event " + std::to_string(*announced.named_seq) + ")"
+                             : std::string()) +
+        " does not verify: " + announced.problem;
+  }
   facts.policy_seq = policy.created_seq;
   facts.adapter_seq = adapter.created_seq;
   GRAFT_ASSIGN_OR_RETURN(facts.policy_pre_declared, PreDeclared(adapter, policy));
@@ -270,6 +285,7 @@ Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::stri
   GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
   GRAFT_ASSIGN_OR_RETURN(RequirementFacts facts, Facts(adapter, policy_record));
   GRAFT_RETURN_IF_ERROR(CountGateHistory(registry_, adapter, policy_record.digest, facts));
+  facts.evaluator_key_ids.push_back(evaluator_key.key_id());  // this decision's
   Decision decision = Decide(policy, evaluations, facts, DecisionMode::kGate);
   if (!facts.policy_pre_declared) {
     GRAFT_RETURN_IF_ERROR(

@@ -13,6 +13,7 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 #include "evaluator/stats_metric_info.h"
+#include "policies/separate_duties.h"
 
 namespace graft {
 namespace {
@@ -231,9 +232,29 @@ Status ParseRequire(const Reader& r, const YAML::Node& node, const std::string& 
     GRAFT_ASSIGN_OR_RETURN(out.approvals,
                            r.Integer(node["approvals"], Child(path, "approvals"), 0, 100));
   }
-  if (node["separate_duties"]) {
-    GRAFT_ASSIGN_OR_RETURN(out.separate_duties,
-                           r.Bool(node["separate_duties"], Child(path, "separate_duties")));
+  if (const YAML::Node duties = node["separate_duties"]) {
+    const std::string at = Child(path, "separate_duties");
+    if (!duties.IsSequence()) {
+      GRAFT_ASSIGN_OR_RETURN(bool separate, r.Bool(duties, at));
+      if (separate) out.separate_duties = {"trainer", "approver"};
+    } else {
+      for (size_t i = 0; i < duties.size(); ++i) {
+        const std::string item = at + "[" + std::to_string(i) + "]";
+        GRAFT_ASSIGN_OR_RETURN(std::string role, r.String(duties[i], item));
+        if (std::find(std::begin(kDutyRoles), std::end(kDutyRoles), role) == std::end(kDutyRoles)) {
+          return r.Error(duties[i], item,
+                         "unknown duty \"" + role + "\" (expected trainer, evaluator or approver)");
+        }
+        if (std::find(out.separate_duties.begin(), out.separate_duties.end(), role) !=
+            out.separate_duties.end()) {
+          return r.Error(duties[i], item, "\"" + role + "\" is listed twice");
+        }
+        out.separate_duties.push_back(role);
+      }
+      if (out.separate_duties.size() < 2) {
+        return r.Error(duties, at, "list at least two duties to keep apart (or true/false)");
+      }
+    }
   }
   if (node["announced"]) {
     GRAFT_ASSIGN_OR_RETURN(out.announced, r.Bool(node["announced"], Child(path, "announced")));

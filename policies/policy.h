@@ -32,8 +32,10 @@ struct RegressionCriterion {
 struct Requirements {
   std::optional<std::string> signed_by;  // key role: trainer, evaluator, approver or registry
   int64_t approvals = 0;                 // distinct approver keys needed before promotion
-  bool separate_duties = false;          // approvers may not include the trainer's key
-  bool announced = false;                // the run must have been announced (graft run announce)
+  // Duties no single key may perform for one adapter (SeparateDuties: trainer, evaluator,
+  // approver); `true` in the file means [trainer, approver], `false` none.
+  std::vector<std::string> separate_duties;
+  bool announced = false;  // the run must have been announced (graft run announce)
   std::optional<int64_t> max_rank;
   std::optional<int64_t> max_size_bytes;
 };

@@ -9,6 +9,7 @@
 #include "policies/decision.h"
 #include "policies/lifecycle.h"
 #include "policies/policy.h"
+#include "policies/separate_duties.h"
 #include "registry/key_history.h"
 
 namespace graft {
@@ -124,15 +125,21 @@ class Replay {
     GRAFT_ASSIGN_OR_RETURN(std::string bytes, registry_.ReadBlob(governing));
     GRAFT_ASSIGN_OR_RETURN(Policy policy, ParsePolicy(bytes, "policy " + Short(governing)));
     const Requirements& require = policy.promotion.require;
-    std::set<std::string> trainers;
+    SeparateDuties duties(require.separate_duties);
     for (const registry::Edge& e : adapter.edges) {
-      if (e.relation == "signed_by") trainers.insert(e.dst);
+      if (e.relation == "signed_by") duties.Acted("trainer", e.dst);
+    }
+    for (const Signed& d : adapter.decisions) {
+      for (const std::string& key : d.key_ids) duties.Acted("evaluator", key);
+    }
+    for (const std::string& conflict : duties.Conflicts()) {
+      why.push_back("separate_duties: " + conflict);
     }
     std::set<std::string> approvers;
     for (const Signed& a : adapter.approvals) {
       for (const std::string& key : a.key_ids) {
         if (!keys_.Why(key, {"approver"}).empty()) continue;
-        if (require.separate_duties && trainers.contains(key)) continue;
+        if (!duties.ApprovalExcluded(key).empty()) continue;
         approvers.insert(key);
       }
     }

@@ -16,9 +16,11 @@ class PromotionAudit {
   // Adds one problem per channel.set that was not allowed, named by its event number:
   // a promotion needs a passing gate decision under the adapter's governing policy (the one its
   // provenance names, else its latest decision's) signed by an evaluator key trusted and not
-  // revoked at that point, the policy's distinct approvals (by approver keys valid then; not the
-  // trainer's under separate_duties), and nothing revoked — the adapter, its base, datasets,
-  // parents' or signing keys; a rollback may only return to a version the channel served before.
+  // revoked at that point, the policy's distinct approvals (by approver keys valid then; not
+  // those separate_duties excludes), no key both signing the adapter and a decision about it when
+  // separate_duties keeps trainer and evaluator apart, and nothing revoked — the adapter, its
+  // base, datasets, parents' or signing keys; a rollback may only return to a version the
+  // channel served before.
   // An error Status means the replay could not run.
   Status Run(registry::AuditReport& report);
 

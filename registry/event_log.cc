@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "registry/authorisation.h"
+#include "registry/event_store.h"
 
 namespace graft::registry {
 
@@ -39,25 +40,7 @@ Result<Event> EventLog::Append(std::string_view action, std::string_view actor, 
                 {"details", details}};
   if (signer != nullptr) GRAFT_RETURN_IF_ERROR(SignEvent(event.json, *signer));
   GRAFT_ASSIGN_OR_RETURN(event.body, CanonicalJson(event.json));
-  GRAFT_RETURN_IF_ERROR(
-      db_->Run("INSERT INTO events(seq, body) VALUES(?, ?)", event.seq, event.body));
-  // Store the leaf, then each parent this leaf completes (a right child completes its parent).
-  Digest hash = MerkleLeafHash(event.body);
-  int level = 0;
-  uint64_t index = seq;
-  const std::string insert = "INSERT INTO merkle_nodes(level, idx, hash) VALUES(?, ?, ?)";
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(Statement statement, db_->Prepare(insert));
-    GRAFT_RETURN_IF_ERROR(statement.BindAll(level, index));
-    GRAFT_RETURN_IF_ERROR(statement.BindBlob(
-        3, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())));
-    GRAFT_RETURN_IF_ERROR(statement.Run());
-    if (index % 2 == 0) break;
-    GRAFT_ASSIGN_OR_RETURN(Digest left, Subtree(level, index - 1));
-    hash = MerkleNodeHash(left, hash);
-    ++level;
-    index /= 2;
-  }
+  GRAFT_RETURN_IF_ERROR(StoreEvent(*db_, event));
   return event;
 }
 
@@ -75,18 +58,7 @@ Result<Event> EventLog::Get(uint64_t seq) {
 }
 
 Result<Digest> EventLog::Subtree(int level, uint64_t index) {
-  GRAFT_ASSIGN_OR_RETURN(Statement statement,
-                         db_->Prepare("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?"));
-  GRAFT_RETURN_IF_ERROR(statement.BindAll(level, index));
-  GRAFT_ASSIGN_OR_RETURN(bool row, statement.Step());
-  std::string bytes = row ? statement.Blob(0) : std::string();
-  if (bytes.size() != 32) {
-    return VerificationFailed("stored tree hash (level " + std::to_string(level) + ", index " +
-                              std::to_string(index) + ") is missing or malformed");
-  }
-  Digest digest{};
-  std::memcpy(digest.data(), bytes.data(), digest.size());
-  return digest;
+  return StoredSubtree(*db_, level, index);
 }
 
 MerkleTree EventLog::Tree() {

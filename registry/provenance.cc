@@ -104,6 +104,10 @@ Result<Provenance> Provenance::Parse(std::string_view text, std::string_view sou
       internal != build->end() && internal->is_object()) {
     p.internal_parameters = *internal;
   }
+  if (auto external = build->find("externalParameters");
+      external != build->end() && external->is_object()) {
+    p.external_parameters = *external;
+  }
   auto run = predicate.find("runDetails");
   if (run == predicate.end() || !run->is_object() || !run->contains("metadata") ||
       !(*run)["metadata"].is_object()) {

@@ -28,6 +28,7 @@ struct Provenance {
   std::string run_id;      // runDetails.metadata.invocationId
   std::string started_on;  // runDetails.metadata.startedOn (RFC 3339)
   Json internal_parameters = Json::object();
+  Json external_parameters = Json::object();  // e.g. "announcement" (docs/formats.md)
 
   // Parses provenance.intoto.jsonl: one DSSE envelope (JSON, one line) over an in-toto
   // Statement v1 with predicateType https://slsa.dev/provenance/v1. Errors name the file.

@@ -22,6 +22,7 @@
 #include "registry/names.h"
 #include "registry/projection.h"
 #include "registry/provenance.h"
+#include "registry/registry_directory.h"
 #include "registry/registry_key.h"
 #include "registry/schema.h"
 #include "registry/transaction.h"
@@ -404,22 +405,6 @@ bool Registry::HasSchema(int version) const { return state_->schema_version >= v
 
 namespace {
 
-// Removes a directory tree when it goes out of scope, unless released.
-class RemoveOnExit {
- public:
-  explicit RemoveOnExit(fs::path path) : path_(std::move(path)) {}
-  ~RemoveOnExit() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  RemoveOnExit(const RemoveOnExit&) = delete;
-  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
-  void Release() { path_.clear(); }
-
- private:
-  fs::path path_;
-};
-
 // The registry key for a new registry: the file at `path` if it exists, else a new Ed25519 key
 // saved there (0600; missing directories created 0700).
 Result<PrivateKey> InitRegistryKey(const fs::path& requested) {
@@ -454,41 +439,11 @@ Result<fs::path> RegistryKeyFile(const fs::path& requested, const PrivateKey& ke
 }  // namespace
 
 Result<Registry> Registry::Init(const fs::path& given, const InitOptions& options) {
-  std::error_code error;
-  // "reg/" and "." name a directory by its own name, so it can be built beside it.
-  fs::path dir = fs::absolute(given, error).lexically_normal();
-  if (dir.filename().empty()) dir = dir.parent_path();
-  bool existed = fs::exists(dir, error);
-  if (existed && (!fs::is_directory(dir, error) || !fs::is_empty(dir, error))) {
-    if (fs::exists(dir / kDatabaseFile, error)) {
-      return Conflict(dir.string() + " is already a graft registry");
-    }
-    return InvalidInput(dir.string() + " exists and is not an empty directory");
-  }
-  if (dir == dir.root_path()) return InvalidInput("cannot make the root directory a registry");
-  const fs::path parent = dir.parent_path();
-  fs::create_directories(parent, error);
-  if (error) return IoError("cannot create " + parent.string() + ": " + error.message());
-
-  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, InitRegistryKey(options.registry_key));
-  GRAFT_ASSIGN_OR_RETURN(fs::path key_file, RegistryKeyFile(options.registry_key, key));
-
-  // Built beside its final place (same file system), then renamed into place in one step.
-  std::string pattern = (parent / ("." + dir.filename().string() + ".graft-init-XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return IoError("cannot create a temporary directory in " + parent.string() + ": " +
-                   std::strerror(errno));
-  }
-  const fs::path building = pattern;
-  RemoveOnExit remove_building(building);
-  fs::create_directories(building / kBlobDir, error);
-  fs::create_directories(building / kStagingDir, error);
-  if (error) return IoError("cannot create " + building.string() + ": " + error.message());
-  fs::permissions(building / kBlobDir, fs::perms(0755), error);
-  fs::permissions(building / kStagingDir, fs::perms(0700), error);
-  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(building / kRegistryKeyLocationFile,
-                                        key_file.string() + "\n", fs::perms(0644)));
-  {
+  GRAFT_RETURN_IF_ERROR(BuildRegistryDirectory(given, [&](const fs::path& building) -> Status {
+    GRAFT_ASSIGN_OR_RETURN(PrivateKey key, InitRegistryKey(options.registry_key));
+    GRAFT_ASSIGN_OR_RETURN(fs::path key_file, RegistryKeyFile(options.registry_key, key));
+    GRAFT_RETURN_IF_ERROR(WriteFileAtomic(building / kRegistryKeyLocationFile,
+                                          key_file.string() + "\n", fs::perms(0644)));
     GRAFT_ASSIGN_OR_RETURN(Database db,
                            Database::Open(building / kDatabaseFile, Database::Mode::kCreate));
     GRAFT_RETURN_IF_ERROR(MigrateSchema(db));
@@ -503,7 +458,7 @@ Result<Registry> Registry::Init(const fs::path& given, const InitOptions& option
     state->guarded = admin_key != nullptr;
     state->genesis = true;  // Init's own first events are signed by nobody
     Registry registry(std::move(state));
-    GRAFT_RETURN_IF_ERROR(registry.Mutate([&](Change& change) -> Status {
+    return registry.Mutate([&](Change& change) -> Status {
       const PublicKey& pub = registry.registry_key();
       Json init = {
           {"origin", registry.origin()}, {"key_name", registry.origin()}, {"key_id", pub.key_id()}};
@@ -520,18 +475,8 @@ Result<Registry> Registry::Init(const fs::path& given, const InitOptions& option
       };
       GRAFT_RETURN_IF_ERROR(trust(pub, "registry", registry.origin()));
       return admin_key != nullptr ? trust(*admin_key, "admin", "admin (graft init)") : Status::Ok();
-    }));
-  }  // closed (and its WAL checkpointed) before it moves
-  GRAFT_RETURN_IF_ERROR(SyncDirectory(building));
-  // rename(2) replaces an empty directory, and fails if `dir` was filled meanwhile.
-  if (::rename(building.c_str(), dir.c_str()) != 0) {
-    if (errno == ENOTEMPTY || errno == EEXIST) {
-      return Conflict(dir.string() + " was filled by someone else during init");
-    }
-    return IoError("cannot move the new registry to " + dir.string() + ": " + std::strerror(errno));
-  }
-  remove_building.Release();
-  GRAFT_RETURN_IF_ERROR(SyncDirectory(parent));
+    });
+  }));  // the registry was closed (and its WAL checkpointed) before it moved
   return Open(given);
 }
 

@@ -263,6 +263,9 @@ class Registry {
   const std::filesystem::path& dir() const;
   // The database's schema version (PRAGMA user_version), checked at Open.
   int schema_version() const;
+  // Whether the database has the tables of schema version `version` (an older one opened
+  // read-only or as a snapshot is not migrated).
+  bool HasSchema(int version) const;
   const std::string& origin() const;  // also the checkpoint key name
   const PublicKey& registry_key() const;
   Database& db();
@@ -291,9 +294,6 @@ class Registry {
   Result<std::optional<ObjectRecord>> Find(const std::string& digest);
   // Appends one event whose action changes tables (Projection::Changes), signed as any change.
   Status AppendChange(std::string_view action, const Json& details);
-  // Whether the database has the tables of schema version `version` (an older one opened
-  // read-only or as a snapshot is not migrated).
-  bool HasSchema(int version) const;
   Result<ObjectRecord> AddObject(Change& change, std::string_view kind, Json details,
                                  const std::string& name, const std::string& actor);
   Result<ObjectRecord> RegisterStagedAdapter(const Intake& intake,

@@ -66,6 +66,12 @@ CREATE INDEX adapter_tags_by_key ON adapter_tags(key, value);
 CREATE TABLE adapter_descriptions(digest TEXT PRIMARY KEY, description TEXT NOT NULL,
                                   seq INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
+      // kCosignaturesSchema: witnesses' cosigned checkpoints kept in the registry
+      // (registry/cosignatures.h); not a projection of the log.
+      R"sql(
+CREATE TABLE cosignatures(size INTEGER NOT NULL, witness TEXT NOT NULL, note TEXT NOT NULL,
+                          PRIMARY KEY(size, witness)) WITHOUT ROWID;
+)sql",
   };
   return migrations;
 }

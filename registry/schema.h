@@ -14,6 +14,8 @@ int LatestSchemaVersion();
 
 // The schema version that added the adapter_tags and adapter_descriptions tables.
 inline constexpr int kAdapterAnnotationsSchema = 3;
+// The schema version that added the cosignatures table.
+inline constexpr int kCosignaturesSchema = 4;
 
 // The database's schema version (PRAGMA user_version); a negative one, or one newer than
 // LatestSchemaVersion() (an older graft must not read or write it), is InvalidInput.

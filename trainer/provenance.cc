@@ -16,6 +16,7 @@ namespace graft::trainer {
 Json TrainingProvenance::BuildDefinition() const {
   Json external = {{"config", config}, {"config_sha256", config_sha256}, {"full", full}};
   if (policy) external["policy"] = *policy;
+  if (!announcement.is_null()) external["announcement"] = announcement;
   Json resolved = Json::array();
   for (const ResolvedDependency& d : dependencies) {
     Json entry = {{"name", d.name}, {"digest", {{"sha256", d.sha256}}}};

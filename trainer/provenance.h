@@ -38,6 +38,9 @@ struct TrainingProvenance {
   Json config = Json::object();       // the effective training config (TrainConfig::ToJson)
   std::string config_sha256;          // of the config file's bytes
   std::optional<std::string> policy;  // digest given with --policy
+  // What the run's announcement in a registry log was (buildDefinition.externalParameters
+  // .announcement: event, run id, signed checkpoint, inclusion proof); null when not announced.
+  Json announcement;
   bool full = false;
   uint64_t seed = 0;
   int64_t threads = 0;

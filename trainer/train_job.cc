@@ -47,8 +47,9 @@ fs::path PartialDir(const fs::path& out) {
   return normal.parent_path() / (normal.filename().string() + ".partial");
 }
 
-// Invocation id and start time: kept in OUT.partial/run.json so a resumed run keeps them.
-Result<Json> StartRun(const fs::path& partial, bool resume) {
+// Invocation id, start time and announcement: kept in OUT.partial/run.json so a resumed run
+// keeps them. `fresh` holds them for a new run.
+Result<Json> StartRun(const fs::path& partial, bool resume, const Json& fresh) {
   if (resume) {
     GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(partial / kRunFile, 1 << 16));
     GRAFT_ASSIGN_OR_RETURN(Json run, ParseJson(text, (partial / kRunFile).string()));
@@ -56,11 +57,9 @@ Result<Json> StartRun(const fs::path& partial, bool resume) {
     GRAFT_RETURN_IF_ERROR(JsonString(run, "startedOn", kRunFile).status());
     return run;
   }
-  Json run = {{"invocationId", TrainingProvenance::NewInvocationId()},
-              {"startedOn", TrainingProvenance::Now()}};
-  GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(run));
+  GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(fresh));
   GRAFT_RETURN_IF_ERROR(WriteFileAtomic(partial / kRunFile, text));
-  return run;
+  return fresh;
 }
 
 // What a rank prepares before the start-up check: its inputs loaded and the provenance begun.
@@ -71,6 +70,7 @@ struct Prepared {
   std::optional<Dataset> train;
   std::optional<Dataset> valid;
   TrainingProvenance provenance;
+  Json run = Json::object();  // a new run's invocation id, start time and announcement (rank 0)
 
   // What the ranks compare at rendezvous.
   std::map<std::string, std::string> Digests(bool full, bool resume) const {
@@ -159,6 +159,15 @@ Result<TrainJobResult> TrainJob::Run() const {
     provenance.graft_version = GRAFT_VERSION;
     provenance.libtorch_version = TORCH_VERSION;
     provenance.blas = BlasDescription();
+    if (leader && !resume) {
+      // Announced last, once every input checked, so a refused run is not announced.
+      p.run = {{"invocationId", TrainingProvenance::NewInvocationId()},
+               {"startedOn", TrainingProvenance::Now()}};
+      provenance.invocation_id = p.run["invocationId"].get<std::string>();
+      if (announce) {
+        GRAFT_ASSIGN_OR_RETURN(p.run["announcement"], announce(provenance));
+      }
+    }
     return p;
   };
   Result<Prepared> prepared = prepare();
@@ -196,9 +205,10 @@ Result<TrainJobResult> TrainJob::Run() const {
   // OUT.partial appears once the run can start, so a refused run leaves nothing behind.
   fs::create_directories(partial, ec);
   if (ec) return IoError("cannot create " + partial.string() + ": " + ec.message());
-  GRAFT_ASSIGN_OR_RETURN(Json run, StartRun(partial, resume));
+  GRAFT_ASSIGN_OR_RETURN(Json run, StartRun(partial, resume, prepared->run));
   provenance.invocation_id = run["invocationId"].get<std::string>();
   provenance.started_on = run["startedOn"].get<std::string>();
+  provenance.announcement = run.value("announcement", Json());
   Result<TrainSummary> summary = trainer->Run();
   if (!summary.ok()) {
     // A run that failed before its first checkpoint leaves nothing to resume: OUT.partial must

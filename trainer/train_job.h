@@ -10,6 +10,7 @@
 
 #include "core/safetensors.h"
 #include "core/status.h"
+#include "trainer/provenance.h"
 #include "trainer/trainer.h"
 
 namespace graft::distributed {
@@ -54,6 +55,12 @@ struct TrainJob {
   // rank returns its summary with an empty `dir`. Resuming needs OUT.partial visible to every
   // rank (one machine, or a shared file system).
   distributed::Group* group = nullptr;
+  // Announces the run before training starts (rank 0 only, once its inputs are checked; the
+  // provenance holds them and the run's invocation id): returns what the provenance records of
+  // the announcement (TrainingProvenance::announcement; null: not announced). Kept in
+  // OUT.partial/run.json, so a resumed run is not announced again. A failure stops every rank
+  // before the run starts. Empty: not announced.
+  std::function<Result<Json>(const TrainingProvenance& provenance)> announce;
 
   // Trains in OUT.partial/ (checkpoints in OUT.partial/checkpoints, the result staged in
   // OUT.partial/output), writes the model card (README.md), signs the result (model.sig, which

@@ -107,12 +107,17 @@ Status WriteProvenance(const fs::path& dir, const PrivateKey& key, const Provena
   for (const auto& d : inputs.dataset_digests) dep("dataset:train", d);
   if (!inputs.parent_digest.empty()) dep("parent_adapter", inputs.parent_digest);
   if (!inputs.policy_digest.empty()) dep("policy", inputs.policy_digest);
+  Json external = {{"config", {{"seed", 1234}}}};
+  if (!inputs.announcement_json.empty()) {
+    GRAFT_ASSIGN_OR_RETURN(external["announcement"],
+                           ParseJson(inputs.announcement_json, "announcement"));
+  }
   InTotoStatement statement;
   statement.subjects.push_back({"adapter", {{"sha256", AdapterDigest(dir)}}});
   statement.predicate_type = "https://slsa.dev/provenance/v1";
   statement.predicate = {{"buildDefinition",
                           {{"buildType", "https://graft.dev/train/v1"},
-                           {"externalParameters", {{"config", {{"seed", 1234}}}}},
+                           {"externalParameters", external},
                            {"internalParameters", {{"seed", 1234}, {"threads", 2}}},
                            {"resolvedDependencies", deps}}},
                          {"runDetails",

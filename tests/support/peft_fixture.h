@@ -45,6 +45,9 @@ struct ProvenanceInputs {
   std::string policy_digest;
   std::string run_id = "run-1";
   std::string started_on = "2026-11-28T10:00:00Z";
+  // externalParameters.announcement (what `graft run announce --json` gives as "reference");
+  // empty: none.
+  std::string announcement_json;
 };
 // Writes DIR/provenance.intoto.jsonl: a DSSE envelope over an SLSA v1 statement whose subject is
 // the directory's root digest (ignoring model.sig and the provenance file).

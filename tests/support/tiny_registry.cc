@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "core/sha256.h"
 #include "tests/support/cli_runner.h"
 
 namespace graft::testing {
@@ -22,6 +23,13 @@ void InitTinyRegistry(const std::filesystem::path& root,
     expect({"key", "trust", path(role + ".pem.pub"), "--role", role, "--name", role});
   }
   expect({"base", "register", path("base"), "--name", "tiny"});
+}
+
+std::string TextSuiteYaml(const std::string& name, const std::string& data_file,
+                          const std::string& data) {
+  return "suite: " + name +
+         "\ntasks:\n  - name: text\n    type: loglikelihood_rolling\n    data: {path: " +
+         data_file + ", sha256: \"" + Sha256Hex(data) + "\"}\n    metrics: [bits_per_byte]\n";
 }
 
 }  // namespace graft::testing

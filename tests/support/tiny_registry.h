@@ -15,4 +15,9 @@ namespace graft::testing {
 void InitTinyRegistry(const std::filesystem::path& root,
                       const std::map<std::string, std::string>& env);
 
+// A suite file's text: suite `name` with one loglikelihood_rolling task "text" over `data_file`
+// (whose content is `data`, its SHA-256 pinned), measuring bits_per_byte.
+std::string TextSuiteYaml(const std::string& name, const std::string& data_file,
+                          const std::string& data);
+
 }  // namespace graft::testing

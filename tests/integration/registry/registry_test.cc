@@ -389,12 +389,13 @@ TEST_F(RegistryTest, Version1DatabaseIsMigratedForwardOnOpen) {
   ObjectRecord adapter = registry_->RegisterAdapter(MakeAdapter("a1"), {.name = "bot"}).value();
   registry_.reset();
   Sql("DROP INDEX objects_listing; CREATE INDEX objects_by_kind ON objects(kind, created_seq);"
-      "DROP TABLE adapter_tags; DROP TABLE adapter_descriptions; PRAGMA user_version = 1");
+      "DROP TABLE adapter_tags; DROP TABLE adapter_descriptions; DROP TABLE cosignatures;"
+      "PRAGMA user_version = 1");
   registry_.emplace(Registry::Open(root_).value());
   Statement version = registry_->db().Prepare("PRAGMA user_version").value();
   ASSERT_TRUE(version.Step().value());
   EXPECT_EQ(version.Int(0), LatestSchemaVersion());
-  EXPECT_EQ(LatestSchemaVersion(), kAdapterAnnotationsSchema);
+  EXPECT_EQ(LatestSchemaVersion(), kCosignaturesSchema);
   Statement indexes =
       registry_->db()
           .Prepare(

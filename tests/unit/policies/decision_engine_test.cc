@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <optional>
 #include <string>
@@ -406,7 +408,7 @@ TEST(DecisionEngine, PostHocPolicyFails) {
 Policy ApprovalPolicy(int64_t approvals, bool separate) {
   Policy policy = BasePolicy();
   policy.promotion.require.approvals = approvals;
-  policy.promotion.require.separate_duties = separate;
+  if (separate) policy.promotion.require.separate_duties = {"trainer", "approver"};
   return policy;
 }
 
@@ -444,6 +446,33 @@ TEST(DecisionEngine, SeparationOfDutiesIgnoresSelfAndRepeatedApprovals) {
   EXPECT_EQ(
       Find(Decide(ApprovalPolicy(2, true), {}, facts, DecisionMode::kPromote), "approvals").status,
       CriterionStatus::kPass);
+}
+
+TEST(DecisionEngine, SeparateDutiesNamesRolesKeptApart) {
+  RequirementFacts facts = GoodFacts();
+  facts.evaluator_key_ids = {"gate-key"};
+  facts.approver_key_ids = {"gate-key", "trainer-key", "alice"};
+  Policy policy = ApprovalPolicy(2, false);
+  // [evaluator, approver]: the gate's key may not approve; the trainer's may.
+  policy.promotion.require.separate_duties = {"evaluator", "approver"};
+  Decision d = Decide(policy, {}, facts, DecisionMode::kPromote);
+  EXPECT_EQ(Find(d, "approvals").status, CriterionStatus::kPass);
+  EXPECT_EQ(Find(d, "approvals").reason,
+            "2 of 2 distinct approvals; ignored gate-key (an evaluator's key; separate_duties)");
+  EXPECT_FALSE(std::any_of(d.criteria.begin(), d.criteria.end(),
+                           [](const CriterionResult& c) { return c.name == "separate duties"; }));
+  // All three: neither counts, and a trainer that signed a gate decision fails the requirement.
+  policy.promotion.require.separate_duties = {"trainer", "evaluator", "approver"};
+  EXPECT_EQ(Find(Decide(policy, {}, facts, DecisionMode::kPromote), "approvals").status,
+            CriterionStatus::kFail);
+  EXPECT_EQ(Find(Decide(policy, {}, facts, DecisionMode::kPromote), "separate duties").status,
+            CriterionStatus::kPass);
+  facts.evaluator_key_ids.push_back(facts.signer_key_id);
+  const Decision gated = Decide(policy, {}, facts, DecisionMode::kGate);
+  const CriterionResult& conflict = Find(gated, "separate duties");
+  EXPECT_EQ(conflict.status, CriterionStatus::kFail);
+  EXPECT_EQ(conflict.reason, "key " + facts.signer_key_id +
+                                 " signed the adapter (trainer) and a gate decision (evaluator)");
 }
 
 TEST(DecisionEngine, SignatureRankSizeBaseAndRevocation) {

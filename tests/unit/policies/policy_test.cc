@@ -53,7 +53,7 @@ TEST(Policy, ParsesTheDesignExample) {
   EXPECT_TRUE(p.regressions[0].per_slice);
   EXPECT_EQ(p.require.signed_by, "trainer");
   EXPECT_EQ(p.require.approvals, 1);
-  EXPECT_TRUE(p.require.separate_duties);
+  EXPECT_EQ(p.require.separate_duties, (std::vector<std::string>{"trainer", "approver"}));
   EXPECT_FALSE(p.require.announced);
   EXPECT_EQ(p.require.max_rank, 64);
   EXPECT_EQ(p.require.max_size_bytes, 1000000);
@@ -160,6 +160,28 @@ TEST(Policy, ParsesEvidenceLooksCandidatesAndBootstrap) {
   EXPECT_DOUBLE_EQ(defaults->promotion.evidence.min_effective_n, 10);
   EXPECT_FALSE(defaults->promotion.max_looks.has_value());
   EXPECT_FALSE(defaults->promotion.bootstrap_seed.has_value());
+}
+
+TEST(Policy, SeparateDutiesIsABooleanOrAListOfDuties) {
+  auto parse = [](const std::string& require) {
+    return ParsePolicy("policy: p\npromotion:\n  require: {" + require + "}\n", "p.yaml");
+  };
+  EXPECT_TRUE(parse("separate_duties: false")->promotion.require.separate_duties.empty());
+  EXPECT_EQ(
+      parse("separate_duties: [evaluator, approver, trainer]")->promotion.require.separate_duties,
+      (std::vector<std::string>{"evaluator", "approver", "trainer"}));
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {"separate_duties: [trainer, release]", "unknown duty \"release\""},
+           {"separate_duties: [trainer, trainer]", "\"trainer\" is listed twice"},
+           {"separate_duties: [trainer]", "list at least two duties"},
+           {"separate_duties: [[trainer]]", "separate_duties[0]"},
+           {"separate_duties: maybe", "separate_duties"}}) {
+    Result<Policy> policy = parse(bad);
+    ASSERT_FALSE(policy.ok()) << bad;
+    EXPECT_EQ(policy.status().kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(policy.status().message().find("p.yaml"), std::string::npos);
+    EXPECT_NE(policy.status().message().find(why), std::string::npos) << policy.status().message();
+  }
 }
 
 TEST(Policy, RejectsMalformedPoliciesWithPathAndLine) {
