@@ -2,6 +2,7 @@
 // live in the models module's command file).
 #include "cli/common.h"
 #include "cli/object_commands.h"
+#include "core/file_names.h"
 #include "models/tokenizer.h"
 
 namespace graft::cli {
@@ -10,11 +11,11 @@ namespace {
 // The staged copy's tokenizer.json must load: graft evaluates and trains with it.
 Status CheckTokenizer(const std::filesystem::path& staged, const std::filesystem::path& source) {
   std::error_code error;
-  if (!std::filesystem::exists(staged / "tokenizer.json", error)) {
+  if (!std::filesystem::exists(staged / kTokenizerFile, error)) {
     return InvalidInput(source.string() +
                         " has no tokenizer.json (graft evaluates and trains with it)");
   }
-  Result<Tokenizer> tokenizer = Tokenizer::Load(staged / "tokenizer.json");
+  Result<Tokenizer> tokenizer = Tokenizer::Load(staged / kTokenizerFile);
   if (!tokenizer.ok()) {
     return InvalidInput("the base's tokenizer does not load: " + tokenizer.status().message());
   }

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "core/file_names.h"
 #include "core/json.h"
 #include "core/keys.h"
 #include "core/oms_signature.h"
@@ -20,7 +21,7 @@ std::vector<std::string> Strings(const po::variables_map& vm, const char* name) 
 }
 
 fs::path SignaturePath(const po::variables_map& vm, const fs::path& dir) {
-  return vm.count("signature") ? fs::path(vm["signature"].as<std::string>()) : dir / "model.sig";
+  return vm.count("signature") ? fs::path(vm["signature"].as<std::string>()) : dir / kSignatureFile;
 }
 
 Result<int> RunSign(const po::variables_map& vm) {

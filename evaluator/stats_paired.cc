@@ -6,9 +6,9 @@
 #include <set>
 #include <string>
 
+#include "core/xoshiro.h"
 #include "evaluator/stats_paired_binary.h"
 #include "evaluator/stats_power.h"
-#include "evaluator/stats_random.h"
 #include "evaluator/stats_threshold_test.h"
 
 namespace graft {

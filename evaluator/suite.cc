@@ -1,7 +1,5 @@
 #include "evaluator/suite.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <optional>
 #include <set>
 
@@ -9,6 +7,7 @@
 #include "core/json.h"
 #include "core/jsonl_lines.h"
 #include "core/sha256.h"
+#include "core/yaml_reader.h"
 
 namespace graft {
 namespace {
@@ -40,99 +39,59 @@ Result<TaskType> ParseTaskType(std::string_view name) {
                       "\" (expected loglikelihood_rolling, multiple_choice or generate_until)");
 }
 
-// Reads YAML nodes with errors that carry the source and key path.
-class YamlReader {
- public:
-  explicit YamlReader(std::string_view source) : source_(source) {}
-
-  Status Error(const std::string& path, const std::string& problem) const {
-    return InvalidInput(source_ + ": " + path + ": " + problem);
-  }
-
-  Status CheckKeys(const YAML::Node& node, const std::string& path,
-                   std::initializer_list<std::string_view> allowed) const {
-    if (!node.IsMap()) return Error(path, "expected a mapping");
-    for (const auto& entry : node) {
-      std::string key = entry.first.Scalar();
-      bool known = false;
-      for (auto a : allowed) known = known || key == a;
-      if (!known) return Error(path, "unknown key \"" + key + "\"");
-    }
-    return Status::Ok();
-  }
-
-  Result<std::string> String(const YAML::Node& node, const std::string& path) const {
-    if (!node || !node.IsScalar()) return Error(path, "expected a string");
-    return node.Scalar();
-  }
-
-  Result<int> Int(const YAML::Node& node, const std::string& path, int min, int max) const {
-    if (!node.IsScalar()) return Error(path, "expected an integer");
-    int value = 0;
-    if (!YAML::convert<int>::decode(node, value)) return Error(path, "expected an integer");
-    if (value < min || value > max) {
-      return Error(path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    return value;
-  }
-
-  Result<std::vector<std::string>> StringList(const YAML::Node& node,
-                                              const std::string& path) const {
-    if (!node.IsSequence()) return Error(path, "expected a list of strings");
-    std::vector<std::string> out;
-    for (size_t i = 0; i < node.size(); ++i) {
-      GRAFT_ASSIGN_OR_RETURN(std::string s, String(node[i], path + "[" + std::to_string(i) + "]"));
-      out.push_back(std::move(s));
-    }
-    return out;
-  }
-
- private:
-  std::string source_;
-};
-
 Result<SuiteTask> ParseTask(const YAML::Node& node, const std::string& path,
                             const YamlReader& yaml) {
-  GRAFT_RETURN_IF_ERROR(yaml.CheckKeys(
+  GRAFT_RETURN_IF_ERROR(yaml.CheckMap(
       node, path,
       {"name", "type", "data", "metrics", "max_length", "stride", "until", "max_new_tokens"}));
+  auto at = [&](std::string_view key) { return YamlReader::Child(path, key); };
   SuiteTask task;
-  GRAFT_ASSIGN_OR_RETURN(task.name, yaml.String(node["name"], path + ".name"));
-  GRAFT_ASSIGN_OR_RETURN(std::string type, yaml.String(node["type"], path + ".type"));
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node name, yaml.Required(node, path, "name"));
+  GRAFT_ASSIGN_OR_RETURN(task.name, yaml.String(name, at("name")));
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node type_node, yaml.Required(node, path, "type"));
+  GRAFT_ASSIGN_OR_RETURN(std::string type, yaml.String(type_node, at("type")));
   auto parsed_type = ParseTaskType(type);
-  if (!parsed_type.ok()) return yaml.Error(path + ".type", parsed_type.status().message());
+  if (!parsed_type.ok()) return yaml.Error(type_node, at("type"), parsed_type.status().message());
   task.type = *parsed_type;
 
-  const YAML::Node data = node["data"];
-  if (!data) return yaml.Error(path, "missing \"data\"");
-  GRAFT_RETURN_IF_ERROR(yaml.CheckKeys(data, path + ".data", {"path", "sha256"}));
-  GRAFT_ASSIGN_OR_RETURN(task.data_path, yaml.String(data["path"], path + ".data.path"));
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node data, yaml.Required(node, path, "data"));
+  const std::string data_at = at("data");
+  GRAFT_RETURN_IF_ERROR(yaml.CheckMap(data, data_at, {"path", "sha256"}));
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node data_path, yaml.Required(data, data_at, "path"));
+  GRAFT_ASSIGN_OR_RETURN(task.data_path,
+                         yaml.String(data_path, YamlReader::Child(data_at, "path")));
   if (Status s = CheckSafeRelativePath(task.data_path); !s.ok()) {
-    return yaml.Error(path + ".data.path", s.message());
+    return yaml.Error(data_path, YamlReader::Child(data_at, "path"), s.message());
   }
-  GRAFT_ASSIGN_OR_RETURN(std::string sha, yaml.String(data["sha256"], path + ".data.sha256"));
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node sha_node, yaml.Required(data, data_at, "sha256"));
+  GRAFT_ASSIGN_OR_RETURN(std::string sha,
+                         yaml.String(sha_node, YamlReader::Child(data_at, "sha256")));
   auto digest = ParseDigestHex(sha);
-  if (!digest.ok()) return yaml.Error(path + ".data.sha256", digest.status().message());
+  if (!digest.ok()) {
+    return yaml.Error(sha_node, YamlReader::Child(data_at, "sha256"), digest.status().message());
+  }
   task.data_sha256 = DigestHex(*digest);
 
-  if (!node["metrics"]) return yaml.Error(path, "missing \"metrics\"");
-  GRAFT_ASSIGN_OR_RETURN(task.metrics, yaml.StringList(node["metrics"], path + ".metrics"));
-  if (task.metrics.empty()) return yaml.Error(path + ".metrics", "must name at least one metric");
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node metrics, yaml.Required(node, path, "metrics"));
+  GRAFT_ASSIGN_OR_RETURN(task.metrics, yaml.StringList(metrics, at("metrics")));
+  if (task.metrics.empty())
+    return yaml.Error(metrics, at("metrics"), "must name at least one metric");
   std::set<std::string> seen;
   for (const auto& metric : task.metrics) {
     if (!MetricAppliesTo(task.type, metric)) {
-      return yaml.Error(path + ".metrics",
+      return yaml.Error(metrics, at("metrics"),
                         "metric \"" + metric + "\" does not apply to " + type + " tasks");
     }
     if (!seen.insert(metric).second) {
-      return yaml.Error(path + ".metrics", "metric \"" + metric + "\" listed twice");
+      return yaml.Error(metrics, at("metrics"), "metric \"" + metric + "\" listed twice");
     }
   }
 
   bool rolling = task.type == TaskType::kLoglikelihoodRolling;
   bool generating = task.type == TaskType::kGenerateUntil;
   auto only_for = [&](const char* key, bool allowed, const char* kind) -> Status {
-    if (node[key] && !allowed) return yaml.Error(path + "." + key, std::string("only for ") + kind);
+    if (node[key] && !allowed)
+      return yaml.Error(node[key], at(key), std::string("only for ") + kind);
     return Status::Ok();
   };
   GRAFT_RETURN_IF_ERROR(only_for("max_length", rolling, "loglikelihood_rolling tasks"));
@@ -141,23 +100,20 @@ Result<SuiteTask> ParseTask(const YAML::Node& node, const std::string& path,
   GRAFT_RETURN_IF_ERROR(only_for("max_new_tokens", generating, "generate_until tasks"));
   if (node["max_length"]) {
     GRAFT_ASSIGN_OR_RETURN(task.max_length,
-                           yaml.Int(node["max_length"], path + ".max_length", 2, 1 << 20));
+                           yaml.Integer(node["max_length"], at("max_length"), 2, 1 << 20));
   }
   if (node["stride"]) {
-    GRAFT_ASSIGN_OR_RETURN(task.stride, yaml.Int(node["stride"], path + ".stride", 1, 1 << 20));
+    GRAFT_ASSIGN_OR_RETURN(task.stride, yaml.Integer(node["stride"], at("stride"), 1, 1 << 20));
     if (task.max_length > 0 && task.stride > task.max_length) {
-      return yaml.Error(path + ".stride", "must not exceed max_length");
+      return yaml.Error(node["stride"], at("stride"), "must not exceed max_length");
     }
   }
   if (node["until"]) {
-    GRAFT_ASSIGN_OR_RETURN(task.until, yaml.StringList(node["until"], path + ".until"));
-  }
-  for (const auto& stop : task.until) {
-    if (stop.empty()) return yaml.Error(path + ".until", "stop strings must not be empty");
+    GRAFT_ASSIGN_OR_RETURN(task.until, yaml.StringList(node["until"], at("until")));
   }
   if (node["max_new_tokens"]) {
     GRAFT_ASSIGN_OR_RETURN(task.max_new_tokens,
-                           yaml.Int(node["max_new_tokens"], path + ".max_new_tokens", 1, 4096));
+                           yaml.Integer(node["max_new_tokens"], at("max_new_tokens"), 1, 4096));
   }
   return task;
 }
@@ -242,31 +198,27 @@ bool MetricAppliesTo(TaskType type, std::string_view metric) {
 }
 
 Result<Suite> ParseSuite(std::string_view yaml_text, std::string_view source) {
-  YamlReader yaml(source);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return InvalidInput(std::string(source) + ": not valid YAML: " + e.what());
-  }
-  GRAFT_RETURN_IF_ERROR(yaml.CheckKeys(root, "suite file", {"suite", "description", "tasks"}));
+  const YamlReader yaml(source);
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node root, yaml.Parse(yaml_text));
+  GRAFT_RETURN_IF_ERROR(yaml.CheckMap(root, "", {"suite", "description", "tasks"}));
   Suite suite;
   suite.digest = Sha256Hex(yaml_text);
-  GRAFT_ASSIGN_OR_RETURN(suite.name, yaml.String(root["suite"], "suite"));
-  if (suite.name.empty()) return yaml.Error("suite", "must not be empty");
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node name, yaml.Required(root, "", "suite"));
+  GRAFT_ASSIGN_OR_RETURN(suite.name, yaml.String(name, "suite"));
   if (root["description"]) {
-    GRAFT_RETURN_IF_ERROR(yaml.String(root["description"], "description").status());
+    GRAFT_RETURN_IF_ERROR(yaml.Scalar(root["description"], "description").status());
   }
-  const YAML::Node tasks = root["tasks"];
-  if (!tasks || !tasks.IsSequence() || tasks.size() == 0) {
-    return yaml.Error("tasks", "expected a non-empty list of tasks");
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node tasks, yaml.Required(root, "", "tasks"));
+  if (!tasks.IsSequence() || tasks.size() == 0) {
+    return yaml.Error(tasks, "tasks", "expected a non-empty list of tasks");
   }
   std::set<std::string> names;
   for (size_t i = 0; i < tasks.size(); ++i) {
-    std::string path = "tasks[" + std::to_string(i) + "]";
+    std::string path = YamlReader::Index("tasks", i);
     GRAFT_ASSIGN_OR_RETURN(SuiteTask task, ParseTask(tasks[i], path, yaml));
     if (!names.insert(task.name).second) {
-      return yaml.Error(path + ".name", "task \"" + task.name + "\" defined twice");
+      return yaml.Error(tasks[i]["name"], path + ".name",
+                        "task \"" + task.name + "\" defined twice");
     }
     suite.tasks.push_back(std::move(task));
   }

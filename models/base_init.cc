@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "core/file_names.h"
 #include "core/file_util.h"
 #include "models/causal_lm.h"
 #include "models/hf_weights.h"
@@ -40,8 +41,8 @@ Result<ModelConfig> WriteRandomBase(Arch arch, std::string_view preset, uint64_t
   }
   Json json = config.hf_json;
   json["torch_dtype"] = CausalLM::TorchDtypeName(dtype);
-  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(out_dir / "config.json", json.dump(2) + "\n"));
-  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(out_dir / "tokenizer.json", MakeByteLevelTokenizerJson()));
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(out_dir / kHfConfigFile, json.dump(2) + "\n"));
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(out_dir / kTokenizerFile, MakeByteLevelTokenizerJson()));
   return config;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/file_names.h"
 #include "core/file_util.h"
 #include "models/checkpointed_block.h"
 #include "models/chunked_lm_head.h"
@@ -16,8 +17,6 @@ namespace graft {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr char kTokenizerFile[] = "tokenizer.json";
 
 Status TorchError(std::string_view what, const std::exception& e) {
   // c10::Error messages carry a C++ backtrace after the first line.
@@ -267,7 +266,7 @@ Status CausalLM::SaveHf(const fs::path& dir, DType dtype, uint64_t max_shard_byt
   }
   Json config = config_.hf_json;
   config["torch_dtype"] = TorchDtypeName(dtype);
-  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(dir / "config.json", config.dump(2) + "\n"));
+  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(dir / kHfConfigFile, config.dump(2) + "\n"));
   return WriteFileAtomic(dir / kTokenizerFile, tokenizer_json_);
 }
 

@@ -10,14 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "core/file_names.h"
 #include "core/safetensors.h"
 #include "core/status.h"
 #include "models/named_tensors.h"
 
 namespace graft {
-
-inline constexpr char kHfWeightsFile[] = "model.safetensors";
-inline constexpr char kHfWeightsIndexFile[] = "model.safetensors.index.json";
 
 // Every tensor of the directory's weights. Shards come from the index's weight_map (shard names
 // must stay inside `dir`); a tensor in a shard the index does not map to it, or mapped but absent,

@@ -6,15 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "core/file_names.h"
 #include "core/status.h"
 #include "models/lora_config.h"
 
 namespace graft {
 
 class CausalLM;
-
-inline constexpr char kAdapterConfigFile[] = "adapter_config.json";
-inline constexpr char kAdapterWeightsFile[] = "adapter_model.safetensors";
 
 // Writes adapter `name` of `model` as PEFT does: adapter_config.json (keys sorted, indent 2)
 // and adapter_model.safetensors (F32, keys

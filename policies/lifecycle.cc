@@ -190,8 +190,8 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   TempDir temp("graft-verify");
   const fs::path dir = temp.path() / "adapter";
   GRAFT_RETURN_IF_ERROR(registry_.WriteVerifiedFiles(adapter, dir));
-  const std::set<std::string> attestation_files = {std::string(registry::kAdapterSignatureFile),
-                                                   std::string(registry::kAdapterProvenanceFile)};
+  const std::set<std::string> attestation_files = {std::string(kSignatureFile),
+                                                   std::string(kProvenanceFile)};
   int64_t size = 0;
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
@@ -208,11 +208,10 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
     GRAFT_ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromPem(k.pem, "key " + k.key_id));
     trainer_keys.push_back(std::move(key));
   }
-  const fs::path sig = dir / registry::kAdapterSignatureFile;
-  const fs::path provenance_path = dir / registry::kAdapterProvenanceFile;
+  const fs::path sig = dir / kSignatureFile;
+  const fs::path provenance_path = dir / kProvenanceFile;
   if (fs::exists(sig) && fs::exists(provenance_path)) {
-    Result<OmsVerification> oms =
-        OmsVerify(dir, sig, trainer_keys, {std::string(registry::kAdapterProvenanceFile)});
+    Result<OmsVerification> oms = OmsVerify(dir, sig, trainer_keys, {std::string(kProvenanceFile)});
     GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(provenance_path, 64 << 20));
     GRAFT_ASSIGN_OR_RETURN(registry::Provenance provenance,
                            registry::Provenance::Parse(text, provenance_path.string()));

@@ -1,17 +1,12 @@
 #include "policies/policy.h"
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <cmath>
-#include <initializer_list>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "core/file_util.h"
 #include "core/sha256.h"
+#include "core/yaml_reader.h"
 #include "evaluator/stats_metric_info.h"
 #include "policies/separate_duties.h"
 
@@ -20,119 +15,10 @@ namespace {
 
 constexpr uint64_t kMaxPolicyBytes = uint64_t{1} << 20;
 
-// Parses a document without building it (to count documents).
-class IgnoreEvents : public YAML::EventHandler {
+// Policies read every value with graft's strict YAML reader, plus metric names.
+class Reader : public YamlReader {
  public:
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-std::string Child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::string Index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Scalar:
-      return node.Tag() == "!" ? "the string \"" + node.Scalar() + "\""
-                               : "\"" + node.Scalar() + "\"";
-    default:
-      return "nothing";
-  }
-}
-
-// Reads YAML nodes with errors of the form "<source>: <path>: <problem> (line N)".
-class Reader {
- public:
-  explicit Reader(std::string_view source) : source_(source) {}
-
-  Status Error(const YAML::Node& node, const std::string& path, const std::string& problem) const {
-    std::string message = source_ + ": " + (path.empty() ? "" : path + ": ") + problem;
-    const YAML::Mark mark = node.Mark();
-    if (!mark.is_null()) message += " (line " + std::to_string(mark.line + 1) + ")";
-    return InvalidInput(std::move(message));
-  }
-
-  // `node` must be a mapping with distinct scalar keys, each in `allowed`.
-  Status CheckMap(const YAML::Node& node, const std::string& path,
-                  std::initializer_list<std::string_view> allowed) const {
-    if (!node.IsMap()) return Error(node, path, "expected a mapping, got " + Describe(node));
-    std::set<std::string> seen;
-    for (const auto& entry : node) {
-      if (!entry.first.IsScalar()) return Error(entry.first, path, "keys must be plain strings");
-      const std::string key = entry.first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        return Error(entry.first, path, "unknown key \"" + key + "\"");
-      }
-      if (!seen.insert(key).second)
-        return Error(entry.first, path, "duplicate key \"" + key + "\"");
-    }
-    return Status::Ok();
-  }
-
-  Result<YAML::Node> Required(const YAML::Node& map, const std::string& path,
-                              std::string_view key) const {
-    YAML::Node value = map[std::string(key)];
-    if (!value.IsDefined()) return Error(map, path, "missing key \"" + std::string(key) + "\"");
-    return value;
-  }
-
-  Result<std::string> String(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsScalar()) return Error(node, path, "expected a string, got " + Describe(node));
-    if (node.Scalar().empty()) return Error(node, path, "must not be empty");
-    return node.Scalar();
-  }
-
-  Result<double> Number(const YAML::Node& node, const std::string& path) const {
-    double value = 0;
-    if (!node.IsScalar() || node.Tag() == "!" || !YAML::convert<double>::decode(node, value) ||
-        !std::isfinite(value)) {
-      return Error(node, path, "expected a finite number, got " + Describe(node));
-    }
-    return value;
-  }
-
-  Result<int64_t> Integer(const YAML::Node& node, const std::string& path, int64_t min,
-                          int64_t max) const {
-    int64_t value = 0;
-    if (!node.IsScalar() || node.Tag() == "!" || !YAML::convert<int64_t>::decode(node, value)) {
-      return Error(node, path, "expected an integer, got " + Describe(node));
-    }
-    if (value < min || value > max) {
-      return Error(node, path,
-                   "must be in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
-                       node.Scalar());
-    }
-    return value;
-  }
-
-  Result<bool> Bool(const YAML::Node& node, const std::string& path) const {
-    bool value = false;
-    if (!node.IsScalar() || node.Tag() == "!" || !YAML::convert<bool>::decode(node, value)) {
-      return Error(node, path, "expected true or false, got " + Describe(node));
-    }
-    return value;
-  }
+  using YamlReader::YamlReader;
 
   Result<std::string> Metric(const YAML::Node& node, const std::string& path) const {
     GRAFT_ASSIGN_OR_RETURN(std::string metric, String(node, path));
@@ -140,10 +26,11 @@ class Reader {
     if (!info.ok()) return Error(node, path, info.status().message());
     return metric;
   }
-
- private:
-  std::string source_;
 };
+
+constexpr auto* Child = &YamlReader::Child;
+constexpr auto* Index = &YamlReader::Index;
+constexpr auto* Describe = &YamlReader::Describe;
 
 Status ParseKpis(const Reader& r, const YAML::Node& node, const std::string& path,
                  std::vector<KpiCriterion>& out) {
@@ -506,24 +393,8 @@ Result<Policy> ParsePolicy(std::string_view bytes, std::string_view source) {
   if (bytes.size() > kMaxPolicyBytes) return InvalidInput(src + ": larger than 1 MiB");
   const std::string canonical = CanonicalPolicyBytes(bytes);
   if (canonical.find('\0') != std::string::npos) return InvalidInput(src + ": contains a NUL byte");
-  YAML::Node root;
-  try {
-    // Count the documents without YAML::LoadAll, which loops for ever on some inputs (",").
-    std::istringstream stream(canonical);
-    YAML::Parser parser(stream);
-    IgnoreEvents ignore;
-    int documents = 0;
-    while (documents <= 2 && parser.HandleNextDocument(ignore)) ++documents;
-    if (documents != 1) {
-      return InvalidInput(src + ": expected one YAML document, found " +
-                          (documents > 2 ? "more than 2" : std::to_string(documents)));
-    }
-    root = YAML::Load(canonical);
-  } catch (const YAML::Exception& e) {
-    return InvalidInput(src + ": not valid YAML: " + e.msg + " (line " +
-                        std::to_string(e.mark.line + 1) + ")");
-  }
   const Reader r(source);
+  GRAFT_ASSIGN_OR_RETURN(YAML::Node root, r.Parse(canonical));
   Policy policy;
   policy.digest = "sha256:" + Sha256Hex(canonical);
   try {

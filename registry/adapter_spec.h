@@ -7,29 +7,23 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file_names.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "formats/lora_config.h"
 #include "registry/model_architecture.h"
 
 namespace graft::registry {
 
-// Files an adapter directory may hold; any other file is refused.
-inline constexpr std::string_view kAdapterConfigFile = "adapter_config.json";
-inline constexpr std::string_view kAdapterWeightsFile = "adapter_model.safetensors";
-inline constexpr std::string_view kAdapterSignatureFile = "model.sig";
-inline constexpr std::string_view kAdapterProvenanceFile = "provenance.intoto.jsonl";
-inline constexpr std::string_view kAdapterReadmeFile = "README.md";
-
 struct AdapterSpec {
   std::filesystem::path dir;
   Json config;  // adapter_config.json as written
-  int64_t r = 0;
-  double lora_alpha = 0;
-  std::string base_model_name_or_path;
-  std::vector<std::string> unknown_config_keys;  // kept and reported, never dropped
+  // adapter_config.json as graft reads it (formats/lora_config.h, the reader `graft-model` uses).
+  formats::LoraConfig lora;
 
   // Reads and validates the directory layout and adapter_config.json (peft_type LORA, r,
-  // lora_alpha, target_modules, ...). Errors name the file and field.
+  // lora_alpha, target_modules, ...; unknown keys kept and reported). Errors name the file and
+  // field.
   static Result<AdapterSpec> Read(const std::filesystem::path& dir);
 
   struct Fit {

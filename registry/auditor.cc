@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/encoding.h"
+#include "core/file_names.h"
 #include "core/manifest.h"
 #include "core/oms_signature.h"
 #include "registry/authorisation.h"
@@ -375,7 +376,7 @@ Status Auditor::CheckDirectoryFiles(AuditReport& report) {
     }
     auto signature = signature_of.find(object.digest);
     if (signature == signature_of.end()) return;
-    const std::string what = ObjectLabel(registry_, object) + ": model.sig";
+    const std::string what = ObjectLabel(registry_, object) + ": " + kSignatureFile;
     Result<DsseEnvelope> envelope = registry_.LoadAttestation(signature->second);
     Result<OmsSignedContent> signed_content = envelope.ok()
                                                   ? ParseOmsEnvelope(*envelope, what)

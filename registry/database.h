@@ -1,4 +1,5 @@
 // Database: an RAII sqlite3 connection with WAL, a busy timeout and a prepared-statement cache.
+// Thread-safety: not thread-safe (the statement cache is unguarded); one Database per thread.
 #pragma once
 
 #include <sqlite3.h>

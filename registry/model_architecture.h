@@ -24,7 +24,8 @@ struct ModelArchitecture {
   // "transformer.h.0.attn.c_attn", "model.layers.0.self_attn.q_proj") -> its shape.
   std::map<std::string, LinearShape> modules;
 
-  // Reads a Hugging Face config.json; `source` names the file in errors.
+  // Reads a Hugging Face config.json with graft's one reader (formats/model_config.h), so a base
+  // the registry accepts is one graft can run; `source` names the file in errors.
   static Result<ModelArchitecture> FromConfig(const Json& config, std::string_view source);
 };
 

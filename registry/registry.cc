@@ -852,14 +852,14 @@ Result<ObjectRecord> Registry::RegisterBase(const fs::path& dir, const std::stri
   GRAFT_RETURN_IF_ERROR(Writable());
   GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyDirectory(dir, this->dir()));
   // Everything below reads the staged copy, which is what is stored.
-  fs::path config_path = intake.PathOf("config.json");
+  fs::path config_path = intake.PathOf(kHfConfigFile);
   Result<std::string> config_text = ReadFile(config_path, 16 << 20);
   if (!config_text.ok()) {
     return config_text.status().kind() == ErrorKind::kNotFound
-               ? InvalidInput(dir.string() + " has no config.json")
+               ? InvalidInput(dir.string() + " has no " + kHfConfigFile)
                : config_text.status();
   }
-  const std::string source = (dir / "config.json").string();
+  const std::string source = (dir / kHfConfigFile).string();
   GRAFT_ASSIGN_OR_RETURN(Json config, ParseJson(*config_text, source));
   GRAFT_ASSIGN_OR_RETURN(ModelArchitecture arch, ModelArchitecture::FromConfig(config, source));
   if (check) GRAFT_RETURN_IF_ERROR(intake.InSourceTerms(check(intake.dir(), dir), dir));
@@ -906,8 +906,8 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
   // Everything is read from the staged copy; `source` only names it in messages.
   const fs::path& dir = intake.dir();
   GRAFT_ASSIGN_OR_RETURN(AdapterSpec spec, AdapterSpec::Read(dir));
-  const std::vector<std::string> ignore = {std::string(kAdapterSignatureFile),
-                                           std::string(kAdapterProvenanceFile)};
+  const std::vector<std::string> ignore = {std::string(kSignatureFile),
+                                           std::string(kProvenanceFile)};
   Manifest identity;
   for (const ManifestEntry& entry : intake.manifest().entries) {
     if (std::find(ignore.begin(), ignore.end(), entry.path) == ignore.end()) {
@@ -917,11 +917,11 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
   std::string digest = identity.RootDigestHex();
 
   std::error_code error;
-  bool has_signature = fs::exists(dir / kAdapterSignatureFile, error);
-  bool has_provenance = fs::exists(dir / kAdapterProvenanceFile, error);
+  bool has_signature = fs::exists(dir / kSignatureFile, error);
+  bool has_provenance = fs::exists(dir / kProvenanceFile, error);
   std::optional<Provenance> provenance;
   if (has_provenance) {
-    fs::path path = dir / kAdapterProvenanceFile;
+    fs::path path = dir / kProvenanceFile;
     GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 64 << 20));
     GRAFT_ASSIGN_OR_RETURN(provenance, Provenance::Parse(text, path.string()));
   }
@@ -935,7 +935,7 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
     base_from = "its provenance";
   }
   if (base_ref.empty()) {
-    base_ref = spec.base_model_name_or_path;
+    base_ref = spec.lora.base_model_name_or_path;
     base_from = "adapter_config.json's base_model_name_or_path";
   }
   if (base_ref.empty()) {
@@ -968,11 +968,11 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
   }
 
   if ((!has_signature || !has_provenance) && !options.unattested) {
-    return InvalidInput(source.string() + " has no " +
-                        (!has_signature ? std::string(kAdapterSignatureFile)
-                                        : std::string(kAdapterProvenanceFile)) +
-                        "; pass --unattested to register it anyway (it is then marked "
-                        "unattested everywhere)");
+    return InvalidInput(
+        source.string() + " has no " +
+        (!has_signature ? std::string(kSignatureFile) : std::string(kProvenanceFile)) +
+        "; pass --unattested to register it anyway (it is then marked "
+        "unattested everywhere)");
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> trainers, TrustedKeys("trainer"));
   GRAFT_ASSIGN_OR_RETURN(std::vector<KeyRecord> all_keys, Keys());
@@ -1002,24 +1002,23 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
   std::vector<PendingAttestation> attestations;
 
   if (has_signature) {
-    Result<OmsVerification> verified = OmsVerify(dir, dir / kAdapterSignatureFile, trainers,
-                                                 {std::string(kAdapterProvenanceFile)});
+    Result<OmsVerification> verified =
+        OmsVerify(dir, dir / kSignatureFile, trainers, {std::string(kProvenanceFile)});
     if (!verified.ok()) {
       std::string revoked = revoked_signer([&](const PublicKey& key) {
-        return OmsVerify(dir, dir / kAdapterSignatureFile, {key},
-                         {std::string(kAdapterProvenanceFile)})
-            .ok();
+        return OmsVerify(dir, dir / kSignatureFile, {key}, {std::string(kProvenanceFile)}).ok();
       });
-      return VerificationFailed(dir.string() + "/model.sig: " + verified.status().message() +
-                                revoked);
+      return VerificationFailed((dir / kSignatureFile).string() + ": " +
+                                verified.status().message() + revoked);
     }
     if (verified->manifest.RootDigestHex() != digest) {
-      return VerificationFailed(dir.string() + "/model.sig covers a different set of files");
+      return VerificationFailed((dir / kSignatureFile).string() +
+                                " covers a different set of files");
     }
-    GRAFT_ASSIGN_OR_RETURN(std::string bundle_text, ReadFile(dir / kAdapterSignatureFile));
-    GRAFT_ASSIGN_OR_RETURN(Json bundle, ParseJson(bundle_text, "model.sig"));
-    GRAFT_ASSIGN_OR_RETURN(const Json* dsse, JsonField(bundle, "dsseEnvelope", "model.sig"));
-    GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, DsseEnvelope::FromJson(*dsse, "model.sig"));
+    GRAFT_ASSIGN_OR_RETURN(std::string bundle_text, ReadFile(dir / kSignatureFile));
+    GRAFT_ASSIGN_OR_RETURN(Json bundle, ParseJson(bundle_text, kSignatureFile));
+    GRAFT_ASSIGN_OR_RETURN(const Json* dsse, JsonField(bundle, "dsseEnvelope", kSignatureFile));
+    GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, DsseEnvelope::FromJson(*dsse, kSignatureFile));
     attestations.push_back({"model-signature",
                             envelope.Serialize(),
                             std::string(kOmsPredicateType),
@@ -1028,7 +1027,7 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
     actor = verified->key_id;
   }
   if (provenance) {
-    fs::path path = source / kAdapterProvenanceFile;
+    fs::path path = source / kProvenanceFile;
     Result<std::vector<std::string>> signers = DsseVerify(provenance->envelope, trainers);
     if (!signers.ok()) {
       std::string revoked = revoked_signer(

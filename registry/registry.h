@@ -1,4 +1,5 @@
 // Registry: a registry directory's objects, names, keys, lineage, attestations and event log.
+// Thread-safety: none; one Registry per thread. Instances may share a registry (writes serialise).
 #pragma once
 
 #include <cstdint>

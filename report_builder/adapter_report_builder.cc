@@ -151,7 +151,7 @@ Status AdapterReportBuilder::VerifyFiles(const ObjectRecord& object, std::string
 }
 
 Status AdapterReportBuilder::VerifySignatureFiles(AdapterReportData& report) {
-  VerificationRow row{std::string(registry::kAdapterSignatureFile), false, ""};
+  VerificationRow row{std::string(kSignatureFile), false, ""};
   if (!adapter_.attested) {
     row.detail = "unattested: registered without model.sig and provenance";
     report.verification.push_back(std::move(row));
@@ -162,8 +162,7 @@ Status AdapterReportBuilder::VerifySignatureFiles(AdapterReportData& report) {
   Status exported = registry_.WriteVerifiedFiles(adapter_, dir);  // a revoked one too
   GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> trainers, KeysWithRole("trainer"));
   Result<OmsVerification> oms =
-      exported.ok() ? OmsVerify(dir, dir / registry::kAdapterSignatureFile, trainers,
-                                {std::string(registry::kAdapterProvenanceFile)})
+      exported.ok() ? OmsVerify(dir, dir / kSignatureFile, trainers, {std::string(kProvenanceFile)})
                     : Result<OmsVerification>(exported);
   if (!oms.ok()) {
     row.detail = oms.status().message();

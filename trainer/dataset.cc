@@ -7,8 +7,8 @@
 #include "core/file_util.h"
 #include "core/json.h"
 #include "core/jsonl_lines.h"
+#include "core/xoshiro.h"
 #include "models/tokenizer.h"
-#include "trainer/rng.h"
 
 namespace graft::trainer {
 namespace {
@@ -168,7 +168,7 @@ std::vector<Batch> Dataset::Batches(const BatchOptions& options, bool shuffle, u
                                     uint64_t epoch) const {
   std::vector<size_t> order(documents_.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  if (shuffle) Rng(seed, epoch).Shuffle(order);
+  if (shuffle) Xoshiro256StarStar::ForStream(seed, epoch).Shuffle(order);
 
   std::vector<Row> rows;
   std::vector<int64_t> tokens{start_id_};

@@ -8,8 +8,6 @@
 
 namespace graft::trainer {
 
-inline constexpr char kModelCardFile[] = "README.md";
-
 // `name` heads the card (the output directory's name); `base_model` is base_model_name_or_path;
 // `license` an SPDX id or "other". Every dependency of `provenance` (base, datasets, parent,
 // policy) is listed with its digest, with the seed and the config's digest.

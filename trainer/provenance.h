@@ -7,14 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "core/file_names.h"
 #include "core/json.h"
 #include "core/keys.h"
 #include "core/status.h"
 
 namespace graft::trainer {
 
-inline constexpr char kProvenanceFile[] = "provenance.intoto.jsonl";
-inline constexpr char kSignatureFile[] = "model.sig";
 inline constexpr char kSlsaProvenanceType[] = "https://slsa.dev/provenance/v1";
 inline constexpr char kTrainBuildType[] = "https://graft.dev/train/v1";
 

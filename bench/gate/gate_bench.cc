@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/xoshiro.h"
 #include "evaluator/stats_paired.h"
-#include "evaluator/stats_random.h"
 #include "policies/decision_engine.h"
 
 namespace graft {

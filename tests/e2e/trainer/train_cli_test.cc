@@ -150,7 +150,7 @@ TEST_F(TrainCli, BadInputsExitTwoNamingTheProblem) {
   Config("max_stepz: 4\n");
   CliResult config = RunGraft(TrainArgs("a"));
   EXPECT_EQ(config.exit_code, 2);
-  EXPECT_NE(config.err.find("train.yaml:6: max_stepz: unknown key"), std::string::npos)
+  EXPECT_NE(config.err.find("train.yaml:6:1: unknown key \"max_stepz\""), std::string::npos)
       << config.err;
 
   Config("max_steps: 2\n");

@@ -2,7 +2,9 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 
+#include "core/file_names.h"
 #include "registry/auditor.h"
 #include "registry/lineage.h"
 #include "registry/merkle_tree.h"
@@ -205,7 +207,45 @@ TEST_F(RegistryTest, BadAdapterConfigNamesFileAndField) {
                   .ok());
   Result<ObjectRecord> r = registry_->RegisterAdapter(dir, {.name = "x", .unattested = true});
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(Contains(r.status().message(), "adapter_config.json: \"r\" must be a positive"));
+  EXPECT_TRUE(Contains(r.status().message(), "adapter_config.json: LoRA r must be in [1, 65536]"))
+      << r.status().message();
+}
+
+// The registry reads adapter_config.json with the reader graft-model loads adapters with
+// (formats/lora_config.h), so both take PEFT's reading of lora_alpha: 8 when absent (the registry
+// used to refuse that), any number when present (it used to refuse 0 and negatives).
+TEST_F(RegistryTest, AdapterConfigReadsLoraAlphaAsPeftDoes) {
+  auto register_with = [&](const std::string& name, std::optional<double> alpha) {
+    fs::path dir = Dir(name);
+    EXPECT_TRUE(testing::WriteLoraAdapter(dir).ok());
+    Json config = ParseJson(ReadFile(dir / kAdapterConfigFile).value(), "config").value();
+    if (alpha) {
+      config["lora_alpha"] = *alpha;
+    } else {
+      config.erase("lora_alpha");
+    }
+    EXPECT_TRUE(WriteFileAtomic(dir / kAdapterConfigFile, config.dump(2)).ok());
+    return registry_->RegisterAdapter(dir, {.name = name, .unattested = true});
+  };
+  Result<ObjectRecord> absent = register_with("no-alpha", std::nullopt);
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_EQ(absent->Info()["lora_alpha"].get<double>(), 8.0);
+  EXPECT_EQ(absent->Info()["adapter_config"].contains("lora_alpha"), false);  // stored as written
+  Result<ObjectRecord> negative = register_with("negative-alpha", -4.0);
+  ASSERT_TRUE(negative.ok()) << negative.status().ToString();
+  EXPECT_EQ(negative->Info()["lora_alpha"].get<double>(), -4.0);
+
+  fs::path dir = Dir("string-alpha");
+  ASSERT_TRUE(testing::WriteLoraAdapter(dir).ok());
+  Json config = ParseJson(ReadFile(dir / kAdapterConfigFile).value(), "config").value();
+  config["lora_alpha"] = "16";
+  ASSERT_TRUE(WriteFileAtomic(dir / kAdapterConfigFile, config.dump(2)).ok());
+  Result<ObjectRecord> r = registry_->RegisterAdapter(dir, {.name = "s", .unattested = true});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_TRUE(
+      Contains(r.status().message(), "adapter_config.json: field \"lora_alpha\" must be a number"))
+      << r.status().message();
 }
 
 TEST_F(RegistryTest, DatasetMustBeJsonlOfObjects) {

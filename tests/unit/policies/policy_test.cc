@@ -128,7 +128,7 @@ TEST(Policy, LoadsFromFileAndNamesMissingFiles) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidInput);
   EXPECT_EQ(bad.status().message(),
-            path.string() + ": promotion.kpis[0]: missing key \"metric\" (line 3)");
+            path.string() + ":3:10: promotion.kpis[0]: missing key \"metric\"");
 }
 
 struct BadCase {
@@ -187,133 +187,127 @@ TEST(Policy, SeparateDutiesIsABooleanOrAListOfDuties) {
 TEST(Policy, RejectsMalformedPoliciesWithPathAndLine) {
   const std::vector<BadCase> cases = {
       {"policy: p\npromotion: {alpha_spending: pocock}\n",
-       "policy.yaml: promotion.alpha_spending: needs max_looks (the looks to spend over) (line 2)"},
+       "policy.yaml:2:29: promotion.alpha_spending: needs max_looks (the looks to spend over)"},
       {"policy: p\npromotion: {max_looks: 3, alpha_spending: haybittle}\n",
-       "policy.yaml: promotion.alpha_spending: expected obrien-fleming or pocock, got "
-       "\"haybittle\" (line 2)"},
+       "policy.yaml:2:43: promotion.alpha_spending: expected obrien-fleming or pocock, got "
+       "\"haybittle\""},
       {"policy: p\npromotion: {max_looks: 0}\n",
-       "policy.yaml: promotion.max_looks: must be in [1, 1000], got 0 (line 2)"},
+       "policy.yaml:2:24: promotion.max_looks: must be in [1, 1000], got 0"},
       {"policy: p\npromotion: {evidence: {min_items: 0}}\n",
-       "policy.yaml: promotion.evidence.min_items: must be in [1, 9223372036854775807], got 0 "
-       "(line 2)"},
+       "policy.yaml:2:35: promotion.evidence.min_items: must be >= 1, got 0"},
       {"policy: p\npromotion: {evidence: {min_pairs: 3}}\n",
-       "policy.yaml: promotion.evidence: unknown key \"min_pairs\" (line 2)"},
+       "policy.yaml:2:24: promotion.evidence: unknown key \"min_pairs\""},
       {"policy: p\npromotion: {evidence: {min_effective_n: 0.5}}\n",
-       "policy.yaml: promotion.evidence.min_effective_n: must be >= 1 (line 2)"},
+       "policy.yaml:2:41: promotion.evidence.min_effective_n: must be >= 1"},
       {"policy: p\npromotion: {bootstrap: {resamples: 10}}\n",
-       "policy.yaml: promotion.bootstrap.resamples: must be in [100, 10000000], got 10 (line 2)"},
+       "policy.yaml:2:36: promotion.bootstrap.resamples: must be in [100, 10000000], got 10"},
       {"policy: p\npromotion: {bootstrap: {seed: -1}}\n",
-       "policy.yaml: promotion.bootstrap.seed: must be in [0, 9223372036854775807], got -1 (line "
-       "2)"},
+       "policy.yaml:2:31: promotion.bootstrap.seed: must be >= 0, got -1"},
       {"policy: p\npromotion:\n  kpis:\n    - {suite: s, metric: acc, min_detla: 0.1}\n",
-       "policy.yaml: promotion.kpis[0]: unknown key \"min_detla\" (line 4)"},
-      {"policy: p\npromotion: {}\nextra: 1\n", "policy.yaml: unknown key \"extra\" (line 3)"},
-      {"policy: p\npolicy: q\npromotion: {}\n", "policy.yaml: duplicate key \"policy\" (line 2)"},
-      {"promotion: {}\n", "policy.yaml: missing key \"policy\" (line 1)"},
-      {"policy: p\n", "policy.yaml: missing key \"promotion\" (line 1)"},
-      {"policy: [p]\npromotion: {}\n",
-       "policy.yaml: policy: expected a string, got a list (line 1)"},
-      {"policy: ''\npromotion: {}\n", "policy.yaml: policy: must not be empty (line 1)"},
+       "policy.yaml:4:31: promotion.kpis[0]: unknown key \"min_detla\""},
+      {"policy: p\npromotion: {}\nextra: 1\n", "policy.yaml:3:1: unknown key \"extra\""},
+      {"policy: p\npolicy: q\npromotion: {}\n", "policy.yaml:2:1: duplicate key \"policy\""},
+      {"promotion: {}\n", "policy.yaml:1:1: missing key \"policy\""},
+      {"policy: p\n", "policy.yaml:1:1: missing key \"promotion\""},
+      {"policy: [p]\npromotion: {}\n", "policy.yaml:1:9: policy: expected a string, got a list"},
+      {"policy: ''\npromotion: {}\n", "policy.yaml:1:9: policy: must not be empty"},
       {"policy: a b\npromotion: {}\n",
-       "policy.yaml: policy: a name is 1-128 characters of A-Z a-z 0-9 . _ - (line 1)"},
+       "policy.yaml:1:9: policy: a name is 1-128 characters of A-Z a-z 0-9 . _ -"},
       {"policy: p\nbase: sha256:1234\npromotion: {}\n",
-       "policy.yaml: base: expected sha256:<64 hex digits>, got \"sha256:1234\" (line 2)"},
+       "policy.yaml:2:7: base: expected sha256:<64 hex digits>, got \"sha256:1234\""},
       {"policy: p\nbase: " + std::string(64, 'a') + "\npromotion: {}\n",
-       "policy.yaml: base: expected sha256:<64 hex digits>, got \"" + std::string(64, 'a') +
-           "\" (line 2)"},
+       "policy.yaml:2:7: base: expected sha256:<64 hex digits>, got \"" + std::string(64, 'a') +
+           "\""},
       {"policy: p\npromotion: [1]\n",
-       "policy.yaml: promotion: expected a mapping, got a list (line 2)"},
+       "policy.yaml:2:12: promotion: expected a mapping, got a list"},
       {"policy: p\npromotion: {confidence: 1.5}\n",
-       "policy.yaml: promotion.confidence: must be in (0, 1), got 1.5 (line 2)"},
+       "policy.yaml:2:25: promotion.confidence: must be in (0, 1), got 1.5"},
       {"policy: p\npromotion: {confidence: 0}\n",
-       "policy.yaml: promotion.confidence: must be in (0, 1), got 0 (line 2)"},
+       "policy.yaml:2:25: promotion.confidence: must be in (0, 1), got 0"},
       {"policy: p\npromotion: {confidence: high}\n",
-       "policy.yaml: promotion.confidence: expected a finite number, got \"high\" (line 2)"},
+       "policy.yaml:2:25: promotion.confidence: expected a finite number, got \"high\""},
       {"policy: p\npromotion: {confidence: '0.95'}\n",
-       "policy.yaml: promotion.confidence: expected a finite number, got the string \"0.95\" "
-       "(line 2)"},
+       "policy.yaml:2:25: promotion.confidence: expected a finite number, got the string \"0.95\""},
       {"policy: p\npromotion: {confidence: .nan}\n",
-       "policy.yaml: promotion.confidence: expected a finite number, got \".nan\" (line 2)"},
+       "policy.yaml:2:25: promotion.confidence: expected a finite number, got \".nan\""},
       {"policy: p\npromotion: {confidence: }\n",
-       "policy.yaml: promotion.confidence: expected a finite number, got null (line 2)"},
+       "policy.yaml:2:25: promotion.confidence: expected a finite number, got null"},
       {"policy: p\npromotion: {kpis: {suite: s}}\n",
-       "policy.yaml: promotion.kpis: expected a list, got a mapping (line 2)"},
+       "policy.yaml:2:19: promotion.kpis: expected a list, got a mapping"},
       {"policy: p\npromotion: {kpis: [{suite: s, metric: accuracy, min_delta: 0}]}\n",
-       "policy.yaml: promotion.kpis[0].metric: unknown metric \"accuracy\" (known: acc, acc_norm, "
-       "exact_match, bits_per_byte, perplexity, nll) (line 2)"},
+       "policy.yaml:2:39: promotion.kpis[0].metric: unknown metric \"accuracy\" (known: acc, "
+       "acc_norm, exact_match, bits_per_byte, perplexity, nll)"},
       {"policy: p\npromotion: {kpis: [{suite: s, metric: acc, min_delta: -0.1}]}\n",
-       "policy.yaml: promotion.kpis[0].min_delta: must be >= 0 (state allowed losses as a "
-       "regression margin), got -0.1 (line 2)"},
+       "policy.yaml:2:55: promotion.kpis[0].min_delta: must be >= 0 (state allowed losses as a "
+       "regression margin), got -0.1"},
       {"policy: p\npromotion: {kpis: [{suite: s, metric: acc}]}\n",
-       "policy.yaml: promotion.kpis[0]: missing key \"min_delta\" (line 2)"},
+       "policy.yaml:2:20: promotion.kpis[0]: missing key \"min_delta\""},
       {"policy: p\npromotion: {kpis: [{suite: s, metric: acc, min_delta: 0},"
        " {suite: s, metric: acc, min_delta: 1}]}\n",
-       "policy.yaml: promotion.kpis[1]: a second KPI on s/acc (line 2)"},
+       "policy.yaml:2:59: promotion.kpis[1]: a second KPI on s/acc"},
       {"policy: p\npromotion: {kpis: [3]}\n",
-       "policy.yaml: promotion.kpis[0]: expected a mapping, got \"3\" (line 2)"},
+       "policy.yaml:2:20: promotion.kpis[0]: expected a mapping, got \"3\""},
       {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: -1}]}\n",
-       "policy.yaml: promotion.regressions[0].margin: must be >= 0, got -1 (line 2)"},
+       "policy.yaml:2:59: promotion.regressions[0].margin: must be >= 0, got -1"},
       {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 2, relative: "
        "true}]}\n",
-       "policy.yaml: promotion.regressions[0].margin: a relative margin is a fraction of the base "
-       "value and must be <= 1, got 2 (line 2)"},
+       "policy.yaml:2:59: promotion.regressions[0].margin: a relative margin is a fraction of the "
+       "base value and must be <= 1, got 2"},
       {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 0, relative: "
        "maybe}]}\n",
-       "policy.yaml: promotion.regressions[0].relative: expected true or false, got \"maybe\" "
-       "(line 2)"},
+       "policy.yaml:2:72: promotion.regressions[0].relative: expected true or false, got "
+       "\"maybe\""},
       {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 0, per_slice: "
        "'true'}]}\n",
-       "policy.yaml: promotion.regressions[0].per_slice: expected true or false, got the string "
-       "\"true\" (line 2)"},
+       "policy.yaml:2:73: promotion.regressions[0].per_slice: expected true or false, got the "
+       "string \"true\""},
       {"policy: p\npromotion: {regressions: [{suite: s, metric: acc, margin: 0},"
        " {suite: s, metric: acc, margin: 1}]}\n",
-       "policy.yaml: promotion.regressions[1]: a second regression check on s/acc (line 2)"},
+       "policy.yaml:2:63: promotion.regressions[1]: a second regression check on s/acc"},
       {"policy: p\npromotion: {require: {signed_by: boss}}\n",
-       "policy.yaml: promotion.require.signed_by: unknown key role \"boss\" (expected trainer, "
-       "evaluator, approver or registry) (line 2)"},
+       "policy.yaml:2:34: promotion.require.signed_by: unknown key role \"boss\" (expected "
+       "trainer, evaluator, approver or registry)"},
       {"policy: p\npromotion: {require: {approvals: -1}}\n",
-       "policy.yaml: promotion.require.approvals: must be in [0, 100], got -1 (line 2)"},
+       "policy.yaml:2:34: promotion.require.approvals: must be in [0, 100], got -1"},
       {"policy: p\npromotion: {require: {approvals: 1.5}}\n",
-       "policy.yaml: promotion.require.approvals: expected an integer, got \"1.5\" (line 2)"},
+       "policy.yaml:2:34: promotion.require.approvals: expected an integer, got \"1.5\""},
       {"policy: p\npromotion: {require: {max_rank: 0}}\n",
-       "policy.yaml: promotion.require.max_rank: must be in [1, 1048576], got 0 (line 2)"},
+       "policy.yaml:2:33: promotion.require.max_rank: must be in [1, 1048576], got 0"},
       {"policy: p\npromotion: {require: {max_size_bytes: 0}}\n",
-       "policy.yaml: promotion.require.max_size_bytes: must be in [1, 9223372036854775807], got 0 "
-       "(line 2)"},
+       "policy.yaml:2:39: promotion.require.max_size_bytes: must be >= 1, got 0"},
       {"policy: p\npromotion: {require: {approval: 1}}\n",
-       "policy.yaml: promotion.require: unknown key \"approval\" (line 2)"},
+       "policy.yaml:2:23: promotion.require: unknown key \"approval\""},
       {"policy: p\npromotion: {inconclusive: maybe}\n",
-       "policy.yaml: promotion.inconclusive: expected fail or hold, got \"maybe\" (line 2)"},
+       "policy.yaml:2:27: promotion.inconclusive: expected fail or hold, got \"maybe\""},
       {"policy: p\npromotion: {}\nexit: {max_age_days: 1}\n",
-       "policy.yaml: exit: expected a list, got a mapping (line 3)"},
+       "policy.yaml:3:7: exit: expected a list, got a mapping"},
       {"policy: p\npromotion: {}\nexit: [{max_age_days: 0}]\n",
-       "policy.yaml: exit[0].max_age_days: must be in [1, 36500], got 0 (line 3)"},
+       "policy.yaml:3:23: exit[0].max_age_days: must be in [1, 36500], got 0"},
       {"policy: p\npromotion: {}\nexit: [{max_age_days: 1}, {max_age_days: 2}]\n",
-       "policy.yaml: exit[1]: a second max_age_days entry (line 3)"},
+       "policy.yaml:3:27: exit[1]: a second max_age_days entry"},
       {"policy: p\npromotion: {}\nexit: [{max_age_days: 1, floor: 2}]\n",
-       "policy.yaml: exit[0]: unknown key \"floor\" (line 3)"},
+       "policy.yaml:3:26: exit[0]: unknown key \"floor\""},
       {"policy: p\npromotion: {}\nexit: [{monitor: s, metric: acc}]\n",
-       "policy.yaml: exit[0]: needs exactly one of \"floor\" and \"ceiling\" (line 3)"},
+       "policy.yaml:3:8: exit[0]: needs exactly one of \"floor\" and \"ceiling\""},
       {"policy: p\npromotion: {}\nexit: [{monitor: s, metric: acc, floor: 1, ceiling: 2}]\n",
-       "policy.yaml: exit[0]: needs exactly one of \"floor\" and \"ceiling\" (line 3)"},
+       "policy.yaml:3:8: exit[0]: needs exactly one of \"floor\" and \"ceiling\""},
       {"policy: p\npromotion: {}\nexit: [{monitor: s, floor: 1}]\n",
-       "policy.yaml: exit[0]: missing key \"metric\" (line 3)"},
+       "policy.yaml:3:8: exit[0]: missing key \"metric\""},
       {"policy: p\npromotion: {}\nexit: [{on_revoked: [key, trainer]}]\n",
-       "policy.yaml: exit[0].on_revoked[1]: expected key, dataset or base, got \"trainer\" "
-       "(line 3)"},
+       "policy.yaml:3:27: exit[0].on_revoked[1]: expected key, dataset or base, got \"trainer\""},
       {"policy: p\npromotion: {}\nexit: [{on_revoked: [key, key]}]\n",
-       "policy.yaml: exit[0].on_revoked[1]: \"key\" listed twice (line 3)"},
+       "policy.yaml:3:27: exit[0].on_revoked[1]: \"key\" listed twice"},
       {"policy: p\npromotion: {}\nexit: [{on_revoked: []}]\n",
-       "policy.yaml: exit[0].on_revoked: expected a non-empty list of key, dataset, base (line 3)"},
+       "policy.yaml:3:21: exit[0].on_revoked: expected a non-empty list of key, dataset, base"},
       {"policy: p\npromotion: {}\nexit: [{retire: now}]\n",
-       "policy.yaml: exit[0]: expected one of monitor, max_age_days, on_revoked (line 3)"},
+       "policy.yaml:3:8: exit[0]: expected one of monitor, max_age_days, on_revoked"},
       {"policy: p\npromotion: {}\nexit: [7]\n",
-       "policy.yaml: exit[0]: expected a mapping, got \"7\" (line 3)"},
-      {"- policy\n", "policy.yaml: expected a mapping, got a list (line 1)"},
-      {"", "policy.yaml: expected one YAML document, found 0"},
+       "policy.yaml:3:8: exit[0]: expected a mapping, got \"7\""},
+      {"- policy\n", "policy.yaml:1:1: expected a mapping, got a list"},
+      {"", "policy.yaml: expected a mapping, got null"},
       {"policy: p\npromotion: {}\n---\npolicy: q\npromotion: {}\n",
        "policy.yaml: expected one YAML document, found 2"},
-      {"policy: p\n[1, 2]: x\npromotion: {}\n", "policy.yaml: keys must be plain strings (line 2)"},
+      {"policy: p\n[1, 2]: x\npromotion: {}\n", "policy.yaml:2:1: keys must be plain strings"},
       {std::string("policy: p\0\npromotion: {}\n", 25), "policy.yaml: contains a NUL byte"},
   };
   for (const BadCase& c : cases) {
@@ -327,14 +321,15 @@ TEST(Policy, RejectsMalformedPoliciesWithPathAndLine) {
 TEST(Policy, RejectsSyntaxErrorsAndHugeFiles) {
   auto syntax = ParsePolicy("policy: p\npromotion: {kpis: [\n", "policy.yaml");
   ASSERT_FALSE(syntax.ok());
-  EXPECT_EQ(syntax.status().message().rfind("policy.yaml: not valid YAML: ", 0), 0u)
-      << syntax.status().message();
+  EXPECT_EQ(syntax.status().message(),
+            "policy.yaml:3:1: not valid YAML: end of sequence flow not found");
   // Deep nesting is refused by the parser's depth limit rather than overflowing the stack.
   for (const std::string& deep : {"policy: " + std::string(100000, '['),
                                   "policy: p\npromotion: " + std::string(100000, '{')}) {
     auto nested = ParsePolicy(deep, "policy.yaml");
     ASSERT_FALSE(nested.ok());
-    EXPECT_EQ(nested.status().message().rfind("policy.yaml: not valid YAML: ", 0), 0u);
+    EXPECT_EQ(nested.status().message().rfind("policy.yaml:", 0), 0u);
+    EXPECT_NE(nested.status().message().find(": not valid YAML: "), std::string::npos);
   }
   std::string dashes = "policy: p\nexit:\n";
   for (int i = 0; i < 50000; ++i) dashes += "- ";

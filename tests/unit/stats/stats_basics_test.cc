@@ -1,4 +1,4 @@
-// Known answers for the building blocks: PRNG, normal quantile, McNemar, Holm, MDE, metrics.
+// Known answers for the building blocks: normal quantile, McNemar, Holm, MDE, metrics.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,41 +10,9 @@
 #include "evaluator/stats_metric_info.h"
 #include "evaluator/stats_normal.h"
 #include "evaluator/stats_power.h"
-#include "evaluator/stats_random.h"
 
 namespace graft {
 namespace {
-
-TEST(Xoshiro, MatchesReferenceStreamAndIsUniformBelowBound) {
-  // Reference: first output of xoshiro256** seeded by SplitMix64(0), from a python3 transcription
-  // of the reference C code.
-  Xoshiro256StarStar a(0), b(0), c(1);
-  const uint64_t first = a.Next();
-  EXPECT_EQ(first, b.Next());
-  EXPECT_NE(first, c.Next());
-  EXPECT_EQ(first, 0x99ec5f36cb75f2b4ULL);
-  std::vector<int> counts(7, 0);
-  Xoshiro256StarStar rng(42);
-  for (int i = 0; i < 70000; ++i) {
-    const uint64_t x = rng.UniformBelow(7);
-    ASSERT_LT(x, 7u);
-    ++counts[x];
-  }
-  for (int count : counts) EXPECT_NEAR(count, 10000, 400);
-  for (int i = 0; i < 1000; ++i) {
-    const double u = rng.UniformDouble();
-    ASSERT_GE(u, 0.0);
-    ASSERT_LT(u, 1.0);
-  }
-  EXPECT_EQ(rng.UniformBelow(1), 0u);
-  // Next32 hands out the upper then the lower half of one 64-bit output.
-  Xoshiro256StarStar halves(0);
-  EXPECT_EQ(halves.Next32(), static_cast<uint32_t>(first >> 32));
-  EXPECT_EQ(halves.Next32(), static_cast<uint32_t>(first));
-  std::vector<int> counts32(5, 0);
-  for (int i = 0; i < 50000; ++i) ++counts32[rng.UniformBelow32(5)];
-  for (int count : counts32) EXPECT_NEAR(count, 10000, 400);
-}
 
 TEST(NormalQuantile, MatchesKnownValuesInBothTails) {
   const std::vector<std::pair<double, double>> known = {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/xoshiro.h"
 #include "evaluator/stats_json.h"
 #include "evaluator/stats_paired_binary.h"
-#include "evaluator/stats_random.h"
 
 namespace graft {
 namespace {

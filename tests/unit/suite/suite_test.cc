@@ -56,7 +56,8 @@ TEST(Suite, RejectsBadDefinitionsNamingTheField) {
     std::string expected;
   } cases[] = {
       {"suite: [", "not valid YAML"},
-      {"suite: x\n", "tasks: expected a non-empty list"},
+      {"suite: x\n", "s.yaml:1:1: missing key \"tasks\""},
+      {"suite: x\ntasks: []\n", "s.yaml:2:8: tasks: expected a non-empty list"},
       {"suite: x\nsweet: 1\ntasks: []\n", "unknown key \"sweet\""},
       {"suite: x\ntasks:\n  - name: t\n    type: rolling\n" + data + "    metrics: [nll]\n",
        "tasks[0].type: unknown task type \"rolling\""},
@@ -78,7 +79,7 @@ TEST(Suite, RejectsBadDefinitionsNamingTheField) {
        "only for generate_until"},
       {"suite: x\ntasks:\n  - name: t\n    type: loglikelihood_rolling\n" + data +
            "    metrics: [nll]\n    max_length: -3\n",
-       "tasks[0].max_length: must be between"},
+       "s.yaml:7:17: tasks[0].max_length: must be in [2, 1048576], got -3"},
       {"suite: x\ntasks:\n  - name: t\n    type: generate_until\n" + data +
            "    metrics: [exact_match]\n  - name: t\n    type: generate_until\n" + data +
            "    metrics: [exact_match]\n",
@@ -89,6 +90,28 @@ TEST(Suite, RejectsBadDefinitionsNamingTheField) {
     EXPECT_NE(error.find(c.expected), std::string::npos) << c.yaml << "\n=> " << error;
     EXPECT_NE(error.find("s.yaml"), std::string::npos) << error;
   }
+}
+
+// Regressions: the suite reader used to name no line and to take the first of two equal keys.
+TEST(Suite, ErrorsNameLineAndColumnAndDuplicateKeysAreRefused) {
+  std::string data = "    data: {path: d.jsonl, sha256: \"" + Sha256Hex("x") + "\"}\n";
+  std::string task = "  - name: t\n    type: loglikelihood_rolling\n" + data;
+  EXPECT_EQ(ParseError("suite: x\nsuite: y\ntasks:\n" + task + "    metrics: [nll]\n"),
+            "s.yaml:2:1: duplicate key \"suite\"");
+  EXPECT_EQ(ParseError("suite: x\ntasks:\n" + task + "    metrics: [nll]\n    metrics: [acc]\n"),
+            "s.yaml:7:5: tasks[0]: duplicate key \"metrics\"");
+  EXPECT_EQ(
+      ParseError("suite: x\ntasks:\n  - name: t\n    type: multiple_choice\n"
+                 "    data: {path: d.jsonl, sha256: \"" +
+                 Sha256Hex("x") + "\", sha256: \"" + Sha256Hex("y") + "\"}\n    metrics: [acc]\n"),
+      "s.yaml:5:103: tasks[0].data: duplicate key \"sha256\"");
+  EXPECT_EQ(ParseError("suite: x\ntasks:\n" + task + "    metrics: [nll]\n    stride: many\n"),
+            "s.yaml:7:13: tasks[0].stride: expected an integer, got \"many\"");
+  EXPECT_EQ(ParseError("suite: x\ntasks:\n" + task + "    metrics: [nll]\n" + task +
+                       "    metrics: [nll]\n"),
+            "s.yaml:7:11: tasks[1].name: task \"t\" defined twice");
+  EXPECT_EQ(ParseError("suite: x\ntasks:\n  - type: multiple_choice\n"),
+            "s.yaml:3:5: tasks[0]: missing key \"name\"");
 }
 
 SuiteTask TaskOf(TaskType type) {

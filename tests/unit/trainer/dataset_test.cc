@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "trainer/rng.h"
-
 namespace graft::trainer {
 namespace {
 
@@ -135,20 +133,6 @@ TEST(Dataset, ShuffleIsDeterministicBySeedAndEpoch) {
   EXPECT_NE(first(1, 0), first(1, 1));
   EXPECT_NE(first(1, 0), first(2, 0));
   EXPECT_NE(first(1, 0), data->Batches(options, false, 1, 0)[0].input_ids);
-}
-
-TEST(Rng, KnownSequenceAndUnbiasedBounds) {
-  Rng a(42, 0), b(42, 0), c(42, 1);
-  const uint64_t first = a.Next();
-  EXPECT_EQ(first, b.Next());
-  EXPECT_NE(first, c.Next());
-  std::vector<int> counts(3, 0);
-  for (int i = 0; i < 3000; ++i) ++counts[a.Below(3)];
-  for (int n : counts) EXPECT_NEAR(n, 1000, 150);
-  std::vector<int> items{1, 2, 3, 4, 5};
-  a.Shuffle(items);
-  std::sort(items.begin(), items.end());
-  EXPECT_EQ(items, (std::vector<int>{1, 2, 3, 4, 5}));
 }
 
 }  // namespace

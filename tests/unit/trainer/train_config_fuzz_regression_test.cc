@@ -16,12 +16,12 @@ TEST(TrainConfigFuzzRegression, TargetModulesMustBeUtf8) {
       "fc)$\"}\n";
   Result<TrainConfig> config = ParseTrainConfig(regex, "train.yaml");
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().message(), "train.yaml:1: lora.target_modules: not valid UTF-8");
+  EXPECT_EQ(config.status().message(), "train.yaml:1:30: lora.target_modules: not valid UTF-8");
 
   const std::string names = "lora:\n  r: 4\n  target_modules: [c_attn, \"c_\xC3\"]\n";
   config = ParseTrainConfig(names, "train.yaml");
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().message(), "train.yaml:3: lora.target_modules: not valid UTF-8");
+  EXPECT_EQ(config.status().message(), "train.yaml:3:28: lora.target_modules: not valid UTF-8");
 
   config = ParseTrainConfig("lora: {r: 4, target_modules: [c_attn, \"wörld\"]}\n", "train.yaml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();

@@ -100,10 +100,10 @@ TEST_P(TrainConfigRejects, NamingFileLineAndKey) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, TrainConfigRejects,
     ::testing::Values(
-        BadConfig{"lora: {r: 8}\nlearning_rate: 1", "bad.yaml:2: learning_rate: unknown key"},
-        BadConfig{"lora: {r: 8, alpha: 3}", "bad.yaml:1: lora.alpha: unknown key"},
-        BadConfig{"lora: {r: eight}", "lora.r: expected an integer ≥ 1, got 'eight'"},
-        BadConfig{"lora: {r: 0}", "lora.r: expected an integer ≥ 1, got '0'"},
+        BadConfig{"lora: {r: 8}\nlearning_rate: 1", "bad.yaml:2:1: unknown key \"learning_rate\""},
+        BadConfig{"lora: {r: 8, alpha: 3}", "bad.yaml:1:14: lora: unknown key \"alpha\""},
+        BadConfig{"lora: {r: eight}", "bad.yaml:1:11: lora.r: expected an integer, got \"eight\""},
+        BadConfig{"lora: {r: 0}", "bad.yaml:1:11: lora.r: must be >= 1, got 0"},
         BadConfig{"lora: {r: \"8\"}", "lora.r: expected an integer"},
         BadConfig{"lora: {r: 1.5}", "lora.r: expected an integer"},
         BadConfig{"lora: {lora_dropout: 1.0}", "lora.lora_dropout: expected a number in [0, 1)"},
@@ -111,20 +111,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"lora: {target_modules: '(unclosed'}", "lora.target_modules: invalid regex"},
         BadConfig{"lora: {target_modules: {a: 1}}", "lora.target_modules: expected a list"},
         BadConfig{"lora: {init_lora_weights: pissa}", "lora.init_lora_weights: expected true"},
-        BadConfig{"lora: {use_rslora: yes}", "lora.use_rslora: expected true or false"},
+        BadConfig{"lora: {use_rslora: maybe}",
+                  "lora.use_rslora: expected true or false, got \"maybe\""},
         BadConfig{"optimizer: {betas: [0.9]}", "optimizer.betas: expected a list of two"},
         BadConfig{"optimizer: {betas: [0.9, 1.0]}", "optimizer.betas[1]: expected a number"},
         BadConfig{"optimizer: {lr: -1}", "optimizer.lr: expected a number"},
-        BadConfig{"optimizer: {lr: .nan}", "optimizer.lr: expected a number"},
+        BadConfig{"optimizer: {lr: .nan}", "optimizer.lr: expected a finite number, got \".nan\""},
         BadConfig{"schedule: {kind: step}", "schedule.kind: expected cosine, linear or constant"},
-        BadConfig{"schedule: 3", "bad.yaml:1: schedule: expected a mapping"},
-        BadConfig{"max_steps: 5\nepochs: 2", "bad.yaml: max_steps and epochs"},
-        BadConfig{"batch_size: 4\nbatch_size: 8", "bad.yaml:2: batch_size: duplicate key"},
-        BadConfig{"max_seq_len: 1", "max_seq_len: expected an integer ≥ 2"},
+        BadConfig{"schedule: 3", "bad.yaml:1:11: schedule: expected a mapping"},
+        BadConfig{"max_steps: 5\nepochs: 2", "bad.yaml:2:9: max_steps and epochs: give one"},
+        BadConfig{"batch_size: 4\nbatch_size: 8", "bad.yaml:2:1: duplicate key \"batch_size\""},
+        BadConfig{"max_seq_len: 1", "bad.yaml:1:14: max_seq_len: must be >= 2, got 1"},
         BadConfig{"packing: 1", "packing: expected true or false"},
-        BadConfig{"threads: 0", "threads: expected an integer ≥ 1"},
-        BadConfig{"- a\n- b", "bad.yaml:1: expected a mapping"},
-        BadConfig{"lora: {r: [}", "bad.yaml:1: not valid YAML"}));
+        BadConfig{"threads: 0", "threads: must be >= 1, got 0"},
+        BadConfig{"- a\n- b", "bad.yaml:1:1: expected a mapping"},
+        BadConfig{"lora: {r: [}", "bad.yaml:1:12: not valid YAML"}));
 
 }  // namespace
 }  // namespace graft::trainer

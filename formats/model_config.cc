@@ -1,11 +1,12 @@
-#include "models/model_config.h"
+#include "formats/model_config.h"
 
 #include <cmath>
 #include <optional>
 
+#include "core/file_names.h"
 #include "core/file_util.h"
 
-namespace graft {
+namespace graft::formats {
 namespace {
 
 // The vocabulary of graft's byte-level tokenizer: 256 byte tokens + <|endoftext|> (id 256).
@@ -224,7 +225,7 @@ Result<ModelConfig> ModelConfig::FromHfJson(const Json& json, std::string_view s
 }
 
 Result<ModelConfig> ModelConfig::Load(const std::filesystem::path& dir) {
-  const std::filesystem::path path = dir / "config.json";
+  const std::filesystem::path path = dir / kHfConfigFile;
   GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 16 << 20));
   GRAFT_ASSIGN_OR_RETURN(Json json, ParseJson(text, path.string()));
   return FromHfJson(json, path.string());
@@ -286,4 +287,4 @@ int64_t ModelConfig::NumParameters() const {
   return total + num_layers * block;
 }
 
-}  // namespace graft
+}  // namespace graft::formats

@@ -1,11 +1,11 @@
-#include "models/lora_config.h"
+#include "formats/lora_config.h"
 
 #include <algorithm>
 #include <cmath>
 #include <regex>
 #include <set>
 
-namespace graft {
+namespace graft::formats {
 namespace {
 
 // The keys of PEFT's LoraConfig (as of PEFT 0.11-0.13) that graft does not model, with the
@@ -289,4 +289,4 @@ std::vector<std::string> LoraConfig::UnknownKeys() const {
   return unknown;
 }
 
-}  // namespace graft
+}  // namespace graft::formats

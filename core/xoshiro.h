@@ -1,7 +1,10 @@
-// Xoshiro256StarStar: the seeded, platform-independent PRNG behind every bootstrap in graft.
+// Xoshiro256StarStar: graft's one seeded, platform-independent PRNG (bootstrap, data order).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace graft {
 
@@ -12,6 +15,11 @@ class Xoshiro256StarStar {
  public:
   explicit Xoshiro256StarStar(uint64_t seed) {
     for (uint64_t& word : state_) word = SplitMix64(seed);
+  }
+  // One of many independent streams of a seed (the trainer's data order: one stream an epoch):
+  // seeded by SplitMix64(seed)'s first output XOR `stream`.
+  static Xoshiro256StarStar ForStream(uint64_t seed, uint64_t stream) {
+    return Xoshiro256StarStar(SplitMix64(seed) ^ stream);
   }
 
   uint64_t Next() {
@@ -69,6 +77,12 @@ class Xoshiro256StarStar {
 
   // Uniform double in [0, 1) with 53 random bits.
   double UniformDouble() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+  // Fisher-Yates, drawing with UniformBelow.
+  template <typename T>
+  void Shuffle(std::vector<T>& items) {
+    for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[UniformBelow(i)]);
+  }
 
  private:
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
