@@ -2,7 +2,7 @@
 // live in the models module's command file).
 #include "cli/common.h"
 #include "cli/object_commands.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace graft::cli {
 namespace {

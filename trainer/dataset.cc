@@ -7,7 +7,7 @@
 #include "core/file_util.h"
 #include "core/json.h"
 #include "core/jsonl_lines.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 #include "trainer/rng.h"
 
 namespace graft::trainer {
