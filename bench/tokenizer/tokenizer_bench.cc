@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", which, tokenizer.status().ToString().c_str());
       return 1;
     }
+    if (tokenizer->Encode(text, false).empty()) return 1;  // warm-up: page faults, caches
     double best = 1e30;
     for (int r = 0; r < rounds; ++r) {
       auto start = std::chrono::steady_clock::now();
