@@ -40,6 +40,34 @@ const std::vector<std::pair<std::string, std::string>> kHelloWorldMerges = {
     {"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"},
     {"Ġ", "w"}, {"o", "r"}, {"Ġw", "or"}, {"l", "d"}};
 
+const std::string_view kGpt2Regex =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
+// graft's byte-level tokenizer.json with ignore_merges, `words` (UTF-8) as tokens 257, 258, ...
+// (those not already tokens), split by `regex` (a Split pre-tokenizer before ByteLevel).
+Json ByteLevelWords(std::string_view regex, const std::vector<std::string>& words) {
+  Json json = ByteLevelWithMerges({});
+  json["model"]["ignore_merges"] = true;
+  const Tokenizer bytes = MustLoad(json);
+  int next = 257;
+  for (const std::string& word : words) {
+    std::string token;
+    for (char c : word) token += *bytes.IdToToken(static_cast<uint8_t>(c));
+    if (!json["model"]["vocab"].contains(token)) json["model"]["vocab"][token] = next++;
+  }
+  json["pre_tokenizer"] = {{"type", "Sequence"},
+                           {"pretokenizers",
+                            {{{"type", "Split"},
+                              {"pattern", {{"Regex", regex}}},
+                              {"behavior", "Isolated"},
+                              {"invert", false}},
+                             {{"type", "ByteLevel"},
+                              {"add_prefix_space", false},
+                              {"trim_offsets", true},
+                              {"use_regex", false}}}}};
+  return json;
+}
+
 // A Llama-2-style tokenizer.json: <unk>, <s>, </s>, 256 byte-fallback tokens, then pieces.
 Json Llama2Style() {
   Json vocab = {{"<unk>", 0}, {"<s>", 1}, {"</s>", 2}};
@@ -237,22 +265,8 @@ TEST(ByteLevelTokenizer, Gpt2RegexSplitsWords) {
 }
 
 TEST(ByteLevelTokenizer, Llama3RegexSplitsDigitsInThrees) {
-  Json json = ByteLevelWithMerges({});
-  json["pre_tokenizer"] = {{"type", "Sequence"},
-                           {"pretokenizers",
-                            {{{"type", "Split"},
-                              {"pattern", {{"Regex", kLlama3Regex}}},
-                              {"behavior", "Isolated"},
-                              {"invert", false}},
-                             {{"type", "ByteLevel"},
-                              {"add_prefix_space", false},
-                              {"trim_offsets", true},
-                              {"use_regex", false}}}}};
-  json["model"]["ignore_merges"] = true;
-  int next = 257;
-  for (const char* word : {"123", "45", "'S", "Ġworld", "ĠĠĊĊ", "Ġ!!Ċ", ",world"}) {
-    json["model"]["vocab"][word] = next++;
-  }
+  Json json =
+      ByteLevelWords(kLlama3Regex, {"123", "45", "'S", " world", "  \n\n", " !!\n", ",world"});
   Tokenizer t = MustLoad(json);
   auto id = [&](const char* token) { return *t.TokenToId(token); };
   EXPECT_THAT(t.Encode("12345", false), ElementsAre(id("123"), id("45")));
@@ -281,9 +295,6 @@ TEST(ByteLevelTokenizer, RoundTripsArbitraryBytesAndUtf8) {
 // with reference/reference_ids.mjs (its header says how to re-run it). The vocabulary holds every
 // piece that reference cuts the samples into, so each piece is one token and any other cut
 // changes the ids.
-
-const std::string_view kGpt2Regex =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 const std::vector<std::string> kReferenceWords = {"Café",
                                                   " naïve",
@@ -389,31 +400,6 @@ struct ReferenceCase {
   std::string text;
   std::vector<int32_t> ids;
 };
-
-// graft's byte-level tokenizer.json with ignore_merges, `words` (UTF-8) as tokens 257, 258, ...
-// (those not already tokens), split by `regex` (a Split pre-tokenizer before ByteLevel).
-Json ByteLevelWords(std::string_view regex, const std::vector<std::string>& words) {
-  Json json = ByteLevelWithMerges({});
-  json["model"]["ignore_merges"] = true;
-  const Tokenizer bytes = MustLoad(json);
-  int next = 257;
-  for (const std::string& word : words) {
-    std::string token;
-    for (char c : word) token += *bytes.IdToToken(static_cast<uint8_t>(c));
-    if (!json["model"]["vocab"].contains(token)) json["model"]["vocab"][token] = next++;
-  }
-  json["pre_tokenizer"] = {{"type", "Sequence"},
-                           {"pretokenizers",
-                            {{{"type", "Split"},
-                              {"pattern", {{"Regex", regex}}},
-                              {"behavior", "Isolated"},
-                              {"invert", false}},
-                             {{"type", "ByteLevel"},
-                              {"add_prefix_space", false},
-                              {"trim_offsets", true},
-                              {"use_regex", false}}}}};
-  return json;
-}
 
 void ExpectReferenceIds(const Tokenizer& t, const std::vector<ReferenceCase>& cases) {
   for (const ReferenceCase& c : cases) {
