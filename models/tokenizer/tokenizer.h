@@ -21,9 +21,9 @@ namespace graft {
 
 // A BPE tokenizer as described by a tokenizer.json (docs/tokenizers.md lists what is read).
 // Supported:
-//  - byte-level BPE (GPT-2, Llama 3, Qwen 2): pre_tokenizer ByteLevel, with Split, Digits or
-//    Punctuation steps whose patterns run through PCRE2 with Unicode properties; decoder
-//    ByteLevel.
+//  - byte-level BPE (GPT-2, Llama 3, Qwen 2): pre_tokenizer ByteLevel, alone or with Split,
+//    Digits, Punctuation, Whitespace or WhitespaceSplit steps, whose patterns run through PCRE2
+//    with Unicode properties; decoder ByteLevel.
 //  - SentencePiece-style BPE (Llama 2): normalizer Prepend("▁") + Replace(" ", "▁") or
 //    pre_tokenizer Metaspace; byte_fallback with <0xNN> tokens or an unk_token; decoder
 //    Replace/ByteFallback/Fuse/Strip or Metaspace.
