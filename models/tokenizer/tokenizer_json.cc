@@ -95,36 +95,32 @@ std::optional<PreTokenizer::Behavior> BehaviorOf(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace
-
-Status Tokenizer::LoadPipeline(const Json& json, const std::string& source) {
-  Fields f(source);
-  bool metaspace = false;
-  const Json null_json;
-  auto component = [&](const char* key) -> const Json& {
-    return json.contains(key) ? json[key] : null_json;
-  };
-
-  for (const auto& [n, field] : Flatten(component("normalizer"), "normalizer", "normalizers")) {
+// The normalizer's steps; `metaspace` is set when they are SentencePiece's.
+Status ReadNormalizer(const Json& value, const Fields& f, Normalizer& normalizer, bool& metaspace) {
+  for (const auto& [n, field] : Flatten(value, "normalizer", "normalizers")) {
     if (n->is_null()) continue;
     GRAFT_ASSIGN_OR_RETURN(std::string type, f.Type(*n, field));
     if (auto form = UnicodeNormalizer::FormOf(type)) {
       GRAFT_ASSIGN_OR_RETURN(UnicodeNormalizer unicode, UnicodeNormalizer::Create(*form));
-      normalizer_.steps.emplace_back(unicode);
+      normalizer.steps.emplace_back(unicode);
     } else if (type == "Prepend" && n->value("prepend", "") == kMetaspace) {
       metaspace = true;
-      normalizer_.steps.emplace_back(Normalizer::Prepend{std::string(kMetaspace)});
+      normalizer.steps.emplace_back(Normalizer::Prepend{std::string(kMetaspace)});
     } else if (type == "Replace" && n->contains("pattern") && (*n)["pattern"].is_object() &&
                (*n)["pattern"].value("String", "") == " " &&
                n->value("content", "") == kMetaspace) {
       metaspace = true;
-      normalizer_.steps.emplace_back(Normalizer::Replace{" ", std::string(kMetaspace)});
+      normalizer.steps.emplace_back(Normalizer::Replace{" ", std::string(kMetaspace)});
     } else {
       return f.Unsupported(field, *n);
     }
   }
 
-  PreTokenizer& pre = pre_tokenizer_;
+  return Status::Ok();
+}
+
+// The pre_tokenizer's steps; `metaspace` is set by a Metaspace step.
+Status ReadPreTokenizer(const Json& value, const Fields& f, PreTokenizer& pre, bool& metaspace) {
   // Adds a split by `pattern`; its errors name `field`.
   auto add_split = [&](std::string_view pattern, bool literal, PreTokenizer::Behavior behavior,
                        bool invert, const std::string& field) -> Status {
@@ -134,8 +130,7 @@ Status Tokenizer::LoadPipeline(const Json& json, const std::string& source) {
     return Status::Ok();
   };
   using Behavior = PreTokenizer::Behavior;
-  for (const auto& [p, field] :
-       Flatten(component("pre_tokenizer"), "pre_tokenizer", "pretokenizers")) {
+  for (const auto& [p, field] : Flatten(value, "pre_tokenizer", "pretokenizers")) {
     if (p->is_null()) continue;
     GRAFT_ASSIGN_OR_RETURN(std::string type, f.Type(*p, field));
     if (type == "ByteLevel") {
@@ -204,6 +199,40 @@ Status Tokenizer::LoadPipeline(const Json& json, const std::string& source) {
       return f.Unsupported(field, *p);
     }
   }
+  return Status::Ok();
+}
+
+// The decoder: whether it is byte-level, and whether it drops a leading space.
+Status ReadDecoder(const Json& value, const Fields& f, bool& byte_level, bool& strip_space) {
+  for (const auto& [d, field] : Flatten(value, "decoder", "decoders")) {
+    if (d->is_null()) continue;
+    GRAFT_ASSIGN_OR_RETURN(std::string type, f.Type(*d, field));
+    if (type == "ByteLevel") {
+      byte_level = true;
+    } else if (type == "Strip") {
+      strip_space = d->value("content", "") == " " && d->value("start", 0) >= 1;
+    } else if (type == "Metaspace") {
+      std::string scheme = d->value("prepend_scheme", "");
+      strip_space = scheme.empty() ? d->value("add_prefix_space", true) : scheme != "never";
+    } else if (type != "Replace" && type != "ByteFallback" && type != "Fuse") {
+      return f.Unsupported(field, *d);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Tokenizer::LoadPipeline(const Json& json, const std::string& source) {
+  Fields f(source);
+  const Json null_json;
+  auto component = [&](const char* key) -> const Json& {
+    return json.contains(key) ? json[key] : null_json;
+  };
+  bool metaspace = false;
+  GRAFT_RETURN_IF_ERROR(ReadNormalizer(component("normalizer"), f, normalizer_, metaspace));
+  GRAFT_RETURN_IF_ERROR(ReadPreTokenizer(component("pre_tokenizer"), f, pre_tokenizer_, metaspace));
+  const PreTokenizer& pre = pre_tokenizer_;
   if (pre.byte_level == metaspace) {
     return f.Error("pre_tokenizer", pre.byte_level
                                         ? "mixes ByteLevel and Metaspace"
@@ -211,21 +240,8 @@ Status Tokenizer::LoadPipeline(const Json& json, const std::string& source) {
                                           "graft reads byte-level and SentencePiece BPE");
   }
 
-  for (const auto& [d, field] : Flatten(component("decoder"), "decoder", "decoders")) {
-    if (d->is_null()) continue;
-    GRAFT_ASSIGN_OR_RETURN(std::string type, f.Type(*d, field));
-    if (type == "ByteLevel") {
-      decoder_.byte_level = true;
-    } else if (type == "Strip") {
-      decoder_.strip_space = d->value("content", "") == " " && d->value("start", 0) >= 1;
-    } else if (type == "Metaspace") {
-      std::string scheme = d->value("prepend_scheme", "");
-      decoder_.strip_space =
-          scheme.empty() ? d->value("add_prefix_space", true) : scheme != "never";
-    } else if (type != "Replace" && type != "ByteFallback" && type != "Fuse") {
-      return f.Unsupported(field, *d);
-    }
-  }
+  GRAFT_RETURN_IF_ERROR(
+      ReadDecoder(component("decoder"), f, decoder_.byte_level, decoder_.strip_space));
   if (pre.byte_level != decoder_.byte_level) {
     return f.Error("decoder", pre.byte_level ? "must be ByteLevel for a byte-level tokenizer"
                                              : "is ByteLevel but the pre_tokenizer is not");
