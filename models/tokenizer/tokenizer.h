@@ -77,7 +77,8 @@ class Tokenizer {
 
   Tokenizer() = default;
   // Defined in tokenizer_json.cc.
-  Status LoadModel(const Json& json, const std::string& source);
+  Status LoadModel(const Json& json, const std::string& source);  // vocab and merges
+  Status LoadAddedTokens(const Json& json, const std::string& source);
   Status LoadPipeline(const Json& json, const std::string& source);
   Status LoadSpecials(const Json& json, const std::string& source);
 

@@ -277,6 +277,7 @@ Result<Tokenizer> Tokenizer::FromJson(std::string_view text, std::string_view so
   Tokenizer tokenizer;
   try {
     GRAFT_RETURN_IF_ERROR(tokenizer.LoadModel(json, source));
+    GRAFT_RETURN_IF_ERROR(tokenizer.LoadAddedTokens(json, source));
     GRAFT_RETURN_IF_ERROR(tokenizer.LoadPipeline(json, source));
     GRAFT_RETURN_IF_ERROR(tokenizer.LoadSpecials(json, source));
   } catch (const Json::exception& e) {  // a field of an unexpected type read with a default
@@ -358,6 +359,11 @@ Status Tokenizer::LoadModel(const Json& json, const std::string& source) {
     merges_.Add(l->second, r->second, merged->second, static_cast<int32_t>(rank));
   }
 
+  return Status::Ok();
+}
+
+Status Tokenizer::LoadAddedTokens(const Json& json, const std::string& source) {
+  Fields f(source);
   if (json.contains("added_tokens") && !json["added_tokens"].is_null()) {
     if (!json["added_tokens"].is_array()) return f.Error("added_tokens", "must be an array");
     for (size_t i = 0; i < json["added_tokens"].size(); ++i) {
