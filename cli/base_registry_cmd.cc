@@ -3,7 +3,7 @@
 #include "cli/common.h"
 #include "cli/object_commands.h"
 #include "core/file_names.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace graft::cli {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "models/causal_lm.h"
 #include "models/generation.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace graft {
 namespace {

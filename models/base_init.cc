@@ -6,7 +6,7 @@
 #include "core/file_util.h"
 #include "models/causal_lm.h"
 #include "models/hf_weights.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace graft {
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 #include "models/hf_weights.h"
 #include "models/llama_lm.h"
 #include "models/parallel_linear.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace graft {
 namespace fs = std::filesystem;

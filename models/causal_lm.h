@@ -22,7 +22,7 @@
 
 namespace graft {
 
-class Tokenizer;  // models/tokenizer.h
+class Tokenizer;  // models/tokenizer/tokenizer.h
 
 // Computes in F32 on CPU. The base's matrices are kept in F32 (the default) or, for a frozen
 // base, in BF16 or F16 (`base_dtype`: half the memory; each product converts its weights to F32

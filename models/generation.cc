@@ -7,7 +7,7 @@
 
 #include "models/causal_lm.h"
 #include "models/peft_io.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace graft {
 namespace {

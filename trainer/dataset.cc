@@ -8,7 +8,7 @@
 #include "core/json.h"
 #include "core/jsonl_lines.h"
 #include "core/xoshiro.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace graft::trainer {
 namespace {

@@ -17,7 +17,7 @@
 
 #include "distributed/group.h"
 #include "models/causal_lm.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 #include "trainer/trainer.h"
 
 namespace graft::trainer {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "models/causal_lm.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 #include "tests/unit/models/model_test_helpers.h"
 
 namespace graft::testing {

@@ -1,4 +1,4 @@
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -39,6 +39,34 @@ Json ByteLevelWithMerges(const std::vector<std::pair<std::string, std::string>>&
 const std::vector<std::pair<std::string, std::string>> kHelloWorldMerges = {
     {"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"},
     {"Ġ", "w"}, {"o", "r"}, {"Ġw", "or"}, {"l", "d"}};
+
+const std::string_view kGpt2Regex =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
+// graft's byte-level tokenizer.json with ignore_merges, `words` (UTF-8) as tokens 257, 258, ...
+// (those not already tokens), split by `regex` (a Split pre-tokenizer before ByteLevel).
+Json ByteLevelWords(std::string_view regex, const std::vector<std::string>& words) {
+  Json json = ByteLevelWithMerges({});
+  json["model"]["ignore_merges"] = true;
+  const Tokenizer bytes = MustLoad(json);
+  int next = 257;
+  for (const std::string& word : words) {
+    std::string token;
+    for (char c : word) token += *bytes.IdToToken(static_cast<uint8_t>(c));
+    if (!json["model"]["vocab"].contains(token)) json["model"]["vocab"][token] = next++;
+  }
+  json["pre_tokenizer"] = {{"type", "Sequence"},
+                           {"pretokenizers",
+                            {{{"type", "Split"},
+                              {"pattern", {{"Regex", regex}}},
+                              {"behavior", "Isolated"},
+                              {"invert", false}},
+                             {{"type", "ByteLevel"},
+                              {"add_prefix_space", false},
+                              {"trim_offsets", true},
+                              {"use_regex", false}}}}};
+  return json;
+}
 
 // A Llama-2-style tokenizer.json: <unk>, <s>, </s>, 256 byte-fallback tokens, then pieces.
 Json Llama2Style() {
@@ -237,22 +265,8 @@ TEST(ByteLevelTokenizer, Gpt2RegexSplitsWords) {
 }
 
 TEST(ByteLevelTokenizer, Llama3RegexSplitsDigitsInThrees) {
-  Json json = ByteLevelWithMerges({});
-  json["pre_tokenizer"] = {{"type", "Sequence"},
-                           {"pretokenizers",
-                            {{{"type", "Split"},
-                              {"pattern", {{"Regex", kLlama3Regex}}},
-                              {"behavior", "Isolated"},
-                              {"invert", false}},
-                             {{"type", "ByteLevel"},
-                              {"add_prefix_space", false},
-                              {"trim_offsets", true},
-                              {"use_regex", false}}}}};
-  json["model"]["ignore_merges"] = true;
-  int next = 257;
-  for (const char* word : {"123", "45", "'S", "Ġworld", "ĠĠĊĊ", "Ġ!!Ċ", ",world"}) {
-    json["model"]["vocab"][word] = next++;
-  }
+  Json json =
+      ByteLevelWords(kLlama3Regex, {"123", "45", "'S", " world", "  \n\n", " !!\n", ",world"});
   Tokenizer t = MustLoad(json);
   auto id = [&](const char* token) { return *t.TokenToId(token); };
   EXPECT_THAT(t.Encode("12345", false), ElementsAre(id("123"), id("45")));
@@ -271,6 +285,343 @@ TEST(ByteLevelTokenizer, RoundTripsArbitraryBytesAndUtf8) {
     EXPECT_EQ(*gpt2.Decode(gpt2.Encode(bytes, false), false), bytes);
     std::string text = RandomUtf8(rng, 100);
     EXPECT_EQ(*gpt2.Decode(gpt2.Encode(text, true), false), text);
+  }
+}
+
+// ---- Many scripts, against Hugging Face's reference ----
+//
+// The expected ids below were computed by Hugging Face's JavaScript tokenizers (npm
+// @huggingface/tokenizers 0.2.0, which shares no code with graft) on the same tokenizer.json,
+// with reference/reference_ids.mjs (its header says how to re-run it). The vocabulary holds every
+// piece that reference cuts the samples into, so each piece is one token and any other cut
+// changes the ids.
+
+const std::vector<std::string> kReferenceWords = {"Café",
+                                                  " naïve",
+                                                  " résumé",
+                                                  ",",
+                                                  " Ærøskøbing",
+                                                  "Ελληνικά",
+                                                  " κείμενα",
+                                                  ":",
+                                                  " ἀρχή",
+                                                  "!",
+                                                  "Привет",
+                                                  " мир",
+                                                  " Ёжик",
+                                                  " в",
+                                                  " тумане",
+                                                  ".",
+                                                  "مرحبا",
+                                                  " بالعالم",
+                                                  " ١٢٣٤",
+                                                  "ש",
+                                                  "\u05b8\u05c1",
+                                                  "לו",
+                                                  "\u05b9",
+                                                  "ם",
+                                                  " עולם",
+                                                  "नमस",
+                                                  "\u094d",
+                                                  "त",
+                                                  "\u0947",
+                                                  " द",
+                                                  "\u0941",
+                                                  "न",
+                                                  "\u093f",
+                                                  "य",
+                                                  "\u093e",
+                                                  " १२३",
+                                                  "สว",
+                                                  "\u0e31",
+                                                  "สด",
+                                                  "\u0e35",
+                                                  "ชาวโลก",
+                                                  "你好",
+                                                  "，",
+                                                  "世界",
+                                                  "。",
+                                                  "東京",
+                                                  "안녕하세요",
+                                                  " 세계",
+                                                  "ሰላም",
+                                                  " ዓለም",
+                                                  "வணக",
+                                                  "\u0bcd",
+                                                  "கம",
+                                                  " உலகம",
+                                                  "გამარჯობა",
+                                                  " Բարեւ",
+                                                  "👩\u200d💻",
+                                                  " works",
+                                                  " 👍🏽!",
+                                                  "e",
+                                                  "\u0301",
+                                                  " vs",
+                                                  " é",
+                                                  "ＡＢＣ",
+                                                  "１２３",
+                                                  " and",
+                                                  " Ⅻ",
+                                                  " ½",
+                                                  "tabs",
+                                                  "\t",
+                                                  "and",
+                                                  "\u00a0",
+                                                  "nbsp",
+                                                  "\u2003",
+                                                  "em",
+                                                  "\u3000",
+                                                  "ideographic",
+                                                  "\n\n ",
+                                                  " end",
+                                                  " ",
+                                                  "١٢٣",
+                                                  "٤",
+                                                  "\u05b9ם",
+                                                  "\u094dत",
+                                                  "\u0941न",
+                                                  "\u093fय",
+                                                  "१२३",
+                                                  "\u0e31สด",
+                                                  "\u0e35ชาวโลก",
+                                                  "，世界",
+                                                  "。東京",
+                                                  "\u0bcdகம",
+                                                  "Ⅻ",
+                                                  "½",
+                                                  "\tand",
+                                                  "\u00a0nbsp",
+                                                  "\u2003em",
+                                                  "\u3000ideographic",
+                                                  "\n\n"};
+
+struct ReferenceCase {
+  std::string text;
+  std::vector<int32_t> ids;
+};
+
+void ExpectReferenceIds(const Tokenizer& t, const std::vector<ReferenceCase>& cases) {
+  for (const ReferenceCase& c : cases) {
+    EXPECT_EQ(t.Encode(c.text, false), c.ids) << c.text;
+    EXPECT_EQ(*t.Decode(t.Encode(c.text, false), false), c.text);
+  }
+}
+
+TEST(MultiScript, Gpt2RegexMatchesTheReference) {
+  ExpectReferenceIds(MustLoad(ByteLevelWords(kGpt2Regex, kReferenceWords)),
+                     {
+                         {"Café naïve résumé, Ærøskøbing", {257, 258, 259, 44, 260}},
+                         {"Ελληνικά κείμενα: ἀρχή!", {261, 262, 58, 263, 33}},
+                         {"Привет, мир! Ёжик в тумане.", {264, 44, 265, 33, 266, 267, 268, 46}},
+                         {"مرحبا بالعالم ١٢٣٤", {269, 270, 271}},
+                         {"ש\u05b8\u05c1לו\u05b9ם עולם", {272, 273, 274, 275, 276, 277}},
+                         {"नमस\u094dत\u0947 द\u0941न\u093fय\u093e १२३",
+                          {278, 279, 280, 281, 282, 283, 284, 285, 286, 287, 288}},
+                         {"สว\u0e31สด\u0e35ชาวโลก", {289, 290, 291, 292, 293}},
+                         {"你好，世界。東京", {294, 295, 296, 297, 298}},
+                         {"안녕하세요 세계", {299, 300}},
+                         {"ሰላም ዓለም", {301, 302}},
+                         {"வணக\u0bcdகம\u0bcd உலகம\u0bcd", {303, 304, 305, 304, 306, 304}},
+                         {"გამარჯობა Բարեւ", {307, 308}},
+                         {"👩\u200d💻 works 👍🏽!", {309, 310, 311}},
+                         {"e\u0301 vs é", {101, 312, 313, 314}},
+                         {"ＡＢＣ１２３ and Ⅻ ½", {315, 316, 317, 318, 319}},
+                         {"tabs\tand\u00a0nbsp\u2003em\u3000ideographic\n\n  end",
+                          {320, 9, 321, 322, 323, 324, 325, 326, 327, 328, 329}},
+                     });
+}
+
+TEST(MultiScript, Llama3RegexMatchesTheReference) {
+  ExpectReferenceIds(MustLoad(ByteLevelWords(kLlama3Regex, kReferenceWords)),
+                     {
+                         {"Café naïve résumé, Ærøskøbing", {257, 258, 259, 44, 260}},
+                         {"Ελληνικά κείμενα: ἀρχή!", {261, 262, 58, 263, 33}},
+                         {"Привет, мир! Ёжик в тумане.", {264, 44, 265, 33, 266, 267, 268, 46}},
+                         {"مرحبا بالعالم ١٢٣٤", {269, 270, 32, 330, 331}},
+                         {"ש\u05b8\u05c1לו\u05b9ם עולם", {272, 273, 274, 332, 277}},
+                         {"नमस\u094dत\u0947 द\u0941न\u093fय\u093e १२३",
+                          {278, 333, 281, 282, 334, 335, 287, 32, 336}},
+                         {"สว\u0e31สด\u0e35ชาวโลก", {289, 337, 338}},
+                         {"你好，世界。東京", {294, 339, 340}},
+                         {"안녕하세요 세계", {299, 300}},
+                         {"ሰላም ዓለም", {301, 302}},
+                         {"வணக\u0bcdகம\u0bcd உலகம\u0bcd", {303, 341, 304, 306, 304}},
+                         {"გამარჯობა Բարեւ", {307, 308}},
+                         {"👩\u200d💻 works 👍🏽!", {309, 310, 311}},
+                         {"e\u0301 vs é", {101, 312, 313, 314}},
+                         {"ＡＢＣ１２３ and Ⅻ ½", {315, 316, 317, 32, 342, 32, 343}},
+                         {"tabs\tand\u00a0nbsp\u2003em\u3000ideographic\n\n  end",
+                          {320, 344, 345, 346, 347, 348, 32, 329}},
+                     });
+}
+
+// ---- Normalizers (ICU) ----
+//
+// With graft's byte-level tokenizer (no merges, id = byte value) the ids are the UTF-8 bytes of
+// the normalised text. Each expectation is the normal form given by the Unicode Character
+// Database's decomposition mappings, written out by hand: U+FF21..FF23 and U+FF11..FF13 are
+// <wide> A B C 1 2 3; U+FB01 is <compat> f i; U+2460 is <circle> 1; e + U+0301 composes to U+00E9
+// (C3 A9); U+212B ANGSTROM SIGN is canonically U+00C5 (C3 85); U+D55C is the Hangul syllable
+// U+1112 U+1161 U+11AB (E1 84 92, E1 85 A1, E1 86 AB); U+00BD is <fraction> 1 U+2044 2.
+
+std::vector<int32_t> Bytes(std::string_view text) {
+  return std::vector<int32_t>(reinterpret_cast<const uint8_t*>(text.data()),
+                              reinterpret_cast<const uint8_t*>(text.data()) + text.size());
+}
+
+Tokenizer WithNormalizer(const char* type) {
+  Json json = ByteLevelWithMerges({});
+  json["normalizer"] = {{"type", type}};
+  return MustLoad(json);
+}
+
+TEST(Normalizer, NfcComposesAndKeepsCompatibilityForms) {
+  Tokenizer t = WithNormalizer("NFC");
+  EXPECT_EQ(t.Encode("e\xcc\x81", false), Bytes("\xc3\xa9"));         // e + U+0301 -> é
+  EXPECT_EQ(t.Encode("\xc3\xa9", false), Bytes("\xc3\xa9"));          // already NFC
+  EXPECT_EQ(t.Encode("\xe2\x84\xab", false), Bytes("\xc3\x85"));      // U+212B -> U+00C5
+  EXPECT_EQ(t.Encode("\xef\xbc\xa1", false), Bytes("\xef\xbc\xa1"));  // Ａ stays (compatibility)
+  EXPECT_EQ(t.Encode("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab", false), Bytes("\xed\x95\x9c"));  // 한
+}
+
+TEST(Normalizer, NfkcFoldsFullWidthLigaturesAndCircledForms) {
+  Tokenizer t = WithNormalizer("NFKC");
+  EXPECT_EQ(
+      t.Encode("\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93", false),
+      Bytes("ABC123"));
+  EXPECT_EQ(t.Encode("\xef\xac\x81le", false), Bytes("file"));  // ﬁle
+  EXPECT_EQ(t.Encode("\xe2\x91\xa0", false), Bytes("1"));       // ①
+  EXPECT_EQ(t.Encode("e\xcc\x81", false), Bytes("\xc3\xa9"));
+  EXPECT_EQ(t.Encode("\xc2\xbd", false), Bytes("1\xe2\x81\x84"
+                                               "2"));  // ½
+}
+
+TEST(Normalizer, NfdAndNfkdDecompose) {
+  EXPECT_EQ(WithNormalizer("NFD").Encode("\xc3\xa9", false), Bytes("e\xcc\x81"));
+  EXPECT_EQ(WithNormalizer("NFD").Encode("\xed\x95\x9c", false),
+            Bytes("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab"));
+  EXPECT_EQ(WithNormalizer("NFKD").Encode("\xef\xac\x81\xc3\xa9", false), Bytes("fie\xcc\x81"));
+}
+
+TEST(Normalizer, KeepsInvalidBytesAndAddedTokens) {
+  Tokenizer t = WithNormalizer("NFKC");
+  // Invalid UTF-8 passes through byte for byte; the valid text around it is normalised.
+  EXPECT_EQ(t.Encode("\xef\xbc\xa1\xff\xef\xbc\xa1", false), Bytes("A\xff"
+                                                                   "A"));
+  EXPECT_EQ(t.Encode("\xc3", false), Bytes("\xc3"));  // a truncated sequence
+  // Added tokens are matched before normalisation and kept as they are.
+  EXPECT_EQ(t.Encode("\xef\xbc\xa1<|endoftext|>", false), (std::vector<int32_t>{'A', 256}));
+}
+
+// ---- Split behaviours and the other pre-tokenizers ----
+//
+// Each word below is a token (ignore_merges), so the ids show the cut. The Split expectations
+// are Hugging Face's documented example for SplitDelimiterBehavior ("the-final--countdown"
+// split at "-"); the others are derived by hand from the rules their comments state.
+
+Json ByteLevelPreTokenizedBy(const Json& pre_tokenizer, const std::vector<std::string>& words) {
+  Json json = ByteLevelWords(kGpt2Regex, words);
+  json["pre_tokenizer"]["pretokenizers"][0] = pre_tokenizer;
+  return json;
+}
+
+// The words of `text` as `t` cuts them, read back from the one-token-per-word ids.
+std::vector<std::string> Words(const Tokenizer& t, std::string_view text) {
+  std::vector<std::string> words;
+  for (int32_t id : t.Encode(text, false))
+    words.push_back(*t.Decode(std::vector<int32_t>{id}, false));
+  return words;
+}
+
+TEST(PreTokenizer, SplitBehavioursFollowHuggingFace) {
+  const std::vector<std::string> pieces = {"the",  "final",  "countdown", "-",         "--",
+                                           "the-", "final-", "-final",    "-countdown"};
+  auto split = [&](const char* behavior, bool invert = false) {
+    Json pre = {{"type", "Split"},
+                {"pattern", {{"String", "-"}}},
+                {"behavior", behavior},
+                {"invert", invert}};
+    return Words(MustLoad(ByteLevelPreTokenizedBy(pre, pieces)), "the-final--countdown");
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(split("Removed"), (V{"the", "final", "countdown"}));
+  EXPECT_EQ(split("Isolated"), (V{"the", "-", "final", "-", "-", "countdown"}));
+  EXPECT_EQ(split("MergedWithPrevious"), (V{"the-", "final-", "-", "countdown"}));
+  EXPECT_EQ(split("MergedWithNext"), (V{"the", "-final", "-", "-countdown"}));
+  EXPECT_EQ(split("Contiguous"), (V{"the", "-", "final", "--", "countdown"}));
+  // Inverted, the words are the matches: removing the rest leaves the dashes.
+  EXPECT_EQ(split("Removed", true), (V{"-", "-", "-"}));
+}
+
+TEST(PreTokenizer, DigitsPunctuationAndWhitespace) {
+  using V = std::vector<std::string>;
+  const std::vector<std::string> pieces = {"abc",
+                                           "123",
+                                           "def",
+                                           "45",
+                                           "\xd9\xa1\xd9\xa2",  // ١٢
+                                           "hi",
+                                           " there",
+                                           "Hello",
+                                           "w\xc3\xb6rld",
+                                           "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d"
+                                           "\xe0\xa4\xa4\xe0\xa5\x87",  // नमस्ते
+                                           "a",
+                                           "b",
+                                           "c"};
+  auto words = [&](const Json& pre, std::string_view text) {
+    return Words(MustLoad(ByteLevelPreTokenizedBy(pre, pieces)), text);
+  };
+  // Digits: \p{N} characters, each alone or in runs (Arabic-Indic digits are numbers too).
+  EXPECT_EQ(words({{"type", "Digits"}, {"individual_digits", true}}, "abc123def45"),
+            (V{"abc", "1", "2", "3", "def", "4", "5"}));
+  EXPECT_EQ(
+      words({{"type", "Digits"}, {"individual_digits", false}}, "abc123def45x\xd9\xa1\xd9\xa2"),
+      (V{"abc", "123", "def", "45", "x", "\xd9\xa1\xd9\xa2"}));
+  // Punctuation: each ASCII punctuation character or \p{P} character alone.
+  EXPECT_EQ(words({{"type", "Punctuation"}, {"behavior", "Isolated"}}, "hi!?, there"),
+            (V{"hi", "!", "?", ",", " there"}));
+  // Whitespace: \w+|[^\w\s]+ with Oniguruma's \w, which holds marks, so नमस्ते stays whole.
+  EXPECT_EQ(words({{"type", "Whitespace"}},
+                  "Hello, w\xc3\xb6rld! \xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4"
+                  "\xa4\xe0\xa5\x87"),
+            (V{"Hello", ",", "w\xc3\xb6rld", "!", pieces[9]}));
+  // WhitespaceSplit: the runs between white space (here a tab and a no-break space).
+  EXPECT_EQ(words({{"type", "WhitespaceSplit"}},
+                  "a  b\tc\xc2\xa0"
+                  "a"),
+            (V{"a", "b", "c", "a"}));
+}
+
+TEST(PreTokenizer, RefusesBadAndRunawayPatterns) {
+  auto with_regex = [](std::string_view regex) {
+    Json json = ByteLevelWords(regex, {});
+    return json;
+  };
+  ExpectRejected(with_regex("("),
+                 {"pre_tokenizer.pretokenizers[0].pattern", "does not compile at byte 1"});
+  ExpectRejected(with_regex("\\C"), {"pre_tokenizer.pretokenizers[0].pattern"});
+  // Nested quantifiers backtrack exponentially on a run of one character: refused at load.
+  ExpectRejected(with_regex("(a+)+$"), {"pre_tokenizer.pretokenizers[0].pattern",
+                                        "backtracks catastrophically", "match limit"});
+  ExpectRejected(with_regex("(\\s*)*\\d"), {"backtracks catastrophically"});
+  ExpectRejected(with_regex(std::string(70000, 'a')), {"longer than"});
+  Json behavior = ByteLevelWords(kGpt2Regex, {});
+  behavior["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Sideways";
+  ExpectRejected(behavior, {"pre_tokenizer.pretokenizers[0].behavior", "Sideways"});
+  Json pattern = ByteLevelWords(kGpt2Regex, {});
+  pattern["pre_tokenizer"]["pretokenizers"][0]["pattern"] = {{"Glob", "*"}};
+  ExpectRejected(pattern, {"pre_tokenizer.pretokenizers[0].pattern"});
+}
+
+TEST(PreTokenizer, AnyPatternKeepsEveryByte) {
+  // Invalid UTF-8 never matches a pattern: it stays in the unmatched pieces, so nothing is lost.
+  Tokenizer t = MustLoad(ByteLevelWords("\\p{L}+", {}));
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    std::string bytes = RandomBytes(rng, 100);
+    EXPECT_EQ(*t.Decode(t.Encode(bytes, false), false), bytes);
   }
 }
 
@@ -371,12 +722,6 @@ TEST(Tokenizer, RejectsUnsupportedModels) {
   Json bert = ByteLevelWithMerges({});
   bert["pre_tokenizer"] = {{"type", "BertPreTokenizer"}};
   ExpectRejected(bert, {"pre_tokenizer", "BertPreTokenizer", "not supported"});
-  Json regex = ByteLevelWithMerges({});
-  regex["pre_tokenizer"] = {{"type", "Split"},
-                            {"pattern", {{"Regex", "\\w+"}}},
-                            {"behavior", "Isolated"},
-                            {"invert", false}};
-  ExpectRejected(regex, {"pre_tokenizer.pattern"});
 }
 
 TEST(Tokenizer, RejectsMalformedFiles) {

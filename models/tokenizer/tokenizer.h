@@ -13,24 +13,26 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "models/tokenizer/bpe_merges.h"
+#include "models/tokenizer/normalizer.h"
+#include "models/tokenizer/pre_tokenizer.h"
 
 namespace graft {
 
-// A BPE tokenizer as described by a tokenizer.json. Supported:
-//  - byte-level BPE (GPT-2, Llama 3, Qwen 2): pre_tokenizer ByteLevel, or Split with the GPT-2,
-//    Llama 3 or Qwen 2 regex followed by ByteLevel; decoder ByteLevel; normalizer null or NFC.
+// A BPE tokenizer as described by a tokenizer.json (docs/tokenizers.md lists what is read).
+// Supported:
+//  - byte-level BPE (GPT-2, Llama 3, Qwen 2): pre_tokenizer ByteLevel, alone or with Split,
+//    Digits, Punctuation, Whitespace or WhitespaceSplit steps, whose patterns run through PCRE2
+//    with Unicode properties; decoder ByteLevel.
 //  - SentencePiece-style BPE (Llama 2): normalizer Prepend("▁") + Replace(" ", "▁") or
 //    pre_tokenizer Metaspace; byte_fallback with <0xNN> tokens or an unk_token; decoder
 //    Replace/ByteFallback/Fuse/Strip or Metaspace.
+//  - normalizers NFC, NFD, NFKC and NFKD, applied through ICU.
 //  - added_tokens, matched in the raw text (longest first) before normalisation and BPE;
 //    post_processor null, ByteLevel or TemplateProcessing (its `single` template).
-// Approximations, since graft has no ICU: the split regexes are implemented by hand over code
-// points with built-in Unicode classes that are exact for ASCII and Latin-1 and cover the common
-// letter and number blocks (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic, Indic, Thai,
-// Georgian, Hangul, kana, CJK, fullwidth forms); other code points count as punctuation. NFC is
-// not applied (text already in NFC, which is most text, is unaffected). The lstrip, rstrip,
-// single_word and normalized flags of added tokens are ignored. Byte-fallback bytes decode to the
-// raw bytes (no U+FFFD replacement), so Decode(Encode(x)) == x for any x the model can encode.
+// The lstrip, rstrip, single_word and normalized flags of added tokens are ignored. Byte-fallback
+// bytes decode to the raw bytes (no U+FFFD replacement), so Decode(Encode(x)) == x for any x the
+// model can encode. Tokenizers are immutable after loading; Encode and Decode are thread-safe.
 class Tokenizer {
  public:
   // Reads and validates a tokenizer.json. Errors name the file and field.
@@ -56,47 +58,47 @@ class Tokenizer {
   std::optional<int32_t> pad_id() const { return pad_id_; }
 
  private:
-  // How text is split into words before BPE.
-  enum class Split { kNone, kGpt2, kLlama3, kQwen2 };
   struct AddedToken {
     int32_t id;
     std::string content;
     bool special;
   };
-  struct Merge {
-    int32_t rank;
-    int32_t result;
+  // The BPE model's own settings besides its vocab and merges.
+  struct ModelOptions {
+    bool ignore_merges = false;  // a word that is a token is not merged (Llama 3)
+    bool byte_fallback = false;  // unknown characters become <0xNN> tokens
+    std::optional<int32_t> unk_id;
+  };
+  // The decoder: byte-level characters back to bytes, or "▁" back to spaces.
+  struct Decoder {
+    bool byte_level = false;
+    bool strip_space = false;  // drop one leading space (Strip, or Metaspace's prepend)
   };
 
   Tokenizer() = default;
-  Status LoadModel(const Json& json, const std::string& source);
+  // Defined in tokenizer_json.cc.
+  Status LoadModel(const Json& json, const std::string& source);  // vocab and merges
+  Status LoadAddedTokens(const Json& json, const std::string& source);
   Status LoadPipeline(const Json& json, const std::string& source);
   Status LoadSpecials(const Json& json, const std::string& source);
+
   void EncodeSegment(std::string_view segment, bool first_segment, std::vector<int32_t>& out) const;
   void EncodeWord(std::string_view word, std::vector<int32_t>& out) const;
 
   std::vector<std::string> id_to_token_;
   std::unordered_map<std::string, int32_t> token_to_id_;
-  std::unordered_map<uint64_t, Merge> merges_;                // (left id << 32 | right id) -> merge
+  BpeMerges merges_;
+  ModelOptions model_;
   std::vector<AddedToken> added_;                             // longest content first
   std::array<std::vector<size_t>, 256> added_by_first_byte_;  // indices into added_
   std::vector<bool> is_special_;                              // by id
   std::vector<bool> is_added_;                                // by id
 
-  bool byte_level_ = false;  // otherwise SentencePiece-style (metaspace)
-  Split split_ = Split::kNone;
-  bool byte_level_prefix_space_ = false;
-  bool ignore_merges_ = false;
-  // SentencePiece-style: prepend "▁" to the first segment or to every segment; split words at "▁".
-  bool metaspace_prepend_first_ = false;
-  bool metaspace_prepend_all_ = false;
-  bool metaspace_split_ = false;
-  bool metaspace_prepend_unless_present_ = false;  // the Metaspace pre-tokenizer's rule
-  bool byte_fallback_ = false;
-  std::optional<int32_t> unk_id_;
+  Normalizer normalizer_;
+  PreTokenizer pre_tokenizer_;
+  Decoder decoder_;
   std::vector<int32_t> byte_ids_;  // byte -> id of its byte-level char or <0xNN> token
   std::unordered_map<int32_t, uint8_t> fallback_bytes_;  // <0xNN> token id -> byte
-  bool decode_strip_space_ = false;
 
   std::vector<int32_t> prefix_ids_;
   std::vector<int32_t> suffix_ids_;
