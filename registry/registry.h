@@ -138,12 +138,13 @@ using StagedCheck =
 
 class Registry {
  public:
-  // `dir` may also be a PostgreSQL URI (postgresql://...): Init then needs an empty database (it
-  // creates the schema), and blobs are rows of that database.
   // Creates a registry in `dir` (absent or empty): database, blob store and the registry's
   // Ed25519 key (outside the directory: InitOptions; public part trusted with role "registry").
   // Atomic: the registry is built in a temporary sibling directory and renamed into place, so
   // an interrupted init leaves no registry (and `dir` as it was), never a half-made one.
+  // `dir` may also be a PostgreSQL URI (postgresql://...): Init then needs an empty database,
+  // creates the schema and keeps blobs as rows; rerun, it finishes an init that stopped after
+  // the schema was created. Open accepts the same URIs.
   // With InitOptions::admin_key (trusted with role "admin" at event 2) every later change must
   // be signed by a key whose role allows it (AddActorKey; docs/registry.md, "Signed changes").
   static Result<Registry> Init(const std::filesystem::path& dir, const InitOptions& options = {});
