@@ -180,8 +180,10 @@ Result<std::vector<Leftover>> FindLeftovers(registry::Registry& reg) {
       known.insert(s.Text(0));
     }
   }
+  // A store without files (PostgreSQL: blobs are rows, written in their change's transaction)
+  // leaves nothing behind to collect.
   fs::path blobs = reg.blobs().root() / "sha256";
-  if (fs::is_directory(blobs, error)) {
+  if (!reg.blobs().root().empty() && fs::is_directory(blobs, error)) {
     for (const auto& prefix : fs::directory_iterator(blobs, error)) {
       if (!prefix.is_directory(error)) continue;
       for (const auto& file : fs::directory_iterator(prefix.path(), error)) {

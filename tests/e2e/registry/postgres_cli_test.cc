@@ -57,6 +57,13 @@ TEST_F(PostgresCli, InitPrintsTheRolesAndTheLifecycleRunsAsOnADirectory) {
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
   EXPECT_TRUE(Has(audit.out, "audit passed")) << audit.out;
 
+  // gc has no files to look at (blobs are rows): a "sha256" folder in the working directory is
+  // not taken for a blob store.
+  fs::create_directories(Path("work/sha256/ab"));
+  ASSERT_TRUE(WriteFileAtomic(Path("work/sha256/ab/cdef"), "mine").ok());
+  CliResult gc = RunGraft({"registry", "gc", "--apply", "--registry", reg_}, {}, Path("work"));
+  EXPECT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_TRUE(fs::exists(Path("work/sha256/ab/cdef")));
   // An administrator's UPDATE of a blob is found by the audit (exit 12).
   PostgresCluster& cluster = PostgresCluster::Shared();
   ASSERT_EQ(cluster
