@@ -13,6 +13,7 @@
 #include "core/file_util.h"
 #include "core/keys.h"
 #include "registry/intake.h"
+#include "registry/postgres_roles.h"
 #include "registry/registry_key.h"
 #include "registry/transaction.h"
 
@@ -35,7 +36,8 @@ Result<int> RunInit(const po::variables_map& vm) {
     return InvalidInput("pass --admin-key or --new-admin-key, not both");
   }
   if (vm.count("admin-key")) {
-    GRAFT_ASSIGN_OR_RETURN(options.admin_key, PublicKey::LoadPem(vm["admin-key"].as<std::string>()));
+    GRAFT_ASSIGN_OR_RETURN(options.admin_key,
+                           PublicKey::LoadPem(vm["admin-key"].as<std::string>()));
   } else if (vm.count("new-admin-key")) {
     const fs::path out = vm["new-admin-key"].as<std::string>();
     std::error_code error;
@@ -61,14 +63,20 @@ Result<int> RunInit(const po::variables_map& vm) {
     GRAFT_ASSIGN_OR_RETURN(key_file, registry::DefaultRegistryKeyPath(reg.registry_key().key_id()));
   }
   const std::optional<PublicKey>& admin = options.admin_key;
+  std::string grants;  // a PostgreSQL registry's roles, for its administrator
+  if (reg.db().dialect() == registry::Dialect::kPostgres) {
+    GRAFT_ASSIGN_OR_RETURN(grants, registry::PostgresGrants(reg.db()));
+  }
   if (WantsJson(vm)) {
-    PrintJson({{"registry", dir.string()},
-               {"origin", reg.origin()},
-               {"registry_key_id", reg.registry_key().key_id()},
-               {"registry_key_file", key_file.string()},
-               {"admin_key_id", admin ? Json(admin->key_id()) : Json()}});
+    Json out = {{"registry", reg.dir().string()},
+                {"origin", reg.origin()},
+                {"registry_key_id", reg.registry_key().key_id()},
+                {"registry_key_file", key_file.string()},
+                {"admin_key_id", admin ? Json(admin->key_id()) : Json()}};
+    if (!grants.empty()) out["grants"] = grants;
+    PrintJson(out);
   } else {
-    std::cout << "initialised graft registry " << dir.string() << "\n"
+    std::cout << "initialised graft registry " << reg.dir().string() << "\n"
               << "  log origin:   " << reg.origin() << "\n"
               << "  registry key: " << reg.registry_key().key_id() << " (" << key_file.string()
               << ", mode 0600, outside the registry)\n";
@@ -81,6 +89,11 @@ Result<int> RunInit(const po::variables_map& vm) {
     } else {
       std::cout << "  no admin key: changes are not signed, and the audit cannot tell who made "
                    "them (--admin-key PUB or --new-admin-key FILE)\n";
+    }
+    if (!grants.empty()) {
+      std::cout << "  roles: graft applied no grants; the database owner runs these once, then "
+                   "gives each login one of the roles (docs/registry.md, \"PostgreSQL\"):\n"
+                << grants;
     }
   }
   return kExitOk;
@@ -167,8 +180,10 @@ Result<std::vector<Leftover>> FindLeftovers(registry::Registry& reg) {
       known.insert(s.Text(0));
     }
   }
+  // A store without files (PostgreSQL: blobs are rows, written in their change's transaction)
+  // leaves nothing behind to collect.
   fs::path blobs = reg.blobs().root() / "sha256";
-  if (fs::is_directory(blobs, error)) {
+  if (!reg.blobs().root().empty() && fs::is_directory(blobs, error)) {
     for (const auto& prefix : fs::directory_iterator(blobs, error)) {
       if (!prefix.is_directory(error)) continue;
       for (const auto& file : fs::directory_iterator(prefix.path(), error)) {

@@ -71,17 +71,14 @@ Status Auditor::CheckSchema(AuditReport& report) {
 }
 
 Status Auditor::CheckIntegrity(AuditReport& report) {
-  GRAFT_ASSIGN_OR_RETURN(Statement s, registry_.db().Prepare("PRAGMA integrity_check(100)"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> problems,
+                         registry_.db().backend().IntegrityProblems());
   size_t count = 0;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    std::string line = s.Text(0);
-    if (line != "ok") Add(report.problems, count, "database integrity: " + line);
+  for (std::string& line : problems) {
+    Add(report.problems, count, "database integrity: " + std::move(line));
   }
   Summarize(report.problems, count, "integrity problems");
-  report.checked.push_back(
-      "SQLite integrity_check: pages, tables and every index against its table");
+  report.checked.push_back(registry_.db().backend().IntegrityCheckName());
   return Status::Ok();
 }
 
@@ -613,7 +610,7 @@ Result<AuditReport> Auditor::Run(const std::vector<KeptCheckpoint>& kept) {
   events_.clear();
   tree_ = InMemoryMerkleTree();
   std::optional<ReadTransaction> snapshot;
-  if (sqlite3_get_autocommit(registry_.db().handle()) != 0) {
+  if (!registry_.db().in_transaction()) {
     GRAFT_ASSIGN_OR_RETURN(ReadTransaction begun, ReadTransaction::Begin(registry_.db()));
     snapshot.emplace(std::move(begun));
   }

@@ -1,16 +1,15 @@
-// Database: an RAII sqlite3 connection with WAL, a busy timeout and a prepared-statement cache.
-// Thread-safety: not thread-safe (the statement cache is unguarded); one Database per thread.
+// Database: one connection to a registry database, SQLite (a file) or PostgreSQL (a libpq URI),
+// with a prepared-statement cache. Not thread-safe: one thread uses a Database at a time.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
+#include "registry/database_backend.h"
 #include "registry/statement.h"
 
 namespace graft::registry {
@@ -23,18 +22,25 @@ class Database {
   // created if absent and switched to WAL mode. kMemory: a private in-memory database.
   enum class Mode { kOpenExisting, kReadOnly, kCreate, kMemory };
 
-  // Opens the database at `path` with a busy timeout, so concurrent writers wait for each other
-  // instead of failing, in SQLite's defensive mode (no writable_schema, untrusted schema).
+  // Opens the SQLite database at `path` with a busy timeout, so concurrent writers wait for each
+  // other instead of failing, in SQLite's defensive mode (no writable_schema, untrusted schema).
   static Result<Database> Open(const std::filesystem::path& path, Mode mode = Mode::kOpenExisting);
+  // Connects to the PostgreSQL database named by a libpq URI (IsPostgresUri). `read_only`: every
+  // transaction of the session is read-only.
+  static Result<Database> Connect(std::string_view uri, bool read_only = false);
+  // Whether `location` is a PostgreSQL URI (postgresql:// or postgres://) rather than a path.
+  static bool IsPostgresUri(std::string_view location);
 
-  Database(Database&&) noexcept;
-  Database& operator=(Database&&) noexcept;
-  ~Database();
+  explicit Database(std::unique_ptr<DatabaseBackend> backend) : backend_(std::move(backend)) {}
+  Database(Database&&) noexcept = default;
+  Database& operator=(Database&&) noexcept = default;
+  ~Database() = default;
 
   // Runs one or more statements that return no rows.
-  Status Exec(std::string_view sql);
+  Status Exec(std::string_view sql) { return backend_->Exec(sql); }
   // A statement from the cache (prepared on first use). If the cached statement is in use by
-  // another live Statement, a fresh one is prepared.
+  // another live Statement, a fresh one is prepared. `?` and `?N` are the parameters on every
+  // backend.
   Result<Statement> Prepare(const std::string& sql);
   // Prepare + bind + run to completion.
   template <typename... Args>
@@ -44,18 +50,17 @@ class Database {
     return statement.Run();
   }
 
-  sqlite3* handle() const { return db_; }
-  bool read_only() const { return read_only_; }
-  const std::filesystem::path& path() const { return path_; }
-  Status Error(std::string_view what) const;
+  DatabaseBackend& backend() { return *backend_; }
+  Dialect dialect() const { return backend_->dialect(); }
+  bool in_transaction() const { return backend_->InTransaction(); }
+  bool read_only() const { return backend_->read_only(); }
+  // Refuses every later write on this connection (a server's read-only pool).
+  Status MakeQueryOnly() { return backend_->MakeQueryOnly(); }
+  // The file (SQLite) or the URI without its password (PostgreSQL), for messages.
+  std::filesystem::path path() const { return backend_->name(); }
 
  private:
-  Database(sqlite3* db, std::filesystem::path path);
-  struct Cache;
-  sqlite3* db_ = nullptr;
-  std::filesystem::path path_;
-  bool read_only_ = false;
-  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<DatabaseBackend> backend_;
 };
 
 }  // namespace graft::registry

@@ -2,6 +2,7 @@
 
 #include <pwd.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,9 +18,11 @@
 #include "core/oms_signature.h"
 #include "registry/adapter_spec.h"
 #include "registry/authorisation.h"
+#include "registry/file_blob_store.h"
 #include "registry/intake.h"
 #include "registry/model_architecture.h"
 #include "registry/names.h"
+#include "registry/postgres_blob_store.h"
 #include "registry/projection.h"
 #include "registry/provenance.h"
 #include "registry/registry_directory.h"
@@ -168,11 +171,20 @@ Json AttestationRecord::ToJson() const {
 // ---------------------------------------------------------------------------------------------
 
 struct Registry::State {
-  State(fs::path d, Database database)
-      : dir(std::move(d)), db(std::move(database)), blobs(dir / kBlobDir) {}
-  fs::path dir;
+  // A registry directory keeps its blobs as files beside the database and stages intake in it; a
+  // PostgreSQL registry keeps them as rows and stages in a private local directory.
+  State(fs::path d, Database database) : dir(std::move(d)), db(std::move(database)) {
+    if (db.dialect() == Dialect::kPostgres) {
+      blobs = std::make_unique<PostgresBlobStore>(&db);
+    } else {
+      blobs = std::make_unique<FileBlobStore>(dir / kBlobDir);
+      staging = dir;
+    }
+  }
+  fs::path dir;  // the directory, or the PostgreSQL URI without its password
   Database db;
-  BlobStore blobs;
+  std::unique_ptr<BlobStore> blobs;
+  fs::path staging;  // where Intake makes its staging directory (empty: LocalStaging())
   std::string origin;
   std::optional<PublicKey> registry_key;
   std::optional<PrivateKey> signer;
@@ -217,7 +229,7 @@ class Registry::Change {
 
   Result<std::string> PutBlob(std::string_view bytes) {
     bool created = false;
-    GRAFT_ASSIGN_OR_RETURN(std::string digest, state_.blobs.Put(bytes, &created));
+    GRAFT_ASSIGN_OR_RETURN(std::string digest, state_.blobs->Put(bytes, &created));
     if (created) created_blobs_.push_back(digest);
     return digest;
   }
@@ -230,7 +242,7 @@ class Registry::Change {
       bool created = false;
       GRAFT_ASSIGN_OR_RETURN(
           std::string digest,
-          state_.blobs.Adopt(intake.PathOf(entry.path), DigestHex(entry.digest), &created));
+          state_.blobs->Adopt(intake.PathOf(entry.path), DigestHex(entry.digest), &created));
       if (created) created_blobs_.push_back(digest);
       files.push_back({{"path", entry.path}, {"blob", digest}, {"size", entry.size}});
       blobs.push_back(BlobEntry(digest, entry.size));
@@ -247,7 +259,7 @@ class Registry::Change {
   // Removes the blobs created since `mark` (their rows were rolled back).
   void UndoSince(Mark mark) {
     for (size_t i = mark.created_blobs; i < created_blobs_.size(); ++i) {
-      state_.blobs.Remove(created_blobs_[i]);
+      state_.blobs->Remove(created_blobs_[i]);
     }
     created_blobs_.resize(mark.created_blobs);
     appended_ = mark.appended;
@@ -313,7 +325,7 @@ int Registry::schema_version() const { return state_->schema_version; }
 const std::string& Registry::origin() const { return state_->origin; }
 const PublicKey& Registry::registry_key() const { return *state_->registry_key; }
 Database& Registry::db() { return state_->db; }
-BlobStore& Registry::blobs() { return state_->blobs; }
+BlobStore& Registry::blobs() { return *state_->blobs; }
 void Registry::SetActor(std::string actor) { state_->actor = std::move(actor); }
 void Registry::AddActorKey(PrivateKey key) { state_->actor_keys.push_back(std::move(key)); }
 bool Registry::guarded() const { return state_->guarded; }
@@ -365,11 +377,11 @@ Status Registry::Mutate(const std::function<Status(Change&)>& body) {
     Result<std::string> note =
         root.ok() ? Checkpoint{state_->origin, *size, *root}.Sign(state_->origin, *state_->signer)
                   : Result<std::string>(root.status());
-    status = note.ok() ? state_->db.Run(
-                             "INSERT OR REPLACE INTO checkpoints(size, note) "
-                             "VALUES(?, ?)",
-                             *size, *note)
-                       : note.status();
+    // Plain INSERT: the size grew, so no checkpoint has it (and the writer role of a
+    // PostgreSQL registry may not update checkpoints).
+    status = note.ok()
+                 ? state_->db.Run("INSERT INTO checkpoints(size, note) VALUES(?, ?)", *size, *note)
+                 : note.status();
   }
   if (status.ok()) status = transaction.Commit();
   if (!status.ok()) {
@@ -430,6 +442,24 @@ Result<PrivateKey> InitRegistryKey(const fs::path& requested) {
   return key;
 }
 
+// A private local directory (0700, owned by this user) where registrations into a PostgreSQL
+// registry stage their files: $TMPDIR/graft-<uid>.
+Result<fs::path> LocalStaging() {
+  std::error_code error;
+  fs::path dir = fs::temp_directory_path(error) / ("graft-" + std::to_string(::getuid()));
+  if (error) return IoError("no temporary directory for staging: " + error.message());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return IoError("cannot create " + dir.string() + ": " + std::strerror(errno));
+  }
+  struct stat info {};
+  if (::lstat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != ::getuid() ||
+      (info.st_mode & 077) != 0) {
+    return InvalidInput(dir.string() +
+                        " is not a private directory of this user; refusing to stage files in it");
+  }
+  return dir;
+}
+
 // The key file an init with `requested` uses, for the location hint.
 Result<fs::path> RegistryKeyFile(const fs::path& requested, const PrivateKey& key) {
   if (!requested.empty()) return fs::absolute(requested);
@@ -438,7 +468,72 @@ Result<fs::path> RegistryKeyFile(const fs::path& requested, const PrivateKey& ke
 
 }  // namespace
 
+Status Registry::Genesis(std::unique_ptr<State> state, PrivateKey key, const InitOptions& options) {
+  // Origin and checkpoint key name: "graft.local/registry/<first 16 hex of the key id>" —
+  // unique per registry (its key) and stable for its lifetime (docs/registry.md).
+  state->origin = "graft.local/registry/" + key.key_id().substr(0, 16);
+  state->registry_key = key.public_key();
+  state->signer = std::move(key);
+  state->schema_version = LatestSchemaVersion();
+  const PublicKey* admin_key = options.admin_key ? &*options.admin_key : nullptr;
+  state->guarded = admin_key != nullptr;
+  state->genesis = true;  // Init's own first events are signed by nobody
+  Registry registry(std::move(state));
+  return registry.Mutate([&](Change& change) -> Status {
+    // Under the write lock: a concurrent init of the same database got there first.
+    GRAFT_ASSIGN_OR_RETURN(uint64_t size, change.log().Size());
+    if (size != 0) return Conflict(registry.dir().string() + " is already a graft registry");
+    const PublicKey& pub = registry.registry_key();
+    Json init = {
+        {"origin", registry.origin()}, {"key_name", registry.origin()}, {"key_id", pub.key_id()}};
+    if (admin_key != nullptr) init["admin_key_id"] = admin_key->key_id();
+    GRAFT_RETURN_IF_ERROR(change.Append("registry.init", init).status());
+    auto trust = [&](const PublicKey& key, std::string_view role, const std::string& name) {
+      return change
+          .Append("key.trust", {{"key_id", key.key_id()},
+                                {"role", role},
+                                {"algorithm", KeyAlgorithmName(key.algorithm())},
+                                {"name", name},
+                                {"pem", key.ToPem()}})
+          .status();
+    };
+    GRAFT_RETURN_IF_ERROR(trust(pub, "registry", registry.origin()));
+    return admin_key != nullptr ? trust(*admin_key, "admin", "admin (graft init)") : Status::Ok();
+  });
+}
+
+Result<Registry> Registry::InitPostgres(const std::string& uri, const InitOptions& options) {
+  GRAFT_ASSIGN_OR_RETURN(Database db, Database::Connect(uri));
+  const std::string shown = db.path().string();
+  GRAFT_ASSIGN_OR_RETURN(int version, SchemaVersion(db));
+  if (version == 0) {
+    GRAFT_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE n.nspname = current_schema()"));
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row && s.Int(0) > 0) {
+      return InvalidInput(shown + " is not an empty database (its schema holds " +
+                          std::to_string(s.Int(0)) +
+                          " relations and no graft schema); graft init needs an empty one");
+    }
+  } else {
+    // The schema of an init that stopped before its first events is finished; any event means
+    // a registry.
+    GRAFT_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*) FROM events"));
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row || s.Int(0) > 0) return Conflict(shown + " is already a graft registry");
+  }
+  GRAFT_ASSIGN_OR_RETURN(PrivateKey key, InitRegistryKey(options.registry_key));
+  GRAFT_RETURN_IF_ERROR(MigrateSchema(db));
+  auto state = std::make_unique<State>(shown, std::move(db));
+  GRAFT_ASSIGN_OR_RETURN(state->staging, LocalStaging());
+  GRAFT_RETURN_IF_ERROR(Genesis(std::move(state), std::move(key), options));
+  return Open(uri);
+}
+
 Result<Registry> Registry::Init(const fs::path& given, const InitOptions& options) {
+  if (Database::IsPostgresUri(given.string())) return InitPostgres(given.string(), options);
   GRAFT_RETURN_IF_ERROR(BuildRegistryDirectory(given, [&](const fs::path& building) -> Status {
     GRAFT_ASSIGN_OR_RETURN(PrivateKey key, InitRegistryKey(options.registry_key));
     GRAFT_ASSIGN_OR_RETURN(fs::path key_file, RegistryKeyFile(options.registry_key, key));
@@ -447,40 +542,13 @@ Result<Registry> Registry::Init(const fs::path& given, const InitOptions& option
     GRAFT_ASSIGN_OR_RETURN(Database db,
                            Database::Open(building / kDatabaseFile, Database::Mode::kCreate));
     GRAFT_RETURN_IF_ERROR(MigrateSchema(db));
-    auto state = std::make_unique<State>(building, std::move(db));
-    // Origin and checkpoint key name: "graft.local/registry/<first 16 hex of the key id>" —
-    // unique per registry (its key) and stable for its lifetime (docs/registry.md).
-    state->origin = "graft.local/registry/" + key.key_id().substr(0, 16);
-    state->registry_key = key.public_key();
-    state->signer = std::move(key);
-    state->schema_version = LatestSchemaVersion();
-    const PublicKey* admin_key = options.admin_key ? &*options.admin_key : nullptr;
-    state->guarded = admin_key != nullptr;
-    state->genesis = true;  // Init's own first events are signed by nobody
-    Registry registry(std::move(state));
-    return registry.Mutate([&](Change& change) -> Status {
-      const PublicKey& pub = registry.registry_key();
-      Json init = {
-          {"origin", registry.origin()}, {"key_name", registry.origin()}, {"key_id", pub.key_id()}};
-      if (admin_key != nullptr) init["admin_key_id"] = admin_key->key_id();
-      GRAFT_RETURN_IF_ERROR(change.Append("registry.init", init).status());
-      auto trust = [&](const PublicKey& key, std::string_view role, const std::string& name) {
-        return change
-            .Append("key.trust", {{"key_id", key.key_id()},
-                                  {"role", role},
-                                  {"algorithm", KeyAlgorithmName(key.algorithm())},
-                                  {"name", name},
-                                  {"pem", key.ToPem()}})
-            .status();
-      };
-      GRAFT_RETURN_IF_ERROR(trust(pub, "registry", registry.origin()));
-      return admin_key != nullptr ? trust(*admin_key, "admin", "admin (graft init)") : Status::Ok();
-    });
+    return Genesis(std::make_unique<State>(building, std::move(db)), std::move(key), options);
   }));  // the registry was closed (and its WAL checkpointed) before it moved
   return Open(given);
 }
 
 Result<Registry> Registry::Open(const fs::path& dir, const OpenOptions& options) {
+  if (Database::IsPostgresUri(dir.string())) return OpenPostgres(dir.string(), options);
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
     return NotFound("no graft registry at " + dir.string() +
@@ -504,7 +572,20 @@ Result<Registry> Registry::Open(const fs::path& dir, const OpenOptions& options)
   GRAFT_ASSIGN_OR_RETURN(Database db,
                          Database::Open(db_path, read_only ? Database::Mode::kReadOnly
                                                            : Database::Mode::kOpenExisting));
-  auto state = std::make_unique<State>(dir, std::move(db));
+  return Load(std::make_unique<State>(dir, std::move(db)), options, read_only, db_path.string());
+}
+
+Result<Registry> Registry::OpenPostgres(const std::string& uri, const OpenOptions& options) {
+  GRAFT_ASSIGN_OR_RETURN(Database db, Database::Connect(uri, options.snapshot));
+  const std::string shown = db.path().string();
+  auto state = std::make_unique<State>(shown, std::move(db));
+  GRAFT_ASSIGN_OR_RETURN(state->staging, LocalStaging());
+  return Load(std::move(state), options, /*read_only=*/false, shown);
+}
+
+Result<Registry> Registry::Load(std::unique_ptr<State> state, const OpenOptions& options,
+                                bool read_only, const std::string& database) {
+  const fs::path dir = state->dir;
   if (options.snapshot) {
     Result<ReadTransaction> snapshot = ReadTransaction::Begin(state->db);
     if (!snapshot.ok()) {
@@ -523,8 +604,8 @@ Result<Registry> Registry::Open(const fs::path& dir, const OpenOptions& options)
                               " is not a graft registry: " + version.status().message());
   }
   if (*version == 0) {
-    return InvalidInput(dir.string() + " is not a graft registry (" + db_path.string() +
-                        " has no graft schema)");
+    return InvalidInput(dir.string() + " is not a graft registry (" + database +
+                        " has no graft schema; 'graft init' makes an empty database one)");
   }
   if (*version < LatestSchemaVersion() && !read_only && !options.snapshot) {
     GRAFT_RETURN_IF_ERROR(MigrateSchema(state->db));
@@ -763,9 +844,9 @@ Result<ObjectRecord> Registry::AddObject(Change& change, std::string_view kind, 
   }
   Json label;
   if (!name.empty()) {
-    GRAFT_ASSIGN_OR_RETURN(Statement s,
-                           db().Prepare("SELECT COALESCE(MAX(version), 0), SUM(digest = ?3) "
-                                        "FROM labels WHERE kind = ?1 AND name = ?2"));
+    GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare("SELECT COALESCE(MAX(version), 0), "
+                                                     "SUM(CASE WHEN digest = ?3 THEN 1 ELSE 0 END) "
+                                                     "FROM labels WHERE kind = ?1 AND name = ?2"));
     GRAFT_RETURN_IF_ERROR(s.BindAll(std::string(kind), name, digest));
     GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
     int64_t latest = row ? s.Int(0) : 0;
@@ -790,7 +871,7 @@ Result<ObjectRecord> Registry::RegisterFile(std::string_view kind, const fs::pat
   if (!IsObjectKind(kind)) return InvalidInput("unknown object kind \"" + std::string(kind) + "\"");
   if (!name.empty()) GRAFT_RETURN_IF_ERROR(ValidateName(name, std::string(kind) + " name"));
   GRAFT_RETURN_IF_ERROR(Writable());
-  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyFile(file, dir()));
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyFile(file, state_->staging));
   return RegisterStagedFile(kind, intake, file, name, std::move(info), edges);
 }
 
@@ -819,7 +900,7 @@ Result<ObjectRecord> Registry::RegisterStagedFile(std::string_view kind, const I
 Result<ObjectRecord> Registry::RegisterDataset(const fs::path& file, const std::string& name) {
   if (!name.empty()) GRAFT_RETURN_IF_ERROR(ValidateName(name, "dataset name"));
   GRAFT_RETURN_IF_ERROR(Writable());
-  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyFile(file, dir()));
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyFile(file, state_->staging));
   // The staged copy is what is checked and stored.
   GRAFT_ASSIGN_OR_RETURN(std::string bytes,
                          ReadFile(intake.PathOf(intake.manifest().entries.front().path)));
@@ -850,7 +931,7 @@ Result<ObjectRecord> Registry::RegisterBase(const fs::path& dir, const std::stri
   std::error_code error;
   if (!fs::is_directory(dir, error)) return InvalidInput(dir.string() + " is not a directory");
   GRAFT_RETURN_IF_ERROR(Writable());
-  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyDirectory(dir, this->dir()));
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyDirectory(dir, state_->staging));
   // Everything below reads the staged copy, which is what is stored.
   fs::path config_path = intake.PathOf(kHfConfigFile);
   Result<std::string> config_text = ReadFile(config_path, 16 << 20);
@@ -895,7 +976,7 @@ std::string BaseLabel(const ObjectRecord& base) {
 Result<ObjectRecord> Registry::RegisterAdapter(const fs::path& dir, const AdapterOptions& options) {
   if (!options.name.empty()) GRAFT_RETURN_IF_ERROR(ValidateName(options.name, "adapter name"));
   GRAFT_RETURN_IF_ERROR(Writable());
-  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyDirectory(dir, this->dir()));
+  GRAFT_ASSIGN_OR_RETURN(Intake intake, Intake::CopyDirectory(dir, state_->staging));
   Result<ObjectRecord> registered = RegisterStagedAdapter(intake, dir, options);
   if (!registered.ok()) return intake.InSourceTerms(registered.status(), dir);
   return registered;
@@ -1377,8 +1458,11 @@ Result<std::vector<Revocation>> Registry::Revocations(const ObjectRecord& object
     pending.pop_back();
     GRAFT_ASSIGN_OR_RETURN(
         Statement s,
-        db().Prepare("SELECT e.relation, e.dst, o.kind, COALESCE(o.revoked_seq, k.revoked_seq), "
-                     "COALESCE(o.revoke_reason, k.revoke_reason, '') FROM edges e "
+        // One row per edge (a key revoked in several roles has one revocation event): MIN
+        // picks it on every engine.
+        db().Prepare("SELECT e.relation, e.dst, MIN(o.kind), "
+                     "MIN(COALESCE(o.revoked_seq, k.revoked_seq)), "
+                     "MIN(COALESCE(o.revoke_reason, k.revoke_reason, '')) FROM edges e "
                      "LEFT JOIN objects o ON o.digest = e.dst "
                      "LEFT JOIN keys k ON k.key_id = e.dst AND k.revoked_seq IS NOT NULL "
                      "WHERE e.src = ? GROUP BY e.relation, e.dst ORDER BY e.relation, e.dst"));

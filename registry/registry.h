@@ -1,4 +1,5 @@
-// Registry: a registry directory's objects, names, keys, lineage, attestations and event log.
+// Registry: a registry's objects, names, keys, lineage, attestations and event log, in a directory
+// (SQLite and blob files) or a PostgreSQL database (docs/registry.md, "PostgreSQL").
 // Thread-safety: none; one Registry per thread. Instances may share a registry (writes serialise).
 #pragma once
 
@@ -145,6 +146,9 @@ class Registry {
   // Ed25519 key (outside the directory: InitOptions; public part trusted with role "registry").
   // Atomic: the registry is built in a temporary sibling directory and renamed into place, so
   // an interrupted init leaves no registry (and `dir` as it was), never a half-made one.
+  // `dir` may also be a PostgreSQL URI (postgresql://...): Init then needs an empty database,
+  // creates the schema and keeps blobs as rows; rerun, it finishes an init that stopped after
+  // the schema was created. Open accepts the same URIs.
   // With InitOptions::admin_key (trusted with role "admin" at event 2) every later change must
   // be signed by a key whose role allows it (AddActorKey; docs/registry.md, "Signed changes").
   static Result<Registry> Init(const std::filesystem::path& dir, const InitOptions& options = {});
@@ -285,6 +289,15 @@ class Registry {
   struct State;
   class Change;
   explicit Registry(std::unique_ptr<State> state);
+  static Result<Registry> InitPostgres(const std::string& uri, const InitOptions& options);
+  static Result<Registry> OpenPostgres(const std::string& uri, const OpenOptions& options);
+  // Appends the genesis events (registry.init, the registry key, the admin key) to a registry
+  // whose schema is in place and whose log is empty.
+  static Status Genesis(std::unique_ptr<State> state, PrivateKey key, const InitOptions& options);
+  // The part of Open common to both backends: the snapshot, the schema version (migrating an
+  // older one unless `read_only`), origin and registry key. `database` names it in messages.
+  static Result<Registry> Load(std::unique_ptr<State> state, const OpenOptions& options,
+                               bool read_only, const std::string& database);
   // Runs `body` in one BEGIN IMMEDIATE transaction, signs a checkpoint for the new log size and
   // commits; on any failure rolls back and removes the blobs it created.
   Status Mutate(const std::function<Status(Change&)>& body);

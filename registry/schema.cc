@@ -76,27 +76,13 @@ CREATE TABLE cosignatures(size INTEGER NOT NULL, witness TEXT NOT NULL, note TEX
   return migrations;
 }
 
-Result<int> UserVersion(Database& db) {
-  GRAFT_ASSIGN_OR_RETURN(Statement statement, db.Prepare("PRAGMA user_version"));
-  GRAFT_ASSIGN_OR_RETURN(bool row, statement.Step());
-  if (!row) return InternalError("PRAGMA user_version returned no row");
-  return static_cast<int>(statement.Int(0));
-}
-
-struct SchemaObject {
-  std::string type, name, table, sql;
-};
-
-// sqlite_master by (type, name).
+// The catalog by (type, name).
 Result<std::map<std::pair<std::string, std::string>, SchemaObject>> ReadSchema(Database& db) {
-  GRAFT_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("SELECT type, name, tbl_name, COALESCE(sql, '') FROM sqlite_master"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<SchemaObject> objects, db.backend().SchemaObjects());
   std::map<std::pair<std::string, std::string>, SchemaObject> out;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SchemaObject object{s.Text(0), s.Text(1), s.Text(2), s.Text(3)};
-    out[{object.type, object.name}] = std::move(object);
+  for (SchemaObject& object : objects) {
+    std::pair<std::string, std::string> key{object.type, object.name};
+    out[std::move(key)] = std::move(object);
   }
   return out;
 }
@@ -105,7 +91,7 @@ Result<std::map<std::pair<std::string, std::string>, SchemaObject>> ReadSchema(D
 Result<Database> BuildSchema(int version) {
   GRAFT_ASSIGN_OR_RETURN(Database db, Database::Open({}, Database::Mode::kMemory));
   for (int next = 1; next <= version; ++next) {
-    GRAFT_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(next - 1)]));
+    GRAFT_RETURN_IF_ERROR(db.backend().ExecSchema(Migrations()[static_cast<size_t>(next - 1)]));
   }
   return db;
 }
@@ -115,7 +101,7 @@ Result<Database> BuildSchema(int version) {
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
 Result<int> SchemaVersion(Database& db) {
-  GRAFT_ASSIGN_OR_RETURN(int version, UserVersion(db));
+  GRAFT_ASSIGN_OR_RETURN(int version, db.backend().SchemaVersion());
   if (version < 0) {
     return InvalidInput("registry database " + db.path().string() + " has schema version " +
                         std::to_string(version) + ", which no graft writes (PRAGMA user_version " +
@@ -136,8 +122,8 @@ Status MigrateSchema(Database& db) {
   // Re-read under the write lock: another process may have migrated meanwhile.
   GRAFT_ASSIGN_OR_RETURN(version, SchemaVersion(db));
   for (int next = version + 1; next <= LatestSchemaVersion(); ++next) {
-    GRAFT_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(next - 1)]));
-    GRAFT_RETURN_IF_ERROR(db.Exec("PRAGMA user_version=" + std::to_string(next)));
+    GRAFT_RETURN_IF_ERROR(db.backend().ExecSchema(Migrations()[static_cast<size_t>(next - 1)]));
+    GRAFT_RETURN_IF_ERROR(db.backend().SetSchemaVersion(next));
   }
   return transaction.Commit();
 }
@@ -149,6 +135,9 @@ Result<std::vector<std::string>> SchemaDifferences(Database& db, int version) {
   GRAFT_ASSIGN_OR_RETURN(Database reference, BuildSchema(version));
   GRAFT_ASSIGN_OR_RETURN(auto expected, ReadSchema(reference));
   GRAFT_ASSIGN_OR_RETURN(auto actual, ReadSchema(db));
+  // The reference is SQLite: another engine's definitions are compared by name and table (its
+  // catalog holds its own rendering of the DDL).
+  const bool same_engine = db.dialect() == Dialect::kSqlite;
   std::vector<std::string> out;
   auto on = [](const SchemaObject& o) {
     return o.type == "table" ? std::string() : " on " + o.table;
@@ -158,15 +147,31 @@ Result<std::vector<std::string>> SchemaDifferences(Database& db, int version) {
     if (want == expected.end()) {
       out.push_back("unexpected " + object.type + " \"" + object.name + "\"" + on(object) +
                     " (not created by graft): " + object.sql);
-    } else if (want->second.sql != object.sql || want->second.table != object.table) {
+    } else if (want->second.table != object.table ||
+               (same_engine && want->second.sql != object.sql)) {
       out.push_back(object.type + " \"" + object.name + "\"" + on(object) +
                     " differs from graft's definition: " + object.sql);
     }
   }
   for (const auto& [key, object] : expected) {
+    // SQLite's automatic indexes are primary keys elsewhere.
+    if (!same_engine && object.name.starts_with("sqlite_autoindex_")) continue;
     if (!actual.contains(key)) {
       out.push_back(object.type + " \"" + object.name + "\"" + on(object) + " is missing");
     }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> SchemaTables(int version) {
+  if (version < 0 || version > LatestSchemaVersion()) {
+    return InvalidInput("no schema version " + std::to_string(version));
+  }
+  GRAFT_ASSIGN_OR_RETURN(Database reference, BuildSchema(version));
+  GRAFT_ASSIGN_OR_RETURN(auto objects, ReadSchema(reference));
+  std::vector<std::string> out;
+  for (const auto& [key, object] : objects) {
+    if (object.type == "table") out.push_back(object.name);
   }
   return out;
 }

@@ -1,4 +1,5 @@
-// Schema: the registry's versioned SQLite schema and its forward migrations (PRAGMA user_version).
+// Schema: the registry's versioned schema (written in SQLite's dialect, translated by each backend)
+// and its forward migrations.
 #pragma once
 
 #include <string>
@@ -17,7 +18,7 @@ inline constexpr int kAdapterAnnotationsSchema = 3;
 // The schema version that added the cosignatures table.
 inline constexpr int kCosignaturesSchema = 4;
 
-// The database's schema version (PRAGMA user_version); a negative one, or one newer than
+// The database's schema version (SQLite: PRAGMA user_version); a negative one, or one newer than
 // LatestSchemaVersion() (an older graft must not read or write it), is InvalidInput.
 Result<int> SchemaVersion(Database& db);
 
@@ -25,10 +26,14 @@ Result<int> SchemaVersion(Database& db);
 // whose version is newer than LatestSchemaVersion() or negative is refused.
 Status MigrateSchema(Database& db);
 
-// How the database's schema (sqlite_master: tables, indexes, triggers, views) differs from the
-// one graft's migrations create at `version`: one line per extra, missing or changed object,
-// naming it ("unexpected trigger \"x\" on events: CREATE TRIGGER ..."). Empty: it matches.
+// How the database's schema (its catalog: tables, indexes, triggers, views; PostgreSQL also rules
+// and row policies) differs from the one graft's migrations create at `version`: one line per
+// extra, missing or changed object, naming it ("unexpected trigger \"x\" on events: CREATE TRIGGER
+// ..."). Empty: it matches.
 Result<std::vector<std::string>> SchemaDifferences(Database& db, int version);
+
+// The names of the tables graft's migrations create at `version`, sorted.
+Result<std::vector<std::string>> SchemaTables(int version);
 
 // The tables that are a projection of the event log (audit recomputes them by replaying it),
 // each with the ORDER BY clause that lists its rows in primary-key order.

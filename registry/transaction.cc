@@ -10,7 +10,7 @@ Result<Transaction> Transaction::Begin(Database& db) {
                         " is open read-only (no write permission, or read-only media); this "
                         "command changes the registry");
   }
-  GRAFT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  GRAFT_RETURN_IF_ERROR(db.backend().BeginWrite());
   return Transaction(&db);
 }
 
@@ -28,11 +28,8 @@ Status Transaction::Commit() {
 }
 
 Result<ReadTransaction> ReadTransaction::Begin(Database& db) {
-  GRAFT_RETURN_IF_ERROR(db.Exec("BEGIN DEFERRED"));
-  ReadTransaction transaction(&db);
-  // The snapshot starts at the first read, not at BEGIN.
-  GRAFT_RETURN_IF_ERROR(db.Exec("SELECT count(*) FROM sqlite_master"));
-  return transaction;
+  GRAFT_RETURN_IF_ERROR(db.backend().BeginRead());
+  return ReadTransaction(&db);
 }
 
 ReadTransaction::ReadTransaction(ReadTransaction&& other) noexcept

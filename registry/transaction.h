@@ -1,5 +1,5 @@
-// Transaction: BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed; and
-// ReadTransaction, one consistent read snapshot.
+// Transaction: a write transaction on construction, ROLLBACK on destruction unless committed;
+// and ReadTransaction, one consistent read snapshot.
 #pragma once
 
 #include "core/status.h"
@@ -9,7 +9,8 @@ namespace graft::registry {
 
 class Transaction {
  public:
-  // Takes the write lock now (BEGIN IMMEDIATE), waiting up to the busy timeout.
+  // Takes the write lock now (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), waiting
+  // for the current writer.
   static Result<Transaction> Begin(Database& db);
   Transaction(Transaction&& other) noexcept;
   Transaction& operator=(Transaction&&) = delete;
@@ -23,9 +24,9 @@ class Transaction {
   bool done_ = false;
 };
 
-// A read snapshot (BEGIN DEFERRED and a first read, so in WAL mode the snapshot is fixed now):
-// every query until it ends sees the database as it was at Begin, whatever other processes
-// commit meanwhile. Ends (COMMIT of a read transaction) on destruction.
+// A read snapshot, fixed at Begin: every query until it ends sees the database as it was at
+// Begin, whatever other processes commit meanwhile. Ends (COMMIT of a read transaction) on
+// destruction.
 class ReadTransaction {
  public:
   static Result<ReadTransaction> Begin(Database& db);

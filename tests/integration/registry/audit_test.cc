@@ -29,23 +29,20 @@ class AuditTest : public RegistryTest {
     EXPECT_TRUE(found) << "no problem mentions \"" << expected << "\" in\n"
                        << report.ToJson().dump(2);
   }
-  fs::path BlobOf(const std::string& digest) { return registry_->blobs().PathFor(digest).value(); }
   ObjectRecord adapter_;
 };
 
-TEST_F(AuditTest, ChangedBlobByteIsNamed) {
-  fs::path blob = BlobOf(dataset_.digest);
-  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
-  std::fstream(blob, std::ios::in | std::ios::out | std::ios::binary).seekp(2).put('X');
+TEST_P(AuditTest, ChangedBlobByteIsNamed) {
+  AlterBlobByte(dataset_.digest, 2, 'X');
   ExpectProblem("blob sha256:" + dataset_.digest + " does not match its digest");
 }
 
-TEST_F(AuditTest, DeletedBlobIsNamed) {
-  fs::remove(BlobOf(dataset_.digest));
+TEST_P(AuditTest, DeletedBlobIsNamed) {
+  DeleteBlob(dataset_.digest);
   ExpectProblem("blob sha256:" + dataset_.digest + " is missing");
 }
 
-TEST_F(AuditTest, EditedRowIsNamed) {
+TEST_P(AuditTest, EditedRowIsNamed) {
   Sql("UPDATE objects SET info = replace(info, '\"records\":1', '\"records\":9') WHERE digest = '" +
       dataset_.digest + "'");
   ExpectProblem("table objects: row [\"" + dataset_.digest);
@@ -54,19 +51,19 @@ TEST_F(AuditTest, EditedRowIsNamed) {
   ExpectProblem("table labels");
 }
 
-TEST_F(AuditTest, DeletedEventIsNamed) {
+TEST_P(AuditTest, DeletedEventIsNamed) {
   Sql("DELETE FROM events WHERE seq = 3");
   ExpectProblem("event 3 missing");
 }
 
-TEST_F(AuditTest, ReorderedEventsAreNamed) {
+TEST_P(AuditTest, ReorderedEventsAreNamed) {
   Sql("UPDATE events SET seq = seq + 1000 WHERE seq IN (4, 5);"
       "UPDATE events SET seq = 5 WHERE seq = 1004; UPDATE events SET seq = 4 WHERE seq = 1005");
   ExpectProblem("event row 4 holds the body of event 5 (events reordered or edited)");
   ExpectProblem("event row 5 holds the body of event 4");
 }
 
-TEST_F(AuditTest, SwappedEventBodiesAreNamed) {
+TEST_P(AuditTest, SwappedEventBodiesAreNamed) {
   Sql("CREATE TEMP TABLE t AS SELECT seq, body FROM events WHERE seq IN (6, 7);"
       "UPDATE events SET body = (SELECT body FROM t WHERE seq = 7) WHERE seq = 6;"
       "UPDATE events SET body = (SELECT body FROM t WHERE seq = 6) WHERE seq = 7;");
@@ -74,7 +71,7 @@ TEST_F(AuditTest, SwappedEventBodiesAreNamed) {
   ExpectProblem("event 6 does not match its stored leaf hash");
 }
 
-TEST_F(AuditTest, CheckpointFromRewrittenHistoryIsNamed) {
+TEST_P(AuditTest, CheckpointFromRewrittenHistoryIsNamed) {
   std::string kept = registry_->LatestCheckpoint().value();
   ASSERT_TRUE(Auditor(*registry_).Run({{"kept.note", kept}})->ok());
   // Rewrite history with the registry's own key: drop the last event and append another one,
@@ -106,7 +103,7 @@ TEST_F(AuditTest, CheckpointFromRewrittenHistoryIsNamed) {
                 {{"kept.note", kept}});
 }
 
-TEST_F(AuditTest, CheckpointBeyondTheLogIsNamed) {
+TEST_P(AuditTest, CheckpointBeyondTheLogIsNamed) {
   std::string kept = registry_->LatestCheckpoint().value();
   MakeDataset("later", "{\"later\": true}\n");
   ASSERT_TRUE(Auditor(*registry_).Run({{"kept.note", kept}})->ok());
@@ -114,7 +111,7 @@ TEST_F(AuditTest, CheckpointBeyondTheLogIsNamed) {
   ExpectProblem("covers", {{"later.note", registry_->LatestCheckpoint().value()}});
 }
 
-TEST_F(AuditTest, SignatureByRevokedKeyAfterRevocationIsNamed) {
+TEST_P(AuditTest, SignatureByRevokedKeyAfterRevocationIsNamed) {
   PrivateKey evaluator = PrivateKey::Generate(KeyAlgorithm::kEd25519).value();
   registry_->TrustKey(evaluator.public_key(), "evaluator", "ci").value();
   KeyRecord revoked = registry_->RevokeKey(evaluator.key_id(), "compromised").value();
@@ -131,7 +128,7 @@ TEST_F(AuditTest, SignatureByRevokedKeyAfterRevocationIsNamed) {
                 std::to_string(*revoked.revoked_seq));
 }
 
-TEST_F(AuditTest, FileRowPointingAtAnotherBlobIsNamed) {
+TEST_P(AuditTest, FileRowPointingAtAnotherBlobIsNamed) {
   Sql("UPDATE object_files SET blob = '" + dataset_.digest + "' WHERE object = '" +
       adapter_.digest + "' AND path = 'adapter_model.safetensors'");
   ExpectProblem("adapter bot@1 (sha256:" + adapter_.digest.substr(0, 16) +
@@ -143,7 +140,7 @@ TEST_F(AuditTest, FileRowPointingAtAnotherBlobIsNamed) {
 // the root digest recomputed over its rows (so the object row, the log, the tree, the checkpoints
 // and the blobs are all consistent) and the trainer's genuine model.sig of the real files. Only
 // the per-file digests model.sig signs can tell, and the audit names the file.
-TEST_F(AuditTest, FileBlobThatIsNotTheSignedOneIsNamedWhenTheRootRowIsConsistent) {
+TEST_P(AuditTest, FileBlobThatIsNotTheSignedOneIsNamedWhenTheRootRowIsConsistent) {
   testing::LoraShape shape;
   shape.seed = 2;
   fs::path genuine = MakeAdapter("a2", shape);
@@ -180,14 +177,15 @@ TEST_F(AuditTest, FileBlobThatIsNotTheSignedOneIsNamedWhenTheRootRowIsConsistent
   AuditReport report = Auditor(*registry_).Run().value();
   EXPECT_EQ(report.problems.size(), 3u) << report.ToJson().dump(2);
   // The registration names no trainer key as its actor (the replay of signed changes).
-  ExpectProblem("adapter.register: attested registration by key intruder@host was not trusted "
-                "as trainer");
+  ExpectProblem(
+      "adapter.register: attested registration by key intruder@host was not trusted "
+      "as trainer");
   ExpectProblem("adapter forged@1 (sha256:" + forged.substr(0, 16) + "): model.sig signs sha256:" +
                 testing::AdapterDigest(genuine) + ", not this adapter");
   ExpectProblem("model.sig and the stored files differ: changed: adapter_model.safetensors");
 }
 
-TEST_F(AuditTest, ChannelServingARevokedOrRetiredAdapterIsAFindingNotAFailure) {
+TEST_P(AuditTest, ChannelServingARevokedOrRetiredAdapterIsAFindingNotAFailure) {
   ASSERT_TRUE(registry_->SetChannel("bot@production", adapter_.digest, "promote").ok());
   ObjectRecord dataset = registry_->RevokeObject("dataset", dataset_.digest, "licence").value();
   AuditReport report = Auditor(*registry_).Run().value();
@@ -204,7 +202,7 @@ TEST_F(AuditTest, ChannelServingARevokedOrRetiredAdapterIsAFindingNotAFailure) {
   EXPECT_EQ(report.ToJson()["findings"].size(), 2u);
 }
 
-TEST_F(AuditTest, ReportListsWhatWasChecked) {
+TEST_P(AuditTest, ReportListsWhatWasChecked) {
   AuditReport report = Auditor(*registry_).Run().value();
   ASSERT_TRUE(report.ok());
   std::string all = report.ToJson()["checked"].dump();
@@ -214,6 +212,9 @@ TEST_F(AuditTest, ReportListsWhatWasChecked) {
     EXPECT_NE(all.find(part), std::string::npos) << part;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 }  // namespace
 }  // namespace graft::registry

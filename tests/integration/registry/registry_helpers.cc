@@ -1,16 +1,30 @@
 #include "tests/integration/registry/registry_helpers.h"
 
+#include <cstdio>
+#include <fstream>
+
 #include "registry/checkpoint.h"
 #include "registry/event_log.h"
 #include "registry/projection.h"
 #include "registry/registry_key.h"
 #include "registry/transaction.h"
+#include "tests/support/postgres_cluster.h"
 
 namespace graft::registry {
 namespace fs = std::filesystem;
 
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kPostgres ? "Postgres" : "Sqlite";
+}
+
 void RegistryTest::SetUp() {
   root_ = Dir("registry");
+  if (postgres()) {
+    testing::PostgresCluster& cluster = testing::PostgresCluster::Shared();
+    ASSERT_TRUE(cluster.running()) << cluster.error();
+    root_ = cluster.CreateDatabase();
+    ASSERT_FALSE(root_.empty()) << "cannot create a database";
+  }
   Result<Registry> created = Registry::Init(root_);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   registry_.emplace(std::move(created).value());
@@ -61,9 +75,39 @@ void RegistryTest::AppendRaw(const std::string& action, const Json& details) {
 }
 
 void RegistryTest::Sql(const std::string& sql) {
-  Database db = Database::Open(root_ / kDatabaseFile).value();
-  Status status = db.Exec(sql);
+  Result<Database> db =
+      postgres() ? Database::Connect(root_.string()) : Database::Open(root_ / kDatabaseFile);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  Status status = db->Exec(sql);
   ASSERT_TRUE(status.ok()) << status.ToString();
+}
+
+void RegistryTest::AlterBlobByte(const std::string& digest, size_t offset, char byte) {
+  if (postgres()) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(byte));
+    Sql("UPDATE blob_chunks SET data = overlay(data placing '\\x" + std::string(hex) +
+        "'::bytea from " + std::to_string(offset + 1) + ") WHERE digest = '" + digest +
+        "' AND idx = 0");
+    return;
+  }
+  fs::path blob = registry_->blobs().PathFor(digest).value();
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  std::fstream(blob, std::ios::in | std::ios::out | std::ios::binary).seekp(offset).put(byte);
+}
+
+void RegistryTest::DeleteBlob(const std::string& digest) {
+  if (postgres()) {
+    Sql("DELETE FROM blob_chunks WHERE digest = '" + digest +
+        "'; DELETE FROM blob_contents WHERE digest = '" + digest + "'");
+    return;
+  }
+  fs::remove(registry_->blobs().PathFor(digest).value());
+}
+
+void RegistryTest::SetSchemaVersion(int version) {
+  Sql(postgres() ? "UPDATE graft_schema SET version = " + std::to_string(version)
+                 : "PRAGMA user_version = " + std::to_string(version));
 }
 
 }  // namespace graft::registry

@@ -1,4 +1,4 @@
-#include "registry/blob_store.h"
+#include "registry/file_blob_store.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 
 TEST(BlobStore, PutIsContentAddressedAndGetReverifies) {
   TempDir dir;
-  BlobStore store(dir.path() / "blobs");
+  FileBlobStore store(dir.path() / "blobs");
   bool created = false;
   std::string digest = *store.Put("hello", &created);
   EXPECT_TRUE(created);
@@ -27,7 +27,7 @@ TEST(BlobStore, PutIsContentAddressedAndGetReverifies) {
 
 TEST(BlobStore, AlteredAndMissingBlobsAreReported) {
   TempDir dir;
-  BlobStore store(dir.path() / "blobs");
+  FileBlobStore store(dir.path() / "blobs");
   std::string digest = *store.Put("payload");
   fs::path path = *store.PathFor(digest);
   fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
@@ -43,7 +43,7 @@ TEST(BlobStore, AlteredAndMissingBlobsAreReported) {
 
 TEST(BlobStore, NamesThatCouldEscapeAreRefused) {
   TempDir dir;
-  BlobStore store(dir.path() / "blobs");
+  FileBlobStore store(dir.path() / "blobs");
   for (std::string bad : {std::string("../../etc/passwd"), std::string(64, '.'),
                           std::string("/abs") + std::string(60, 'a'), std::string(64, 'A'),
                           std::string(63, 'a'), std::string(62, 'a') + "/.", std::string()}) {
@@ -56,7 +56,7 @@ TEST(BlobStore, NamesThatCouldEscapeAreRefused) {
 
 TEST(BlobStore, RemoveDeletesEmptyPrefixDirectories) {
   TempDir dir;
-  BlobStore store(dir.path() / "blobs");
+  FileBlobStore store(dir.path() / "blobs");
   fs::create_directories(dir.path() / "blobs");
   std::string digest = *store.Put("x");
   store.Remove(digest);

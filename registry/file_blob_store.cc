@@ -1,4 +1,4 @@
-#include "registry/blob_store.h"
+#include "registry/file_blob_store.h"
 
 #include <sys/stat.h>
 
@@ -22,7 +22,7 @@ bool IsLowerHex(std::string_view text) {
 
 }  // namespace
 
-Result<fs::path> BlobStore::PathFor(std::string_view hex) const {
+Result<fs::path> FileBlobStore::PathFor(std::string_view hex) const {
   if (hex.starts_with("sha256:")) hex.remove_prefix(7);
   if (hex.size() != 64 || !IsLowerHex(hex)) {
     return InvalidInput("refusing blob name \"" + std::string(hex) +
@@ -32,7 +32,7 @@ Result<fs::path> BlobStore::PathFor(std::string_view hex) const {
   return root_ / "sha256" / std::string(hex.substr(0, 2)) / std::string(hex.substr(2));
 }
 
-Status BlobStore::MakeParents(const fs::path& blob_path) const {
+Status FileBlobStore::MakeParents(const fs::path& blob_path) const {
   // root/sha256/ab: each made 0755 explicitly (mkdir's mode is masked by the umask).
   for (const fs::path& dir : {root_, root_ / "sha256", blob_path.parent_path()}) {
     if (::mkdir(dir.c_str(), 0755) == 0) {
@@ -47,7 +47,7 @@ Status BlobStore::MakeParents(const fs::path& blob_path) const {
   return Status::Ok();
 }
 
-Result<std::string> BlobStore::Put(std::string_view bytes, bool* created) {
+Result<std::string> FileBlobStore::Put(std::string_view bytes, bool* created) {
   std::string hex = Sha256Hex(bytes);
   GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
   if (created != nullptr) *created = false;
@@ -58,7 +58,8 @@ Result<std::string> BlobStore::Put(std::string_view bytes, bool* created) {
   return hex;
 }
 
-Result<std::string> BlobStore::Adopt(const fs::path& staged, std::string_view hex, bool* created) {
+Result<std::string> FileBlobStore::Adopt(const fs::path& staged, std::string_view hex,
+                                         bool* created) {
   GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
   if (hex.starts_with("sha256:")) hex.remove_prefix(7);
   if (created != nullptr) *created = false;
@@ -76,7 +77,7 @@ Result<std::string> BlobStore::Adopt(const fs::path& staged, std::string_view he
   return std::string(hex);
 }
 
-Result<std::string> BlobStore::Get(std::string_view hex) const {
+Result<std::string> FileBlobStore::Get(std::string_view hex) const {
   GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
   Result<std::string> bytes = ReadFile(path);
   if (!bytes.ok()) {
@@ -93,7 +94,7 @@ Result<std::string> BlobStore::Get(std::string_view hex) const {
   return bytes;
 }
 
-Status BlobStore::Verify(std::string_view hex, uint64_t expected_size) const {
+Status FileBlobStore::Verify(std::string_view hex, uint64_t expected_size) const {
   GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
   if (hex.starts_with("sha256:")) hex.remove_prefix(7);
   std::error_code error;
@@ -121,13 +122,13 @@ Status BlobStore::Verify(std::string_view hex, uint64_t expected_size) const {
   return Status::Ok();
 }
 
-bool BlobStore::Has(std::string_view hex) const {
+bool FileBlobStore::Has(std::string_view hex) const {
   Result<fs::path> path = PathFor(hex);
   std::error_code error;
   return path.ok() && fs::is_regular_file(*path, error);
 }
 
-void BlobStore::Remove(std::string_view hex) {
+void FileBlobStore::Remove(std::string_view hex) {
   Result<fs::path> path = PathFor(hex);
   if (!path.ok()) return;
   std::error_code error;
@@ -138,7 +139,7 @@ void BlobStore::Remove(std::string_view hex) {
   }
 }
 
-std::vector<std::string> BlobStore::List() const {
+std::vector<std::string> FileBlobStore::List() const {
   std::vector<std::string> out;
   std::error_code error;
   fs::path base = root_ / "sha256";
