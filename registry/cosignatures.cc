@@ -37,7 +37,8 @@ Status Cosignatures::Add(const PublicKey& witness, std::string_view note) {
 
 Status Cosignatures::Store(const StoredCosignature& cosignature) {
   return registry_.db().Run(
-      "INSERT OR REPLACE INTO cosignatures(size, witness, note) VALUES(?, ?, ?)",
+      "INSERT INTO cosignatures(size, witness, note) VALUES(?, ?, ?) "
+      "ON CONFLICT(size, witness) DO UPDATE SET note = excluded.note",
       static_cast<int64_t>(cosignature.size), cosignature.witness, cosignature.note);
 }
 

@@ -12,7 +12,11 @@ namespace {
 
 // Projection tables whose rows graft updates (a stage, a revocation, the channel's current
 // digest); every other table only grows.
-constexpr const char* kUpdatedTables[] = {"objects", "keys", "channels"};
+constexpr const char* kUpdatedTables[] = {"objects",      "keys",         "channels",
+                                          "adapter_tags", "adapter_descriptions", "cosignatures"};
+// Projections of the log that an event can shrink (a removed tag, a cleared description); the
+// audit rebuilds them from the log, which stays insert-only.
+constexpr const char* kDeletedTables[] = {"adapter_tags", "adapter_descriptions"};
 
 std::string Join(const std::vector<std::string>& names) {
   std::string out;
@@ -36,6 +40,7 @@ Result<std::string> PostgresGrants(Database& db) {
     if (table != "graft_schema") inserted.push_back(table);
   }
   std::vector<std::string> updated(std::begin(kUpdatedTables), std::end(kUpdatedTables));
+  std::vector<std::string> deleted(std::begin(kDeletedTables), std::end(kDeletedTables));
   const std::string writer = kPostgresWriterRole;
   const std::string reader = kPostgresReaderRole;
   return "CREATE ROLE " + writer + " NOLOGIN;\n" + "CREATE ROLE " + reader + " NOLOGIN;\n" +
@@ -44,7 +49,8 @@ Result<std::string> PostgresGrants(Database& db) {
          ", " + reader + ";\n" + "GRANT USAGE ON SCHEMA " + schema + " TO " + writer + ", " +
          reader + ";\n" + "GRANT SELECT ON " + Join(tables) + " TO " + writer + ", " + reader +
          ";\n" + "GRANT INSERT ON " + Join(inserted) + " TO " + writer + ";\n" +
-         "GRANT UPDATE ON " + Join(updated) + " TO " + writer + ";\n";
+         "GRANT UPDATE ON " + Join(updated) + " TO " + writer + ";\n" + "GRANT DELETE ON " +
+         Join(deleted) + " TO " + writer + ";\n";
 }
 
 }  // namespace graft::registry

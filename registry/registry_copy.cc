@@ -6,6 +6,7 @@
 #include "registry/cosignatures.h"
 #include "registry/event_log.h"
 #include "registry/event_store.h"
+#include "registry/file_blob_store.h"
 #include "registry/projection.h"
 #include "registry/registry_directory.h"
 #include "registry/registry_key.h"
@@ -145,7 +146,7 @@ Result<CopyOutcome> CopyRegistry(Registry& source, const fs::path& dest, const C
       GRAFT_ASSIGN_OR_RETURN(Database db,
                              Database::Open(building / kDatabaseFile, Database::Mode::kCreate));
       GRAFT_RETURN_IF_ERROR(MigrateSchema(db));
-      BlobStore blobs(building / kBlobDir);
+      FileBlobStore blobs(building / kBlobDir);
       GRAFT_RETURN_IF_ERROR(Replay(source, db, blobs, outcome));
     }
     {

@@ -7,7 +7,11 @@
 namespace graft::serve {
 namespace {
 
+// A blob's file, whose stamps the cache checks. A store without files (PostgreSQL: blobs are rows
+// that only a database change can alter) adds none: its pages follow the log and the age bound
+// (docs/serve.md, "Verification cache").
 Status AddBlob(registry::Registry& registry, const std::string& digest, PageKey& key) {
+  if (registry.blobs().root().empty()) return Status::Ok();
   GRAFT_ASSIGN_OR_RETURN(std::filesystem::path path, registry.blobs().PathFor(digest));
   key.files.push_back(std::move(path));
   return Status::Ok();
