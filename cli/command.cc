@@ -9,6 +9,7 @@
 
 #include "cli/command_docs.h"
 #include "cli/model_binary.h"
+#include "core/omp_wait_policy.h"
 
 namespace graft::cli {
 
@@ -144,6 +145,7 @@ int RunCommand(const Command& command, const std::vector<std::string>& args, cha
       std::cerr << "graft: " << exec_failure.message() << "\n";
       return kExitInternal;
     }
+    RestartWithOmpWaitPolicy(argv);  // graft-model run directly: libgomp is loaded already
   }
   try {
     Result<int> result = (*run)(vm);

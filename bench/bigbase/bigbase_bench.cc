@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/json.h"
+#include "core/omp_wait_policy.h"
 #include "models/causal_lm.h"
 #include "models/generation.h"
 
@@ -133,4 +134,8 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace graft
 
-int main(int argc, char** argv) { return graft::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // As graft-model runs (GOMP_SPINCOUNT unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set).
+  graft::RestartWithOmpWaitPolicy(argv);
+  return graft::Main(argc, argv);
+}

@@ -1,12 +1,22 @@
 #!/usr/bin/python3
 """Prints bench/bigbase/run's JSON lines as a table of figures and graft / PyTorch ratios."""
 import json
+import statistics
 import sys
 
-rows = {}
+# A run repeated (ROUNDS) is reported by the median of each numeric field.
+runs = {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    rows[r["run"]] = r
+    runs.setdefault(r["run"], []).append(r)
+rows = {}
+for name, repeats in runs.items():
+    row = dict(repeats[-1])
+    for key, value in row.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            row[key] = statistics.median(r[key] for r in repeats if key in r)
+    row["repeats"] = len(repeats)
+    rows[name] = row
 
 
 def get(run, key):
@@ -17,6 +27,9 @@ def ratio(a, b):
     return f"x{a / b:.2f}" if a and b else "—"
 
 
+loads = [r["load"] for repeats in runs.values() for r in repeats if "load" in r]
+if loads:
+    print(f"load average at the runs' starts: {min(loads):.1f}-{max(loads):.1f}")
 bandwidth = get("bandwidth", "bytes_per_s")
 if bandwidth:
     print(f"memory read bandwidth (sum of a 1 GiB F32 buffer): {bandwidth / 1e9:.1f} GB/s")
