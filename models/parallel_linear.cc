@@ -36,9 +36,6 @@ void RowSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Te
   });
 }
 
-// out = a b (+ bias), the columns of b and out split across threads: each thread reads only its
-// part of b, which is what a product of few rows (generation: one) is bound by.
-
 // Converts `count` values at `from` (BF16 or F16) to F32 at `to`.
 void ToFloat(const void* from, c10::ScalarType type, int64_t count, float* to) {
   if (type == c10::kBFloat16) {
@@ -131,14 +128,17 @@ void ColumnSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch:
     const torch::Tensor b_part = b.narrow(1, begin, end - begin);
     if (vector) {
       const bool transposed = b.stride(0) == 1;  // b = W^T: its columns are W's rows
+      // A dimension of size 1 may have any stride; BLAS wants a leading dimension that fits.
+      const int64_t ldb =
+          transposed ? std::max(b.stride(1), b.size(0)) : std::max(b.stride(0), end - begin);
       float beta = 0;
       if (bias.defined()) {
         part.copy_(bias.narrow(0, begin, end - begin));
         beta = 1;
       }
       RowMajorGemm(1, end - begin, a.size(1), a.data_ptr<float>(), a.stride(0),
-                   b_part.data_ptr<float>(), transposed ? b.stride(1) : b.stride(0), transposed,
-                   beta, part.data_ptr<float>(), out.stride(0));
+                   b_part.data_ptr<float>(), ldb, transposed, beta, part.data_ptr<float>(),
+                   out.stride(0));
     } else if (bias.defined()) {
       at::addmm_out(part, bias.narrow(0, begin, end - begin), a, b_part);
     } else {

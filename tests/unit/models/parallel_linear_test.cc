@@ -81,6 +81,10 @@ TEST(ParallelLinear, OneRowMatchesAddmmInEveryLayoutAndThreadCount) {
           1e-4);
     }
   }
+  // One output column: its stride may be anything, the product must still be right.
+  for (const torch::Tensor& column : {torch::randn({64, 1}), torch::randn({1, 64}).t()}) {
+    EXPECT_LT(MaxError(ParallelLinear(x, column, torch::Tensor()), torch::mm(x, column)), 1e-4);
+  }
   at::set_num_threads(threads);
 }
 
