@@ -4,9 +4,9 @@
 namespace graft {
 
 // The GOMP_SPINCOUNT graft runs libgomp with: how many times a thread that waits for work polls
-// before it sleeps in the kernel. libgomp's default (300,000 polls, 5-15 ms here) holds a core
-// after every parallel region, which on a machine shared with other busy processes takes CPU
-// from them and gets graft's own threads preempted (docs/models.md, "Threads").
+// before it sleeps in the kernel. libgomp's default (300,000 polls, ~15 ms on a loaded 2-core
+// machine) holds a core after every parallel region, which on a machine shared with other busy
+// processes takes CPU from them and gets graft's own threads preempted (docs/models.md, "Threads").
 inline constexpr char kGraftGompSpinCount[] = "10000";
 
 // Sets GOMP_SPINCOUNT=kGraftGompSpinCount in this process's environment unless OMP_WAIT_POLICY
