@@ -10,6 +10,7 @@
 #include "cli/command_docs.h"
 #include "cli/model_binary.h"
 #include "cli/output_options.h"
+#include "core/omp_wait_policy.h"
 
 namespace graft::cli {
 
@@ -146,6 +147,7 @@ int RunCommand(const Command& command, std::vector<std::string> args, char** arg
       std::cerr << "graft: " << exec_failure.message() << "\n";
       return kExitInternal;
     }
+    RestartWithOmpWaitPolicy(argv);  // graft-model run directly: libgomp is loaded already
   }
   try {
     Result<int> result = (*run)(vm);

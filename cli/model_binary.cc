@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/omp_wait_policy.h"
+
 namespace graft::cli {
 namespace fs = std::filesystem;
 
@@ -50,6 +52,7 @@ Status ExecModelBinary(std::string_view command, char** argv) {
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
+  SetOmpWaitPolicy();  // libgomp, loaded with libtorch, reads it once at start
   ::execv(model_path.c_str(), model_argv.data());
   const int exec_errno = errno;
   if (exec_errno == ENOENT) {

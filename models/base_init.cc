@@ -2,6 +2,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "core/file_names.h"
 #include "core/file_util.h"
 #include "models/causal_lm.h"
@@ -10,6 +14,27 @@
 
 namespace graft {
 namespace fs = std::filesystem;
+
+std::string FullVocabularyTokenizerJson(int64_t vocab_size) {
+  const std::string byte_level = MakeByteLevelTokenizerJson();
+  Json json = Json::parse(byte_level);
+  Json& vocab = json["model"]["vocab"];
+  const int64_t first = static_cast<int64_t>(vocab.size());
+  if (vocab_size <= first) return byte_level;
+  std::vector<std::string> bytes(256);
+  for (const auto& [token, id] : vocab.items()) {
+    if (id.get<int64_t>() < 256) bytes[id.get<size_t>()] = token;
+  }
+  Json& merges = json["model"]["merges"];
+  const int64_t last = std::min<int64_t>(vocab_size, first + 256 * 256);
+  for (int64_t id = first; id < last; ++id) {
+    const std::string& left = bytes[static_cast<size_t>((id - first) / 256)];
+    const std::string& right = bytes[static_cast<size_t>((id - first) % 256)];
+    vocab[left + right] = id;
+    merges.push_back(Json::array({left, right}));
+  }
+  return json.dump(2) + "\n";
+}
 
 Result<ModelConfig> WriteRandomBase(Arch arch, std::string_view preset, uint64_t seed,
                                     const fs::path& out_dir, DType dtype,
@@ -42,7 +67,8 @@ Result<ModelConfig> WriteRandomBase(Arch arch, std::string_view preset, uint64_t
   Json json = config.hf_json;
   json["torch_dtype"] = CausalLM::TorchDtypeName(dtype);
   GRAFT_RETURN_IF_ERROR(WriteFileAtomic(out_dir / kHfConfigFile, json.dump(2) + "\n"));
-  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(out_dir / kTokenizerFile, MakeByteLevelTokenizerJson()));
+  GRAFT_RETURN_IF_ERROR(
+      WriteFileAtomic(out_dir / kTokenizerFile, FullVocabularyTokenizerJson(config.vocab_size)));
   return config;
 }
 

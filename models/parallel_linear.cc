@@ -36,21 +36,6 @@ void RowSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Te
   });
 }
 
-// out = a b (+ bias), the columns of b and out split across threads: each thread reads only its
-// part of b, which is what a product of few rows (generation: one) is bound by.
-void ColumnSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
-                        const torch::Tensor& bias) {
-  ForEachChunk(b.size(1), MinPart(a.size(0) * a.size(1)), [&](int64_t begin, int64_t end) {
-    torch::Tensor part = out.narrow(1, begin, end - begin);
-    const torch::Tensor b_part = b.narrow(1, begin, end - begin);
-    if (bias.defined()) {
-      at::addmm_out(part, bias.narrow(0, begin, end - begin), a, b_part);
-    } else {
-      at::mm_out(part, a, b_part);
-    }
-  });
-}
-
 // Converts `count` values at `from` (BF16 or F16) to F32 at `to`.
 void ToFloat(const void* from, c10::ScalarType type, int64_t count, float* to) {
   if (type == c10::kBFloat16) {
@@ -76,19 +61,41 @@ SgemmFn Sgemm() {
   return sgemm;
 }
 
+// BLAS's Fortran sgemv (column-major): y = alpha op(A) x + beta y.
+using SgemvFn = void (*)(const char* trans, const int* m, const int* n, const float* alpha,
+                         const float* a, const int* lda, const float* x, const int* incx,
+                         const float* beta, float* y, const int* incy);
+
+SgemvFn Sgemv() {
+  static const SgemvFn sgemv = reinterpret_cast<SgemvFn>(dlsym(RTLD_DEFAULT, "sgemv_"));
+  return sgemv;
+}
+
 // c [m, n] (row-major, leading dimension ldc) = beta c + a [m, k] b [k, n], where a is
 // row-major with leading dimension lda and b is given by `b_rows` [k, n] row-major (leading
-// dimension n) or, with `b_transposed`, as [n, k] row-major (leading dimension k).
+// dimension ldb) or, with `b_transposed`, as [n, k] row-major (leading dimension ldb). One row
+// (m = 1) is a matrix-vector product, which streams b once instead of packing it first.
 void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b_rows,
-                  bool b_transposed, float beta, float* c, int64_t ldc) {
+                  int64_t ldb, bool b_transposed, float beta, float* c, int64_t ldc) {
+  const float alpha = 1;
+  const int ldb_blas = static_cast<int>(ldb);
+  SgemvFn sgemv = Sgemv();
+  if (m == 1 && sgemv != nullptr) {
+    // Column-major, b^T is [n, k] with leading dimension ldb (b_transposed) or b is [n, k]
+    // transposed: c^T = b^T a^T.
+    const char trans = b_transposed ? 'T' : 'N';
+    const int rows = static_cast<int>(b_transposed ? k : n);
+    const int cols = static_cast<int>(b_transposed ? n : k);
+    const int one = 1;
+    sgemv(&trans, &rows, &cols, &alpha, b_rows, &ldb_blas, a, &one, &beta, c, &one);
+    return;
+  }
   if (SgemmFn sgemm = Sgemm()) {
     // Column-major: c^T [n, m] = b^T [n, k] a^T [k, m].
     const char transa = b_transposed ? 'T' : 'N';
     const char transb = 'N';
     const int mi = static_cast<int>(n), ni = static_cast<int>(m), ki = static_cast<int>(k);
-    const int ldb_blas = static_cast<int>(b_transposed ? k : n);
     const int lda_blas = static_cast<int>(lda), ldc_blas = static_cast<int>(ldc);
-    const float alpha = 1;
     sgemm(&transa, &transb, &mi, &ni, &ki, &alpha, b_rows, &ldb_blas, a, &lda_blas, &beta, c,
           &ldc_blas);
     return;
@@ -97,7 +104,7 @@ void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, 
   const torch::Tensor a_t = torch::from_blob(const_cast<float*>(a), {m, k}, {lda, 1}, options);
   torch::Tensor b_t = torch::from_blob(
       const_cast<float*>(b_rows),
-      b_transposed ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, options);
+      b_transposed ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, {ldb, 1}, options);
   if (b_transposed) b_t = b_t.t();
   torch::Tensor c_t = torch::from_blob(c, {m, n}, {ldc, 1}, options);
   if (beta == 0) {
@@ -105,6 +112,39 @@ void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, 
   } else {
     c_t.addmm_(a_t, b_t);
   }
+}
+
+// out = a b (+ bias), the columns of b and out split across threads: each thread reads only its
+// part of b, which is what a product of few rows (generation: one) is bound by. One row of F32
+// (a b with a unit stride in one dimension) goes straight to BLAS's matrix-vector product
+// (RowMajorGemm): a matrix product would first copy ("pack") its part of b, reading it twice.
+void ColumnSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                        const torch::Tensor& bias) {
+  const bool vector = a.size(0) == 1 && Sgemv() != nullptr && b.scalar_type() == torch::kFloat &&
+                      a.scalar_type() == torch::kFloat && (b.stride(0) == 1 || b.stride(1) == 1) &&
+                      a.stride(1) == 1 && out.stride(1) == 1;
+  ForEachChunk(b.size(1), MinPart(a.size(0) * a.size(1)), [&](int64_t begin, int64_t end) {
+    torch::Tensor part = out.narrow(1, begin, end - begin);
+    const torch::Tensor b_part = b.narrow(1, begin, end - begin);
+    if (vector) {
+      const bool transposed = b.stride(0) == 1;  // b = W^T: its columns are W's rows
+      // A dimension of size 1 may have any stride; BLAS wants a leading dimension that fits.
+      const int64_t ldb =
+          transposed ? std::max(b.stride(1), b.size(0)) : std::max(b.stride(0), end - begin);
+      float beta = 0;
+      if (bias.defined()) {
+        part.copy_(bias.narrow(0, begin, end - begin));
+        beta = 1;
+      }
+      RowMajorGemm(1, end - begin, a.size(1), a.data_ptr<float>(), a.stride(0),
+                   b_part.data_ptr<float>(), ldb, transposed, beta, part.data_ptr<float>(),
+                   out.stride(0));
+    } else if (bias.defined()) {
+      at::addmm_out(part, bias.narrow(0, begin, end - begin), a, b_part);
+    } else {
+      at::mm_out(part, a, b_part);
+    }
+  });
 }
 
 // F32 scratch of at least `count` floats, one per thread, kept between calls.
@@ -152,8 +192,8 @@ void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::
         for (int64_t r = 0; r < m; ++r) std::copy_n(bias_values, width, c_out + r * ldc);
         beta = 1;
       }
-      RowMajorGemm(m, width, k, a_rows.data_ptr<float>(), a_rows.stride(0), scratch, column_major,
-                   beta, c_out, ldc);
+      RowMajorGemm(m, width, k, a_rows.data_ptr<float>(), a_rows.stride(0), scratch,
+                   column_major ? k : width, column_major, beta, c_out, ldc);
     }
   });
 }

@@ -1,12 +1,22 @@
 #!/usr/bin/python3
 """Prints bench/bigbase/run's JSON lines as a table of figures and graft / PyTorch ratios."""
 import json
+import statistics
 import sys
 
-rows = {}
+# A run repeated (ROUNDS) is reported by the median of each numeric field.
+runs = {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    rows[r["run"]] = r
+    runs.setdefault(r["run"], []).append(r)
+rows = {}
+for name, repeats in runs.items():
+    row = dict(repeats[-1])
+    for key, value in row.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            row[key] = statistics.median(r[key] for r in repeats if key in r)
+    row["repeats"] = len(repeats)
+    rows[name] = row
 
 
 def get(run, key):
@@ -17,6 +27,9 @@ def ratio(a, b):
     return f"x{a / b:.2f}" if a and b else "—"
 
 
+loads = [r["load"] for repeats in runs.values() for r in repeats if "load" in r]
+if loads:
+    print(f"load average at the runs' starts: {min(loads):.1f}-{max(loads):.1f}")
 bandwidth = get("bandwidth", "bytes_per_s")
 if bandwidth:
     print(f"memory read bandwidth (sum of a 1 GiB F32 buffer): {bandwidth / 1e9:.1f} GB/s")
@@ -28,7 +41,7 @@ for name, r in rows.items():
     tps = r.get("tokens_per_s") or r.get("decode_tokens_per_s")
     other = {k: r[k] for k in ("load_s", "first_forward_s", "weight_bytes", "prefill_s",
                                 "seconds", "final_loss", "flops_per_s") if k in r}
-    print(f"| {name} | {tps:.1f} | {r.get('peak_rss_mib', 0):.0f} | {other} |" if tps else
+    print(f"| {name} | {tps:.3g} | {r.get('peak_rss_mib', 0):.0f} | {other} |" if tps else
           f"| {name} | — | {r.get('peak_rss_mib', 0):.0f} | {other} |")
 
 print()
@@ -52,14 +65,16 @@ for g in ("llama1b-generate", "llama1b-generate-bf16"):
         line = (f"{g}: {tps:.2f} tokens/s, "
                 f"{ratio(tps, get('llama1b-generate-torch', 'decode_tokens_per_s'))} PyTorch eager")
         if bandwidth:
-            weights = get("llama1b-load" if g.endswith("generate") else "llama1b-load-bf16",
-                          "weight_bytes")
+            weights = get(g, "weight_bytes")
             if weights:
                 line += f", {tps * weights / bandwidth:.0%} of the bandwidth limit"
         print(line)
 for g in ("llama1b-load", "llama1b-load-bf16"):
     if g in rows:
         weights = get(g, "weight_bytes") / 2**20
+        loading = get(g, "load_s") + get(g, "first_forward_s") - get(g, "second_forward_s")
+        read = get("llama1b-read", "seconds")
         print(f"{g}: load {get(g, 'load_s'):.2f} s + first forward {get(g, 'first_forward_s'):.2f} s"
-              f" (reading the files from the page cache: {get('llama1b-read', 'seconds') or 0:.2f} s);"
+              f" - second forward {get(g, 'second_forward_s'):.2f} s = {loading:.2f} s"
+              f" ({ratio(loading, read)} reading the files from the page cache: {read or 0:.2f} s);"
               f" peak RSS {get(g, 'peak_rss_mib') / weights:.2f}x the weights ({weights:.0f} MiB)")

@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 
+#include "core/omp_wait_policy.h"
 #include "distributed/group.h"
 #include "models/causal_lm.h"
 #include "models/tokenizer/tokenizer.h"
@@ -210,4 +211,8 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace graft::trainer
 
-int main(int argc, char** argv) { return graft::trainer::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // As graft-model runs (GOMP_SPINCOUNT unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set).
+  graft::RestartWithOmpWaitPolicy(argv);
+  return graft::trainer::Main(argc, argv);
+}

@@ -10,6 +10,7 @@
 #include "models/chunked_lm_head.h"
 #include "models/hf_weights.h"
 #include "models/parallel_linear.h"
+#include "models/tokenizer.h"
 #include "tests/unit/models/model_test_helpers.h"
 
 namespace graft::testing {
@@ -94,6 +95,25 @@ TEST(WriteRandomBase, StreamsShardsWithAnIndexThatLoadToCreateRandomsWeights) {
           << name;
     }
   }
+}
+
+TEST(WriteRandomBase, TheTokenizerCoversTheWholeVocabulary) {
+  // A random base emits any id of its vocabulary: each must decode (`graft generate`).
+  auto tokenizer = Tokenizer::FromJson(FullVocabularyTokenizerJson(32000), "synthetic");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().ToString();
+  EXPECT_EQ(tokenizer->vocab_size(), 32000);
+  const std::vector<int32_t> last = {31999, 257, 65};
+  auto text = tokenizer->Decode(last, /*skip_special=*/true);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  // id 257 + 256 i + j is bytes i, j: 31999 = 257 + 256 * 123 + 254.
+  EXPECT_EQ(*text, std::string("\x7b\xfe") + std::string("\0\0", 2) + "A");
+  // Encoding goes through the merge table, and decoding gives the text back.
+  const std::string sample = "graft merges two bytes";
+  const std::vector<int32_t> ids = tokenizer->Encode(sample, /*add_special=*/false);
+  EXPECT_LT(ids.size(), sample.size());
+  EXPECT_EQ(*tokenizer->Decode(ids, true), sample);
+  // A vocabulary no larger than the bytes keeps graft's byte-level tokenizer as it is.
+  EXPECT_EQ(FullVocabularyTokenizerJson(257), MakeByteLevelTokenizerJson());
 }
 
 TEST(WriteRandomBase, RefusesANonEmptyDirectoryAndAnIntegerDtype) {

@@ -56,6 +56,38 @@ TEST(ParallelLinear, ForwardMatchesAddmmForAnyRowCount) {
   EXPECT_LT(MaxError(ParallelLinear(x, linear.t(), bias), torch::addmm(bias, x, linear.t())), 1e-5);
 }
 
+TEST(ParallelLinear, OneRowMatchesAddmmInEveryLayoutAndThreadCount) {
+  // One row (generation) goes to BLAS's matrix-vector product, each thread over its columns.
+  torch::manual_seed(4);
+  const int threads = at::get_num_threads();
+  torch::Tensor linear = torch::randn({1000, 64});  // [out, in], as a linear layer stores it
+  torch::Tensor conv = torch::randn({64, 1000});    // [in, out], as GPT-2's Conv1D
+  torch::Tensor bias = torch::randn({1000});
+  torch::Tensor x = torch::randn({1, 64});
+  for (int n : {1, 2}) {
+    SCOPED_TRACE(n);
+    at::set_num_threads(n);
+    for (const torch::Tensor& weight : {linear.t(), conv}) {
+      EXPECT_LT(MaxError(ParallelLinear(x, weight, bias), torch::addmm(bias, x, weight)), 1e-4);
+      EXPECT_LT(MaxError(ParallelLinear(x, weight, torch::Tensor()), torch::mm(x, weight)), 1e-4);
+      // A row of a larger matrix, and a BF16 weight (converted a block at a time).
+      torch::Tensor rows = torch::randn({3, 64});
+      EXPECT_LT(MaxError(ParallelLinear(rows.narrow(0, 1, 1), weight, bias),
+                         torch::addmm(bias, rows.narrow(0, 1, 1), weight)),
+                1e-4);
+      torch::Tensor half = weight.to(torch::kBFloat16);
+      EXPECT_LT(
+          MaxError(ParallelLinear(x, half, bias), torch::addmm(bias, x, half.to(torch::kFloat))),
+          1e-4);
+    }
+  }
+  // One output column: its stride may be anything, the product must still be right.
+  for (const torch::Tensor& column : {torch::randn({64, 1}), torch::randn({1, 64}).t()}) {
+    EXPECT_LT(MaxError(ParallelLinear(x, column, torch::Tensor()), torch::mm(x, column)), 1e-4);
+  }
+  at::set_num_threads(threads);
+}
+
 TEST(ParallelLinear, GradientsMatchAutogradOfAddmm) {
   torch::manual_seed(2);
   for (const bool with_bias : {true, false}) {
