@@ -10,7 +10,7 @@
 #include "models/chunked_lm_head.h"
 #include "models/hf_weights.h"
 #include "models/parallel_linear.h"
-#include "models/tokenizer.h"
+#include "models/tokenizer/tokenizer.h"
 #include "tests/unit/models/model_test_helpers.h"
 
 namespace graft::testing {
