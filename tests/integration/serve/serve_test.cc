@@ -539,6 +539,7 @@ TEST_F(ServeTest, VerifyMaxAgeBoundsTheCache) {
     EXPECT_NE(page.body.find("The verification cache is off"), std::string::npos);
   }
   EXPECT_EQ(Served(uncached.log(), "/adapters/bot@1", "built"), 2u) << uncached.log();
+}
 
 TEST_F(ServeTest, TagsAndDescriptionsAreShownAndFilterTheList) {
   Expect({"adapter", "tag", "bot@1", "team=nlp", "tier=<gold>"});

@@ -141,10 +141,15 @@ GateReportData SampleGate() {
 
 AdapterReportData SampleAdapter() {
   AdapterReportData r;
-  r.identity = {"support-bot",  3,    Digest('a'), {"tiny-gpt2", Digest('b')}, "candidate",
-                {"staging-eu"}, false};
-  r.identity.tags = {{"team", "support"}, {"ticket", "OPS-1742 <eu>"}};
-  r.identity.description = "Support bot for the EU site.\nTrained on Q3 tickets | *not* GA.";
+  r.identity = {"support-bot",
+                3,
+                Digest('a'),
+                {"tiny-gpt2", Digest('b')},
+                "candidate",
+                {"staging-eu"},
+                false,
+                {{"team", "support"}, {"ticket", "OPS-1742 <eu>"}},
+                "Support bot for the EU site.\nTrained on Q3 tickets | *not* GA."};
   r.verification = {{"model.sig", true, "ECDSA P-256 key 5e1f... (trainer)"},
                     {"provenance", true, "SLSA provenance v1, 4 resolved dependencies"},
                     {"blob digests", true, "17 blobs"},
