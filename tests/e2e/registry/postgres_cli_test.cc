@@ -29,7 +29,10 @@ class PostgresCli : public RegistryCliTest {
 
 TEST_F(PostgresCli, InitPrintsTheRolesAndTheLifecycleRunsAsOnADirectory) {
   EXPECT_TRUE(Has(init_out_, "GRANT INSERT ON")) << init_out_;
-  EXPECT_TRUE(Has(init_out_, "GRANT UPDATE ON objects, keys, channels TO graft_writer"));
+  EXPECT_TRUE(Has(init_out_,
+                  "GRANT UPDATE ON objects, keys, channels, adapter_tags, adapter_descriptions, "
+                  "cosignatures TO graft_writer"))
+      << init_out_;
   EXPECT_FALSE(Has(init_out_, PostgresCluster::kPassword)) << init_out_;
   EXPECT_TRUE(Has(init_out_, ":***@127.0.0.1")) << init_out_;
 
