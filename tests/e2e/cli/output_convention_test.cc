@@ -138,6 +138,11 @@ TEST_F(OutputConventionTest, EveryJsonOutputMatchesItsSchema) {
   const Json shown = ExpectJson("object-show", {"adapter", "show", "bot@1", "--json"});
   EXPECT_FALSE(shown["edges"].empty());
   ExpectJson("adapter-export", {"adapter", "export", "bot@1", "--out", Path("exported"), "--json"});
+  const Json tagged = ExpectJson("adapter-annotate", {"adapter", "tag", "bot@1", "team=nlp",
+                                                      "--key", Path("curator.pem"), "--json"});
+  EXPECT_EQ(tagged["tags"]["team"], "nlp");
+  ExpectJson("adapter-annotate", {"adapter", "describe", "bot@1", "A test bot.", "--key",
+                                  Path("curator.pem"), "--json"});
 
   // eval: --json on stdout (the text table left out), --json-out to a file, the same result.
   const Json evaluated =
@@ -208,6 +213,9 @@ TEST_F(OutputConventionTest, EveryJsonOutputMatchesItsSchema) {
                              Path("witness"), "--json"});
   ExpectJson("audit-verify", {"audit", "verify", "--json"});
   ExpectJson("registry-gc", {"registry", "gc", "--json"});
+  const Json copied = ExpectJson(
+      "registry-copy", {"registry", "copy", "--from", Path("reg"), "--to", Path("copy"), "--json"});
+  EXPECT_GT(copied["events"].get<int64_t>(), 0);
 
   ExpectJson("sign", {"sign", Path("bot-1"), "--key", Path("curator.pem"), "--signature",
                       Path("bot-1.sig"), "--json"});
