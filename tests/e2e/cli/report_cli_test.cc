@@ -50,10 +50,7 @@ class ReportCliTest : public ::testing::Test {
     Write("train.jsonl", SlicedTexts("the cat sat on the mat", 24));
     const std::string data = SlicedTexts("the cat sat on the mat", 16);
     Write("site.jsonl", data);
-    Write("site.yaml",
-          "suite: site\ntasks:\n  - name: text\n    type: loglikelihood_rolling\n"
-          "    data: {path: site.jsonl, sha256: \"" +
-              Sha256Hex(data) + "\"}\n    metrics: [bits_per_byte]\n");
+    Write("site.yaml", TextSuiteYaml("site", "site.jsonl", data));
     Expect({"suite", "register", Path("site.yaml")});
     Write("good.yaml",
           "policy: good\npromotion:\n"

@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "core/sha256.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/tiny_registry.h"
 
 extern char** environ;
 
@@ -286,10 +287,7 @@ TEST_F(Distributed, TwoRankEvaluationEqualsOneProcess) {
             " sat on the mat " + std::string(static_cast<size_t>(i), 'x') + ".\"}\n";
   }
   Write("text.jsonl", data);
-  Write("suite.yaml",
-        "suite: general\ntasks:\n  - name: text\n    type: loglikelihood_rolling\n"
-        "    data: {path: text.jsonl, sha256: \"" +
-            Sha256Hex(data) + "\"}\n    metrics: [bits_per_byte]\n");
+  Write("suite.yaml", TextSuiteYaml("general", "text.jsonl", data));
   Expect({"suite", "register", Path("suite.yaml")});
 
   // Batches of one item: each item's score is computed alone, so the split cannot change it.

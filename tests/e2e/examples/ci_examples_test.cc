@@ -57,10 +57,7 @@ class CiExamples : public ::testing::Test {
     write("valid.jsonl", Lines("the cat sat on the mat", 4, 1));
     const std::string site = Lines("the cat sat on the mat", 16, 2);
     write("site.jsonl", site);
-    write("site.yaml",
-          "suite: site\ntasks:\n  - name: text\n    type: loglikelihood_rolling\n"
-          "    data: {path: site.jsonl, sha256: \"" +
-              Sha256Hex(site) + "\"}\n    metrics: [bits_per_byte]\n");
+    write("site.yaml", TextSuiteYaml("site", "site.jsonl", site));
     expect({"suite", "register", path("site.yaml")});
     write("site-bot.yaml",
           "policy: site-bot\npromotion:\n  kpis: [{suite: site, metric: bits_per_byte, "

@@ -80,10 +80,7 @@ class BrowserTest : public ::testing::Test {
                "\n";
     }
     Write("texts.jsonl", texts);
-    Write("garden.yaml",
-          "suite: garden\ntasks:\n  - name: text\n    type: loglikelihood_rolling\n"
-          "    data: {path: texts.jsonl, sha256: \"" +
-              Sha256Hex(texts) + "\"}\n    metrics: [bits_per_byte]\n");
+    Write("garden.yaml", TextSuiteYaml("garden", "texts.jsonl", texts));
     Graft({"suite", "register", Path("garden.yaml")});
     // v1 is trained under "better" and passes its gate; v2, under "strict", cannot improve the
     // base by 5 bits per byte and fails.
