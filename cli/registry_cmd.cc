@@ -13,7 +13,6 @@
 #include "core/file_util.h"
 #include "core/keys.h"
 #include "registry/intake.h"
-#include "registry/postgres_roles.h"
 #include "registry/registry_key.h"
 #include "registry/transaction.h"
 
@@ -64,9 +63,7 @@ Result<int> RunInit(const po::variables_map& vm) {
   }
   const std::optional<PublicKey>& admin = options.admin_key;
   std::string grants;  // a PostgreSQL registry's roles, for its administrator
-  if (reg.db().dialect() == registry::Dialect::kPostgres) {
-    GRAFT_ASSIGN_OR_RETURN(grants, registry::PostgresGrants(reg.db()));
-  }
+  GRAFT_ASSIGN_OR_RETURN(grants, reg.RoleGrants());
   if (WantsJson(vm)) {
     Json out = {{"registry", reg.dir().string()},
                 {"origin", reg.origin()},
@@ -171,19 +168,12 @@ Result<std::vector<Leftover>> FindLeftovers(registry::Registry& reg) {
       }
     }
   }
-  std::set<std::string> known;
-  {
-    GRAFT_ASSIGN_OR_RETURN(registry::Statement s, reg.db().Prepare("SELECT digest FROM blobs"));
-    for (;;) {
-      GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      known.insert(s.Text(0));
-    }
-  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> recorded, reg.RecordedBlobs());
+  const std::set<std::string> known(recorded.begin(), recorded.end());
   // A store without files (PostgreSQL: blobs are rows, written in their change's transaction)
   // leaves nothing behind to collect.
-  fs::path blobs = reg.blobs().root() / "sha256";
-  if (!reg.blobs().root().empty() && fs::is_directory(blobs, error)) {
+  fs::path blobs = reg.blob_dir() / "sha256";
+  if (!reg.blob_dir().empty() && fs::is_directory(blobs, error)) {
     for (const auto& prefix : fs::directory_iterator(blobs, error)) {
       if (!prefix.is_directory(error)) continue;
       for (const auto& file : fs::directory_iterator(prefix.path(), error)) {
@@ -207,7 +197,7 @@ Result<int> RunGc(const po::variables_map& vm) {
                          apply ? OpenRegistry(vm) : OpenRegistrySnapshot(vm));
   std::optional<registry::Transaction> lock;
   if (apply) {
-    GRAFT_ASSIGN_OR_RETURN(registry::Transaction begun, registry::Transaction::Begin(reg.db()));
+    GRAFT_ASSIGN_OR_RETURN(registry::Transaction begun, reg.LockForWriting());
     lock.emplace(std::move(begun));
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<Leftover> leftovers, FindLeftovers(reg));

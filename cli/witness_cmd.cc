@@ -17,7 +17,7 @@ Result<int> RunWitness(const po::variables_map& vm) {
                          registry::WitnessCheckpoint(reg, key, vm["state"].as<std::string>()));
   // Kept in the registry too, where `log checkpoint` and `audit verify --witness` find it; a
   // registry this witness may only read keeps it in the state directory alone.
-  const bool stored = !reg.db().read_only();
+  const bool stored = !reg.read_only();
   if (stored) {
     GRAFT_RETURN_IF_ERROR(registry::Cosignatures(reg)
                               .Add(key.public_key(), outcome.note)

@@ -495,23 +495,6 @@ Result<RollbackOutcome> Lifecycle::RollbackNow(const std::string& name, const st
   return outcome;
 }
 
-Result<std::vector<std::string>> Lifecycle::ChannelsServing(const std::string& digest) {
-  GRAFT_ASSIGN_OR_RETURN(
-      registry::Statement s,
-      registry_.db().Prepare("SELECT DISTINCT name FROM channel_history WHERE digest = ?"));
-  GRAFT_RETURN_IF_ERROR(s.Bind(1, digest));
-  std::vector<std::string> out;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    std::string channel = s.Text(0);
-    GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
-                           registry_.ChannelHistory(channel));
-    if (!history.empty() && history.back().digest == digest) out.push_back(std::move(channel));
-  }
-  return out;
-}
-
 Result<std::vector<RollbackOutcome>> Lifecycle::Retire(const std::string& adapter_ref,
                                                        const std::string& reason) {
   if (reason.empty()) return InvalidInput("retiring an adapter needs a reason");
@@ -523,7 +506,8 @@ Result<std::vector<RollbackOutcome>> Lifecycle::RetireNow(const std::string& ada
                                                           const std::string& reason) {
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
   GRAFT_RETURN_IF_ERROR(registry_.SetStage(adapter.digest, "retired", reason));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels, ChannelsServing(adapter.digest));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels,
+                         registry_.ChannelsServing(adapter.digest));
   std::vector<RollbackOutcome> rolled;
   for (const std::string& channel : channels) {
     const size_t at = channel.rfind('@');
@@ -565,7 +549,8 @@ Result<std::pair<Policy, ObjectRecord>> Lifecycle::GoverningPolicy(const ObjectR
 }
 
 Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {
-  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels, ChannelsServing(adapter.digest));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels,
+                         registry_.ChannelsServing(adapter.digest));
   Json decisions = Json::array();
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> records,
                          registry_.Attestations(adapter.digest, "decision"));

@@ -126,8 +126,6 @@ class Lifecycle {
                                       const std::string& reason);
   Result<std::vector<RollbackOutcome>> RetireNow(const std::string& adapter_ref,
                                                  const std::string& reason);
-  // Channels ("<name>@<channel>") whose current target is `digest`.
-  Result<std::vector<std::string>> ChannelsServing(const std::string& digest);
 
   registry::Registry& registry_;
 };

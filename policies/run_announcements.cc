@@ -123,22 +123,9 @@ Result<Announcement> RunAnnouncements::Announce(RunPlan plan, const PrivateKey& 
 }
 
 Result<std::vector<Announcement>> RunAnnouncements::List(const std::string& policy_digest) {
-  // The action is a fixed member of the canonical body: a LIKE pre-filter, then parsed.
-  GRAFT_ASSIGN_OR_RETURN(
-      registry::Statement s,
-      registry_.db().Prepare(
-          "SELECT seq FROM events WHERE body LIKE '%\"action\":\"run.announce\"%' "
-          "ORDER BY seq"));
-  std::vector<uint64_t> seqs;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    seqs.push_back(static_cast<uint64_t>(s.Int(0)));
-  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Event> events, registry_.EventsWithAction(kAction));
   std::vector<Announcement> out;
-  for (uint64_t seq : seqs) {
-    GRAFT_ASSIGN_OR_RETURN(registry::Event event, registry_.GetEvent(seq));
-    if (event.json.value("action", "") != kAction) continue;
+  for (const registry::Event& event : events) {
     GRAFT_ASSIGN_OR_RETURN(Announcement a, FromEvent(event));
     if (policy_digest.empty() || a.plan.policy == policy_digest) out.push_back(std::move(a));
   }

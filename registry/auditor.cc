@@ -11,6 +11,7 @@
 #include "core/oms_signature.h"
 #include "registry/authorisation.h"
 #include "registry/key_history.h"
+#include "registry/object_identity.h"
 #include "registry/projection.h"
 #include "registry/schema.h"
 #include "registry/transaction.h"
@@ -351,21 +352,8 @@ Status Auditor::CheckDirectoryFiles(AuditReport& report) {
   auto check = [&](const StoredFiles& object) {
     ++objects;
     files += object.files.size();
-    std::set<std::string> ignored;
     Result<Json> info = ParseJson(object.info, "object info");
-    if (info.ok() && info->contains("identity_ignore") && (*info)["identity_ignore"].is_array()) {
-      for (const Json& path : (*info)["identity_ignore"]) {
-        if (path.is_string()) ignored.insert(path.get<std::string>());
-      }
-    }
-    Manifest stored;
-    for (const ManifestEntry& file : object.files) {
-      if (!ignored.contains(file.path)) stored.entries.push_back(file);
-    }
-    std::sort(stored.entries.begin(), stored.entries.end(),
-              [](const ManifestEntry& a, const ManifestEntry& b) {
-                return ManifestPathLess(a.path, b.path);
-              });
+    const Manifest stored = IdentityManifest(info.ok() ? *info : Json(), object.files);
     if (stored.RootDigestHex() != object.digest) {
       Add(report.problems, count,
           ObjectLabel(registry_, object) + ": the root digest of its file rows is sha256:" +

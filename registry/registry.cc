@@ -14,6 +14,7 @@
 #include "core/file_util.h"
 #include "registry/file_blob_store.h"
 #include "registry/postgres_blob_store.h"
+#include "registry/postgres_roles.h"
 #include "registry/registry_directory.h"
 #include "registry/registry_internal.h"
 #include "registry/registry_key.h"
@@ -85,6 +86,16 @@ BlobStore& Registry::blobs() { return *state_->blobs; }
 void Registry::SetActor(std::string actor) { state_->actor = std::move(actor); }
 void Registry::AddActorKey(PrivateKey key) { state_->actor_keys.push_back(std::move(key)); }
 bool Registry::guarded() const { return state_->guarded; }
+bool Registry::read_only() const { return !Writable().ok(); }
+Status Registry::MakeQueryOnly() { return state_->db.MakeQueryOnly(); }
+const fs::path& Registry::blob_dir() const { return state_->blobs->root(); }
+
+Result<std::string> Registry::RoleGrants() {
+  if (state_->db.dialect() != Dialect::kPostgres) return std::string();
+  return PostgresGrants(state_->db);
+}
+
+Result<Transaction> Registry::LockForWriting() { return Transaction::Begin(state_->db); }
 
 Status Registry::Mutate(const std::function<Status(Change&)>& body) {
   GRAFT_RETURN_IF_ERROR(Writable());

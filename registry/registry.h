@@ -22,6 +22,7 @@
 #include "registry/checkpoint.h"
 #include "registry/database.h"
 #include "registry/event_log.h"
+#include "registry/transaction.h"
 
 namespace graft::registry {
 
@@ -126,6 +127,21 @@ struct Revocation {
   std::string Describe() const;
 };
 
+// One file of a directory object, as its row records it.
+struct StoredFile {
+  std::string path;  // POSIX, relative to the object's directory
+  std::string blob;  // the blob's hex digest: the file's SHA-256
+  uint64_t size = 0;
+};
+
+// What re-hashing an object's stored files found (Registry::VerifyStoredFiles).
+struct StoredFilesVerdict {
+  size_t files = 0;         // the object's file rows
+  std::string root_digest;  // the root of its identity manifest (registry/object_identity.h)
+  std::string problem;      // empty: the files are the object's
+  bool ok() const { return problem.empty(); }
+};
+
 struct ChannelEntry {
   std::string channel;
   uint64_t seq = 0;
@@ -185,6 +201,8 @@ class Registry {
   Result<std::vector<ChannelEntry>> ChannelHistory(const std::string& channel);
   // Every channel and the digest it serves now, by channel name.
   Result<std::vector<ChannelEntry>> Channels();
+  // The channels ("<name>@<channel>") that serve `digest` now, by name.
+  Result<std::vector<std::string>> ChannelsServing(const std::string& digest);
 
   // Runs `body` as one change: every registry change it makes through this Registry commits
   // together, in one BEGIN IMMEDIATE transaction with one signed checkpoint, or none does and the
@@ -244,6 +262,14 @@ class Registry {
   Result<std::vector<Edge>> EdgesTo(const std::string& dst);
   // Reads a blob, re-verifying its digest.
   Result<std::string> ReadBlob(const std::string& digest);
+  // The file blob `digest` is kept in; none when the store keeps no files (PostgreSQL rows).
+  Result<std::optional<std::filesystem::path>> BlobPath(const std::string& digest);
+  // The digests of every blob the registry records (its rows; not what the store holds).
+  Result<std::vector<std::string>> RecordedBlobs();
+  // The directory of the blob files (blobs/); empty when the store keeps no files.
+  const std::filesystem::path& blob_dir() const;
+  // A directory object's file rows, by path.
+  Result<std::vector<StoredFile>> ObjectFiles(const std::string& digest);
   // What makes the object unusable (empty: nothing): itself revoked, or a revoked dependency —
   // the key that signed it, its base, a dataset, config or policy, a parent adapter and what that
   // depends on.
@@ -254,10 +280,18 @@ class Registry {
   // The same re-verified copy whatever is revoked: for checks that must look at a revoked object
   // (the gate, promotion, monitoring), not for handing it out.
   Status WriteVerifiedFiles(const ObjectRecord& object, const std::filesystem::path& out);
+  // Re-hashes every stored file of a directory object against its row, and checks that the root
+  // digest of its identity manifest (registry/object_identity.h) is the object's digest. The
+  // one reading of "identity_ignore": the audit and the adapter report use it too.
+  Result<StoredFilesVerdict> VerifyStoredFiles(const ObjectRecord& object);
 
   // --- Event log -----------------------------------------------------------------------------
   Result<uint64_t> LogSize();
   Result<Event> GetEvent(uint64_t seq);
+  // The Merkle root of the log's first `size` events.
+  Result<Digest> LogRoot(uint64_t size);
+  // Every event whose action is `action`, in log order.
+  Result<std::vector<Event>> EventsWithAction(std::string_view action);
   // The signed checkpoint (C2SP note) for the current log size.
   Result<std::string> LatestCheckpoint();
   // Verifies a checkpoint note's signature with the registry key.
@@ -273,8 +307,17 @@ class Registry {
   bool HasSchema(int version) const;
   const std::string& origin() const;  // also the checkpoint key name
   const PublicKey& registry_key() const;
-  Database& db();
-  BlobStore& blobs();
+  // Whether changes are refused: opened as a snapshot, or without write permission.
+  bool read_only() const;
+  // Refuses every write through this Registry's connection from now on, whatever the caller
+  // does (graft serve's readers).
+  Status MakeQueryOnly();
+  // A PostgreSQL registry's role grants, which its database owner runs once
+  // (registry/postgres_roles.h); empty for a registry directory.
+  Result<std::string> RoleGrants();
+  // Holds the registry's write lock, changing nothing, until the transaction ends (graft registry
+  // gc deletes leftovers under it, so no change in progress can still commit one of them).
+  Result<Transaction> LockForWriting();
   // The actor recorded for unsigned changes (default: OS user@host).
   void SetActor(std::string actor);
   // A key that signs the changes made through this Registry (the event's actor is its id):
@@ -286,8 +329,16 @@ class Registry {
   bool guarded() const;
 
  private:
+  // The registry's own types that work on its tables directly, and tests that tamper with them.
+  friend class Auditor;
+  friend class Cosignatures;
+  friend class Lineage;
+  friend class RegistryInternals;   // registry/registry_internal.h
+  friend class RegistryTestAccess;  // tests/support/registry_test_access.h
   struct State;
   class Change;
+  Database& db();
+  BlobStore& blobs();
   explicit Registry(std::unique_ptr<State> state);
   static Result<Registry> InitPostgres(const std::string& uri, const InitOptions& options);
   static Result<Registry> OpenPostgres(const std::string& uri, const OpenOptions& options);

@@ -80,13 +80,7 @@ Result<std::vector<AttestationRecord>> Registry::Attestations(const std::string&
       db().Prepare("SELECT digest, kind, subject, predicate_type, key_ids, seq FROM attestations "
                    "WHERE subject = ?1 AND (?2 = '' OR kind = ?2) ORDER BY seq"));
   GRAFT_RETURN_IF_ERROR(s.BindAll(StripSha256(subject), kind));
-  std::vector<AttestationRecord> out;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadAttestation(s));
-  }
-  return out;
+  return ReadRows(s, ReadAttestation);
 }
 
 Result<DsseEnvelope> Registry::LoadAttestation(const std::string& digest) {

@@ -9,6 +9,7 @@
 #include "registry/file_blob_store.h"
 #include "registry/projection.h"
 #include "registry/registry_directory.h"
+#include "registry/registry_internal.h"
 #include "registry/registry_key.h"
 #include "registry/schema.h"
 #include "registry/transaction.h"
@@ -84,16 +85,16 @@ Result<Checkpoint> CheckNote(Registry& copy, const std::string& note, const std:
   if (!checkpoint.ok()) return checkpoint.status().WithContext(which);
   GRAFT_ASSIGN_OR_RETURN(uint64_t size, copy.LogSize());
   if (checkpoint->size > size) return VerificationFailed(which + " is beyond the log");
-  GRAFT_ASSIGN_OR_RETURN(Digest root, EventLog(copy.db()).RootHash(checkpoint->size));
+  GRAFT_ASSIGN_OR_RETURN(Digest root, copy.LogRoot(checkpoint->size));
   if (root != checkpoint->root) return VerificationFailed(which + " does not match the log");
   return checkpoint;
 }
 
 // The source's checkpoints and kept cosignatures, each checked against the copied log.
 Status CopyNotes(Registry& source, Registry& copy, CopyOutcome& outcome) {
-  GRAFT_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(copy.db()));
-  GRAFT_ASSIGN_OR_RETURN(Statement notes,
-                         source.db().Prepare("SELECT size, note FROM checkpoints ORDER BY size"));
+  GRAFT_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(RegistryInternals::db(copy)));
+  GRAFT_ASSIGN_OR_RETURN(Statement notes, RegistryInternals::db(source).Prepare(
+                                              "SELECT size, note FROM checkpoints ORDER BY size"));
   for (;;) {
     GRAFT_ASSIGN_OR_RETURN(bool row, notes.Step());
     if (!row) break;
@@ -102,8 +103,8 @@ Status CopyNotes(Registry& source, Registry& copy, CopyOutcome& outcome) {
     if (checkpoint.size != static_cast<uint64_t>(notes.Int(0))) {
       return VerificationFailed(which + " is filed under the wrong size");
     }
-    GRAFT_RETURN_IF_ERROR(copy.db().Run("INSERT INTO checkpoints(size, note) VALUES(?, ?)",
-                                        notes.Int(0), notes.Text(1)));
+    GRAFT_RETURN_IF_ERROR(RegistryInternals::db(copy).Run(
+        "INSERT INTO checkpoints(size, note) VALUES(?, ?)", notes.Int(0), notes.Text(1)));
     ++outcome.checkpoints;
   }
   Cosignatures kept(copy);
@@ -135,7 +136,7 @@ Result<CopyOutcome> CopyRegistry(Registry& source, const fs::path& dest, const C
   CopyOutcome outcome;
   outcome.origin = source.origin();
   GRAFT_ASSIGN_OR_RETURN(uint64_t source_size, source.LogSize());
-  GRAFT_ASSIGN_OR_RETURN(Digest source_root, EventLog(source.db()).RootHash(source_size));
+  GRAFT_ASSIGN_OR_RETURN(Digest source_root, source.LogRoot(source_size));
   GRAFT_RETURN_IF_ERROR(BuildRegistryDirectory(dest, [&](const fs::path& building) -> Status {
     GRAFT_RETURN_IF_ERROR(
         RequirePassed(audit(source), "the source registry " + source.dir().string()));

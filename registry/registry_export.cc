@@ -4,6 +4,7 @@
 
 #include "core/file_util.h"
 #include "core/manifest.h"
+#include "registry/object_identity.h"
 #include "registry/registry.h"
 #include "registry/registry_internal.h"
 
@@ -71,26 +72,10 @@ Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& 
   if (fs::exists(out, error) && (!fs::is_directory(out, error) || !fs::is_empty(out, error))) {
     return InvalidInput(out.string() + " exists and is not an empty directory");
   }
-  GRAFT_ASSIGN_OR_RETURN(
-      Statement s,
-      db().Prepare("SELECT path, blob, size FROM object_files WHERE object = ? ORDER BY path"));
-  GRAFT_RETURN_IF_ERROR(s.Bind(1, object.digest));
-  struct File {
-    std::string path, blob;
-    uint64_t size;
-  };
-  std::vector<File> files;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    files.push_back({s.Text(0), s.Text(1), static_cast<uint64_t>(s.Int(2))});
-  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<StoredFile> files, ObjectFiles(object.digest));
   if (files.empty())
     return InvalidInput(object.kind + " sha256:" + object.digest + " has no files");
-  std::set<std::string> ignored;
-  Json info = object.Info();
-  for (const Json& path : info["identity_ignore"]) ignored.insert(path.get<std::string>());
-  Manifest manifest;
+  std::vector<ManifestEntry> written_files;
   bool created = !fs::exists(out, error);
   auto fail = [&](Status status) {
     if (created) {
@@ -102,7 +87,7 @@ Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& 
   };
   fs::create_directories(out, error);
   if (error) return IoError("cannot create " + out.string() + ": " + error.message());
-  for (const File& file : files) {
+  for (const StoredFile& file : files) {
     Status safe = CheckSafeRelativePath(file.path);
     if (!safe.ok()) return fail(safe);
     Result<std::string> bytes = ReadBlob(file.blob);
@@ -113,17 +98,48 @@ Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& 
     fs::create_directories((out / file.path).parent_path(), error);
     Status written = WriteFileAtomic(out / file.path, *bytes);
     if (!written.ok()) return fail(written);
-    if (!ignored.contains(file.path)) {
-      GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(file.blob));
-      manifest.entries.push_back({file.path, digest, file.size});
-    }
+    GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(file.blob));
+    written_files.push_back({file.path, digest, file.size});
   }
+  const Manifest manifest = IdentityManifest(object.Info(), std::move(written_files));
   if (manifest.RootDigestHex() != object.digest) {
     return fail(
         VerificationFailed("the exported files' root digest sha256:" + manifest.RootDigestHex() +
                            " is not the " + object.kind + "'s sha256:" + object.digest));
   }
   return Status::Ok();
+}
+
+Result<std::vector<StoredFile>> Registry::ObjectFiles(const std::string& digest) {
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s,
+      db().Prepare("SELECT path, blob, size FROM object_files WHERE object = ? ORDER BY path"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, StripSha256(digest)));
+  return ReadRows(s, [](Statement& row) {
+    return StoredFile{row.Text(0), row.Text(1), static_cast<uint64_t>(row.Int(2))};
+  });
+}
+
+Result<StoredFilesVerdict> Registry::VerifyStoredFiles(const ObjectRecord& object) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<StoredFile> files, ObjectFiles(object.digest));
+  StoredFilesVerdict verdict;
+  verdict.files = files.size();
+  std::vector<ManifestEntry> entries;
+  for (const StoredFile& file : files) {
+    Status verified = blobs().Verify(file.blob, file.size);
+    if (!verified.ok()) {
+      verdict.problem = file.path + ": " + verified.message();
+      return verdict;
+    }
+    GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(file.blob));
+    entries.push_back({file.path, digest, file.size});
+  }
+  verdict.root_digest = IdentityManifest(object.Info(), std::move(entries)).RootDigestHex();
+  if (files.empty() || verdict.root_digest != object.digest) {
+    verdict.problem =
+        "the files' root digest sha256:" + verdict.root_digest + " is not sha256:" + object.digest;
+  }
+  return verdict;
 }
 
 }  // namespace graft::registry

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/json.h"
@@ -19,6 +20,7 @@
 #include "registry/intake.h"
 #include "registry/projection.h"
 #include "registry/registry.h"
+#include "registry/statement.h"
 #include "registry/transaction.h"
 
 namespace graft::registry {
@@ -88,6 +90,32 @@ class Registry::Change {
   bool appended_ = false;
   std::vector<std::string> created_blobs_;
 };
+
+// The database and blob store of a Registry, for graft_registry's own code that works on them
+// directly (registry_copy.cc).
+class RegistryInternals {
+ public:
+  static Database& db(Registry& registry) { return registry.db(); }
+  static BlobStore& blobs(Registry& registry) { return registry.blobs(); }
+};
+
+// Every row `s` yields, each read by `read(s)`.
+template <typename Read>
+auto ReadRows(Statement& s, Read read)
+    -> Result<std::vector<std::invoke_result_t<Read, Statement&>>> {
+  std::vector<std::invoke_result_t<Read, Statement&>> out;
+  for (;;) {
+    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(read(s));
+  }
+  return out;
+}
+
+// The first column of every row `s` yields.
+inline Result<std::vector<std::string>> ReadFirstColumn(Statement& s) {
+  return ReadRows(s, [](Statement& row) { return row.Text(0); });
+}
 
 // A digest reference without its "sha256:" prefix.
 std::string StripSha256(const std::string& ref);

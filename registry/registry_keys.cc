@@ -39,13 +39,7 @@ Json KeyRecord::ToJson() const {
 Result<std::vector<KeyRecord>> Registry::Keys() {
   GRAFT_ASSIGN_OR_RETURN(Statement s,
                          db().Prepare(std::string(kKeyColumns) + "ORDER BY trusted_seq, role"));
-  std::vector<KeyRecord> out;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadKey(s));
-  }
-  return out;
+  return ReadRows(s, ReadKey);
 }
 
 Result<std::vector<PublicKey>> Registry::TrustedKeys(const std::string& role) {

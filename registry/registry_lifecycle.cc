@@ -15,13 +15,9 @@ constexpr std::string_view kStages[] = {"candidate", "staging",  "production",
 
 // Rows of (name, seq, digest, reason).
 Result<std::vector<ChannelEntry>> ReadChannelEntries(Statement& s) {
-  std::vector<ChannelEntry> out;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2), s.Text(3)});
-  }
-  return out;
+  return ReadRows(s, [](Statement& row) {
+    return ChannelEntry{row.Text(0), static_cast<uint64_t>(row.Int(1)), row.Text(2), row.Text(3)};
+  });
 }
 
 }  // namespace
@@ -87,6 +83,13 @@ Result<std::vector<ChannelEntry>> Registry::Channels() {
                                       "FROM channels c LEFT JOIN channel_history h "
                                       "ON h.name = c.name AND h.seq = c.seq ORDER BY c.name"));
   return ReadChannelEntries(s);
+}
+
+Result<std::vector<std::string>> Registry::ChannelsServing(const std::string& digest) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s,
+                         db().Prepare("SELECT name FROM channels WHERE digest = ? ORDER BY name"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, StripSha256(digest)));
+  return ReadFirstColumn(s);
 }
 
 }  // namespace graft::registry

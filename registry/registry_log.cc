@@ -30,6 +30,25 @@ Result<uint64_t> Registry::LogSize() { return EventLog(db()).Size(); }
 
 Result<Event> Registry::GetEvent(uint64_t seq) { return EventLog(db()).Get(seq); }
 
+Result<Digest> Registry::LogRoot(uint64_t size) { return EventLog(db()).RootHash(size); }
+
+Result<std::vector<Event>> Registry::EventsWithAction(std::string_view action) {
+  // The action is a fixed member of the canonical body: a LIKE pre-filter, then parsed.
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare("SELECT seq FROM events WHERE body LIKE ? "
+                                                   "ORDER BY seq"));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, "%\"action\":\"" + std::string(action) + "\"%"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, ReadRows(s, [](Statement& row) {
+                           return static_cast<uint64_t>(row.Int(0));
+                         }));
+  EventLog log(db());
+  std::vector<Event> out;
+  for (uint64_t seq : seqs) {
+    GRAFT_ASSIGN_OR_RETURN(Event event, log.Get(seq));
+    if (event.json.value("action", "") == action) out.push_back(std::move(event));
+  }
+  return out;
+}
+
 Result<std::string> Registry::LatestCheckpoint() {
   GRAFT_ASSIGN_OR_RETURN(Statement s,
                          db().Prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"));

@@ -45,13 +45,7 @@ bool IsHex(std::string_view text) {
 }
 
 Result<std::vector<Edge>> ReadEdges(Statement& s) {
-  std::vector<Edge> out;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back({s.Text(0), s.Text(1), s.Text(2)});
-  }
-  return out;
+  return ReadRows(s, [](Statement& row) { return Edge{row.Text(0), row.Text(1), row.Text(2)}; });
 }
 
 }  // namespace
@@ -102,12 +96,7 @@ Result<std::string> Registry::ResolveDigest(std::string_view table, std::string_
   GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare(sql));
   GRAFT_RETURN_IF_ERROR(s.BindAll(hex, hex + "g"));
   if (!kind.empty() && table != "keys") GRAFT_RETURN_IF_ERROR(s.Bind(3, kind));
-  std::vector<std::string> candidates;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    candidates.push_back(s.Text(0));
-  }
+  GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> candidates, ReadFirstColumn(s));
   if (candidates.empty()) return NotFound("no match for \"" + ref + "\"");
   if (candidates.size() > 1) {
     std::string list;
@@ -248,6 +237,17 @@ Result<std::vector<Edge>> Registry::EdgesTo(const std::string& dst) {
 
 Result<std::string> Registry::ReadBlob(const std::string& digest) {
   return blobs().Get(StripSha256(digest));
+}
+
+Result<std::optional<std::filesystem::path>> Registry::BlobPath(const std::string& digest) {
+  if (blobs().root().empty()) return std::optional<std::filesystem::path>();
+  GRAFT_ASSIGN_OR_RETURN(std::filesystem::path path, blobs().PathFor(digest));
+  return std::optional<std::filesystem::path>(std::move(path));
+}
+
+Result<std::vector<std::string>> Registry::RecordedBlobs() {
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db().Prepare("SELECT digest FROM blobs"));
+  return ReadFirstColumn(s);
 }
 
 }  // namespace graft::registry

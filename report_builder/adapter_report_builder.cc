@@ -114,38 +114,11 @@ Status AdapterReportBuilder::AddIdentity(AdapterReportData& report) {
 Status AdapterReportBuilder::VerifyFiles(const ObjectRecord& object, std::string_view what,
                                          AdapterReportData& report) {
   VerificationRow row{std::string(what), false, ""};
-  GRAFT_ASSIGN_OR_RETURN(
-      registry::Statement s,
-      registry_.db().Prepare(
-          "SELECT path, blob, size FROM object_files WHERE object = ? ORDER BY path"));
-  GRAFT_RETURN_IF_ERROR(s.Bind(1, object.digest));
-  std::set<std::string> ignored;
-  const Json info = object.Info();
-  for (const Json& path : Member(info, "identity_ignore")) {
-    ignored.insert(path.get<std::string>());
-  }
-  Manifest manifest;
-  size_t files = 0;
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool more, s.Step());
-    if (!more) break;
-    const std::string path = s.Text(0), blob = s.Text(1);
-    ++files;
-    Status verified = registry_.blobs().Verify(blob, static_cast<uint64_t>(s.Int(2)));
-    if (!verified.ok()) {
-      row.detail = path + ": " + verified.message();
-      report.verification.push_back(std::move(row));
-      return Status::Ok();
-    }
-    if (ignored.contains(path)) continue;
-    GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(blob));
-    manifest.entries.push_back({path, digest, static_cast<uint64_t>(s.Int(2))});
-  }
-  row.ok = files > 0 && manifest.RootDigestHex() == object.digest;
-  row.detail = row.ok ? std::to_string(files) + " files re-hashed; root digest is " +
+  GRAFT_ASSIGN_OR_RETURN(registry::StoredFilesVerdict verdict, registry_.VerifyStoredFiles(object));
+  row.ok = verdict.ok();
+  row.detail = row.ok ? std::to_string(verdict.files) + " files re-hashed; root digest is " +
                             Sha256Prefixed(object.digest)
-                      : "the files' root digest sha256:" + manifest.RootDigestHex() +
-                            " is not sha256:" + object.digest;
+                      : verdict.problem;
   report.verification.push_back(std::move(row));
   return Status::Ok();
 }

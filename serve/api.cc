@@ -101,9 +101,8 @@ Result<HttpResponse> Consistency(const HttpRequest& request, registry::Registry&
     return InvalidInput("need 1 <= old <= new <= the log size " + std::to_string(asked.log_size));
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<Digest> path, registry.ProveConsistency(old_size, new_size));
-  registry::EventLog log(registry.db());
-  GRAFT_ASSIGN_OR_RETURN(Digest old_root, log.RootHash(old_size));
-  GRAFT_ASSIGN_OR_RETURN(Digest new_root, log.RootHash(new_size));
+  GRAFT_ASSIGN_OR_RETURN(Digest old_root, registry.LogRoot(old_size));
+  GRAFT_ASSIGN_OR_RETURN(Digest new_root, registry.LogRoot(new_size));
   Json out = {
       {"old_size", old_size},
       {"new_size", new_size},

@@ -11,22 +11,18 @@ namespace {
 // that only a database change can alter) adds none: its pages follow the log and the age bound
 // (docs/serve.md, "Verification cache").
 Status AddBlob(registry::Registry& registry, const std::string& digest, PageKey& key) {
-  if (registry.blobs().root().empty()) return Status::Ok();
-  GRAFT_ASSIGN_OR_RETURN(std::filesystem::path path, registry.blobs().PathFor(digest));
-  key.files.push_back(std::move(path));
+  GRAFT_ASSIGN_OR_RETURN(std::optional<std::filesystem::path> path, registry.BlobPath(digest));
+  if (path) key.files.push_back(std::move(*path));
   return Status::Ok();
 }
 
 // The blobs of an object's files (an adapter's, a base's).
 Status AddObjectFiles(registry::Registry& registry, const std::string& digest, PageKey& key) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Statement s,
-                         registry.db().Prepare("SELECT blob FROM object_files WHERE object = ?"));
-  GRAFT_RETURN_IF_ERROR(s.Bind(1, digest));
-  for (;;) {
-    GRAFT_ASSIGN_OR_RETURN(bool more, s.Step());
-    if (!more) return Status::Ok();
-    GRAFT_RETURN_IF_ERROR(AddBlob(registry, s.Text(0), key));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::StoredFile> files, registry.ObjectFiles(digest));
+  for (const registry::StoredFile& file : files) {
+    GRAFT_RETURN_IF_ERROR(AddBlob(registry, file.blob, key));
   }
+  return Status::Ok();
 }
 
 // What the adapter report hashes: the adapter's and its base's files, every attestation about it,

@@ -12,7 +12,7 @@ Result<std::unique_ptr<registry::Registry>> RegistryPool::OpenReadOnly(
     const std::filesystem::path& dir) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry opened, registry::Registry::Open(dir));
   auto registry = std::make_unique<registry::Registry>(std::move(opened));
-  GRAFT_RETURN_IF_ERROR(registry->db().MakeQueryOnly());
+  GRAFT_RETURN_IF_ERROR(registry->MakeQueryOnly());
   return registry;
 }
 

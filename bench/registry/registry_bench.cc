@@ -19,6 +19,7 @@
 #include "registry/registry.h"
 #include "registry/transaction.h"
 #include "tests/support/peft_fixture.h"
+#include "tests/support/registry_test_access.h"
 
 namespace {
 
@@ -105,9 +106,9 @@ ObjectRecord Fill(Registry& reg, int adapters, uint64_t events, const fs::path& 
   // Filler events up to `events`, in batches (through the log directly: this measures the
   // log's scale, not fsync latency).
   start = Clock::now();
-  EventLog log(reg.db());
+  EventLog log(RegistryTestAccess::db(reg));
   for (uint64_t seq = after_adapters; seq < events;) {
-    Transaction tx = Must(Transaction::Begin(reg.db()), "begin");
+    Transaction tx = Must(Transaction::Begin(RegistryTestAccess::db(reg)), "begin");
     for (int n = 0; n < 5000 && seq < events; ++n, ++seq) {
       Must(log.Append("bench.filler", "bench@host", {{"n", seq}}), "append");
     }

@@ -11,6 +11,7 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 #include "tests/support/peft_fixture.h"
+#include "tests/support/registry_test_access.h"
 
 namespace graft {
 namespace {
@@ -317,7 +318,7 @@ TEST_F(LifecycleTest, PromotionIsOneTransactionAndAFailureMidwayChangesNothing) 
   ASSERT_TRUE(lifecycle_->Approve(adapter.digest, approver_, "").ok());
   // An injected failure at the last step: the adapter.promote event is refused after the channel
   // and the stage were changed in the same transaction.
-  ASSERT_TRUE(registry_->db()
+  ASSERT_TRUE(registry::RegistryTestAccess::db(*registry_)
                   .Exec("CREATE TRIGGER fail_promote BEFORE INSERT ON events WHEN NEW.body LIKE "
                         "'%\"action\":\"adapter.promote\"%' BEGIN "
                         "SELECT RAISE(ABORT, 'injected failure'); END")
@@ -332,15 +333,16 @@ TEST_F(LifecycleTest, PromotionIsOneTransactionAndAFailureMidwayChangesNothing) 
   EXPECT_TRUE(registry_->ChannelHistory("bot@production")->empty());
   EXPECT_EQ(registry_->Get(adapter.digest)->stage, "candidate");
 
-  ASSERT_TRUE(registry_->db().Exec("DROP TRIGGER fail_promote").ok());
+  ASSERT_TRUE(registry::RegistryTestAccess::db(*registry_).Exec("DROP TRIGGER fail_promote").ok());
   ASSERT_TRUE(lifecycle_->Promote(adapter.digest, "production").value().promoted);
   // channel.set, stage.set and adapter.promote: consecutive, under one new checkpoint.
   EXPECT_EQ(registry_->LogSize().value(), size + 3);
   EXPECT_EQ(EventFromEnd(2)["action"], "channel.set");
   EXPECT_EQ(EventFromEnd(1)["action"], "stage.set");
   EXPECT_EQ(EventFromEnd(0)["action"], "adapter.promote");
-  registry::Statement checkpoints =
-      registry_->db().Prepare("SELECT COUNT(*) FROM checkpoints WHERE size > ?").value();
+  registry::Statement checkpoints = registry::RegistryTestAccess::db(*registry_)
+                                        .Prepare("SELECT COUNT(*) FROM checkpoints WHERE size > ?")
+                                        .value();
   ASSERT_TRUE(checkpoints.Bind(1, size).ok());
   ASSERT_TRUE(checkpoints.Step().value());
   EXPECT_EQ(checkpoints.Int(0), 1);
@@ -381,7 +383,8 @@ TEST_F(LifecycleTest, PromotionReverifiesFilesDecisionsAndRevocationsNow) {
 
   // A tampered weights blob: the root digest no longer matches.
   std::string weights = ReadFile(Dir("adapter-1/adapter_model.safetensors")).value();
-  fs::path blob = registry_->blobs().PathFor(Sha256Hex(weights)).value();
+  fs::path blob =
+      registry::RegistryTestAccess::blobs(*registry_).PathFor(Sha256Hex(weights)).value();
   fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
   weights[weights.size() - 1] ^= 1;
   ASSERT_TRUE(WriteFileAtomic(blob, weights).ok());

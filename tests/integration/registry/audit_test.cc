@@ -6,6 +6,7 @@
 #include "core/oms_signature.h"
 #include "registry/auditor.h"
 #include "tests/integration/registry/registry_helpers.h"
+#include "tests/support/registry_test_access.h"
 
 namespace graft::registry {
 namespace {
@@ -84,7 +85,7 @@ TEST_P(AuditTest, CheckpointFromRewrittenHistoryIsNamed) {
       "(SELECT digest FROM objects) AND digest NOT IN (SELECT digest FROM attestations)");
   {
     // Rebuild the stored tree for the shortened log, then append a different event.
-    Database& db = registry_->db();
+    Database& db = RegistryTestAccess::db(*registry_);
     ASSERT_TRUE(
         db.Exec("CREATE TEMP TABLE copy AS SELECT seq, body FROM events; DELETE FROM events").ok());
     Statement rows = db.Prepare("SELECT body FROM copy ORDER BY seq").value();
@@ -117,7 +118,7 @@ TEST_P(AuditTest, SignatureByRevokedKeyAfterRevocationIsNamed) {
   KeyRecord revoked = registry_->RevokeKey(evaluator.key_id(), "compromised").value();
   DsseEnvelope envelope = DsseSign("application/vnd.graft.test", "late", {&evaluator}).value();
   std::string serialized = envelope.Serialize();
-  std::string digest = registry_->blobs().Put(serialized).value();
+  std::string digest = RegistryTestAccess::blobs(*registry_).Put(serialized).value();
   AppendRaw("attestation.add", {{"digest", digest},
                                 {"kind", "evaluation"},
                                 {"subject", adapter_.digest},
@@ -152,7 +153,7 @@ TEST_P(AuditTest, FileBlobThatIsNotTheSignedOneIsNamedWhenTheRootRowIsConsistent
   for (const std::string path : {"adapter_config.json", "adapter_model.safetensors"}) {
     fs::path source = path == "adapter_model.safetensors" ? other / path : genuine / path;
     std::string bytes = ReadFile(source).value();
-    std::string blob = registry_->blobs().Put(bytes).value();
+    std::string blob = RegistryTestAccess::blobs(*registry_).Put(bytes).value();
     files.push_back({{"path", path}, {"blob", blob}, {"size", bytes.size()}});
     blobs.push_back({{"digest", blob}, {"size", bytes.size()}});
     rows.entries.push_back({path, ParseDigestHex(blob).value(), bytes.size()});
@@ -160,7 +161,7 @@ TEST_P(AuditTest, FileBlobThatIsNotTheSignedOneIsNamedWhenTheRootRowIsConsistent
   std::string forged = rows.RootDigestHex();
   OmsBundle bundle = OmsBundle::Parse(ReadFile(genuine / "model.sig").value(), "model.sig").value();
   std::string envelope = bundle.envelope.Serialize();
-  std::string signature = registry_->blobs().Put(envelope).value();
+  std::string signature = RegistryTestAccess::blobs(*registry_).Put(envelope).value();
   blobs.push_back({{"digest", signature}, {"size", envelope.size()}});
   AppendRaw("adapter.register", {{"digest", forged},
                                  {"info", adapter_.Info()},

@@ -10,6 +10,7 @@
 #include "registry/schema.h"
 #include "tests/integration/registry/registry_helpers.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/registry_test_access.h"
 
 namespace graft::registry {
 namespace {
@@ -87,7 +88,7 @@ TEST(PostgresRegistry, ReaderCannotChangeAnythingAndWriterCannotRewriteTheLog) {
   testing::PostgresCluster& cluster = Cluster();
   const std::string uri = cluster.CreateDatabase();
   Registry registry = Registry::Init(uri).value();
-  const std::string grants = PostgresGrants(registry.db()).value();
+  const std::string grants = registry.RoleGrants().value();
   EXPECT_TRUE(Contains(grants,
                        "GRANT UPDATE ON objects, keys, channels, adapter_tags, "
                        "adapter_descriptions, cosignatures TO graft_writer"))
@@ -175,7 +176,9 @@ TEST(PostgresRegistry, ConcurrentWriterProcessesKeepOneContiguousAuditedLog) {
   }
   Registry registry = Registry::Open(uri).value();
   EXPECT_EQ(registry.LogSize().value(), before + kWriters * kEach);
-  Statement seqs = registry.db().Prepare("SELECT count(*), min(seq), max(seq) FROM events").value();
+  Statement seqs = RegistryTestAccess::db(registry)
+                       .Prepare("SELECT count(*), min(seq), max(seq) FROM events")
+                       .value();
   ASSERT_TRUE(seqs.Step().value());
   EXPECT_EQ(seqs.Int(0), static_cast<int64_t>(before + kWriters * kEach));
   EXPECT_EQ(seqs.Int(1), 0);

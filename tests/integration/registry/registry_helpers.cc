@@ -9,6 +9,7 @@
 #include "registry/registry_key.h"
 #include "registry/transaction.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/registry_test_access.h"
 
 namespace graft::registry {
 namespace fs = std::filesystem;
@@ -59,7 +60,7 @@ fs::path RegistryTest::MakeAdapter(const std::string& name, testing::LoraShape s
 }
 
 void RegistryTest::AppendRaw(const std::string& action, const Json& details) {
-  Database& db = registry_->db();
+  Database& db = RegistryTestAccess::db(*registry_);
   Transaction transaction = Transaction::Begin(db).value();
   EventLog log(db);
   Result<Event> event = log.Append(action, "intruder@host", details);
@@ -91,7 +92,7 @@ void RegistryTest::AlterBlobByte(const std::string& digest, size_t offset, char 
         "' AND idx = 0");
     return;
   }
-  fs::path blob = registry_->blobs().PathFor(digest).value();
+  fs::path blob = RegistryTestAccess::blobs(*registry_).PathFor(digest).value();
   fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
   std::fstream(blob, std::ios::in | std::ios::out | std::ios::binary).seekp(offset).put(byte);
 }
@@ -102,7 +103,7 @@ void RegistryTest::DeleteBlob(const std::string& digest) {
         "'; DELETE FROM blob_contents WHERE digest = '" + digest + "'");
     return;
   }
-  fs::remove(registry_->blobs().PathFor(digest).value());
+  fs::remove(RegistryTestAccess::blobs(*registry_).PathFor(digest).value());
 }
 
 void RegistryTest::SetSchemaVersion(int version) {

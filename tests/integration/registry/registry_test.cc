@@ -10,6 +10,7 @@
 #include "registry/merkle_tree.h"
 #include "registry/schema.h"
 #include "tests/integration/registry/registry_helpers.h"
+#include "tests/support/registry_test_access.h"
 
 namespace graft::registry {
 namespace {
@@ -430,19 +431,20 @@ TEST_P(RegistryTest, Version1DatabaseIsMigratedForwardOnOpen) {
       "DROP TABLE adapter_tags; DROP TABLE adapter_descriptions; DROP TABLE cosignatures");
   SetSchemaVersion(1);
   registry_.emplace(Registry::Open(root_).value());
-  EXPECT_EQ(SchemaVersion(registry_->db()).value(), LatestSchemaVersion());
+  EXPECT_EQ(SchemaVersion(RegistryTestAccess::db(*registry_)).value(), LatestSchemaVersion());
   EXPECT_EQ(LatestSchemaVersion(), kCosignaturesSchema);
-  EXPECT_TRUE(SchemaDifferences(registry_->db(), LatestSchemaVersion())->empty());
+  EXPECT_TRUE(
+      SchemaDifferences(RegistryTestAccess::db(*registry_), LatestSchemaVersion())->empty());
   if (!postgres()) {  // SQLite's own account of the index and the plan
     Statement indexes =
-        registry_->db()
+        RegistryTestAccess::db(*registry_)
             .Prepare(
                 "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index' AND "
                 "tbl_name = 'objects' AND name IN ('objects_by_kind', 'objects_listing')")
             .value();
     ASSERT_TRUE(indexes.Step().value());
     EXPECT_EQ(indexes.Text(0), "objects_listing");
-    Statement plan = registry_->db()
+    Statement plan = RegistryTestAccess::db(*registry_)
                          .Prepare(
                              "EXPLAIN QUERY PLAN SELECT o.digest, o.stage FROM objects o "
                              "WHERE o.kind = 'adapter' ORDER BY o.created_seq")

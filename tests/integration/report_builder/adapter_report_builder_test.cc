@@ -10,6 +10,7 @@
 
 #include "tests/integration/report_builder/report_registry_helpers.h"
 #include "tests/support/peft_fixture.h"
+#include "tests/support/registry_test_access.h"
 
 namespace graft::testing {
 namespace {
@@ -129,7 +130,7 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
 
 TEST_F(AdapterReportBuilderTest, ChangedDatasetBlobFailsOnlyItsRow) {
   Promoted(1);
-  fs::path blob = registry_->blobs().PathFor(dataset_.digest).value();
+  fs::path blob = registry::RegistryTestAccess::blobs(*registry_).PathFor(dataset_.digest).value();
   fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
   std::fstream(blob, std::ios::in | std::ios::out | std::ios::binary).seekp(2).put('X');
   AdapterReportData report = AdapterReportBuilder(*registry_).Build("bot@1").value();
@@ -142,7 +143,7 @@ TEST_F(AdapterReportBuilderTest, ChangedDatasetBlobFailsOnlyItsRow) {
 TEST_F(AdapterReportBuilderTest, EditedEventFailsTheCheckpointAndEveryInclusionProof) {
   registry::ObjectRecord adapter = Promoted(1);
   // Rewrite the promotion's reason in the log: the stored tree and checkpoint no longer match.
-  ASSERT_TRUE(registry_->db()
+  ASSERT_TRUE(registry::RegistryTestAccess::db(*registry_)
                   .Exec("UPDATE events SET body = replace(body, 'promote: decision', "
                         "'promote: DECISION') WHERE body LIKE '%promote: decision%'")
                   .ok());

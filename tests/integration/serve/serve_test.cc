@@ -485,7 +485,7 @@ TEST_F(ServeTest, TamperedBlobIsCaughtAndForcedReverificationIsRateLimited) {
   // One byte changed in place: same file, same size, only the content (so stat's times) differ.
   const Digest file = Sha256File(fs::path(Path("a1")) / "adapter_model.safetensors").value();
   const fs::path blob =
-      registry::Registry::Open(reg_).value().blobs().PathFor(DigestHex(file)).value();
+      registry::Registry::Open(reg_).value().BlobPath(DigestHex(file)).value().value();
   fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
   const auto flip = [&blob] {
     std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
