@@ -44,7 +44,12 @@ bool IsHex(std::string_view text) {
   });
 }
 
-Result<std::vector<Edge>> ReadEdges(Statement& s) {
+// The edges `condition` (on `id`, a digest or key id) selects, in the order it names.
+Result<std::vector<Edge>> ReadEdges(Database& db, std::string_view condition,
+                                    const std::string& id) {
+  GRAFT_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT src, relation, dst FROM edges WHERE " +
+                                                 std::string(condition)));
+  GRAFT_RETURN_IF_ERROR(s.Bind(1, StripSha256(id)));
   return ReadRows(s, [](Statement& row) { return Edge{row.Text(0), row.Text(1), row.Text(2)}; });
 }
 
@@ -220,19 +225,11 @@ Result<std::vector<ObjectRecord>> Registry::List(const ObjectFilter& filter) {
 }
 
 Result<std::vector<Edge>> Registry::EdgesFrom(const std::string& src) {
-  GRAFT_ASSIGN_OR_RETURN(
-      Statement s,
-      db().Prepare("SELECT src, relation, dst FROM edges WHERE src = ? ORDER BY relation, dst"));
-  GRAFT_RETURN_IF_ERROR(s.Bind(1, StripSha256(src)));
-  return ReadEdges(s);
+  return ReadEdges(db(), "src = ? ORDER BY relation, dst", src);
 }
 
 Result<std::vector<Edge>> Registry::EdgesTo(const std::string& dst) {
-  GRAFT_ASSIGN_OR_RETURN(
-      Statement s,
-      db().Prepare("SELECT src, relation, dst FROM edges WHERE dst = ? ORDER BY src, relation"));
-  GRAFT_RETURN_IF_ERROR(s.Bind(1, StripSha256(dst)));
-  return ReadEdges(s);
+  return ReadEdges(db(), "dst = ? ORDER BY src, relation", dst);
 }
 
 Result<std::string> Registry::ReadBlob(const std::string& digest) {
