@@ -7,6 +7,7 @@
 #include "cli/evaluation_options.h"
 #include "evaluator/adapter_evaluator.h"
 #include "policies/lifecycle.h"
+#include "policies/revocation_screen.h"
 
 namespace graft::cli {
 namespace {
@@ -45,11 +46,11 @@ Result<int> RunMonitor(const po::variables_map& vm) {
   facts.revoked = requirement.revoked;
   // An adapter that is revoked, or depends on something revoked, cannot be exported to evaluate
   // it: its revocations are what the exit criteria judge.
-  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations, reg.Revocations(adapter));
-  for (const registry::Revocation& r : revocations) {
+  GRAFT_ASSIGN_OR_RETURN(RevocationScreen revocations, RevocationScreen::Of(reg, adapter));
+  for (const registry::Revocation& r : revocations.all) {
     std::cout << "not evaluated: " << (r.relation == "self" ? "" : "its ") << r.Describe() << "\n";
   }
-  if (!revocations.empty()) suites.clear();
+  if (!revocations.all.empty()) suites.clear();
   if (!suites.empty()) {
     if (!vm.count("key")) return InvalidInput("monitoring suites need --key (an evaluator key)");
     GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));

@@ -8,6 +8,7 @@
 #include "core/intoto.h"
 #include "core/oms_signature.h"
 #include "core/sha256.h"
+#include "policies/revocation_screen.h"
 #include "registry/adapter_spec.h"
 #include "registry/provenance.h"
 
@@ -159,6 +160,10 @@ Result<ObjectRecord> Lifecycle::RegisterPolicy(const fs::path& file, const std::
 
 Result<Policy> Lifecycle::LoadPolicy(const std::string& ref) {
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
+  return LoadPolicy(record);
+}
+
+Result<Policy> Lifecycle::LoadPolicy(const ObjectRecord& record) {
   GRAFT_ASSIGN_OR_RETURN(std::string bytes, registry_.ReadBlob(record.digest));
   return ParsePolicy(bytes, "policy sha256:" + record.digest);
 }
@@ -252,14 +257,10 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
 
   // Revoked dependencies: the signing key, the base, any training dataset, and those of its
   // parent adapters ("parent/dataset").
-  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations,
-                         registry_.Revocations(adapter));
-  for (const registry::Revocation& r : revocations) {
-    const std::string relation = r.relation.substr(r.relation.rfind('/') + 1);
-    facts.revoked.key = facts.revoked.key || relation == "signed_by";
-    facts.revoked.dataset = facts.revoked.dataset || relation == "dataset";
-    facts.revoked.base = facts.revoked.base || relation == "base";
-  }
+  GRAFT_ASSIGN_OR_RETURN(RevocationScreen revocations, RevocationScreen::Of(registry_, adapter));
+  facts.revoked.key = facts.revoked.key || revocations.requirement.key;
+  facts.revoked.dataset = revocations.requirement.dataset;
+  facts.revoked.base = revocations.requirement.base;
   GRAFT_ASSIGN_OR_RETURN(AnnouncementCheck announced, RunAnnouncements(registry_).For(adapter));
   if (announced.verified()) facts.announcement_seq = announced.announcement->seq;
   if (!announced.problem.empty()) {
@@ -275,13 +276,11 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   return facts;
 }
 
-Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::string& policy_ref,
-                                 std::span<const SuiteComparisons> evaluations,
-                                 const PrivateKey& evaluator_key,
-                                 const std::vector<std::string>& evaluation_digests) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_ref));
-  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
+Result<GateDecision> Lifecycle::Gate(const ObjectRecord& adapter, const ObjectRecord& policy_record,
+                                     std::span<const SuiteComparisons> evaluations,
+                                     const PrivateKey& evaluator_key,
+                                     const std::vector<std::string>& evaluation_digests) {
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record));
   GRAFT_ASSIGN_OR_RETURN(RequirementFacts facts, Facts(adapter, policy_record));
   GRAFT_RETURN_IF_ERROR(CountGateHistory(registry_, adapter, policy_record.digest, facts));
   facts.evaluator_key_ids.push_back(evaluator_key.key_id());  // this decision's
@@ -309,7 +308,7 @@ Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::stri
   for (const std::string& e : evaluation_digests) edges.push_back({digest, "evaluation", e});
   GRAFT_RETURN_IF_ERROR(
       registry_.AddAttestation("decision", envelope, adapter.digest, "evaluator", edges).status());
-  return decision;
+  return GateDecision{std::move(decision), digest};
 }
 
 Result<AttestationRecord> Lifecycle::Approve(const std::string& adapter_ref,
@@ -420,7 +419,7 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
     const Json& gate = stored->predicate["decision"];
     const std::string policy_digest = stored->predicate.value("policy", "");
     GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_digest));
-    GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
+    GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record));
     // The statistical criteria were decided by the gate (signed, stored); the requirements are
     // decided again now, with approvals and revocations as they stand.
     Policy requirements = policy;
@@ -560,7 +559,7 @@ Result<std::pair<Policy, ObjectRecord>> Lifecycle::GoverningPolicy(const ObjectR
   GRAFT_ASSIGN_OR_RETURN(std::string ref, ProvenancePolicy(adapter));
   if (ref.empty()) ref = stored->predicate.value("policy", "");
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
-  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(ref));
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(record));
   return std::pair<Policy, ObjectRecord>{std::move(policy), std::move(record)};
 }
 
