@@ -62,13 +62,8 @@ Result<int> RunGate(const po::variables_map& vm) {
   }
 
   GateReportData report;
-  report.adapter = {outcome.adapter.labels.empty() ? vm["adapter"].as<std::string>()
-                                                   : outcome.adapter.labels.back(),
-                    outcome.adapter.digest};
-  if (outcome.base) {
-    report.base = {outcome.base->labels.empty() ? "" : outcome.base->labels.back(),
-                   outcome.base->digest};
-  }
+  report.adapter = {outcome.adapter.DisplayName(), outcome.adapter.digest};
+  if (outcome.base) report.base = {outcome.base->DisplayName(), outcome.base->digest};
   report.decision = outcome.decision->decision;
   // With --json, stdout holds the JSON alone: GitHub reads annotations on stderr as well.
   GRAFT_RETURN_IF_ERROR(

@@ -5,15 +5,17 @@
 
 #include "core/sha256.h"
 #include "policies/revocation_screen.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 
 Result<GateRun> GateRun::Resolve(registry::Registry& registry, const std::string& adapter_ref,
                                  const std::string& policy_ref) {
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord policy_record,
-                         registry.Resolve("policy", policy_ref));
+                         registry.Resolve(registry::kPolicyKind, policy_ref));
   GRAFT_ASSIGN_OR_RETURN(Policy policy, Lifecycle(registry).LoadPolicy(policy_record));
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
+                         registry.Resolve(registry::kAdapterKind, adapter_ref));
   return GateRun(registry, std::move(adapter), std::move(policy_record), std::move(policy));
 }
 
@@ -45,7 +47,8 @@ Result<BootstrapOptions> GateRun::Bootstrap(BootstrapOptions options) const {
   std::string material = "graft gate seed\nadapter " + adapter_.digest + "\nbase " +
                          adapter_.Info().value("base", "") + "\npolicy " + policy_.digest;
   for (const std::string& suite : Suites()) {
-    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record, registry_.Resolve("suite", suite));
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
+                           registry_.Resolve(registry::kSuiteKind, suite));
     material += "\nsuite " + record.digest;
   }
   options.seed = std::stoull(Sha256Hex(material).substr(0, 16), nullptr, 16);

@@ -11,6 +11,7 @@
 #include "policies/revocation_screen.h"
 #include "registry/adapter_spec.h"
 #include "registry/provenance.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace fs = std::filesystem;
@@ -30,15 +31,15 @@ Status CountGateHistory(registry::Registry& reg, const ObjectRecord& adapter,
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, reg.EdgesTo(policy_digest));
   std::set<std::string> under_policy;
   for (const registry::Edge& e : edges) {
-    if (e.relation == "policy") under_policy.insert(e.src);
+    if (e.relation == registry::kPolicyRelation) under_policy.insert(e.src);
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<ObjectRecord> adapters,
-                         reg.List({.kind = "adapter", .with_info = false}));
+                         reg.List({.kind = registry::kAdapterKind, .with_info = false}));
   facts.look = 1;
   facts.candidates = 1;
   for (const ObjectRecord& other : adapters) {
     GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
-                           reg.Attestations(other.digest, "decision"));
+                           reg.Attestations(other.digest, registry::kDecisionAttestation));
     const auto earlier = std::count_if(decisions.begin(), decisions.end(), [&](const auto& d) {
       return under_policy.contains(d.digest);
     });
@@ -135,7 +136,7 @@ Result<T> Atomically(registry::Registry& registry, const Body& body) {
 
 CriterionResult GateCriterion(bool pass, std::string reason) {
   CriterionResult r;
-  r.name = "gate decision";
+  r.name = kGateDecisionCriterion;
   r.status = pass ? CriterionStatus::kPass : CriterionStatus::kFail;
   r.reason = std::move(reason);
   return r;
@@ -155,11 +156,12 @@ Result<ObjectRecord> Lifecycle::RegisterPolicy(const fs::path& file, const std::
   GRAFT_RETURN_IF_ERROR(WriteFileAtomic(canonical, CanonicalPolicyBytes(bytes)));
   Json info = {{"policy", policy.name}, {"source", file.filename().string()}};
   if (policy.base) info["base"] = *policy.base;
-  return registry_.RegisterFile("policy", canonical, name.empty() ? policy.name : name, info);
+  return registry_.RegisterFile(registry::kPolicyKind, canonical, name.empty() ? policy.name : name,
+                                info);
 }
 
 Result<Policy> Lifecycle::LoadPolicy(const std::string& ref) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve(registry::kPolicyKind, ref));
   return LoadPolicy(record);
 }
 
@@ -177,7 +179,7 @@ Result<bool> Lifecycle::PreDeclared(const ObjectRecord& adapter, const ObjectRec
   if (policy.created_seq >= start) return false;
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
   return std::any_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
-    return e.relation == "policy" && e.dst == policy.digest;
+    return e.relation == registry::kPolicyRelation && e.dst == policy.digest;
   });
 }
 
@@ -209,7 +211,7 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, registry_.Keys());
   std::vector<PublicKey> trainer_keys;
   for (const registry::KeyRecord& k : keys) {
-    if (k.role != "trainer") continue;
+    if (k.role != registry::kTrainerRole) continue;
     GRAFT_ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromPem(k.pem, "key " + k.key_id));
     trainer_keys.push_back(std::move(key));
   }
@@ -237,9 +239,10 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   }
 
   // Approvals that verify now against trusted approver keys.
-  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> approvers, registry_.TrustedKeys("approver"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> approvers,
+                         registry_.TrustedKeys(registry::kApproverRole));
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> approvals,
-                         registry_.Attestations(adapter.digest, "approval"));
+                         registry_.Attestations(adapter.digest, registry::kApprovalAttestation));
   for (const AttestationRecord& a : approvals) {
     Result<VerifiedStatement> verified =
         VerifyStored(registry_, a, approvers, adapter, kApprovalPredicateType);
@@ -249,7 +252,7 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
 
   // Keys that signed gate decisions about it (the evaluator duty, for separate_duties).
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
-                         registry_.Attestations(adapter.digest, "decision"));
+                         registry_.Attestations(adapter.digest, registry::kDecisionAttestation));
   for (const AttestationRecord& d : decisions) {
     facts.evaluator_key_ids.insert(facts.evaluator_key_ids.end(), d.key_ids.begin(),
                                    d.key_ids.end());
@@ -288,10 +291,10 @@ Result<GateDecision> Lifecycle::Gate(const ObjectRecord& adapter, const ObjectRe
   if (!facts.policy_pre_declared) {
     GRAFT_RETURN_IF_ERROR(
         registry_
-            .AppendEvent("policy.post-hoc", {{"adapter", adapter.digest},
-                                             {"adapter_seq", adapter.created_seq},
-                                             {"policy", policy_record.digest},
-                                             {"policy_seq", policy_record.created_seq}})
+            .AppendEvent(registry::kPolicyPostHocEvent, {{"adapter", adapter.digest},
+                                                         {"adapter_seq", adapter.created_seq},
+                                                         {"policy", policy_record.digest},
+                                                         {"policy_seq", policy_record.created_seq}})
             .status());
   }
   Json evaluations_json = Json::array();
@@ -306,22 +309,25 @@ Result<GateDecision> Lifecycle::Gate(const ObjectRecord& adapter, const ObjectRe
   const std::string digest = Sha256Hex(envelope.Serialize());
   std::vector<registry::Edge> edges = {{digest, "policy", policy_record.digest}};
   for (const std::string& e : evaluation_digests) edges.push_back({digest, "evaluation", e});
-  GRAFT_RETURN_IF_ERROR(
-      registry_.AddAttestation("decision", envelope, adapter.digest, "evaluator", edges).status());
+  GRAFT_RETURN_IF_ERROR(registry_
+                            .AddAttestation(registry::kDecisionAttestation, envelope,
+                                            adapter.digest, registry::kEvaluatorRole, edges)
+                            .status());
   return GateDecision{std::move(decision), digest};
 }
 
 Result<AttestationRecord> Lifecycle::Approve(const std::string& adapter_ref,
                                              const PrivateKey& approver_key,
                                              const std::string& comment) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   if (adapter.revoked_seq) {
     return Conflict("adapter sha256:" + adapter.digest + " was revoked; it cannot be approved");
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, registry_.Keys());
   bool trusted = false;
   for (const registry::KeyRecord& k : keys) {
-    if (k.key_id != approver_key.key_id() || k.role != "approver") continue;
+    if (k.key_id != approver_key.key_id() || k.role != registry::kApproverRole) continue;
     if (k.revoked_seq) {
       return VerificationFailed("approver key " + k.key_id + " was revoked at event " +
                                 std::to_string(*k.revoked_seq) + " (" + k.revoke_reason + ")");
@@ -339,20 +345,22 @@ Result<AttestationRecord> Lifecycle::Approve(const std::string& adapter_ref,
                     {"log_size", log_size}};
   GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, SignStatement(adapter, kApprovalPredicateType,
                                                               std::move(predicate), approver_key));
-  return registry_.AddAttestation("approval", envelope, adapter.digest, "approver");
+  return registry_.AddAttestation(registry::kApprovalAttestation, envelope, adapter.digest,
+                                  registry::kApproverRole);
 }
 
 Result<std::optional<Lifecycle::StoredDecision>> Lifecycle::LatestDecision(
     const ObjectRecord& adapter, const std::string& policy_digest) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
-                         registry_.Attestations(adapter.digest, "decision"));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> evaluators, registry_.TrustedKeys("evaluator"));
+                         registry_.Attestations(adapter.digest, registry::kDecisionAttestation));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> evaluators,
+                         registry_.TrustedKeys(registry::kEvaluatorRole));
   for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
     if (!policy_digest.empty()) {
       // The decision's policy is a lineage edge of the attestation (recorded by Gate).
       GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(it->digest));
       if (std::none_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
-            return e.relation == "policy" && e.dst == policy_digest;
+            return e.relation == registry::kPolicyRelation && e.dst == policy_digest;
           })) {
         continue;
       }
@@ -375,7 +383,7 @@ Result<std::optional<Lifecycle::StoredDecision>> Lifecycle::LatestDecision(
 Result<std::string> Lifecycle::ProvenancePolicy(const ObjectRecord& adapter) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
   for (const registry::Edge& e : edges) {
-    if (e.relation == "policy") return e.dst;
+    if (e.relation == registry::kPolicyRelation) return e.dst;
   }
   return std::string();
 }
@@ -389,7 +397,8 @@ Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
 
 Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
                                              const std::string& channel) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   if (adapter.revoked_seq) {
     return Conflict("adapter sha256:" + adapter.digest + " was revoked (" + adapter.revoke_reason +
                     "); it cannot be promoted");
@@ -418,7 +427,8 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
     outcome.gate_decision = stored->digest;
     const Json& gate = stored->predicate["decision"];
     const std::string policy_digest = stored->predicate.value("policy", "");
-    GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_digest));
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record,
+                           registry_.Resolve(registry::kPolicyKind, policy_digest));
     GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record));
     // The statistical criteria were decided by the gate (signed, stored); the requirements are
     // decided again now, with approvals and revocations as they stand.
@@ -444,7 +454,8 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
                   {"gate_decision", outcome.gate_decision},
                   {"decision", outcome.decision.ToJson()}};
   if (outcome.decision.verdict != Verdict::kPass) {
-    GRAFT_RETURN_IF_ERROR(registry_.AppendEvent("adapter.promote-blocked", details).status());
+    GRAFT_RETURN_IF_ERROR(
+        registry_.AppendEvent(registry::kAdapterPromoteBlockedEvent, details).status());
     return outcome;
   }
   if (outcome.previous == adapter.digest) {
@@ -456,7 +467,7 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
           (outcome.previous.empty() ? "" : "; previous sha256:" + outcome.previous)));
   GRAFT_RETURN_IF_ERROR(
       RaiseStage(registry_, adapter.digest, channel, "promoted to " + outcome.channel));
-  GRAFT_RETURN_IF_ERROR(registry_.AppendEvent("adapter.promote", details).status());
+  GRAFT_RETURN_IF_ERROR(registry_.AppendEvent(registry::kAdapterPromoteEvent, details).status());
   outcome.promoted = true;
   return outcome;
 }
@@ -520,7 +531,8 @@ Result<std::vector<RollbackOutcome>> Lifecycle::Retire(const std::string& adapte
 
 Result<std::vector<RollbackOutcome>> Lifecycle::RetireNow(const std::string& adapter_ref,
                                                           const std::string& reason) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   GRAFT_RETURN_IF_ERROR(registry_.SetStage(adapter.digest, "retired", reason));
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels, ChannelsServing(adapter.digest));
   std::vector<RollbackOutcome> rolled;
@@ -540,7 +552,8 @@ Result<std::vector<RollbackOutcome>> Lifecycle::RetireNow(const std::string& ada
 
 Result<std::vector<std::string>> Lifecycle::ApplyExit(const std::string& adapter_ref,
                                                       const ExitFacts& facts) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   GRAFT_ASSIGN_OR_RETURN(auto governing, GoverningPolicy(adapter));
   std::vector<std::string> reasons = EvaluateExit(governing.first.exit, facts);
   if (reasons.empty()) return reasons;
@@ -558,7 +571,7 @@ Result<std::pair<Policy, ObjectRecord>> Lifecycle::GoverningPolicy(const ObjectR
   }
   GRAFT_ASSIGN_OR_RETURN(std::string ref, ProvenancePolicy(adapter));
   if (ref.empty()) ref = stored->predicate.value("policy", "");
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve(registry::kPolicyKind, ref));
   GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(record));
   return std::pair<Policy, ObjectRecord>{std::move(policy), std::move(record)};
 }
@@ -567,7 +580,7 @@ Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels, ChannelsServing(adapter.digest));
   Json decisions = Json::array();
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> records,
-                         registry_.Attestations(adapter.digest, "decision"));
+                         registry_.Attestations(adapter.digest, registry::kDecisionAttestation));
   for (const AttestationRecord& a : records) {
     GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, registry_.LoadAttestation(a.digest));
     GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement,
@@ -580,7 +593,8 @@ Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {
                          {"key_ids", a.key_ids}});
   }
   Json approvals = Json::array();
-  GRAFT_ASSIGN_OR_RETURN(records, registry_.Attestations(adapter.digest, "approval"));
+  GRAFT_ASSIGN_OR_RETURN(records,
+                         registry_.Attestations(adapter.digest, registry::kApprovalAttestation));
   for (const AttestationRecord& a : records) {
     approvals.push_back({{"digest", "sha256:" + a.digest}, {"seq", a.seq}, {"key_ids", a.key_ids}});
   }

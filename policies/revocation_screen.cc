@@ -1,5 +1,7 @@
 #include "policies/revocation_screen.h"
 
+#include "registry/vocabulary.h"
+
 #include <optional>
 
 namespace graft {
@@ -9,9 +11,9 @@ namespace {
 // ("parent/signed_by" counts as "signed_by"); nullopt for what the requirement does not count.
 std::optional<RevocationKind> RequirementKind(const registry::Revocation& revocation) {
   const std::string relation = revocation.relation.substr(revocation.relation.rfind('/') + 1);
-  if (relation == "signed_by") return RevocationKind::kKey;
-  if (relation == "dataset") return RevocationKind::kDataset;
-  if (relation == "base") return RevocationKind::kBase;
+  if (relation == registry::kSignedByRelation) return RevocationKind::kKey;
+  if (relation == registry::kDatasetRelation) return RevocationKind::kDataset;
+  if (relation == registry::kBaseRelation) return RevocationKind::kBase;
   return std::nullopt;
 }
 
