@@ -21,7 +21,7 @@ Result<int> PrintAnnotated(registry::Registry& reg, const registry::ObjectRecord
     PrintJson(out);
     return kExitOk;
   }
-  std::cout << (adapter.labels.empty() ? "" : Printable(adapter.labels.back()) + " ")
+  std::cout << (adapter.labels.empty() ? "" : Printable(adapter.DisplayName()) + " ")
             << "sha256:" << adapter.digest << (logged > 0 ? "" : " (unchanged: nothing logged)")
             << "\n";
   PrintAnnotations(annotations);

@@ -5,6 +5,7 @@
 #include "cli/common.h"
 #include "cli/object_commands.h"
 #include "policies/lifecycle.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -22,7 +23,7 @@ Result<int> RunRegister(const po::variables_map& vm) {
 
 Result<int> RunList(const po::variables_map& vm) {
   registry::ObjectFilter filter;
-  filter.kind = "adapter";
+  filter.kind = registry::kAdapterKind;
   if (vm.count("name")) filter.name = vm["name"].as<std::string>();
   if (vm.count("base")) filter.base_digest = vm["base"].as<std::string>();
   if (vm.count("stage")) filter.stage = vm["stage"].as<std::string>();
@@ -38,7 +39,7 @@ Result<int> RunList(const po::variables_map& vm) {
 Result<int> RunExport(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
-                         reg.Resolve("adapter", vm["ref"].as<std::string>()));
+                         reg.Resolve(registry::kAdapterKind, vm["ref"].as<std::string>()));
   std::string out = vm["out"].as<std::string>();
   GRAFT_RETURN_IF_ERROR(reg.ExportFiles(record, out));
   if (WantsJson(vm)) {
@@ -96,7 +97,7 @@ Result<int> RunShowAdapter(const po::variables_map& vm) {
   if (WantsJson(vm)) return code;
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
-                         reg.Resolve("adapter", vm["ref"].as<std::string>()));
+                         reg.Resolve(registry::kAdapterKind, vm["ref"].as<std::string>()));
   Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(Json described, lifecycle.Describe(adapter));
   std::cout << "  channels:   ";

@@ -4,6 +4,7 @@
 #include "cli/object_commands.h"
 #include "core/file_names.h"
 #include "models/tokenizer/tokenizer.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -43,7 +44,7 @@ CommandRegistrar kRegister({
               "name", po::value<std::string>()->required(), "name; versions are name@1, @2, ...");
           positional.add("dir", 1);
           AddRegistryOption(options);
-          AddSigningKeyOption(options, "curator");
+          AddSigningKeyOption(options, registry::kCuratorRole);
           AddJsonOption(options);
         },
     .run = RunRegister,

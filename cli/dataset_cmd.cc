@@ -1,6 +1,7 @@
 // `graft dataset register|list|show|revoke`: JSONL datasets, identified by SHA-256.
 #include "cli/common.h"
 #include "cli/object_commands.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -15,9 +16,9 @@ Result<int> RunRegister(const po::variables_map& vm) {
 
 Result<int> RunRevoke(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(
-      registry::ObjectRecord record,
-      reg.RevokeObject("dataset", vm["ref"].as<std::string>(), vm["reason"].as<std::string>()));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
+                         reg.RevokeObject(registry::kDatasetKind, vm["ref"].as<std::string>(),
+                                          vm["reason"].as<std::string>()));
   return PrintRegistered(vm, record);
 }
 
@@ -34,7 +35,7 @@ CommandRegistrar kRegister({
               "name", po::value<std::string>()->required(), "name; versions are name@1, @2, ...");
           positional.add("file", 1);
           AddRegistryOption(options);
-          AddSigningKeyOption(options, "curator");
+          AddSigningKeyOption(options, registry::kCuratorRole);
           AddJsonOption(options);
         },
     .run = RunRegister,
@@ -53,7 +54,7 @@ CommandRegistrar kRevoke({
         [](po::options_description& options, po::positional_options_description& positional) {
           DefineRefOptions(options, positional);
           options.add_options()("reason", po::value<std::string>()->required(), "why");
-          AddSigningKeyOption(options, "curator");
+          AddSigningKeyOption(options, registry::kCuratorRole);
         },
     .run = RunRevoke,
 });

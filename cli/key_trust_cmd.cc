@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "core/keys.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -66,7 +67,7 @@ CommandRegistrar kTrust({
               "trainer, evaluator, approver, release, curator or admin")(
               "name", po::value<std::string>(), "a human name for the key");
           positional.add("file", 1);
-          AddSigningKeyOption(options, "admin");
+          AddSigningKeyOption(options, registry::kAdminRole);
           AddRegistryOption(options);
           AddJsonOption(options);
         },
@@ -84,7 +85,7 @@ CommandRegistrar kRevoke({
                                 "key id or unique prefix")(
               "reason", po::value<std::string>()->required(), "why it is revoked");
           positional.add("key_id", 1);
-          AddSigningKeyOption(options, "admin");
+          AddSigningKeyOption(options, registry::kAdminRole);
           AddRegistryOption(options);
           AddJsonOption(options);
         },

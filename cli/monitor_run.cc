@@ -7,6 +7,8 @@
 #include "cli/evaluation_options.h"
 #include "evaluator/adapter_evaluator.h"
 #include "policies/lifecycle.h"
+#include "policies/revocation_screen.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -25,7 +27,8 @@ Result<int> RunMonitor(const po::variables_map& vm) {
   if (channel.find('@') == std::string::npos) {
     return InvalidInput("--channel takes NAME@CHANNEL (e.g. site-bot@production)");
   }
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, reg.Resolve("adapter", channel));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
+                         reg.Resolve(registry::kAdapterKind, channel));
   Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(auto governing, lifecycle.GoverningPolicy(adapter));
   const auto& [policy, policy_record] = governing;
@@ -45,11 +48,12 @@ Result<int> RunMonitor(const po::variables_map& vm) {
   facts.revoked = requirement.revoked;
   // An adapter that is revoked, or depends on something revoked, cannot be exported to evaluate
   // it: its revocations are what the exit criteria judge.
-  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations, reg.Revocations(adapter));
-  for (const registry::Revocation& r : revocations) {
-    std::cout << "not evaluated: " << (r.relation == "self" ? "" : "its ") << r.Describe() << "\n";
+  GRAFT_ASSIGN_OR_RETURN(RevocationScreen revocations, RevocationScreen::Of(reg, adapter));
+  for (const registry::Revocation& r : revocations.all) {
+    std::cout << "not evaluated: " << (r.relation == registry::kSelfRevocation ? "" : "its ")
+              << r.Describe() << "\n";
   }
-  if (!revocations.empty()) suites.clear();
+  if (!revocations.all.empty()) suites.clear();
   if (!suites.empty()) {
     if (!vm.count("key")) return InvalidInput("monitoring suites need --key (an evaluator key)");
     GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
@@ -70,7 +74,7 @@ Result<int> RunMonitor(const po::variables_map& vm) {
 
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> reasons,
                          lifecycle.ApplyExit(adapter.digest, facts));
-  const std::string label = adapter.labels.empty() ? adapter.digest : adapter.labels.back();
+  const std::string label = adapter.DisplayName();
   if (reasons.empty()) {
     std::cout << label << " stays on " << channel << ": no exit criterion of policy " << policy.name
               << " is met\n";

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cli/common.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 
@@ -12,7 +13,7 @@ namespace {
 std::string Flags(const registry::ObjectRecord& o) {
   std::string flags;
   if (o.stage) flags += " [" + Printable(*o.stage) + "]";
-  if (o.kind == "adapter" && !o.attested) flags += " [UNATTESTED]";
+  if (o.kind == registry::kAdapterKind && !o.attested) flags += " [UNATTESTED]";
   if (o.revoked_seq) flags += " [REVOKED]";
   return flags;
 }
@@ -70,12 +71,13 @@ Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFi
   registry::ObjectFilter resolved = filter;
   resolved.with_info = false;  // a listing shows no info: it is then read from an index alone
   if (!filter.base_digest.empty()) {
-    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, reg.Resolve("base", filter.base_digest));
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base,
+                           reg.Resolve(registry::kBaseKind, filter.base_digest));
     resolved.base_digest = base.digest;
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ObjectRecord> objects, reg.List(resolved));
   std::map<std::string, registry::Annotations> annotations;  // adapters' tags and descriptions
-  if (filter.kind == "adapter") {
+  if (filter.kind == registry::kAdapterKind) {
     GRAFT_ASSIGN_OR_RETURN(annotations, reg.AllAdapterAnnotations());
   }
   if (WantsJson(vm)) {
@@ -83,7 +85,7 @@ Result<int> RunListObjects(const po::variables_map& vm, const registry::ObjectFi
     for (const auto& o : objects) {
       Json entry = o.ToJson();
       entry.erase("info");
-      if (filter.kind == "adapter") entry.update(annotations[o.digest].ToJson());
+      if (filter.kind == registry::kAdapterKind) entry.update(annotations[o.digest].ToJson());
       out.push_back(std::move(entry));
     }
     PrintJson(out);
@@ -121,7 +123,7 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
     }
   }
   registry::Annotations annotations;
-  if (o.kind == "adapter") {
+  if (o.kind == registry::kAdapterKind) {
     GRAFT_ASSIGN_OR_RETURN(annotations, reg.AdapterAnnotations(o.digest));
   }
   if (WantsJson(vm)) {
@@ -133,7 +135,7 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
     out["edges"] = edge_json;
     out["attestations"] = att_json;
     out["revoked_dependencies"] = revoked_dependencies;
-    if (o.kind == "adapter") out.update(annotations.ToJson());
+    if (o.kind == registry::kAdapterKind) out.update(annotations.ToJson());
     PrintJson(out);
     return kExitOk;
   }
@@ -142,7 +144,7 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
             << "  labels:     " << Labels(o) << "\n"
             << "  registered: event " << o.created_seq << "\n";
   if (o.stage) std::cout << "  stage:      " << *o.stage << "\n";
-  if (o.kind == "adapter") {
+  if (o.kind == registry::kAdapterKind) {
     std::cout << "  attested:   " << (o.attested ? "yes" : "NO (registered with --unattested)")
               << "\n"
               << "  r / alpha:  " << info.value("r", 0) << " / " << info.value("lora_alpha", 0.0)
@@ -158,11 +160,11 @@ Result<int> RunShowObject(const po::variables_map& vm, const std::string& kind) 
     }
     PrintAnnotations(annotations);
   }
-  if (o.kind == "base") {
+  if (o.kind == registry::kBaseKind) {
     std::cout << "  model_type: " << Printable(info.value("model_type", "")) << "\n"
               << "  parameters: " << info.value("parameters", 0) << "\n";
   }
-  if (o.kind == "dataset") {
+  if (o.kind == registry::kDatasetKind) {
     std::cout << "  records:    " << info.value("records", 0) << " (" << info.value("size", 0)
               << " bytes, " << Printable(info.value("filename", "")) << ")\n";
   }

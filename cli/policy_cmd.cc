@@ -4,6 +4,7 @@
 #include "cli/common.h"
 #include "cli/object_commands.h"
 #include "policies/lifecycle.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -32,7 +33,7 @@ CommandRegistrar kRegister({
               "name (default: the file's policy: key); versions are name@1, @2, ...");
           positional.add("file", 1);
           AddRegistryOption(options);
-          AddSigningKeyOption(options, "curator");
+          AddSigningKeyOption(options, registry::kCuratorRole);
           AddJsonOption(options);
         },
     .run = RunRegister,

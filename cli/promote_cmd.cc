@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "policies/lifecycle.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -50,7 +51,7 @@ CommandRegistrar kPromote({
               "\"production\", else staging");
           positional.add("adapter", 1);
           AddRegistryOption(options);
-          AddSigningKeyOption(options, "release");
+          AddSigningKeyOption(options, registry::kReleaseRole);
           AddJsonOption(options);
         },
     .run = RunPromote,

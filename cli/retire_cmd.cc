@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "policies/lifecycle.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -41,7 +42,7 @@ CommandRegistrar kRetire({
               "reason", po::value<std::string>()->required(), "why (logged)");
           positional.add("adapter", 1);
           AddRegistryOption(options);
-          AddSigningKeyOption(options, "release");
+          AddSigningKeyOption(options, registry::kReleaseRole);
           AddJsonOption(options);
         },
     .run = RunRetire,

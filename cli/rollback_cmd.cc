@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "policies/lifecycle.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -37,7 +38,7 @@ CommandRegistrar kRollback({
               "reason", po::value<std::string>(), "why (logged; default \"manual\")");
           positional.add("name", 1);
           AddRegistryOption(options);
-          AddSigningKeyOption(options, "release");
+          AddSigningKeyOption(options, registry::kReleaseRole);
           AddJsonOption(options);
         },
     .run = RunRollback,

@@ -7,6 +7,7 @@
 #include "core/manifest.h"
 #include "core/sha256.h"
 #include "policies/run_announcements.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -17,11 +18,11 @@ namespace fs = std::filesystem;
 Result<std::string> DigestOf(registry::Registry& reg, std::string_view kind,
                              const std::string& ref) {
   std::error_code error;
-  if (kind == "base" && fs::is_directory(ref, error)) {
+  if (kind == registry::kBaseKind && fs::is_directory(ref, error)) {
     GRAFT_ASSIGN_OR_RETURN(Manifest manifest, BuildManifest(ref));
     return manifest.RootDigestHex();
   }
-  if (kind == "dataset" && fs::is_regular_file(ref, error)) {
+  if (kind == registry::kDatasetKind && fs::is_regular_file(ref, error)) {
     GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(ref));
     return Sha256Hex(bytes);
   }
@@ -99,7 +100,7 @@ CommandRegistrar kAnnounce({
               "policy", po::value<std::string>()->required(), "the registered policy REF")(
               "config", po::value<std::string>(), "the training config file")(
               "run-id", po::value<std::string>(), "the run's id (default: 128 random bits)");
-          AddSigningKeyOption(options, "trainer");
+          AddSigningKeyOption(options, registry::kTrainerRole);
           AddRegistryOption(options);
           AddJsonOption(options);
         },

@@ -2,6 +2,7 @@
 #include "cli/common.h"
 #include "cli/object_commands.h"
 #include "evaluator/suite_registry.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
@@ -27,7 +28,7 @@ CommandRegistrar kRegister({
               "name", po::value<std::string>(), "name (default: the file's `suite:` key)");
           positional.add("file", 1);
           AddRegistryOption(options);
-          AddSigningKeyOption(options, "curator");
+          AddSigningKeyOption(options, registry::kCuratorRole);
           AddJsonOption(options);
         },
     .run = RunRegister,

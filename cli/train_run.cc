@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "distributed/group.h"
 #include "policies/run_announcements.h"
+#include "registry/vocabulary.h"
 #include "trainer/train_job.h"
 
 namespace graft::cli {
@@ -42,7 +43,7 @@ Result<std::string> PolicyDigest(const po::variables_map& vm) {
                         dir.string() + " to resolve it in (--registry DIR or GRAFT_REGISTRY)");
   }
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord policy, reg.Resolve("policy", ref));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord policy, reg.Resolve(registry::kPolicyKind, ref));
   return policy.digest;
 }
 

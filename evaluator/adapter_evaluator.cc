@@ -15,6 +15,7 @@
 #include "evaluator/task_scorer.h"
 #include "models/causal_lm.h"
 #include "models/peft_io.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace fs = std::filesystem;
@@ -56,9 +57,9 @@ Result<std::string> StoreScores(registry::Registry& registry, const Json& json,
 Result<std::string> BaseOf(registry::Registry& registry, const registry::ObjectRecord& adapter) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry.EdgesFrom(adapter.digest));
   for (const registry::Edge& edge : edges) {
-    if (edge.relation == "base") return edge.dst;
+    if (edge.relation == registry::kBaseRelation) return edge.dst;
   }
-  return NotFound("adapter " + RegisteredLabel(adapter) + " has no base in the registry");
+  return NotFound("adapter " + adapter.DisplayName() + " has no base in the registry");
 }
 
 }  // namespace
@@ -82,7 +83,7 @@ Status AdapterEvaluator::LoadBase(const registry::ObjectRecord& base) {
   TempDir dir("graft-base");
   fs::path files = dir.path() / "base";
   GRAFT_RETURN_IF_ERROR(
-      registry_.ExportFiles(base, files).WithContext("verifying base " + RegisteredLabel(base)));
+      registry_.ExportFiles(base, files).WithContext("verifying base " + base.DisplayName()));
   GRAFT_ASSIGN_OR_RETURN(model_, CausalLM::Load(files, settings_.base_dtype));
   loaded_base_digest_ = base.digest;
   ++stats_.base_loads;
@@ -95,20 +96,21 @@ Result<registry::ObjectRecord> AdapterEvaluator::SharedBase(
   std::map<std::string, std::string> seen;  // adapter digest -> the ref that named it
   std::string first_label, first_base;
   for (const std::string& ref : adapter_refs) {
-    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry_.Resolve("adapter", ref));
+    GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
+                           registry_.Resolve(registry::kAdapterKind, ref));
     auto [previous, inserted] = seen.emplace(adapter.digest, ref);
     if (!inserted) {
-      return InvalidInput("adapter " + RegisteredLabel(adapter) + " is named twice (" +
+      return InvalidInput("adapter " + adapter.DisplayName() + " is named twice (" +
                           previous->second + " and " + ref + ")");
     }
     GRAFT_ASSIGN_OR_RETURN(std::string base, BaseOf(registry_, adapter));
     if (first_base.empty()) {
-      first_label = RegisteredLabel(adapter);
+      first_label = adapter.DisplayName();
       first_base = base;
     } else if (base != first_base) {
       return InvalidInput("adapters on different bases: " + first_label +
                           " is on sha256:" + first_base.substr(0, 12) + ", " +
-                          RegisteredLabel(adapter) + " on sha256:" + base.substr(0, 12) +
+                          adapter.DisplayName() + " on sha256:" + base.substr(0, 12) +
                           "; evaluate each base's adapters in their own run");
     }
   }
@@ -164,9 +166,9 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
   TempDir dir("graft-adapter");
   auto prepare = [&]() -> Status {
     if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
-    GRAFT_ASSIGN_OR_RETURN(adapter, registry_.Resolve("adapter", adapter_ref));
+    GRAFT_ASSIGN_OR_RETURN(adapter, registry_.Resolve(registry::kAdapterKind, adapter_ref));
     if (adapter.revoked_seq) {
-      return VerificationFailed("adapter " + RegisteredLabel(adapter) +
+      return VerificationFailed("adapter " + adapter.DisplayName() +
                                 " is revoked: " + adapter.revoke_reason);
     }
     GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, adapter));
@@ -178,7 +180,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
     GRAFT_RETURN_IF_ERROR(LoadBase(base));
     fs::path adapter_files = dir.path() / "adapter";
     GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, adapter_files)
-                              .WithContext("verifying adapter " + RegisteredLabel(adapter)));
+                              .WithContext("verifying adapter " + adapter.DisplayName()));
     if (model_->adapters().Has(kAdapterName))
       GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
     return LoadPeftAdapter(*model_, adapter_files, kAdapterName).status();
@@ -202,7 +204,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
 
   EvaluationOutcome outcome;
   outcome.adapter_digest = adapter.digest;
-  outcome.adapter_label = RegisteredLabel(adapter);
+  outcome.adapter_label = adapter.DisplayName();
   outcome.base_digest = base.digest;
   Json settings_json = settings_.ToJson();
   ScorerOptions scorer_options{.batch_size = settings_.batch_size,
@@ -299,7 +301,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
     outcome.suites.push_back(std::move(suite_outcome));
   }
   if (!changed) {
-    return VerificationFailed("canary: adapter " + RegisteredLabel(adapter) +
+    return VerificationFailed("canary: adapter " + adapter.DisplayName() +
                               " changed no output on any item; it was not applied (or is a no-op)");
   }
   if (!leader) return outcome;
@@ -354,9 +356,9 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
     edges.push_back({"", "suite", s.digest});
     edges.push_back({"", "items", s.items_digest});
   }
-  GRAFT_ASSIGN_OR_RETURN(
-      registry::AttestationRecord record,
-      registry_.AddAttestation("evaluation", envelope, adapter.digest, "evaluator", edges));
+  GRAFT_ASSIGN_OR_RETURN(registry::AttestationRecord record,
+                         registry_.AddAttestation(registry::kEvaluationAttestation, envelope,
+                                                  adapter.digest, registry::kEvaluatorRole, edges));
   outcome.attestation_digest = record.digest;
   return outcome;
 }

@@ -2,13 +2,10 @@
 #include "evaluator/suite_registry.h"
 
 #include "core/json.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace fs = std::filesystem;
-
-std::string RegisteredLabel(const registry::ObjectRecord& record) {
-  return record.labels.empty() ? "sha256:" + record.digest.substr(0, 12) : record.labels.back();
-}
 
 Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
                                              const fs::path& suite_file, const std::string& name) {
@@ -27,19 +24,20 @@ Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
                      {"items", task.items.size()},
                      {"metrics", task.metrics}});
   }
-  return registry.RegisterFile("suite", suite_file, suite_name,
+  return registry.RegisterFile(registry::kSuiteKind, suite_file, suite_name,
                                {{"suite", suite.name}, {"tasks", std::move(tasks)}}, edges);
 }
 
 Result<Suite> LoadRegisteredSuite(registry::Registry& registry, const std::string& suite_ref) {
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record, registry.Resolve("suite", suite_ref));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
+                         registry.Resolve(registry::kSuiteKind, suite_ref));
   GRAFT_ASSIGN_OR_RETURN(std::string text, registry.ReadBlob(record.digest));
-  GRAFT_ASSIGN_OR_RETURN(Suite suite, ParseSuite(text, "suite " + RegisteredLabel(record)));
+  GRAFT_ASSIGN_OR_RETURN(Suite suite, ParseSuite(text, "suite " + record.DisplayName()));
   for (SuiteTask& task : suite.tasks) {
     GRAFT_ASSIGN_OR_RETURN(std::string data, registry.ReadBlob(task.data_sha256));
     GRAFT_ASSIGN_OR_RETURN(
         task.items,
-        ParseTaskItems(task, data, "suite " + RegisteredLabel(record) + ": " + task.data_path));
+        ParseTaskItems(task, data, "suite " + record.DisplayName() + ": " + task.data_path));
   }
   return suite;
 }

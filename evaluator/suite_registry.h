@@ -11,10 +11,6 @@
 
 namespace graft {
 
-// How evaluation messages name a registered object: its latest "name@N", else
-// "sha256:<first 12 hex>".
-std::string RegisteredLabel(const registry::ObjectRecord& record);
-
 // Registers a suite file and its data files (as datasets "<suite>/<task>") after checking every
 // pinned digest; the suite's digest is the SHA-256 of its bytes.
 Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,

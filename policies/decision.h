@@ -26,6 +26,21 @@ std::string_view DecisionModeName(DecisionMode mode);
 // How reasons print numbers: printf "%.6g".
 std::string FormatNumber(double value);
 
+// The names of the requirement criteria (docs/policies.md), spelled once. The statistical ones
+// are named after their suite and metric ("kpi support-kpi/acc").
+inline constexpr char kPreDeclaredCriterion[] = "pre-declared policy";
+inline constexpr char kAnnouncedCriterion[] = "announced";
+inline constexpr char kBaseCriterion[] = "base";
+inline constexpr char kNotRevokedCriterion[] = "not revoked";
+inline constexpr char kSignedByCriterion[] = "signed_by";  // as the policy's require.signed_by
+inline constexpr char kSeparateDutiesCriterion[] = "separate duties";
+inline constexpr char kApprovalsCriterion[] = "approvals";
+inline constexpr char kMaxRankCriterion[] = "max_rank";
+inline constexpr char kMaxSizeBytesCriterion[] = "max_size_bytes";
+inline constexpr char kMaxCandidatesCriterion[] = "max_candidates";
+inline constexpr char kMaxLooksCriterion[] = "max_looks";
+inline constexpr char kGateDecisionCriterion[] = "gate decision";  // promotion: the stored gate's
+
 // One criterion. Statistical criteria (kKpi, kRegression) fill the measurement fields;
 // requirements fill `observed` and `threshold` where they are numbers.
 struct CriterionResult {

@@ -9,6 +9,7 @@
 #include "evaluator/stats_normal.h"
 #include "evaluator/stats_threshold_test.h"
 #include "policies/separate_duties.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace {
@@ -195,9 +196,10 @@ CriterionResult Requirement(std::string name, bool pass, std::string reason) {
 // Who performed which duty for the adapter, as the facts know it.
 SeparateDuties DutiesOf(const Requirements& require, const RequirementFacts& facts) {
   SeparateDuties duties(require.separate_duties);
-  duties.Acted("trainer", facts.signer_key_id);
-  for (const std::string& key : facts.evaluator_key_ids) duties.Acted("evaluator", key);
-  for (const std::string& key : facts.approver_key_ids) duties.Acted("approver", key);
+  duties.Acted(registry::kTrainerRole, facts.signer_key_id);
+  for (const std::string& key : facts.evaluator_key_ids)
+    duties.Acted(registry::kEvaluatorRole, key);
+  for (const std::string& key : facts.approver_key_ids) duties.Acted(registry::kApproverRole, key);
   return duties;
 }
 
@@ -217,7 +219,7 @@ CriterionResult Approvals(const Requirements& require, const RequirementFacts& f
   std::string reason =
       std::to_string(have) + " of " + std::to_string(require.approvals) + " distinct approvals";
   for (const std::string& why : ignored) reason += "; ignored " + why;
-  CriterionResult r = Requirement("approvals", have >= require.approvals, reason);
+  CriterionResult r = Requirement(kApprovalsCriterion, have >= require.approvals, reason);
   r.observed = static_cast<double>(have);
   r.threshold = static_cast<double>(require.approvals);
   if (r.status == CriterionStatus::kFail && mode == DecisionMode::kGate) {
@@ -260,7 +262,7 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
                        ? "post-hoc policy: the adapter's provenance does not name it"
                        : "post-hoc policy: " + entered + ", after " + run;
   }
-  out.push_back(Requirement("pre-declared policy", facts.policy_pre_declared, pre_declared));
+  out.push_back(Requirement(kPreDeclaredCriterion, facts.policy_pre_declared, pre_declared));
   if (require.announced) {
     std::string announced =
         facts.announcement_seq
@@ -268,12 +270,12 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
             : "the training run was not announced in the log before it started (its provenance "
               "names no announcement)";
     if (!facts.announcement_problem.empty()) announced = facts.announcement_problem;
-    out.push_back(Requirement("announced", facts.announcement_seq.has_value(), announced));
+    out.push_back(Requirement(kAnnouncedCriterion, facts.announcement_seq.has_value(), announced));
   }
   if (policy.base) {
     Result<Digest> digest = ParseDigestHex(facts.base_digest);
     const bool same = digest.ok() && "sha256:" + DigestHex(*digest) == *policy.base;
-    out.push_back(Requirement("base", same,
+    out.push_back(Requirement(kBaseCriterion, same,
                               same ? "trained on " + *policy.base
                                    : "the policy applies only to base " + *policy.base +
                                          ", the adapter's base is " + facts.base_digest));
@@ -285,7 +287,7 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
       revoked += (revoked.empty() ? "" : ", ") + std::string(RevocationKindName(kind));
     }
   }
-  out.push_back(Requirement("not revoked", revoked.empty(),
+  out.push_back(Requirement(kNotRevokedCriterion, revoked.empty(),
                             revoked.empty() ? "no dependency is revoked" : "revoked: " + revoked));
   if (require.signed_by) {
     const bool role = std::find(facts.signer_roles.begin(), facts.signer_roles.end(),
@@ -294,7 +296,7 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
         !facts.signature_verified ? "the adapter signature did not verify"
         : role ? "signed by " + *require.signed_by + " key " + facts.signer_key_id
                : "signing key " + facts.signer_key_id + " does not have role " + *require.signed_by;
-    out.push_back(Requirement("signed_by", facts.signature_verified && role, reason));
+    out.push_back(Requirement(kSignedByCriterion, facts.signature_verified && role, reason));
   }
   if (const SeparateDuties duties = DutiesOf(require, facts); duties.ChecksConflicts()) {
     const std::vector<std::string> conflicts = duties.Conflicts();
@@ -303,14 +305,14 @@ std::vector<CriterionResult> RequirementCriteria(const Policy& policy,
       reason.clear();
       for (const std::string& c : conflicts) reason += (reason.empty() ? "" : "; ") + c;
     }
-    out.push_back(Requirement("separate duties", conflicts.empty(), reason));
+    out.push_back(Requirement(kSeparateDutiesCriterion, conflicts.empty(), reason));
   }
   if (require.approvals > 0) out.push_back(Approvals(require, facts, mode));
   if (require.max_rank) {
-    out.push_back(AtMost("max_rank", facts.adapter_rank, *require.max_rank, "rank"));
+    out.push_back(AtMost(kMaxRankCriterion, facts.adapter_rank, *require.max_rank, "rank"));
   }
   if (require.max_size_bytes) {
-    out.push_back(AtMost("max_size_bytes", facts.adapter_size_bytes, *require.max_size_bytes,
+    out.push_back(AtMost(kMaxSizeBytesCriterion, facts.adapter_size_bytes, *require.max_size_bytes,
                          "size in bytes"));
   }
   return out;
@@ -338,15 +340,15 @@ Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparis
     decision.max_candidates = promotion.max_candidates;
     if (promotion.max_candidates) {
       alpha /= static_cast<double>(*promotion.max_candidates);
-      sequential.push_back(AtMost("max_candidates", facts.candidates, *promotion.max_candidates,
-                                  "candidates gated under the policy"));
+      sequential.push_back(AtMost(kMaxCandidatesCriterion, facts.candidates,
+                                  *promotion.max_candidates, "candidates gated under the policy"));
     }
     if (promotion.max_looks) {
       decision.alpha_spending = AlphaSpendingName(promotion.alpha_spending);
       alpha = facts.look > *promotion.max_looks
                   ? 0
                   : SpentAlpha(promotion.alpha_spending, facts.look, *promotion.max_looks, alpha);
-      sequential.push_back(AtMost("max_looks", facts.look, *promotion.max_looks,
+      sequential.push_back(AtMost(kMaxLooksCriterion, facts.look, *promotion.max_looks,
                                   "look (gate attempt on this adapter under the policy)"));
     }
   }

@@ -8,8 +8,10 @@
 #include "core/intoto.h"
 #include "core/oms_signature.h"
 #include "core/sha256.h"
+#include "policies/revocation_screen.h"
 #include "registry/adapter_spec.h"
 #include "registry/provenance.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace fs = std::filesystem;
@@ -29,15 +31,15 @@ Status CountGateHistory(registry::Registry& reg, const ObjectRecord& adapter,
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, reg.EdgesTo(policy_digest));
   std::set<std::string> under_policy;
   for (const registry::Edge& e : edges) {
-    if (e.relation == "policy") under_policy.insert(e.src);
+    if (e.relation == registry::kPolicyRelation) under_policy.insert(e.src);
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<ObjectRecord> adapters,
-                         reg.List({.kind = "adapter", .with_info = false}));
+                         reg.List({.kind = registry::kAdapterKind, .with_info = false}));
   facts.look = 1;
   facts.candidates = 1;
   for (const ObjectRecord& other : adapters) {
     GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
-                           reg.Attestations(other.digest, "decision"));
+                           reg.Attestations(other.digest, registry::kDecisionAttestation));
     const auto earlier = std::count_if(decisions.begin(), decisions.end(), [&](const auto& d) {
       return under_policy.contains(d.digest);
     });
@@ -134,7 +136,7 @@ Result<T> Atomically(registry::Registry& registry, const Body& body) {
 
 CriterionResult GateCriterion(bool pass, std::string reason) {
   CriterionResult r;
-  r.name = "gate decision";
+  r.name = kGateDecisionCriterion;
   r.status = pass ? CriterionStatus::kPass : CriterionStatus::kFail;
   r.reason = std::move(reason);
   return r;
@@ -154,11 +156,16 @@ Result<ObjectRecord> Lifecycle::RegisterPolicy(const fs::path& file, const std::
   GRAFT_RETURN_IF_ERROR(WriteFileAtomic(canonical, CanonicalPolicyBytes(bytes)));
   Json info = {{"policy", policy.name}, {"source", file.filename().string()}};
   if (policy.base) info["base"] = *policy.base;
-  return registry_.RegisterFile("policy", canonical, name.empty() ? policy.name : name, info);
+  return registry_.RegisterFile(registry::kPolicyKind, canonical, name.empty() ? policy.name : name,
+                                info);
 }
 
 Result<Policy> Lifecycle::LoadPolicy(const std::string& ref) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve(registry::kPolicyKind, ref));
+  return LoadPolicy(record);
+}
+
+Result<Policy> Lifecycle::LoadPolicy(const ObjectRecord& record) {
   GRAFT_ASSIGN_OR_RETURN(std::string bytes, registry_.ReadBlob(record.digest));
   return ParsePolicy(bytes, "policy sha256:" + record.digest);
 }
@@ -172,7 +179,7 @@ Result<bool> Lifecycle::PreDeclared(const ObjectRecord& adapter, const ObjectRec
   if (policy.created_seq >= start) return false;
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
   return std::any_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
-    return e.relation == "policy" && e.dst == policy.digest;
+    return e.relation == registry::kPolicyRelation && e.dst == policy.digest;
   });
 }
 
@@ -204,7 +211,7 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, registry_.Keys());
   std::vector<PublicKey> trainer_keys;
   for (const registry::KeyRecord& k : keys) {
-    if (k.role != "trainer") continue;
+    if (k.role != registry::kTrainerRole) continue;
     GRAFT_ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromPem(k.pem, "key " + k.key_id));
     trainer_keys.push_back(std::move(key));
   }
@@ -232,9 +239,10 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   }
 
   // Approvals that verify now against trusted approver keys.
-  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> approvers, registry_.TrustedKeys("approver"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> approvers,
+                         registry_.TrustedKeys(registry::kApproverRole));
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> approvals,
-                         registry_.Attestations(adapter.digest, "approval"));
+                         registry_.Attestations(adapter.digest, registry::kApprovalAttestation));
   for (const AttestationRecord& a : approvals) {
     Result<VerifiedStatement> verified =
         VerifyStored(registry_, a, approvers, adapter, kApprovalPredicateType);
@@ -244,7 +252,7 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
 
   // Keys that signed gate decisions about it (the evaluator duty, for separate_duties).
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
-                         registry_.Attestations(adapter.digest, "decision"));
+                         registry_.Attestations(adapter.digest, registry::kDecisionAttestation));
   for (const AttestationRecord& d : decisions) {
     facts.evaluator_key_ids.insert(facts.evaluator_key_ids.end(), d.key_ids.begin(),
                                    d.key_ids.end());
@@ -252,14 +260,10 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
 
   // Revoked dependencies: the signing key, the base, any training dataset, and those of its
   // parent adapters ("parent/dataset").
-  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Revocation> revocations,
-                         registry_.Revocations(adapter));
-  for (const registry::Revocation& r : revocations) {
-    const std::string relation = r.relation.substr(r.relation.rfind('/') + 1);
-    facts.revoked.key = facts.revoked.key || relation == "signed_by";
-    facts.revoked.dataset = facts.revoked.dataset || relation == "dataset";
-    facts.revoked.base = facts.revoked.base || relation == "base";
-  }
+  GRAFT_ASSIGN_OR_RETURN(RevocationScreen revocations, RevocationScreen::Of(registry_, adapter));
+  facts.revoked.key = facts.revoked.key || revocations.requirement.key;
+  facts.revoked.dataset = revocations.requirement.dataset;
+  facts.revoked.base = revocations.requirement.base;
   GRAFT_ASSIGN_OR_RETURN(AnnouncementCheck announced, RunAnnouncements(registry_).For(adapter));
   if (announced.verified()) facts.announcement_seq = announced.announcement->seq;
   if (!announced.problem.empty()) {
@@ -275,13 +279,11 @@ Result<RequirementFacts> Lifecycle::Facts(const ObjectRecord& adapter, const Obj
   return facts;
 }
 
-Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::string& policy_ref,
-                                 std::span<const SuiteComparisons> evaluations,
-                                 const PrivateKey& evaluator_key,
-                                 const std::vector<std::string>& evaluation_digests) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_ref));
-  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
+Result<GateDecision> Lifecycle::Gate(const ObjectRecord& adapter, const ObjectRecord& policy_record,
+                                     std::span<const SuiteComparisons> evaluations,
+                                     const PrivateKey& evaluator_key,
+                                     const std::vector<std::string>& evaluation_digests) {
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record));
   GRAFT_ASSIGN_OR_RETURN(RequirementFacts facts, Facts(adapter, policy_record));
   GRAFT_RETURN_IF_ERROR(CountGateHistory(registry_, adapter, policy_record.digest, facts));
   facts.evaluator_key_ids.push_back(evaluator_key.key_id());  // this decision's
@@ -289,10 +291,10 @@ Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::stri
   if (!facts.policy_pre_declared) {
     GRAFT_RETURN_IF_ERROR(
         registry_
-            .AppendEvent("policy.post-hoc", {{"adapter", adapter.digest},
-                                             {"adapter_seq", adapter.created_seq},
-                                             {"policy", policy_record.digest},
-                                             {"policy_seq", policy_record.created_seq}})
+            .AppendEvent(registry::kPolicyPostHocEvent, {{"adapter", adapter.digest},
+                                                         {"adapter_seq", adapter.created_seq},
+                                                         {"policy", policy_record.digest},
+                                                         {"policy_seq", policy_record.created_seq}})
             .status());
   }
   Json evaluations_json = Json::array();
@@ -307,22 +309,25 @@ Result<Decision> Lifecycle::Gate(const std::string& adapter_ref, const std::stri
   const std::string digest = Sha256Hex(envelope.Serialize());
   std::vector<registry::Edge> edges = {{digest, "policy", policy_record.digest}};
   for (const std::string& e : evaluation_digests) edges.push_back({digest, "evaluation", e});
-  GRAFT_RETURN_IF_ERROR(
-      registry_.AddAttestation("decision", envelope, adapter.digest, "evaluator", edges).status());
-  return decision;
+  GRAFT_RETURN_IF_ERROR(registry_
+                            .AddAttestation(registry::kDecisionAttestation, envelope,
+                                            adapter.digest, registry::kEvaluatorRole, edges)
+                            .status());
+  return GateDecision{std::move(decision), digest};
 }
 
 Result<AttestationRecord> Lifecycle::Approve(const std::string& adapter_ref,
                                              const PrivateKey& approver_key,
                                              const std::string& comment) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   if (adapter.revoked_seq) {
     return Conflict("adapter sha256:" + adapter.digest + " was revoked; it cannot be approved");
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::KeyRecord> keys, registry_.Keys());
   bool trusted = false;
   for (const registry::KeyRecord& k : keys) {
-    if (k.key_id != approver_key.key_id() || k.role != "approver") continue;
+    if (k.key_id != approver_key.key_id() || k.role != registry::kApproverRole) continue;
     if (k.revoked_seq) {
       return VerificationFailed("approver key " + k.key_id + " was revoked at event " +
                                 std::to_string(*k.revoked_seq) + " (" + k.revoke_reason + ")");
@@ -340,20 +345,22 @@ Result<AttestationRecord> Lifecycle::Approve(const std::string& adapter_ref,
                     {"log_size", log_size}};
   GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, SignStatement(adapter, kApprovalPredicateType,
                                                               std::move(predicate), approver_key));
-  return registry_.AddAttestation("approval", envelope, adapter.digest, "approver");
+  return registry_.AddAttestation(registry::kApprovalAttestation, envelope, adapter.digest,
+                                  registry::kApproverRole);
 }
 
 Result<std::optional<Lifecycle::StoredDecision>> Lifecycle::LatestDecision(
     const ObjectRecord& adapter, const std::string& policy_digest) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> decisions,
-                         registry_.Attestations(adapter.digest, "decision"));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> evaluators, registry_.TrustedKeys("evaluator"));
+                         registry_.Attestations(adapter.digest, registry::kDecisionAttestation));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> evaluators,
+                         registry_.TrustedKeys(registry::kEvaluatorRole));
   for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
     if (!policy_digest.empty()) {
       // The decision's policy is a lineage edge of the attestation (recorded by Gate).
       GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(it->digest));
       if (std::none_of(edges.begin(), edges.end(), [&](const registry::Edge& e) {
-            return e.relation == "policy" && e.dst == policy_digest;
+            return e.relation == registry::kPolicyRelation && e.dst == policy_digest;
           })) {
         continue;
       }
@@ -376,7 +383,7 @@ Result<std::optional<Lifecycle::StoredDecision>> Lifecycle::LatestDecision(
 Result<std::string> Lifecycle::ProvenancePolicy(const ObjectRecord& adapter) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Edge> edges, registry_.EdgesFrom(adapter.digest));
   for (const registry::Edge& e : edges) {
-    if (e.relation == "policy") return e.dst;
+    if (e.relation == registry::kPolicyRelation) return e.dst;
   }
   return std::string();
 }
@@ -390,7 +397,8 @@ Result<PromoteOutcome> Lifecycle::Promote(const std::string& adapter_ref,
 
 Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
                                              const std::string& channel) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   if (adapter.revoked_seq) {
     return Conflict("adapter sha256:" + adapter.digest + " was revoked (" + adapter.revoke_reason +
                     "); it cannot be promoted");
@@ -419,8 +427,9 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
     outcome.gate_decision = stored->digest;
     const Json& gate = stored->predicate["decision"];
     const std::string policy_digest = stored->predicate.value("policy", "");
-    GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record, registry_.Resolve("policy", policy_digest));
-    GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record.digest));
+    GRAFT_ASSIGN_OR_RETURN(ObjectRecord policy_record,
+                           registry_.Resolve(registry::kPolicyKind, policy_digest));
+    GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(policy_record));
     // The statistical criteria were decided by the gate (signed, stored); the requirements are
     // decided again now, with approvals and revocations as they stand.
     Policy requirements = policy;
@@ -445,7 +454,8 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
                   {"gate_decision", outcome.gate_decision},
                   {"decision", outcome.decision.ToJson()}};
   if (outcome.decision.verdict != Verdict::kPass) {
-    GRAFT_RETURN_IF_ERROR(registry_.AppendEvent("adapter.promote-blocked", details).status());
+    GRAFT_RETURN_IF_ERROR(
+        registry_.AppendEvent(registry::kAdapterPromoteBlockedEvent, details).status());
     return outcome;
   }
   if (outcome.previous == adapter.digest) {
@@ -457,7 +467,7 @@ Result<PromoteOutcome> Lifecycle::PromoteNow(const std::string& adapter_ref,
           (outcome.previous.empty() ? "" : "; previous sha256:" + outcome.previous)));
   GRAFT_RETURN_IF_ERROR(
       RaiseStage(registry_, adapter.digest, channel, "promoted to " + outcome.channel));
-  GRAFT_RETURN_IF_ERROR(registry_.AppendEvent("adapter.promote", details).status());
+  GRAFT_RETURN_IF_ERROR(registry_.AppendEvent(registry::kAdapterPromoteEvent, details).status());
   outcome.promoted = true;
   return outcome;
 }
@@ -504,7 +514,8 @@ Result<std::vector<RollbackOutcome>> Lifecycle::Retire(const std::string& adapte
 
 Result<std::vector<RollbackOutcome>> Lifecycle::RetireNow(const std::string& adapter_ref,
                                                           const std::string& reason) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   GRAFT_RETURN_IF_ERROR(registry_.SetStage(adapter.digest, "retired", reason));
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> channels,
                          registry_.ChannelsServing(adapter.digest));
@@ -525,7 +536,8 @@ Result<std::vector<RollbackOutcome>> Lifecycle::RetireNow(const std::string& ada
 
 Result<std::vector<std::string>> Lifecycle::ApplyExit(const std::string& adapter_ref,
                                                       const ExitFacts& facts) {
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter, registry_.Resolve("adapter", adapter_ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord adapter,
+                         registry_.Resolve(registry::kAdapterKind, adapter_ref));
   GRAFT_ASSIGN_OR_RETURN(auto governing, GoverningPolicy(adapter));
   std::vector<std::string> reasons = EvaluateExit(governing.first.exit, facts);
   if (reasons.empty()) return reasons;
@@ -543,8 +555,8 @@ Result<std::pair<Policy, ObjectRecord>> Lifecycle::GoverningPolicy(const ObjectR
   }
   GRAFT_ASSIGN_OR_RETURN(std::string ref, ProvenancePolicy(adapter));
   if (ref.empty()) ref = stored->predicate.value("policy", "");
-  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve("policy", ref));
-  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(ref));
+  GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, registry_.Resolve(registry::kPolicyKind, ref));
+  GRAFT_ASSIGN_OR_RETURN(Policy policy, LoadPolicy(record));
   return std::pair<Policy, ObjectRecord>{std::move(policy), std::move(record)};
 }
 
@@ -553,7 +565,7 @@ Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {
                          registry_.ChannelsServing(adapter.digest));
   Json decisions = Json::array();
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> records,
-                         registry_.Attestations(adapter.digest, "decision"));
+                         registry_.Attestations(adapter.digest, registry::kDecisionAttestation));
   for (const AttestationRecord& a : records) {
     GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, registry_.LoadAttestation(a.digest));
     GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement,
@@ -566,7 +578,8 @@ Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {
                          {"key_ids", a.key_ids}});
   }
   Json approvals = Json::array();
-  GRAFT_ASSIGN_OR_RETURN(records, registry_.Attestations(adapter.digest, "approval"));
+  GRAFT_ASSIGN_OR_RETURN(records,
+                         registry_.Attestations(adapter.digest, registry::kApprovalAttestation));
   for (const AttestationRecord& a : records) {
     approvals.push_back({{"digest", "sha256:" + a.digest}, {"seq", a.seq}, {"key_ids", a.key_ids}});
   }

@@ -35,6 +35,12 @@ struct PromoteOutcome {
   bool promoted = false;
 };
 
+// A gate decision as `Gate` stored it: the decision and the digest of its signed attestation.
+struct GateDecision {
+  Decision decision;
+  std::string digest;
+};
+
 // A channel re-pointed by `rollback` (or by `retire`).
 struct RollbackOutcome {
   std::string channel;
@@ -53,6 +59,8 @@ class Lifecycle {
                                                 const std::string& name = "");
   // Resolves and parses a registered policy.
   Result<Policy> LoadPolicy(const std::string& ref);
+  // Parses a resolved policy from its stored bytes.
+  Result<Policy> LoadPolicy(const registry::ObjectRecord& record);
 
   // Whether `policy` counts for `adapter` (see docs/policies.md, "Pre-declaration"): the
   // provenance names it and it entered the log before the run's announcement (RunAnnouncements),
@@ -68,10 +76,13 @@ class Lifecycle {
   // by `evaluator_key` (role evaluator) and stored as a "decision" attestation of the adapter.
   // A post-hoc policy is logged as event "policy.post-hoc". `evaluation_digests` are the
   // evaluation attestations the comparisons came from (recorded in the predicate and as edges).
-  Result<Decision> Gate(const std::string& adapter_ref, const std::string& policy_ref,
-                        std::span<const SuiteComparisons> evaluations,
-                        const PrivateKey& evaluator_key,
-                        const std::vector<std::string>& evaluation_digests = {});
+  // Takes the records as the caller resolved them, so that a channel that moves meanwhile
+  // cannot change what is decided about.
+  Result<GateDecision> Gate(const registry::ObjectRecord& adapter,
+                            const registry::ObjectRecord& policy,
+                            std::span<const SuiteComparisons> evaluations,
+                            const PrivateKey& evaluator_key,
+                            const std::vector<std::string>& evaluation_digests = {});
 
   // Signs and stores an approval of the adapter with `approver_key` (role approver).
   Result<registry::AttestationRecord> Approve(const std::string& adapter_ref,

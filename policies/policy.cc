@@ -9,6 +9,7 @@
 #include "core/yaml_reader.h"
 #include "evaluator/stats_metric_info.h"
 #include "policies/separate_duties.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace {
@@ -108,7 +109,8 @@ Status ParseRequire(const Reader& r, const YAML::Node& node, const std::string& 
   if (node["signed_by"]) {
     const std::string at = Child(path, "signed_by");
     GRAFT_ASSIGN_OR_RETURN(std::string role, r.String(node["signed_by"], at));
-    if (role != "trainer" && role != "evaluator" && role != "approver" && role != "registry") {
+    if (role != registry::kTrainerRole && role != registry::kEvaluatorRole &&
+        role != registry::kApproverRole && role != registry::kRegistryRole) {
       return r.Error(
           node["signed_by"], at,
           "unknown key role \"" + role + "\" (expected trainer, evaluator, approver or registry)");
@@ -123,7 +125,7 @@ Status ParseRequire(const Reader& r, const YAML::Node& node, const std::string& 
     const std::string at = Child(path, "separate_duties");
     if (!duties.IsSequence()) {
       GRAFT_ASSIGN_OR_RETURN(bool separate, r.Bool(duties, at));
-      if (separate) out.separate_duties = {"trainer", "approver"};
+      if (separate) out.separate_duties = {registry::kTrainerRole, registry::kApproverRole};
     } else {
       for (size_t i = 0; i < duties.size(); ++i) {
         const std::string item = at + "[" + std::to_string(i) + "]";

@@ -11,6 +11,7 @@
 #include "policies/policy.h"
 #include "policies/separate_duties.h"
 #include "registry/key_history.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace {
@@ -73,18 +74,22 @@ class Replay {
       policies_[digest] = label.is_object() && label.value("name", Json()).is_string()
                               ? label["name"].get<std::string>() + " (" + Short(digest) + ")"
                               : Short(digest);
-    } else if (action.ends_with(".revoke") && action != "key.revoke") {
+    } else if (action.ends_with(".revoke") && action != registry::kKeyRevokeEvent) {
       revoked_.emplace(digest, "revoked at event " + std::to_string(event.seq) + ": " +
                                    details.value("reason", ""));
-    } else if (action == "attestation.add") {
+    } else if (action == registry::kAttestationAddEvent) {
       const std::string kind = details.value("kind", "");
       auto adapter = adapters_.find(details.value("subject", ""));
-      if (adapter == adapters_.end() || (kind != "decision" && kind != "approval")) return;
+      if (adapter == adapters_.end() ||
+          (kind != registry::kDecisionAttestation && kind != registry::kApprovalAttestation)) {
+        return;
+      }
       Signed record{event.seq, digest, Strings(details.value("key_ids", Json())), ""};
       for (const registry::Edge& e : Edges(digest, details.value("edges", Json()))) {
-        if (e.relation == "policy") record.policy = e.dst;
+        if (e.relation == registry::kPolicyRelation) record.policy = e.dst;
       }
-      (kind == "decision" ? adapter->second.decisions : adapter->second.approvals)
+      (kind == registry::kDecisionAttestation ? adapter->second.decisions
+                                              : adapter->second.approvals)
           .push_back(std::move(record));
     }
   }
@@ -100,11 +105,13 @@ class Replay {
     // The governing policy and the latest decision under it.
     std::string governing;
     for (const registry::Edge& e : adapter.edges) {
-      if (e.relation == "policy") governing = e.dst;
+      if (e.relation == registry::kPolicyRelation) governing = e.dst;
     }
     const Signed* decision = nullptr;
     for (const Signed& d : adapter.decisions) {
-      if (!keys_.Why(d.key_ids.empty() ? "" : d.key_ids.front(), {"evaluator"}).empty()) continue;
+      if (!keys_.Why(d.key_ids.empty() ? "" : d.key_ids.front(), {registry::kEvaluatorRole})
+               .empty())
+        continue;
       if (governing.empty() || d.policy == governing) decision = &d;
     }
     if (governing.empty() && decision != nullptr) governing = decision->policy;
@@ -127,10 +134,10 @@ class Replay {
     const Requirements& require = policy.promotion.require;
     SeparateDuties duties(require.separate_duties);
     for (const registry::Edge& e : adapter.edges) {
-      if (e.relation == "signed_by") duties.Acted("trainer", e.dst);
+      if (e.relation == registry::kSignedByRelation) duties.Acted(registry::kTrainerRole, e.dst);
     }
     for (const Signed& d : adapter.decisions) {
-      for (const std::string& key : d.key_ids) duties.Acted("evaluator", key);
+      for (const std::string& key : d.key_ids) duties.Acted(registry::kEvaluatorRole, key);
     }
     for (const std::string& conflict : duties.Conflicts()) {
       why.push_back("separate_duties: " + conflict);
@@ -138,7 +145,7 @@ class Replay {
     std::set<std::string> approvers;
     for (const Signed& a : adapter.approvals) {
       for (const std::string& key : a.key_ids) {
-        if (!keys_.Why(key, {"approver"}).empty()) continue;
+        if (!keys_.Why(key, {registry::kApproverRole}).empty()) continue;
         if (!duties.ApprovalExcluded(key).empty()) continue;
         approvers.insert(key);
       }
@@ -191,10 +198,10 @@ class Replay {
     if (it == adapters_.end()) return;
     for (const registry::Edge& e : it->second.edges) {
       const std::string relation = prefix + (prefix.empty() ? "" : "/") + e.relation;
-      if (e.relation == "signed_by") {
+      if (e.relation == registry::kSignedByRelation) {
         const std::string problem = keys_.Why(e.dst, {});
         if (problem.find("revoked") != std::string::npos) why.push_back("its signing " + problem);
-      } else if (e.relation == "parent") {
+      } else if (e.relation == registry::kParentRelation) {
         CollectRevoked(e.dst, relation, why, seen);
       } else if (auto r = revoked_.find(e.dst); r != revoked_.end()) {
         why.push_back("its " + relation + " " + Short(e.dst) + " was " + r->second);
@@ -231,7 +238,7 @@ Status PromotionAudit::Run(registry::AuditReport& report) {
   for (uint64_t seq = 0; seq < size; ++seq) {
     Result<registry::Event> event = registry_.GetEvent(seq);
     if (!event.ok()) continue;  // a missing or unparsable event is the registry audit's problem
-    if (event->json.value("action", "") == "channel.set") {
+    if (event->json.value("action", "") == registry::kChannelSetEvent) {
       ++changes;
       const Json details = event->json.value("details", Json::object());
       const std::string channel = details.value("channel", "");

@@ -9,11 +9,10 @@
 #include "core/encoding.h"
 #include "registry/merkle_tree.h"
 #include "registry/provenance.h"
+#include "registry/vocabulary.h"
 
 namespace graft {
 namespace {
-
-constexpr std::string_view kAction = "run.announce";
 
 bool IsDigest(const std::string& text) {
   return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -94,7 +93,7 @@ Result<Announcement> RunAnnouncements::Announce(RunPlan plan, const PrivateKey& 
       return VerificationFailed("key " + k.key_id + " was revoked at event " +
                                 std::to_string(*k.revoked_seq) + "; it cannot announce a run");
     }
-    trusted = trusted || k.role == "trainer";
+    trusted = trusted || k.role == registry::kTrainerRole;
   }
   if (!trusted) {
     return VerificationFailed("key " + trainer_key.key_id() +
@@ -103,7 +102,7 @@ Result<Announcement> RunAnnouncements::Announce(RunPlan plan, const PrivateKey& 
   for (const std::string* digest : {&plan.base, &plan.policy}) {
     if (!IsDigest(*digest)) return InvalidInput("not a SHA-256 digest: \"" + *digest + "\"");
   }
-  GRAFT_RETURN_IF_ERROR(registry_.Resolve("policy", plan.policy).status());
+  GRAFT_RETURN_IF_ERROR(registry_.Resolve(registry::kPolicyKind, plan.policy).status());
   std::sort(plan.datasets.begin(), plan.datasets.end());
   if (plan.run_id.empty()) {
     std::random_device device;
@@ -117,13 +116,14 @@ Result<Announcement> RunAnnouncements::Announce(RunPlan plan, const PrivateKey& 
                   {"policy", plan.policy}};
   if (!plan.config.empty()) details["config"] = plan.config;
   GRAFT_ASSIGN_OR_RETURN(uint64_t seq,
-                         registry_.AppendEvent(std::string(kAction), details, &trainer_key));
+                         registry_.AppendEvent(registry::kRunAnnounceEvent, details, &trainer_key));
   GRAFT_ASSIGN_OR_RETURN(registry::Event event, registry_.GetEvent(seq));
   return FromEvent(event);
 }
 
 Result<std::vector<Announcement>> RunAnnouncements::List(const std::string& policy_digest) {
-  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Event> events, registry_.EventsWithAction(kAction));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::Event> events,
+                         registry_.EventsWithAction(registry::kRunAnnounceEvent));
   std::vector<Announcement> out;
   for (const registry::Event& event : events) {
     GRAFT_ASSIGN_OR_RETURN(Announcement a, FromEvent(event));
@@ -150,7 +150,7 @@ Result<AnnouncementReference> RunAnnouncements::Reference(const Announcement& an
 Result<AnnouncementCheck> RunAnnouncements::For(const registry::ObjectRecord& adapter) {
   AnnouncementCheck check;
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::AttestationRecord> records,
-                         registry_.Attestations(adapter.digest, "provenance"));
+                         registry_.Attestations(adapter.digest, registry::kProvenanceAttestation));
   if (records.empty()) return check;
   GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, registry_.LoadAttestation(records.front().digest));
   GRAFT_ASSIGN_OR_RETURN(
@@ -208,8 +208,9 @@ Result<Announcement> RunAnnouncements::Verify(const registry::ObjectRecord& adap
   }
   GRAFT_ASSIGN_OR_RETURN(registry::Event event, registry_.GetEvent(reference.seq));
   const std::string action = event.json.value("action", "");
-  if (action != kAction) {
-    return VerificationFailed(at + " is a \"" + action + "\" event, not " + std::string(kAction));
+  if (action != registry::kRunAnnounceEvent) {
+    return VerificationFailed(at + " is a \"" + action + "\" event, not " +
+                              registry::kRunAnnounceEvent);
   }
   GRAFT_ASSIGN_OR_RETURN(Announcement announced, FromEvent(event));
   if (announced.plan.run_id != reference.run_id) {

@@ -1,5 +1,7 @@
 #include "policies/separate_duties.h"
 
+#include "registry/vocabulary.h"
+
 #include <algorithm>
 
 namespace graft {
@@ -12,24 +14,26 @@ void SeparateDuties::Acted(std::string_view role, const std::string& key_id) {
 }
 
 std::string SeparateDuties::ApprovalExcluded(const std::string& key_id) const {
-  if (!Kept("approver")) return "";
-  for (std::string_view role : {"trainer", "evaluator"}) {
+  if (!Kept(registry::kApproverRole)) return "";
+  for (std::string_view role : {registry::kTrainerRole, registry::kEvaluatorRole}) {
     auto it = actors_.find(role);
     if (Kept(role) && it != actors_.end() && it->second.contains(key_id)) {
-      return std::string(role == "trainer" ? "the trainer's" : "an evaluator's") +
+      return std::string(role == registry::kTrainerRole ? "the trainer's" : "an evaluator's") +
              " key; separate_duties";
     }
   }
   return "";
 }
 
-bool SeparateDuties::ChecksConflicts() const { return Kept("trainer") && Kept("evaluator"); }
+bool SeparateDuties::ChecksConflicts() const {
+  return Kept(registry::kTrainerRole) && Kept(registry::kEvaluatorRole);
+}
 
 std::vector<std::string> SeparateDuties::Conflicts() const {
   std::vector<std::string> out;
   if (!ChecksConflicts()) return out;
-  auto trainers = actors_.find("trainer");
-  auto evaluators = actors_.find("evaluator");
+  auto trainers = actors_.find(registry::kTrainerRole);
+  auto evaluators = actors_.find(registry::kEvaluatorRole);
   if (trainers == actors_.end() || evaluators == actors_.end()) return out;
   for (const std::string& key : trainers->second) {
     if (!evaluators->second.contains(key)) continue;

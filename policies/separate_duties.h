@@ -1,5 +1,6 @@
 // SeparateDuties: the roles a policy's `separate_duties` keeps apart, and which keys acted in more
 // than one of them for one adapter (docs/policies.md, "Separation of duties").
+#include "registry/vocabulary.h"
 #pragma once
 
 #include <map>
@@ -11,7 +12,8 @@
 namespace graft {
 
 // The duties an adapter's keys perform: signing it, signing its gate decisions, approving it.
-inline constexpr std::string_view kDutyRoles[] = {"trainer", "evaluator", "approver"};
+inline constexpr std::string_view kDutyRoles[] = {registry::kTrainerRole, registry::kEvaluatorRole,
+                                                  registry::kApproverRole};
 
 class SeparateDuties {
  public:

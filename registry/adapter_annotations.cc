@@ -4,6 +4,7 @@
 #include "registry/names.h"
 #include "registry/registry.h"
 #include "registry/schema.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
 
@@ -23,7 +24,7 @@ Result<ObjectRecord> Registry::TagAdapter(const std::string& ref,
   }
   ObjectRecord adapter;
   GRAFT_RETURN_IF_ERROR(Atomically([&]() -> Status {
-    GRAFT_ASSIGN_OR_RETURN(adapter, Resolve("adapter", ref));
+    GRAFT_ASSIGN_OR_RETURN(adapter, Resolve(kAdapterKind, ref));
     GRAFT_ASSIGN_OR_RETURN(Annotations current, AdapterAnnotations(adapter.digest));
     Json changed = Json::object();
     Json removed = Json::array();
@@ -46,7 +47,7 @@ Result<ObjectRecord> Registry::TagAdapter(const std::string& ref,
                           std::to_string(kMaxTagsPerAdapter) + " are allowed");
     }
     if (changed.empty() && removed.empty()) return Status::Ok();  // nothing changes
-    return AppendChange("adapter.tag",
+    return AppendChange(kAdapterTagEvent,
                         {{"digest", adapter.digest}, {"set", changed}, {"remove", removed}});
   }));
   return adapter;
@@ -56,10 +57,10 @@ Result<ObjectRecord> Registry::DescribeAdapter(const std::string& ref, const std
   GRAFT_RETURN_IF_ERROR(ValidateDescription(text));
   ObjectRecord adapter;
   GRAFT_RETURN_IF_ERROR(Atomically([&]() -> Status {
-    GRAFT_ASSIGN_OR_RETURN(adapter, Resolve("adapter", ref));
+    GRAFT_ASSIGN_OR_RETURN(adapter, Resolve(kAdapterKind, ref));
     GRAFT_ASSIGN_OR_RETURN(Annotations current, AdapterAnnotations(adapter.digest));
     if (current.description.value_or("") == text) return Status::Ok();  // nothing changes
-    return AppendChange("adapter.describe", {{"digest", adapter.digest}, {"description", text}});
+    return AppendChange(kAdapterDescribeEvent, {{"digest", adapter.digest}, {"description", text}});
   }));
   return adapter;
 }

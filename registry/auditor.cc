@@ -15,6 +15,7 @@
 #include "registry/projection.h"
 #include "registry/schema.h"
 #include "registry/transaction.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
 
@@ -329,7 +330,7 @@ std::string ObjectLabel(Registry& registry, const StoredFiles& object) {
   Result<ObjectRecord> record = registry.Get(object.digest);
   std::string digest = "sha256:" + object.digest.substr(0, 16);
   if (!record.ok() || record->labels.empty()) return object.kind + " " + digest;
-  return object.kind + " " + record->labels.back() + " (" + digest + ")";
+  return object.kind + " " + record->DisplayName() + " (" + digest + ")";
 }
 
 }  // namespace
@@ -495,11 +496,11 @@ Status Auditor::CheckChannels(AuditReport& report) {
       continue;
     }
     std::string serves = "channel " + channel.channel + " serves " +
-                         (target->labels.empty() ? "" : target->labels.back() + " ") +
+                         (target->labels.empty() ? "" : target->DisplayName() + " ") +
                          "(sha256:" + target->digest.substr(0, 16) + "), ";
     GRAFT_ASSIGN_OR_RETURN(std::vector<Revocation> revocations, registry_.Revocations(*target));
     for (const Revocation& r : revocations) {
-      report.findings.push_back(serves + (r.relation == "self" ? "which was " : "whose ") +
+      report.findings.push_back(serves + (r.relation == kSelfRevocation ? "which was " : "whose ") +
                                 r.Describe());
     }
     const std::string stage = target->stage.value_or("");
@@ -515,7 +516,7 @@ Status Auditor::CheckChannels(AuditReport& report) {
 
 void Auditor::CheckSignedChanges(AuditReport& report) {
   const Json* init = events_.empty() ? nullptr : &events_.front().json;
-  const Json init_details = init != nullptr && init->value("action", "") == "registry.init"
+  const Json init_details = init != nullptr && init->value("action", "") == kRegistryInitEvent
                                 ? init->value("details", Json())
                                 : Json();
   const bool guarded = init_details.is_object() && init_details.contains("admin_key_id");
@@ -529,13 +530,13 @@ void Auditor::CheckSignedChanges(AuditReport& report) {
     const std::string where = "event " + std::to_string(event.seq) + " " + action;
     // Genesis: registry.init, then the registry key and the admin key it names, unsigned.
     const bool genesis =
-        (event.seq == 0 && action == "registry.init") ||
-        (action == "key.trust" && init_details.is_object() &&
-         ((event.seq == 1 && details.value("role", "") == "registry" &&
+        (event.seq == 0 && action == kRegistryInitEvent) ||
+        (action == kKeyTrustEvent && init_details.is_object() &&
+         ((event.seq == 1 && details.value("role", "") == kRegistryRole &&
            details.value("key_id", "") == init_details.value("key_id", "")) ||
-          (event.seq == 2 && guarded && details.value("role", "") == "admin" &&
+          (event.seq == 2 && guarded && details.value("role", "") == kAdminRole &&
            details.value("key_id", "") == init_details.value("admin_key_id", ""))));
-    if (action == "registry.init" && event.seq != 0) {
+    if (action == kRegistryInitEvent && event.seq != 0) {
       Add(report.problems, count, where + ": a second registry.init");
     }
     Result<std::optional<std::string>> signer = EventSigner(event.json);
@@ -562,7 +563,8 @@ void Auditor::CheckSignedChanges(AuditReport& report) {
     }
     // Attestations carry their own signatures (CheckAttestations verifies them); here the
     // signers must have held the attestation's role when it was logged.
-    if (why.empty() && action == "attestation.add" && details.value("key_ids", Json()).is_array()) {
+    if (why.empty() && action == kAttestationAddEvent &&
+        details.value("key_ids", Json()).is_array()) {
       const std::string_view role = AttestationRole(details.value("kind", ""));
       for (const Json& id : details["key_ids"]) {
         if (!id.is_string()) continue;
@@ -573,7 +575,7 @@ void Auditor::CheckSignedChanges(AuditReport& report) {
       }
     }
     if (why.empty() && action == "adapter.register" && details.value("attested", 0) == 1) {
-      why = keys.Why(event.json.value("actor", ""), {"trainer"});
+      why = keys.Why(event.json.value("actor", ""), {kTrainerRole});
       if (!why.empty()) why = "attested registration by " + why;
     }
     if (!why.empty()) Add(report.problems, count, where + ": " + why);

@@ -4,6 +4,7 @@
 
 #include "core/dsse.h"
 #include "core/encoding.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
 
@@ -12,38 +13,39 @@ bool IsKeyRole(std::string_view role) {
 }
 
 std::vector<std::string_view> RolesFor(std::string_view action, const Json& details) {
-  if (action == "key.trust" || action == "key.revoke") return {"admin"};
-  if (action == "channel.set" || action == "stage.set") return {"release"};
-  if (action == "edge.add") return {"curator"};
-  if (action == "run.announce") return {"trainer"};
+  if (action == kKeyTrustEvent || action == kKeyRevokeEvent) return {kAdminRole};
+  if (action == kChannelSetEvent || action == kStageSetEvent) return {kReleaseRole};
+  if (action == kEdgeAddEvent) return {kCuratorRole};
+  if (action == kRunAnnounceEvent) return {kTrainerRole};
   // Tags and descriptions are metadata (no decision reads them): whoever curates, trains or
   // releases adapters may annotate them.
-  if (action == "adapter.tag" || action == "adapter.describe") {
-    return {"curator", "trainer", "release"};
+  if (action == kAdapterTagEvent || action == kAdapterDescribeEvent) {
+    return {kCuratorRole, kTrainerRole, kReleaseRole};
   }
   const size_t dot = action.find('.');
   if (dot == std::string_view::npos) return {};
   const std::string_view kind = action.substr(0, dot);
   const std::string_view verb = action.substr(dot + 1);
-  if (verb != "register" && verb != "label" && verb != "revoke") return {};
-  if (kind == "adapter") {
-    if (verb == "revoke") return {"curator", "release"};
+  if (verb != kRegisterVerb && verb != kLabelVerb && verb != kRevokeVerb) return {};
+  if (kind == kAdapterKind) {
+    if (verb == kRevokeVerb) return {kCuratorRole, kReleaseRole};
     // An attested adapter's authority is its model.sig and provenance (trainer-signed
     // attestations the audit re-verifies); an unattested one, or a new name, needs a signer.
     const bool attested = details.is_object() && details.value("attested", 0) == 1;
-    if (verb == "register" && attested) return {};
-    return {"trainer", "curator"};
+    if (verb == kRegisterVerb && attested) return {};
+    return {kTrainerRole, kCuratorRole};
   }
-  if (kind == "scores") return {"evaluator"};
-  if (kind == "run" || kind == "config") return {"trainer", "curator"};
-  return {"curator"};
+  if (kind == kScoresKind) return {kEvaluatorRole};
+  if (kind == kRunKind || kind == kConfigKind) return {kTrainerRole, kCuratorRole};
+  return {kCuratorRole};
 }
 
 std::string_view AttestationRole(std::string_view kind) {
-  if (kind == "decision" || kind == "evaluation") return "evaluator";
-  if (kind == "approval") return "approver";
-  if (kind == "model-signature" || kind == "provenance" || kind == "announcement") {
-    return "trainer";
+  if (kind == kDecisionAttestation || kind == kEvaluationAttestation) return kEvaluatorRole;
+  if (kind == kApprovalAttestation) return kApproverRole;
+  if (kind == kModelSignatureAttestation || kind == kProvenanceAttestation ||
+      kind == kAnnouncementAttestation) {
+    return kTrainerRole;
   }
   return "";
 }

@@ -10,15 +10,14 @@
 #include "core/json.h"
 #include "core/keys.h"
 #include "core/status.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
 
 // The DSSE payload type of an event signature.
 inline constexpr std::string_view kEventPayloadType = "application/vnd.graft.event.v1+json";
 
-// Every role a key can be trusted for.
-inline constexpr std::string_view kKeyRoles[] = {"trainer", "evaluator", "approver", "release",
-                                                 "admin",   "curator",   "registry"};
+// Whether `role` is one a key can be trusted for (kKeyRoles, registry/vocabulary.h).
 bool IsKeyRole(std::string_view role);
 
 // The roles whose keys may sign an event with `action` and `details` in a registry with an admin

@@ -1,5 +1,7 @@
 #include "registry/key_history.h"
 
+#include "registry/vocabulary.h"
+
 #include <algorithm>
 
 namespace graft::registry {
@@ -11,7 +13,7 @@ void KeyHistory::Apply(const Event& event) {
     return;
   }
   const std::string key_id = details["key_id"].get<std::string>();
-  if (action == "key.trust") {
+  if (action == kKeyTrustEvent) {
     Key& key = keys_[key_id];
     if (!key.pub && details.value("pem", Json()).is_string()) {
       Result<PublicKey> pub = PublicKey::FromPem(details["pem"].get<std::string>());
@@ -20,7 +22,7 @@ void KeyHistory::Apply(const Event& event) {
     if (details.value("role", Json()).is_string()) {
       key.roles.push_back(details["role"].get<std::string>());
     }
-  } else if (action == "key.revoke") {
+  } else if (action == kKeyRevokeEvent) {
     auto it = keys_.find(key_id);
     if (it == keys_.end() || it->second.revoked_seq) return;
     it->second.revoked_seq = event.seq;

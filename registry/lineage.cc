@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "registry/names.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
 
@@ -33,9 +34,9 @@ Status Lineage::AddNode(Registry& registry, const std::string& id) {
   Result<ObjectRecord> object = registry.Get(id);
   if (object.ok()) {
     node.kind = object->kind;
-    node.label = object->labels.empty() ? "sha256:" + Short(id) : object->labels.back();
+    node.label = object->DisplayName();
     node.revoked = object->revoked_seq.has_value();
-    node.attested = object->kind != "adapter" || object->attested;
+    node.attested = object->kind != kAdapterKind || object->attested;
     nodes_[id] = node;
     return Status::Ok();
   }
@@ -115,7 +116,7 @@ Result<Lineage> Lineage::Uses(Registry& registry, const std::string& id) {
         node.kind = s.Text(4);
         node.label = s.IsNull(7) ? "sha256:" + Short(edge.src) : s.Text(7);
         node.revoked = s.Int(5) != 0;
-        node.attested = node.kind != "adapter" || s.Int(6) != 0;
+        node.attested = node.kind != kAdapterKind || s.Int(6) != 0;
       } else {
         node.kind = "unregistered";
         node.label = "sha256:" + Short(edge.src);

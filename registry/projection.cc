@@ -1,21 +1,14 @@
 #include "registry/projection.h"
 
-#include <array>
 #include <string>
 
 #include "registry/annotations.h"
 #include "registry/names.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
 
 namespace {
-
-// "scores": evaluation per-item scores and cached base scores (evaluator/adapter_evaluator.h).
-constexpr std::array<std::string_view, 8> kObjectKinds = {"base",   "dataset", "adapter", "suite",
-                                                          "policy", "run",     "config",  "scores"};
-constexpr std::array<std::string_view, 9> kFixedActions = {
-    "registry.init", "key.trust", "key.revoke",  "attestation.add", "stage.set",
-    "channel.set",   "edge.add",  "adapter.tag", "adapter.describe"};
 
 std::pair<std::string_view, std::string_view> SplitAction(std::string_view action) {
   size_t dot = action.find('.');
@@ -52,19 +45,12 @@ class Fields {
 
 }  // namespace
 
-bool IsObjectKind(std::string_view kind) {
-  for (auto k : kObjectKinds) {
-    if (k == kind) return true;
-  }
-  return false;
-}
-
 bool Projection::Changes(std::string_view action) {
   for (auto a : kFixedActions) {
     if (a == action) return true;
   }
   auto [kind, verb] = SplitAction(action);
-  return IsObjectKind(kind) && (verb == "register" || verb == "label" || verb == "revoke");
+  return IsObjectKind(kind) && (verb == kRegisterVerb || verb == kLabelVerb || verb == kRevokeVerb);
 }
 
 Status Projection::AddBlobsAndEdges(const Json& details, std::string_view source) {
@@ -218,7 +204,7 @@ Status Projection::Apply(const Event& event) {
   auto [kind, verb] = SplitAction(action);
   int64_t seq = static_cast<int64_t>(event.seq);
 
-  if (action == "registry.init") {
+  if (action == kRegistryInitEvent) {
     for (const char* key : {"origin", "key_name", "key_id"}) {
       GRAFT_ASSIGN_OR_RETURN(std::string value, f.Str(key));
       GRAFT_RETURN_IF_ERROR(db_->Run("INSERT INTO meta(key, value) VALUES(?, ?)", key, value));
@@ -231,7 +217,7 @@ Status Projection::Apply(const Event& event) {
     }
     return Status::Ok();
   }
-  if (action == "key.trust") {
+  if (action == kKeyTrustEvent) {
     GRAFT_ASSIGN_OR_RETURN(std::string key_id, f.Str("key_id"));
     GRAFT_ASSIGN_OR_RETURN(std::string role, f.Str("role"));
     GRAFT_ASSIGN_OR_RETURN(std::string algorithm, f.Str("algorithm"));
@@ -242,7 +228,7 @@ Status Projection::Apply(const Event& event) {
         "VALUES(?, ?, ?, ?, ?, ?)",
         key_id, role, algorithm, name, pem, seq);
   }
-  if (action == "key.revoke") {
+  if (action == kKeyRevokeEvent) {
     GRAFT_ASSIGN_OR_RETURN(std::string key_id, f.Str("key_id"));
     GRAFT_ASSIGN_OR_RETURN(std::string reason, f.Str("reason"));
     return db_->Run(
@@ -250,7 +236,7 @@ Status Projection::Apply(const Event& event) {
         "revoked_seq IS NULL",
         seq, reason, key_id);
   }
-  if (action == "attestation.add") {
+  if (action == kAttestationAddEvent) {
     GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
     GRAFT_ASSIGN_OR_RETURN(std::string att_kind, f.Str("kind"));
     GRAFT_ASSIGN_OR_RETURN(std::string subject, f.Str("subject"));
@@ -262,15 +248,15 @@ Status Projection::Apply(const Event& event) {
                  digest, att_kind, subject, predicate_type, key_ids, seq));
     return AddBlobsAndEdges(details, source);
   }
-  if (action == "edge.add") return AddBlobsAndEdges(details, source);
-  if (action == "adapter.tag") return TagAdapter(event);
-  if (action == "adapter.describe") return DescribeAdapter(event);
-  if (action == "stage.set") {
+  if (action == kEdgeAddEvent) return AddBlobsAndEdges(details, source);
+  if (action == kAdapterTagEvent) return TagAdapter(event);
+  if (action == kAdapterDescribeEvent) return DescribeAdapter(event);
+  if (action == kStageSetEvent) {
     GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
     GRAFT_ASSIGN_OR_RETURN(std::string stage, f.Str("stage"));
     return db_->Run("UPDATE objects SET stage = ? WHERE digest = ?", stage, digest);
   }
-  if (action == "channel.set") {
+  if (action == kChannelSetEvent) {
     GRAFT_ASSIGN_OR_RETURN(std::string channel, f.Str("channel"));
     GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
     GRAFT_ASSIGN_OR_RETURN(std::string reason, f.Str("reason"));
@@ -282,10 +268,10 @@ Status Projection::Apply(const Event& event) {
                     channel, seq, digest, reason);
   }
   if (IsObjectKind(kind)) {
-    if (verb == "register") {
+    if (verb == kRegisterVerb) {
       GRAFT_RETURN_IF_ERROR(RegisterObject(event, kind));
     }
-    if (verb == "register" || verb == "label") {
+    if (verb == kRegisterVerb || verb == kLabelVerb) {
       if (const Json* label = f.Optional("label")) {
         Fields l(*label, source + " label");
         GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
@@ -297,7 +283,7 @@ Status Projection::Apply(const Event& event) {
       }
       return Status::Ok();
     }
-    if (verb == "revoke") {
+    if (verb == kRevokeVerb) {
       GRAFT_ASSIGN_OR_RETURN(std::string digest, f.Str("digest"));
       GRAFT_ASSIGN_OR_RETURN(std::string reason, f.Str("reason"));
       return db_->Run(

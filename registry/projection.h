@@ -7,11 +7,9 @@
 #include "core/status.h"
 #include "registry/database.h"
 #include "registry/event_log.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
-
-// Object kinds the registry knows ("<kind>.register", "<kind>.label", "<kind>.revoke").
-bool IsObjectKind(std::string_view kind);
 
 // Every table row is written by applying an event, in the same transaction that appends it;
 // `graft audit verify` replays the whole log into an empty database and compares the tables.

@@ -254,12 +254,13 @@ Status Registry::Genesis(std::unique_ptr<State> state, PrivateKey key, const Ini
     Json init = {
         {"origin", registry.origin()}, {"key_name", registry.origin()}, {"key_id", pub.key_id()}};
     if (admin_key != nullptr) init["admin_key_id"] = admin_key->key_id();
-    GRAFT_RETURN_IF_ERROR(change.Append("registry.init", init).status());
+    GRAFT_RETURN_IF_ERROR(change.Append(kRegistryInitEvent, init).status());
     auto trust = [&](const PublicKey& key, std::string_view role, const std::string& name) {
-      return change.Append("key.trust", KeyTrustDetails(key, role, name)).status();
+      return change.Append(kKeyTrustEvent, KeyTrustDetails(key, role, name)).status();
     };
     GRAFT_RETURN_IF_ERROR(trust(pub, "registry", registry.origin()));
-    return admin_key != nullptr ? trust(*admin_key, "admin", "admin (graft init)") : Status::Ok();
+    return admin_key != nullptr ? trust(*admin_key, kAdminRole, "admin (graft init)")
+                                : Status::Ok();
   });
 }
 

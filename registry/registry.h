@@ -23,6 +23,7 @@
 #include "registry/database.h"
 #include "registry/event_log.h"
 #include "registry/transaction.h"
+#include "registry/vocabulary.h"
 
 namespace graft::registry {
 
@@ -47,7 +48,7 @@ struct OpenOptions {
 
 struct ObjectRecord {
   std::string digest;  // lowercase hex SHA-256, no prefix
-  std::string kind;    // base, dataset, adapter, suite, policy, run, config
+  std::string kind;    // one of kObjectKinds (registry/vocabulary.h)
   std::string info;    // canonical JSON (parse with Info()); empty when listed without it
   bool attested = false;
   std::optional<std::string> stage;
@@ -56,6 +57,13 @@ struct ObjectRecord {
   std::string revoke_reason;
   std::vector<std::string> labels;  // "name@N", oldest first
 
+  // How the object is shown to people, everywhere: its newest label "name@N" (the name it was
+  // last registered under), or "sha256:" and the first 12 hex digits of its digest when it has
+  // no name. (The oldest label is its name of record: channels hang on it and signed statements
+  // name it.)
+  std::string DisplayName() const {
+    return labels.empty() ? "sha256:" + digest.substr(0, 12) : labels.back();
+  }
   Json Info() const;
   Json ToJson() const;
 };

@@ -63,7 +63,7 @@ Result<AttestationRecord> Registry::AddAttestation(const std::string& kind,
                     {"key_ids", *signers},
                     {"blobs", Json::array({BlobEntry(digest, serialized.size())})},
                     {"edges", EdgesJson(edges)}};
-    return change.Append("attestation.add", details, signers->front()).status();
+    return change.Append(kAttestationAddEvent, details, signers->front()).status();
   }));
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> all,
                          Attestations(StripSha256(subject), kind));

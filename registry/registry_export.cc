@@ -13,8 +13,8 @@ namespace fs = std::filesystem;
 
 std::string Revocation::Describe() const {
   std::string when = "revoked at event " + std::to_string(seq) + ": " + reason;
-  if (relation == "self") return when;
-  return relation + (relation == "signed_by" ? " key " + id : " sha256:" + id) + " " + when;
+  if (relation == kSelfRevocation) return when;
+  return relation + (relation == kSignedByRelation ? " key " + id : " sha256:" + id) + " " + when;
 }
 
 Result<std::vector<Revocation>> Registry::Revocations(const ObjectRecord& object) {
@@ -48,7 +48,7 @@ Result<std::vector<Revocation>> Registry::Revocations(const ObjectRecord& object
       if (auto revoked = s.OptionalInt(3)) {
         out.push_back({relation, dst, static_cast<uint64_t>(*revoked), s.Text(4)});
       }
-      if (s.Text(0) == "parent" && s.Text(2) == "adapter" && seen.insert(dst).second) {
+      if (s.Text(0) == kParentRelation && s.Text(2) == kAdapterKind && seen.insert(dst).second) {
         pending.emplace_back(dst, relation + "/");
       }
     }

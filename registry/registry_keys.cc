@@ -62,7 +62,7 @@ Result<std::vector<PublicKey>> Registry::TrustedKeys(const std::string& role) {
 
 Result<KeyRecord> Registry::TrustKey(const PublicKey& key, const std::string& role,
                                      const std::string& name) {
-  if (!IsKeyRole(role) || role == "registry") {
+  if (!IsKeyRole(role) || role == kRegistryRole) {
     return InvalidInput("unknown key role \"" + role +
                         "\" (trainer, evaluator, approver, release, curator, admin)");
   }
@@ -80,7 +80,7 @@ Result<KeyRecord> Registry::TrustKey(const PublicKey& key, const std::string& ro
         return Status::Ok();
       }
     }
-    GRAFT_RETURN_IF_ERROR(change.Append("key.trust", KeyTrustDetails(key, role, name)).status());
+    GRAFT_RETURN_IF_ERROR(change.Append(kKeyTrustEvent, KeyTrustDetails(key, role, name)).status());
     GRAFT_ASSIGN_OR_RETURN(keys, Keys());
     for (const KeyRecord& k : keys) {
       if (k.key_id == key.key_id() && k.role == role) record = k;
@@ -104,10 +104,10 @@ Result<KeyRecord> Registry::RevokeKey(const std::string& key_ref, const std::str
     for (const KeyRecord& k : keys) {
       if (k.key_id != *key_id) continue;
       if (k.revoked_seq) return Conflict("key " + k.key_id + " is already revoked");
-      if (k.role == "registry") return Conflict("the registry's own key cannot be revoked");
+      if (k.role == kRegistryRole) return Conflict("the registry's own key cannot be revoked");
     }
     GRAFT_RETURN_IF_ERROR(
-        change.Append("key.revoke", {{"key_id", *key_id}, {"reason", reason}}).status());
+        change.Append(kKeyRevokeEvent, {{"key_id", *key_id}, {"reason", reason}}).status());
     GRAFT_ASSIGN_OR_RETURN(keys, Keys());
     for (const KeyRecord& k : keys) {
       if (k.key_id == *key_id) record = k;

@@ -49,10 +49,10 @@ Status Registry::SetStage(const std::string& digest, const std::string& stage,
   return Mutate([&](Change& change) -> Status {
     GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
     return change
-        .Append("stage.set", {{"digest", record.digest},
-                              {"stage", stage},
-                              {"from", record.stage ? Json(*record.stage) : Json()},
-                              {"reason", reason}})
+        .Append(kStageSetEvent, {{"digest", record.digest},
+                                 {"stage", stage},
+                                 {"from", record.stage ? Json(*record.stage) : Json()},
+                                 {"reason", reason}})
         .status();
   });
 }
@@ -63,7 +63,7 @@ Status Registry::SetChannel(const std::string& channel, const std::string& diges
   return Mutate([&](Change& change) -> Status {
     GRAFT_ASSIGN_OR_RETURN(ObjectRecord record, Get(digest));
     return change
-        .Append("channel.set",
+        .Append(kChannelSetEvent,
                 {{"channel", channel}, {"digest", record.digest}, {"reason", reason}})
         .status();
   });

@@ -46,7 +46,7 @@ Result<int64_t> CountJsonlRecords(const std::string& bytes, const fs::path& file
 // The names a base goes by in messages: "tiny-gpt2@1 (sha256:0123abcd...)".
 std::string BaseLabel(const ObjectRecord& base) {
   std::string short_digest = "sha256:" + base.digest.substr(0, 12);
-  return base.labels.empty() ? short_digest : base.labels.back() + " (" + short_digest + ")";
+  return base.labels.empty() ? short_digest : base.DisplayName() + " (" + short_digest + ")";
 }
 
 // What a staged adapter's files say about it, before anything is verified.
@@ -103,7 +103,7 @@ Result<ObjectRecord> ResolveAdapterBase(Registry& registry, const StagedAdapter&
     return InvalidInput(source.string() +
                         ": adapter_config.json names no base_model_name_or_path; pass --base REF");
   }
-  Result<ObjectRecord> base = registry.Resolve("base", base_ref);
+  Result<ObjectRecord> base = registry.Resolve(kBaseKind, base_ref);
   if (!base.ok()) {
     return base.status().WithContext("the adapter's base \"" + base_ref + "\" (from " + base_from +
                                      "; register it with 'graft base register', or pass --base)");
@@ -120,7 +120,7 @@ Result<AdapterSpec::Fit> CheckAdapterFits(Registry& registry, const AdapterSpec&
   if (fit.ok()) return fit;
   std::string hint;
   ObjectFilter all_bases;
-  all_bases.kind = "base";
+  all_bases.kind = kBaseKind;
   GRAFT_ASSIGN_OR_RETURN(std::vector<ObjectRecord> bases, registry.List(all_bases));
   for (const ObjectRecord& other : bases) {
     if (other.digest == base.digest) continue;
@@ -148,7 +148,7 @@ Status CheckAttestedOrAllowed(const StagedAdapter& adapter, const AdapterOptions
 struct TrainerKeys {
   static Result<TrainerKeys> Load(Registry& registry) {
     TrainerKeys keys;
-    GRAFT_ASSIGN_OR_RETURN(keys.trusted, registry.TrustedKeys("trainer"));
+    GRAFT_ASSIGN_OR_RETURN(keys.trusted, registry.TrustedKeys(kTrainerRole));
     GRAFT_ASSIGN_OR_RETURN(keys.all, registry.Keys());
     return keys;
   }
@@ -157,7 +157,7 @@ struct TrainerKeys {
   // trainer key `verifies`, else "".
   std::string RevokedSigner(const std::function<bool(const PublicKey&)>& verifies) const {
     for (const KeyRecord& k : all) {
-      if (k.role != "trainer" || !k.revoked_seq) continue;
+      if (k.role != kTrainerRole || !k.revoked_seq) continue;
       Result<PublicKey> pub = PublicKey::FromPem(k.pem);
       if (pub.ok() && verifies(*pub)) {
         return " (it is signed by key " + k.key_id + ", revoked at event " +
@@ -204,11 +204,11 @@ Status VerifyModelSignature(const fs::path& dir, const std::string& digest, cons
   GRAFT_ASSIGN_OR_RETURN(Json bundle, ParseJson(bundle_text, kSignatureFile));
   GRAFT_ASSIGN_OR_RETURN(const Json* dsse, JsonField(bundle, "dsseEnvelope", kSignatureFile));
   GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, DsseEnvelope::FromJson(*dsse, kSignatureFile));
-  evidence.attestations.push_back({"model-signature",
+  evidence.attestations.push_back({kModelSignatureAttestation,
                                    envelope.Serialize(),
                                    std::string(kOmsPredicateType),
                                    {verified->key_id}});
-  evidence.edges.push_back({digest, "signed_by", verified->key_id});
+  evidence.edges.push_back({digest, kSignedByRelation, verified->key_id});
   evidence.actor = verified->key_id;
   return Status::Ok();
 }
@@ -236,13 +236,13 @@ Status VerifyAdapterProvenance(const Provenance& provenance, const fs::path& sou
   for (const Provenance::Dependency& dep : provenance.dependencies) {
     if (dep.role == "base") continue;
     evidence.edges.push_back(
-        {digest, dep.role == "parent_adapter" ? "parent" : dep.role, dep.digest});
+        {digest, dep.role == "parent_adapter" ? kParentRelation : dep.role, dep.digest});
   }
-  evidence.attestations.push_back(
-      {"provenance", provenance.envelope.Serialize(), std::string(kSlsaProvenanceType), *signers});
+  evidence.attestations.push_back({kProvenanceAttestation, provenance.envelope.Serialize(),
+                                   std::string(kSlsaProvenanceType), *signers});
   evidence.provenance = provenance.Summary();
   for (const std::string& signer : *signers)
-    evidence.edges.push_back({digest, "signed_by", signer});
+    evidence.edges.push_back({digest, kSignedByRelation, signer});
   if (evidence.actor.empty()) evidence.actor = signers->front();
   return Status::Ok();
 }
@@ -319,7 +319,7 @@ Result<ObjectRecord> Registry::RegisterDataset(const fs::path& file, const std::
   GRAFT_ASSIGN_OR_RETURN(std::string bytes,
                          ReadFile(intake.PathOf(intake.manifest().entries.front().path)));
   GRAFT_ASSIGN_OR_RETURN(int64_t records, CountJsonlRecords(bytes, file));
-  return RegisterStagedFile("dataset", intake, file, name, {{"records", records}}, {});
+  return RegisterStagedFile(kDatasetKind, intake, file, name, {{"records", records}}, {});
 }
 
 Result<ObjectRecord> Registry::RegisterBase(const fs::path& dir, const std::string& name,
@@ -354,7 +354,7 @@ Result<ObjectRecord> Registry::RegisterBase(const fs::path& dir, const std::stri
                     {"attested", 0},
                     {"files", files},
                     {"blobs", blobs}};
-    GRAFT_ASSIGN_OR_RETURN(record, AddObject(change, "base", std::move(details), name, ""));
+    GRAFT_ASSIGN_OR_RETURN(record, AddObject(change, kBaseKind, std::move(details), name, ""));
     return Status::Ok();
   }));
   return record;
@@ -378,7 +378,7 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
   GRAFT_ASSIGN_OR_RETURN(AdapterSpec::Fit fit, CheckAdapterFits(*this, adapter.spec, base));
   GRAFT_RETURN_IF_ERROR(CheckAttestedOrAllowed(adapter, options, source));
   GRAFT_ASSIGN_OR_RETURN(TrainerKeys keys, TrainerKeys::Load(*this));
-  AdapterEvidence evidence{.edges = {{digest, "base", base.digest}}};
+  AdapterEvidence evidence{.edges = {{digest, kBaseRelation, base.digest}}};
   if (adapter.has_signature) {
     GRAFT_RETURN_IF_ERROR(VerifyModelSignature(intake.dir(), digest, keys, evidence));
   }
@@ -411,7 +411,7 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
                     {"blobs", blobs},
                     {"edges", EdgesJson(edges)}};
     GRAFT_ASSIGN_OR_RETURN(
-        record, AddObject(change, "adapter", std::move(details), options.name, evidence.actor));
+        record, AddObject(change, kAdapterKind, std::move(details), options.name, evidence.actor));
     // The attestations are recorded once, with the object's first registration.
     if (record.created_seq + 1 != *change.log().Size()) return Status::Ok();
     for (size_t i = 0; i < evidence.attestations.size(); ++i) {
@@ -421,7 +421,7 @@ Result<ObjectRecord> Registry::RegisterStagedAdapter(const Intake& intake, const
                   {"subject", digest},
                   {"predicate_type", a.predicate_type},
                   {"key_ids", a.key_ids}};
-      GRAFT_RETURN_IF_ERROR(change.Append("attestation.add", att, a.key_ids.front()).status());
+      GRAFT_RETURN_IF_ERROR(change.Append(kAttestationAddEvent, att, a.key_ids.front()).status());
     }
     return Status::Ok();
   }));

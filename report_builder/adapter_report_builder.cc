@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "policies/lifecycle.h"
 #include "registry/adapter_spec.h"
+#include "registry/vocabulary.h"
 #include "report_builder/stored_results.h"
 
 namespace graft {
@@ -44,7 +45,7 @@ std::optional<double> NumberOf(const Json& json) {
 }  // namespace
 
 Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
-  GRAFT_ASSIGN_OR_RETURN(adapter_, registry_.Resolve("adapter", ref));
+  GRAFT_ASSIGN_OR_RETURN(adapter_, registry_.Resolve(registry::kAdapterKind, ref));
   GRAFT_ASSIGN_OR_RETURN(RegistryNames names, RegistryNames::Load(registry_));
   names_.emplace(std::move(names));
   log_ = shared_log_;
@@ -57,8 +58,9 @@ Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
   GRAFT_RETURN_IF_ERROR(AddIdentity(report));
   GRAFT_RETURN_IF_ERROR(VerifyFiles(adapter_, "adapter files", report));
   GRAFT_RETURN_IF_ERROR(VerifySignatureFiles(report));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<Checked> provenance,
-                         CheckAttestations("provenance", "trainer", report));
+  GRAFT_ASSIGN_OR_RETURN(
+      std::vector<Checked> provenance,
+      CheckAttestations(registry::kProvenanceAttestation, registry::kTrainerRole, report));
   GRAFT_RETURN_IF_ERROR(AddInputs(report));
   if (!provenance.empty()) {
     AddNode(report.lineage, "run", LineageNodeKind::kTrainingRun,
@@ -67,14 +69,17 @@ Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
     report.lineage.edges.push_back({"adapter", "run", "trained by"});
     AddTraining(provenance.back(), report);
   }
-  GRAFT_ASSIGN_OR_RETURN(std::vector<Checked> evaluations,
-                         CheckAttestations("evaluation", "evaluator", report));
+  GRAFT_ASSIGN_OR_RETURN(
+      std::vector<Checked> evaluations,
+      CheckAttestations(registry::kEvaluationAttestation, registry::kEvaluatorRole, report));
   GRAFT_RETURN_IF_ERROR(AddEvaluations(evaluations, report));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<Checked> decisions,
-                         CheckAttestations("decision", "evaluator", report));
+  GRAFT_ASSIGN_OR_RETURN(
+      std::vector<Checked> decisions,
+      CheckAttestations(registry::kDecisionAttestation, registry::kEvaluatorRole, report));
   GRAFT_RETURN_IF_ERROR(AddDecisions(decisions, report));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<Checked> approvals,
-                         CheckAttestations("approval", "approver", report));
+  GRAFT_ASSIGN_OR_RETURN(
+      std::vector<Checked> approvals,
+      CheckAttestations(registry::kApprovalAttestation, registry::kApproverRole, report));
   AddApprovals(approvals, report);
 
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> all,
@@ -87,7 +92,7 @@ Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
 
 Status AdapterReportBuilder::AddIdentity(AdapterReportData& report) {
   AdapterIdentity& identity = report.identity;
-  const std::string label = adapter_.labels.empty() ? "" : adapter_.labels.front();
+  const std::string label = adapter_.labels.empty() ? "" : adapter_.DisplayName();
   const size_t at = label.rfind('@');
   identity.name = label.substr(0, at);
   if (at != std::string::npos) {
@@ -133,7 +138,7 @@ Status AdapterReportBuilder::VerifySignatureFiles(AdapterReportData& report) {
   TempDir temp("graft-report");
   const fs::path dir = temp.path() / "adapter";
   Status exported = registry_.WriteVerifiedFiles(adapter_, dir);  // a revoked one too
-  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> trainers, KeysWithRole("trainer"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> trainers, KeysWithRole(registry::kTrainerRole));
   Result<OmsVerification> oms =
       exported.ok() ? OmsVerify(dir, dir / kSignatureFile, trainers, {std::string(kProvenanceFile)})
                     : Result<OmsVerification>(exported);

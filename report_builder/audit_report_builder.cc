@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "core/intoto.h"
+#include "registry/vocabulary.h"
 #include "report_builder/verified_log.h"
 
 namespace graft {
@@ -107,10 +108,10 @@ Status AuditReportBuilder::Classify(const registry::Event& event, const Registry
                  "",
                  ""};
   auto digest_of = [&](const char* key) { return Sha256Prefixed(Text(details, key)); };
-  if (action == "adapter.promote" || action == "adapter.promote-blocked") {
+  if (action == registry::kAdapterPromoteEvent || action == registry::kAdapterPromoteBlockedEvent) {
     out.subject = names.Object(Text(details, "adapter")) + " -> " + Text(details, "channel");
     out.digest = digest_of("adapter");
-    if (action == "adapter.promote-blocked") {
+    if (action == registry::kAdapterPromoteBlockedEvent) {
       out.detail = "promotion blocked: " + Unmet(details.value("decision", Json::object()));
       audit.failed_gates.push_back(std::move(out));
       return Status::Ok();
@@ -119,17 +120,18 @@ Status AuditReportBuilder::Classify(const registry::Event& event, const Registry
     out.detail = "gate decision " + ShortSha256(Text(details, "gate_decision")) +
                  (previous.empty() ? "; new channel" : "; replaces " + names.Object(previous));
     audit.promotions.push_back(std::move(out));
-  } else if (action == "channel.set" && Text(details, "reason").starts_with(kRollbackReason)) {
+  } else if (action == registry::kChannelSetEvent &&
+             Text(details, "reason").starts_with(kRollbackReason)) {
     out.subject = Text(details, "channel") + " -> " + names.Object(Text(details, "digest"));
     out.digest = digest_of("digest");
     out.detail = Text(details, "reason");
     audit.rollbacks.push_back(std::move(out));
-  } else if (action == "stage.set" && Text(details, "stage") == "retired") {
+  } else if (action == registry::kStageSetEvent && Text(details, "stage") == "retired") {
     out.subject = names.Object(Text(details, "digest"));
     out.digest = digest_of("digest");
     out.detail = Text(details, "reason");
     audit.retirements.push_back(std::move(out));
-  } else if (action == "key.revoke") {
+  } else if (action == registry::kKeyRevokeEvent) {
     out.subject = "key " + names.Keys({Text(details, "key_id")});
     out.digest = Text(details, "key_id");
     out.detail = Text(details, "reason");
@@ -139,14 +141,15 @@ Status AuditReportBuilder::Classify(const registry::Event& event, const Registry
     out.digest = digest_of("digest");
     out.detail = Text(details, "reason");
     audit.revocations.push_back(std::move(out));
-  } else if (action == "policy.post-hoc") {
+  } else if (action == registry::kPolicyPostHocEvent) {
     out.subject = names.Object(Text(details, "adapter"));
     out.digest = digest_of("policy");
     out.detail = "policy " + names.Object(Text(details, "policy")) + " entered the log at event " +
                  std::to_string(details.value("policy_seq", 0)) + ", after the adapter at event " +
                  std::to_string(details.value("adapter_seq", 0));
     audit.post_hoc_policy_attempts.push_back(std::move(out));
-  } else if (action == "attestation.add" && Text(details, "kind") == "decision") {
+  } else if (action == registry::kAttestationAddEvent &&
+             Text(details, "kind") == registry::kDecisionAttestation) {
     const std::string digest = Text(details, "digest");
     GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, registry_.LoadAttestation(digest));
     GRAFT_ASSIGN_OR_RETURN(InTotoStatement statement,

@@ -18,8 +18,7 @@ Result<RegistryNames> RegistryNames::Load(registry::Registry& registry) {
 
 std::string RegistryNames::Object(const std::string& digest) const {
   Result<registry::ObjectRecord> record = registry_->Get(digest);
-  if (record.ok() && !record->labels.empty()) return record->labels.back();
-  return ShortSha256(digest);
+  return record.ok() ? record->DisplayName() : ShortSha256(digest);
 }
 
 std::string RegistryNames::KeyName(const std::string& key_id) const {

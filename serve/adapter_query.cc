@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/intoto.h"
+#include "registry/vocabulary.h"
 #include "serve/reference.h"
 
 namespace graft::serve {
@@ -103,7 +104,7 @@ std::string AdapterQuery::ToQueryString(uint64_t page_override) const {
 
 Result<std::string> LatestVerdict(registry::Registry& registry, const std::string& digest) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::AttestationRecord> decisions,
-                         registry.Attestations(digest, "decision"));
+                         registry.Attestations(digest, registry::kDecisionAttestation));
   if (decisions.empty()) return std::string();
   GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope, registry.LoadAttestation(decisions.back().digest));
   GRAFT_ASSIGN_OR_RETURN(
@@ -115,7 +116,7 @@ Result<std::string> LatestVerdict(registry::Registry& registry, const std::strin
 
 Result<AdapterPage> AdapterQuery::Run(registry::Registry& registry) const {
   registry::ObjectFilter filter{
-      .kind = "adapter", .name = name, .stage = stage, .with_info = false};
+      .kind = registry::kAdapterKind, .name = name, .stage = stage, .with_info = false};
   if (!tag.empty()) {
     GRAFT_ASSIGN_OR_RETURN(registry::TagFilter parsed, registry::TagFilter::Parse(tag));
     filter.tags.push_back(std::move(parsed));
@@ -135,7 +136,7 @@ Result<AdapterPage> AdapterQuery::Run(registry::Registry& registry) const {
     const registry::ObjectRecord& record = *it;
     AdapterRow row;
     row.digest = record.digest;
-    row.label = record.labels.empty() ? "" : record.labels.back();
+    row.label = record.labels.empty() ? "" : record.DisplayName();
     row.stage = record.stage.value_or("candidate");
     row.created_seq = record.created_seq;
     row.revoked = record.revoked_seq.has_value();
@@ -173,7 +174,7 @@ Result<AdapterPage> AdapterQuery::Run(registry::Registry& registry) const {
     row.base = full.Info().value("base", std::string());
     if (!row.base.empty()) {
       GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base_record, registry.Get(row.base));
-      row.base_label = base_record.labels.empty() ? "" : base_record.labels.back();
+      row.base_label = base_record.labels.empty() ? "" : base_record.DisplayName();
     }
     if (verdict.empty()) {
       GRAFT_ASSIGN_OR_RETURN(row.verdict, LatestVerdict(registry, row.digest));

@@ -8,6 +8,7 @@
 #include "registry/event_log.h"
 #include "registry/lineage.h"
 #include "registry/merkle_tree.h"
+#include "registry/vocabulary.h"
 #include "serve/adapter_export.h"
 #include "serve/adapter_query.h"
 #include "serve/reference.h"
@@ -116,19 +117,20 @@ Result<HttpResponse> Consistency(const HttpRequest& request, registry::Registry&
 
 Result<HttpResponse> Resolve(const HttpRequest& request, registry::Registry& registry) {
   const std::string kind = Param(request, "kind");
-  if (!kind.empty() && kind != "adapter" && kind != "base" && kind != "dataset" &&
-      kind != "suite" && kind != "policy" && kind != "config" && kind != "run") {
+  // Any kind but the evaluator's scores, which are not looked up by name.
+  if (!kind.empty() && (!registry::IsObjectKind(kind) || kind == registry::kScoresKind)) {
     return InvalidInput("kind must be adapter, base, dataset, suite, policy, config or run");
   }
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
                          ResolveReference(registry, kind, Param(request, "ref")));
-  return JsonResponse({{"ref", Param(request, "ref")},
-                       {"digest", "sha256:" + record.digest},
-                       {"kind", record.kind},
-                       {"stage", record.stage ? Json(*record.stage)
-                                              : Json(record.kind == "adapter" ? "candidate" : "")},
-                       {"labels", record.labels},
-                       {"revoked", record.revoked_seq.has_value()}});
+  return JsonResponse(
+      {{"ref", Param(request, "ref")},
+       {"digest", "sha256:" + record.digest},
+       {"kind", record.kind},
+       {"stage", record.stage ? Json(*record.stage)
+                              : Json(record.kind == registry::kAdapterKind ? "candidate" : "")},
+       {"labels", record.labels},
+       {"revoked", record.revoked_seq.has_value()}});
 }
 
 Result<HttpResponse> Event(uint64_t seq, registry::Registry& registry) {
@@ -254,7 +256,7 @@ Result<HttpResponse> Api::Adapter(const std::string& ref, const std::string& wha
     GRAFT_ASSIGN_OR_RETURN(std::string tar,
                            ExportTar(registry, adapter, context_.max_export_bytes));
     std::string name =
-        adapter.labels.empty() ? adapter.digest.substr(0, 12) : adapter.labels.back();
+        adapter.labels.empty() ? adapter.digest.substr(0, 12) : adapter.DisplayName();
     for (char& c : name) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_') c = '-';
     }

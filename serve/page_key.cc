@@ -1,5 +1,6 @@
 #include "serve/page_key.h"
 
+#include "registry/vocabulary.h"
 #include "serve/adapter_query.h"
 #include "serve/html.h"
 #include "serve/reference.h"
@@ -51,7 +52,7 @@ Status AddAdapterFiles(registry::Registry& registry, const registry::ObjectRecor
 
 Result<PageKey> ObjectKey(registry::Registry& registry, const registry::ObjectRecord& object) {
   PageKey key;
-  if (object.kind == "adapter") {
+  if (object.kind == registry::kAdapterKind) {
     key.key = "adapter " + object.digest;
     key.self = AdapterHref(object.digest);
     GRAFT_RETURN_IF_ERROR(AddAdapterFiles(registry, object, key));
@@ -60,7 +61,8 @@ Result<PageKey> ObjectKey(registry::Registry& registry, const registry::ObjectRe
   key.key = "object " + object.digest;
   key.self = ObjectHref(object.digest);
   // The content shown for these (Pages::Object) is re-hashed from the blob store.
-  if (object.kind == "policy" || object.kind == "suite" || object.kind == "config") {
+  if (object.kind == registry::kPolicyKind || object.kind == registry::kSuiteKind ||
+      object.kind == registry::kConfigKind) {
     GRAFT_RETURN_IF_ERROR(AddBlob(registry, object.digest, key));
   }
   return key;

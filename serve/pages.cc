@@ -4,6 +4,7 @@
 #include "registry/event_log.h"
 #include "registry/lineage.h"
 #include "registry/merkle_tree.h"
+#include "registry/vocabulary.h"
 #include "report_builder/adapter_report_builder.h"
 #include "report_builder/registry_names.h"
 #include "reports/html_report.h"
@@ -39,14 +40,10 @@ std::string ErrorPage(const Status& status) {
               "<p class=\"failed\" id=\"error\">" + Text(status.message()) + "</p>\n");
 }
 
-std::string LatestLabel(const registry::ObjectRecord& record) {
-  return record.labels.empty() ? Short(record.digest) : record.labels.back();
-}
-
 // A link to an object's page: adapters to theirs, others to /objects.
 std::string ObjectLink(const std::string& kind, const std::string& digest,
                        const std::string& text) {
-  return Link(kind == "adapter" ? AdapterHref(digest) : ObjectHref(digest), text);
+  return Link(kind == registry::kAdapterKind ? AdapterHref(digest) : ObjectHref(digest), text);
 }
 
 std::string Option(std::string_view value, std::string_view selected) {
@@ -259,7 +256,7 @@ Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& r
   GRAFT_ASSIGN_OR_RETURN(registry::Lineage uses, registry::Lineage::Uses(registry, adapter.digest));
   std::vector<std::vector<std::string>> dependents;
   for (const auto& [id, node] : uses.nodes()) {
-    if (id == adapter.digest || node.kind != "adapter") continue;
+    if (id == adapter.digest || node.kind != registry::kAdapterKind) continue;
     dependents.push_back({Link(AdapterHref(id), node.label), Mono(Short(id))});
   }
   related += "<h3>Adapters built on this one</h3>\n" +
@@ -299,20 +296,21 @@ Result<std::string> Pages::Objects(const std::string& kind, registry::Registry& 
   for (auto it = objects.rbegin(); it != objects.rend(); ++it) {
     std::string labels;
     for (const std::string& label : it->labels) labels += (labels.empty() ? "" : ", ") + label;
-    rows.push_back({Link(ObjectHref(it->digest), LatestLabel(*it)), Text(labels),
+    rows.push_back({Link(ObjectHref(it->digest), it->DisplayName()), Text(labels),
                     Mono(Short(it->digest)),
                     Link(EventHref(it->created_seq), std::to_string(it->created_seq)),
                     Revoked(it->revoked_seq, it->revoke_reason)});
   }
   return Page(
-      kind == "policy" ? "Policies"
-                       : std::string(1, static_cast<char>(kind[0] - 32)) + kind.substr(1) + "s",
+      kind == registry::kPolicyKind
+          ? "Policies"
+          : std::string(1, static_cast<char>(kind[0] - 32)) + kind.substr(1) + "s",
       Table({"name", "versions", "digest", "entered the log at", "revocation"}, rows, "objects"));
 }
 
 Result<std::string> Pages::Object(const std::string& ref, registry::Registry& registry) {
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord object, ResolveReference(registry, "", ref));
-  if (object.kind == "adapter") {
+  if (object.kind == registry::kAdapterKind) {
     return Adapter("sha256:" + object.digest, registry);
   }
   std::string labels;
@@ -326,7 +324,8 @@ Result<std::string> Pages::Object(const std::string& ref, registry::Registry& re
       {"revocation",
        object.revoked_seq ? Revoked(object.revoked_seq, object.revoke_reason) : "not revoked"}};
   std::string body = Table({"", ""}, facts, "facts");
-  if (object.kind == "policy" || object.kind == "suite" || object.kind == "config") {
+  if (object.kind == registry::kPolicyKind || object.kind == registry::kSuiteKind ||
+      object.kind == registry::kConfigKind) {
     GRAFT_ASSIGN_OR_RETURN(std::string content, registry.ReadBlob(object.digest));
     body += "<h2>Content</h2>\n<p>Re-hashed from the blob store: it matches the digest.</p>\n" +
             std::string(kVerificationMarker) + "<pre id=\"content\">" +
@@ -338,19 +337,19 @@ Result<std::string> Pages::Object(const std::string& ref, registry::Registry& re
   std::vector<std::vector<std::string>> dependents;
   size_t adapters = 0;
   for (const auto& [id, node] : uses.nodes()) {
-    if (node.kind != "adapter") continue;
+    if (node.kind != registry::kAdapterKind) continue;
     if (++adapters > kMaxDependents) continue;
     dependents.push_back({Link(AdapterHref(id), node.label), Mono(Short(id)),
                           node.revoked ? "<span class=\"failed\">revoked</span>" : ""});
   }
   body += "<h2>Adapters " +
-          std::string(object.kind == "policy" ? "governed by it" : "depending on it") + " (" +
-          std::to_string(adapters) + ")</h2>\n" +
+          std::string(object.kind == registry::kPolicyKind ? "governed by it" : "depending on it") +
+          " (" + std::to_string(adapters) + ")</h2>\n" +
           Table({"adapter", "digest", ""}, dependents, "dependents");
   if (adapters > kMaxDependents) {
     body += "<p>The first " + std::to_string(kMaxDependents) + " are listed.</p>\n";
   }
-  return Page(object.kind + " " + LatestLabel(object), body);
+  return Page(object.kind + " " + object.DisplayName(), body);
 }
 
 Result<std::string> Pages::Keys(registry::Registry& registry) {
@@ -371,7 +370,7 @@ Result<std::string> Pages::Channels(registry::Registry& registry) {
   for (const registry::ChannelEntry& c : channels) {
     GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter, registry.Get(c.digest));
     rows.push_back({Link("/channels/" + UrlEncode(c.channel), c.channel),
-                    Link(AdapterHref(c.digest), LatestLabel(adapter)),
+                    Link(AdapterHref(c.digest), adapter.DisplayName()),
                     Link(EventHref(c.seq), std::to_string(c.seq)), Text(c.reason)});
   }
   return Page("Channels", Table({"channel", "serves", "since event", "reason"}, rows, "channels"));

@@ -24,7 +24,11 @@ Result<Decision> StoreGateDecision(const std::string& registry_dir, const std::s
   m.degrees_of_freedom = 99;
   m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
   std::vector<SuiteComparisons> evaluations = {{"kpi", {m}}};
-  return Lifecycle(reg).Gate(adapter, policy, evaluations, key);
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter_record, reg.Resolve("adapter", adapter));
+  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord policy_record, reg.Resolve("policy", policy));
+  GRAFT_ASSIGN_OR_RETURN(GateDecision decision,
+                         Lifecycle(reg).Gate(adapter_record, policy_record, evaluations, key));
+  return decision.decision;
 }
 
 }  // namespace graft::testing

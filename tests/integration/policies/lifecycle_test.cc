@@ -10,6 +10,7 @@
 
 #include "core/file_util.h"
 #include "core/sha256.h"
+#include "tests/integration/policies/lifecycle_fixture.h"
 #include "tests/support/peft_fixture.h"
 #include "tests/support/registry_test_access.h"
 
@@ -18,99 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 using registry::ObjectRecord;
 
-constexpr std::string_view kPolicyYaml =
-    "policy: bot\n"
-    "promotion:\n"
-    "  kpis: [{suite: kpi, metric: acc, min_delta: 0.05}]\n"
-    "  require: {signed_by: trainer, approvals: 1, separate_duties: true, max_rank: 64}\n"
-    "exit:\n"
-    "  - {on_revoked: [key, dataset, base]}\n";
-
-const CriterionResult* Find(const Decision& d, const std::string& name) {
-  for (const CriterionResult& c : d.criteria) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
-PrivateKey NewKey() { return PrivateKey::Generate(KeyAlgorithm::kEd25519).value(); }
-
-class LifecycleTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    registry_.emplace(registry::Registry::Init(Dir("registry")).value());
-    lifecycle_ = std::make_unique<Lifecycle>(*registry_);
-    ASSERT_TRUE(registry_->TrustKey(trainer_.public_key(), "trainer", "trainer").ok());
-    ASSERT_TRUE(registry_->TrustKey(evaluator_.public_key(), "evaluator", "ci").ok());
-    ASSERT_TRUE(registry_->TrustKey(approver_.public_key(), "approver", "carol").ok());
-    ASSERT_TRUE(testing::WriteTinyGpt2Base(Dir("tiny")).ok());
-    base_ = registry_->RegisterBase(Dir("tiny"), "tiny").value();
-    ASSERT_TRUE(WriteFileAtomic(Dir("train.jsonl"), "{\"text\": \"hi\"}\n").ok());
-    dataset_ = registry_->RegisterDataset(Dir("train.jsonl"), "train").value();
-    policy_ = RegisterPolicy("policy.yaml", kPolicyYaml).value();
-  }
-
-  fs::path Dir(const std::string& name) const { return temp_.path() / name; }
-
-  Result<ObjectRecord> RegisterPolicy(const std::string& file, std::string_view text) {
-    EXPECT_TRUE(WriteFileAtomic(Dir(file), text).ok());
-    return lifecycle_->RegisterPolicy(Dir(file));
-  }
-
-  // A signed adapter whose provenance names `policy_digest`, registered as "bot".
-  ObjectRecord Train(int seed, const std::string& policy_digest) {
-    fs::path dir = Dir("adapter-" + std::to_string(seed));
-    testing::LoraShape shape;
-    shape.seed = seed;
-    EXPECT_TRUE(testing::WriteLoraAdapter(dir, shape).ok());
-    testing::ProvenanceInputs inputs;
-    inputs.base_digest = base_.digest;
-    inputs.dataset_digests = {dataset_.digest};
-    inputs.policy_digest = policy_digest;
-    EXPECT_TRUE(testing::WriteProvenance(dir, trainer_, inputs).ok());
-    EXPECT_TRUE(testing::SignAdapter(dir, trainer_).ok());
-    Result<ObjectRecord> adapter = registry_->RegisterAdapter(dir, {.name = "bot"});
-    EXPECT_TRUE(adapter.ok()) << adapter.status().ToString();
-    return adapter.ok() ? *adapter : ObjectRecord{};
-  }
-
-  // Comparisons on suite "kpi": acc (as a mean metric) improved by `delta`, standard error 0.01.
-  static std::vector<SuiteComparisons> Evaluations(double delta) {
-    MetricComparison m;
-    m.metric = "acc";
-    m.n = 200;
-    m.standard_error = 0.01;
-    m.degrees_of_freedom = 199;
-    m.base = 0.5;
-    m.adapter = 0.5 + delta;
-    m.delta = delta;
-    m.minimum_detectable_effect = 0.03;
-    m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
-    return {SuiteComparisons{"kpi", {m}}};
-  }
-
-  // Gates `adapter` under policy_ on comparisons from a (stand-in) evaluation attestation.
-  Decision Gate(const ObjectRecord& adapter, double delta = 0.1) {
-    std::vector<SuiteComparisons> evaluations = Evaluations(delta);
-    Result<Decision> decision = lifecycle_->Gate(adapter.digest, policy_.digest, evaluations,
-                                                 evaluator_, {std::string(64, 'e')});
-    EXPECT_TRUE(decision.ok()) << decision.status().ToString();
-    return decision.ok() ? *decision : Decision{};
-  }
-
-  // The event `back` places before the end of the log (0: the last one).
-  Json EventFromEnd(uint64_t back = 0) {
-    return registry_->GetEvent(registry_->LogSize().value() - 1 - back).value().json;
-  }
-
-  TempDir temp_{"graft-lifecycle-test"};
-  std::optional<registry::Registry> registry_;
-  std::unique_ptr<Lifecycle> lifecycle_;
-  PrivateKey trainer_ = NewKey();
-  PrivateKey evaluator_ = NewKey();
-  PrivateKey approver_ = NewKey();
-  ObjectRecord base_, dataset_, policy_;
-};
+using testing::Find;
+using testing::kPolicyYaml;
+using testing::LifecycleTest;
+using testing::NewKey;
 
 TEST_F(LifecycleTest, PolicyIsVersionedByNameAndIdentifiedByCanonicalBytes) {
   EXPECT_EQ("sha256:" + policy_.digest, PolicyDigest(kPolicyYaml));
@@ -176,16 +88,15 @@ TEST_F(LifecycleTest, PolicyRegisteredAfterTheAdapterIsPostHocAndLogged) {
   // The provenance names the later policy's digest, but the policy enters the log afterwards.
   ObjectRecord adapter = Train(1, PolicyDigest(later_yaml).substr(7));
   ObjectRecord later = RegisterPolicy("later.yaml", later_yaml).value();
-  Result<Decision> decision =
-      lifecycle_->Gate(adapter.digest, later.digest, Evaluations(0.1), evaluator_);
+  Result<GateDecision> decision = lifecycle_->Gate(adapter, later, Evaluations(0.1), evaluator_);
   ASSERT_TRUE(decision.ok()) << decision.status().ToString();
-  const CriterionResult* pre = Find(*decision, "pre-declared policy");
+  const CriterionResult* pre = Find(decision->decision, "pre-declared policy");
   EXPECT_EQ(pre->status, CriterionStatus::kFail);
   EXPECT_EQ(pre->reason, "post-hoc policy: the policy entered the log at event " +
                              std::to_string(later.created_seq) +
                              ", after the adapter was registered at event " +
                              std::to_string(adapter.created_seq) + " (the run was not announced)");
-  EXPECT_EQ(decision->exit_code, 10);
+  EXPECT_EQ(decision->decision.exit_code, 10);
   // policy.post-hoc, then the decision attestation.
   Json post_hoc = EventFromEnd(1);
   EXPECT_EQ(post_hoc["action"], "policy.post-hoc");

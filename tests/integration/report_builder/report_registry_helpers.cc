@@ -107,10 +107,10 @@ Decision ReportRegistryTest::Gate(const registry::ObjectRecord& adapter,
                                   const registry::ObjectRecord& policy,
                                   const std::string& evaluation, double delta) {
   std::vector<SuiteComparisons> comparisons = {SuiteComparisons{"kpi", {Comparison(delta)}}};
-  Result<Decision> decision =
-      lifecycle_->Gate(adapter.digest, policy.digest, comparisons, evaluator_, {evaluation});
+  Result<GateDecision> decision =
+      lifecycle_->Gate(adapter, policy, comparisons, evaluator_, {evaluation});
   EXPECT_TRUE(decision.ok()) << decision.status().ToString();
-  return decision.ok() ? *decision : Decision{};
+  return decision.ok() ? decision->decision : Decision{};
 }
 
 std::map<std::string, std::string> ReportRegistryTest::RegistryFiles() const {
