@@ -16,16 +16,7 @@ bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// The number of relations in the database's schema (0: empty).
-int64_t Relations(const std::string& uri) {
-  registry::Database db = registry::Database::Connect(uri).value();
-  registry::Statement s = db.Prepare(
-                                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
-                                "c.relnamespace WHERE n.nspname = current_schema()")
-                              .value();
-  EXPECT_TRUE(s.Step().value());
-  return s.Int(0);
-}
+int Relations(const std::string& uri) { return PostgresCluster::Shared().Relations(uri); }
 
 class PostgresCopyCli : public RegistryCliTest {
  protected:

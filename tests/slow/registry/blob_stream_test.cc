@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/file_util.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/large_base.h"
 
 namespace graft::testing {
