@@ -19,6 +19,7 @@ Status StreamFile(const fs::path& path, const BlobSink& sink) {
   FileDescriptor in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (in.get() < 0) {
     if (errno == ENOENT) return NotFound("no such file: " + path.string());
+    if (errno == ELOOP) return InvalidInput(path.string() + " is a symlink");
     return IoError("cannot read " + path.string() + ": " + std::strerror(errno));
   }
   struct stat st {};
@@ -26,8 +27,8 @@ Status StreamFile(const fs::path& path, const BlobSink& sink) {
     return InvalidInput(path.string() + " is not a regular file");
   }
   // A small file (most blobs) is read in one piece of its size: no 1 MiB buffer to clear for it.
-  std::string buffer(
-      static_cast<size_t>(std::clamp<off_t>(st.st_size + 1, 1, kBlobPieceSize)), '\0');
+  std::string buffer(static_cast<size_t>(std::clamp<off_t>(st.st_size + 1, 1, kBlobPieceSize)),
+                     '\0');
   for (;;) {
     const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;

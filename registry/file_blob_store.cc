@@ -102,6 +102,10 @@ Status FileBlobStore::Stream(std::string_view hex, const BlobSink& sink) const {
     return NotFound("blob sha256:" + std::string(hex) + " is missing from the store (" +
                     path.string() + ")");
   }
+  if (read.kind() == ErrorKind::kInvalidInput) {  // a symlink or special file planted there
+    return VerificationFailed("blob sha256:" + std::string(hex) +
+                              " was replaced: " + read.message());
+  }
   GRAFT_RETURN_IF_ERROR(read);
   if (DigestHex(hash.Finish()) != hex) {
     return VerificationFailed("blob sha256:" + std::string(hex) +

@@ -37,6 +37,10 @@ TEST(BlobStore, AlteredAndMissingBlobsAreReported) {
   EXPECT_EQ(store.Get(digest).status().kind(), ErrorKind::kVerification);
   EXPECT_EQ(store.Verify(digest, 7).kind(), ErrorKind::kVerification);
   EXPECT_EQ(store.Verify(digest, 8).kind(), ErrorKind::kVerification);
+  // A symlink planted in its place is not followed.
+  fs::remove(path);
+  fs::create_symlink(dir.path() / "elsewhere", path);
+  EXPECT_EQ(store.Get(digest).status().kind(), ErrorKind::kVerification);
   fs::remove(path);
   EXPECT_EQ(store.Get(digest).status().kind(), ErrorKind::kNotFound);
   EXPECT_EQ(store.Verify(digest, 7).kind(), ErrorKind::kNotFound);
