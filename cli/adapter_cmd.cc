@@ -36,21 +36,6 @@ Result<int> RunList(const po::variables_map& vm) {
   return RunListObjects(vm, filter);
 }
 
-Result<int> RunExport(const po::variables_map& vm) {
-  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
-                         reg.Resolve(registry::kAdapterKind, vm["ref"].as<std::string>()));
-  std::string out = vm["out"].as<std::string>();
-  GRAFT_RETURN_IF_ERROR(reg.ExportFiles(record, out));
-  if (WantsJson(vm)) {
-    PrintJson({{"digest", "sha256:" + record.digest}, {"out", out}, {"verified", true}});
-  } else {
-    std::cout << "exported sha256:" << record.digest << " to " << out
-              << " (every file digest and the root digest re-verified)\n";
-  }
-  return kExitOk;
-}
-
 GroupRegistrar kAdapterGroup("adapter", "LoRA adapters: register, list, show, export");
 
 CommandRegistrar kRegister({
@@ -120,19 +105,8 @@ CommandRegistrar kShow({
     .run = RunShowAdapter,
 });
 
-CommandRegistrar kExport({
-    .group = "adapter",
-    .verb = "export",
-    .summary = "Write an adapter's files to a directory, re-verifying every digest",
-    .usage = "REF --out DIR",
-    .define =
-        [](po::options_description& options, po::positional_options_description& positional) {
-          DefineRefOptions(options, positional);
-          options.add_options()("out", po::value<std::string>()->required(),
-                                "output directory (absent or empty)");
-        },
-    .run = RunExport,
-});
+CommandRegistrar kExport(ExportObjectCommand(
+    "adapter", "adapter", "Write an adapter's files to a directory, re-verifying every digest"));
 
 }  // namespace
 }  // namespace graft::cli

@@ -1,5 +1,5 @@
-// `graft base register|list|show`: base models in the registry (the `base` group's other verbs
-// live in the models module's command file).
+// `graft base register|list|show|export`: base models in the registry (the `base` group's other
+// verbs live in the models module's command file).
 #include "cli/common.h"
 #include "cli/object_commands.h"
 #include "core/file_names.h"
@@ -31,7 +31,7 @@ Result<int> RunRegister(const po::variables_map& vm) {
   return PrintRegistered(vm, record);
 }
 
-GroupRegistrar kBaseGroup("base", "base models: create, register, list, show");
+GroupRegistrar kBaseGroup("base", "base models: create, register, list, show, export");
 
 CommandRegistrar kRegister({
     .group = "base",
@@ -53,6 +53,9 @@ CommandRegistrar kRegister({
 CommandRegistrar kList(ListObjectsCommand("base", "base", "List registered base models"));
 
 CommandRegistrar kShow(ShowObjectCommand("base", "base", "Show a registered base model"));
+
+CommandRegistrar kExport(ExportObjectCommand(
+    "base", "base", "Write a base model's files to a directory, re-verifying every digest"));
 
 }  // namespace
 }  // namespace graft::cli

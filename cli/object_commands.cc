@@ -216,4 +216,34 @@ Command ShowObjectCommand(const std::string& group, const std::string& kind,
   };
 }
 
+Command ExportObjectCommand(const std::string& group, const std::string& kind,
+                            const std::string& summary) {
+  return {
+      .group = group,
+      .verb = "export",
+      .summary = summary,
+      .usage = "REF --out DIR",
+      .define =
+          [](po::options_description& options, po::positional_options_description& positional) {
+            DefineRefOptions(options, positional);
+            options.add_options()("out", po::value<std::string>()->required(),
+                                  "output directory (absent or empty)");
+          },
+      .run = [kind](const po::variables_map& vm) -> Result<int> {
+        GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+        GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
+                               reg.Resolve(kind, vm["ref"].as<std::string>()));
+        const std::string out = vm["out"].as<std::string>();
+        GRAFT_RETURN_IF_ERROR(reg.ExportFiles(record, out));
+        if (WantsJson(vm)) {
+          PrintJson({{"digest", "sha256:" + record.digest}, {"out", out}, {"verified", true}});
+        } else {
+          std::cout << "exported sha256:" << record.digest << " to " << out
+                    << " (every file digest and the root digest re-verified)\n";
+        }
+        return kExitOk;
+      },
+  };
+}
+
 }  // namespace graft::cli

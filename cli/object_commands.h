@@ -1,4 +1,5 @@
-// Shared bodies of the `list` and `show` verbs of the object groups (base, dataset, adapter).
+// Shared bodies of the `list`, `show` and `export` verbs of the object groups (base, dataset,
+// adapter).
 #pragma once
 
 #include "cli/command.h"
@@ -18,6 +19,10 @@ Command ListObjectsCommand(const std::string& group, const std::string& kind,
                            const std::string& summary);
 Command ShowObjectCommand(const std::string& group, const std::string& kind,
                           const std::string& summary);
+// The `export` verb of a directory-object group (adapter, base): positional REF, --out DIR,
+// --registry, --json; writes the files re-verified (Registry::ExportFiles, streamed).
+Command ExportObjectCommand(const std::string& group, const std::string& kind,
+                            const std::string& summary);
 // An adapter's tags as "key=value, key=value", safe to print.
 std::string TagsText(const registry::Annotations& annotations);
 // The "  tags:" and "  description:" lines of an adapter's text view (none when it has none).

@@ -4,6 +4,7 @@
 
 #include "cli/common.h"
 #include "policies/promotion_audit.h"
+#include "registry/postgres_database.h"
 #include "registry/registry_copy.h"
 
 namespace graft::cli {
@@ -23,12 +24,14 @@ Result<int> RunCopy(const po::variables_map& vm) {
   const std::string dest = vm["to"].as<std::string>();
   GRAFT_ASSIGN_OR_RETURN(registry::CopyOutcome outcome,
                          registry::CopyRegistry(source, dest, Audit));
+  const std::string shown =
+      registry::Database::IsPostgresUri(dest) ? registry::RedactUri(dest) : dest;
   if (WantsJson(vm)) {
     PrintJson(outcome.ToJson());
   } else {
     std::cout << "copied " << outcome.events << " events, " << outcome.blobs << " blobs ("
               << outcome.bytes << " bytes) and " << outcome.checkpoints << " checkpoints to "
-              << Printable(dest) << "\nlog root " << DigestHex(outcome.root) << " (log "
+              << Printable(shown) << "\nlog root " << DigestHex(outcome.root) << " (log "
               << Printable(outcome.origin) << "), the same as the source's; the copy passes "
               << "its audit\n";
   }
@@ -44,9 +47,10 @@ CommandRegistrar kCopy({
     .define =
         [](po::options_description& options, po::positional_options_description&) {
           options.add_options()("from", po::value<std::string>()->required(),
-                                "the registry to copy")(
+                                "the registry to copy (a directory or a PostgreSQL URI)")(
               "to", po::value<std::string>()->required(),
-              "the new registry (absent, or an empty directory)");
+              "the new registry: a directory (absent or empty), or a PostgreSQL URI of an empty "
+              "database");
           AddJsonOption(options);
         },
     .run = RunCopy,

@@ -7,6 +7,8 @@
 #include <system_error>
 
 #include "core/file_util.h"
+#include "core/sha256.h"
+#include "registry/atomic_file_writer.h"
 
 namespace graft::registry {
 namespace fs = std::filesystem;
@@ -47,15 +49,26 @@ Status FileBlobStore::MakeParents(const fs::path& blob_path) const {
   return Status::Ok();
 }
 
-Result<std::string> FileBlobStore::Put(std::string_view bytes, bool* created) {
-  std::string hex = Sha256Hex(bytes);
+Result<std::string> FileBlobStore::PutStream(std::string_view hex, const BlobSource& source,
+                                             bool* created) {
   GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
+  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
   if (created != nullptr) *created = false;
-  if (Has(hex)) return hex;
+  if (Has(hex)) return std::string(hex);
   GRAFT_RETURN_IF_ERROR(MakeParents(path));
-  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(path, bytes, fs::perms(0444)));
+  GRAFT_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Create(path, fs::perms(0444)));
+  Sha256 hash;
+  GRAFT_RETURN_IF_ERROR(source([&](std::string_view piece) {
+    hash.Update(piece);
+    return writer.Write(piece);
+  }));
+  if (DigestHex(hash.Finish()) != hex) {
+    return VerificationFailed("the bytes given for blob sha256:" + std::string(hex) +
+                              " do not hash to it");
+  }
+  GRAFT_RETURN_IF_ERROR(writer.Commit());
   if (created != nullptr) *created = true;
-  return hex;
+  return std::string(hex);
 }
 
 Result<std::string> FileBlobStore::Adopt(const fs::path& staged, std::string_view hex,
@@ -77,45 +90,24 @@ Result<std::string> FileBlobStore::Adopt(const fs::path& staged, std::string_vie
   return std::string(hex);
 }
 
-Result<std::string> FileBlobStore::Get(std::string_view hex) const {
+Status FileBlobStore::Stream(std::string_view hex, const BlobSink& sink) const {
   GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
-  Result<std::string> bytes = ReadFile(path);
-  if (!bytes.ok()) {
-    if (bytes.status().kind() == ErrorKind::kNotFound) {
-      return NotFound("blob sha256:" + std::string(hex) + " is missing from the store");
-    }
-    return bytes.status();
-  }
   if (hex.starts_with("sha256:")) hex.remove_prefix(7);
-  if (Sha256Hex(*bytes) != hex) {
+  Sha256 hash;
+  Status read = StreamFile(path, [&](std::string_view piece) {
+    hash.Update(piece);
+    return sink(piece);
+  });
+  if (read.kind() == ErrorKind::kNotFound) {
+    return NotFound("blob sha256:" + std::string(hex) + " is missing from the store (" +
+                    path.string() + ")");
+  }
+  if (read.kind() == ErrorKind::kInvalidInput) {  // a symlink or special file planted there
     return VerificationFailed("blob sha256:" + std::string(hex) +
-                              " does not match its digest (it was altered)");
+                              " was replaced: " + read.message());
   }
-  return bytes;
-}
-
-Status FileBlobStore::Verify(std::string_view hex, uint64_t expected_size) const {
-  GRAFT_ASSIGN_OR_RETURN(fs::path path, PathFor(hex));
-  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) {
-    return NotFound("blob sha256:" + std::string(hex) + " is missing (" + path.string() + ")");
-  }
-  uint64_t size = fs::file_size(path, error);
-  if (!error && size != expected_size) {
-    return VerificationFailed("blob sha256:" + std::string(hex) + " has " + std::to_string(size) +
-                              " bytes, the registry recorded " + std::to_string(expected_size));
-  }
-  // Small blobs (most of them) are read whole; large ones are streamed.
-  std::string actual;
-  if (expected_size <= (4u << 20)) {
-    GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, 4u << 20));
-    actual = Sha256Hex(bytes);
-  } else {
-    GRAFT_ASSIGN_OR_RETURN(Digest digest, Sha256File(path));
-    actual = DigestHex(digest);
-  }
-  if (actual != hex) {
+  GRAFT_RETURN_IF_ERROR(read);
+  if (DigestHex(hash.Finish()) != hex) {
     return VerificationFailed("blob sha256:" + std::string(hex) +
                               " does not match its digest (its content was altered)");
   }

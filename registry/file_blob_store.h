@@ -21,17 +21,17 @@ class FileBlobStore : public BlobStore {
   // else (a tampered row such as "../../x") is refused, so a path never escapes the store.
   Result<std::filesystem::path> PathFor(std::string_view hex) const override;
 
-  // Stores `bytes` durably (temp file, fsync, rename, fsync of the directory) and returns its
-  // hex digest. `created` is set when the blob did not exist before.
-  Result<std::string> Put(std::string_view bytes, bool* created = nullptr) override;
+  // Writes the pieces to a temporary file in the blob's directory (.<name>.tmpXXXXXX), re-hashing
+  // them, and only when they match `hex` fsyncs it and renames it into place (then fsyncs the
+  // directory).
+  Result<std::string> PutStream(std::string_view hex, const BlobSource& source,
+                                bool* created = nullptr) override;
   // Moves the file at `staged` (same file system, already fsynced, its SHA-256 `hex` computed by
   // whoever wrote it) into the store as blob `hex`, unless that blob exists; `created` as Put.
   Result<std::string> Adopt(const std::filesystem::path& staged, std::string_view hex,
                             bool* created = nullptr) override;
-  // Reads a blob and re-verifies its digest.
-  Result<std::string> Get(std::string_view hex) const override;
-  // Re-hashes a blob on disk without loading it: NotFound if missing, kVerification if changed.
-  Status Verify(std::string_view hex, uint64_t expected_size) const override;
+  // Reads the blob file a piece at a time, re-hashing it.
+  Status Stream(std::string_view hex, const BlobSink& sink) const override;
   bool Has(std::string_view hex) const override;
   // Removes a blob (used to undo blobs written by a change that did not commit).
   void Remove(std::string_view hex) override;

@@ -1,9 +1,6 @@
 #include "registry/postgres_blob_store.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <functional>
+#include <algorithm>
 
 #include "core/sha256.h"
 
@@ -41,71 +38,65 @@ bool PostgresBlobStore::Has(std::string_view hex) const {
   return row.ok() && *row;
 }
 
-Status PostgresBlobStore::Insert(const std::string& hex, uint64_t size, uint64_t chunks) {
-  return db_->Run("INSERT INTO blob_contents(digest, size, chunks) VALUES(?, ?, ?)", hex, size,
-                  chunks);
+Status PostgresBlobStore::InsertChunk(const std::string& hex, uint64_t index,
+                                      std::string_view data) {
+  GRAFT_ASSIGN_OR_RETURN(
+      Statement s, db_->Prepare("INSERT INTO blob_chunks(digest, idx, data) VALUES(?, ?, ?)"));
+  GRAFT_RETURN_IF_ERROR(s.BindAll(hex, index));
+  GRAFT_RETURN_IF_ERROR(s.BindBlob(3, data));
+  return s.Run();
 }
 
-Result<std::string> PostgresBlobStore::Put(std::string_view bytes, bool* created) {
-  std::string hex = Sha256Hex(bytes);
-  if (created != nullptr) *created = false;
-  if (Has(hex)) return hex;
-  uint64_t chunks = 0;
-  for (size_t at = 0; at < bytes.size(); at += kBlobChunkSize, ++chunks) {
-    GRAFT_ASSIGN_OR_RETURN(
-        Statement s, db_->Prepare("INSERT INTO blob_chunks(digest, idx, data) VALUES(?, ?, ?)"));
-    GRAFT_RETURN_IF_ERROR(s.BindAll(hex, chunks));
-    GRAFT_RETURN_IF_ERROR(s.BindBlob(3, bytes.substr(at, kBlobChunkSize)));
-    GRAFT_RETURN_IF_ERROR(s.Run());
-  }
-  GRAFT_RETURN_IF_ERROR(Insert(hex, bytes.size(), chunks));
-  if (created != nullptr) *created = true;
-  return hex;
-}
-
-Result<std::string> PostgresBlobStore::Adopt(const fs::path& staged, std::string_view hex,
-                                             bool* created) {
+Result<std::string> PostgresBlobStore::PutStream(std::string_view hex, const BlobSource& source,
+                                                 bool* created) {
   GRAFT_ASSIGN_OR_RETURN(std::string name, BlobHex(hex));
   if (created != nullptr) *created = false;
-  if (Has(name)) {
-    std::error_code ignored;
-    fs::remove(staged, ignored);
-    return name;
-  }
-  std::ifstream in(staged, std::ios::binary);
-  if (!in) return IoError("cannot read " + staged.string() + ": " + std::strerror(errno));
+  if (Has(name)) return name;
   Sha256 hash;
-  std::string buffer(kBlobChunkSize, '\0');
+  std::string chunk;  // pieces gathered into 1 MiB chunks
+  chunk.reserve(kBlobPieceSize);
   uint64_t size = 0;
   uint64_t chunks = 0;
-  for (;;) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    size_t got = static_cast<size_t>(in.gcount());
-    if (got == 0) break;
-    std::string_view chunk(buffer.data(), got);
-    hash.Update(chunk);
-    GRAFT_ASSIGN_OR_RETURN(
-        Statement s, db_->Prepare("INSERT INTO blob_chunks(digest, idx, data) VALUES(?, ?, ?)"));
-    GRAFT_RETURN_IF_ERROR(s.BindAll(name, chunks));
-    GRAFT_RETURN_IF_ERROR(s.BindBlob(3, chunk));
-    GRAFT_RETURN_IF_ERROR(s.Run());
-    size += got;
-    ++chunks;
-  }
-  if (in.bad()) return IoError("cannot read " + staged.string());
+  GRAFT_RETURN_IF_ERROR(source([&](std::string_view piece) -> Status {
+    hash.Update(piece);
+    size += piece.size();
+    while (!piece.empty()) {
+      const size_t take = std::min(piece.size(), kBlobPieceSize - chunk.size());
+      chunk.append(piece.substr(0, take));
+      piece.remove_prefix(take);
+      if (chunk.size() == kBlobPieceSize) {
+        GRAFT_RETURN_IF_ERROR(InsertChunk(name, chunks++, chunk));
+        chunk.clear();
+      }
+    }
+    return Status::Ok();
+  }));
+  if (!chunk.empty()) GRAFT_RETURN_IF_ERROR(InsertChunk(name, chunks++, chunk));
   if (DigestHex(hash.Finish()) != name) {
-    return VerificationFailed(staged.string() +
-                              " changed after it was hashed (expected sha256:" + name + ")");
+    return VerificationFailed("the bytes given for blob sha256:" + name + " do not hash to it");
   }
-  GRAFT_RETURN_IF_ERROR(Insert(name, size, chunks));
-  std::error_code ignored;
-  fs::remove(staged, ignored);
+  GRAFT_RETURN_IF_ERROR(db_->Run("INSERT INTO blob_contents(digest, size, chunks) VALUES(?, ?, ?)",
+                                 name, size, chunks));
   if (created != nullptr) *created = true;
   return name;
 }
 
-Status PostgresBlobStore::ReadChunks(std::string_view hex,
-                                     const std::function<void(std::string_view)>& sink) const {
+Result<std::string> PostgresBlobStore::Adopt(const fs::path& staged, std::string_view hex,
+                                             bool* created) {
+  Result<std::string> stored = PutStream(
+      hex, [&](const BlobSink& sink) { return StreamFile(staged, sink); }, created);
+  if (!stored.ok() && stored.status().kind() == ErrorKind::kVerification) {
+    return VerificationFailed(staged.string() + " changed after it was hashed (expected sha256:" +
+                              std::string(hex) + ")");
+  }
+  if (stored.ok()) {
+    std::error_code ignored;
+    fs::remove(staged, ignored);
+  }
+  return stored;
+}
+
+Status PostgresBlobStore::Stream(std::string_view hex, const BlobSink& sink) const {
   GRAFT_ASSIGN_OR_RETURN(std::string name, BlobHex(hex));
   GRAFT_ASSIGN_OR_RETURN(Statement head,
                          db_->Prepare("SELECT size, chunks FROM blob_contents WHERE digest = ?"));
@@ -125,10 +116,10 @@ Status PostgresBlobStore::ReadChunks(std::string_view hex,
       return VerificationFailed("blob sha256:" + name + " is missing chunk " + std::to_string(idx) +
                                 " of " + std::to_string(chunks));
     }
-    std::string data = s.Blob(0);
+    const std::string data = s.Blob(0);
     hash.Update(data);
     total += static_cast<int64_t>(data.size());
-    sink(data);
+    GRAFT_RETURN_IF_ERROR(sink(data));
   }
   if (total != size) {
     return VerificationFailed("blob sha256:" + name + " has " + std::to_string(total) +
@@ -137,22 +128,6 @@ Status PostgresBlobStore::ReadChunks(std::string_view hex,
   if (DigestHex(hash.Finish()) != name) {
     return VerificationFailed("blob sha256:" + name +
                               " does not match its digest (its content was altered)");
-  }
-  return Status::Ok();
-}
-
-Result<std::string> PostgresBlobStore::Get(std::string_view hex) const {
-  std::string out;
-  GRAFT_RETURN_IF_ERROR(ReadChunks(hex, [&](std::string_view chunk) { out.append(chunk); }));
-  return out;
-}
-
-Status PostgresBlobStore::Verify(std::string_view hex, uint64_t expected_size) const {
-  uint64_t size = 0;
-  GRAFT_RETURN_IF_ERROR(ReadChunks(hex, [&](std::string_view chunk) { size += chunk.size(); }));
-  if (size != expected_size) {
-    return VerificationFailed("blob sha256:" + std::string(hex) + " has " + std::to_string(size) +
-                              " bytes, the registry recorded " + std::to_string(expected_size));
   }
   return Status::Ok();
 }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,8 +13,6 @@
 
 namespace graft::registry {
 
-inline constexpr size_t kBlobChunkSize = 1u << 20;
-
 class PostgresBlobStore : public BlobStore {
  public:
   // `db` outlives the store; blobs are written in whatever transaction `db` has open, so a change
@@ -24,21 +21,23 @@ class PostgresBlobStore : public BlobStore {
 
   // InvalidInput: the blobs of a PostgreSQL registry are rows, not files.
   Result<std::filesystem::path> PathFor(std::string_view hex) const override;
-  Result<std::string> Put(std::string_view bytes, bool* created = nullptr) override;
-  // Reads `staged` a chunk at a time, re-hashing it (the digest must be `hex`), then removes it.
+  // Inserts the pieces as 1 MiB chunk rows, re-hashing them; the content row (digest, size,
+  // chunk count) only when they match `hex`. A failure leaves chunk rows for the caller's
+  // transaction to roll back.
+  Result<std::string> PutStream(std::string_view hex, const BlobSource& source,
+                                bool* created = nullptr) override;
+  // Streams `staged` in (PutStream) a piece at a time, then removes it.
   Result<std::string> Adopt(const std::filesystem::path& staged, std::string_view hex,
                             bool* created = nullptr) override;
-  Result<std::string> Get(std::string_view hex) const override;
-  Status Verify(std::string_view hex, uint64_t expected_size) const override;
+  // Selects the chunks one at a time, in order; checks the chunk count, size and digest.
+  Status Stream(std::string_view hex, const BlobSink& sink) const override;
   bool Has(std::string_view hex) const override;
   void Remove(std::string_view hex) override;
   std::vector<std::string> List() const override;
   const std::filesystem::path& root() const override { return root_; }
 
  private:
-  // Streams the blob's chunks, in order, to `sink`; checks the chunk count and digest.
-  Status ReadChunks(std::string_view hex, const std::function<void(std::string_view)>& sink) const;
-  Status Insert(const std::string& hex, uint64_t size, uint64_t chunks);
+  Status InsertChunk(const std::string& hex, uint64_t index, std::string_view data);
   Database* db_;
   std::filesystem::path root_;  // empty: no files
 };

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/file_util.h"
+#include "registry/empty_database.h"
 #include "registry/file_blob_store.h"
 #include "registry/postgres_blob_store.h"
 #include "registry/postgres_roles.h"
@@ -267,25 +268,7 @@ Status Registry::Genesis(std::unique_ptr<State> state, PrivateKey key, const Ini
 Result<Registry> Registry::InitPostgres(const std::string& uri, const InitOptions& options) {
   GRAFT_ASSIGN_OR_RETURN(Database db, Database::Connect(uri));
   const std::string shown = db.path().string();
-  GRAFT_ASSIGN_OR_RETURN(int version, SchemaVersion(db));
-  if (version == 0) {
-    GRAFT_ASSIGN_OR_RETURN(
-        Statement s,
-        db.Prepare("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                   "WHERE n.nspname = current_schema()"));
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (row && s.Int(0) > 0) {
-      return InvalidInput(shown + " is not an empty database (its schema holds " +
-                          std::to_string(s.Int(0)) +
-                          " relations and no graft schema); graft init needs an empty one");
-    }
-  } else {
-    // The schema of an init that stopped before its first events is finished; any event means
-    // a registry.
-    GRAFT_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*) FROM events"));
-    GRAFT_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row || s.Int(0) > 0) return Conflict(shown + " is already a graft registry");
-  }
+  GRAFT_RETURN_IF_ERROR(RequireEmptyDatabase(db, "graft init"));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, InitRegistryKey(options.registry_key));
   GRAFT_RETURN_IF_ERROR(MigrateSchema(db));
   auto state = std::make_unique<State>(shown, std::move(db));

@@ -1,12 +1,16 @@
 #include "registry/registry_copy.h"
 
+#include <cstdlib>
 #include <set>
 
 #include "core/file_util.h"
 #include "registry/cosignatures.h"
+#include "registry/empty_database.h"
 #include "registry/event_log.h"
 #include "registry/event_store.h"
 #include "registry/file_blob_store.h"
+#include "registry/postgres_blob_store.h"
+#include "registry/postgres_database.h"
 #include "registry/projection.h"
 #include "registry/registry_directory.h"
 #include "registry/registry_internal.h"
@@ -28,18 +32,23 @@ Status RequirePassed(const Result<AuditReport>& report, const std::string& what)
       (more > 0 ? " (and " + std::to_string(more) + " more problem(s))" : std::string()));
 }
 
-// Where the source's registry key lives, for the copy to record: the source's own record of it,
-// else the key kept inside an old registry, else the default location.
+// Where the source's registry key lives, for a directory copy to record: the source directory's
+// own record of it, else the key kept inside an old registry; for a PostgreSQL source (which
+// records none) $GRAFT_REGISTRY_KEY; else the default location.
 Result<fs::path> KeyLocation(Registry& source) {
   std::error_code error;
-  const fs::path hint = source.dir() / kRegistryKeyLocationFile;
-  if (fs::exists(hint, error)) {
-    GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(hint, 4096));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (!text.empty()) return fs::path(text);
+  if (!Database::IsPostgresUri(source.dir().string())) {
+    const fs::path hint = source.dir() / kRegistryKeyLocationFile;
+    if (fs::exists(hint, error)) {
+      GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(hint, 4096));
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+      if (!text.empty()) return fs::path(text);
+    }
+    const fs::path legacy = source.dir() / kLegacyRegistryKeyFile;
+    if (fs::exists(legacy, error)) return fs::absolute(legacy, error);
+  } else if (const char* env = std::getenv(kRegistryKeyEnv); env != nullptr && *env != '\0') {
+    return fs::absolute(env, error);
   }
-  const fs::path legacy = source.dir() / kLegacyRegistryKeyFile;
-  if (fs::exists(legacy, error)) return fs::absolute(legacy, error);
   return DefaultRegistryKeyPath(source.registry_key().key_id());
 }
 
@@ -58,14 +67,11 @@ Status Replay(Registry& source, Database& db, BlobStore& blobs, CopyOutcome& out
       for (const Json& blob : details["blobs"]) {
         const std::string digest = blob.value("digest", "");
         if (copied.contains(digest)) continue;
-        Result<std::string> bytes = source.ReadBlob(digest);  // re-hashed
-        if (!bytes.ok()) return bytes.status().WithContext(where + ": blob sha256:" + digest);
-        GRAFT_ASSIGN_OR_RETURN(std::string stored, blobs.Put(*bytes));
-        if (stored != digest) {
-          return VerificationFailed(where + ": blob sha256:" + digest + " hashes to " + stored);
-        }
+        // Streamed a piece at a time, re-hashed as it is read and as it is stored.
+        Result<uint64_t> size = blobs.CopyFrom(RegistryInternals::blobs(source), digest);
+        if (!size.ok()) return size.status().WithContext(where + ": blob sha256:" + digest);
         copied.insert(digest);
-        outcome.bytes += bytes->size();
+        outcome.bytes += *size;
       }
     }
     Result<Event> appended = AppendEventBody(db, event.body);
@@ -120,6 +126,57 @@ Status CopyNotes(Registry& source, Registry& copy, CopyOutcome& outcome) {
   return transaction.Commit();
 }
 
+// The copy at `location` (filled by Replay), opened as a Registry: it must have the source's
+// origin, registry key and log root; the source's checkpoints and cosignatures are kept; then it
+// must pass `audit`.
+Status Finish(Registry& source, const fs::path& location, const CopyAudit& audit,
+              const Digest& source_root, CopyOutcome& outcome) {
+  {
+    GRAFT_ASSIGN_OR_RETURN(Registry copy, Registry::Open(location));
+    if (copy.origin() != source.origin() ||
+        copy.registry_key().key_id() != source.registry_key().key_id() ||
+        outcome.root != source_root) {
+      return VerificationFailed(
+          "the copy's origin, registry key or log root differs from the source's");
+    }
+    GRAFT_RETURN_IF_ERROR(CopyNotes(source, copy, outcome));
+  }
+  GRAFT_ASSIGN_OR_RETURN(Registry copy, Registry::Open(location, {.snapshot = true}));
+  return RequirePassed(audit(copy), "the copy");
+}
+
+// Drops graft's tables (and the backend's own) after a failed copy, so the database is empty
+// again: everything in it was made by this copy (RequireEmptyDatabase).
+void DropSchema(Database& db) {
+  Result<std::vector<std::string>> tables = SchemaTables(LatestSchemaVersion());
+  if (!tables.ok()) return;
+  std::string list;
+  for (const std::string& table : *tables) list += (list.empty() ? "" : ", ") + table;
+  for (const char* table : kPostgresBackendTables) list += std::string(", ") + table;
+  (void)db.Exec("DROP TABLE IF EXISTS " + list + " CASCADE");
+}
+
+Result<CopyOutcome> CopyToPostgres(Registry& source, const std::string& uri, const CopyAudit& audit,
+                                   const Digest& source_root) {
+  CopyOutcome outcome;
+  outcome.origin = source.origin();
+  GRAFT_ASSIGN_OR_RETURN(Database db, Database::Connect(uri));
+  GRAFT_RETURN_IF_ERROR(RequireEmptyDatabase(db, "graft registry copy"));
+  GRAFT_RETURN_IF_ERROR(
+      RequirePassed(audit(source), "the source registry " + source.dir().string()));
+  Status copied = [&]() -> Status {
+    GRAFT_RETURN_IF_ERROR(MigrateSchema(db));
+    PostgresBlobStore blobs(&db);
+    GRAFT_RETURN_IF_ERROR(Replay(source, db, blobs, outcome));
+    return Finish(source, uri, audit, source_root, outcome);
+  }();
+  if (!copied.ok()) {
+    DropSchema(db);
+    return copied;
+  }
+  return outcome;
+}
+
 }  // namespace
 
 Json CopyOutcome::ToJson() const {
@@ -133,10 +190,13 @@ Json CopyOutcome::ToJson() const {
 }
 
 Result<CopyOutcome> CopyRegistry(Registry& source, const fs::path& dest, const CopyAudit& audit) {
-  CopyOutcome outcome;
-  outcome.origin = source.origin();
   GRAFT_ASSIGN_OR_RETURN(uint64_t source_size, source.LogSize());
   GRAFT_ASSIGN_OR_RETURN(Digest source_root, source.LogRoot(source_size));
+  if (Database::IsPostgresUri(dest.string())) {
+    return CopyToPostgres(source, dest.string(), audit, source_root);
+  }
+  CopyOutcome outcome;
+  outcome.origin = source.origin();
   GRAFT_RETURN_IF_ERROR(BuildRegistryDirectory(dest, [&](const fs::path& building) -> Status {
     GRAFT_RETURN_IF_ERROR(
         RequirePassed(audit(source), "the source registry " + source.dir().string()));
@@ -150,18 +210,7 @@ Result<CopyOutcome> CopyRegistry(Registry& source, const fs::path& dest, const C
       FileBlobStore blobs(building / kBlobDir);
       GRAFT_RETURN_IF_ERROR(Replay(source, db, blobs, outcome));
     }
-    {
-      GRAFT_ASSIGN_OR_RETURN(Registry copy, Registry::Open(building));
-      if (copy.origin() != source.origin() ||
-          copy.registry_key().key_id() != source.registry_key().key_id() ||
-          outcome.root != source_root) {
-        return VerificationFailed(
-            "the copy's origin, registry key or log root differs from the source's");
-      }
-      GRAFT_RETURN_IF_ERROR(CopyNotes(source, copy, outcome));
-    }
-    GRAFT_ASSIGN_OR_RETURN(Registry copy, Registry::Open(building, {.snapshot = true}));
-    return RequirePassed(audit(copy), "the copy");
+    return Finish(source, building, audit, source_root, outcome);
   }));
   return outcome;
 }

@@ -30,19 +30,22 @@ struct CopyOutcome {
 // it is moved into place (the CLI's is `graft audit verify`'s: Auditor and the promotion replay).
 using CopyAudit = std::function<Result<AuditReport>(Registry& registry)>;
 
-// Copies `source` (open as a snapshot) to `dest` (absent, or an empty directory), built with
-// BuildRegistryDirectory so a failure at any point leaves `dest` as it was:
+// Copies `source` (open as a snapshot; a directory or PostgreSQL registry) to `dest`: a directory
+// (absent, or empty), built with BuildRegistryDirectory so a failure at any point leaves `dest`
+// as it was; or a PostgreSQL URI of an empty database (RequireEmptyDatabase), whose tables the
+// copy drops again if it fails after creating them.
 // 1. `audit` of the source must pass: otherwise kVerification naming its first problem (which
 //    names the event), and nothing is written;
-// 2. in one transaction, for every event in log order, each blob it names is read from the
-//    source (re-hashed) and stored, the event appended with its exact bytes and signatures
-//    (AppendEventBody, registry/event_store.h) and applied to the tables (Projection);
+// 2. in one transaction, for every event in log order, each blob it names is streamed from the
+//    source store into the copy's (BlobStore::CopyFrom: re-hashed on the way), the event appended
+//    with its exact bytes and signatures (AppendEventBody, registry/event_store.h) and applied to
+//    the tables (Projection);
 // 3. the copy, opened as a Registry, must have the source's origin, registry key and log root;
 //    each of the source's checkpoints and kept cosignatures is checked against the registry key
 //    and the copied log and kept;
-// 4. the copy must pass `audit`; only then is it renamed into place.
-// The copy records where the source's registry key lives (same origin and key: the same log, so
-// old checkpoints verify against it).
+// 4. the copy must pass `audit`; only then is a directory renamed into place.
+// A directory copy records where the source's registry key lives (same origin and key: the same
+// log, so old checkpoints verify against it).
 Result<CopyOutcome> CopyRegistry(Registry& source, const std::filesystem::path& dest,
                                  const CopyAudit& audit);
 

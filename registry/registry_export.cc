@@ -90,14 +90,13 @@ Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& 
   for (const StoredFile& file : files) {
     Status safe = CheckSafeRelativePath(file.path);
     if (!safe.ok()) return fail(safe);
-    Result<std::string> bytes = ReadBlob(file.blob);
-    if (!bytes.ok()) return fail(bytes.status().WithContext(file.path));
-    if (bytes->size() != file.size) {
+    fs::create_directories((out / file.path).parent_path(), error);
+    // Streamed a piece at a time and re-hashed; renamed into place only if it matched.
+    Result<uint64_t> written = blobs().WriteFile(file.blob, out / file.path);
+    if (!written.ok()) return fail(written.status().WithContext(file.path));
+    if (*written != file.size) {
       return fail(VerificationFailed(file.path + ": size differs from the registry's record"));
     }
-    fs::create_directories((out / file.path).parent_path(), error);
-    Status written = WriteFileAtomic(out / file.path, *bytes);
-    if (!written.ok()) return fail(written);
     GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(file.blob));
     written_files.push_back({file.path, digest, file.size});
   }

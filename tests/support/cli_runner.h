@@ -12,6 +12,7 @@ struct CliResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+  long peak_rss_kib = 0;  // the child's peak resident set size (wait4's ru_maxrss)
 };
 
 // Runs `graft args...` with extra environment variables (added to the current environment)

@@ -140,6 +140,15 @@ CliResult PostgresCluster::Psql(const std::string& uri, const std::string& sql) 
   return RunBinary("/usr/bin/psql", {"-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql});
 }
 
+int PostgresCluster::Relations(const std::string& uri) const {
+  CliResult count = RunBinary(
+      "/usr/bin/psql",
+      {"-X", "-q", "-t", "-A", "-d", uri, "-c",
+       "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+       "n.nspname = current_schema()"});
+  return count.exit_code == 0 ? std::atoi(count.out.c_str()) : -1;
+}
+
 bool PostgresCluster::Restart() {
   CliResult restart =
       RunAsOwner(bin_ / "pg_ctl", {"-D", (dir_ / "data").string(), "-m", "fast", "-w", "restart"});

@@ -35,6 +35,9 @@ class PostgresCluster {
                   const std::string& password = kPassword) const;
   // Runs SQL with psql (ON_ERROR_STOP) on the database at `uri`.
   CliResult Psql(const std::string& uri, const std::string& sql) const;
+  // The number of relations in the current schema of the database at `uri` (0: an empty
+  // database), or -1 when psql fails.
+  int Relations(const std::string& uri) const;
   // Restarts the server (pg_ctl restart), e.g. in the middle of a command.
   bool Restart();
 

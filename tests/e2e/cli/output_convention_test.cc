@@ -122,6 +122,7 @@ TEST_F(OutputConventionTest, EveryJsonOutputMatchesItsSchema) {
   ExpectJson("object-show", {"policy", "show", "bot", "--json"});
   ExpectJson("object-list", {"base", "list", "--json"});
   ExpectJson("object-show", {"base", "show", "tiny", "--json"});
+  ExpectJson("adapter-export", {"base", "export", "tiny", "--out", Path("base-out"), "--json"});
   ExpectJson("run-announce", {"run", "announce", "--base", "tiny", "--data", "d@1", "--policy",
                               "bot", "--key", Path("trainer.pem"), "--json"});
   ExpectJson("run-list", {"run", "list", "--policy", "bot", "--json"});
