@@ -197,6 +197,7 @@ struct Registry::State {
   Change* open_change = nullptr;  // the change of the Mutate/Atomically call in progress
   int schema_version = 0;
   std::optional<ReadTransaction> snapshot;  // OpenOptions::snapshot; ends before `db` closes
+  int reruns = 0;  // of the Mutate call in progress, after transient database failures
 };
 
 // The open write transaction of one Mutate call: appends events (applying each to the tables)
@@ -237,6 +238,7 @@ class Registry::Change {
   // Every staged file of `intake` moved into the blob store: the bytes that were verified. Adds
   // each to `blobs` and returns the object's file rows.
   Result<Json> AdoptFiles(const Intake& intake, Json& blobs) {
+    adopted_files_ = true;
     Json files = Json::array();
     for (const ManifestEntry& entry : intake.manifest().entries) {
       bool created = false;
@@ -265,6 +267,8 @@ class Registry::Change {
     appended_ = mark.appended;
   }
   bool appended() const { return appended_; }
+  // Staged files were consumed: the change cannot be run again from the start.
+  bool adopted_files() const { return adopted_files_; }
   EventLog& log() { return log_; }
 
  private:
@@ -312,6 +316,7 @@ class Registry::Change {
   EventLog log_;
   Projection projection_;
   bool appended_ = false;
+  bool adopted_files_ = false;
   std::vector<std::string> created_blobs_;
 };
 
@@ -387,6 +392,17 @@ Status Registry::Mutate(const std::function<Status(Change&)>& body) {
   if (!status.ok()) {
     { Transaction rollback = std::move(transaction); }
     change.UndoSince({});
+    // A lost connection, serialization failure or deadlock (PostgreSQL): the server rolled the
+    // whole change back; run it again from the start, a bounded number of times, unless it
+    // consumed its staged files (the error then says to run the command again).
+    constexpr int kMaxReruns = 3;
+    DatabaseBackend& backend = state_->db.backend();
+    if (backend.TransientFailure() && !change.adopted_files() && state_->reruns < kMaxReruns &&
+        backend.Recover().ok()) {
+      ++state_->reruns;
+      status = Mutate(body);
+      --state_->reruns;
+    }
   }
   return status;
 }
