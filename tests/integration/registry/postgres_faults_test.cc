@@ -258,5 +258,39 @@ TEST(PostgresFaults, AStoppedServerIsAClearErrorForReadsAndChanges) {
   EXPECT_TRUE(registry.AppendEvent("test.note", {{"n", 2}}).ok());
 }
 
+TEST(PostgresFaults, ChangesAgainstBadTargetsExitTwoWritingNothing) {
+  PostgresCluster& cluster = PgCluster();
+  TempDir temp("graft-pg-bad");
+  const fs::path file = DatasetFile(temp.path(), 1, 100);
+  const std::string foreign = cluster.CreateDatabase();
+  ASSERT_EQ(cluster.Psql(foreign, "CREATE TABLE invoices(id int)").exit_code, 0);
+  const std::string newer = cluster.CreateDatabase();
+  ASSERT_TRUE(Registry::Init(newer).ok());
+  ASSERT_EQ(cluster.Psql(newer, "UPDATE graft_schema SET version = 99").exit_code, 0);
+  const std::string newer_before = Counts(cluster, newer);
+  struct Case {
+    std::string uri, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"postgresql://graft@[::1/x", "malformed PostgreSQL URI"},
+           {"postgresql://graft:secret@127.0.0.1:0/x", "cannot connect to the PostgreSQL registry"},
+           {cluster.Uri("postgres", "graft", "wrong-password"), "password authentication failed"},
+           {cluster.Uri("no_such_db"), "database \"no_such_db\" does not exist"},
+           {foreign, "has no graft schema"},
+           {newer, "newer than this graft"},
+       }) {
+    testing::CliResult r = testing::RunGraft(
+        {"dataset", "register", file.string(), "--name", "d", "--registry", c.uri});
+    EXPECT_EQ(r.exit_code, 2) << c.uri << ": " << r.err;
+    EXPECT_TRUE(Contains(r.err, c.message)) << r.err;
+    EXPECT_FALSE(Contains(r.err, "wrong-password") || Contains(r.err, "secret")) << r.err;
+  }
+  EXPECT_EQ(Counts(cluster, newer), newer_before);
+  EXPECT_EQ(cluster.Query(foreign,
+                          "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = "
+                          "'public'"),
+            "invoices\n");
+}
+
 }  // namespace
 }  // namespace graft::registry
