@@ -27,6 +27,21 @@ std::string Trim(std::string text) {
   return text;
 }
 
+// libpq's text of a connection failure on one line ("server closed the connection
+// unexpectedly\n\tThis probably means ...").
+std::string OneLine(std::string text) {
+  text = Trim(std::move(text));
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // Whether `sql` begins with the keyword `word` (case-insensitive).
 bool StartsWith(std::string_view sql, std::string_view word) {
   const size_t at = sql.find_first_not_of(" \n\t");
@@ -96,9 +111,9 @@ Status PostgresDatabase::Reconnect() {
   PQreset(conn_.get());
   if (ConnectionLost()) {
     return InvalidInput("lost the connection to the PostgreSQL registry " + name_ +
-                        " and could not connect again (" + Trim(PQerrorMessage(conn_.get())) +
-                        "); nothing of this command was committed, run it again when the "
-                        "server is back");
+                        " and could not connect again (" + OneLine(PQerrorMessage(conn_.get())) +
+                        "); nothing of the change in progress was committed, run the command "
+                        "again when the server is back");
   }
   for (auto& [sql, statement] : prepared_) statement.prepared = false;
   lost_in_transaction_ = false;
@@ -147,14 +162,21 @@ Result<PgResult> PostgresDatabase::Execute(std::string_view sql, bool rerunnable
 }
 
 Status PostgresDatabase::Error(const PGresult* result, std::string_view what) {
-  std::string message = Trim(result != nullptr ? PQresultErrorMessage(result) : "");
-  if (message.empty()) message = Trim(PQerrorMessage(conn_.get()));
+  // The server's own sentence (without libpq's "ERROR:  " and its context lines), and its
+  // detail when it gives one.
+  const char* primary =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  std::string message = primary != nullptr ? primary : OneLine(PQerrorMessage(conn_.get()));
+  if (detail != nullptr) message += " (" + std::string(detail) + ")";
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string code = state != nullptr ? state : "";
   transient_ = ConnectionLost() || code == "40001" || code == "40P01";
   if (ConnectionLost()) {
-    return InvalidInput("lost the connection to the PostgreSQL registry " + name_ + " (" + message +
-                        "); nothing of this command was committed, run it again");
+    return InvalidInput(
+        "lost the connection to the PostgreSQL registry " + name_ + " (" + message +
+        "); nothing of the change in progress was committed, run the command again");
   }
   std::string where = " (in: " + std::string(what.substr(0, 60)) + ")";
   if (code.starts_with("23")) return Conflict("postgresql: constraint failed: " + message);

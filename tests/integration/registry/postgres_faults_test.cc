@@ -78,8 +78,9 @@ TEST(PostgresFaults, WritersKilledAtRandomPointsLeaveNothingHalfWritten) {
   int kills = 0, completed = 0, spawned = 0;
   size_t next_adapter = 0;  // each adapter is registered once
   std::vector<std::string> failures;
-  // Rounds of four concurrent writers, each killed at a random moment of its run (or let
-  // finish when it is quicker).
+  // Rounds of six concurrent writers, each killed at a random moment of its first second:
+  // before it connects, while it stages or streams its chunks, while it waits for the write
+  // lock, around its commit, or after it finished.
   for (int round = 0; round < 200 && kills < 110; ++round) {
     struct Writer {
       pid_t pid;
@@ -87,8 +88,8 @@ TEST(PostgresFaults, WritersKilledAtRandomPointsLeaveNothingHalfWritten) {
       int delay_ms;
     };
     std::vector<Writer> writers;
-    for (int w = 0; w < 4; ++w) {
-      const int id = round * 4 + w;
+    for (int w = 0; w < 6; ++w) {
+      const int id = round * 6 + w;
       const bool adapter = random() % 3 == 0 && next_adapter < adapters.size();
       std::vector<std::string> args;
       if (adapter) {
@@ -99,7 +100,7 @@ TEST(PostgresFaults, WritersKilledAtRandomPointsLeaveNothingHalfWritten) {
       }
       args.insert(args.end(), {"--registry", uri});
       fs::path err = temp.path() / ("err" + std::to_string(id));
-      writers.push_back({SpawnGraft(args, err), err, static_cast<int>(random() % 400)});
+      writers.push_back({SpawnGraft(args, err), err, static_cast<int>(random() % 1000)});
       ++spawned;
     }
     std::sort(writers.begin(), writers.end(),
@@ -163,7 +164,8 @@ TEST(PostgresFaults, ServerStoppedInTheMiddleOfARegistrationIsAClearErrorAndTheR
     EXPECT_EQ(WaitExit(pid), 2);
     const std::string message = ReadText(err);
     EXPECT_TRUE(Contains(message, "lost the connection to the PostgreSQL registry")) << message;
-    EXPECT_TRUE(Contains(message, "nothing of this command was committed, run it again"))
+    EXPECT_TRUE(
+        Contains(message, "nothing of the change in progress was committed, run the command again"))
         << message;
     EXPECT_FALSE(Contains(message, PostgresCluster::kPassword)) << message;
   }
@@ -251,7 +253,8 @@ TEST(PostgresFaults, AStoppedServerIsAClearErrorForReadsAndChanges) {
       << size.status().message();
   ASSERT_FALSE(appended.ok());
   EXPECT_EQ(appended.status().kind(), ErrorKind::kInvalidInput);
-  EXPECT_TRUE(Contains(appended.status().message(), "nothing of this command was committed"))
+  EXPECT_TRUE(
+      Contains(appended.status().message(), "nothing of the change in progress was committed"))
       << appended.status().message();
   EXPECT_EQ(list.exit_code, 2);
   EXPECT_TRUE(Contains(list.err, "cannot connect to the PostgreSQL registry")) << list.err;
