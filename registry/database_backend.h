@@ -53,6 +53,13 @@ class DatabaseBackend {
   // A read transaction whose snapshot is fixed when this returns.
   virtual Status BeginRead() = 0;
   virtual bool InTransaction() const = 0;
+  // Commits the write transaction BeginWrite opened.
+  virtual Status Commit() { return Exec("COMMIT"); }
+  // Whether the last failed write transaction failed for a passing reason (a lost connection,
+  // a serialization failure, a deadlock), so that running the whole change again may succeed;
+  // and getting the connection ready for that (reconnecting, with backoff).
+  virtual bool TransientFailure() const { return false; }
+  virtual Status Recover() { return Status::Ok(); }
   // The schema version graft recorded (0: none) and recording it (inside the migration).
   virtual Result<int> SchemaVersion() = 0;
   virtual Status SetSchemaVersion(int version) = 0;

@@ -1,6 +1,11 @@
 #include "registry/postgres_database.h"
 
+#include <cctype>
+#include <chrono>
+#include <random>
 #include <regex>
+#include <thread>
+#include <utility>
 
 #include "registry/postgres_sql.h"
 
@@ -20,6 +25,44 @@ void IgnoreNotice(void*, const char*) {}
 std::string Trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
+}
+
+// libpq's text of a connection failure on one line ("server closed the connection
+// unexpectedly\n\tThis probably means ...").
+std::string OneLine(std::string text) {
+  text = Trim(std::move(text));
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Whether `sql` begins with the keyword `word` (case-insensitive).
+bool StartsWith(std::string_view sql, std::string_view word) {
+  const size_t at = sql.find_first_not_of(" \n\t");
+  if (at == std::string_view::npos || sql.size() - at < word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(sql[at + i])) != word[i]) return false;
+  }
+  return sql.size() == at + word.size() ||
+         !std::isalnum(static_cast<unsigned char>(sql[at + word.size()]));
+}
+
+// A statement that changes nothing when it runs outside a transaction, so that sending it again
+// on a new connection cannot apply anything twice.
+bool Rerunnable(std::string_view sql) {
+  return StartsWith(sql, "BEGIN") || StartsWith(sql, "SELECT") || StartsWith(sql, "SET") ||
+         StartsWith(sql, "SHOW");
+}
+
+bool Succeeded(const PGresult* result) {
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
 }
 
 }  // namespace
@@ -50,23 +93,91 @@ Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Connect(std::string_
                         Trim(PQerrorMessage(db->conn_.get())));
   }
   PQsetNoticeProcessor(db->conn_.get(), IgnoreNotice, nullptr);
-  GRAFT_RETURN_IF_ERROR(db->Exec("SET client_min_messages = warning"));
+  db->session_.push_back("SET client_min_messages = warning");
+  GRAFT_RETURN_IF_ERROR(db->Exec(db->session_.back()));
   if (read_only) {
-    GRAFT_RETURN_IF_ERROR(db->Exec("SET default_transaction_read_only = on"));
+    GRAFT_RETURN_IF_ERROR(db->MakeQueryOnly());
     db->read_only_ = true;
   }
   return db;
 }
 
-Status PostgresDatabase::Error(const PGresult* result, std::string_view what) const {
-  std::string message = Trim(result != nullptr ? PQresultErrorMessage(result) : "");
-  if (message.empty()) message = Trim(PQerrorMessage(conn_.get()));
-  if (PQstatus(conn_.get()) != CONNECTION_OK) {
-    return InvalidInput("lost the connection to the PostgreSQL registry " + name_ + " (" + message +
-                        "); nothing of this command was committed, run it again");
+Status PostgresDatabase::MakeQueryOnly() {
+  session_.push_back("SET default_transaction_read_only = on");
+  return Exec(session_.back());
+}
+
+Status PostgresDatabase::Reconnect() {
+  PQreset(conn_.get());
+  if (ConnectionLost()) {
+    return InvalidInput("lost the connection to the PostgreSQL registry " + name_ +
+                        " and could not connect again (" + OneLine(PQerrorMessage(conn_.get())) +
+                        "); nothing of the change in progress was committed, run the command "
+                        "again when the server is back");
   }
+  for (auto& [sql, statement] : prepared_) statement.prepared = false;
+  lost_in_transaction_ = false;
+  for (const std::string& set : session_) {
+    PgResult result(PQexec(conn_.get(), set.c_str()));
+    if (!Succeeded(result.get())) return Error(result.get(), set);
+  }
+  return Status::Ok();
+}
+
+Status PostgresDatabase::Recover() {
+  if (!ConnectionLost()) {
+    // A serialization failure or deadlock: let the other writer finish first.
+    static thread_local std::minstd_rand random(std::random_device{}());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 + random() % 90));
+    return Status::Ok();
+  }
+  Status status = Status::Ok();
+  for (int attempt = 0; attempt < kReconnectAttempts && ConnectionLost(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << (attempt - 1)));
+    status = Reconnect();
+  }
+  return status;
+}
+
+Result<PgResult> PostgresDatabase::Execute(std::string_view sql, bool rerunnable,
+                                           const std::function<PGresult*()>& send) {
+  // A connection lost earlier (outside a transaction, or inside one that has ended since).
+  if (ConnectionLost() && rerunnable && !lost_in_transaction_) {
+    GRAFT_RETURN_IF_ERROR(Reconnect());
+  }
+  const bool idle = PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
+  PgResult result(send());
+  if (!Succeeded(result.get()) && idle && rerunnable && ConnectionLost()) {
+    GRAFT_RETURN_IF_ERROR(Reconnect());
+    result.reset(send());
+  }
+  if ((StartsWith(sql, "ROLLBACK") && !StartsWith(sql, "ROLLBACK TO")) ||
+      StartsWith(sql, "COMMIT")) {
+    lost_in_transaction_ = false;  // its owner ended the transaction
+  } else if (!Succeeded(result.get()) && !idle && ConnectionLost()) {
+    lost_in_transaction_ = true;
+  }
+  if (Succeeded(result.get())) return result;
+  return Error(result.get(), sql);
+}
+
+Status PostgresDatabase::Error(const PGresult* result, std::string_view what) {
+  // The server's own sentence (without libpq's "ERROR:  " and its context lines), and its
+  // detail when it gives one.
+  const char* primary =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  std::string message = primary != nullptr ? primary : OneLine(PQerrorMessage(conn_.get()));
+  if (detail != nullptr) message += " (" + std::string(detail) + ")";
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string code = state != nullptr ? state : "";
+  transient_ = ConnectionLost() || code == "40001" || code == "40P01";
+  if (ConnectionLost()) {
+    return InvalidInput(
+        "lost the connection to the PostgreSQL registry " + name_ + " (" + message +
+        "); nothing of the change in progress was committed, run the command again");
+  }
   std::string where = " (in: " + std::string(what.substr(0, 60)) + ")";
   if (code.starts_with("23")) return Conflict("postgresql: constraint failed: " + message);
   if (code == "42501" || code == "25006") {
@@ -84,10 +195,8 @@ Status PostgresDatabase::Error(const PGresult* result, std::string_view what) co
 
 Status PostgresDatabase::Exec(std::string_view sql) {
   std::string text(sql);
-  PgResult result(PQexec(conn_.get(), text.c_str()));
-  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Status::Ok();
-  return Error(result.get(), text);
+  return Execute(text, Rerunnable(text), [&] { return PQexec(conn_.get(), text.c_str()); })
+      .status();
 }
 
 Status PostgresDatabase::ExecSchema(std::string_view ddl) { return Exec(ToPostgresDdl(ddl)); }
@@ -96,40 +205,85 @@ Result<std::unique_ptr<StatementBackend>> PostgresDatabase::Prepare(const std::s
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     GRAFT_ASSIGN_OR_RETURN(PostgresSql translated, ToPostgresSql(sql));
-    std::string name = "graft_" + std::to_string(prepared_.size() + 1);
+    ServerStatement statement;
+    statement.name = "graft_" + std::to_string(prepared_.size() + 1);
+    statement.text = std::move(translated.text);
     constexpr Oid kTextOid = 25;
-    std::vector<Oid> types(translated.used.size(), 0);  // 0: inferred by the server
-    for (size_t i = 0; i < types.size(); ++i) {
-      if (!translated.used[i]) types[i] = kTextOid;
+    statement.types.assign(translated.used.size(), 0);  // 0: inferred by the server
+    for (size_t i = 0; i < statement.types.size(); ++i) {
+      if (!translated.used[i]) statement.types[i] = kTextOid;
     }
-    PgResult result(PQprepare(conn_.get(), name.c_str(), translated.text.c_str(),
-                              translated.parameter_count, types.data()));
-    if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-      return Error(result.get(), "prepare " + sql);
-    }
-    it = prepared_.emplace(sql, std::make_pair(name, translated.parameter_count)).first;
+    it = prepared_.emplace(sql, std::move(statement)).first;
   }
+  ServerStatement& statement = it->second;
+  GRAFT_RETURN_IF_ERROR(
+      Execute("prepare " + sql, true, [&] { return PrepareOnServer(statement); }).status());
   return std::unique_ptr<StatementBackend>(
-      new PostgresStatement(this, it->second.first, it->second.second));
+      new PostgresStatement(this, sql, static_cast<int>(statement.types.size())));
 }
 
-Result<PgResult> PostgresDatabase::ExecPrepared(const std::string& statement,
+PGresult* PostgresDatabase::PrepareOnServer(ServerStatement& statement) {
+  if (!statement.prepared) {
+    PGresult* result = PQprepare(conn_.get(), statement.name.c_str(), statement.text.c_str(),
+                                 static_cast<int>(statement.types.size()), statement.types.data());
+    if (!Succeeded(result)) return result;
+    PQclear(result);
+    statement.prepared = true;
+  }
+  return PQmakeEmptyPGresult(conn_.get(), PGRES_COMMAND_OK);
+}
+
+Result<PgResult> PostgresDatabase::ExecPrepared(const std::string& sql,
                                                 const std::vector<const char*>& values,
                                                 const std::vector<int>& lengths,
                                                 const std::vector<int>& binary) {
-  PgResult result(PQexecPrepared(conn_.get(), statement.c_str(), static_cast<int>(values.size()),
-                                 values.data(), lengths.data(), binary.data(), /*resultFormat=*/0));
-  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
-  std::string sql = statement;
-  for (const auto& [text, prepared] : prepared_) {
-    if (prepared.first == statement) sql = text;
-  }
-  return Error(result.get(), sql);
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) return InternalError("postgresql: not prepared: " + sql);
+  ServerStatement& statement = it->second;
+  return Execute(sql, Rerunnable(sql), [&]() -> PGresult* {
+    PGresult* prepared = PrepareOnServer(statement);
+    if (!Succeeded(prepared)) return prepared;
+    PQclear(prepared);
+    return PQexecPrepared(conn_.get(), statement.name.c_str(), static_cast<int>(values.size()),
+                          values.data(), lengths.data(), binary.data(), /*resultFormat=*/0);
+  });
 }
 
 Status PostgresDatabase::BeginWrite() {
-  return Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+  transient_ = false;
+  write_xid_.clear();
+  const std::string sql =
+      "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + "), txid_current()";
+  auto begin = [&] { return Execute(sql, true, [&] { return PQexec(conn_.get(), sql.c_str()); }); };
+  Result<PgResult> began = begin();
+  // The server is restarting or unreachable: nothing has started yet, so wait for it a little.
+  if (!began.ok() && ConnectionLost() && Recover().ok()) began = begin();
+  if (!began.ok()) {
+    if (InTransaction() && !ConnectionLost()) (void)Exec("ROLLBACK");
+    return began.status();
+  }
+  write_xid_ = PQgetvalue(began->get(), 0, 1);
+  return Status::Ok();
+}
+
+Status PostgresDatabase::Commit() {
+  const std::string xid = std::exchange(write_xid_, "");
+  Status status = Exec("COMMIT");
+  if (status.ok() || xid.empty() || !ConnectionLost()) return status;
+  // The server may have committed before the connection went: ask it.
+  if (!Recover().ok()) {
+    return InvalidInput("lost the connection to the PostgreSQL registry " + name_ +
+                        " while committing, and could not connect again to find out whether "
+                        "the change was committed: look at `graft log` before running the "
+                        "command again");
+  }
+  PgResult asked(PQexec(conn_.get(), ("SELECT txid_status(" + xid + ")").c_str()));
+  if (Succeeded(asked.get()) && PQntuples(asked.get()) == 1 &&
+      std::string_view(PQgetvalue(asked.get(), 0, 0)) == "committed") {
+    transient_ = false;
+    return Status::Ok();
+  }
+  return status;  // rolled back by the server: the change may run again
 }
 
 Status PostgresDatabase::BeginRead() {

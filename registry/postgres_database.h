@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,7 +38,15 @@ class PostgresDatabase : public DatabaseBackend {
   Status ExecSchema(std::string_view ddl) override;
   Result<std::unique_ptr<StatementBackend>> Prepare(const std::string& sql) override;
   // BEGIN and pg_advisory_xact_lock(kWriteLockKey): one writer at a time, released at the end.
+  // Also notes the transaction's id, so a commit whose answer was lost can be looked up. When
+  // the server cannot be reached, waits for it as Recover does.
   Status BeginWrite() override;
+  // COMMIT; when the connection is lost before the server answers, reconnects and asks the
+  // server whether the transaction committed (txid_status) instead of guessing.
+  Status Commit() override;
+  bool TransientFailure() const override { return transient_; }
+  // Reconnects when the connection is lost (up to kReconnectAttempts, with backoff).
+  Status Recover() override;
   // BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY, and a first read that fixes the snapshot.
   Status BeginRead() override;
   bool InTransaction() const override;
@@ -54,27 +63,56 @@ class PostgresDatabase : public DatabaseBackend {
     return "PostgreSQL: no page-level check from SQL (tables, blobs and the log are checked "
            "below)";
   }
-  Status MakeQueryOnly() override { return Exec("SET default_transaction_read_only = on"); }
+  Status MakeQueryOnly() override;
   bool read_only() const override { return read_only_; }
   const std::string& name() const override { return name_; }
 
-  // Runs a prepared statement (text parameters unless `binary`); the error mapped to a Status.
-  Result<PgResult> ExecPrepared(const std::string& statement,
-                                const std::vector<const char*>& values,
+  // Runs the statement `sql` (prepared by Prepare; prepared again on a new connection) with
+  // text parameters unless `binary`; the error mapped to a Status.
+  Result<PgResult> ExecPrepared(const std::string& sql, const std::vector<const char*>& values,
                                 const std::vector<int>& lengths, const std::vector<int>& binary);
+
+  // How often Recover tries to reconnect, waiting 100 ms, 200 ms, 400 ms, ... in between.
+  static constexpr int kReconnectAttempts = 6;
 
  private:
   struct ConnectionDeleter {
     void operator()(PGconn* conn) const { PQfinish(conn); }
   };
+  // A statement prepared (or to be prepared again) on the connection.
+  struct ServerStatement {
+    std::string name, text;  // text: translated for PostgreSQL
+    std::vector<Oid> types;
+    bool prepared = false;  // on the current connection
+  };
   PostgresDatabase(PGconn* conn, std::string name);
+  // Sends one statement (`sql`, for messages) through `send` and returns its result. A
+  // `rerunnable` one (it only reads, prepares or starts a transaction) sent on a connection the
+  // server dropped while idle (a server restart, an idle timeout, pg_terminate_backend) is sent
+  // again once on a new connection.
+  Result<PgResult> Execute(std::string_view sql, bool rerunnable,
+                           const std::function<PGresult*()>& send);
+  // Prepares `statement` on the server unless it is already: a successful empty result, or the
+  // failed one.
+  PGresult* PrepareOnServer(ServerStatement& statement);
+  // A new connection with the same parameters and session settings (PQreset); prepared
+  // statements are prepared again on first use.
+  Status Reconnect();
+  bool ConnectionLost() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
   // The failed result's error as a Status: constraint violations Conflict, privilege and
   // read-only errors InvalidInput, a lost connection InvalidInput saying nothing was committed.
-  Status Error(const PGresult* result, std::string_view what) const;
+  // Notes whether the failure is transient.
+  Status Error(const PGresult* result, std::string_view what);
   std::unique_ptr<PGconn, ConnectionDeleter> conn_;
   std::string name_;
   bool read_only_ = false;
-  std::map<std::string, std::pair<std::string, int>, std::less<>> prepared_;  // sql -> name, params
+  std::vector<std::string> session_;  // the SET statements every new connection runs
+  std::map<std::string, ServerStatement, std::less<>> prepared_;  // by graft's SQL
+  std::string write_xid_;  // the open write transaction's id (txid_current)
+  bool transient_ = false;
+  // The connection was lost inside a transaction its owner has not ended yet (ROLLBACK or
+  // COMMIT): statements fail until then rather than run outside that transaction.
+  bool lost_in_transaction_ = false;
 };
 
 // `uri` with its password (user:PASSWORD@ or password=...) replaced by "***", for messages.

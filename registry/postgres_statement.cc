@@ -10,9 +10,9 @@ namespace {
 constexpr Oid kByteaOid = 17;
 }  // namespace
 
-PostgresStatement::PostgresStatement(PostgresDatabase* db, std::string name, int parameters)
+PostgresStatement::PostgresStatement(PostgresDatabase* db, std::string sql, int parameters)
     : db_(db),
-      name_(std::move(name)),
+      sql_(std::move(sql)),
       values_(static_cast<size_t>(parameters)),
       present_(static_cast<size_t>(parameters), 0),
       binary_(static_cast<size_t>(parameters), 0) {}
@@ -54,7 +54,7 @@ Result<bool> PostgresStatement::Step() {
       values[i] = present_[i] ? values_[i].c_str() : nullptr;
       lengths[i] = static_cast<int>(values_[i].size());
     }
-    GRAFT_ASSIGN_OR_RETURN(result_, db_->ExecPrepared(name_, values, lengths, binary_));
+    GRAFT_ASSIGN_OR_RETURN(result_, db_->ExecPrepared(sql_, values, lengths, binary_));
     row_ = -1;
   }
   ++row_;

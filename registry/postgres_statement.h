@@ -22,8 +22,8 @@ using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
 class PostgresStatement : public StatementBackend {
  public:
-  // `name`: the server-side prepared statement (prepared by `db`) with `parameters` parameters.
-  PostgresStatement(PostgresDatabase* db, std::string name, int parameters);
+  // `sql`: a statement `db` prepared (PostgresDatabase::Prepare), with `parameters` parameters.
+  PostgresStatement(PostgresDatabase* db, std::string sql, int parameters);
 
   Status BindInt(int index, int64_t value) override;
   Status BindText(int index, std::string_view text) override;
@@ -41,7 +41,7 @@ class PostgresStatement : public StatementBackend {
  private:
   Status Set(int index, std::string value, bool present, bool binary);
   PostgresDatabase* db_;
-  std::string name_;
+  std::string sql_;
   std::vector<std::string> values_;
   std::vector<char> present_;
   std::vector<int> binary_;

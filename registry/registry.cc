@@ -155,6 +155,17 @@ Status Registry::Mutate(const std::function<Status(Change&)>& body) {
   if (!status.ok()) {
     { Transaction rollback = std::move(transaction); }
     change.UndoSince({});
+    // A lost connection, serialization failure or deadlock (PostgreSQL): the server rolled the
+    // whole change back; run it again from the start, a bounded number of times, unless it
+    // consumed its staged files (the error then says to run the command again).
+    constexpr int kMaxReruns = 3;
+    DatabaseBackend& backend = state_->db.backend();
+    if (backend.TransientFailure() && !change.adopted_files() && state_->reruns < kMaxReruns &&
+        backend.Recover().ok()) {
+      ++state_->reruns;
+      status = Mutate(body);
+      --state_->reruns;
+    }
   }
   return status;
 }

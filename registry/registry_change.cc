@@ -36,6 +36,7 @@ Result<std::string> Registry::Change::PutBlob(std::string_view bytes) {
 }
 
 Result<Json> Registry::Change::AdoptFiles(const Intake& intake, Json& blobs) {
+  adopted_files_ = true;
   Json files = Json::array();
   for (const ManifestEntry& entry : intake.manifest().entries) {
     bool created = false;

@@ -47,6 +47,7 @@ struct Registry::State {
   Change* open_change = nullptr;       // the change of the Mutate/Atomically call in progress
   int schema_version = 0;
   std::optional<ReadTransaction> snapshot;  // OpenOptions::snapshot; ends before `db` closes
+  int reruns = 0;  // of the Mutate call in progress, after transient database failures
 };
 
 // The open write transaction of one Mutate call: appends events (applying each to the tables)
@@ -74,6 +75,8 @@ class Registry::Change {
   // Removes the blobs created since `mark` (their rows were rolled back).
   void UndoSince(Mark mark);
   bool appended() const { return appended_; }
+  // Staged files were consumed: the change cannot be run again from the start.
+  bool adopted_files() const { return adopted_files_; }
   EventLog& log() { return log_; }
 
  private:
@@ -88,6 +91,7 @@ class Registry::Change {
   EventLog log_;
   Projection projection_;
   bool appended_ = false;
+  bool adopted_files_ = false;
   std::vector<std::string> created_blobs_;
 };
 

@@ -22,7 +22,7 @@ Transaction::~Transaction() {
 }
 
 Status Transaction::Commit() {
-  GRAFT_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  GRAFT_RETURN_IF_ERROR(db_->backend().Commit());
   done_ = true;
   return Status::Ok();
 }

@@ -104,16 +104,32 @@ PostgresCluster::PostgresCluster() {
   }
   for (int attempt = 0; attempt < 3 && !running_; ++attempt) {
     port_ = FreePort();
-    CliResult start = RunAsOwner(
-        bin_ / "pg_ctl",
-        {"-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(), "-w", "-t", "60",
-         "-o",
-         "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_.string() +
-             " -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
-         "start"});
-    running_ = start.exit_code == 0;
-    if (!running_) error_ = "pg_ctl start failed: " + start.out + start.err;
+    Start();
   }
+}
+
+bool PostgresCluster::Start() {
+  CliResult start = RunAsOwner(
+      bin_ / "pg_ctl",
+      {"-D", Data().string(), "-l", (dir_ / "server.log").string(), "-w", "-t", "60", "-o",
+       "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_.string() +
+           " -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+       "start"});
+  running_ = start.exit_code == 0;
+  if (!running_) error_ = "pg_ctl start failed: " + start.out + start.err;
+  return running_;
+}
+
+bool PostgresCluster::Stop() {
+  CliResult stop = RunAsOwner(bin_ / "pg_ctl", {"-D", Data().string(), "-m", "fast", "-w", "stop"});
+  running_ = stop.exit_code != 0;
+  return !running_;
+}
+
+std::string PostgresCluster::Query(const std::string& db_uri, const std::string& sql) const {
+  CliResult result = RunBinary(
+      "/usr/bin/psql", {"-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db_uri, "-c", sql});
+  return result.exit_code == 0 ? result.out : "";
 }
 
 PostgresCluster::~PostgresCluster() {
@@ -151,7 +167,7 @@ int PostgresCluster::Relations(const std::string& uri) const {
 
 bool PostgresCluster::Restart() {
   CliResult restart =
-      RunAsOwner(bin_ / "pg_ctl", {"-D", (dir_ / "data").string(), "-m", "fast", "-w", "restart"});
+      RunAsOwner(bin_ / "pg_ctl", {"-D", Data().string(), "-m", "fast", "-w", "restart"});
   running_ = restart.exit_code == 0;
   return running_;
 }

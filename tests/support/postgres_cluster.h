@@ -40,10 +40,18 @@ class PostgresCluster {
   int Relations(const std::string& uri) const;
   // Restarts the server (pg_ctl restart), e.g. in the middle of a command.
   bool Restart();
+  // Stops the server (pg_ctl stop -m fast: open sessions are terminated, transactions rolled
+  // back), and starts it again on the same port.
+  bool Stop();
+  bool Start();
+  // Runs SQL as the superuser on database `db` and returns psql's unaligned output (one value a
+  // line), or "" when it failed.
+  std::string Query(const std::string& db_uri, const std::string& sql) const;
 
  private:
   PostgresCluster();
   CliResult RunAsOwner(const std::filesystem::path& binary, const std::vector<std::string>& args);
+  std::filesystem::path Data() const { return dir_ / "data"; }
   std::filesystem::path bin_;
   std::filesystem::path dir_;
   std::string owner_;  // empty: this user
