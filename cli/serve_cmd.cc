@@ -78,6 +78,8 @@ Result<int> RunServe(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(options.threads, Bounded(vm, "threads", 1, 64));
   GRAFT_ASSIGN_OR_RETURN(options.workers, Bounded(vm, "workers", 1, 64));
   GRAFT_ASSIGN_OR_RETURN(options.queue, Bounded(vm, "queue", 1, 100000));
+  GRAFT_ASSIGN_OR_RETURN(options.light_workers, Bounded(vm, "light-workers", 1, 64));
+  GRAFT_ASSIGN_OR_RETURN(options.light_queue, Bounded(vm, "light-queue", 1, 100000));
   GRAFT_ASSIGN_OR_RETURN(const int audit_interval, Bounded(vm, "audit-interval", 0, 86400));
   serve::PageCache::Options cache;
   GRAFT_ASSIGN_OR_RETURN(const int max_age, Bounded(vm, "verify-max-age", 0, 86400));
@@ -100,7 +102,8 @@ Result<int> RunServe(const po::variables_map& vm) {
       serve::HttpServer::Listen(
           options,
           {[&site](const serve::HttpRequest& request) { return site.Fast(request); },
-           [&site](const serve::HttpRequest& request) { return site.Handle(request); }},
+           [&site](const serve::HttpRequest& request) { return site.Handle(request); },
+           &serve::Site::Light},
           std::cerr));
   const bool v6 = options.host.find(':') != std::string::npos;
   std::cout << "graft serve: http://" << (v6 ? "[" + options.host + "]" : options.host) << ":"
@@ -124,9 +127,13 @@ CommandRegistrar kServe({
               "beyond loopback")("threads", po::value<int>()->default_value(4),
                                  "network threads (reading requests, cached pages, lookups)")(
               "workers", po::value<int>()->default_value(4),
-              "threads building pages, exports and audits")(
-              "queue", po::value<int>()->default_value(64),
-              "requests waiting for a worker; past that 503 with Retry-After")(
+              "threads verifying adapter and object pages, exports, lineages and audits")(
+              "queue", po::value<int>()->default_value(1024),
+              "requests waiting for one of --workers; past that 503 with Retry-After")(
+              "light-workers", po::value<int>()->default_value(2),
+              "threads building the other pages (lists, keys, channels, the log)")(
+              "light-queue", po::value<int>()->default_value(256),
+              "requests waiting for one of --light-workers; past that 503 with Retry-After")(
               "audit-interval", po::value<int>()->default_value(60),
               "seconds between two audits run from the page or API")(
               "verify-max-age", po::value<int>()->default_value(600),

@@ -26,16 +26,21 @@ class Pages {
   std::optional<HttpResponse> Serve(const HttpRequest& request, bool build);
   Result<std::optional<HttpResponse>> Serve(const HttpRequest& request,
                                             registry::Registry& registry, bool build);
-  // Each returns a whole HTML document.
-  Result<std::string> Route(const HttpRequest& request, registry::Registry& registry);
+  // Each returns a whole HTML document. Adapter, Object and Channel add to `topics` what they
+  // show beyond their path's fixed topics (PageKey::topics): objects, channels.
+  Result<std::string> Route(const HttpRequest& request, registry::Registry& registry,
+                            std::vector<std::string>& topics);
   Result<std::string> Home(registry::Registry& registry);
   Result<std::string> Adapters(const HttpRequest& request, registry::Registry& registry);
-  Result<std::string> Adapter(const std::string& ref, registry::Registry& registry);
+  Result<std::string> Adapter(const std::string& ref, registry::Registry& registry,
+                              std::vector<std::string>& topics);
   Result<std::string> Objects(const std::string& kind, registry::Registry& registry);
-  Result<std::string> Object(const std::string& ref, registry::Registry& registry);
+  Result<std::string> Object(const std::string& ref, registry::Registry& registry,
+                             std::vector<std::string>& topics);
   Result<std::string> Keys(registry::Registry& registry);
   Result<std::string> Channels(registry::Registry& registry);
-  Result<std::string> Channel(const std::string& name, registry::Registry& registry);
+  Result<std::string> Channel(const std::string& name, registry::Registry& registry,
+                              std::vector<std::string>& topics);
   Result<std::string> Log(const HttpRequest& request, registry::Registry& registry);
   Result<std::string> Event(const std::string& seq, registry::Registry& registry);
   Result<std::string> Checkpoint(registry::Registry& registry);
