@@ -150,8 +150,8 @@ std::string PageCache::Render(const CachedPage& page, bool fresh, const std::str
                                       " events; the " + std::to_string(log_size - page.log.size) +
                                       " appended since touch nothing this page shows"
                                 : std::string()) +
-      (enabled() ? ". It runs again when the log changes, when a file it "
-                   "hashed changes on disk, and at least every " +
+      (enabled() ? ". It runs again when a log event touches what this page shows, when a file "
+                   "it hashed changes on disk, and at least every " +
                        std::to_string(options_.max_age.count()) + " s. "
                  : std::string(". The verification cache is off: it runs for "
                                "every request. ")) +

@@ -200,6 +200,7 @@ TEST(PageCacheTest, BannerReplacesTheMarker) {
   EXPECT_NE(fresh.find("<h2>Verification</h2><p id=\"verification-time\""), std::string::npos);
   EXPECT_NE(fresh.find("2026-12-03T10:00:00.000Z</span>, for this request"), std::string::npos);
   EXPECT_NE(fresh.find("at least every 600 s"), std::string::npos);
+  EXPECT_NE(fresh.find("when a log event touches what this page shows"), std::string::npos);
   EXPECT_NE(fresh.find("href=\"/adapters/sha256%3Aab?verify=1\""), std::string::npos);
   EXPECT_NE(fresh.find("</p>\n<table></table></main>"), std::string::npos);
   EXPECT_EQ(fresh.find("reverify-limited"), std::string::npos);
