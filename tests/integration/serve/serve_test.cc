@@ -360,6 +360,8 @@ TEST_F(ServeTest, BearerTokenAndListenChecks) {
       {{"--token-file", Path("open-token")}, "readable by others"},
       {{"--token-file", Path("nope")}, "not found"},
       {{"--threads", "0"}, "--threads"},
+      {{"--light-workers", "0"}, "--light-workers must be 1 to 64"},
+      {{"--light-queue", "100001"}, "--light-queue must be 1 to 100000"},
   };
   for (const auto& [args, message] : refused) {
     std::vector<std::string> full = {"serve", "--registry", reg_};
