@@ -474,6 +474,27 @@ TEST_F(ServeTest, VerificationCacheFollowsTheLogAndKeepsAdaptersApart) {
   EXPECT_NE(HttpGet(server.port(), "/adapters").body.find("3 adapter(s)"), std::string::npos);
 }
 
+// Many clients asking at once for one adapter page not kept yet cause one verification: the
+// others wait for it and are answered from the cache, all with the same page.
+TEST_F(ServeTest, ConcurrentRequestsForAColdPageShareOneBuild) {
+  ServeProcess server(reg_);
+  ASSERT_NE(server.port(), 0) << server.log();
+  constexpr int kClients = 24;
+  std::vector<HttpResult> results(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] { results[i] = HttpGet(server.port(), "/adapters/bot@1"); });
+  }
+  for (std::thread& client : clients) client.join();
+  for (const HttpResult& r : results) {
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.headers.at("x-graft-verified-at"), results[0].headers.at("x-graft-verified-at"));
+    EXPECT_NE(r.body.find("sha256:" + a1_), std::string::npos);
+  }
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "built"), 1u) << server.log();
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "cached"), kClients - 1u) << server.log();
+}
+
 // A log append drops exactly the kept pages its events touch (the objects they name, a moved
 // channel, the keys, the log and checkpoint pages); every other page is served from the cache,
 // carried to the new log head, and every page shows the append on the next request.
