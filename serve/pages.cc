@@ -1,5 +1,7 @@
 #include "serve/pages.h"
 
+#include <set>
+
 #include "core/sha256.h"
 #include "registry/event_log.h"
 #include "registry/lineage.h"
@@ -91,6 +93,36 @@ std::optional<HttpResponse> Pages::Serve(const HttpRequest& request, bool build)
   error.status = HttpStatusFor(response.status());
   error.body = ErrorPage(response.status());
   return error;
+}
+
+Result<size_t> Pages::WarmUp(size_t count, std::stop_token stop) {
+  if (count == 0 || !context_.pages.enabled()) return size_t{0};
+  GRAFT_ASSIGN_OR_RETURN(RegistryPool::Lease registry, context_.pool.Acquire());
+  GRAFT_ASSIGN_OR_RETURN(uint64_t size, registry->LogSize());
+  std::vector<std::string> adapters;
+  std::set<std::string> seen;
+  const std::string prefix = ObjectTopic("");  // "object <hex>"
+  constexpr uint64_t kMaxWarmUpEvents = 10'000;
+  for (uint64_t seq = size; seq > 0 && size - seq < kMaxWarmUpEvents && adapters.size() < count;) {
+    GRAFT_ASSIGN_OR_RETURN(registry::Event event, registry->GetEvent(--seq));
+    for (const std::string& topic : EventTopics(event.json)) {
+      if (!topic.starts_with(prefix) || !seen.insert(topic).second) continue;
+      Result<registry::ObjectRecord> record = registry->Get(topic.substr(prefix.size()));
+      if (record.ok() && record->kind == "adapter" && adapters.size() < count) {
+        adapters.push_back(record->digest);
+      }
+    }
+  }
+  size_t built = 0;
+  for (const std::string& digest : adapters) {
+    if (stop.stop_requested()) break;
+    HttpRequest request;
+    request.method = "GET";
+    request.path = "/adapters/sha256:" + digest;  // decoded, as a request's path is
+    GRAFT_ASSIGN_OR_RETURN(std::optional<HttpResponse> response, Serve(request, *registry, true));
+    if (response && response->status == 200) ++built;
+  }
+  return built;
 }
 
 Result<std::optional<HttpResponse>> Pages::Serve(const HttpRequest& request,

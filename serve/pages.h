@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <stop_token>
 
 #include "serve/serve_context.h"
 
@@ -20,6 +21,9 @@ class Pages {
   // The answer when it needs no build: the page from the cache, or an error page (a bad
   // reference); nullopt when it must be built (Handle).
   std::optional<HttpResponse> Cached(const HttpRequest& request);
+  // Builds and keeps the pages of the `count` adapters the newest log events name (at most the
+  // last 10,000 events read), newest first, one at a time, until `stop`; returns how many.
+  Result<size_t> WarmUp(size_t count, std::stop_token stop);
 
  private:
   // Handle (build) and Cached (!build); nullopt only when !build.

@@ -21,6 +21,8 @@ class Site {
   // rows read), so it runs apart from the heavy work (verifying an adapter or object page, an
   // export, a lineage, an audit) and never waits behind it.
   static bool Light(const HttpRequest& request);
+  // Pages::WarmUp.
+  Result<size_t> WarmUp(size_t count, std::stop_token stop) { return pages_.WarmUp(count, stop); }
 
  private:
   Api api_;

@@ -362,6 +362,7 @@ TEST_F(ServeTest, BearerTokenAndListenChecks) {
       {{"--threads", "0"}, "--threads"},
       {{"--light-workers", "0"}, "--light-workers must be 1 to 64"},
       {{"--light-queue", "100001"}, "--light-queue must be 1 to 100000"},
+      {{"--warm-up", "-1"}, "--warm-up must be 0 to 100000"},
   };
   for (const auto& [args, message] : refused) {
     std::vector<std::string> full = {"serve", "--registry", reg_};
@@ -493,6 +494,23 @@ TEST_F(ServeTest, ConcurrentRequestsForAColdPageShareOneBuild) {
   }
   EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "built"), 1u) << server.log();
   EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "cached"), kClients - 1u) << server.log();
+}
+
+// --warm-up N verifies and keeps, at start, the pages of the N adapters the newest events name.
+TEST_F(ServeTest, WarmUpKeepsTheMostRecentlyTouchedAdapters) {
+  Expect({"adapter", "tag", "bot@1", "team=warm"});  // bot@1 is now the most recently touched
+  ServeProcess server(reg_, {"--warm-up", "1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  for (int i = 0; i < 300 && server.log().find("warm-up:") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(server.log().find("graft serve: warm-up: 1 adapter page(s) verified and kept in "),
+            std::string::npos)
+      << server.log();
+  EXPECT_NE(HttpGet(server.port(), "/adapters/bot@1").body.find("team=warm"), std::string::npos);
+  EXPECT_EQ(HttpGet(server.port(), "/adapters/bot@2").status, 200);
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "cached"), 1u) << server.log();
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@2", "built"), 1u) << server.log();
 }
 
 // A log append drops exactly the kept pages its events touch (the objects they name, a moved
