@@ -2,7 +2,9 @@
 #include <sys/stat.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "cli/common.h"
@@ -78,6 +80,8 @@ Result<int> RunServe(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(options.threads, Bounded(vm, "threads", 1, 64));
   GRAFT_ASSIGN_OR_RETURN(options.workers, Bounded(vm, "workers", 1, 64));
   GRAFT_ASSIGN_OR_RETURN(options.queue, Bounded(vm, "queue", 1, 100000));
+  GRAFT_ASSIGN_OR_RETURN(options.light_workers, Bounded(vm, "light-workers", 1, 64));
+  GRAFT_ASSIGN_OR_RETURN(options.light_queue, Bounded(vm, "light-queue", 1, 100000));
   GRAFT_ASSIGN_OR_RETURN(const int audit_interval, Bounded(vm, "audit-interval", 0, 86400));
   serve::PageCache::Options cache;
   GRAFT_ASSIGN_OR_RETURN(const int max_age, Bounded(vm, "verify-max-age", 0, 86400));
@@ -85,6 +89,7 @@ Result<int> RunServe(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(const int reverify, Bounded(vm, "reverify-interval", 0, 86400));
   cache.force_interval = std::chrono::seconds(reverify);
   GRAFT_ASSIGN_OR_RETURN(const int cache_mb, Bounded(vm, "page-cache-mb", 0, 65536));
+  GRAFT_ASSIGN_OR_RETURN(const int warm_up, Bounded(vm, "warm-up", 0, 100000));
   cache.max_bytes = size_t(cache_mb) << 20;
   const std::filesystem::path dir = RegistryDir(vm);
   serve::ServeContext context(dir, std::chrono::seconds(audit_interval), cache);
@@ -100,12 +105,31 @@ Result<int> RunServe(const po::variables_map& vm) {
       serve::HttpServer::Listen(
           options,
           {[&site](const serve::HttpRequest& request) { return site.Fast(request); },
-           [&site](const serve::HttpRequest& request) { return site.Handle(request); }},
+           [&site](const serve::HttpRequest& request) { return site.Handle(request); },
+           &serve::Site::Light},
           std::cerr));
   const bool v6 = options.host.find(':') != std::string::npos;
   std::cout << "graft serve: http://" << (v6 ? "[" + options.host + "]" : options.host) << ":"
             << server->port() << "/ (registry " << dir.string() << ", read-only"
             << (options.token.empty() ? "" : ", bearer token required") << ")" << std::endl;
+  // After the start line, beside the requests: the pages of the most recently touched adapters
+  // (stopped and joined when the server stops).
+  std::jthread warming([&site, warm_up](std::stop_token stop) {
+    if (warm_up == 0) return;
+    const auto start = std::chrono::steady_clock::now();
+    Result<size_t> built = site.WarmUp(static_cast<size_t>(warm_up), stop);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::ostringstream line;
+    line << "graft serve: warm-up: ";
+    if (built.ok()) {
+      line << *built << " adapter page(s) verified and kept in " << std::fixed
+           << std::setprecision(1) << seconds << " s\n";
+    } else {
+      line << "stopped: " << built.status().message() << "\n";
+    }
+    std::cerr << line.str() << std::flush;
+  });
   server->Run(/*signals=*/true);
   return kExitOk;
 }
@@ -124,9 +148,13 @@ CommandRegistrar kServe({
               "beyond loopback")("threads", po::value<int>()->default_value(4),
                                  "network threads (reading requests, cached pages, lookups)")(
               "workers", po::value<int>()->default_value(4),
-              "threads building pages, exports and audits")(
-              "queue", po::value<int>()->default_value(64),
-              "requests waiting for a worker; past that 503 with Retry-After")(
+              "threads verifying adapter and object pages, exports, lineages and audits")(
+              "queue", po::value<int>()->default_value(1024),
+              "requests waiting for one of --workers; past that 503 with Retry-After")(
+              "light-workers", po::value<int>()->default_value(2),
+              "threads building the other pages (lists, keys, channels, the log)")(
+              "light-queue", po::value<int>()->default_value(256),
+              "requests waiting for one of --light-workers; past that 503 with Retry-After")(
               "audit-interval", po::value<int>()->default_value(60),
               "seconds between two audits run from the page or API")(
               "verify-max-age", po::value<int>()->default_value(600),
@@ -134,7 +162,9 @@ CommandRegistrar kServe({
               "reverify-interval", po::value<int>()->default_value(10),
               "seconds between two forced re-verifications (?verify=1) of one page")(
               "page-cache-mb", po::value<int>()->default_value(256),
-              "memory for verified pages, MiB (0: no cache)");
+              "memory for verified pages, MiB (0: no cache)")(
+              "warm-up", po::value<int>()->default_value(0),
+              "at start, verify and keep the pages of the N adapters the newest log events name");
           AddRegistryOption(options);
         },
     .run = RunServe,

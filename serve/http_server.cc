@@ -110,6 +110,63 @@ bool ParseTarget(std::string_view target, HttpRequest& request) {
   return true;
 }
 
+namespace {
+
+// Threads running queued jobs, at most `capacity` waiting.
+class WorkerPool {
+ public:
+  WorkerPool(unsigned threads, size_t capacity) : threads_(threads), capacity_(capacity) {}
+
+  void Start() {
+    for (unsigned i = 0; i < threads_; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  // Queues `job` for a worker; false when the queue is full.
+  bool Submit(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || jobs_.size() >= capacity_) return false;
+    jobs_.push_back(std::move(job));
+    ready_.notify_one();
+    return true;
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+      jobs_.clear();
+    }
+    ready_.notify_all();
+  }
+  void Join() {
+    for (std::thread& worker : workers_) worker.join();
+    workers_.clear();
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+
+  unsigned threads_;
+  size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace
+
 struct HttpServer::Impl {
   HttpServerOptions options;
   HttpHandler handler;
@@ -118,48 +175,26 @@ struct HttpServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::atomic<size_t> connections{0};
-  // The worker pool: slow answers, at most options.queue waiting.
-  std::mutex jobs_mutex;
-  std::condition_variable jobs_ready;
-  std::deque<std::function<void()>> jobs;
-  bool stopping = false;
-  std::vector<std::thread> workers;
+  WorkerPool heavy;  // slow answers that verify, export or audit
+  WorkerPool light;  // slow answers that only read a few rows
 
   Impl(HttpServerOptions o, HttpHandler h, std::ostream& l)
       : options(std::move(o)),
         handler(std::move(h)),
         log(&l),
-        io(static_cast<int>(options.threads)) {}
+        io(static_cast<int>(options.threads)),
+        heavy(options.workers, options.queue),
+        light(options.light_workers, options.light_queue) {}
 
   void Accept();
-  // Queues `job` for a worker; false when the queue is full.
-  bool Submit(std::function<void()> job) {
-    std::lock_guard<std::mutex> lock(jobs_mutex);
-    if (stopping || jobs.size() >= options.queue) return false;
-    jobs.push_back(std::move(job));
-    jobs_ready.notify_one();
-    return true;
-  }
-  void Work() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock<std::mutex> lock(jobs_mutex);
-        jobs_ready.wait(lock, [this] { return stopping || !jobs.empty(); });
-        if (stopping) return;
-        job = std::move(jobs.front());
-        jobs.pop_front();
-      }
-      job();
-    }
+  // Queues `job` on the pool `request` belongs to; false when its queue is full.
+  bool Submit(const HttpRequest& request, std::function<void()> job) {
+    const bool cheap = handler.light && handler.light(request);
+    return (cheap ? light : heavy).Submit(std::move(job));
   }
   void StopWorkers() {
-    {
-      std::lock_guard<std::mutex> lock(jobs_mutex);
-      stopping = true;
-      jobs.clear();
-    }
-    jobs_ready.notify_all();
+    heavy.Stop();
+    light.Stop();
   }
   void Log(const std::string& line) {
     const std::string text = line + '\n';  // one write per line
@@ -235,9 +270,9 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       std::optional<HttpResponse> fast = Answer(server_.handler.fast, parsed);
       if (!fast) {
-        const bool queued =
-            server_.Submit([self = shared_from_this(), parsed, keep_alive = request.keep_alive(),
-                            method, target, start, head = request.method() == http::verb::head] {
+        const bool queued = server_.Submit(
+            parsed, [self = shared_from_this(), parsed, keep_alive = request.keep_alive(), method,
+                     target, start, head = request.method() == http::verb::head] {
               HttpResponse slow = *self->Answer(self->server_.handler.slow, parsed);
               asio::post(self->stream_.get_executor(), [self, slow = std::move(slow), keep_alive,
                                                         method, target, start, head]() mutable {
@@ -358,9 +393,8 @@ void HttpServer::Run(bool signals) {
     stop_signals.async_wait([this](beast::error_code, int) { Stop(); });
   }
   impl_->Accept();
-  for (unsigned i = 0; i < impl_->options.workers; ++i) {
-    impl_->workers.emplace_back([this] { impl_->Work(); });
-  }
+  impl_->heavy.Start();
+  impl_->light.Start();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl_->options.threads; ++i) {
     threads.emplace_back([this] { impl_->io.run(); });
@@ -368,8 +402,8 @@ void HttpServer::Run(bool signals) {
   impl_->io.run();
   for (std::thread& thread : threads) thread.join();
   impl_->StopWorkers();
-  for (std::thread& worker : impl_->workers) worker.join();
-  impl_->workers.clear();
+  impl_->heavy.Join();
+  impl_->light.Join();
 }
 
 void HttpServer::Stop() {

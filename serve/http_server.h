@@ -1,6 +1,6 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast (async, a few threads) that hands each GET to
-// a handler, slow ones to a bounded worker pool, and adds the limits, security headers, bearer
-// authentication and request log.
+// a handler, slow ones to two bounded worker pools (heavy and light work apart), and adds the
+// limits, security headers, bearer authentication and request log.
 #pragma once
 
 #include <atomic>
@@ -35,20 +35,24 @@ struct HttpResponse {
 };
 
 // A request is answered in two stages: `fast` runs on a network thread and answers what takes no
-// heavy work (nullopt: it does); `slow` then runs on the bounded worker pool. A request finding
-// the pool's queue full is answered 503 with Retry-After at once instead of waiting.
+// work to speak of (nullopt: it does); `slow` then runs on a bounded worker pool: the light one
+// when `light` says the work is cheap (it never waits behind heavy work), else the heavy one. A
+// request finding its pool's queue full is answered 503 with Retry-After at once.
 struct HttpHandler {
   std::function<std::optional<HttpResponse>(const HttpRequest&)> fast;
   std::function<HttpResponse(const HttpRequest&)> slow;
+  std::function<bool(const HttpRequest&)> light;  // empty: every slow answer is heavy
 };
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
-  unsigned threads = 4;  // network threads (reading, fast answers, writing)
-  unsigned workers = 4;  // threads for slow answers
-  size_t queue = 64;     // slow requests waiting for a worker; past that 503
-  std::string token;     // non-empty: every request needs "Authorization: Bearer <token>"
+  uint16_t port = 8080;        // 0: any free port (see HttpServer::port())
+  unsigned threads = 4;        // network threads (reading, fast answers, writing)
+  unsigned workers = 4;        // threads for heavy slow answers
+  size_t queue = 1024;         // heavy requests waiting for a worker; past that 503
+  unsigned light_workers = 2;  // threads for light slow answers
+  size_t light_queue = 256;    // light requests waiting for a worker; past that 503
+  std::string token;           // non-empty: every request needs "Authorization: Bearer <token>"
   size_t max_request_bytes = 16 * 1024;      // request line and headers; GET has no body
   std::chrono::seconds request_timeout{30};  // reading a request, writing a response
   size_t max_connections = 1024;

@@ -3,6 +3,7 @@
 #include "registry/vocabulary.h"
 #include "serve/adapter_query.h"
 #include "serve/html.h"
+#include "serve/log_follower.h"
 #include "serve/reference.h"
 
 namespace graft::serve {
@@ -88,6 +89,15 @@ Result<std::optional<PageKey>> KeyFor(const HttpRequest& request, registry::Regi
   PageKey key;
   key.key = path;
   key.self = path;
+  if (path == "/keys") {
+    key.topics = {std::string(kKeysTopic)};
+  } else if (path == "/checkpoint" || path.starts_with("/log/")) {
+    key.topics = {std::string(kCheckpointTopic)};  // an event's proof is against the latest
+  } else if (path.starts_with("/channels/")) {
+    key.topics = {ChannelTopic(path.substr(10)), std::string(kKeysTopic)};  // and who moved it
+  } else {
+    key.topics = {std::string(kEventTopic)};  // counts, lists, the log: every event
+  }
   char separator = '?';
   for (const auto& [name, value] : request.query) {  // sorted: one key for any order
     key.key += separator + UrlEncode(name) + "=" + UrlEncode(value);

@@ -22,6 +22,10 @@ struct PageKey {
   std::string key;
   std::string self;  // the page's own URL, for its re-verify link
   std::vector<std::filesystem::path> files;
+  // What the page shows by its path (LogFollower's topics): kEventTopic for lists and the log,
+  // kKeysTopic for /keys, kCheckpointTopic for /checkpoint and /log/SEQ, the channel for
+  // /channels/NAME; an adapter's or object's page adds its own when it is built.
+  std::vector<std::string> topics;
 };
 
 // nullopt for a page that is never kept (/audit). An error is the page's own: a malformed or

@@ -1,5 +1,7 @@
 #include "serve/pages.h"
 
+#include <set>
+
 #include "core/sha256.h"
 #include "registry/event_log.h"
 #include "registry/lineage.h"
@@ -10,6 +12,7 @@
 #include "reports/html_report.h"
 #include "serve/adapter_query.h"
 #include "serve/html.h"
+#include "serve/log_follower.h"
 #include "serve/page_key.h"
 #include "serve/reference.h"
 
@@ -89,10 +92,42 @@ std::optional<HttpResponse> Pages::Serve(const HttpRequest& request, bool build)
   return error;
 }
 
+Result<size_t> Pages::WarmUp(size_t count, std::stop_token stop) {
+  if (count == 0 || !context_.pages.enabled()) return size_t{0};
+  GRAFT_ASSIGN_OR_RETURN(RegistryPool::Lease registry, context_.pool.Acquire());
+  GRAFT_ASSIGN_OR_RETURN(uint64_t size, registry->LogSize());
+  std::vector<std::string> adapters;
+  std::set<std::string> seen;
+  const std::string prefix = ObjectTopic("");  // "object <hex>"
+  constexpr uint64_t kMaxWarmUpEvents = 10'000;
+  for (uint64_t seq = size; seq > 0 && size - seq < kMaxWarmUpEvents && adapters.size() < count;) {
+    GRAFT_ASSIGN_OR_RETURN(registry::Event event, registry->GetEvent(--seq));
+    for (const std::string& topic : EventTopics(event.json)) {
+      if (!topic.starts_with(prefix) || !seen.insert(topic).second) continue;
+      Result<registry::ObjectRecord> record = registry->Get(topic.substr(prefix.size()));
+      if (record.ok() && record->kind == "adapter" && adapters.size() < count) {
+        adapters.push_back(record->digest);
+      }
+    }
+  }
+  size_t built = 0;
+  for (const std::string& digest : adapters) {
+    if (stop.stop_requested()) break;
+    HttpRequest request;
+    request.method = "GET";
+    request.path = "/adapters/sha256:" + digest;  // decoded, as a request's path is
+    GRAFT_ASSIGN_OR_RETURN(std::optional<HttpResponse> response, Serve(request, *registry, true));
+    if (response && response->status == 200) ++built;
+  }
+  return built;
+}
+
 Result<std::optional<HttpResponse>> Pages::Serve(const HttpRequest& request,
                                                  registry::Registry& registry, bool build) {
   PageCache& cache = context_.pages;
   GRAFT_ASSIGN_OR_RETURN(LogState log, ReadLogState(registry));
+  // A grown log carries the kept pages its new events do not touch to the new head.
+  if (cache.enabled()) GRAFT_RETURN_IF_ERROR(context_.follower.Observe(registry, log, cache));
   // Adapter and object pages' keys are remembered per path (the others' are the path itself).
   const bool object_page =
       request.path.starts_with("/adapters/") || request.path.starts_with("/objects/");
@@ -102,35 +137,60 @@ Result<std::optional<HttpResponse>> Pages::Serve(const HttpRequest& request,
     GRAFT_ASSIGN_OR_RETURN(key, KeyFor(request, registry));
     if (key && object_page && cache.enabled()) context_.keys.Store(request.path, log, *key);
   }
+  std::vector<std::string> topics;
   if (!key) {
     if (!build) return std::optional<HttpResponse>();
     HttpResponse response;
-    GRAFT_ASSIGN_OR_RETURN(response.body, Route(request, registry));
+    GRAFT_ASSIGN_OR_RETURN(response.body, Route(request, registry, topics));
     return std::optional<HttpResponse>(std::move(response));
   }
   const bool force = Param(request, "verify") == "1";
   if (force && !build) return std::optional<HttpResponse>();
   int rate_limited = 0;
-  if (!force || !cache.MayForce(key->key, rate_limited)) {
-    if (std::shared_ptr<const CachedPage> page = cache.Find(key->key, log)) {
-      HttpResponse response;
-      response.body = cache.Render(*page, false, key->self, rate_limited);
-      response.headers.push_back({"X-Graft-Verified-At", page->built_utc});
-      response.log_note = "cached";
-      return std::optional<HttpResponse>(std::move(response));
-    }
+  const bool forced = force && cache.MayForce(key->key, rate_limited);
+  auto cached = [&]() -> std::optional<HttpResponse> {
+    std::shared_ptr<const CachedPage> page = cache.Find(key->key, log);
+    if (page == nullptr) return std::nullopt;
+    HttpResponse response;
+    response.body = cache.Render(*page, false, key->self, rate_limited, log.size);
+    response.headers.push_back({"X-Graft-Verified-At", page->built_utc});
+    response.log_note = "cached";
+    return response;
+  };
+  if (!forced) {
+    if (std::optional<HttpResponse> response = cached()) return response;
   }
   if (!build) return std::optional<HttpResponse>();
+  // Concurrent requests for one page not kept yet: one builds it, the others wait for it and
+  // serve it from the cache.
+  struct Lead {
+    PageCache* cache = nullptr;
+    std::string key;
+    ~Lead() {
+      if (cache != nullptr) cache->EndBuild(key);
+    }
+  } lead;
+  if (!forced && cache.enabled()) {
+    std::shared_future<void> running = cache.JoinBuild(key->key);
+    if (running.valid()) {
+      running.wait();
+      if (std::optional<HttpResponse> response = cached()) return response;
+    } else {
+      lead.cache = &cache;
+      lead.key = key->key;
+    }
+  }
   // Stamped before the build: a file changed while it runs is seen as changed by the next request.
   auto page = std::make_shared<CachedPage>();
-  page->log = std::move(log);
+  page->log = log;
   page->built = std::chrono::steady_clock::now();
   page->built_utc = registry::EventLog::Now();
   for (std::filesystem::path& file : key->files) {
     FileStamp stamp = StampFile(file);
     page->files.emplace_back(std::move(file), stamp);
   }
-  GRAFT_ASSIGN_OR_RETURN(page->html, Route(request, registry));
+  page->topics = std::move(key->topics);
+  GRAFT_ASSIGN_OR_RETURN(page->html, Route(request, registry, page->topics));
   HttpResponse response;
   if (page->html.size() > context_.max_response_bytes) {
     response.status = 413;
@@ -138,25 +198,26 @@ Result<std::optional<HttpResponse>> Pages::Serve(const HttpRequest& request,
         InvalidInput("the page is larger than this server's limit; narrow it with filters"));
     return std::optional<HttpResponse>(std::move(response));
   }
-  response.body = cache.Render(*page, true, key->self, rate_limited);
+  response.body = cache.Render(*page, true, key->self, rate_limited, page->log.size);
   response.headers.push_back({"X-Graft-Verified-At", page->built_utc});
   response.log_note = "built";
   cache.Store(key->key, std::move(page));
   return std::optional<HttpResponse>(std::move(response));
 }
 
-Result<std::string> Pages::Route(const HttpRequest& request, registry::Registry& registry) {
+Result<std::string> Pages::Route(const HttpRequest& request, registry::Registry& registry,
+                                 std::vector<std::string>& topics) {
   const std::string& path = request.path;
   if (path == "/") return Home(registry);
   if (path == "/adapters") return Adapters(request, registry);
-  if (path.starts_with("/adapters/")) return Adapter(path.substr(10), registry);
+  if (path.starts_with("/adapters/")) return Adapter(path.substr(10), registry, topics);
   if (auto kind = ListedKinds().find(path); kind != ListedKinds().end()) {
     return Objects(kind->second, registry);
   }
-  if (path.starts_with("/objects/")) return Object(path.substr(9), registry);
+  if (path.starts_with("/objects/")) return Object(path.substr(9), registry, topics);
   if (path == "/keys") return Keys(registry);
   if (path == "/channels") return Channels(registry);
-  if (path.starts_with("/channels/")) return Channel(path.substr(10), registry);
+  if (path.starts_with("/channels/")) return Channel(path.substr(10), registry, topics);
   if (path == "/log") return Log(request, registry);
   if (path.starts_with("/log/")) return Event(path.substr(5), registry);
   if (path == "/checkpoint") return Checkpoint(registry);
@@ -232,24 +293,32 @@ Result<std::string> Pages::Adapters(const HttpRequest& request, registry::Regist
   return Page("Adapters", body + "</p>\n");
 }
 
-Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& registry) {
+Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& registry,
+                                   std::vector<std::string>& topics) {
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
                          ResolveReference(registry, "adapter", ref));
+  // What the report shows and verifies: the adapter, every object of its lineage (base,
+  // parents, datasets, policy, suites, attestations), its channels, the adapters built on it,
+  // and the signatures it re-checks against the trusted keys.
+  topics.push_back(ObjectTopic(adapter.digest));
+  topics.push_back(std::string(kKeysTopic));
   GRAFT_ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedLog> log, context_.log.Get(registry));
   AdapterReportBuilder builder(registry, std::move(log));
   GRAFT_ASSIGN_OR_RETURN(AdapterReportData report, builder.Build("sha256:" + adapter.digest));
   std::string related = "<section id=\"related\">\n<h2>Related objects</h2>\n";
   std::vector<std::vector<std::string>> rows;
   for (const LineageNode& node : report.lineage.nodes) {
-    if (node.digest.empty() || node.kind == LineageNodeKind::kAdapter) continue;
     const std::string hex =
         node.digest.starts_with("sha256:") ? node.digest.substr(7) : node.digest;
+    if (!hex.empty()) topics.push_back(ObjectTopic(hex));
+    if (node.digest.empty() || node.kind == LineageNodeKind::kAdapter) continue;
     Result<registry::ObjectRecord> object = registry.Get(hex);
     if (!object.ok()) continue;  // attestations have no page of their own
     rows.push_back({Text(LineageNodeKindName(node.kind)),
                     ObjectLink(object->kind, object->digest, node.label), Mono(Short(hex))});
   }
   for (const std::string& channel : report.identity.channels) {
+    topics.push_back(ChannelTopic(channel));
     rows.push_back({"channel", Link("/channels/" + UrlEncode(channel), channel), ""});
   }
   related += Table({"relation", "object", "digest"}, rows, "related-objects");
@@ -257,6 +326,7 @@ Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& r
   std::vector<std::vector<std::string>> dependents;
   for (const auto& [id, node] : uses.nodes()) {
     if (id == adapter.digest || node.kind != registry::kAdapterKind) continue;
+    topics.push_back(ObjectTopic(id));
     dependents.push_back({Link(AdapterHref(id), node.label), Mono(Short(id))});
   }
   related += "<h3>Adapters built on this one</h3>\n" +
@@ -308,11 +378,14 @@ Result<std::string> Pages::Objects(const std::string& kind, registry::Registry& 
       Table({"name", "versions", "digest", "entered the log at", "revocation"}, rows, "objects"));
 }
 
-Result<std::string> Pages::Object(const std::string& ref, registry::Registry& registry) {
+Result<std::string> Pages::Object(const std::string& ref, registry::Registry& registry,
+                                  std::vector<std::string>& topics) {
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord object, ResolveReference(registry, "", ref));
   if (object.kind == registry::kAdapterKind) {
-    return Adapter("sha256:" + object.digest, registry);
+    return Adapter("sha256:" + object.digest, registry, topics);
   }
+  // The object, and the adapters depending on it (their revocation is shown).
+  topics.push_back(ObjectTopic(object.digest));
   std::string labels;
   for (const std::string& label : object.labels) labels += (labels.empty() ? "" : ", ") + label;
   std::vector<std::vector<std::string>> facts = {
@@ -338,6 +411,7 @@ Result<std::string> Pages::Object(const std::string& ref, registry::Registry& re
   size_t adapters = 0;
   for (const auto& [id, node] : uses.nodes()) {
     if (node.kind != registry::kAdapterKind) continue;
+    topics.push_back(ObjectTopic(id));
     if (++adapters > kMaxDependents) continue;
     dependents.push_back({Link(AdapterHref(id), node.label), Mono(Short(id)),
                           node.revoked ? "<span class=\"failed\">revoked</span>" : ""});
@@ -376,7 +450,8 @@ Result<std::string> Pages::Channels(registry::Registry& registry) {
   return Page("Channels", Table({"channel", "serves", "since event", "reason"}, rows, "channels"));
 }
 
-Result<std::string> Pages::Channel(const std::string& name, registry::Registry& registry) {
+Result<std::string> Pages::Channel(const std::string& name, registry::Registry& registry,
+                                   std::vector<std::string>& topics) {
   GRAFT_RETURN_IF_ERROR(CheckChannelName(name));
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
                          registry.ChannelHistory(name));
@@ -384,6 +459,7 @@ Result<std::string> Pages::Channel(const std::string& name, registry::Registry& 
   GRAFT_ASSIGN_OR_RETURN(RegistryNames names, RegistryNames::Load(registry));
   std::vector<std::vector<std::string>> rows;
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    topics.push_back(ObjectTopic(it->digest));  // its label is shown
     GRAFT_ASSIGN_OR_RETURN(registry::Event event, registry.GetEvent(it->seq));
     const Json details = event.json.value("details", Json::object());
     std::string decision;

@@ -10,6 +10,7 @@
 #include "serve/audit_runner.h"
 #include "serve/http_server.h"
 #include "serve/log_cache.h"
+#include "serve/log_follower.h"
 #include "serve/page_cache.h"
 #include "serve/page_key.h"
 #include "serve/registry_pool.h"
@@ -25,6 +26,7 @@ struct ServeContext {
   AuditRunner audit;
   LogCache log;
   PageCache pages;
+  LogFollower follower;
   PageKeyMemo keys;
   uint64_t max_export_bytes = uint64_t{512} << 20;
   uint64_t max_response_bytes = uint64_t{64} << 20;  // pages and JSON

@@ -18,6 +18,12 @@ std::optional<HttpResponse> Site::Fast(const HttpRequest& request) {
   return pages_.Cached(request);
 }
 
+bool Site::Light(const HttpRequest& request) {
+  const std::string& path = request.path;
+  if (path == "/api" || path.starts_with("/api/")) return !HeavyApiRoute(path);
+  return !(path == "/audit" || path.starts_with("/adapters/") || path.starts_with("/objects/"));
+}
+
 HttpResponse Site::Handle(const HttpRequest& request) {
   if (request.path.starts_with("/api/v1/")) return api_.Handle(request);
   if (request.path == "/api" || request.path.starts_with("/api/")) {

@@ -239,5 +239,48 @@ TEST_F(BrowserTest, ObjectsKeysChannelsLogAndAuditPages) {
   EXPECT_NE(audit.find("audit passed"), std::string::npos);
 }
 
+// With GRAFT_SERVE_SCREENSHOTS=DIR, writes the screenshots of docs/serve.md (serve-*.png) of this
+// suite's registry into DIR with headless Chromium (--screenshot), and checks each is a PNG of
+// the window's size. Skipped otherwise.
+TEST_F(BrowserTest, WritesTheDocumentationScreenshots) {
+  const char* dir = std::getenv("GRAFT_SERVE_SCREENSHOTS");
+  if (dir == nullptr || *dir == '\0') GTEST_SKIP() << "GRAFT_SERVE_SCREENSHOTS is not set";
+  ServeProcess server(Path("reg"));
+  ASSERT_NE(server.port(), 0) << server.log();
+  // The audit page shows the latest run: run it first.
+  ASSERT_EQ(HttpGet(server.port(), "/audit?run=1").status, 200);
+  const std::vector<std::tuple<std::string, std::string, int>> shots = {
+      {"serve-adapters.png", "/adapters", 420},
+      {"serve-adapter.png", "/adapters/garden-bot@production", 1400},
+      {"serve-event.png", "/log/3", 700},
+      {"serve-channel.png", "/channels/garden-bot@production", 360},
+      {"serve-policy.png", "/objects/better", 700},
+      {"serve-audit.png", "/audit", 520}};
+  for (const auto& [name, path, height] : shots) {
+    const fs::path png = fs::absolute(fs::path(dir) / name);
+    TempDir profile("graft-chromium");
+    CliResult r =
+        RunBinary(Chromium(),
+                  {"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                   "--disable-component-update", "--disable-sync", "--no-first-run",
+                   "--disable-dev-shm-usage", "--hide-scrollbars",
+                   "--user-data-dir=" + profile.path().string(), "--screenshot=" + png.string(),
+                   "--window-size=1100," + std::to_string(height), server.base_url() + path},
+                  {}, root_->path());
+    ASSERT_EQ(r.exit_code, 0) << name << "\n" << r.err;
+    Result<std::string> bytes = ReadFile(png, 16 << 20);
+    ASSERT_TRUE(bytes.ok()) << name;
+    ASSERT_GT(bytes->size(), 24u) << name;
+    EXPECT_EQ(bytes->substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << name;
+    const auto be32 = [&](size_t at) {
+      uint32_t v = 0;
+      for (size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>((*bytes)[at + i]);
+      return v;
+    };
+    EXPECT_EQ(be32(16), 1100u) << name;
+    EXPECT_EQ(be32(20), static_cast<uint32_t>(height)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace graft::testing

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -358,6 +360,9 @@ TEST_F(ServeTest, BearerTokenAndListenChecks) {
       {{"--token-file", Path("open-token")}, "readable by others"},
       {{"--token-file", Path("nope")}, "not found"},
       {{"--threads", "0"}, "--threads"},
+      {{"--light-workers", "0"}, "--light-workers must be 1 to 64"},
+      {{"--light-queue", "100001"}, "--light-queue must be 1 to 100000"},
+      {{"--warm-up", "-1"}, "--warm-up must be 0 to 100000"},
   };
   for (const auto& [args, message] : refused) {
     std::vector<std::string> full = {"serve", "--registry", reg_};
@@ -468,6 +473,132 @@ TEST_F(ServeTest, VerificationCacheFollowsTheLogAndKeepsAdaptersApart) {
   EXPECT_EQ(newest.body.find("sha256:" + a2_), std::string::npos);
   // The other pages follow the log too.
   EXPECT_NE(HttpGet(server.port(), "/adapters").body.find("3 adapter(s)"), std::string::npos);
+}
+
+// Many clients asking at once for one adapter page not kept yet cause one verification: the
+// others wait for it and are answered from the cache, all with the same page.
+TEST_F(ServeTest, ConcurrentRequestsForAColdPageShareOneBuild) {
+  ServeProcess server(reg_);
+  ASSERT_NE(server.port(), 0) << server.log();
+  constexpr int kClients = 24;
+  std::vector<HttpResult> results(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] { results[i] = HttpGet(server.port(), "/adapters/bot@1"); });
+  }
+  for (std::thread& client : clients) client.join();
+  for (const HttpResult& r : results) {
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.headers.at("x-graft-verified-at"), results[0].headers.at("x-graft-verified-at"));
+    EXPECT_NE(r.body.find("sha256:" + a1_), std::string::npos);
+  }
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "built"), 1u) << server.log();
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "cached"), kClients - 1u) << server.log();
+}
+
+// --warm-up N verifies and keeps, at start, the pages of the N adapters the newest events name.
+TEST_F(ServeTest, WarmUpKeepsTheMostRecentlyTouchedAdapters) {
+  Expect({"adapter", "tag", "bot@1", "team=warm"});  // bot@1 is now the most recently touched
+  ServeProcess server(reg_, {"--warm-up", "1"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  for (int i = 0; i < 300 && server.log().find("warm-up:") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(server.log().find("graft serve: warm-up: 1 adapter page(s) verified and kept in "),
+            std::string::npos)
+      << server.log();
+  EXPECT_NE(HttpGet(server.port(), "/adapters/bot@1").body.find("team=warm"), std::string::npos);
+  EXPECT_EQ(HttpGet(server.port(), "/adapters/bot@2").status, 200);
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@1", "cached"), 1u) << server.log();
+  EXPECT_EQ(Served(server.log(), "/adapters/bot@2", "built"), 1u) << server.log();
+}
+
+// A log append drops exactly the kept pages its events touch (the objects they name, a moved
+// channel, the keys, the log and checkpoint pages); every other page is served from the cache,
+// carried to the new log head, and every page shows the append on the next request.
+TEST_F(ServeTest, LogAppendsRefreshOnlyThePagesTheyTouch) {
+  auto change = [&](const std::function<Status(registry::Registry&)>& body) {
+    registry::Registry reg = registry::Registry::Open(reg_).value();
+    Status status = body(reg);
+    EXPECT_TRUE(status.ok()) << status.message();
+  };
+  change([&](registry::Registry& reg) {
+    return reg.SetChannel("bot@production", a2_, "first release");
+  });
+  ServeProcess server(reg_);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string base_page = "/objects/sha256:" + base_;
+  const std::vector<std::string> pages = {
+      "/adapters/bot@1", "/adapters/bot@2", base_page, "/keys", "/channels/bot@production", "/log",
+      "/log/0",          "/checkpoint"};
+  std::map<std::string, std::string> bodies;
+  // Requests every page; returns the ones built (not served from the cache) by this round.
+  auto round = [&] {
+    std::set<std::string> built;
+    for (const std::string& page : pages) {
+      const size_t before = Served(server.log(), page, "built");
+      HttpResult r = HttpGet(server.port(), page);
+      EXPECT_EQ(r.status, 200) << page << "\n" << r.body;
+      bodies[page] = r.body;
+      if (Served(server.log(), page, "built") > before) built.insert(page);
+    }
+    return built;
+  };
+  // Every append changes the log list and the checkpoint every event page is proven against.
+  auto with_log = [](std::set<std::string> touched) {
+    touched.insert({"/log", "/log/0", "/checkpoint"});
+    return touched;
+  };
+  EXPECT_EQ(round().size(), pages.size());
+  EXPECT_EQ(round(), std::set<std::string>());
+  const std::string carried = "appended since touch nothing this page shows";
+
+  // A stage change names bot@1: its page, and the base's (it lists bot@1 as a dependent).
+  change([&](registry::Registry& reg) { return reg.SetStage(a1_, "staging", "soak test"); });
+  EXPECT_EQ(round(), with_log({"/adapters/bot@1", base_page}));
+  EXPECT_NE(bodies["/adapters/bot@1"].find("Stage staging"), std::string::npos);
+  EXPECT_NE(bodies["/adapters/bot@2"].find("kept in the verification cache), against the log of"),
+            std::string::npos);
+  EXPECT_NE(bodies["/adapters/bot@2"].find(carried), std::string::npos);
+  EXPECT_EQ(bodies["/adapters/bot@2"].find("Stage staging"), std::string::npos);
+
+  // A tag names bot@2: its page, the base's, and the channel's (it serves bot@2).
+  Expect({"adapter", "tag", "bot@2", "team=vision-7"});
+  EXPECT_EQ(round(), with_log({"/adapters/bot@2", base_page, "/channels/bot@production"}));
+  EXPECT_NE(bodies["/adapters/bot@2"].find("team=vision-7"), std::string::npos);
+  EXPECT_EQ(bodies["/adapters/bot@1"].find("team=vision-7"), std::string::npos);
+
+  // A channel moves from bot@2 to bot@1: both pages show it, the channel's history too.
+  change([&](registry::Registry& reg) {
+    return reg.SetChannel("bot@production", a1_, "move-reason-5");
+  });
+  EXPECT_EQ(round(), with_log({"/adapters/bot@1", "/adapters/bot@2", base_page,
+                               "/channels/bot@production"}));
+  EXPECT_NE(bodies["/channels/bot@production"].find("move-reason-5"), std::string::npos);
+  EXPECT_NE(bodies["/adapters/bot@1"].find("bot@production"), std::string::npos);
+
+  // Revoking the base touches every page verifying something built on it.
+  change([&](registry::Registry& reg) {
+    return reg.RevokeObject("base", base_, "base-leak-6").status();
+  });
+  EXPECT_EQ(round(), with_log({"/adapters/bot@1", "/adapters/bot@2", base_page}));
+  EXPECT_NE(bodies[base_page].find("base-leak-6"), std::string::npos);
+
+  // A key trusted: /keys, and every page re-checking signatures or naming who acted.
+  const std::string carol = Path("carol.pem");
+  ASSERT_EQ(RunGraft({"key", "generate", "--out", carol}).exit_code, 0);
+  Expect({"key", "trust", carol + ".pub", "--role", "approver", "--name", "carol-8"});
+  EXPECT_EQ(round(),
+            with_log({"/adapters/bot@1", "/adapters/bot@2", "/keys", "/channels/bot@production"}));
+  EXPECT_NE(bodies["/keys"].find("carol-8"), std::string::npos);
+  // A key revoked: the same pages.
+  const std::string carol_id = PublicKey::LoadPem(carol + ".pub").value().key_id();
+  Expect({"key", "revoke", carol_id, "--reason", "carol-lost-9"});
+  EXPECT_EQ(round(),
+            with_log({"/adapters/bot@1", "/adapters/bot@2", "/keys", "/channels/bot@production"}));
+  EXPECT_NE(bodies["/keys"].find("carol-lost-9"), std::string::npos);
+  // Nothing appended: everything from the cache.
+  EXPECT_EQ(round(), std::set<std::string>());
 }
 
 // A blob changed on disk after its page was kept is caught by the next request; a forced

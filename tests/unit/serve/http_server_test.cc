@@ -1,6 +1,6 @@
-// HttpServer's worker pool: slow answers run on the workers while fast ones are still answered
-// on the network threads, and a request finding the queue full is answered 503 with Retry-After
-// at once.
+// HttpServer's worker pools: slow answers run on the workers while fast ones are still answered
+// on the network threads, light slow answers run while every heavy worker is busy and its queue
+// full, and a request finding its queue full is answered 503 with Retry-After at once.
 #include "serve/http_server.h"
 
 #include <gtest/gtest.h>
@@ -24,7 +24,7 @@ HttpResponse Text(std::string body) {
   return response;
 }
 
-TEST(HttpServerTest, FullQueueAnswers503AtOnceAndFastAnswersGoOn) {
+TEST(HttpServerTest, FullQueueAnswers503AtOnceAndFastAndLightAnswersGoOn) {
   std::mutex mutex;
   std::condition_variable changed;
   bool release = false;
@@ -34,12 +34,14 @@ TEST(HttpServerTest, FullQueueAnswers503AtOnceAndFastAnswersGoOn) {
                         return std::nullopt;
                       },
                       [&](const HttpRequest& request) {
+                        if (request.path == "/light") return Text("light");
                         std::unique_lock<std::mutex> lock(mutex);
                         ++started;
                         changed.notify_all();
                         changed.wait(lock, [&] { return release; });
                         return Text("slow " + request.path);
-                      }};
+                      },
+                      [](const HttpRequest& request) { return request.path == "/light"; }};
   HttpServerOptions options;
   options.port = 0;
   options.threads = 2;
@@ -77,6 +79,11 @@ TEST(HttpServerTest, FullQueueAnswers503AtOnceAndFastAnswersGoOn) {
   HttpResult fast = HttpGet(port, "/fast");
   EXPECT_EQ(fast.status, 200);
   EXPECT_EQ(fast.body, "fast");
+  // Light work has its own workers: answered while the heavy worker is held.
+  HttpResult light = HttpGet(port, "/light");
+  EXPECT_EQ(light.status, 200);
+  EXPECT_EQ(light.body, "light");
+  EXPECT_EQ(answered, 1);
   {
     std::lock_guard<std::mutex> lock(mutex);
     release = true;
@@ -98,7 +105,8 @@ TEST(HttpServerTest, FullQueueAnswers503AtOnceAndFastAnswersGoOn) {
 TEST(HttpServerTest, AThrowingHandlerIsA500) {
   HttpHandler handler{
       [](const HttpRequest&) -> std::optional<HttpResponse> { throw std::runtime_error("boom"); },
-      [](const HttpRequest&) -> HttpResponse { return Text("unused"); }};
+      [](const HttpRequest&) -> HttpResponse { return Text("unused"); },
+      {}};
   HttpServerOptions options;
   options.port = 0;
   std::ostringstream log;

@@ -1,11 +1,14 @@
-// PageCache: a kept page is found only while its log, its files' stamps and its age allow; the
-// least recently used pages go past the memory budget; forced re-verification is rate-limited
-// per page; the verification banner replaces the marker.
+// PageCache: a kept page is found only while its log, its files' stamps and its age allow; a grown
+// log drops exactly the pages its events touch and carries the others; the least recently used
+// pages go past the memory budget; forced re-verification is rate-limited per page; concurrent
+// builds of one page are coalesced; the verification banner replaces the marker.
 #include "serve/page_cache.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "core/file_util.h"
 
@@ -31,11 +34,79 @@ TEST(PageCacheTest, FoundOnlyForTheSameLogAndKey) {
   EXPECT_EQ(cache.Find("adapter aa", {5, "note 5"})->html, "<p>aa</p>");
   EXPECT_EQ(cache.Find("adapter bb", {5, "note 5"})->html, "<p>bb</p>");
   EXPECT_EQ(cache.Find("adapter cc", {5, "note 5"}), nullptr);
-  // Same size, another checkpoint (a cosigned or re-signed note): stale, and dropped.
+  // Another log, until PageCache::Advance carries the page to it: not found.
   EXPECT_EQ(cache.Find("adapter aa", {5, "other note"}), nullptr);
   EXPECT_EQ(cache.Find("adapter bb", {6, "note 6"}), nullptr);
+}
+
+TEST(PageCacheTest, AGrownLogDropsTheTouchedPagesAndCarriesTheOthers) {
+  PageCache cache({});
+  const LogState five{5, "note 5"}, six{6, "note 6"}, seven{7, "note 7"};
+  auto page = [](std::vector<std::string> topics) {
+    auto p = MakePage("<p>page</p>");
+    p->topics = std::move(topics);
+    return p;
+  };
+  cache.Store("adapter aa", page({"object aa", "object base", "keys"}));
+  cache.Store("adapter bb", page({"object bb", "object base", "keys"}));
+  cache.Store("/keys", page({"keys"}));
+  cache.Store("/log", page({"event"}));
+  cache.Store("/log/3", page({"checkpoint"}));
+  // An event naming aa, with its checkpoint.
+  EXPECT_EQ(cache.Advance(five, six, {"event", "object aa", "checkpoint"}),
+            (std::vector<std::string>{"/log", "/log/3", "adapter aa"}));
+  EXPECT_EQ(cache.Find("adapter aa", six), nullptr);
+  EXPECT_EQ(cache.Find("/log", six), nullptr);
+  ASSERT_NE(cache.Find("adapter bb", six), nullptr);
+  EXPECT_NE(cache.Find("/keys", six), nullptr);
+  // Carried, not rebuilt: the page still says which log it was built from.
+  EXPECT_EQ(cache.Find("adapter bb", six)->log, five);
+  // A reader that read the log before the append finds nothing, and drops nothing.
+  EXPECT_EQ(cache.Find("adapter bb", five), nullptr);
+  EXPECT_NE(cache.Find("adapter bb", six), nullptr);
+  // A page built from the old log does not replace the carried one.
+  auto late = page({"object bb"});
+  late->html = "late";
+  cache.Store("adapter bb", late);
+  EXPECT_EQ(cache.Find("adapter bb", six)->html, "<p>page</p>");
+  // A key event touches every page verifying signatures and /keys.
+  EXPECT_EQ(cache.Advance(six, seven, {"event", "keys", "checkpoint"}),
+            (std::vector<std::string>{"/keys", "adapter bb"}));
   EXPECT_EQ(cache.size(), 0u);
+  // Pages valid for another log than the one advanced from, and everything on kAllTopics.
+  cache.Store("adapter aa", page({"object aa"}));
+  cache.Store("adapter bb", page({"object bb"}));
+  EXPECT_EQ(cache.Advance(six, seven, {"event"}),
+            (std::vector<std::string>{"adapter aa", "adapter bb"}));
+  cache.Store("adapter aa", page({"object aa"}));
+  EXPECT_EQ(cache.Advance(five, six, {std::string(kAllTopics)}),
+            std::vector<std::string>{"adapter aa"});
   EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(PageCacheTest, ConcurrentBuildsOfOnePageAreCoalesced) {
+  PageCache cache({});
+  EXPECT_FALSE(cache.JoinBuild("adapter aa").valid());  // the first leads
+  EXPECT_FALSE(cache.JoinBuild("adapter bb").valid());  // another page: its own build
+  std::vector<std::shared_future<void>> waiting;
+  for (int i = 0; i < 3; ++i) waiting.push_back(cache.JoinBuild("adapter aa"));
+  std::atomic<int> woken{0};
+  std::vector<std::thread> followers;
+  for (auto& future : waiting) {
+    ASSERT_TRUE(future.valid());
+    followers.emplace_back([&woken, future] {
+      future.wait();
+      ++woken;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(woken, 0);
+  cache.EndBuild("adapter aa");
+  for (std::thread& t : followers) t.join();
+  EXPECT_EQ(woken, 3);
+  EXPECT_FALSE(cache.JoinBuild("adapter aa").valid());  // the next build leads again
+  cache.EndBuild("adapter aa");
+  cache.EndBuild("adapter bb");
 }
 
 TEST(PageCacheTest, AChangedMissingOrNewFileMakesThePageStale) {
@@ -124,20 +195,27 @@ TEST(PageCacheTest, BannerReplacesTheMarker) {
   PageCache cache({.max_age = std::chrono::seconds(600)});
   auto page = MakePage("<main><h2>Verification</h2>" + std::string(kVerificationMarker) +
                        "<table></table></main>");
-  const std::string fresh = cache.Render(*page, true, "/adapters/sha256%3Aab", 0);
+  const std::string fresh = cache.Render(*page, true, "/adapters/sha256%3Aab", 0, 5);
   EXPECT_EQ(fresh.find(kVerificationMarker), std::string::npos);
   EXPECT_NE(fresh.find("<h2>Verification</h2><p id=\"verification-time\""), std::string::npos);
   EXPECT_NE(fresh.find("2026-12-03T10:00:00.000Z</span>, for this request"), std::string::npos);
   EXPECT_NE(fresh.find("at least every 600 s"), std::string::npos);
+  EXPECT_NE(fresh.find("when a log event touches what this page shows"), std::string::npos);
   EXPECT_NE(fresh.find("href=\"/adapters/sha256%3Aab?verify=1\""), std::string::npos);
   EXPECT_NE(fresh.find("</p>\n<table></table></main>"), std::string::npos);
   EXPECT_EQ(fresh.find("reverify-limited"), std::string::npos);
   page->built = Clock::now() - std::chrono::seconds(42);
-  const std::string kept = cache.Render(*page, false, "/x", 7);
+  const std::string kept = cache.Render(*page, false, "/x", 7, 5);
   EXPECT_NE(kept.find("42 s ago (kept in the verification cache)"), std::string::npos);
+  EXPECT_EQ(kept.find("appended since"), std::string::npos);
+  // Carried to a grown log: the page says against which log it ran.
+  const std::string carried = cache.Render(*page, false, "/x", 0, 8);
+  EXPECT_NE(carried.find("(kept in the verification cache), against the log of 5 events; the 3 "
+                         "appended since touch nothing this page shows"),
+            std::string::npos);
   EXPECT_NE(kept.find("id=\"reverify-limited\""), std::string::npos);
   EXPECT_NE(kept.find("may start in 7 s"), std::string::npos);
-  EXPECT_EQ(cache.Render(*MakePage("<p>no marker</p>"), true, "/x", 0), "<p>no marker</p>");
+  EXPECT_EQ(cache.Render(*MakePage("<p>no marker</p>"), true, "/x", 0, 5), "<p>no marker</p>");
 }
 
 }  // namespace

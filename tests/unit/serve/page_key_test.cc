@@ -10,7 +10,8 @@ namespace {
 TEST(PageKeyMemoTest, KeysHoldForOneLogStateOnly) {
   PageKeyMemo memo;
   const LogState first{7, "note 7"}, grown{8, "note 8"}, resigned{7, "another note 7"};
-  PageKey key{"adapter aa", "/adapters/sha256%3Aaa", {"/reg/blobs/aa/1", "/reg/blobs/bb/2"}};
+  PageKey key{
+      "adapter aa", "/adapters/sha256%3Aaa", {"/reg/blobs/aa/1", "/reg/blobs/bb/2"}, {"keys"}};
   EXPECT_FALSE(memo.Find("/adapters/bot@1", first));
   memo.Store("/adapters/bot@1", first, key);
   std::optional<PageKey> found = memo.Find("/adapters/bot@1", first);
@@ -18,11 +19,12 @@ TEST(PageKeyMemoTest, KeysHoldForOneLogStateOnly) {
   EXPECT_EQ(found->key, "adapter aa");
   EXPECT_EQ(found->self, "/adapters/sha256%3Aaa");
   EXPECT_EQ(found->files, key.files);
+  EXPECT_EQ(found->topics, key.topics);
   EXPECT_FALSE(memo.Find("/adapters/bot@2", first));
   EXPECT_FALSE(memo.Find("/adapters/bot@1", grown));
   EXPECT_FALSE(memo.Find("/adapters/bot@1", resigned));
   // Storing under a new log state forgets every key of the old one.
-  memo.Store("/adapters/bot@2", grown, PageKey{"adapter bb", "/b", {}});
+  memo.Store("/adapters/bot@2", grown, PageKey{"adapter bb", "/b", {}, {}});
   EXPECT_FALSE(memo.Find("/adapters/bot@1", first));
   EXPECT_FALSE(memo.Find("/adapters/bot@1", grown));
   EXPECT_EQ(memo.Find("/adapters/bot@2", grown)->key, "adapter bb");
