@@ -39,8 +39,11 @@ for name, r in rows.items():
     if name == "bandwidth":
         continue
     tps = r.get("tokens_per_s") or r.get("decode_tokens_per_s")
+    if name.startswith("llamacpp") or (name.startswith("llama1b-generate") and "prefill_s" in r):
+        r["prompt_tokens_per_s"] = r.get("prompt_tokens_per_s") or r["prompt"] / r["prefill_s"]
     other = {k: r[k] for k in ("load_s", "first_forward_s", "weight_bytes", "prefill_s",
-                                "seconds", "final_loss", "flops_per_s") if k in r}
+                                "seconds", "final_loss", "flops_per_s",
+                                "prompt_tokens_per_s") if k in r}
     print(f"| {name} | {tps:.3g} | {r.get('peak_rss_mib', 0):.0f} | {other} |" if tps else
           f"| {name} | — | {r.get('peak_rss_mib', 0):.0f} | {other} |")
 
@@ -78,3 +81,21 @@ for g in ("llama1b-load", "llama1b-load-bf16"):
               f" - second forward {get(g, 'second_forward_s'):.2f} s = {loading:.2f} s"
               f" ({ratio(loading, read)} reading the files from the page cache: {read or 0:.2f} s);"
               f" peak RSS {get(g, 'peak_rss_mib') / weights:.2f}x the weights ({weights:.0f} MiB)")
+
+# llama.cpp on the same weights (GGUF from to_gguf.py): the same prompt's ids, greedy.
+for g, l in (("llama1b-generate", "llamacpp-f32"), ("llama1b-generate-bf16", "llamacpp-q8_0")):
+    if g in rows and l in rows:
+        same = runs[g][-1].get("new_tokens") == runs[l][-1].get("new_tokens")
+        tokens = "identical" if same else "different"
+        if l == "llamacpp-q8_0":
+            tokens += " (bf16 and Q8_0 round the weights differently)"
+        print(f"{g} against {l}: greedy tokens {tokens}; decode "
+              f"{ratio(get(g, 'decode_tokens_per_s'), get(l, 'decode_tokens_per_s'))}, prompt "
+              f"{ratio(get(g, 'prompt_tokens_per_s'), get(l, 'prompt_tokens_per_s'))}, peak RSS "
+              f"{ratio(get(g, 'peak_rss_mib'), get(l, 'peak_rss_mib'))}")
+for name in ("llama1b-generate", "llama1b-generate-bf16", "llamacpp-f32", "llamacpp-q8_0"):
+    if name in rows and bandwidth:
+        tps, weights = get(name, "decode_tokens_per_s"), get(name, "weight_bytes")
+        print(f"{name}: decode {tps:.2f} tokens/s = {tps * weights / bandwidth:.0%} of the "
+              f"bandwidth limit; peak RSS {get(name, 'peak_rss_mib') * 2**20 / weights:.2f}x "
+              f"the weight bytes ({weights / 2**20:.0f} MiB)")
