@@ -123,7 +123,7 @@ Result<AdapterPage> AdapterQuery::Run(registry::Registry& registry) const {
   }
   if (!base.empty()) {
     GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base_record,
-                           ResolveReference(registry, "base", base));
+                           ResolveReference(registry, registry::kBaseKind, base));
     filter.base_digest = base_record.digest;
   }
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ObjectRecord> all, registry.List(filter));

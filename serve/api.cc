@@ -234,7 +234,7 @@ Result<HttpResponse> Api::Route(const HttpRequest& request, registry::Registry& 
 Result<HttpResponse> Api::Adapter(const std::string& ref, const std::string& what,
                                   const HttpRequest& request, registry::Registry& registry) {
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
-                         ResolveReference(registry, "adapter", ref));
+                         ResolveReference(registry, registry::kAdapterKind, ref));
   if (what == "lineage") {
     const std::string direction = Param(request, "direction");
     if (!direction.empty() && direction != "of" && direction != "uses") {

@@ -76,7 +76,7 @@ Result<std::optional<PageKey>> KeyFor(const HttpRequest& request, registry::Regi
   if (path == "/audit") return std::optional<PageKey>();
   if (path.starts_with("/adapters/")) {
     GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
-                           ResolveReference(registry, "adapter", path.substr(10)));
+                           ResolveReference(registry, registry::kAdapterKind, path.substr(10)));
     GRAFT_ASSIGN_OR_RETURN(PageKey key, ObjectKey(registry, adapter));
     return std::optional<PageKey>(std::move(key));
   }

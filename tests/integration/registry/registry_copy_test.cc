@@ -7,6 +7,7 @@
 #include "registry/registry_copy.h"
 #include "tests/integration/registry/registry_helpers.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/registry_test_access.h"
 
 namespace graft::registry {
 namespace {
@@ -40,13 +41,13 @@ class RegistryCopyTest : public RegistryTest {
     const uint64_t size = source.LogSize().value();
     EXPECT_EQ(outcome.events, size);
     EXPECT_EQ(copy.LogSize().value(), size);
-    EXPECT_EQ(DigestHex(outcome.root), DigestHex(EventLog(source.db()).RootHash(size).value()));
-    EXPECT_EQ(DigestHex(EventLog(copy.db()).RootHash(size).value()), DigestHex(outcome.root));
+    EXPECT_EQ(DigestHex(outcome.root), DigestHex(source.LogRoot(size).value()));
+    EXPECT_EQ(DigestHex(copy.LogRoot(size).value()), DigestHex(outcome.root));
     EXPECT_EQ(copy.origin(), source.origin());
     // A checkpoint kept from the source before the last change verifies against the copy.
     Result<Checkpoint> kept = copy.VerifyCheckpoint(note_);
     ASSERT_TRUE(kept.ok()) << kept.status().ToString();
-    EXPECT_EQ(DigestHex(kept->root), DigestHex(EventLog(copy.db()).RootHash(kept->size).value()));
+    EXPECT_EQ(DigestHex(kept->root), DigestHex(copy.LogRoot(kept->size).value()));
     EXPECT_EQ(copy.LatestCheckpoint().value(), source.LatestCheckpoint().value());
     Result<AuditReport> audit = Audit(copy);
     ASSERT_TRUE(audit.ok()) << audit.status().ToString();
@@ -122,7 +123,7 @@ TEST_P(RegistryCopyTest, RefusesForeignAndRegistryDatabasesTouchingNothing) {
 }
 
 TEST_P(RegistryCopyTest, ATamperedBlobStopsTheCopyBeforeAnythingIsWritten) {
-  Statement files = registry_->db()
+  Statement files = RegistryTestAccess::db(*registry_)
                         .Prepare(
                             "SELECT blob FROM object_files WHERE object = ? AND path = "
                             "'adapter_model.safetensors'")
@@ -144,10 +145,11 @@ TEST_P(RegistryCopyTest, ATamperedBlobStopsTheCopyBeforeAnythingIsWritten) {
   // The blob store itself refuses to hand out or copy the altered bytes (the copy streams each
   // blob through CopyFrom, which re-hashes it), leaving nothing behind.
   Registry fresh = Registry::Init(Dir("fresh")).value();
-  Result<uint64_t> copied = fresh.blobs().CopyFrom(source.blobs(), weights);
+  Result<uint64_t> copied =
+      RegistryTestAccess::blobs(fresh).CopyFrom(RegistryTestAccess::blobs(source), weights);
   EXPECT_EQ(copied.status().kind(), ErrorKind::kVerification);
-  EXPECT_FALSE(fresh.blobs().Has(weights));
-  EXPECT_EQ(source.blobs().WriteFile(weights, Dir("out.bin")).status().kind(),
+  EXPECT_FALSE(RegistryTestAccess::blobs(fresh).Has(weights));
+  EXPECT_EQ(RegistryTestAccess::blobs(source).WriteFile(weights, Dir("out.bin")).status().kind(),
             ErrorKind::kVerification);
   EXPECT_FALSE(fs::exists(Dir("out.bin")));
 }
