@@ -1,6 +1,7 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast (async, a few threads) that hands each GET to
-// a handler, slow ones to two bounded worker pools (heavy and light work apart), and adds the
-// limits, security headers, bearer authentication and request log.
+// a handler, slow ones to two bounded worker pools (heavy and light work apart), sends bodies
+// whole or streamed a piece at a time, and adds the limits, security headers, bearer
+// authentication and request log.
 #pragma once
 
 #include <atomic>
