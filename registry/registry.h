@@ -288,6 +288,16 @@ class Registry {
   // The same re-verified copy whatever is revoked: for checks that must look at a revoked object
   // (the gate, promotion, monitoring), not for handing it out.
   Status WriteVerifiedFiles(const ObjectRecord& object, const std::filesystem::path& out);
+  // ExportFiles as a stream: the files it would write, refused before any byte is read as it
+  // refuses them (revoked: Conflict; no rows or an unsafe path: InvalidInput; rows whose
+  // identity manifest's root digest is not the object's: kVerification). Stream each one's bytes
+  // with StreamStoredFile, which checks them against its row.
+  Result<std::vector<StoredFile>> ExportableFiles(const ObjectRecord& object);
+  // Streams a stored file's bytes to `sink` a piece at a time, re-hashed (BlobStore::Stream):
+  // kVerification when they run past its recorded size (before passing on the piece that does),
+  // fall short of it, or do not hash to its blob digest. The last is known only after the last
+  // piece, so a sink must not use what it received until this returns Ok.
+  Status StreamStoredFile(const StoredFile& file, const BlobSink& sink);
   // Re-hashes every stored file of a directory object against its row, and checks that the root
   // digest of its identity manifest (registry/object_identity.h) is the object's digest. The
   // one reading of "identity_ignore": the audit and the adapter report use it too.

@@ -1,5 +1,5 @@
 // Registry export: what makes an object unusable (Revocations) and the re-verified copy of its
-// files (ExportFiles, WriteVerifiedFiles).
+// files (ExportFiles, WriteVerifiedFiles, or streamed: ExportableFiles, StreamStoredFile).
 #include <set>
 
 #include "core/file_util.h"
@@ -56,15 +56,66 @@ Result<std::vector<Revocation>> Registry::Revocations(const ObjectRecord& object
   return out;
 }
 
-Status Registry::ExportFiles(const ObjectRecord& object, const fs::path& out) {
-  GRAFT_ASSIGN_OR_RETURN(std::vector<Revocation> revocations, Revocations(object));
-  if (!revocations.empty()) {
-    std::string reasons;
-    for (const Revocation& r : revocations) reasons += (reasons.empty() ? "" : "; ") + r.Describe();
-    return Conflict(object.kind + " sha256:" + object.digest + " was revoked (" + reasons +
-                    "); refusing to export it");
+namespace {
+
+Status SizeDiffers(const StoredFile& file) {
+  return VerificationFailed(file.path + ": size differs from the registry's record");
+}
+
+// Conflict when the object has any Revocations(): what an export refuses to hand out.
+Status RefuseRevoked(Registry& registry, const ObjectRecord& object) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<Revocation> revocations, registry.Revocations(object));
+  if (revocations.empty()) return Status::Ok();
+  std::string reasons;
+  for (const Revocation& r : revocations) reasons += (reasons.empty() ? "" : "; ") + r.Describe();
+  return Conflict(object.kind + " sha256:" + object.digest + " was revoked (" + reasons +
+                  "); refusing to export it");
+}
+
+// The object's file rows, refused before any byte is read when they cannot be its files: none,
+// an unsafe path, or a root digest of their identity manifest that is not the object's. Each
+// file's bytes are then checked against its row as they are read.
+Result<std::vector<StoredFile>> IdentityFiles(Registry& registry, const ObjectRecord& object) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<StoredFile> files, registry.ObjectFiles(object.digest));
+  if (files.empty())
+    return InvalidInput(object.kind + " sha256:" + object.digest + " has no files");
+  std::vector<ManifestEntry> entries;
+  for (const StoredFile& file : files) {
+    GRAFT_RETURN_IF_ERROR(CheckSafeRelativePath(file.path));
+    GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(file.blob));
+    entries.push_back({file.path, digest, file.size});
   }
+  const Manifest manifest = IdentityManifest(object.Info(), std::move(entries));
+  if (manifest.RootDigestHex() != object.digest) {
+    return VerificationFailed("the exported files' root digest sha256:" + manifest.RootDigestHex() +
+                              " is not the " + object.kind + "'s sha256:" + object.digest);
+  }
+  return files;
+}
+
+}  // namespace
+
+Status Registry::ExportFiles(const ObjectRecord& object, const fs::path& out) {
+  GRAFT_RETURN_IF_ERROR(RefuseRevoked(*this, object));
   return WriteVerifiedFiles(object, out);
+}
+
+Result<std::vector<StoredFile>> Registry::ExportableFiles(const ObjectRecord& object) {
+  GRAFT_RETURN_IF_ERROR(RefuseRevoked(*this, object));
+  return IdentityFiles(*this, object);
+}
+
+Status Registry::StreamStoredFile(const StoredFile& file, const BlobSink& sink) {
+  uint64_t size = 0;
+  bool overrun = false;  // stopped before passing on bytes past the recorded size
+  Status streamed = blobs().Stream(file.blob, [&](std::string_view piece) {
+    size += piece.size();
+    overrun = size > file.size;
+    return overrun ? SizeDiffers(file) : sink(piece);
+  });
+  if (overrun) return SizeDiffers(file);
+  if (!streamed.ok()) return streamed.WithContext(file.path);
+  return size == file.size ? Status::Ok() : SizeDiffers(file);
 }
 
 Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& out) {
@@ -72,10 +123,7 @@ Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& 
   if (fs::exists(out, error) && (!fs::is_directory(out, error) || !fs::is_empty(out, error))) {
     return InvalidInput(out.string() + " exists and is not an empty directory");
   }
-  GRAFT_ASSIGN_OR_RETURN(std::vector<StoredFile> files, ObjectFiles(object.digest));
-  if (files.empty())
-    return InvalidInput(object.kind + " sha256:" + object.digest + " has no files");
-  std::vector<ManifestEntry> written_files;
+  GRAFT_ASSIGN_OR_RETURN(std::vector<StoredFile> files, IdentityFiles(*this, object));
   bool created = !fs::exists(out, error);
   auto fail = [&](Status status) {
     if (created) {
@@ -88,23 +136,11 @@ Status Registry::WriteVerifiedFiles(const ObjectRecord& object, const fs::path& 
   fs::create_directories(out, error);
   if (error) return IoError("cannot create " + out.string() + ": " + error.message());
   for (const StoredFile& file : files) {
-    Status safe = CheckSafeRelativePath(file.path);
-    if (!safe.ok()) return fail(safe);
     fs::create_directories((out / file.path).parent_path(), error);
     // Streamed a piece at a time and re-hashed; renamed into place only if it matched.
     Result<uint64_t> written = blobs().WriteFile(file.blob, out / file.path);
     if (!written.ok()) return fail(written.status().WithContext(file.path));
-    if (*written != file.size) {
-      return fail(VerificationFailed(file.path + ": size differs from the registry's record"));
-    }
-    GRAFT_ASSIGN_OR_RETURN(Digest digest, ParseDigestHex(file.blob));
-    written_files.push_back({file.path, digest, file.size});
-  }
-  const Manifest manifest = IdentityManifest(object.Info(), std::move(written_files));
-  if (manifest.RootDigestHex() != object.digest) {
-    return fail(
-        VerificationFailed("the exported files' root digest sha256:" + manifest.RootDigestHex() +
-                           " is not the " + object.kind + "'s sha256:" + object.digest));
+    if (*written != file.size) return fail(SizeDiffers(file));
   }
   return Status::Ok();
 }

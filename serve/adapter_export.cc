@@ -1,57 +1,44 @@
 #include "serve/adapter_export.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <set>
 
-#include "core/file_util.h"
 #include "core/manifest.h"
-#include "core/sha256.h"
 #include "serve/tar_archive.h"
 
 namespace graft::serve {
 
-namespace fs = std::filesystem;
+Result<AdapterExport> AdapterExport::Prepare(registry::Registry& registry,
+                                             const registry::ObjectRecord& adapter) {
+  GRAFT_ASSIGN_OR_RETURN(std::vector<registry::StoredFile> files,
+                         registry.ExportableFiles(adapter));
+  std::sort(files.begin(), files.end(),
+            [](const registry::StoredFile& a, const registry::StoredFile& b) {
+              return ManifestPathLess(a.path, b.path);
+            });
+  AdapterExport out;
+  out.size_ = TarArchive::End().size();
+  for (registry::StoredFile& file : files) {
+    GRAFT_ASSIGN_OR_RETURN(std::string header, TarArchive::Header(file.path, file.size));
+    out.size_ += TarArchive::EntrySize(file.size);
+    out.entries_.push_back({std::move(file), std::move(header)});
+  }
+  return out;
+}
 
-Result<std::string> ExportTar(registry::Registry& registry, const registry::ObjectRecord& object,
-                              uint64_t max_bytes) {
-  TempDir scratch("graft-serve-export");
-  const fs::path out = scratch.path() / "files";
-  GRAFT_RETURN_IF_ERROR(registry.ExportFiles(object, out));
-  std::vector<std::string> paths;
-  uint64_t total = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(out)) {
-    if (!entry.is_regular_file()) continue;
-    paths.push_back(fs::relative(entry.path(), out).generic_string());
-    total += entry.file_size();
+Status AdapterExport::Write(registry::Registry& registry, const ArchiveSink& sink) const {
+  std::string held;  // the piece received last, sent once the next one (or the match) arrives
+  for (const Entry& entry : entries_) {
+    GRAFT_RETURN_IF_ERROR(sink(entry.header));
+    held.clear();
+    GRAFT_RETURN_IF_ERROR(registry.StreamStoredFile(entry.file, [&](std::string_view piece) {
+      if (!held.empty()) GRAFT_RETURN_IF_ERROR(sink(held));
+      held.assign(piece);
+      return Status::Ok();
+    }));
+    if (!held.empty()) GRAFT_RETURN_IF_ERROR(sink(held));
+    GRAFT_RETURN_IF_ERROR(sink(TarArchive::Padding(entry.file.size)));
   }
-  if (total > max_bytes) {
-    return InvalidInput("the export is " + std::to_string(total) + " bytes, more than the " +
-                        std::to_string(max_bytes) + " this server sends");
-  }
-  std::sort(paths.begin(), paths.end(), ManifestPathLess);
-  std::set<std::string> ignored;
-  const Json info = object.Info();
-  if (info.contains("identity_ignore")) {
-    for (const Json& path : info["identity_ignore"]) ignored.insert(path.get<std::string>());
-  }
-  TarArchive archive;
-  Manifest manifest;
-  for (const std::string& path : paths) {
-    GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(out / path, max_bytes));
-    const bool is_ignored = std::any_of(ignored.begin(), ignored.end(), [&](const std::string& p) {
-      return path == p || path.starts_with(p + "/");
-    });
-    if (!is_ignored) {
-      manifest.entries.push_back({path, Sha256::Of(bytes), bytes.size()});
-    }
-    GRAFT_RETURN_IF_ERROR(archive.Add(path, bytes));
-  }
-  if (manifest.RootDigestHex() != object.digest) {
-    return VerificationFailed("the exported files hash to sha256:" + manifest.RootDigestHex() +
-                              ", not the object's sha256:" + object.digest);
-  }
-  return std::move(archive).Finish();
+  return sink(TarArchive::End());
 }
 
 }  // namespace graft::serve

@@ -175,6 +175,13 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   if (!registry.ok()) return ErrorResponse(registry.status());
   Result<HttpResponse> response = Route(request, **registry);
   if (!response.ok()) return ErrorResponse(response.status());
+  if (response->stream) {
+    // A streamed body reads the registry after Handle returns: it keeps the connection.
+    auto lease = std::make_shared<RegistryPool::Lease>(std::move(*registry));
+    response->stream = [lease, stream = std::move(response->stream)](const BodyWriter& write) {
+      return stream(write);
+    };
+  }
   return std::move(response).value();
 }
 
@@ -253,8 +260,7 @@ Result<HttpResponse> Api::Adapter(const std::string& ref, const std::string& wha
                          {"approvals", described["approvals"]}});
   }
   if (what == "export") {
-    GRAFT_ASSIGN_OR_RETURN(std::string tar,
-                           ExportTar(registry, adapter, context_.max_export_bytes));
+    GRAFT_ASSIGN_OR_RETURN(AdapterExport archive, AdapterExport::Prepare(registry, adapter));
     std::string name =
         adapter.labels.empty() ? adapter.digest.substr(0, 12) : adapter.DisplayName();
     for (char& c : name) {
@@ -262,7 +268,10 @@ Result<HttpResponse> Api::Adapter(const std::string& ref, const std::string& wha
     }
     HttpResponse response;
     response.content_type = "application/x-tar";
-    response.body = std::move(tar);
+    response.stream_length = archive.size();
+    response.stream = [&registry, archive = std::move(archive)](const BodyWriter& write) {
+      return archive.Write(registry, write);
+    };
     response.headers.push_back(
         {"Content-Disposition", "attachment; filename=\"" + name + ".tar\""});
     response.headers.push_back({"X-Graft-Digest", "sha256:" + adapter.digest});

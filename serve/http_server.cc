@@ -12,6 +12,7 @@
 #include <ctime>
 #include <deque>
 #include <exception>
+#include <future>
 #include <mutex>
 
 namespace graft::serve {
@@ -43,12 +44,13 @@ std::string UtcNow() {
   return text;
 }
 
-// A log field without spaces, quotes or control characters (the target is client-chosen).
-std::string LogField(std::string_view text) {
+// A log field without quotes or control characters, and without spaces unless `spaces` (the
+// target is client-chosen).
+std::string LogField(std::string_view text, bool spaces = false) {
   std::string out;
   for (char c : text.substr(0, 300)) {
     const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x21 || u == 0x7f || c == '"') ? '?' : c;
+    out += (u < 0x20 || (u == 0x20 && !spaces) || u == 0x7f || c == '"') ? '?' : c;
   }
   return out.empty() ? "-" : out;
 }
@@ -274,6 +276,9 @@ class Session : public std::enable_shared_from_this<Session> {
             parsed, [self = shared_from_this(), parsed, keep_alive = request.keep_alive(), method,
                      target, start, head = request.method() == http::verb::head] {
               HttpResponse slow = *self->Answer(self->server_.handler.slow, parsed);
+              if (slow.stream && !head) {
+                return self->Stream(std::move(slow), keep_alive, method, target, start);
+              }
               asio::post(self->stream_.get_executor(), [self, slow = std::move(slow), keep_alive,
                                                         method, target, start, head]() mutable {
                 self->Send(std::move(slow), keep_alive, method, target, start, head);
@@ -300,31 +305,43 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void Send(HttpResponse response, bool keep_alive, const std::string& method,
-            const std::string& target, Clock::time_point start, bool head) {
-    auto message = std::make_shared<http::response<http::string_body>>();
-    message->version(11);
-    message->result(static_cast<unsigned>(response.status));
-    message->set(http::field::server, "graft");
-    message->set(http::field::content_type, response.content_type);
-    message->set(http::field::cache_control, "no-store");
-    message->set("Content-Security-Policy", std::string(kSecurityPolicy));
-    message->set("X-Content-Type-Options", "nosniff");
-    message->set("X-Frame-Options", "DENY");
-    message->set("Referrer-Policy", "no-referrer");
-    message->set("Cross-Origin-Resource-Policy", "same-origin");
-    for (const auto& [name, value] : response.headers) message->set(name, value);
-    const size_t bytes = response.body.size();
-    message->body() = std::move(response.body);
-    message->keep_alive(keep_alive);
-    message->prepare_payload();
-    if (head) message->body().clear();  // Content-Length stays that of the GET
+  // The status line and headers every answer has, and the response's own.
+  template <typename Body>
+  static void SetHeaders(http::response<Body>& message, const HttpResponse& response) {
+    message.version(11);
+    message.result(static_cast<unsigned>(response.status));
+    message.set(http::field::server, "graft");
+    message.set(http::field::content_type, response.content_type);
+    message.set(http::field::cache_control, "no-store");
+    message.set("Content-Security-Policy", std::string(kSecurityPolicy));
+    message.set("X-Content-Type-Options", "nosniff");
+    message.set("X-Frame-Options", "DENY");
+    message.set("Referrer-Policy", "no-referrer");
+    message.set("Cross-Origin-Resource-Policy", "same-origin");
+    for (const auto& [name, value] : response.headers) message.set(name, value);
+  }
+
+  void LogRequest(const std::string& method, const std::string& target, int status, uint64_t bytes,
+                  Clock::time_point start, const std::string& note) {
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     char timing[32];
     std::snprintf(timing, sizeof timing, "%.1fms", ms);
     server_.Log(UtcNow() + " " + remote_ + " \"" + LogField(method) + " " + LogField(target) +
-                "\" " + std::to_string(response.status) + " " + std::to_string(bytes) + " " +
-                timing + (response.log_note.empty() ? "" : " " + response.log_note));
+                "\" " + std::to_string(status) + " " + std::to_string(bytes) + " " + timing +
+                (note.empty() ? "" : " " + note));
+  }
+
+  void Send(HttpResponse response, bool keep_alive, const std::string& method,
+            const std::string& target, Clock::time_point start, bool head) {
+    auto message = std::make_shared<http::response<http::string_body>>();
+    SetHeaders(*message, response);
+    const uint64_t bytes = response.stream ? response.stream_length : response.body.size();
+    message->body() = std::move(response.body);
+    message->keep_alive(keep_alive);
+    message->prepare_payload();
+    if (head) message->body().clear();  // Content-Length stays that of the GET
+    if (response.stream) message->content_length(response.stream_length);
+    LogRequest(method, target, response.status, bytes, start, response.log_note);
     stream_.expires_after(server_.options.request_timeout);
     http::async_write(
         stream_, *message,
@@ -332,6 +349,94 @@ class Session : public std::enable_shared_from_this<Session> {
           if (error || !keep_alive) return self->Close();
           self->Read();
         });
+  }
+
+  // A streamed answer (HttpResponse::stream), on the worker that built it: the headers, then
+  // each piece as `stream` writes it, the worker waiting for every write, so one piece at a time
+  // is held. Closes the connection when the stream fails or its length is not the one announced.
+  void Stream(HttpResponse response, bool keep_alive, const std::string& method,
+              const std::string& target, Clock::time_point start) {
+    struct Streamed {
+      http::response<http::buffer_body> message;
+      http::response_serializer<http::buffer_body> serializer{message};
+      std::string piece;  // the bytes being written
+
+      // `stream` writing through `write`; an exception is an internal error (logged).
+      static Status Run(const std::function<Status(const BodyWriter&)>& stream,
+                        const BodyWriter& write) {
+        try {
+          return stream(write);
+        } catch (const std::exception& e) {
+          return InternalError(std::string("internal error: ") + e.what());
+        }
+      }
+    };
+    auto state = std::make_shared<Streamed>();
+    SetHeaders(state->message, response);
+    state->message.keep_alive(keep_alive);
+    state->message.content_length(response.stream_length);
+    state->message.body().data = nullptr;
+    state->message.body().more = true;
+    // Writes what the serializer has to write now; a consumed body piece is no error.
+    const auto write_body = [this, state](const auto& done) {
+      http::async_write(stream_, state->serializer, [done](beast::error_code error, size_t) {
+        done(error == http::error::need_buffer ? beast::error_code() : error);
+      });
+    };
+    uint64_t sent = 0;
+    Status status = Await([this, state](const auto& done) {
+      http::async_write_header(stream_, state->serializer,
+                               [done](beast::error_code error, size_t) { done(error); });
+    });
+    if (status.ok()) {
+      status = Streamed::Run(response.stream, [&](std::string_view piece) -> Status {
+        if (piece.empty()) return Status::Ok();
+        sent += piece.size();
+        if (sent > response.stream_length) {
+          return InternalError("the body runs past its Content-Length");
+        }
+        state->piece.assign(piece);
+        state->message.body().data = state->piece.data();
+        state->message.body().size = state->piece.size();
+        return Await(write_body);
+      });
+    }
+    if (status.ok() && sent != response.stream_length) {
+      status = InternalError("the body ended before its Content-Length");
+    }
+    if (status.ok()) {
+      state->message.body().data = nullptr;
+      state->message.body().more = false;
+      status = Await(write_body);
+    }
+    LogRequest(method, target, response.status, sent, start,
+               status.ok() ? response.log_note
+                           : "aborted after " + std::to_string(sent) + " of " +
+                                 std::to_string(response.stream_length) +
+                                 " bytes: " + LogField(status.message(), true));
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), state, ok = status.ok(), keep_alive] {
+                 if (!ok || !keep_alive) return self->Close();
+                 self->Read();
+               });
+  }
+
+  // Starts a write on the connection's strand (`start(done)` begins it; `done(error)` ends it)
+  // and waits for it on this worker: an error when the write fails or times out, or when the
+  // server stops first.
+  template <typename Start>
+  Status Await(const Start& start) {
+    auto done = std::make_shared<std::promise<beast::error_code>>();
+    std::future<beast::error_code> finished = done->get_future();
+    asio::post(stream_.get_executor(), [self = shared_from_this(), start, done] {
+      self->stream_.expires_after(self->server_.options.request_timeout);
+      start([done](beast::error_code error) { done->set_value(error); });
+    });
+    while (finished.wait_for(std::chrono::milliseconds(200)) == std::future_status::timeout) {
+      if (server_.io.stopped()) return IoError("the server is stopping");
+    }
+    const beast::error_code error = finished.get();
+    return error ? IoError("writing the answer: " + error.message()) : Status::Ok();
   }
 
   void Close() {

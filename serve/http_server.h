@@ -1,6 +1,7 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast (async, a few threads) that hands each GET to
-// a handler, slow ones to two bounded worker pools (heavy and light work apart), and adds the
-// limits, security headers, bearer authentication and request log.
+// a handler, slow ones to two bounded worker pools (heavy and light work apart), sends bodies
+// whole or streamed a piece at a time, and adds the limits, security headers, bearer
+// authentication and request log.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,12 +28,23 @@ struct HttpRequest {
   std::string accept;                        // the Accept header
 };
 
+// Sends one piece of a streamed body; returns once it was written to the connection (an error
+// when the connection failed, timed out or the server is stopping).
+using BodyWriter = std::function<Status(std::string_view piece)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::string log_note;  // appended to the request's log line ("cached", "built")
+  // A body streamed instead of `body` (slow answers only): `stream_length` bytes, the
+  // Content-Length, which `stream` writes a piece at a time on the worker that answered, each
+  // through the BodyWriter, so only the piece in flight is held. When `stream` fails or writes
+  // another number of bytes, the connection is closed there: the client gets fewer bytes than
+  // Content-Length says, and the request log the reason. HEAD sends the headers alone.
+  std::function<Status(const BodyWriter& write)> stream;
+  uint64_t stream_length = 0;
 };
 
 // A request is answered in two stages: `fast` runs on a network thread and answers what takes no

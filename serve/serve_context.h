@@ -28,7 +28,6 @@ struct ServeContext {
   PageCache pages;
   LogFollower follower;
   PageKeyMemo keys;
-  uint64_t max_export_bytes = uint64_t{512} << 20;
   uint64_t max_response_bytes = uint64_t{64} << 20;  // pages and JSON
 };
 

@@ -1,6 +1,8 @@
-// TarArchive: a POSIX ustar archive of regular files, built in memory (an adapter export).
+// TarArchive: the blocks of a POSIX ustar archive of regular files, for writing one as a stream
+// (an adapter export): each file's header, its bytes, its padding, then the archive's end.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,14 +12,18 @@ namespace graft::serve {
 
 class TarArchive {
  public:
-  // Appends a regular file (mode 0644, mtime 0, owner 0:0 so the archive is reproducible).
-  // `path` is relative and POSIX; longer than ustar's name + prefix fields allow is InvalidInput.
-  Status Add(std::string_view path, std::string_view content);
-  // The archive with its two closing zero blocks.
-  std::string Finish() &&;
+  static constexpr uint64_t kBlock = 512;
 
- private:
-  std::string data_;
+  // The header block of a regular file of `size` bytes (mode 0644, mtime 0, owner 0:0, so the
+  // archive is reproducible). `path` is relative and POSIX; an unsafe one, or one longer than
+  // ustar's name + prefix fields allow, is InvalidInput.
+  static Result<std::string> Header(std::string_view path, uint64_t size);
+  // The zero bytes that fill a file of `size` bytes up to whole blocks.
+  static std::string_view Padding(uint64_t size);
+  // The archive's end: two zero blocks.
+  static std::string_view End();
+  // The bytes a file of `size` bytes takes in the archive: header, content and padding.
+  static uint64_t EntrySize(uint64_t size);
 };
 
 }  // namespace graft::serve

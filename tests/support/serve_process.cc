@@ -148,6 +148,16 @@ std::string ServeProcess::log() const {
   return buffer.str();
 }
 
+long ServeProcess::PeakRssKib() const {
+  if (pid_ <= 0) return 0;
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
 int ServeProcess::Stop() {
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);

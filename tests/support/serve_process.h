@@ -38,6 +38,8 @@ class ServeProcess {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   // What the server wrote to stderr so far (its request log).
   std::string log() const;
+  // The server's peak resident set size so far (VmHWM), in KiB; 0 when it is not running.
+  long PeakRssKib() const;
   // Stops the server and returns its exit code.
   int Stop();
 

@@ -14,6 +14,7 @@
 
 namespace graft::serve {
 namespace {
+using graft::testing::HttpExchange;
 using graft::testing::HttpGet;
 using graft::testing::HttpResult;
 
@@ -117,6 +118,60 @@ TEST(HttpServerTest, AThrowingHandlerIsA500) {
   server->Stop();
   runner.join();
   EXPECT_NE(log.str().find("internal error: boom"), std::string::npos);
+}
+
+// A streamed body: its pieces arrive in order under the announced Content-Length; HEAD gets the
+// length without the body; a stream that fails part way closes the connection, so the client
+// gets fewer bytes than announced, and the log says why.
+TEST(HttpServerTest, StreamedBodyArrivesWholeOrVisiblyCutShort) {
+  constexpr size_t kPiece = 300 * 1024;
+  HttpHandler handler{
+      [](const HttpRequest&) -> std::optional<HttpResponse> { return std::nullopt; },
+      [](const HttpRequest& request) {
+        HttpResponse response;
+        response.content_type = "application/octet-stream";
+        response.stream_length = 4 * kPiece;
+        const bool fail = request.path == "/fail";
+        response.stream = [fail](const BodyWriter& write) -> Status {
+          for (char c : std::string("abcd")) {
+            if (fail && c == 'c') return VerificationFailed("piece c is wrong");
+            GRAFT_RETURN_IF_ERROR(write(std::string(kPiece, c)));
+          }
+          return Status::Ok();
+        };
+        return response;
+      },
+      {}};
+  HttpServerOptions options;
+  options.port = 0;
+  std::ostringstream log;
+  std::unique_ptr<HttpServer> server = HttpServer::Listen(options, handler, log).value();
+  std::thread runner([&] { server->Run(false); });
+
+  HttpResult whole = HttpGet(server->port(), "/whole");
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.headers["content-length"], std::to_string(4 * kPiece));
+  EXPECT_EQ(whole.headers["x-content-type-options"], "nosniff");
+  EXPECT_EQ(whole.body, std::string(kPiece, 'a') + std::string(kPiece, 'b') +
+                            std::string(kPiece, 'c') + std::string(kPiece, 'd'));
+  HttpResult head =
+      HttpExchange(server->port(), "HEAD /whole HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-length"], std::to_string(4 * kPiece));
+  EXPECT_EQ(head.body, "");
+  // Kept alive by default, the connection is closed after the failure all the same.
+  HttpResult cut = HttpExchange(server->port(), "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(cut.status, 200);
+  EXPECT_EQ(cut.headers["content-length"], std::to_string(4 * kPiece));
+  EXPECT_EQ(cut.body, std::string(kPiece, 'a') + std::string(kPiece, 'b'));
+  server->Stop();
+  runner.join();
+  EXPECT_NE(log.str().find("\"GET /fail\" 200 " + std::to_string(2 * kPiece)), std::string::npos)
+      << log.str();
+  EXPECT_NE(log.str().find("aborted after " + std::to_string(2 * kPiece) + " of " +
+                           std::to_string(4 * kPiece) + " bytes: piece c is wrong"),
+            std::string::npos)
+      << log.str();
 }
 
 }  // namespace
