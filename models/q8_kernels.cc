@@ -1,0 +1,222 @@
+#include "models/q8_kernels.h"
+
+// GCC 12 warns that the AVX-512 intrinsics' own "undefined" placeholders are uninitialised
+// (GCC bug 105593, fixed in 13); the warnings point into the header, so they are off for it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <atomic>
+#include <bit>
+#include <cmath>
+
+namespace graft {
+namespace {
+
+// One weight row (`groups` groups of 32 int8 values and their F16 scales) dotted with x, per
+// instruction set. Each sums a group's 32 products first, then adds the group's sum times its
+// scale, as the dequantised row would give up to rounding.
+using DotFn = float (*)(const int8_t* q, const uint16_t* scales, const float* x, int64_t groups);
+
+float DotScalar(const int8_t* q, const uint16_t* scales, const float* x, int64_t groups) {
+  float total = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    float sum = 0;
+    for (int64_t t = 0; t < kQ8Group; ++t) {
+      sum += static_cast<float>(q[g * kQ8Group + t]) * x[g * kQ8Group + t];
+    }
+    total += sum * HalfBitsToFloat(scales[g]);
+  }
+  return total;
+}
+
+// Eight int8 values as eight floats.
+__attribute__((target("avx2,fma,f16c"), always_inline)) inline __m256 Load8(const int8_t* q) {
+  return _mm256_cvtepi32_ps(
+      _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
+}
+
+__attribute__((target("avx2,fma,f16c"))) float DotAvx2(const int8_t* q, const uint16_t* scales,
+                                                       const float* x, int64_t groups) {
+  // Two accumulators, so that consecutive groups do not wait on each other's multiply-add.
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t g = 0; g < groups; ++g) {
+    const int8_t* qg = q + g * kQ8Group;
+    const float* xg = x + g * kQ8Group;
+    __m256 a = _mm256_mul_ps(Load8(qg), _mm256_loadu_ps(xg));
+    __m256 b = _mm256_mul_ps(Load8(qg + 8), _mm256_loadu_ps(xg + 8));
+    a = _mm256_fmadd_ps(Load8(qg + 16), _mm256_loadu_ps(xg + 16), a);
+    b = _mm256_fmadd_ps(Load8(qg + 24), _mm256_loadu_ps(xg + 24), b);
+    acc[g & 1] =
+        _mm256_fmadd_ps(_mm256_add_ps(a, b), _mm256_set1_ps(_cvtsh_ss(scales[g])), acc[g & 1]);
+  }
+  const __m256 sum = _mm256_add_ps(acc[0], acc[1]);
+  __m128 half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+  half = _mm_add_ss(half, _mm_movehdup_ps(half));
+  return _mm_cvtss_f32(half);
+}
+
+// Sixteen int8 values as sixteen floats.
+__attribute__((target("avx512f,avx2,fma,f16c"), always_inline)) inline __m512 Load16(
+    const int8_t* q) {
+  return _mm512_cvtepi32_ps(
+      _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))));
+}
+
+__attribute__((target("avx512f,avx2,fma,f16c"))) float DotAvx512(const int8_t* q,
+                                                                 const uint16_t* scales,
+                                                                 const float* x, int64_t groups) {
+  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  for (int64_t g = 0; g < groups; ++g) {
+    const int8_t* qg = q + g * kQ8Group;
+    const float* xg = x + g * kQ8Group;
+    __m512 a = _mm512_mul_ps(Load16(qg), _mm512_loadu_ps(xg));
+    a = _mm512_fmadd_ps(Load16(qg + 16), _mm512_loadu_ps(xg + 16), a);
+    acc[g & 1] = _mm512_fmadd_ps(a, _mm512_set1_ps(_cvtsh_ss(scales[g])), acc[g & 1]);
+  }
+  // (Not _mm512_reduce_add_ps: GCC 12 warns inside it.)
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, _mm512_add_ps(acc[0], acc[1]));
+  float total = 0;
+  for (float lane : lanes) total += lane;
+  return total;
+}
+
+// Whole groups dequantised into F32, per instruction set.
+using DequantizeFn = void (*)(const int8_t* q, const uint16_t* scales, int64_t groups, float* to);
+
+void DequantizeScalar(const int8_t* q, const uint16_t* scales, int64_t groups, float* to) {
+  for (int64_t g = 0; g < groups; ++g) {
+    const float scale = HalfBitsToFloat(scales[g]);
+    for (int64_t t = 0; t < kQ8Group; ++t) {
+      to[g * kQ8Group + t] = static_cast<float>(q[g * kQ8Group + t]) * scale;
+    }
+  }
+}
+
+__attribute__((target("avx2,fma,f16c"))) void DequantizeAvx2(const int8_t* q,
+                                                             const uint16_t* scales, int64_t groups,
+                                                             float* to) {
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m256 scale = _mm256_set1_ps(_cvtsh_ss(scales[g]));
+    for (int64_t t = 0; t < kQ8Group; t += 8) {
+      _mm256_storeu_ps(to + g * kQ8Group + t, _mm256_mul_ps(Load8(q + g * kQ8Group + t), scale));
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx2,fma,f16c"))) void DequantizeAvx512(const int8_t* q,
+                                                                       const uint16_t* scales,
+                                                                       int64_t groups, float* to) {
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m512 scale = _mm512_set1_ps(_cvtsh_ss(scales[g]));
+    _mm512_storeu_ps(to + g * kQ8Group, _mm512_mul_ps(Load16(q + g * kQ8Group), scale));
+    _mm512_storeu_ps(to + g * kQ8Group + 16, _mm512_mul_ps(Load16(q + g * kQ8Group + 16), scale));
+  }
+}
+
+bool Supported(Q8Isa isa) {
+  switch (isa) {
+    case Q8Isa::kAvx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("f16c") &&
+             __builtin_cpu_supports("fma");
+    case Q8Isa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") &&
+             __builtin_cpu_supports("fma");
+    default:
+      return true;
+  }
+}
+
+Q8Isa Best(Q8Isa wanted) {
+  for (Q8Isa isa : {Q8Isa::kAvx512, Q8Isa::kAvx2}) {
+    const bool allowed = wanted == Q8Isa::kAuto || wanted == isa ||
+                         (wanted == Q8Isa::kAvx512 && isa == Q8Isa::kAvx2);
+    if (allowed && Supported(isa)) return isa;
+  }
+  return Q8Isa::kScalar;
+}
+
+std::atomic<Q8Isa>& Active() {
+  static std::atomic<Q8Isa> active{Best(Q8Isa::kAuto)};
+  return active;
+}
+
+DotFn Dot(Q8Isa isa) {
+  switch (isa) {
+    case Q8Isa::kAvx512:
+      return DotAvx512;
+    case Q8Isa::kAvx2:
+      return DotAvx2;
+    default:
+      return DotScalar;
+  }
+}
+
+DequantizeFn Dequantize(Q8Isa isa) {
+  switch (isa) {
+    case Q8Isa::kAvx512:
+      return DequantizeAvx512;
+    case Q8Isa::kAvx2:
+      return DequantizeAvx2;
+    default:
+      return DequantizeScalar;
+  }
+}
+
+}  // namespace
+
+Q8Isa UseQ8Isa(Q8Isa isa) {
+  const Q8Isa chosen = Best(isa);
+  Active().store(chosen);
+  return chosen;
+}
+
+Q8Isa ActiveQ8Isa() { return Active().load(); }
+
+std::string_view Q8IsaName(Q8Isa isa) {
+  switch (isa) {
+    case Q8Isa::kAvx512:
+      return "avx512";
+    case Q8Isa::kAvx2:
+      return "avx2";
+    case Q8Isa::kScalar:
+      return "scalar";
+    case Q8Isa::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+void Q8RowProducts(const int8_t* values, const uint16_t* scales, int64_t k_size, const float* x,
+                   int64_t ldx, int64_t m, int64_t row_begin, int64_t row_end, float* y,
+                   int64_t ldy) {
+  const DotFn dot = Dot(ActiveQ8Isa());
+  const int64_t groups = k_size / kQ8Group;
+  for (int64_t j = row_begin; j < row_end; ++j) {
+    const int8_t* q = values + j * k_size;
+    const uint16_t* s = scales + j * groups;
+    for (int64_t r = 0; r < m; ++r) y[r * ldy + j] = dot(q, s, x + r * ldx, groups);
+  }
+}
+
+void Q8DequantizeGroups(const int8_t* values, const uint16_t* scales, int64_t groups, float* to) {
+  Dequantize(ActiveQ8Isa())(values, scales, groups, to);
+}
+
+float HalfBitsToFloat(uint16_t bits) {
+  const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
+  const uint32_t exponent = (bits >> 10) & 0x1fu;
+  const uint32_t mantissa = bits & 0x3ffu;
+  if (exponent == 0) {  // zero or subnormal: mantissa · 2^-24
+    const float value = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -value : value;
+  }
+  const uint32_t f32_exponent = exponent == 0x1fu ? 0xffu : exponent + (127 - 15);
+  return std::bit_cast<float>(sign | (f32_exponent << 23) | (mantissa << 13));
+}
+
+}  // namespace graft
