@@ -74,9 +74,16 @@ Result<std::map<std::string, torch::Tensor>> ReadMapped(const fs::path& path, DT
       if (!aligned) std::memcpy(source.data_ptr(), data, view.data.size());
       if (q8) {
         const int64_t input_dim = inputs_first && inputs_first(view.name) ? 0 : 1;
+        // Rows of a [N, K] matrix are consecutive bytes of the file: released as they are done.
+        const size_t row_bytes = view.data.size() / static_cast<size_t>(view.shape[0]);
+        const auto release = [&](int64_t begin, int64_t end) {
+          mapping->Release(view.data.subspan(static_cast<size_t>(begin) * row_bytes,
+                                             static_cast<size_t>(end - begin) * row_bytes));
+        };
         GRAFT_ASSIGN_OR_RETURN(
             tensors[view.name],
-            QuantizeQ8(source, input_dim, path.string() + ": tensor \"" + view.name + "\""));
+            QuantizeQ8(source, input_dim, path.string() + ": tensor \"" + view.name + "\"",
+                       input_dim == 1 ? release : std::function<void(int64_t, int64_t)>()));
       } else {
         tensors[view.name] = source.to(kept);
       }

@@ -156,9 +156,10 @@ float* Scratch(int64_t count) {
 }
 
 // out = a b (+ bias) for a low-precision b [K, N] (BF16, F16 or Q8_0; any layout with one unit
-// stride) and F32 a, computed in F32: the columns are split across threads, and each thread converts its columns
-// of b a block at a time into F32 scratch that stays in cache, then multiplies the block. b is
-// thus read once from memory, in its own (smaller) dtype, and never held in F32 in full.
+// stride) and F32 a, computed in F32: the columns are split across threads, and each thread
+// converts its columns of b a block at a time into F32 scratch that stays in cache, then
+// multiplies the block. b is thus read once from memory, in its own (smaller) dtype, and never
+// held in F32 in full.
 void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
                        const torch::Tensor& bias) {
   const int64_t m = a.size(0);

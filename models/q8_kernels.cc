@@ -1,12 +1,11 @@
 #include "models/q8_kernels.h"
 
 // GCC 12 warns that the AVX-512 intrinsics' own "undefined" placeholders are uninitialised
-// (GCC bug 105593, fixed in 13); the warnings point into the header, so they are off for it.
-#pragma GCC diagnostic push
+// where they are inlined (GCC bug 105593, fixed in 13): off for this file, whose vectors are all
+// initialised.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
-#pragma GCC diagnostic pop
 
 #include <atomic>
 #include <bit>
@@ -145,25 +144,20 @@ std::atomic<Q8Isa>& Active() {
   return active;
 }
 
-DotFn Dot(Q8Isa isa) {
-  switch (isa) {
-    case Q8Isa::kAvx512:
-      return DotAvx512;
-    case Q8Isa::kAvx2:
-      return DotAvx2;
-    default:
-      return DotScalar;
-  }
-}
+// The kernels of one instruction set.
+struct Kernels {
+  DotFn dot;
+  DequantizeFn dequantize;
+};
 
-DequantizeFn Dequantize(Q8Isa isa) {
+Kernels KernelsFor(Q8Isa isa) {
   switch (isa) {
     case Q8Isa::kAvx512:
-      return DequantizeAvx512;
+      return {DotAvx512, DequantizeAvx512};
     case Q8Isa::kAvx2:
-      return DequantizeAvx2;
+      return {DotAvx2, DequantizeAvx2};
     default:
-      return DequantizeScalar;
+      return {DotScalar, DequantizeScalar};
   }
 }
 
@@ -194,7 +188,7 @@ std::string_view Q8IsaName(Q8Isa isa) {
 void Q8RowProducts(const int8_t* values, const uint16_t* scales, int64_t k_size, const float* x,
                    int64_t ldx, int64_t m, int64_t row_begin, int64_t row_end, float* y,
                    int64_t ldy) {
-  const DotFn dot = Dot(ActiveQ8Isa());
+  const DotFn dot = KernelsFor(ActiveQ8Isa()).dot;
   const int64_t groups = k_size / kQ8Group;
   for (int64_t j = row_begin; j < row_end; ++j) {
     const int8_t* q = values + j * k_size;
@@ -204,7 +198,7 @@ void Q8RowProducts(const int8_t* values, const uint16_t* scales, int64_t k_size,
 }
 
 void Q8DequantizeGroups(const int8_t* values, const uint16_t* scales, int64_t groups, float* to) {
-  Dequantize(ActiveQ8Isa())(values, scales, groups, to);
+  KernelsFor(ActiveQ8Isa()).dequantize(values, scales, groups, to);
 }
 
 float HalfBitsToFloat(uint16_t bits) {

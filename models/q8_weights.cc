@@ -70,7 +70,8 @@ int64_t QuantizeRows(const float* src, int64_t rows, int64_t k, int8_t* values, 
 }  // namespace
 
 Result<torch::Tensor> QuantizeQ8(const torch::Tensor& weight, int64_t input_dim,
-                                 const std::string& name) {
+                                 const std::string& name,
+                                 const std::function<void(int64_t, int64_t)>& rows_done) {
   if (weight.dim() != 2 || (input_dim != 0 && input_dim != 1)) {
     return InvalidInput(name + " has shape " + ShapeString(weight.sizes()) +
                         ": only matrices can be kept in q8_0");
@@ -96,6 +97,7 @@ Result<torch::Tensor> QuantizeQ8(const torch::Tensor& weight, int64_t input_dim,
       const torch::Tensor part = w.narrow(0, r, rows).to(torch::kFloat).contiguous();
       const int64_t bad = QuantizeRows(part.data_ptr<float>(), rows, k, values + r * k,
                                        scales + r * (k / kQ8Group));
+      if (rows_done) rows_done(r, r + rows);
       int64_t seen = bad_row.load();
       while (bad >= 0 && r + bad < seen && !bad_row.compare_exchange_weak(seen, r + bad)) {
       }

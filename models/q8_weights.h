@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/status.h"
@@ -24,10 +25,14 @@ namespace graft {
 // quantize_row_q8_0_ref: per group of 32 inputs, d = max|w| / 127, value = round(w / d) (halves
 // away from zero), and d kept as F16. The result has weight's shape. Blocks of rows are read
 // and converted in parallel (models/parallel_chunks.h), so besides the input only the int8
-// result and one block per thread are held. Errors name `name`: K not a multiple of 32 (no
-// padding: as llama.cpp, such a matrix cannot be Q8_0), a non-finite value, a scale beyond F16.
+// result and one block per thread are held; `rows_done(begin, end)`, if given, is called (from
+// any thread) once rows [begin, end) of the [N, K] matrix are quantised, so that a caller
+// reading a mapped file can release them at once. Errors name `name`: K not a multiple of 32
+// (no padding: as llama.cpp, such a matrix cannot be Q8_0), a non-finite value, a scale beyond
+// F16.
 Result<torch::Tensor> QuantizeQ8(const torch::Tensor& weight, int64_t input_dim,
-                                 const std::string& name);
+                                 const std::string& name,
+                                 const std::function<void(int64_t, int64_t)>& rows_done = {});
 
 // Whether `tensor` is a Q8_0 matrix (int8, the layout above).
 bool IsQ8(const torch::Tensor& tensor);

@@ -188,6 +188,14 @@ std::unique_ptr<CausalLM> Dequantised(const CausalLM& q8) {
   return std::move(*model);
 }
 
+// `model` saved in F32 under `dir` and loaded back with --base-dtype q8_0.
+std::unique_ptr<CausalLM> SavedAsQ8(const CausalLM& model, const fs::path& dir) {
+  EXPECT_TRUE(model.SaveHf(dir).ok());
+  auto loaded = CausalLM::Load(dir, DType::kI8);
+  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
+  return loaded.ok() ? std::move(*loaded) : nullptr;
+}
+
 // Scores (log p of the next token) of a q8_0 base: within 1e-4 nats of its dequantised F32
 // model, and within 0.05 nats of the F32 model (these tiny models' weights are normal(0, 0.2)
 // and their scores range over about -15..0); every matrix (embeddings and LM head included) is
@@ -197,10 +205,9 @@ TEST(Q8Base, ScoresMatchF32WithinTolerance) {
     SCOPED_TRACE(ArchName(arch));
     auto model = TinyModel(arch, 21);
     TempDir dir("graft-q8");
-    ASSERT_TRUE(model->SaveHf(dir.path()).ok());
-    auto loaded = CausalLM::Load(dir.path(), DType::kI8);
-    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-    CausalLM& q8 = **loaded;
+    auto loaded = SavedAsQ8(*model, dir.path());
+    ASSERT_NE(loaded, nullptr);
+    CausalLM& q8 = *loaded;
     EXPECT_EQ(q8.base_dtype(), DType::kI8);
     double q8_bytes = 0;
     double f32_bytes = 0;
@@ -244,9 +251,8 @@ TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
     SCOPED_TRACE(ArchName(arch));
     auto model = TinyModel(arch, 31);
     TempDir dir("graft-q8");
-    ASSERT_TRUE(model->SaveHf(dir.path()).ok());
-    auto q8 = CausalLM::Load(dir.path(), DType::kI8);
-    ASSERT_TRUE(q8.ok()) << q8.status().ToString();
+    auto q8 = SavedAsQ8(*model, dir.path());
+    ASSERT_NE(q8, nullptr);
     GenerationOptions options;
     options.max_new_tokens = 8;
     options.stop_token_ids = {-1};  // never stops early
@@ -255,7 +261,7 @@ TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
     ASSERT_TRUE(f32.ok()) << f32.status().ToString();
     ASSERT_EQ(f32->new_ids.size(), 8u);
     ForEachIsa([&] {
-      auto got = GenerateFromIds(**q8, prompt, options);
+      auto got = GenerateFromIds(*q8, prompt, options);
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       EXPECT_EQ(got->new_ids, f32->new_ids);
     });
@@ -268,17 +274,16 @@ TEST(Q8Base, LoraGradientsAreThoseOfTheDequantisedBase) {
     SCOPED_TRACE(ArchName(arch));
     auto model = TinyModel(arch, 41);
     TempDir dir("graft-q8");
-    ASSERT_TRUE(model->SaveHf(dir.path()).ok());
-    auto loaded = CausalLM::Load(dir.path(), DType::kI8);
-    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-    auto dequantised = Dequantised(**loaded);
+    auto loaded = SavedAsQ8(*model, dir.path());
+    ASSERT_NE(loaded, nullptr);
+    auto dequantised = Dequantised(*loaded);
     LoraConfig lora;
     lora.r = 4;
     lora.target_modules = TargetModules::AllLinear();
     lora.init_lora_weights = LoraInit::kRandom;
     const torch::Tensor ids = RandomIds(2, 16, model->config().vocab_size, 42);
     std::vector<NamedTensors> grads;
-    for (CausalLM* m : {loaded->get(), dequantised.get()}) {
+    for (CausalLM* m : {loaded.get(), dequantised.get()}) {
       ASSERT_TRUE(m->adapters().Add("a", lora, 1).ok());
       ASSERT_TRUE(m->adapters().SetActive(std::string("a")).ok());
       auto log_probs = m->TargetLogProbs(ids, {}, ids);
@@ -326,11 +331,9 @@ TEST(Q8Base, RefusesWhatItCannotDo) {
   EXPECT_NE(refused.status().message().find("inputs are not a multiple of 32"), std::string::npos)
       << refused.status().message();
 
-  auto model = TinyModel(Arch::kGpt2, 51);
-  ASSERT_TRUE(model->SaveHf(dir.path() / "ok").ok());
-  auto loaded = CausalLM::Load(dir.path() / "ok", DType::kI8);
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  CausalLM& q8 = **loaded;
+  auto loaded = SavedAsQ8(*TinyModel(Arch::kGpt2, 51), dir.path() / "ok");
+  ASSERT_NE(loaded, nullptr);
+  CausalLM& q8 = *loaded;
   Status full = q8.SetBaseTrainable(true);
   ASSERT_FALSE(full.ok());
   EXPECT_NE(full.message().find("kept in q8_0"), std::string::npos) << full.message();
