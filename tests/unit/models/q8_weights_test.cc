@@ -188,12 +188,16 @@ std::unique_ptr<CausalLM> Dequantised(const CausalLM& q8) {
   return std::move(*model);
 }
 
-// `model` saved in F32 under `dir` and loaded back with --base-dtype q8_0.
-std::unique_ptr<CausalLM> SavedAsQ8(const CausalLM& model, const fs::path& dir) {
-  EXPECT_TRUE(model.SaveHf(dir).ok());
-  auto loaded = CausalLM::Load(dir, DType::kI8);
+// A tiny model of `arch` (F32, in memory) and the same saved and loaded back with --base-dtype
+// q8_0 (its F32 vectors stay valid after the directory is gone: they map the files).
+std::pair<std::unique_ptr<CausalLM>, std::unique_ptr<CausalLM>> TinyAndQ8(Arch arch,
+                                                                          uint64_t seed) {
+  auto model = TinyModel(arch, seed);
+  TempDir dir("graft-q8");
+  EXPECT_TRUE(model->SaveHf(dir.path()).ok());
+  auto loaded = CausalLM::Load(dir.path(), DType::kI8);
   EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-  return loaded.ok() ? std::move(*loaded) : nullptr;
+  return {std::move(model), loaded.ok() ? std::move(*loaded) : nullptr};
 }
 
 // Scores (log p of the next token) of a q8_0 base: within 1e-4 nats of its dequantised F32
@@ -203,9 +207,7 @@ std::unique_ptr<CausalLM> SavedAsQ8(const CausalLM& model, const fs::path& dir) 
 TEST(Q8Base, ScoresMatchF32WithinTolerance) {
   for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
     SCOPED_TRACE(ArchName(arch));
-    auto model = TinyModel(arch, 21);
-    TempDir dir("graft-q8");
-    auto loaded = SavedAsQ8(*model, dir.path());
+    auto [model, loaded] = TinyAndQ8(arch, 21);
     ASSERT_NE(loaded, nullptr);
     CausalLM& q8 = *loaded;
     EXPECT_EQ(q8.base_dtype(), DType::kI8);
@@ -249,9 +251,7 @@ TEST(Q8Base, ScoresMatchF32WithinTolerance) {
 TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
   for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
     SCOPED_TRACE(ArchName(arch));
-    auto model = TinyModel(arch, 31);
-    TempDir dir("graft-q8");
-    auto q8 = SavedAsQ8(*model, dir.path());
+    auto [model, q8] = TinyAndQ8(arch, 31);
     ASSERT_NE(q8, nullptr);
     GenerationOptions options;
     options.max_new_tokens = 8;
@@ -272,9 +272,7 @@ TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
 TEST(Q8Base, LoraGradientsAreThoseOfTheDequantisedBase) {
   for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
     SCOPED_TRACE(ArchName(arch));
-    auto model = TinyModel(arch, 41);
-    TempDir dir("graft-q8");
-    auto loaded = SavedAsQ8(*model, dir.path());
+    auto [model, loaded] = TinyAndQ8(arch, 41);
     ASSERT_NE(loaded, nullptr);
     auto dequantised = Dequantised(*loaded);
     LoraConfig lora;
@@ -331,7 +329,7 @@ TEST(Q8Base, RefusesWhatItCannotDo) {
   EXPECT_NE(refused.status().message().find("inputs are not a multiple of 32"), std::string::npos)
       << refused.status().message();
 
-  auto loaded = SavedAsQ8(*TinyModel(Arch::kGpt2, 51), dir.path() / "ok");
+  auto loaded = TinyAndQ8(Arch::kGpt2, 51).second;
   ASSERT_NE(loaded, nullptr);
   CausalLM& q8 = *loaded;
   Status full = q8.SetBaseTrainable(true);
