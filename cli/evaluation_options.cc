@@ -15,7 +15,7 @@ void AddEvaluationOptions(po::options_description& options) {
       "window length in tokens (0: per task, else the model's context)")(
       "threads", po::value<int>()->default_value(0), "libtorch threads (0: default)")(
       "base-dtype", po::value<std::string>()->default_value("f32"),
-      "keep the base's weights in f32, bf16 or f16 (computing in f32)")(
+      "keep the base's weights in f32, bf16, f16 or q8_0 (computing in f32)")(
       "resamples", po::value<int64_t>()->default_value(10000), "bootstrap resamples")(
       "seed", po::value<uint64_t>()->default_value(0), "bootstrap seed")(
       "confidence", po::value<double>()->default_value(0.95),

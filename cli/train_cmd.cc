@@ -47,7 +47,7 @@ static CommandRegistrar kTrain({
               ("license", po::value<std::string>()->default_value("other"),
                "license field of the README.md model card (an SPDX id)")  //
               ("base-dtype", po::value<std::string>()->default_value("f32"),
-               "keep the frozen base's weights in f32, bf16 or f16 (computing in f32; LoRA "
+               "keep the frozen base's weights in f32, bf16, f16 or q8_0 (computing in f32; LoRA "
                "weights stay f32; --full needs f32)");
           AddRegistryOption(options);
           AddNprocOption(options);

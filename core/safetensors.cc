@@ -180,11 +180,22 @@ Result<DType> ParseBaseDType(std::string_view name) {
   if (name == "f32") return DType::kF32;
   if (name == "bf16") return DType::kBF16;
   if (name == "f16") return DType::kF16;
-  return InvalidInput("unknown dtype '" + std::string(name) + "' (expected f32, bf16 or f16)");
+  if (name == "q8_0") return DType::kI8;
+  return InvalidInput("unknown dtype '" + std::string(name) +
+                      "' (expected f32, bf16, f16 or q8_0)");
 }
 
 std::string_view BaseDTypeName(DType dtype) {
-  return dtype == DType::kBF16 ? "bf16" : dtype == DType::kF16 ? "f16" : "f32";
+  switch (dtype) {
+    case DType::kBF16:
+      return "bf16";
+    case DType::kF16:
+      return "f16";
+    case DType::kI8:
+      return "q8_0";
+    default:
+      return "f32";
+  }
 }
 
 size_t DTypeSize(DType dtype) {

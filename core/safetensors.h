@@ -19,9 +19,10 @@ enum class DType { kF32, kF16, kBF16, kF64, kI64, kI32, kI8, kU8, kBool };
 std::string_view DTypeName(DType dtype);  // "F32", "BF16", ...
 Result<DType> ParseDType(std::string_view name);
 size_t DTypeSize(DType dtype);
-// How a model's weights are kept or written, as options name it: "f32", "bf16" or "f16".
+// How a model's weights are kept or written, as options name it: "f32", "bf16", "f16", or
+// "q8_0" (kI8: llama.cpp's Q8_0 groups of int8 with a scale each, for keeping a base only).
 Result<DType> ParseBaseDType(std::string_view name);
-std::string_view BaseDTypeName(DType dtype);  // "f32", "bf16", "f16"
+std::string_view BaseDTypeName(DType dtype);  // "f32", "bf16", "f16", "q8_0"
 
 struct TensorView {
   std::string name;

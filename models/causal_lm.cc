@@ -11,6 +11,7 @@
 #include "models/hf_weights.h"
 #include "models/llama_lm.h"
 #include "models/parallel_linear.h"
+#include "models/q8_weights.h"
 #include "models/tokenizer/tokenizer.h"
 
 namespace graft {
@@ -94,14 +95,19 @@ Result<std::unique_ptr<CausalLM>> CausalLM::FromWeights(
 }
 
 Result<std::unique_ptr<CausalLM>> CausalLM::Load(const fs::path& dir, DType base_dtype) {
-  if (base_dtype != DType::kF32 && base_dtype != DType::kBF16 && base_dtype != DType::kF16) {
-    return InvalidInput("a base is kept in F32, BF16 or F16, not " +
+  if (base_dtype != DType::kF32 && base_dtype != DType::kBF16 && base_dtype != DType::kF16 &&
+      base_dtype != DType::kI8) {
+    return InvalidInput("a base is kept in F32, BF16, F16 or Q8_0, not " +
                         std::string(DTypeName(base_dtype)));
   }
   GRAFT_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(dir));
   std::map<std::string, torch::Tensor> weights;
   try {
-    GRAFT_ASSIGN_OR_RETURN(weights, ReadHfWeights(dir, base_dtype));
+    // Q8_0 groups a matrix's inputs: GPT-2's Conv1D layers store them first ([in, out]).
+    const auto inputs_first = [&config](const std::string& name) {
+      return config.arch == Arch::kGpt2 && Gpt2LM::IsConv1DWeight(name);
+    };
+    GRAFT_ASSIGN_OR_RETURN(weights, ReadHfWeights(dir, base_dtype, inputs_first));
   } catch (const std::exception& e) {
     return TorchError("reading the weights in " + dir.string(), e);
   }
@@ -179,6 +185,7 @@ torch::Tensor CausalLM::RunBlock(const torch::Tensor& h, KvCache* cache,
 }
 
 torch::Tensor CausalLM::Embed(const torch::Tensor& weight, const torch::Tensor& ids) {
+  if (IsQ8(weight)) return EmbedQ8(weight, ids);
   return torch::embedding(weight, ids).to(torch::kFloat);
 }
 
@@ -243,7 +250,7 @@ NamedTensors CausalLM::Parameters() const { return NamedTensors(weights_.begin()
 
 Status CausalLM::SetBaseTrainable(bool trainable) {
   if (trainable && base_dtype_ != DType::kF32) {
-    return InvalidInput("the base is kept in " + std::string(DTypeName(base_dtype_)) +
+    return InvalidInput("the base is kept in " + std::string(BaseDTypeName(base_dtype_)) +
                         " (--base-dtype); full fine-tuning needs it in F32");
   }
   for (auto& [name, tensor] : weights_) tensor.set_requires_grad(trainable);
@@ -258,6 +265,9 @@ Status CausalLM::SaveHf(const fs::path& dir, DType dtype, uint64_t max_shard_byt
   }
   if (dtype != DType::kF32 && dtype != DType::kF16 && dtype != DType::kBF16) {
     return InvalidInput("base weights are saved as F32, F16 or BF16");
+  }
+  if (base_dtype_ == DType::kI8) {
+    return InvalidInput("the base is kept in q8_0 (--base-dtype), which graft does not save");
   }
   try {
     GRAFT_RETURN_IF_ERROR(WriteHfWeights(dir, Parameters(), dtype, max_shard_bytes));

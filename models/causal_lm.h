@@ -26,7 +26,9 @@ class Tokenizer;  // models/tokenizer/tokenizer.h
 
 // Computes in F32 on CPU. The base's matrices are kept in F32 (the default) or, for a frozen
 // base, in BF16 or F16 (`base_dtype`: half the memory; each product converts its weights to F32
-// a block at a time, parallel_linear.h); vectors (norms, biases) are always F32. Weights kept in
+// a block at a time, parallel_linear.h), or in Q8_0 (int8 in groups of 32 inputs with a scale
+// each, about a quarter of F32: q8_weights.h; for evaluation and LoRA training, not saving or
+// merging); vectors (norms, biases) are always F32. Weights kept in
 // the dtype they are stored in are memory-mapped from the files, not copied (hf_weights.h).
 // Parameters use the HF names
 // of GPT2LMHeadModel / LlamaForCausalLM ("transformer.h.0.attn.c_attn.weight",
@@ -93,7 +95,7 @@ class CausalLM {
   // The base parameters by HF name, sorted (a tied LM head appears once, as the embedding).
   NamedTensors Parameters() const;
   // requires_grad on every base parameter (full fine-tuning); false after Load. A base kept in
-  // BF16/F16 cannot be trained (its updates would be rounded away): an error.
+  // BF16/F16/Q8_0 cannot be trained (its updates would be rounded away): an error.
   Status SetBaseTrainable(bool trainable);
   // The dtype the base's matrices are kept in (Load's base_dtype).
   DType base_dtype() const { return base_dtype_; }
@@ -113,7 +115,7 @@ class CausalLM {
   // `max_shard_bytes` with model.safetensors.index.json when > 0) in `dtype` (F32, F16 or
   // BF16), and tokenizer.json, in HF's layout. Deterministic. A merged adapter is saved as part
   // of the weights (that is how a merged model is exported); refuses while one is merged unless
-  // `allow_merged`.
+  // `allow_merged`. A base kept in Q8_0 is not saved (an error).
   Status SaveHf(const std::filesystem::path& dir, DType dtype = DType::kF32,
                 uint64_t max_shard_bytes = 0, bool allow_merged = false) const;
 

@@ -79,6 +79,14 @@ Result<std::map<std::string, torch::Tensor>> Gpt2LM::Canonicalize(
   return out;
 }
 
+bool Gpt2LM::IsConv1DWeight(const std::string& name) {
+  for (const char* layer :
+       {"attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"}) {
+    if (EndsWith(name, layer)) return true;
+  }
+  return false;
+}
+
 Gpt2LM::Gpt2LM(ModelConfig config, std::map<std::string, torch::Tensor> weights)
     : CausalLM(std::move(config), std::move(weights)) {
   for (int64_t i = 0; i < config_.num_layers; ++i) {

@@ -20,6 +20,8 @@ class Gpt2LM final : public CausalLM {
   static Result<std::map<std::string, torch::Tensor>> Canonicalize(
       std::map<std::string, torch::Tensor> weights, const ModelConfig& config,
       std::string_view source);
+  // Whether `name` (canonical or not) is the weight of a Conv1D layer, stored [in, out].
+  static bool IsConv1DWeight(const std::string& name);
 
   // `weights` must match Specs(config).
   Gpt2LM(ModelConfig config, std::map<std::string, torch::Tensor> weights);

@@ -11,6 +11,7 @@
 #include "core/file_util.h"
 #include "core/json.h"
 #include "models/mapped_file.h"
+#include "models/q8_weights.h"
 #include "models/torch_safetensors.h"
 
 namespace graft {
@@ -39,9 +40,12 @@ Result<torch::ScalarType> NamedTorchType(DType dtype, const std::string& what) {
   return type;
 }
 
+using InputsFirst = std::function<bool(const std::string&)>;
+
 // Every tensor of one safetensors file: views of its mapping where the dtype is kept (and the
 // bytes are aligned for it), converted copies otherwise.
-Result<std::map<std::string, torch::Tensor>> ReadMapped(const fs::path& path, DType matrix_dtype) {
+Result<std::map<std::string, torch::Tensor>> ReadMapped(const fs::path& path, DType matrix_dtype,
+                                                        const InputsFirst& inputs_first) {
   GRAFT_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mapping, MappedFile::Open(path));
   GRAFT_ASSIGN_OR_RETURN(SafetensorsFile file,
                          SafetensorsFile::FromBuffer(mapping->bytes(), path.string()));
@@ -50,14 +54,16 @@ Result<std::map<std::string, torch::Tensor>> ReadMapped(const fs::path& path, DT
     GRAFT_ASSIGN_OR_RETURN(
         torch::ScalarType stored,
         NamedTorchType(view.dtype, path.string() + ": tensor \"" + view.name + "\""));
-    GRAFT_ASSIGN_OR_RETURN(torch::ScalarType kept,
-                           NamedTorchType(view.shape.size() >= 2 ? matrix_dtype : DType::kF32,
-                                          "the requested base dtype"));
+    const bool q8 = matrix_dtype == DType::kI8 && view.shape.size() == 2;
+    const bool matrix = view.shape.size() >= 2 && matrix_dtype != DType::kI8;
+    GRAFT_ASSIGN_OR_RETURN(
+        torch::ScalarType kept,
+        NamedTorchType(matrix ? matrix_dtype : DType::kF32, "the requested base dtype"));
     void* data = const_cast<uint8_t*>(view.data.data());
     const bool aligned = reinterpret_cast<uintptr_t>(data) % DTypeSize(view.dtype) == 0;
     if (view.data.empty()) {
       tensors[view.name] = torch::empty(view.shape, kept);
-    } else if (stored == kept && aligned) {
+    } else if (stored == kept && aligned && !q8) {
       tensors[view.name] = torch::from_blob(
           data, view.shape, [mapping](void*) {}, torch::TensorOptions().dtype(kept));
     } else {
@@ -66,14 +72,29 @@ Result<std::map<std::string, torch::Tensor>> ReadMapped(const fs::path& path, DT
           aligned ? torch::from_blob(data, view.shape, torch::TensorOptions().dtype(stored))
                   : torch::empty(view.shape, stored);
       if (!aligned) std::memcpy(source.data_ptr(), data, view.data.size());
-      tensors[view.name] = source.to(kept);
+      if (q8) {
+        const int64_t input_dim = inputs_first && inputs_first(view.name) ? 0 : 1;
+        // Rows of a [N, K] matrix are consecutive bytes of the file: released as they are done.
+        const size_t row_bytes = view.data.size() / static_cast<size_t>(view.shape[0]);
+        const auto release = [&](int64_t begin, int64_t end) {
+          mapping->Release(view.data.subspan(static_cast<size_t>(begin) * row_bytes,
+                                             static_cast<size_t>(end - begin) * row_bytes));
+        };
+        GRAFT_ASSIGN_OR_RETURN(
+            tensors[view.name],
+            QuantizeQ8(source, input_dim, path.string() + ": tensor \"" + view.name + "\"",
+                       input_dim == 1 ? release : std::function<void(int64_t, int64_t)>()));
+      } else {
+        tensors[view.name] = source.to(kept);
+      }
       mapping->Release(view.data);
     }
   }
   return tensors;
 }
 
-Result<std::map<std::string, torch::Tensor>> ReadShards(const fs::path& dir, DType matrix_dtype) {
+Result<std::map<std::string, torch::Tensor>> ReadShards(const fs::path& dir, DType matrix_dtype,
+                                                        const InputsFirst& inputs_first) {
   const fs::path index_path = dir / kHfWeightsIndexFile;
   const std::string source = index_path.string();
   GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(index_path, 64 << 20));
@@ -94,7 +115,7 @@ Result<std::map<std::string, torch::Tensor>> ReadShards(const fs::path& dir, DTy
   }
   std::map<std::string, torch::Tensor> weights;
   for (const auto& [file, names] : names_by_shard) {
-    GRAFT_ASSIGN_OR_RETURN(auto shard, ReadMapped(dir / file, matrix_dtype));
+    GRAFT_ASSIGN_OR_RETURN(auto shard, ReadMapped(dir / file, matrix_dtype, inputs_first));
     for (auto& [name, tensor] : shard) {
       if (!names.count(name)) {
         return InvalidInput(file + ": tensor \"" + name + "\" is not mapped to this shard by " +
@@ -134,8 +155,8 @@ Status WriteAt(Shard& shard, uint64_t offset, const void* data, size_t size) {
 
 }  // namespace
 
-Result<std::map<std::string, torch::Tensor>> ReadHfWeights(const fs::path& dir,
-                                                           DType matrix_dtype) {
+Result<std::map<std::string, torch::Tensor>> ReadHfWeights(const fs::path& dir, DType matrix_dtype,
+                                                           const InputsFirst& inputs_first) {
   const fs::path single = dir / kHfWeightsFile;
   const fs::path index = dir / kHfWeightsIndexFile;
   std::error_code ec;
@@ -145,12 +166,12 @@ Result<std::map<std::string, torch::Tensor>> ReadHfWeights(const fs::path& dir,
     return InvalidInput(dir.string() + ": both " + kHfWeightsFile + " and " + kHfWeightsIndexFile +
                         " exist; which weights to use is ambiguous");
   }
-  if (has_index) return ReadShards(dir, matrix_dtype);
+  if (has_index) return ReadShards(dir, matrix_dtype, inputs_first);
   if (!has_single) {
     return NotFound(dir.string() + ": no " + kHfWeightsFile + " or " + kHfWeightsIndexFile +
                     " (graft reads safetensors weights only)");
   }
-  return ReadMapped(single, matrix_dtype);
+  return ReadMapped(single, matrix_dtype, inputs_first);
 }
 
 Status WriteHfWeightsStreamed(const fs::path& dir, const std::vector<TensorShape>& tensors,

@@ -23,8 +23,12 @@ namespace graft {
 // or F16), vectors in F32. The files are memory-mapped copy-on-write (models/mapped_file.h): a
 // tensor stored in the dtype it is kept in is a view of the mapping, not a copy; one converted
 // to another dtype is copied and its mapped pages released, so loading never holds two copies.
-Result<std::map<std::string, torch::Tensor>> ReadHfWeights(const std::filesystem::path& dir,
-                                                           DType matrix_dtype = DType::kF32);
+// `matrix_dtype` kI8 keeps 2-D tensors in Q8_0 (models/q8_weights.h; other tensors in F32),
+// each quantised as it is read, with its inputs along dimension 0 where `inputs_first(name)`
+// says so (GPT-2's Conv1D [in, out]) and along dimension 1 otherwise.
+Result<std::map<std::string, torch::Tensor>> ReadHfWeights(
+    const std::filesystem::path& dir, DType matrix_dtype = DType::kF32,
+    const std::function<bool(const std::string&)>& inputs_first = {});
 
 // The name and shape of a tensor WriteHfWeightsStreamed writes.
 struct TensorShape {

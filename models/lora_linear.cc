@@ -1,6 +1,7 @@
 #include "models/lora_linear.h"
 
 #include "models/parallel_linear.h"
+#include "models/q8_weights.h"
 
 namespace graft {
 namespace {
@@ -88,6 +89,10 @@ Status LoraLinear::Merge(const std::string& name) {
   const LoraWeights* weights = Adapter(name);
   if (weights == nullptr) return Status::Ok();  // the adapter does not target this layer
   if (merged_) return Conflict("layer " + name_ + " already has adapter '" + *merged_ + "' merged");
+  if (IsQ8(weight_)) {
+    return InvalidInput("layer " + name_ +
+                        " is kept in q8_0 (--base-dtype): an adapter cannot be merged into it");
+  }
   torch::NoGradGuard no_grad;
   unmerged_weight_ = weight_.clone();
   weight_.add_(Delta(*weights));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/parallel_chunks.h"
+#include "models/q8_weights.h"
 
 namespace graft {
 namespace {
@@ -154,10 +155,11 @@ float* Scratch(int64_t count) {
   return scratch.data();
 }
 
-// out = a b (+ bias) for a low-precision b [K, N] (any layout with one unit stride) and F32 a,
-// computed in F32: the columns are split across threads, and each thread converts its columns
-// of b a block at a time into F32 scratch that stays in cache, then multiplies the block. b is
-// thus read once from memory, in its own (smaller) dtype, and never held in F32 in full.
+// out = a b (+ bias) for a low-precision b [K, N] (BF16, F16 or Q8_0; any layout with one unit
+// stride) and F32 a, computed in F32: the columns are split across threads, and each thread
+// converts its columns of b a block at a time into F32 scratch that stays in cache, then
+// multiplies the block. b is thus read once from memory, in its own (smaller) dtype, and never
+// held in F32 in full.
 void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
                        const torch::Tensor& bias) {
   const int64_t m = a.size(0);
@@ -166,6 +168,16 @@ void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::
   const bool column_major = b.stride(0) == 1;  // b's columns are contiguous: b = W^T
   const size_t element = b.element_size();
   const auto* base = static_cast<const uint8_t*>(b.data_ptr());
+  const bool q8 = IsQ8(b);
+  const Q8Parts q8_parts = q8 ? Q8Of(b) : Q8Parts{};
+  // `count` values of b from element `offset` (in b's strides) as F32.
+  auto convert = [&](int64_t offset, int64_t count, float* to) {
+    if (q8) {
+      DequantizeQ8Run(q8_parts, offset, count, to);
+    } else {
+      ToFloat(base + offset * element, b.scalar_type(), count, to);
+    }
+  };
   const torch::Tensor a_rows = a.stride(1) == 1 && a.stride(0) >= k ? a : a.contiguous();
   // Few rows: a block fits in L2 next to its output; many rows: wide blocks for the GEMM.
   const int64_t scratch_floats = m <= 16 ? (64 << 10) : (1 << 20);
@@ -176,12 +188,11 @@ void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::
       const int64_t width = std::min(block, end - c);
       if (column_major) {  // column j of b is row j of W: convert `width` rows of K
         for (int64_t j = 0; j < width; ++j) {
-          ToFloat(base + (c + j) * b.stride(1) * element, b.scalar_type(), k, scratch + j * k);
+          convert((c + j) * b.stride(1), k, scratch + j * k);
         }
       } else {  // row i of b holds this block's columns contiguously
         for (int64_t i = 0; i < k; ++i) {
-          ToFloat(base + (i * b.stride(0) + c) * element, b.scalar_type(), width,
-                  scratch + i * width);
+          convert(i * b.stride(0) + c, width, scratch + i * width);
         }
       }
       float* c_out = out.data_ptr<float>() + c;
@@ -199,10 +210,13 @@ void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::
 }
 
 // out = a b (+ bias), choosing the split: by columns when b is not F32 or a has few rows, by
-// rows otherwise. `out` is a fresh [M, N] F32 tensor.
+// rows otherwise; a few rows of a Q8_0 b go through its int8 kernels (q8_weights.h). `out` is a
+// fresh [M, N] F32 tensor.
 void Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
              const torch::Tensor& bias) {
-  if (b.scalar_type() != torch::kFloat) {
+  if (a.size(0) <= kQ8KernelMaxRows && b.stride(0) == 1 && IsQ8(b)) {
+    Q8SmallProduct(out, a, b, bias);
+  } else if (b.scalar_type() != torch::kFloat) {
     ConvertingProduct(out, a, b, bias);
   } else if (a.size(0) < kMinRowsForRowSplit) {
     ColumnSplitProduct(out, a, b, bias);

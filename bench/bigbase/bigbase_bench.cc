@@ -2,7 +2,9 @@
 //   graft_bigbase_bench load      BASE DTYPE THREADS           Load, then two forwards of 1 token
 //   graft_bigbase_bench score     BASE DTYPE THREADS BATCH SEQ log p of every next token, no grad
 //   graft_bigbase_bench generate  BASE DTYPE THREADS PROMPT NEW greedy with the KV cache
+//   graft_bigbase_bench compare   BASE DTYPE THREADS BATCH SEQ score's log p, DTYPE against f32
 //   graft_bigbase_bench bandwidth MIB THREADS                  bytes/s of summing a F32 buffer
+#include <ATen/CPUGeneratorImpl.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -42,11 +44,24 @@ T Must(Result<T> result) {
   return std::move(result).value();
 }
 
+// The bytes the weights take (a q8_0 matrix's storage holds its scales after its values).
 double WeightBytes(const CausalLM& model) {
   double bytes = 0;
   for (const auto& [name, tensor] : model.Parameters())
-    bytes += static_cast<double>(tensor.nbytes());
+    bytes += static_cast<double>(tensor.storage().nbytes());
   return bytes;
+}
+
+// BATCH (argv[5]) rows of SEQ (argv[6]) random tokens, the same in every run (a generator of
+// its own, seed 0), and their next tokens: the items of score and compare.
+std::pair<torch::Tensor, torch::Tensor> Items(char** argv, int64_t vocab, Json& out) {
+  const int64_t batch = std::atoll(argv[5]);
+  const int64_t seq = std::atoll(argv[6]);
+  out["batch"] = batch;
+  out["seq"] = seq;
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0);
+  const torch::Tensor ids = torch::randint(vocab, {batch, seq + 1}, generator, torch::kLong);
+  return {ids.narrow(1, 0, seq), ids.narrow(1, 1, seq)};
 }
 
 int Main(int argc, char** argv) {
@@ -89,12 +104,20 @@ int Main(int argc, char** argv) {
     start = Clock::now();
     Must(model->Forward(torch::zeros({1, 1}, torch::kLong)));
     out["second_forward_s"] = Seconds(start);
+  } else if (mode == "compare") {
+    // The score mode's items under DTYPE, then under f32 (a second model, loaded after).
+    const auto [input, targets] = Items(argv, vocab, out);
+    const torch::Tensor kept = Must(model->TargetLogProbs(input, {}, targets));
+    model.reset();
+    const torch::Tensor f32 =
+        Must(Must(CausalLM::Load(base, DType::kF32))->TargetLogProbs(input, {}, targets));
+    const torch::Tensor difference = (kept - f32).abs();
+    out["max_abs_diff"] = difference.max().item<double>();
+    out["mean_abs_diff"] = difference.mean().item<double>();
+    out["mean_log_prob"] = kept.mean().item<double>();
+    out["mean_log_prob_f32"] = f32.mean().item<double>();
   } else if (mode == "score") {
-    const int64_t batch = std::atoll(argv[5]);
-    const int64_t seq = std::atoll(argv[6]);
-    const torch::Tensor ids = torch::randint(vocab, {batch, seq + 1}, torch::kLong);
-    const torch::Tensor input = ids.narrow(1, 0, seq);
-    const torch::Tensor targets = ids.narrow(1, 1, seq);
+    const auto [input, targets] = Items(argv, vocab, out);
     Must(model->TargetLogProbs(input, {}, targets));  // warm-up (and page-in)
     const int reps = 3;
     start = Clock::now();
@@ -102,10 +125,9 @@ int Main(int argc, char** argv) {
     for (int i = 0; i < reps; ++i) {
       sum += Must(model->TargetLogProbs(input, {}, targets)).sum().item<double>();
     }
-    out["tokens_per_s"] = static_cast<double>(batch * seq * reps) / Seconds(start);
-    out["mean_log_prob"] = sum / static_cast<double>(batch * seq * reps);
-    out["batch"] = batch;
-    out["seq"] = seq;
+    const auto tokens = static_cast<double>(targets.numel() * reps);
+    out["tokens_per_s"] = tokens / Seconds(start);
+    out["mean_log_prob"] = sum / tokens;
   } else if (mode == "generate") {
     const int64_t prompt = std::atoll(argv[5]);
     const int64_t fresh = std::atoll(argv[6]);

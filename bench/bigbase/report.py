@@ -72,7 +72,7 @@ for g in ("llama1b-generate", "llama1b-generate-bf16"):
             if weights:
                 line += f", {tps * weights / bandwidth:.0%} of the bandwidth limit"
         print(line)
-for g in ("llama1b-load", "llama1b-load-bf16"):
+for g in ("llama1b-load", "llama1b-load-bf16", "llama1b-load-q8_0"):
     if g in rows:
         weights = get(g, "weight_bytes") / 2**20
         loading = get(g, "load_s") + get(g, "first_forward_s") - get(g, "second_forward_s")
@@ -83,17 +83,30 @@ for g in ("llama1b-load", "llama1b-load-bf16"):
               f" peak RSS {get(g, 'peak_rss_mib') / weights:.2f}x the weights ({weights:.0f} MiB)")
 
 # llama.cpp on the same weights (GGUF from to_gguf.py): the same prompt's ids, greedy.
-for g, l in (("llama1b-generate", "llamacpp-f32"), ("llama1b-generate-bf16", "llamacpp-q8_0")):
+for g, l in (("llama1b-generate", "llamacpp-f32"), ("llama1b-generate-bf16", "llamacpp-q8_0"),
+             ("llama1b-generate-q8_0", "llamacpp-q8_0")):
     if g in rows and l in rows:
         same = runs[g][-1].get("new_tokens") == runs[l][-1].get("new_tokens")
         tokens = "identical" if same else "different"
-        if l == "llamacpp-q8_0":
+        if g == "llama1b-generate-bf16":
             tokens += " (bf16 and Q8_0 round the weights differently)"
         print(f"{g} against {l}: greedy tokens {tokens}; decode "
               f"{ratio(get(g, 'decode_tokens_per_s'), get(l, 'decode_tokens_per_s'))}, prompt "
               f"{ratio(get(g, 'prompt_tokens_per_s'), get(l, 'prompt_tokens_per_s'))}, peak RSS "
               f"{ratio(get(g, 'peak_rss_mib'), get(l, 'peak_rss_mib'))}")
-for name in ("llama1b-generate", "llama1b-generate-bf16", "llamacpp-f32", "llamacpp-q8_0"):
+# graft's q8_0 against its f32 in the same rounds.
+for q8, f32, key in (("llama1b-generate-q8_0", "llama1b-generate", "decode_tokens_per_s"),
+                     ("llama1b-score-q8_0", "llama1b-score", "tokens_per_s")):
+    if q8 in rows and f32 in rows:
+        print(f"{q8} / {f32}: {key} {ratio(get(q8, key), get(f32, key))}, peak RSS "
+              f"{ratio(get(q8, 'peak_rss_mib'), get(f32, 'peak_rss_mib'))}")
+for name in ("llama1b-compare-q8_0", "gpt2-compare-q8_0"):
+    if name in rows:
+        print(f"{name}: log p per token, q8_0 - f32: max |diff| {get(name, 'max_abs_diff'):.4f}, "
+              f"mean |diff| {get(name, 'mean_abs_diff'):.5f} nats (mean log p "
+              f"{get(name, 'mean_log_prob'):.4f} against {get(name, 'mean_log_prob_f32'):.4f})")
+for name in ("llama1b-generate", "llama1b-generate-bf16", "llama1b-generate-q8_0", "llamacpp-f32",
+             "llamacpp-q8_0"):
     if name in rows and bandwidth:
         tps, weights = get(name, "decode_tokens_per_s"), get(name, "weight_bytes")
         print(f"{name}: decode {tps:.2f} tokens/s = {tps * weights / bandwidth:.0%} of the "
