@@ -2,16 +2,77 @@
 
 #include <algorithm>
 
+#include "models/parallel_chunks.h"
 #include "models/parallel_linear.h"
+#include "models/softmax_kernel.h"
 
 namespace graft {
 namespace {
 
-constexpr int64_t kChunkLogits = 8 << 20;  // floats of logits per chunk (32 MB)
+// Floats of logits each thread holds at once in the forward pass (64 MB): blocks of a few hundred
+// rows, because BLAS reads and packs the whole [V, d] head once per call, which a block of 80
+// rows (a 32 MB chunk split over two threads) pays for with a third of its time.
+constexpr int64_t kBlockLogits = 16 << 20;
+// Floats of logits per chunk when a trainable head's backward computes the logits again (32 MB).
+constexpr int64_t kChunkLogits = 8 << 20;
 
-int64_t ChunkRows(int64_t chunk_rows, int64_t vocab) {
-  return chunk_rows > 0 ? chunk_rows : std::max<int64_t>(16, kChunkLogits / vocab);
+int64_t ChunkRows(int64_t chunk_rows, int64_t vocab, int64_t floats) {
+  return chunk_rows > 0 ? chunk_rows : std::max<int64_t>(16, floats / vocab);
 }
+
+// rows [n, d] times head [V, d] transposed (F32; or BF16/F16, converted by ParallelLinear) on the
+// calling thread; an F32 head writes into `buffer` (at least [n, V]).
+torch::Tensor HeadLogits(const torch::Tensor& rows, const torch::Tensor& head,
+                         const torch::Tensor& buffer) {
+  if (head.scalar_type() != torch::kFloat) return ParallelLinear(rows, head.t(), {});
+  torch::Tensor out = buffer.narrow(0, 0, rows.size(0));
+  at::mm_out(out, rows, head.t());
+  return out;
+}
+
+// The forward pass over rows [begin, end) of `hidden`, one thread's share, `block` rows at a
+// time: log p(target) into `out` (0 where the target is negative), the log-sum-exp into `lse`
+// and, when `gradient` is defined, d(-log p(target)) / d hidden = (softmax - onehot) head into
+// its rows, while the block's logits are at hand.
+struct HeadPass {
+  torch::Tensor hidden;  // [N, d]
+  torch::Tensor head;    // [V, d]
+  const int64_t* targets;
+  int64_t block;
+  float* out;
+  float* lse;
+  torch::Tensor gradient;  // [N, d] or undefined
+
+  void Run(int64_t begin, int64_t end) const {
+    const int64_t vocab = head.size(0);
+    const int64_t blocks = (end - begin + block - 1) / block;
+    const int64_t rows_per_block = (end - begin + blocks - 1) / blocks;  // even blocks
+    torch::Tensor buffer;
+    if (head.scalar_type() == torch::kFloat) {
+      buffer = torch::empty({rows_per_block, vocab}, hidden.options());
+    }
+    for (int64_t first = begin; first < end; first += rows_per_block) {
+      const int64_t n = std::min(rows_per_block, end - first);
+      const torch::Tensor logits = HeadLogits(hidden.narrow(0, first, n), head, buffer);
+      for (int64_t i = 0; i < n; ++i) {
+        float* row = logits.data_ptr<float>() + i * logits.stride(0);
+        const int64_t target = targets[first + i];
+        const float picked = target >= 0 ? row[target] : 0.0f;
+        const float row_lse = gradient.defined() ? CrossEntropyGradientRow(row, vocab, target)
+                                                 : LogSumExpRow(row, vocab);
+        lse[first + i] = row_lse;
+        out[first + i] = target >= 0 ? picked - row_lse : 0.0f;
+      }
+      if (!gradient.defined()) continue;
+      torch::Tensor rows = gradient.narrow(0, first, n);
+      if (head.scalar_type() == torch::kFloat) {
+        at::mm_out(rows, logits, head);
+      } else {
+        rows.copy_(ParallelLinear(logits, head, {}));
+      }
+    }
+  }
+};
 
 class TargetLogProbsFunction : public torch::autograd::Function<TargetLogProbsFunction> {
  public:
@@ -19,28 +80,40 @@ class TargetLogProbsFunction : public torch::autograd::Function<TargetLogProbsFu
                                const torch::Tensor& head, const torch::Tensor& targets,
                                int64_t chunk_rows) {
     const int64_t rows = hidden.size(0);
-    const int64_t chunk = ChunkRows(chunk_rows, head.size(0));
-    const torch::Tensor safe_targets = targets.clamp_min(0).unsqueeze(1);
-    const torch::Tensor ignored = targets.lt(0);
+    const torch::Tensor ids = targets.contiguous();
     torch::Tensor out = torch::empty({rows}, hidden.options());
     torch::Tensor lse = torch::empty({rows}, hidden.options());
-    for (int64_t begin = 0; begin < rows; begin += chunk) {
-      const int64_t n = std::min(chunk, rows - begin);
-      const torch::Tensor logits = ParallelLinear(hidden.narrow(0, begin, n), head.t(), {});
-      torch::Tensor chunk_lse = lse.narrow(0, begin, n);
-      at::logsumexp_out(chunk_lse, logits, {1});
-      out.narrow(0, begin, n)
-          .copy_(logits.gather(1, safe_targets.narrow(0, begin, n)).squeeze(1) - chunk_lse);
+    // A frozen head (LoRA): the gradient each row will need is computed now, from the logits at
+    // hand, instead of computing the logits a second time in the backward pass.
+    const bool eager = hidden.requires_grad() && !head.requires_grad();
+    torch::Tensor gradient =
+        eager ? torch::empty({rows, hidden.size(1)}, hidden.options()) : torch::Tensor();
+    const HeadPass pass{hidden,
+                        head,
+                        ids.data_ptr<int64_t>(),
+                        ChunkRows(chunk_rows, head.size(0), kBlockLogits),
+                        out.data_ptr<float>(),
+                        lse.data_ptr<float>(),
+                        gradient};
+    ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) { pass.Run(begin, end); });
+    const torch::Tensor ignored = ids.lt(0);
+    if (eager) {
+      ctx->save_for_backward({gradient, ignored});
+    } else {
+      ctx->save_for_backward({hidden, head, ids.clamp_min(0).unsqueeze(1), ignored, lse});
+      ctx->saved_data["chunk"] = ChunkRows(chunk_rows, head.size(0), kChunkLogits);
     }
-    out.masked_fill_(ignored, 0);
-    ctx->save_for_backward({hidden, head, safe_targets, ignored, lse});
-    ctx->saved_data["chunk"] = chunk;
     return out;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    if (saved.size() == 2) {  // computed in the forward pass: scale each row by its gradient
+      const torch::Tensor grad = grads[0].masked_fill(saved[1], 0);
+      return {saved[0] * grad.neg().unsqueeze(1), torch::Tensor(), torch::Tensor(),
+              torch::Tensor()};
+    }
     const torch::Tensor& hidden = saved[0];
     const torch::Tensor& head = saved[1];
     const torch::Tensor& targets = saved[2];
