@@ -1,6 +1,9 @@
 #include "models/chunked_lm_head.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
+#include <atomic>
 
 #include "models/parallel_chunks.h"
 #include "models/parallel_linear.h"
@@ -30,29 +33,31 @@ torch::Tensor HeadLogits(const torch::Tensor& rows, const torch::Tensor& head,
   return out;
 }
 
-// The forward pass over rows [begin, end) of `hidden`, one thread's share, `block` rows at a
-// time: log p(target) into `out` (0 where the target is negative), the log-sum-exp into `lse`
-// and, when `gradient` is defined, d(-log p(target)) / d hidden = (softmax - onehot) head into
-// its rows, while the block's logits are at hand.
+// The forward pass, `block_rows` rows of `hidden` at a time: log p(target) into `out` (0 where the
+// target is negative), the log-sum-exp into `lse` and, when `gradient` is defined,
+// d(-log p(target)) / d hidden = (softmax - onehot) head into its rows, while the block's logits
+// are at hand. Each thread calls Run once and takes the next block as it finishes one, so a
+// thread slowed by other work on the machine takes fewer; a row's values do not depend on which
+// thread computes it.
 struct HeadPass {
   torch::Tensor hidden;  // [N, d]
   torch::Tensor head;    // [V, d]
   const int64_t* targets;
-  int64_t block;
+  int64_t block_rows;
   float* out;
   float* lse;
   torch::Tensor gradient;  // [N, d] or undefined
+  std::atomic<int64_t> next_block{0};
 
-  void Run(int64_t begin, int64_t end) const {
+  void Run() {
+    const int64_t rows = hidden.size(0);
     const int64_t vocab = head.size(0);
-    const int64_t blocks = (end - begin + block - 1) / block;
-    const int64_t rows_per_block = (end - begin + blocks - 1) / blocks;  // even blocks
     torch::Tensor buffer;
     if (head.scalar_type() == torch::kFloat) {
-      buffer = torch::empty({rows_per_block, vocab}, hidden.options());
+      buffer = torch::empty({block_rows, vocab}, hidden.options());
     }
-    for (int64_t first = begin; first < end; first += rows_per_block) {
-      const int64_t n = std::min(rows_per_block, end - first);
+    for (int64_t first; (first = next_block.fetch_add(1) * block_rows) < rows;) {
+      const int64_t n = std::min(block_rows, rows - first);
       const torch::Tensor logits = HeadLogits(hidden.narrow(0, first, n), head, buffer);
       for (int64_t i = 0; i < n; ++i) {
         float* row = logits.data_ptr<float>() + i * logits.stride(0);
@@ -64,15 +69,23 @@ struct HeadPass {
         out[first + i] = target >= 0 ? picked - row_lse : 0.0f;
       }
       if (!gradient.defined()) continue;
-      torch::Tensor rows = gradient.narrow(0, first, n);
+      torch::Tensor rows_gradient = gradient.narrow(0, first, n);
       if (head.scalar_type() == torch::kFloat) {
-        at::mm_out(rows, logits, head);
+        at::mm_out(rows_gradient, logits, head);
       } else {
-        rows.copy_(ParallelLinear(logits, head, {}));
+        rows_gradient.copy_(ParallelLinear(logits, head, {}));
       }
     }
   }
 };
+
+// Rows per block: at most `max_rows`, and a multiple of the thread count of blocks, so that on an
+// idle machine every thread gets the same number of rows.
+int64_t BlockRows(int64_t rows, int64_t max_rows, int64_t threads) {
+  const int64_t per_thread = (rows + threads - 1) / threads;
+  const int64_t blocks = threads * ((per_thread + max_rows - 1) / max_rows);
+  return std::max<int64_t>(1, (rows + blocks - 1) / blocks);
+}
 
 class TargetLogProbsFunction : public torch::autograd::Function<TargetLogProbsFunction> {
  public:
@@ -88,14 +101,17 @@ class TargetLogProbsFunction : public torch::autograd::Function<TargetLogProbsFu
     const bool eager = hidden.requires_grad() && !head.requires_grad();
     torch::Tensor gradient =
         eager ? torch::empty({rows, hidden.size(1)}, hidden.options()) : torch::Tensor();
-    const HeadPass pass{hidden,
-                        head,
-                        ids.data_ptr<int64_t>(),
-                        ChunkRows(chunk_rows, head.size(0), kBlockLogits),
-                        out.data_ptr<float>(),
-                        lse.data_ptr<float>(),
-                        gradient};
-    ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) { pass.Run(begin, end); });
+    const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), rows));
+    HeadPass pass{hidden,
+                  head,
+                  ids.data_ptr<int64_t>(),
+                  BlockRows(rows, ChunkRows(chunk_rows, head.size(0), kBlockLogits), threads),
+                  out.data_ptr<float>(),
+                  lse.data_ptr<float>(),
+                  gradient};
+    ForEachChunk(threads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) pass.Run();
+    });
     const torch::Tensor ignored = ids.lt(0);
     if (eager) {
       ctx->save_for_backward({gradient, ignored});
