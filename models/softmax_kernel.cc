@@ -20,9 +20,9 @@ constexpr float kUnderflow = -87.0f;  // Exp's lower clamp: below it the weight 
   return shifted < kUnderflow ? Floats{} : e;
 }
 
-[[gnu::always_inline]] inline void SoftmaxRow(float* row, int64_t visible, int64_t width) {
-  const int64_t whole = visible - visible % kLanes;
-  const int64_t rest = visible - whole;
+// The largest of `width` floats.
+[[gnu::always_inline]] inline float RowMax(const float* row, int64_t width) {
+  const int64_t whole = width - width % kLanes;
   constexpr float kLowest = std::numeric_limits<float>::lowest();
   Floats most = Floats{} + kLowest;
   for (int64_t j = 0; j < whole; j += kLanes) {
@@ -30,7 +30,15 @@ constexpr float kUnderflow = -87.0f;  // Exp's lower clamp: below it the weight 
     most = x > most ? x : most;
   }
   float max = Max(most);
-  if (rest) max = std::max(max, Max(LoadPartial(row + whole, rest, kLowest)));
+  if (whole < width) max = std::max(max, Max(LoadPartial(row + whole, width - whole, kLowest)));
+  return max;
+}
+
+[[gnu::always_inline]] inline void SoftmaxRow(float* row, int64_t visible, int64_t width) {
+  const int64_t whole = visible - visible % kLanes;
+  const int64_t rest = visible - whole;
+  constexpr float kLowest = std::numeric_limits<float>::lowest();
+  const float max = RowMax(row, visible);
   Floats sums{};
   for (int64_t j = 0; j < whole; j += kLanes) {
     const Floats e = ShiftedExp(Load(row + j), max);
@@ -53,20 +61,6 @@ constexpr float kUnderflow = -87.0f;  // Exp's lower clamp: below it the weight 
 
 // Terms of a vocabulary-wide row summed in float vectors before the total goes into a double.
 constexpr int64_t kSumBlock = 512;
-
-// The largest of `width` floats.
-[[gnu::always_inline]] inline float RowMax(const float* row, int64_t width) {
-  const int64_t whole = width - width % kLanes;
-  constexpr float kLowest = std::numeric_limits<float>::lowest();
-  Floats most = Floats{} + kLowest;
-  for (int64_t j = 0; j < whole; j += kLanes) {
-    const Floats x = Load(row + j);
-    most = x > most ? x : most;
-  }
-  float max = Max(most);
-  if (whole < width) max = std::max(max, Max(LoadPartial(row + whole, width - whole, kLowest)));
-  return max;
-}
 
 // sum(exp(row - max)) over `width` floats; with `store`, each exp(x - max) goes to out[j].
 template <bool store>
