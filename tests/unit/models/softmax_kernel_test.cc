@@ -78,5 +78,42 @@ TEST(SoftmaxKernel, BackwardIsTheSoftmaxJacobianTimesTheGradient) {
   }
 }
 
+// Log-sum-exp and cross-entropy gradient of one row against double precision, at widths with
+// and without a vector tail and at a vocabulary's width, where a float sum would drift.
+TEST(SoftmaxKernel, CrossEntropyRowsMatchDoublePrecision) {
+  for (int64_t width : {1, 7, 8, 37, 50257}) {
+    SCOPED_TRACE(width);
+    const std::vector<float> input = RandomRows(1, width, width, static_cast<uint32_t>(width));
+    double max = -INFINITY, sum = 0;
+    for (float x : input) max = std::max<double>(max, x);
+    for (float x : input) sum += std::exp(x - max);
+    const double lse = max + std::log(sum);
+    EXPECT_NEAR(LogSumExpRow(input.data(), width), lse, 2e-6 * std::abs(lse));
+    for (int64_t target : {int64_t{-1}, int64_t{0}, width - 1}) {
+      SCOPED_TRACE(target);
+      std::vector<float> row = input;
+      EXPECT_NEAR(CrossEntropyGradientRow(row.data(), width, target), lse, 2e-6 * std::abs(lse));
+      double total = 0;
+      for (int64_t j = 0; j < width; ++j) {
+        const double expected = std::exp(input[j] - lse) - (j == target ? 1.0 : 0.0);
+        EXPECT_NEAR(row[j], expected, 1e-6) << j;
+        total += row[j];
+      }
+      // softmax sums to 1, so the gradient sums to 1 - 1 with a target and to 1 without.
+      EXPECT_NEAR(total, target >= 0 ? 0.0 : 1.0, 1e-5);
+    }
+  }
+}
+
+TEST(SoftmaxKernel, CrossEntropyOfAnExtremeRowUnderflowsToExactZeros) {
+  constexpr float kLowest = std::numeric_limits<float>::lowest();
+  std::vector<float> row = {kLowest, 100.0f, -100.0f, 100.0f, kLowest, 0.0f, 0.0f, 0.0f, kLowest};
+  const float lse = CrossEntropyGradientRow(row.data(), 9, 1);
+  EXPECT_FLOAT_EQ(lse, 100.0f + std::log(2.0f));
+  EXPECT_FLOAT_EQ(row[1], -0.5f);
+  EXPECT_FLOAT_EQ(row[3], 0.5f);
+  for (int j : {0, 2, 4, 5, 8}) EXPECT_EQ(row[j], 0.0f) << j;
+}
+
 }  // namespace
 }  // namespace graft::testing
