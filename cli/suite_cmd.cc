@@ -1,7 +1,7 @@
 // `graft suite register|list|show`: evaluation suites, pinned by digest with their data.
 #include "cli/common.h"
 #include "cli/object_commands.h"
-#include "evaluator/suite_registry.h"
+#include "evaluator/suite/suite_registry.h"
 #include "registry/vocabulary.h"
 
 namespace graft::cli {

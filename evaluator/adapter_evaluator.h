@@ -14,10 +14,10 @@
 #include "core/keys.h"
 #include "core/safetensors.h"
 #include "core/status.h"
-#include "evaluator/item_score.h"
-#include "evaluator/stats_types.h"
-#include "evaluator/suite.h"
-#include "evaluator/suite_registry.h"
+#include "evaluator/stats/types.h"
+#include "evaluator/suite/item_score.h"
+#include "evaluator/suite/suite.h"
+#include "evaluator/suite/suite_registry.h"
 #include "registry/registry.h"
 
 namespace graft {

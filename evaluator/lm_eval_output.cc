@@ -4,8 +4,8 @@
 #include <numbers>
 #include <regex>
 
-#include "evaluator/score_table.h"
-#include "evaluator/stats_metric_info.h"
+#include "evaluator/stats/metric_info.h"
+#include "evaluator/suite/score_table.h"
 
 namespace graft {
 namespace {

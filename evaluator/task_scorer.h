@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "evaluator/item_score.h"
-#include "evaluator/suite.h"
+#include "evaluator/suite/item_score.h"
+#include "evaluator/suite/suite.h"
 
 namespace graft {
 

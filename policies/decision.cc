@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "evaluator/stats_json.h"
+#include "evaluator/stats/json.h"
 
 namespace graft {
 

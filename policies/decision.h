@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/json.h"
-#include "evaluator/stats_distribution.h"
+#include "evaluator/stats/distribution.h"
 
 namespace graft {
 

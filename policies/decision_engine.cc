@@ -5,9 +5,9 @@
 #include <set>
 
 #include "core/sha256.h"
-#include "evaluator/stats_holm.h"
-#include "evaluator/stats_normal.h"
-#include "evaluator/stats_threshold_test.h"
+#include "evaluator/stats/holm.h"
+#include "evaluator/stats/normal.h"
+#include "evaluator/stats/threshold_test.h"
 #include "policies/separate_duties.h"
 #include "registry/vocabulary.h"
 

@@ -9,7 +9,7 @@
 
 #include "core/keys.h"
 #include "core/status.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 #include "policies/decision_engine.h"
 #include "policies/lifecycle.h"
 #include "policies/policy.h"

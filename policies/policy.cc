@@ -7,7 +7,7 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 #include "core/yaml_reader.h"
-#include "evaluator/stats_metric_info.h"
+#include "evaluator/stats/metric_info.h"
 #include "policies/separate_duties.h"
 #include "registry/vocabulary.h"
 

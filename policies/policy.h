@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "evaluator/stats_threshold_test.h"
+#include "evaluator/stats/threshold_test.h"
 
 namespace graft {
 

@@ -6,12 +6,12 @@
 
 #include "core/json.h"
 #include "core/status.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 #include "policies/decision.h"
 
 namespace graft {
 
-// Inverse of ComparisonToJson (evaluator/stats_json.h), per-slice results included. The bootstrap
+// Inverse of ComparisonToJson (evaluator/stats/json.h), per-slice results included. The bootstrap
 // distribution is not stored, so it stays empty. `source` names the attestation in errors.
 Result<MetricComparison> ComparisonFromJson(const Json& json, std::string_view source);
 

@@ -1,6 +1,6 @@
 #include "reports/json_report.h"
 
-#include "evaluator/stats_json.h"
+#include "evaluator/stats/json.h"
 
 namespace graft {
 namespace {

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "evaluator/stats_distribution.h"
+#include "evaluator/stats/distribution.h"
 #include "policies/decision.h"
 
 namespace graft {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/json.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 #include "policies/decision.h"
 
 namespace graft {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/xoshiro.h"
-#include "evaluator/stats_paired.h"
+#include "evaluator/stats/paired.h"
 #include "policies/decision_engine.h"
 
 namespace graft {

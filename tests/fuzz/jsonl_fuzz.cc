@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "core/jsonl_lines.h"
-#include "evaluator/suite.h"
+#include "evaluator/suite/suite.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include "core/file_util.h"
 #include "core/sha256.h"
-#include "evaluator/suite.h"
+#include "evaluator/suite/suite.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 
 #include "core/dsse.h"
 #include "core/intoto.h"
-#include "evaluator/stats_json.h"
+#include "evaluator/stats/json.h"
 #include "tests/support/peft_fixture.h"
 
 namespace graft::testing {

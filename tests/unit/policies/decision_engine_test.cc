@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "core/json.h"
-#include "evaluator/stats_normal.h"
-#include "evaluator/stats_paired.h"
-#include "evaluator/stats_paired_binary.h"
+#include "evaluator/stats/normal.h"
+#include "evaluator/stats/paired.h"
+#include "evaluator/stats/paired_binary.h"
 
 namespace graft {
 namespace {

@@ -1,4 +1,4 @@
-#include "evaluator/score_table.h"
+#include "evaluator/suite/score_table.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "evaluator/suite.h"
+#include "evaluator/suite/suite.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "evaluator/stats_distribution.h"
+#include "evaluator/stats/distribution.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "evaluator/stats_paired.h"
+#include "evaluator/stats/paired.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <string>
 
 #include "core/xoshiro.h"
-#include "evaluator/stats_paired_binary.h"
-#include "evaluator/stats_power.h"
-#include "evaluator/stats_threshold_test.h"
+#include "evaluator/stats/paired_binary.h"
+#include "evaluator/stats/power.h"
+#include "evaluator/stats/threshold_test.h"
 
 namespace graft {
 namespace {

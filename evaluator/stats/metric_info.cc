@@ -1,4 +1,4 @@
-#include "evaluator/stats_metric_info.h"
+#include "evaluator/stats/metric_info.h"
 
 #include <array>
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/json.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 
 namespace graft {
 

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/status.h"
-#include "evaluator/item_score.h"
-#include "evaluator/stats_types.h"
-#include "evaluator/suite.h"
+#include "evaluator/stats/types.h"
+#include "evaluator/suite/item_score.h"
+#include "evaluator/suite/suite.h"
 
 namespace graft {
 

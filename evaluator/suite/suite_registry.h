@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "evaluator/suite.h"
+#include "evaluator/suite/suite.h"
 #include "registry/registry.h"
 
 namespace graft {

@@ -1,11 +1,11 @@
-#include "evaluator/stats_paired_binary.h"
+#include "evaluator/stats/paired_binary.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "evaluator/stats_normal.h"
-#include "evaluator/stats_student_t.h"
+#include "evaluator/stats/normal.h"
+#include "evaluator/stats/student_t.h"
 
 namespace graft {
 

@@ -1,4 +1,4 @@
-#include "evaluator/suite.h"
+#include "evaluator/suite/suite.h"
 
 #include <optional>
 #include <set>
@@ -15,7 +15,7 @@ namespace {
 constexpr uint64_t kMaxSuiteBytes = 1 << 20;
 constexpr uint64_t kMaxDataBytes = uint64_t{2} << 30;
 
-// Which task type produces each metric (how metrics aggregate: evaluator/stats_metric_info.h).
+// Which task type produces each metric (how metrics aggregate: evaluator/stats/metric_info.h).
 struct TaskMetric {
   std::string_view name;
   TaskType type;

@@ -1,4 +1,4 @@
-#include "evaluator/stats_mcnemar.h"
+#include "evaluator/stats/mcnemar.h"
 
 #include <algorithm>
 #include <cmath>

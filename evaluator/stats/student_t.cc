@@ -1,4 +1,4 @@
-#include "evaluator/stats_student_t.h"
+#include "evaluator/stats/student_t.h"
 
 #include <algorithm>
 #include <cmath>

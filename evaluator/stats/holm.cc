@@ -1,4 +1,4 @@
-#include "evaluator/stats_holm.h"
+#include "evaluator/stats/holm.h"
 
 #include <algorithm>
 #include <numeric>

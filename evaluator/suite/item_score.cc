@@ -1,4 +1,4 @@
-#include "evaluator/item_score.h"
+#include "evaluator/suite/item_score.h"
 
 namespace graft {
 

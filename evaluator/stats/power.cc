@@ -1,10 +1,10 @@
-#include "evaluator/stats_power.h"
+#include "evaluator/stats/power.h"
 
 #include <cmath>
 #include <limits>
 
-#include "evaluator/stats_normal.h"
-#include "evaluator/stats_student_t.h"
+#include "evaluator/stats/normal.h"
+#include "evaluator/stats/student_t.h"
 
 namespace graft {
 

@@ -1,10 +1,10 @@
-#include "evaluator/stats_threshold_test.h"
+#include "evaluator/stats/threshold_test.h"
 
 #include <cmath>
 #include <limits>
 
-#include "evaluator/stats_paired_binary.h"
-#include "evaluator/stats_student_t.h"
+#include "evaluator/stats/paired_binary.h"
+#include "evaluator/stats/student_t.h"
 
 namespace graft {
 namespace {

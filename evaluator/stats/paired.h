@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 
 namespace graft {
 

@@ -1,4 +1,4 @@
-#include "evaluator/stats_normal.h"
+#include "evaluator/stats/normal.h"
 
 #include <cmath>
 #include <numbers>

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "evaluator/stats_distribution.h"
+#include "evaluator/stats/distribution.h"
 
 namespace graft {
 

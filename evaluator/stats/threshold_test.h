@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 
 namespace graft {
 

@@ -1,9 +1,9 @@
-#include "evaluator/score_table.h"
+#include "evaluator/suite/score_table.h"
 
 #include <cmath>
 #include <numbers>
 
-#include "evaluator/stats_metric_info.h"
+#include "evaluator/stats/metric_info.h"
 
 namespace graft {
 

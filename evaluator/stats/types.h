@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "evaluator/stats_distribution.h"
-#include "evaluator/stats_mcnemar.h"
-#include "evaluator/stats_metric_info.h"
+#include "evaluator/stats/distribution.h"
+#include "evaluator/stats/mcnemar.h"
+#include "evaluator/stats/metric_info.h"
 
 namespace graft {
 

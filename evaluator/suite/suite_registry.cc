@@ -1,5 +1,5 @@
-// Suites in the registry: see evaluator/suite_registry.h.
-#include "evaluator/suite_registry.h"
+// Suites in the registry: see evaluator/suite/suite_registry.h.
+#include "evaluator/suite/suite_registry.h"
 
 #include "core/json.h"
 #include "registry/vocabulary.h"

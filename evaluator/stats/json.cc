@@ -1,4 +1,4 @@
-#include "evaluator/stats_json.h"
+#include "evaluator/stats/json.h"
 
 #include <cmath>
 
