@@ -1,5 +1,5 @@
 // `graft base init`: a randomly initialised base model in Hugging Face's layout. The definition;
-// graft-model runs it (cli/base_run.cc).
+// graft-model runs it (cli/base_init_run.cc).
 #include "cli/command.h"
 
 namespace graft::cli {

@@ -1,5 +1,5 @@
-// `graft key ...`: signing keys. This file holds `key generate`; other verbs register themselves
-// into the same group from their own files.
+// `graft key generate`: a new signing key pair (the registry's trusted keys:
+// cli/key_trust_cmd.cc).
 #include <iostream>
 
 #include "cli/command.h"

@@ -1,4 +1,4 @@
-// The runner of `graft base init` (graft-model only; the options are in cli/base_cmd.cc).
+// The runner of `graft base init` (graft-model only; the options are in cli/base_init_cmd.cc).
 
 #include <iostream>
 
