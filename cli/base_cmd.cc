@@ -1,5 +1,5 @@
-// `graft base register|list|show|export`: base models in the registry (the `base` group's other
-// verbs live in the models module's command file).
+// `graft base register|list|show|export`: base models in the registry (`init`, which runs a
+// model: cli/base_init_cmd.cc).
 #include "cli/common.h"
 #include "cli/object_commands.h"
 #include "core/file_names.h"
