@@ -29,7 +29,7 @@ Result<int> RunMonitor(const po::variables_map& vm) {
   }
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
                          reg.Resolve(registry::kAdapterKind, channel));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(auto governing, lifecycle.GoverningPolicy(adapter));
   const auto& [policy, policy_record] = governing;
 
@@ -38,17 +38,19 @@ Result<int> RunMonitor(const po::variables_map& vm) {
     for (const auto& s : vm["suite"].as<std::vector<std::string>>()) only.insert(s);
   }
   std::vector<std::string> suites;
-  for (const MonitorExit& m : policy.exit.monitors) {
+  for (const policies::MonitorExit& m : policy.exit.monitors) {
     bool wanted = only.empty() || only.count(m.monitor);
     bool listed = std::find(suites.begin(), suites.end(), m.monitor) != suites.end();
     if (wanted && !listed) suites.push_back(m.monitor);
   }
-  ExitFacts facts;
-  GRAFT_ASSIGN_OR_RETURN(RequirementFacts requirement, lifecycle.Facts(adapter, policy_record));
+  policies::ExitFacts facts;
+  GRAFT_ASSIGN_OR_RETURN(policies::RequirementFacts requirement,
+                         lifecycle.Facts(adapter, policy_record));
   facts.revoked = requirement.revoked;
   // An adapter that is revoked, or depends on something revoked, cannot be exported to evaluate
   // it: its revocations are what the exit criteria judge.
-  GRAFT_ASSIGN_OR_RETURN(RevocationScreen revocations, RevocationScreen::Of(reg, adapter));
+  GRAFT_ASSIGN_OR_RETURN(policies::RevocationScreen revocations,
+                         policies::RevocationScreen::Of(reg, adapter));
   for (const registry::Revocation& r : revocations.all) {
     std::cout << "not evaluated: " << (r.relation == registry::kSelfRevocation ? "" : "its ")
               << r.Describe() << "\n";

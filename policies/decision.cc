@@ -4,7 +4,7 @@
 
 #include "evaluator/stats/json.h"
 
-namespace graft {
+namespace graft::policies {
 
 std::string_view CriterionKindName(CriterionKind kind) {
   switch (kind) {
@@ -118,4 +118,4 @@ Json Decision::ToJson() const {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

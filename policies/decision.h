@@ -10,7 +10,7 @@
 #include "core/json.h"
 #include "evaluator/stats/distribution.h"
 
-namespace graft {
+namespace graft::policies {
 
 enum class CriterionKind { kKpi, kRegression, kRequirement };
 // kPending: only for `approvals` in a gate decision, where approvals may still come (promote
@@ -92,4 +92,4 @@ struct Decision {
   Json ToJson() const;
 };
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -11,7 +11,7 @@
 #include "policies/separate_duties.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 std::string Percent(double confidence) { return FormatNumber(confidence * 100) + "%"; }
@@ -379,4 +379,4 @@ Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparis
   return decision;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -12,7 +12,7 @@
 #include "policies/decision.h"
 #include "policies/policy.h"
 
-namespace graft {
+namespace graft::policies {
 
 // The paired comparisons of one suite (CompareMetric results, with distributions and slices).
 struct SuiteComparisons {
@@ -60,4 +60,4 @@ struct RequirementFacts {
 Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparisons,
                 const RequirementFacts& facts, DecisionMode mode);
 
-}  // namespace graft
+}  // namespace graft::policies

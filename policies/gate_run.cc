@@ -7,7 +7,7 @@
 #include "policies/revocation_screen.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 
 Result<GateRun> GateRun::Resolve(registry::Registry& registry, const std::string& adapter_ref,
                                  const std::string& policy_ref) {
@@ -84,4 +84,4 @@ Result<GateOutcome> GateRun::Run(const BootstrapOptions& options, const GateEval
   return outcome;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

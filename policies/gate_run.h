@@ -15,7 +15,7 @@
 #include "policies/policy.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::policies {
 
 // What an evaluation gives the gate: the comparisons of each suite (in the order asked for) and
 // the digest of the evaluation attestation ("" where none was stored: a rank other than 0).
@@ -73,4 +73,4 @@ class GateRun {
   Policy policy_;
 };
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -11,7 +11,7 @@
 #include "policies/separate_duties.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 constexpr uint64_t kMaxPolicyBytes = uint64_t{1} << 20;
@@ -429,4 +429,4 @@ Result<Policy> LoadPolicy(const std::filesystem::path& path) {
   return ParsePolicy(bytes, path.string());
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -11,7 +11,7 @@
 #include "core/status.h"
 #include "evaluator/stats/threshold_test.h"
 
-namespace graft {
+namespace graft::policies {
 
 // "The adapter must improve `metric` on `suite` by at least `min_delta`."
 struct KpiCriterion {
@@ -113,4 +113,4 @@ Result<Policy> ParsePolicy(std::string_view bytes, std::string_view source);
 // Reads (at most 1 MiB) and parses a policy file; errors name the path as given.
 Result<Policy> LoadPolicy(const std::filesystem::path& path);
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -1,14 +1,15 @@
 #include "reports/evaluation_rows.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 // Slices carry their own slice name; the metric name is the parent's.
-const CriterionResult* FindCriterion(const Decision* decision, const std::string& suite,
-                                     const std::string& metric, const std::string& slice) {
+const policies::CriterionResult* FindCriterion(const policies::Decision* decision,
+                                               const std::string& suite, const std::string& metric,
+                                               const std::string& slice) {
   if (decision == nullptr) return nullptr;
-  for (const CriterionResult& c : decision->criteria) {
-    if (c.kind != CriterionKind::kRequirement && c.suite == suite && c.metric == metric &&
+  for (const policies::CriterionResult& c : decision->criteria) {
+    if (c.kind != policies::CriterionKind::kRequirement && c.suite == suite && c.metric == metric &&
         c.slice == slice) {
       return &c;
     }
@@ -33,7 +34,7 @@ std::optional<double> EvaluationRow::delta_threshold() const {
 
 std::vector<EvaluationRow> EvaluationRows(const EvaluationRecord& evaluation,
                                           std::span<const DecisionRecord> decisions) {
-  const Decision* decision = nullptr;
+  const policies::Decision* decision = nullptr;
   for (const DecisionRecord& record : decisions) {
     if (record.evaluation_id == evaluation.id) decision = &record.decision;  // the latest wins
   }
@@ -51,4 +52,4 @@ std::vector<EvaluationRow> EvaluationRows(const EvaluationRecord& evaluation,
   return rows;
 }
 
-}  // namespace graft
+}  // namespace graft::reports

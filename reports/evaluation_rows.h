@@ -6,14 +6,14 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 struct EvaluationRow {
   const SuiteResults* suite = nullptr;
   const MetricComparison* comparison = nullptr;  // the metric, or one of its slices
   // The criterion that judged this suite/metric/slice in the latest decision on the evaluation,
   // or null when no decision covers it.
-  const CriterionResult* criterion = nullptr;
+  const policies::CriterionResult* criterion = nullptr;
 
   // What a chart draws: the criterion's interval (at its Holm-adjusted confidence) when there is
   // one, else the comparison's.
@@ -29,4 +29,4 @@ struct EvaluationRow {
 std::vector<EvaluationRow> EvaluationRows(const EvaluationRecord& evaluation,
                                           std::span<const DecisionRecord> decisions);
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -5,7 +5,7 @@
 #include "reports/number_format.h"
 #include "reports/svg_chart.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 constexpr double kWidth = 960;
@@ -23,9 +23,9 @@ std::string RowLabel(const EvaluationRow& row) {
 
 }  // namespace
 
-std::string StatusClass(const CriterionResult* criterion) {
+std::string StatusClass(const policies::CriterionResult* criterion) {
   if (criterion == nullptr) return "status-none";
-  std::string name(CriterionStatusName(criterion->status));
+  std::string name(policies::CriterionStatusName(criterion->status));
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return "status-" + name;
 }
@@ -67,4 +67,4 @@ std::string RenderForestPlot(const std::vector<EvaluationRow>& rows, std::string
   return chart.Finish();
 }
 
-}  // namespace graft
+}  // namespace graft::reports

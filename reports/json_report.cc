@@ -2,7 +2,7 @@
 
 #include "evaluator/stats/json.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 Json RefJson(const ObjectRef& ref) { return {{"name", ref.name}, {"digest", ref.digest}}; }
@@ -130,4 +130,4 @@ std::string RenderJson(const Json& report) {
   return report.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace graft
+}  // namespace graft::reports

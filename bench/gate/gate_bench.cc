@@ -109,15 +109,15 @@ const char* CriterionName(Criterion c) {
 
 constexpr int64_t kResamples = 1;  // the bootstrap is descriptive: the verdict never reads it
 
-Policy MakePolicy() {
-  Policy policy;
+policies::Policy MakePolicy() {
+  policies::Policy policy;
   policy.name = "bench";
   policy.digest = "sha256:" + std::string(64, '0');
   return policy;
 }
 
-RequirementFacts Facts() {
-  RequirementFacts facts;
+policies::RequirementFacts Facts() {
+  policies::RequirementFacts facts;
   facts.policy_pre_declared = true;
   return facts;
 }
@@ -135,16 +135,16 @@ struct Outcome {
   double mde = 0;
 };
 
-Outcome Decided(const Policy& policy, std::vector<SuiteComparisons> suites,
-                const RequirementFacts& facts) {
-  Decision d = Decide(policy, suites, facts, DecisionMode::kGate);
+Outcome Decided(const policies::Policy& policy, std::vector<policies::SuiteComparisons> suites,
+                const policies::RequirementFacts& facts) {
+  policies::Decision d = policies::Decide(policy, suites, facts, policies::DecisionMode::kGate);
   const bool short_of_evidence = d.criteria[0].reason.starts_with("not enough evidence");
-  return {d.verdict == Verdict::kPass,
+  return {d.verdict == policies::Verdict::kPass,
           short_of_evidence ? INFINITY : suites[0].metrics[0].minimum_detectable_effect};
 }
 
-SuiteComparisons Compare(const std::string& suite, const MetricScores& scores,
-                         const std::vector<std::string>& slices = {}) {
+policies::SuiteComparisons Compare(const std::string& suite, const MetricScores& scores,
+                                   const std::vector<std::string>& slices = {}) {
   auto m = CompareMetric(scores, slices, {.resamples = kResamples});
   if (!m.ok()) {
     std::fprintf(stderr, "%s\n", m.status().ToString().c_str());
@@ -156,7 +156,7 @@ SuiteComparisons Compare(const std::string& suite, const MetricScores& scores,
 // One simulated gate with the criterion at `threshold` and the true improvement `truth`.
 Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double threshold, double truth,
                    Xoshiro256StarStar& rng) {
-  Policy policy = MakePolicy();
+  policies::Policy policy = MakePolicy();
   const std::string metric = MetricOf(s);
   switch (criterion) {
     case Criterion::kKpi: {
@@ -193,10 +193,10 @@ Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double thre
     case Criterion::kLooks: {
       policy.promotion.kpis = {{"s", metric, threshold}};
       policy.promotion.max_looks = 5;
-      policy.promotion.alpha_spending = AlphaSpending::kObrienFleming;
+      policy.promotion.alpha_spending = policies::AlphaSpending::kObrienFleming;
       MetricScores all = Empty(s);
       Generate(s, 5 * n, truth, rng, all);
-      RequirementFacts facts = Facts();
+      policies::RequirementFacts facts = Facts();
       for (int64_t look = 1; look <= 5; ++look) {
         const size_t size = n * static_cast<size_t>(look);
         MetricScores grown = Empty(s);
@@ -267,7 +267,7 @@ void Speed() {
     if (s == &kScenarios[1]) m.info = *LookupMetric("exact_match");
     items.metrics.push_back(std::move(m));
   }
-  Policy policy = MakePolicy();
+  policies::Policy policy = MakePolicy();
   policy.promotion.kpis = {{"s", "acc", 0.0}};
   policy.promotion.regressions = {{"s", "exact_match", 0.01, false, false},
                                   {"s", "bits_per_byte", 0.02, false, false}};
@@ -277,8 +277,9 @@ void Speed() {
       const auto start = std::chrono::steady_clock::now();
       const std::clock_t cpu_start = std::clock();
       auto compared = ComparePaired(items, {.resamples = resamples, .seed = 1});
-      std::vector<SuiteComparisons> suites = {{"s", std::move(*compared)}};
-      Decision d = Decide(policy, suites, Facts(), DecisionMode::kGate);
+      std::vector<policies::SuiteComparisons> suites = {{"s", std::move(*compared)}};
+      policies::Decision d =
+          policies::Decide(policy, suites, Facts(), policies::DecisionMode::kGate);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       best = std::min(best, seconds);

@@ -10,7 +10,7 @@
 #include "policies/revocation_screen.h"
 #include "tests/integration/policies/lifecycle_fixture.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 using registry::ObjectRecord;
 using testing::Find;
@@ -156,4 +156,4 @@ TEST_F(GateRunTest, TheScreenCountsDependenciesForTheRequirementAndEverythingFor
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::policies

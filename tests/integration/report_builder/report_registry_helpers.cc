@@ -48,7 +48,7 @@ MetricComparison Comparison(double delta) {
 void ReportRegistryTest::SetUp() {
   registry_.emplace(registry::Registry::Init(Dir("registry")).value());
   registry_->SetActor("tester@host");
-  lifecycle_ = std::make_unique<Lifecycle>(*registry_);
+  lifecycle_ = std::make_unique<policies::Lifecycle>(*registry_);
   ASSERT_TRUE(registry_->TrustKey(trainer_.public_key(), "trainer", "trainer-ci").ok());
   ASSERT_TRUE(registry_->TrustKey(evaluator_.public_key(), "evaluator", "ci").ok());
   ASSERT_TRUE(registry_->TrustKey(approver_.public_key(), "approver", "carol").ok());
@@ -103,14 +103,15 @@ std::string ReportRegistryTest::Evaluate(const registry::ObjectRecord& adapter, 
   return record.ok() ? record->digest : "";
 }
 
-Decision ReportRegistryTest::Gate(const registry::ObjectRecord& adapter,
-                                  const registry::ObjectRecord& policy,
-                                  const std::string& evaluation, double delta) {
-  std::vector<SuiteComparisons> comparisons = {SuiteComparisons{"kpi", {Comparison(delta)}}};
-  Result<GateDecision> decision =
+policies::Decision ReportRegistryTest::Gate(const registry::ObjectRecord& adapter,
+                                            const registry::ObjectRecord& policy,
+                                            const std::string& evaluation, double delta) {
+  std::vector<policies::SuiteComparisons> comparisons = {
+      policies::SuiteComparisons{"kpi", {Comparison(delta)}}};
+  Result<policies::GateDecision> decision =
       lifecycle_->Gate(adapter, policy, comparisons, evaluator_, {evaluation});
   EXPECT_TRUE(decision.ok()) << decision.status().ToString();
-  return decision.ok() ? decision->decision : Decision{};
+  return decision.ok() ? decision->decision : policies::Decision{};
 }
 
 std::map<std::string, std::string> ReportRegistryTest::RegistryFiles() const {
@@ -121,9 +122,9 @@ std::map<std::string, std::string> ReportRegistryTest::RegistryFiles() const {
 
 registry::ObjectRecord ReportRegistryTest::Promoted(int seed, const std::string& channel) {
   registry::ObjectRecord adapter = Train(seed, policy_.digest);
-  EXPECT_EQ(Gate(adapter, policy_, Evaluate(adapter, 0.1), 0.1).verdict, Verdict::kPass);
+  EXPECT_EQ(Gate(adapter, policy_, Evaluate(adapter, 0.1), 0.1).verdict, policies::Verdict::kPass);
   EXPECT_TRUE(lifecycle_->Approve(adapter.digest, approver_, "lgtm").ok());
-  Result<PromoteOutcome> promoted = lifecycle_->Promote(adapter.digest, channel);
+  Result<policies::PromoteOutcome> promoted = lifecycle_->Promote(adapter.digest, channel);
   EXPECT_TRUE(promoted.ok() && promoted->promoted);
   return registry_->Get(adapter.digest).value();
 }

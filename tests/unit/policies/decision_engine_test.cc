@@ -16,7 +16,7 @@
 #include "evaluator/stats/paired.h"
 #include "evaluator/stats/paired_binary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 // A studentized comparison (mean or ratio metric) with the given delta and standard error.
@@ -546,4 +546,4 @@ TEST(DecisionEngine, DecisionJsonIsCompleteAndCanonical) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::policies

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 TEST(NumberFormat, ValuesUseSixSignificantDigits) {
@@ -34,7 +34,7 @@ TEST(NumberFormat, IntervalsAndPercentages) {
 }
 
 TEST(NumberFormat, CriterionIntervals) {
-  CriterionResult c;
+  policies::CriterionResult c;
   EXPECT_EQ(FormatCriterionInterval(c), "");
   c.interval = Interval{0.05, 0.1};
   EXPECT_EQ(FormatCriterionInterval(c), "[+0.05, +0.1]");
@@ -43,4 +43,4 @@ TEST(NumberFormat, CriterionIntervals) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports
