@@ -24,7 +24,7 @@ Result<int> RunGate(const po::variables_map& vm) {
   const bool leader = group == nullptr || group->leader();  // rank 0 signs and decides
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  GRAFT_ASSIGN_OR_RETURN(evaluator::EvaluationSettings settings, EvaluationSettingsFrom(vm));
   GRAFT_ASSIGN_OR_RETURN(policies::GateRun gate,
                          policies::GateRun::Resolve(reg, vm["adapter"].as<std::string>(),
                                                     vm["policy"].as<std::string>()));
@@ -37,18 +37,20 @@ Result<int> RunGate(const po::variables_map& vm) {
     }
   }
 
-  auto evaluate = [&](const registry::ObjectRecord& adapter, const std::vector<std::string>& suites,
-                      const BootstrapOptions& bootstrap) -> Result<policies::GateEvaluation> {
+  auto evaluate =
+      [&](const registry::ObjectRecord& adapter, const std::vector<std::string>& suites,
+          const stats::BootstrapOptions& bootstrap) -> Result<policies::GateEvaluation> {
     settings.bootstrap = bootstrap;
-    AdapterEvaluator evaluator(reg, settings, group.get());
-    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
-                           evaluator.Evaluate(adapter.digest, suites, key,
-                                              leader ? TerminalProgress() : EvaluationProgress()));
+    evaluator::AdapterEvaluator evaluator(reg, settings, group.get());
+    GRAFT_ASSIGN_OR_RETURN(
+        evaluator::EvaluationOutcome outcome,
+        evaluator.Evaluate(adapter.digest, suites, key,
+                           leader ? TerminalProgress() : evaluator::EvaluationProgress()));
     policies::GateEvaluation evaluation{.suites = {},
                                         .attestation_digest = outcome.attestation_digest};
     for (size_t i = 0; i < outcome.suites.size(); ++i) {
       policies::SuiteComparisons suite{.suite = suites[i], .metrics = {}};
-      for (const TaskOutcome& task : outcome.suites[i].tasks) {
+      for (const evaluator::TaskOutcome& task : outcome.suites[i].tasks) {
         suite.metrics.insert(suite.metrics.end(), task.comparisons.begin(), task.comparisons.end());
       }
       evaluation.suites.push_back(std::move(suite));

@@ -22,7 +22,7 @@ std::optional<double> DaysSince(const std::string& rfc3339) {
 
 Result<int> RunMonitor(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  GRAFT_ASSIGN_OR_RETURN(evaluator::EvaluationSettings settings, EvaluationSettingsFrom(vm));
   const std::string channel = vm["channel"].as<std::string>();
   if (channel.find('@') == std::string::npos) {
     return InvalidInput("--channel takes NAME@CHANNEL (e.g. site-bot@production)");
@@ -59,12 +59,12 @@ Result<int> RunMonitor(const po::variables_map& vm) {
   if (!suites.empty()) {
     if (!vm.count("key")) return InvalidInput("monitoring suites need --key (an evaluator key)");
     GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-    AdapterEvaluator evaluator(reg, settings);
-    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
+    evaluator::AdapterEvaluator evaluator(reg, settings);
+    GRAFT_ASSIGN_OR_RETURN(evaluator::EvaluationOutcome outcome,
                            evaluator.Evaluate(adapter.digest, suites, key, TerminalProgress()));
     for (size_t i = 0; i < outcome.suites.size(); ++i) {
-      for (const TaskOutcome& task : outcome.suites[i].tasks) {
-        for (const MetricComparison& c : task.comparisons) {
+      for (const evaluator::TaskOutcome& task : outcome.suites[i].tasks) {
+        for (const stats::MetricComparison& c : task.comparisons) {
           facts.observations.push_back({suites[i], c.metric, c.adapter});
           std::cout << "observed " << suites[i] << "/" << c.metric << " = " << c.adapter << "\n";
         }

@@ -63,13 +63,14 @@ void PutIfSet(Json& object, const char* key, const std::optional<T>& value) {
 
 // Canonical JSON has no infinities: a non-finite number (an undetectable effect) is null.
 void PutIfSet(Json& object, const char* key, const std::optional<double>& value) {
-  if (value) object[key] = FiniteOrNull(*value);
+  if (value) object[key] = stats::FiniteOrNull(*value);
 }
 
 // An unbounded end is null.
-void PutIfSet(Json& object, const char* key, const std::optional<Interval>& value) {
+void PutIfSet(Json& object, const char* key, const std::optional<stats::Interval>& value) {
   if (value)
-    object[key] = Json{{"low", FiniteOrNull(value->low)}, {"high", FiniteOrNull(value->high)}};
+    object[key] =
+        Json{{"low", stats::FiniteOrNull(value->low)}, {"high", stats::FiniteOrNull(value->high)}};
 }
 
 Json CriterionJson(const CriterionResult& c) {

@@ -17,7 +17,7 @@ namespace graft::policies {
 // The paired comparisons of one suite (CompareMetric results, with distributions and slices).
 struct SuiteComparisons {
   std::string suite;
-  std::vector<MetricComparison> metrics;
+  std::vector<stats::MetricComparison> metrics;
 };
 
 // What the registry knows about the adapter, established (verified) by the caller.

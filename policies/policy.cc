@@ -23,7 +23,7 @@ class Reader : public YamlReader {
 
   Result<std::string> Metric(const YAML::Node& node, const std::string& path) const {
     GRAFT_ASSIGN_OR_RETURN(std::string metric, String(node, path));
-    Result<MetricInfo> info = LookupMetric(metric);
+    Result<stats::MetricInfo> info = stats::LookupMetric(metric);
     if (!info.ok()) return Error(node, path, info.status().message());
     return metric;
   }

@@ -53,7 +53,7 @@ struct PromotionCriteria {
   std::vector<RegressionCriterion> regressions;
   Requirements require;
   InconclusiveAction inconclusive = InconclusiveAction::kFail;
-  EvidenceRule evidence;  // `evidence: {min_items, min_discordant, min_effective_n}`
+  stats::EvidenceRule evidence;  // `evidence: {min_items, min_discordant, min_effective_n}`
   // Gate attempts allowed per adapter; alpha/2 is spent over them by `alpha_spending`. Unset:
   // every look is tested at the full alpha/2 (repeated looks are not accounted for).
   std::optional<int64_t> max_looks;

@@ -292,7 +292,8 @@ Status AdapterReportBuilder::AddEvaluations(const std::vector<Checked>& evaluati
       reports::SuiteResults results{{suite.value("name", ""), Sha256Prefixed(digest)}, {}};
       for (const Json& task : Member(suite, "tasks")) {
         for (const Json& metric : Member(task, "metrics")) {
-          GRAFT_ASSIGN_OR_RETURN(MetricComparison comparison, ComparisonFromJson(metric, source));
+          GRAFT_ASSIGN_OR_RETURN(stats::MetricComparison comparison,
+                                 ComparisonFromJson(metric, source));
           results.metrics.push_back(std::move(comparison));
         }
       }

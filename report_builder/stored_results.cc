@@ -23,7 +23,7 @@ double NumberOrInfinity(const Json& json, double infinity) {
   return json.is_null() ? infinity : json.get<double>();
 }
 
-Interval IntervalFrom(const Json& json) {
+stats::Interval IntervalFrom(const Json& json) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   return {NumberOrInfinity(json.at("low"), -kInf), NumberOrInfinity(json.at("high"), kInf)};
 }
@@ -34,13 +34,14 @@ std::optional<T> Optional(const Json& object, const char* key) {
   return object[key].get<T>();
 }
 
-Result<MetricComparison> ComparisonFrom(const Json& json, std::string_view source) {
-  MetricComparison c;
+Result<stats::MetricComparison> ComparisonFrom(const Json& json, std::string_view source) {
+  stats::MetricComparison c;
   c.metric = json.at("metric").get<std::string>();
-  GRAFT_ASSIGN_OR_RETURN(
-      c.kind, EnumNamed(json.at("kind").get<std::string>(),
-                        {MetricKind::kMean, MetricKind::kRatioOfSums, MetricKind::kExpRatioOfSums},
-                        MetricKindName, "kind", source));
+  GRAFT_ASSIGN_OR_RETURN(c.kind,
+                         EnumNamed(json.at("kind").get<std::string>(),
+                                   {stats::MetricKind::kMean, stats::MetricKind::kRatioOfSums,
+                                    stats::MetricKind::kExpRatioOfSums},
+                                   stats::MetricKindName, "kind", source));
   c.higher_is_better = json.at("higher_is_better").get<bool>();
   c.slice = json.value("slice", "");
   c.n = json.at("n").get<size_t>();
@@ -63,11 +64,11 @@ Result<MetricComparison> ComparisonFrom(const Json& json, std::string_view sourc
   c.effective_n = json.value("effective_n", 0.0);
   if (json.contains("mcnemar")) {
     const Json& m = json["mcnemar"];
-    c.mcnemar = McNemarResult{m.at("b").get<int64_t>(), m.at("c").get<int64_t>(),
-                              m.at("p_value").get<double>()};
+    c.mcnemar = stats::McNemarResult{m.at("b").get<int64_t>(), m.at("c").get<int64_t>(),
+                                     m.at("p_value").get<double>()};
   }
   for (const Json& slice : json.value("slices", Json::array())) {
-    GRAFT_ASSIGN_OR_RETURN(MetricComparison s, ComparisonFrom(slice, source));
+    GRAFT_ASSIGN_OR_RETURN(stats::MetricComparison s, ComparisonFrom(slice, source));
     c.slices.push_back(std::move(s));
   }
   return c;
@@ -149,8 +150,8 @@ Result<T> Read(const Json& json, std::string_view source, std::string_view what,
 
 }  // namespace
 
-Result<MetricComparison> ComparisonFromJson(const Json& json, std::string_view source) {
-  return Read<MetricComparison>(json, source, "metric comparison", ComparisonFrom);
+Result<stats::MetricComparison> ComparisonFromJson(const Json& json, std::string_view source) {
+  return Read<stats::MetricComparison>(json, source, "metric comparison", ComparisonFrom);
 }
 
 Result<policies::Decision> DecisionFromJson(const Json& json, std::string_view source) {

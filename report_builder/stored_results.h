@@ -13,7 +13,7 @@ namespace graft::report_builder {
 
 // Inverse of ComparisonToJson (evaluator/stats/json.h), per-slice results included. The bootstrap
 // distribution is not stored, so it stays empty. `source` names the attestation in errors.
-Result<MetricComparison> ComparisonFromJson(const Json& json, std::string_view source);
+Result<stats::MetricComparison> ComparisonFromJson(const Json& json, std::string_view source);
 
 // Inverse of Decision::ToJson (policies/decision.h).
 Result<policies::Decision> DecisionFromJson(const Json& json, std::string_view source);

@@ -19,7 +19,7 @@ const policies::CriterionResult* FindCriterion(const policies::Decision* decisio
 
 }  // namespace
 
-Interval EvaluationRow::interval() const {
+stats::Interval EvaluationRow::interval() const {
   return criterion && criterion->interval ? *criterion->interval : comparison->interval;
 }
 
@@ -40,10 +40,10 @@ std::vector<EvaluationRow> EvaluationRows(const EvaluationRecord& evaluation,
   }
   std::vector<EvaluationRow> rows;
   for (const SuiteResults& suite : evaluation.suites) {
-    for (const MetricComparison& metric : suite.metrics) {
+    for (const stats::MetricComparison& metric : suite.metrics) {
       rows.push_back(
           {&suite, &metric, FindCriterion(decision, suite.suite.name, metric.metric, "")});
-      for (const MetricComparison& slice : metric.slices) {
+      for (const stats::MetricComparison& slice : metric.slices) {
         rows.push_back({&suite, &slice,
                         FindCriterion(decision, suite.suite.name, metric.metric, slice.slice)});
       }

@@ -10,14 +10,14 @@ namespace graft::reports {
 
 struct EvaluationRow {
   const SuiteResults* suite = nullptr;
-  const MetricComparison* comparison = nullptr;  // the metric, or one of its slices
+  const stats::MetricComparison* comparison = nullptr;  // the metric, or one of its slices
   // The criterion that judged this suite/metric/slice in the latest decision on the evaluation,
   // or null when no decision covers it.
   const policies::CriterionResult* criterion = nullptr;
 
   // What a chart draws: the criterion's interval (at its Holm-adjusted confidence) when there is
   // one, else the comparison's.
-  Interval interval() const;
+  stats::Interval interval() const;
   double confidence() const;
   // The criterion's threshold on the delta axis (adapter - base): the improvement threshold,
   // negated for lower-is-better metrics. Absent without a statistical criterion.

@@ -16,7 +16,7 @@ constexpr double kTop = 12;
 constexpr double kAxisHeight = 44;
 
 std::string RowLabel(const EvaluationRow& row) {
-  const MetricComparison& m = *row.comparison;
+  const stats::MetricComparison& m = *row.comparison;
   if (!m.slice.empty()) return "[" + m.slice + "]";
   return row.suite->suite.name + " / " + m.metric;
 }
@@ -48,7 +48,7 @@ std::string RenderForestPlot(const std::vector<EvaluationRow>& rows, std::string
     const double y = top + kRowHeight / 2;
     const std::string status = StatusClass(row.criterion);
     if (i % 2 == 1) chart.Rect(0, top, kWidth, kRowHeight, "band");
-    const Interval interval = row.interval();
+    const stats::Interval interval = row.interval();
     const std::string detail = FormatSigned(row.comparison->delta) + " " +
                                FormatInterval(interval) + " at " + FormatPercent(row.confidence());
     const bool slice = !row.comparison->slice.empty();

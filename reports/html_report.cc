@@ -198,7 +198,7 @@ std::string EvaluationSection(const EvaluationRecord& evaluation,
   const std::vector<EvaluationRow> rows = EvaluationRows(evaluation, decisions);
   std::vector<std::vector<Cell>> cells;
   for (const EvaluationRow& row : rows) {
-    const MetricComparison& m = *row.comparison;
+    const stats::MetricComparison& m = *row.comparison;
     const std::optional<double> threshold = row.delta_threshold();
     cells.push_back({{row.suite->suite.name},
                      {m.metric},

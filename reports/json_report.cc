@@ -50,7 +50,8 @@ Json EvaluationJson(const EvaluationRecord& evaluation) {
   Json suites = Json::array();
   for (const SuiteResults& suite : evaluation.suites) {
     Json metrics = Json::array();
-    for (const MetricComparison& m : suite.metrics) metrics.push_back(ComparisonToJson(m));
+    for (const stats::MetricComparison& m : suite.metrics)
+      metrics.push_back(stats::ComparisonToJson(m));
     suites.push_back({{"suite", RefJson(suite.suite)}, {"metrics", std::move(metrics)}});
   }
   return {{"id", evaluation.id}, {"time", evaluation.time}, {"suites", std::move(suites)}};

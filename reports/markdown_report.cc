@@ -168,7 +168,7 @@ std::string EvaluationSection(const EvaluationRecord& evaluation,
   Table table({"suite", "metric", "slice", "n:", "base:", "adapter:", "delta:", "interval",
                "threshold:", "status"});
   for (const EvaluationRow& row : EvaluationRows(evaluation, decisions)) {
-    const MetricComparison& m = *row.comparison;
+    const stats::MetricComparison& m = *row.comparison;
     const std::optional<double> threshold = row.delta_threshold();
     table.Row({row.suite->suite.name, m.metric, m.slice, std::to_string(m.n), FormatValue(m.base),
                FormatValue(m.adapter), FormatSigned(m.delta),

@@ -10,11 +10,11 @@ std::string FormatSigned(double value) {
   return policies::FormatNumber(value);
 }
 
-std::string FormatInterval(const Interval& interval) {
+std::string FormatInterval(const stats::Interval& interval) {
   return "[" + FormatSigned(interval.low) + ", " + FormatSigned(interval.high) + "]";
 }
 
-std::string FormatIntervalAt(const Interval& interval, double confidence) {
+std::string FormatIntervalAt(const stats::Interval& interval, double confidence) {
   return FormatInterval(interval) + " at " + FormatPercent(confidence);
 }
 

@@ -99,7 +99,7 @@ struct TrainingSummary {
 // The comparisons of one suite in one evaluation.
 struct SuiteResults {
   ObjectRef suite;
-  std::vector<MetricComparison> metrics;  // each with its per-slice sub-results
+  std::vector<stats::MetricComparison> metrics;  // each with its per-slice sub-results
 };
 
 struct EvaluationRecord {

@@ -53,7 +53,7 @@ double Normal(Xoshiro256StarStar& rng) {
 // Appends n items with true improvement `improvement` (adapter better by that much; for
 // bits_per_byte the base-minus-adapter ratio of sums, in expectation).
 void Generate(const Scenario& s, size_t n, double improvement, Xoshiro256StarStar& rng,
-              MetricScores& out) {
+              stats::MetricScores& out) {
   for (size_t i = 0; i < n; ++i) {
     const double u = rng.UniformDouble();
     switch (s.model) {
@@ -122,9 +122,9 @@ policies::RequirementFacts Facts() {
   return facts;
 }
 
-MetricScores Empty(const Scenario& s) {
-  MetricScores m;
-  m.info = *LookupMetric(MetricOf(s));
+stats::MetricScores Empty(const Scenario& s) {
+  stats::MetricScores m;
+  m.info = *stats::LookupMetric(MetricOf(s));
   return m;
 }
 
@@ -143,9 +143,9 @@ Outcome Decided(const policies::Policy& policy, std::vector<policies::SuiteCompa
           short_of_evidence ? INFINITY : suites[0].metrics[0].minimum_detectable_effect};
 }
 
-policies::SuiteComparisons Compare(const std::string& suite, const MetricScores& scores,
+policies::SuiteComparisons Compare(const std::string& suite, const stats::MetricScores& scores,
                                    const std::vector<std::string>& slices = {}) {
-  auto m = CompareMetric(scores, slices, {.resamples = kResamples});
+  auto m = stats::CompareMetric(scores, slices, {.resamples = kResamples});
   if (!m.ok()) {
     std::fprintf(stderr, "%s\n", m.status().ToString().c_str());
     std::exit(1);
@@ -161,19 +161,19 @@ Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double thre
   switch (criterion) {
     case Criterion::kKpi: {
       policy.promotion.kpis = {{"s", metric, threshold}};
-      MetricScores scores = Empty(s);
+      stats::MetricScores scores = Empty(s);
       Generate(s, n, truth, rng, scores);
       return Decided(policy, {Compare("s", scores)}, Facts());
     }
     case Criterion::kRegression: {
       policy.promotion.regressions = {{"s", metric, threshold, false, false}};
-      MetricScores scores = Empty(s);
+      stats::MetricScores scores = Empty(s);
       Generate(s, n, -threshold + (truth - threshold), rng, scores);
       return Decided(policy, {Compare("s", scores)}, Facts());
     }
     case Criterion::kPerSlice: {
       policy.promotion.regressions = {{"s", metric, threshold, false, true}};
-      MetricScores scores = Empty(s);
+      stats::MetricScores scores = Empty(s);
       const size_t half = (n + 1) / 2;
       Generate(s, half, -threshold + (truth - threshold), rng, scores);
       Generate(s, n - half, s.strong, rng, scores);
@@ -184,7 +184,7 @@ Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double thre
     case Criterion::kHolm: {
       policy.promotion.kpis = {
           {"s", metric, threshold}, {"t", metric, threshold}, {"u", metric, threshold}};
-      MetricScores at = Empty(s), good1 = Empty(s), good2 = Empty(s);
+      stats::MetricScores at = Empty(s), good1 = Empty(s), good2 = Empty(s);
       Generate(s, n, truth, rng, at);
       Generate(s, n, threshold + s.strong, rng, good1);
       Generate(s, n, threshold + s.strong, rng, good2);
@@ -194,12 +194,12 @@ Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double thre
       policy.promotion.kpis = {{"s", metric, threshold}};
       policy.promotion.max_looks = 5;
       policy.promotion.alpha_spending = policies::AlphaSpending::kObrienFleming;
-      MetricScores all = Empty(s);
+      stats::MetricScores all = Empty(s);
       Generate(s, 5 * n, truth, rng, all);
       policies::RequirementFacts facts = Facts();
       for (int64_t look = 1; look <= 5; ++look) {
         const size_t size = n * static_cast<size_t>(look);
-        MetricScores grown = Empty(s);
+        stats::MetricScores grown = Empty(s);
         grown.base.assign(all.base.begin(), all.base.begin() + size);
         grown.adapter.assign(all.adapter.begin(), all.adapter.begin() + size);
         if (!all.denominator.empty()) {
@@ -258,13 +258,13 @@ void TableHeader(const std::string& title, const std::vector<size_t>& sizes) {
 void Speed() {
   // 10,000 items x 3 metrics (acc, exact_match, bits_per_byte), one KPI and two regressions.
   Xoshiro256StarStar rng(42);
-  ItemScores items;
+  stats::ItemScores items;
   const size_t n = 10000;
   for (size_t i = 0; i < n; ++i) items.item_ids.push_back("item-" + std::to_string(i));
   for (const Scenario* s : {&kScenarios[0], &kScenarios[1], &kScenarios[3]}) {
-    MetricScores m = Empty(*s);
+    stats::MetricScores m = Empty(*s);
     Generate(*s, n, 0.01, rng, m);
-    if (s == &kScenarios[1]) m.info = *LookupMetric("exact_match");
+    if (s == &kScenarios[1]) m.info = *stats::LookupMetric("exact_match");
     items.metrics.push_back(std::move(m));
   }
   policies::Policy policy = MakePolicy();
@@ -276,7 +276,7 @@ void Speed() {
     for (int round = 0; round < 3; ++round) {
       const auto start = std::chrono::steady_clock::now();
       const std::clock_t cpu_start = std::clock();
-      auto compared = ComparePaired(items, {.resamples = resamples, .seed = 1});
+      auto compared = stats::ComparePaired(items, {.resamples = resamples, .seed = 1});
       std::vector<policies::SuiteComparisons> suites = {{"s", std::move(*compared)}};
       policies::Decision d =
           policies::Decide(policy, suites, Facts(), policies::DecisionMode::kGate);

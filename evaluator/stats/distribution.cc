@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace graft {
+namespace graft::stats {
 
 BootstrapDistribution::BootstrapDistribution(std::vector<double> deltas)
     : sorted_(std::move(deltas)) {
@@ -60,4 +60,4 @@ double BootstrapDistribution::StandardDeviation() const {
   return std::sqrt(squares / static_cast<double>(sorted_.size() - 1));
 }
 
-}  // namespace graft
+}  // namespace graft::stats

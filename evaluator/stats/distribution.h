@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace graft {
+namespace graft::stats {
 
 // A closed interval [low, high].
 struct Interval {
@@ -45,4 +45,4 @@ class BootstrapDistribution {
   std::vector<double> sorted_;
 };
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-namespace graft {
+namespace graft::stats {
 
 std::vector<HolmStep> HolmBonferroni(std::span<const double> p_values, double alpha) {
   const size_t m = p_values.size();
@@ -22,4 +22,4 @@ std::vector<HolmStep> HolmBonferroni(std::span<const double> p_values, double al
   return steps;
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-namespace graft {
+namespace graft::stats {
 
 // One step of Holm's procedure, in step-down order (smallest p-value first).
 struct HolmStep {
@@ -19,4 +19,4 @@ struct HolmStep {
 // order. Returns the steps in step-down order.
 std::vector<HolmStep> HolmBonferroni(std::span<const double> p_values, double alpha);
 
-}  // namespace graft
+}  // namespace graft::stats

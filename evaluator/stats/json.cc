@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace graft {
+namespace graft::stats {
 
 Json FiniteOrNull(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
 
@@ -39,4 +39,4 @@ Json ComparisonToJson(const MetricComparison& c) {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -4,7 +4,7 @@
 #include "core/json.h"
 #include "evaluator/stats/types.h"
 
-namespace graft {
+namespace graft::stats {
 
 // `value`, or null when it is infinite or NaN (canonical JSON has no infinities): an unbounded
 // interval end or an undetectable effect.
@@ -15,4 +15,4 @@ Json FiniteOrNull(double value);
 // "resamples" and "seed" with the stored per-item scores reproduce it exactly.
 Json ComparisonToJson(const MetricComparison& comparison);
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-namespace graft {
+namespace graft::stats {
 
 McNemarResult McNemarExact(int64_t b, int64_t c) {
   McNemarResult result{b, c, 1.0};
@@ -30,4 +30,4 @@ McNemarResult McNemarExact(int64_t b, int64_t c) {
   return result;
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace graft {
+namespace graft::stats {
 
 struct McNemarResult {
   int64_t b = 0;         // items the base got right and the adapter got wrong
@@ -15,4 +15,4 @@ struct McNemarResult {
 // b + c = 0 gives p = 1. Computed in log space, so it stays exact-to-rounding for large counts.
 McNemarResult McNemarExact(int64_t b, int64_t c);
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -2,7 +2,7 @@
 
 #include <array>
 
-namespace graft {
+namespace graft::stats {
 
 std::string_view MetricKindName(MetricKind kind) {
   switch (kind) {
@@ -32,4 +32,4 @@ Result<MetricInfo> LookupMetric(std::string_view name) {
                       "\" (known: acc, acc_norm, exact_match, bits_per_byte, perplexity, nll)");
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -7,7 +7,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::stats {
 
 // How per-item values aggregate into the metric.
 enum class MetricKind {
@@ -29,4 +29,4 @@ struct MetricInfo {
 // and nll (mean negative log-likelihood per token, in nats: sum of nll / sum of tokens).
 Result<MetricInfo> LookupMetric(std::string_view name);
 
-}  // namespace graft
+}  // namespace graft::stats

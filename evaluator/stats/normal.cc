@@ -4,7 +4,7 @@
 #include <numbers>
 #include <string>
 
-namespace graft {
+namespace graft::stats {
 
 double NormalCdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
 
@@ -46,4 +46,4 @@ Result<double> NormalQuantile(double p) {
   return x - u / (1 + x * u / 2);
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -3,7 +3,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::stats {
 
 // Phi(x) = P(Z <= x) for Z ~ N(0, 1), via std::erfc (accurate in both tails).
 double NormalCdf(double x);
@@ -13,4 +13,4 @@ double NormalCdf(double x);
 // NormalQuantile(0.975) = 1.959963984540054. Out-of-range p is an error.
 Result<double> NormalQuantile(double p);
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -11,7 +11,7 @@
 #include "evaluator/stats/power.h"
 #include "evaluator/stats/threshold_test.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 // One item as the resampling loop reads it. For mean metrics weight = 1, so the same ratio
@@ -233,4 +233,4 @@ Result<std::vector<MetricComparison>> ComparePaired(const ItemScores& scores,
   return results;
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -8,7 +8,7 @@
 #include "core/status.h"
 #include "evaluator/stats/types.h"
 
-namespace graft {
+namespace graft::stats {
 
 // Compares base and adapter on one metric. Items are resampled with replacement jointly for both
 // models (one index draw serves both), `options.resamples` times from `options.seed`; the same
@@ -24,4 +24,4 @@ Result<MetricComparison> CompareMetric(const MetricScores& scores,
 Result<std::vector<MetricComparison>> ComparePaired(const ItemScores& scores,
                                                     const BootstrapOptions& options);
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -7,7 +7,7 @@
 #include "evaluator/stats/normal.h"
 #include "evaluator/stats/student_t.h"
 
-namespace graft {
+namespace graft::stats {
 
 double McNemarOneSidedP(const DiscordantCounts& counts) {
   return BinomialUpperTail(counts.wins, counts.wins + counts.losses, 0.5);
@@ -78,4 +78,4 @@ double ExactMcNemarMde(const DiscordantCounts& counts, double confidence, double
   return (2 * high - 1) * static_cast<double>(d) / static_cast<double>(counts.n);
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -5,7 +5,7 @@
 
 #include "evaluator/stats/distribution.h"
 
-namespace graft {
+namespace graft::stats {
 
 // Counts of one paired 0/1 comparison, in the direction of improvement: `wins` items only the
 // adapter got right, `losses` items only the base got right, `n` items in all.
@@ -44,4 +44,4 @@ Interval TangoInterval(const DiscordantCounts& counts, double confidence, double
 // pi = 1 cannot reach the critical count (too few discordant pairs).
 double ExactMcNemarMde(const DiscordantCounts& counts, double confidence, double power);
 
-}  // namespace graft
+}  // namespace graft::stats

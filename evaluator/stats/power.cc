@@ -6,7 +6,7 @@
 #include "evaluator/stats/normal.h"
 #include "evaluator/stats/student_t.h"
 
-namespace graft {
+namespace graft::stats {
 
 Result<double> MinimumDetectableEffect(double standard_error, double degrees_of_freedom,
                                        double confidence, double power) {
@@ -28,4 +28,4 @@ Result<double> MinimumDetectableEffect(double standard_error, double degrees_of_
   return (t_alpha + t_power) * standard_error;
 }
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -3,7 +3,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::stats {
 
 // MDE = (t_{df, 1 - alpha/2} + t_{df, power}) * standard_error, alpha = 1 - confidence: the
 // smallest true improvement that the one-sided test at alpha/2 (the gate's) detects with
@@ -13,4 +13,4 @@ namespace graft {
 Result<double> MinimumDetectableEffect(double standard_error, double degrees_of_freedom,
                                        double confidence, double power = 0.8);
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 // The continued fraction of I_x(a, b), valid for x < (a + 1) / (a + b + 2).
@@ -108,4 +108,4 @@ double BinomialUpperTail(int64_t k, int64_t n, double p) {
   return std::min(1.0, std::exp(log_first + std::log(scaled)));
 }
 
-}  // namespace graft
+}  // namespace graft::stats

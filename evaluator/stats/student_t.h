@@ -5,7 +5,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::stats {
 
 // Regularized incomplete beta I_x(a, b) for a, b > 0 and x in [0, 1] (continued fraction, modified
 // Lentz; Press et al., Numerical Recipes, 3rd ed., section 6.4). Accurate to about 1e-14.
@@ -23,4 +23,4 @@ Result<double> StudentTQuantile(double p, double df);
 // stays accurate for large n. k <= 0 gives 1, k > n gives 0.
 double BinomialUpperTail(int64_t k, int64_t n, double p);
 
-}  // namespace graft
+}  // namespace graft::stats

@@ -6,7 +6,7 @@
 #include "evaluator/stats/paired_binary.h"
 #include "evaluator/stats/student_t.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 std::string Count(double value) {
@@ -95,4 +95,4 @@ Interval ImprovementIntervalAt(const MetricComparison& m, double confidence) {
   return {estimate - q * m.standard_error, estimate + q * m.standard_error};
 }
 
-}  // namespace graft
+}  // namespace graft::stats

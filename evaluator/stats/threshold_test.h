@@ -7,7 +7,7 @@
 
 #include "evaluator/stats/types.h"
 
-namespace graft {
+namespace graft::stats {
 
 // How much data a criterion needs before it may PASS or FAIL; below it the criterion is
 // INCONCLUSIVE and the reason names the shortfall.
@@ -42,4 +42,4 @@ ThresholdTest TestImprovement(const MetricComparison& m, double threshold,
 // Unbounded when there is no standard error or `confidence` is not below 1.
 Interval ImprovementIntervalAt(const MetricComparison& m, double confidence);
 
-}  // namespace graft
+}  // namespace graft::stats

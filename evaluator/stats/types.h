@@ -11,7 +11,7 @@
 #include "evaluator/stats/mcnemar.h"
 #include "evaluator/stats/metric_info.h"
 
-namespace graft {
+namespace graft::stats {
 
 // Per-item scores of one metric for the base and the adapter, on the same items in the same order.
 struct MetricScores {
@@ -72,4 +72,4 @@ struct MetricComparison {
   std::vector<MetricComparison> slices;  // per-slice sub-results, sorted by slice name
 };
 
-}  // namespace graft
+}  // namespace graft::stats

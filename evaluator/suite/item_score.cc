@@ -1,6 +1,6 @@
 #include "evaluator/suite/item_score.h"
 
-namespace graft {
+namespace graft::suite {
 
 Json ItemScore::ToJson() const {
   Json json = Json::object();
@@ -52,4 +52,4 @@ bool ItemScore::IdenticalTo(const ItemScore& other) const {
          exact == other.exact;
 }
 
-}  // namespace graft
+}  // namespace graft::suite

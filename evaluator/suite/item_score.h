@@ -9,7 +9,7 @@
 #include "core/json.h"
 #include "core/status.h"
 
-namespace graft {
+namespace graft::suite {
 
 struct ItemScore {
   // loglikelihood_rolling: negative log-likelihood in nats summed over the scored tokens, the
@@ -33,4 +33,4 @@ struct ItemScore {
   bool IdenticalTo(const ItemScore& other) const;
 };
 
-}  // namespace graft
+}  // namespace graft::suite

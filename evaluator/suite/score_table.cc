@@ -5,7 +5,7 @@
 
 #include "evaluator/stats/metric_info.h"
 
-namespace graft {
+namespace graft::suite {
 
 std::pair<double, double> MetricParts(const std::string& metric, const ItemScore& score) {
   if (metric == "bits_per_byte") {
@@ -19,14 +19,15 @@ std::pair<double, double> MetricParts(const std::string& metric, const ItemScore
   return {score.exact, 1.0};  // exact_match
 }
 
-Result<ItemScores> BuildPairedScores(const SuiteTask& task, const std::vector<ItemScore>& base,
-                                     const std::vector<ItemScore>& adapter) {
+Result<stats::ItemScores> BuildPairedScores(const SuiteTask& task,
+                                            const std::vector<ItemScore>& base,
+                                            const std::vector<ItemScore>& adapter) {
   if (base.size() != task.items.size() || adapter.size() != task.items.size()) {
     return InvalidInput("task " + task.name + ": " + std::to_string(task.items.size()) +
                         " items but " + std::to_string(base.size()) + " base and " +
                         std::to_string(adapter.size()) + " adapter scores");
   }
-  ItemScores table;
+  stats::ItemScores table;
   bool any_slice = false;
   for (const SuiteItem& item : task.items) {
     table.item_ids.push_back(item.id);
@@ -35,8 +36,8 @@ Result<ItemScores> BuildPairedScores(const SuiteTask& task, const std::vector<It
   }
   if (!any_slice) table.slices.clear();
   for (const std::string& metric : task.metrics) {
-    GRAFT_ASSIGN_OR_RETURN(MetricInfo info, LookupMetric(metric));
-    MetricScores scores;
+    GRAFT_ASSIGN_OR_RETURN(stats::MetricInfo info, stats::LookupMetric(metric));
+    stats::MetricScores scores;
     scores.info = info;
     for (size_t i = 0; i < task.items.size(); ++i) {
       auto [base_value, denominator] = MetricParts(metric, base[i]);
@@ -47,7 +48,7 @@ Result<ItemScores> BuildPairedScores(const SuiteTask& task, const std::vector<It
       }
       scores.base.push_back(base_value);
       scores.adapter.push_back(adapter_value);
-      if (info.kind != MetricKind::kMean) scores.denominator.push_back(denominator);
+      if (info.kind != stats::MetricKind::kMean) scores.denominator.push_back(denominator);
     }
     table.metrics.push_back(std::move(scores));
   }
@@ -63,4 +64,4 @@ bool AdapterChangedAnything(const std::vector<ItemScore>& base,
   return false;
 }
 
-}  // namespace graft
+}  // namespace graft::suite

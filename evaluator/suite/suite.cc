@@ -9,7 +9,7 @@
 #include "core/sha256.h"
 #include "core/yaml_reader.h"
 
-namespace graft {
+namespace graft::suite {
 namespace {
 
 constexpr uint64_t kMaxSuiteBytes = 1 << 20;
@@ -266,4 +266,4 @@ Result<Suite> LoadSuite(const std::filesystem::path& suite_file) {
   return suite;
 }
 
-}  // namespace graft
+}  // namespace graft::suite

@@ -8,7 +8,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::suite {
 
 enum class TaskType { kLoglikelihoodRolling, kMultipleChoice, kGenerateUntil };
 
@@ -65,4 +65,4 @@ Result<std::vector<SuiteItem>> ParseTaskItems(const SuiteTask& task, std::string
 // differs from the pinned one is refused.
 Result<Suite> LoadSuite(const std::filesystem::path& suite_file);
 
-}  // namespace graft
+}  // namespace graft::suite

@@ -4,7 +4,7 @@
 #include "core/json.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::suite {
 namespace fs = std::filesystem;
 
 Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
@@ -42,4 +42,4 @@ Result<Suite> LoadRegisteredSuite(registry::Registry& registry, const std::strin
   return suite;
 }
 
-}  // namespace graft
+}  // namespace graft::suite

@@ -9,7 +9,7 @@
 #include "evaluator/suite/suite.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::suite {
 
 // Registers a suite file and its data files (as datasets "<suite>/<task>") after checking every
 // pinned digest; the suite's digest is the SHA-256 of its bytes.
@@ -20,4 +20,4 @@ Result<registry::ObjectRecord> RegisterSuite(registry::Registry& registry,
 // Reads a registered suite and its data back from the blob store (digests re-verified).
 Result<Suite> LoadRegisteredSuite(registry::Registry& registry, const std::string& suite_ref);
 
-}  // namespace graft
+}  // namespace graft::suite

@@ -16,13 +16,13 @@ Result<policies::Decision> StoreGateDecision(const std::string& registry_dir,
                                              const std::string& evaluator_key_file, double delta) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, registry::Registry::Open(registry_dir));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(evaluator_key_file));
-  MetricComparison m;
+  stats::MetricComparison m;
   m.metric = "acc";
   m.n = 100;
   m.delta = delta;
   m.standard_error = 0.01;  // a decisive paired t: the verdict follows the sign of delta - 0
   m.degrees_of_freedom = 99;
-  m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
+  m.distribution = stats::BootstrapDistribution(std::vector<double>(1000, delta));
   std::vector<policies::SuiteComparisons> evaluations = {{"kpi", {m}}};
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter_record, reg.Resolve("adapter", adapter));
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord policy_record, reg.Resolve("policy", policy));

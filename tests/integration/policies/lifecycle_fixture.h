@@ -75,7 +75,7 @@ class LifecycleTest : public ::testing::Test {
 
   // Comparisons on suite "kpi": acc (as a mean metric) improved by `delta`, standard error 0.01.
   static std::vector<policies::SuiteComparisons> Evaluations(double delta) {
-    MetricComparison m;
+    stats::MetricComparison m;
     m.metric = "acc";
     m.n = 200;
     m.standard_error = 0.01;
@@ -84,7 +84,7 @@ class LifecycleTest : public ::testing::Test {
     m.adapter = 0.5 + delta;
     m.delta = delta;
     m.minimum_detectable_effect = 0.03;
-    m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
+    m.distribution = stats::BootstrapDistribution(std::vector<double>(1000, delta));
     return {policies::SuiteComparisons{"kpi", {m}}};
   }
 

@@ -88,7 +88,7 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
   ASSERT_EQ(evaluation.suites.size(), 1u);
   EXPECT_EQ(evaluation.suites[0].suite.name, "kpi");
   ASSERT_EQ(evaluation.suites[0].metrics.size(), 1u);
-  const MetricComparison& acc = evaluation.suites[0].metrics[0];
+  const stats::MetricComparison& acc = evaluation.suites[0].metrics[0];
   EXPECT_EQ(acc.metric, "acc");
   EXPECT_DOUBLE_EQ(acc.delta, 0.1);
   EXPECT_DOUBLE_EQ(acc.interval.low, 0.08);

@@ -18,8 +18,8 @@ constexpr std::string_view kPolicyYaml =
     "  kpis: [{suite: kpi, metric: acc, min_delta: 0.05}]\n"
     "  require: {signed_by: trainer, approvals: 1, separate_duties: true}\n";
 
-MetricComparison Acc(double delta, const std::string& slice) {
-  MetricComparison m;
+stats::MetricComparison Acc(double delta, const std::string& slice) {
+  stats::MetricComparison m;
   m.metric = "acc";
   m.slice = slice;
   m.n = slice.empty() ? 200 : 80;
@@ -32,13 +32,13 @@ MetricComparison Acc(double delta, const std::string& slice) {
   m.seed = 7;
   m.minimum_detectable_effect = 0.03;
   // Discordant pairs consistent with the delta: c - b = delta * n.
-  m.mcnemar = McNemarResult{3, 3 + std::llround(delta * static_cast<double>(m.n)), 0.0001};
-  m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
+  m.mcnemar = stats::McNemarResult{3, 3 + std::llround(delta * static_cast<double>(m.n)), 0.0001};
+  m.distribution = stats::BootstrapDistribution(std::vector<double>(1000, delta));
   return m;
 }
 
-MetricComparison Comparison(double delta) {
-  MetricComparison overall = Acc(delta, "");
+stats::MetricComparison Comparison(double delta) {
+  stats::MetricComparison overall = Acc(delta, "");
   overall.slices = {Acc(delta, "faq")};
   return overall;
 }
@@ -88,7 +88,7 @@ std::string ReportRegistryTest::Evaluate(const registry::ObjectRecord& adapter, 
          {{{"name", "kpi"},
            {"digest", suite_digest},
            {"tasks",
-            {{{"name", "topic"}, {"metrics", {ComparisonToJson(Comparison(delta))}}}}}}}}}}};
+            {{{"name", "topic"}, {"metrics", {stats::ComparisonToJson(Comparison(delta))}}}}}}}}}}};
   InTotoStatement statement;
   statement.subjects.push_back({adapter.labels.front(), {{"sha256", adapter.digest}}});
   statement.predicate_type = "https://in-toto.io/attestation/test-result/v0.1";

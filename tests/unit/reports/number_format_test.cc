@@ -36,7 +36,7 @@ TEST(NumberFormat, IntervalsAndPercentages) {
 TEST(NumberFormat, CriterionIntervals) {
   policies::CriterionResult c;
   EXPECT_EQ(FormatCriterionInterval(c), "");
-  c.interval = Interval{0.05, 0.1};
+  c.interval = stats::Interval{0.05, 0.1};
   EXPECT_EQ(FormatCriterionInterval(c), "[+0.05, +0.1]");
   c.confidence = 0.9875;
   EXPECT_EQ(FormatCriterionInterval(c), "[+0.05, +0.1] at 98.75%");

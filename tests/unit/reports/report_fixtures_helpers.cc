@@ -21,7 +21,7 @@ std::string Digest(char c) { return "sha256:" + std::string(64, c); }
 
 policies::CriterionResult Stat(policies::CriterionKind kind, std::string suite, std::string metric,
                                std::string slice, bool higher_is_better, int64_t n, double base,
-                               double adapter, double confidence, Interval interval,
+                               double adapter, double confidence, stats::Interval interval,
                                double threshold, double p, policies::CriterionStatus status,
                                std::string reason) {
   policies::CriterionResult c;
@@ -38,7 +38,8 @@ policies::CriterionResult Stat(policies::CriterionKind kind, std::string suite, 
   c.delta = adapter - base;
   c.confidence = confidence;
   c.interval = interval;
-  c.improvement_interval = higher_is_better ? interval : Interval{-interval.high, -interval.low};
+  c.improvement_interval =
+      higher_is_better ? interval : stats::Interval{-interval.high, -interval.low};
   c.threshold = threshold;
   c.p_value = p;
   c.test =
@@ -95,11 +96,12 @@ policies::Decision SampleDecision() {
   return d;
 }
 
-MetricComparison Comparison(std::string metric, bool higher_is_better, size_t n, double base,
-                            double adapter, Interval interval, std::string slice = "") {
-  MetricComparison m;
+stats::MetricComparison Comparison(std::string metric, bool higher_is_better, size_t n, double base,
+                                   double adapter, stats::Interval interval,
+                                   std::string slice = "") {
+  stats::MetricComparison m;
   m.metric = std::move(metric);
-  m.kind = higher_is_better ? MetricKind::kMean : MetricKind::kRatioOfSums;
+  m.kind = higher_is_better ? stats::MetricKind::kMean : stats::MetricKind::kRatioOfSums;
   m.higher_is_better = higher_is_better;
   m.slice = std::move(slice);
   m.n = n;
@@ -193,13 +195,14 @@ reports::AdapterReportData SampleAdapter() {
   }
   r.training = training;
 
-  MetricComparison kpi_acc = Comparison("acc", true, 400, 0.6125, 0.6875, {0.055, 0.095});
-  kpi_acc.mcnemar = McNemarResult{12, 42, 0.0000612};
-  MetricComparison bpb = Comparison("bits_per_byte", false, 300, 1.104, 1.101, {-0.008, 0.003});
+  stats::MetricComparison kpi_acc = Comparison("acc", true, 400, 0.6125, 0.6875, {0.055, 0.095});
+  kpi_acc.mcnemar = stats::McNemarResult{12, 42, 0.0000612};
+  stats::MetricComparison bpb =
+      Comparison("bits_per_byte", false, 300, 1.104, 1.101, {-0.008, 0.003});
   bpb.slices = {Comparison("bits_per_byte", false, 180, 1.05, 1.043, {-0.012, -0.001}, "billing"),
                 Comparison("bits_per_byte", false, 120, 1.21, 1.236, {0.006, 0.045}, "faq")};
-  MetricComparison general_acc = Comparison("acc", true, 300, 0.55, 0.51, {-0.065, -0.017});
-  general_acc.mcnemar = McNemarResult{30, 18, 0.11};
+  stats::MetricComparison general_acc = Comparison("acc", true, 300, 0.55, 0.51, {-0.065, -0.017});
+  general_acc.mcnemar = stats::McNemarResult{30, 18, 0.11};
   r.evaluations = {
       {Digest('7'),
        "2026-11-21T10:15:00Z",
@@ -281,9 +284,9 @@ reports::AdapterReportData HostileAdapter() {
     Hostile(e.time);
     for (reports::SuiteResults& s : e.suites) {
       Hostile(s.suite);
-      for (MetricComparison& m : s.metrics) {
+      for (stats::MetricComparison& m : s.metrics) {
         Hostile(m.metric);
-        for (MetricComparison& slice : m.slices) Hostile(slice.slice);
+        for (stats::MetricComparison& slice : m.slices) Hostile(slice.slice);
       }
     }
   }

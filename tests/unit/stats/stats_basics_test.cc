@@ -11,7 +11,7 @@
 #include "evaluator/stats/normal.h"
 #include "evaluator/stats/power.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 TEST(NormalQuantile, MatchesKnownValuesInBothTails) {
@@ -126,4 +126,4 @@ TEST(MetricInfo, KnownMetricsAndUnknownName) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::stats

@@ -12,7 +12,7 @@
 #include "evaluator/stats/student_t.h"
 #include "evaluator/stats/threshold_test.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 TEST(StudentT, KnownValues) {
@@ -145,4 +145,4 @@ TEST(TestImprovement, ChoosesTheTestAndAppliesTheEvidenceRule) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::stats

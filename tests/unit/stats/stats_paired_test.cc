@@ -13,7 +13,7 @@
 #include "evaluator/stats/json.h"
 #include "evaluator/stats/paired_binary.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 MetricScores Scores(const std::string& name, std::vector<double> base, std::vector<double> adapter,
@@ -258,4 +258,4 @@ TEST(PairedBootstrap, ComparisonJsonHasEveryFieldAndNestedSlices) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::stats

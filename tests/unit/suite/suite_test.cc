@@ -7,7 +7,7 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 
-namespace graft {
+namespace graft::suite {
 namespace {
 
 constexpr std::string_view kRollingData =
@@ -211,4 +211,4 @@ TEST(Suite, LoadsDataRelativeToTheSuiteAndRefusesChangedData) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::suite
