@@ -83,7 +83,7 @@ Result<int> RunShowAdapter(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
                          reg.Resolve(registry::kAdapterKind, vm["ref"].as<std::string>()));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(Json described, lifecycle.Describe(adapter));
   std::cout << "  channels:   ";
   for (const auto& channel : described["channels"]) std::cout << channel.get<std::string>() << " ";

@@ -10,7 +10,7 @@ namespace {
 Result<int> RunApprove(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(
       registry::AttestationRecord record,
       lifecycle.Approve(vm["adapter"].as<std::string>(), key,

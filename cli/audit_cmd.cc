@@ -47,7 +47,7 @@ Result<int> RunVerify(const po::variables_map& vm) {
   }
   registry::Auditor auditor(reg);
   GRAFT_ASSIGN_OR_RETURN(registry::AuditReport report, auditor.Run(kept));
-  GRAFT_RETURN_IF_ERROR(PromotionAudit(reg).Run(report));
+  GRAFT_RETURN_IF_ERROR(policies::PromotionAudit(reg).Run(report));
   registry::CheckWitnesses(witnesses, kept, report);
   if (WantsJson(vm)) {
     PrintJson(report.ToJson());

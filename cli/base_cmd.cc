@@ -1,36 +1,61 @@
-// `graft base init`: a randomly initialised base model in Hugging Face's layout. The definition;
-// graft-model runs it (cli/base_run.cc).
-#include "cli/command.h"
+// `graft base register|list|show|export`: base models in the registry (`init`, which runs a
+// model: cli/base_init_cmd.cc).
+#include "cli/common.h"
+#include "cli/object_commands.h"
+#include "core/file_names.h"
+#include "models/tokenizer/tokenizer.h"
+#include "registry/vocabulary.h"
 
 namespace graft::cli {
 namespace {
 
-static CommandRegistrar kBaseInit({
+// The staged copy's tokenizer.json must load: graft evaluates and trains with it.
+Status CheckTokenizer(const std::filesystem::path& staged, const std::filesystem::path& source) {
+  std::error_code error;
+  if (!std::filesystem::exists(staged / kTokenizerFile, error)) {
+    return InvalidInput(source.string() +
+                        " has no tokenizer.json (graft evaluates and trains with it)");
+  }
+  Result<Tokenizer> tokenizer = Tokenizer::Load(staged / kTokenizerFile);
+  if (!tokenizer.ok()) {
+    return InvalidInput("the base's tokenizer does not load: " + tokenizer.status().message());
+  }
+  return Status::Ok();
+}
+
+Result<int> RunRegister(const po::variables_map& vm) {
+  GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
+  GRAFT_ASSIGN_OR_RETURN(
+      registry::ObjectRecord record,
+      reg.RegisterBase(vm["dir"].as<std::string>(), vm["name"].as<std::string>(), CheckTokenizer));
+  return PrintRegistered(vm, record);
+}
+
+GroupRegistrar kBaseGroup("base", "base models: create, register, list, show, export");
+
+CommandRegistrar kRegister({
     .group = "base",
-    .verb = "init",
-    .summary = "write a random gpt2 or llama base model in Hugging Face's layout (same seed, "
-               "same bytes)",
-    .usage = "[--arch gpt2|llama] --preset tiny|small|gpt2-124m|llama-1b|llama-7b --out DIR",
+    .verb = "register",
+    .summary = "Register a base model directory (config.json, safetensors, tokenizer)",
+    .usage = "DIR --name NAME",
     .define =
-        [](po::options_description& options, po::positional_options_description&) {
-          options.add_options()  //
-              ("arch", po::value<std::string>(),
-               "gpt2 or llama (implied by gpt2-124m, llama-1b and llama-7b)")  //
-              ("preset", po::value<std::string>()->default_value("tiny"),
-               "tiny (2 layers, d=32: tests), small (4 layers, d=256: benchmarks, demo), or a "
-               "real shape: gpt2-124m (GPT-2 small), llama-1b (TinyLlama-1.1B), llama-7b "
-               "(Llama-2-7B)")  //
-              ("out", po::value<std::string>()->required(),
-               "output directory (must not exist or be empty)")                         //
-              ("seed", po::value<uint64_t>()->default_value(0), "initialisation seed")  //
-              ("dtype", po::value<std::string>()->default_value("f32"),
-               "weight dtype: f32, bf16 or f16")  //
-              ("max-shard-mb", po::value<uint64_t>()->default_value(2000),
-               "weights larger than this many MB (10^6 bytes) are written as shards with "
-               "model.safetensors.index.json");
+        [](po::options_description& options, po::positional_options_description& positional) {
+          options.add_options()("dir", po::value<std::string>()->required(), "model directory")(
+              "name", po::value<std::string>()->required(), "name; versions are name@1, @2, ...");
+          positional.add("dir", 1);
+          AddRegistryOption(options);
+          AddSigningKeyOption(options, registry::kCuratorRole);
+          AddJsonOption(options);
         },
-    .model_runner = "base init",
+    .run = RunRegister,
 });
+
+CommandRegistrar kList(ListObjectsCommand("base", "base", "List registered base models"));
+
+CommandRegistrar kShow(ShowObjectCommand("base", "base", "Show a registered base model"));
+
+CommandRegistrar kExport(ExportObjectCommand(
+    "base", "base", "Write a base model's files to a directory, re-verifying every digest"));
 
 }  // namespace
 }  // namespace graft::cli

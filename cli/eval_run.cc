@@ -17,20 +17,20 @@
 namespace graft::cli {
 namespace {
 
-void PrintOutcome(const EvaluationOutcome& outcome) {
+void PrintOutcome(const evaluator::EvaluationOutcome& outcome) {
   std::printf("evaluation sha256:%s of %s on base %s\n", outcome.attestation_digest.c_str(),
               outcome.adapter_label.c_str(), ShortDigest(outcome.base_digest).c_str());
-  for (const SuiteOutcome& suite : outcome.suites) {
+  for (const evaluator::SuiteOutcome& suite : outcome.suites) {
     std::printf("\nsuite %s (%s)%s\n", suite.name.c_str(), ShortDigest(suite.digest).c_str(),
                 suite.base_from_cache ? " [base scores from cache]" : "");
     std::printf("  %-24s %-14s %6s %12s %12s %12s  %-27s\n", "task", "metric", "n", "base",
                 "adapter", "delta", "interval");
-    for (const TaskOutcome& task : suite.tasks) {
-      for (const MetricComparison& c : task.comparisons) {
+    for (const evaluator::TaskOutcome& task : suite.tasks) {
+      for (const stats::MetricComparison& c : task.comparisons) {
         std::printf("  %-24s %-14s %6zu %12.6g %12.6g %+12.6g  [%+.4g, %+.4g] @%g\n",
                     task.name.c_str(), c.metric.c_str(), c.n, c.base, c.adapter, c.delta,
                     c.interval.low, c.interval.high, c.confidence);
-        for (const MetricComparison& s : c.slices) {
+        for (const stats::MetricComparison& s : c.slices) {
           std::printf("    %-22s %-14s %6zu %12.6g %12.6g %+12.6g  [%+.4g, %+.4g]\n",
                       ("[" + s.slice + "]").c_str(), s.metric.c_str(), s.n, s.base, s.adapter,
                       s.delta, s.interval.low, s.interval.high);
@@ -41,7 +41,7 @@ void PrintOutcome(const EvaluationOutcome& outcome) {
 }
 
 // One adapter's signed result, the shape `--json` writes for a single adapter.
-Json OutcomeJson(const EvaluationOutcome& outcome) {
+Json OutcomeJson(const evaluator::EvaluationOutcome& outcome) {
   return {{"attestation", outcome.attestation_digest},
           {"subject", {{"name", outcome.adapter_label}, {"sha256", outcome.adapter_digest}}},
           {"predicate", outcome.predicate}};
@@ -64,14 +64,16 @@ std::string LmEvalFileDate(std::chrono::system_clock::time_point now) {
 
 // --lm-eval OUT: OUT/<model>/results_<date>.json and samples_<task>_<date>.jsonl for the
 // adapter and for its base.
-Status WriteLmEval(const EvaluationOutcome& outcome, const EvaluationSettings& settings,
+Status WriteLmEval(const evaluator::EvaluationOutcome& outcome,
+                   const evaluator::EvaluationSettings& settings,
                    const std::filesystem::path& out) {
   const auto now = std::chrono::system_clock::now();
   const std::string date = LmEvalFileDate(now);
   const double unix_time = std::chrono::duration<double>(now.time_since_epoch()).count();
-  for (LmEvalSide side : {LmEvalSide::kAdapter, LmEvalSide::kBase}) {
-    LmEvalOutput files = RenderLmEval(outcome, side, settings, unix_time);
-    const std::filesystem::path dir = out / LmEvalSanitize(files.model_name);
+  for (evaluator::LmEvalSide side :
+       {evaluator::LmEvalSide::kAdapter, evaluator::LmEvalSide::kBase}) {
+    evaluator::LmEvalOutput files = evaluator::RenderLmEval(outcome, side, settings, unix_time);
+    const std::filesystem::path dir = out / evaluator::LmEvalSanitize(files.model_name);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return IoError("cannot create " + dir.string() + ": " + ec.message());
@@ -79,7 +81,7 @@ Status WriteLmEval(const EvaluationOutcome& outcome, const EvaluationSettings& s
         WriteFileAtomic(dir / ("results_" + date + ".json"), files.results.dump(2) + "\n"));
     for (const auto& [task, lines] : files.samples) {
       GRAFT_RETURN_IF_ERROR(WriteFileAtomic(
-          dir / ("samples_" + LmEvalSanitize(task) + "_" + date + ".jsonl"), lines));
+          dir / ("samples_" + evaluator::LmEvalSanitize(task) + "_" + date + ".jsonl"), lines));
     }
     std::fprintf(stderr, "wrote %s\n", dir.string().c_str());
   }
@@ -96,16 +98,17 @@ Result<int> RunEval(const po::variables_map& vm) {
   const bool leader = group == nullptr || group->leader();  // rank 0 signs and reports
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  GRAFT_ASSIGN_OR_RETURN(evaluator::EvaluationSettings settings, EvaluationSettingsFrom(vm));
   const auto adapter_refs = vm["adapter"].as<std::vector<std::string>>();
   const auto suite_refs = vm["suite"].as<std::vector<std::string>>();
-  AdapterEvaluator evaluator(reg, settings, group.get());
+  evaluator::AdapterEvaluator evaluator(reg, settings, group.get());
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord base, evaluator.SharedBase(adapter_refs));
   Json evaluations = Json::array();
   for (size_t i = 0; i < adapter_refs.size(); ++i) {
-    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
-                           evaluator.Evaluate(adapter_refs[i], suite_refs, key,
-                                              leader ? TerminalProgress() : EvaluationProgress()));
+    GRAFT_ASSIGN_OR_RETURN(
+        evaluator::EvaluationOutcome outcome,
+        evaluator.Evaluate(adapter_refs[i], suite_refs, key,
+                           leader ? TerminalProgress() : evaluator::EvaluationProgress()));
     if (!leader) continue;
     if (text && i > 0) std::printf("\n");
     if (text) PrintOutcome(outcome);
@@ -114,7 +117,7 @@ Result<int> RunEval(const po::variables_map& vm) {
   }
   if (!leader) return kExitOk;
   if (text && adapter_refs.size() > 1) {
-    const EvaluatorStats& stats = evaluator.stats();
+    const evaluator::EvaluatorStats& stats = evaluator.stats();
     std::printf(
         "\n%zu adapters on base %s: base loaded %lld time(s); base scores computed for %lld "
         "task(s), reused for %lld\n",

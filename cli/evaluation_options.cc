@@ -22,8 +22,8 @@ void AddEvaluationOptions(po::options_description& options) {
       "confidence of the reported intervals (a gate uses its policy's)");
 }
 
-Result<EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm) {
-  EvaluationSettings settings;
+Result<evaluator::EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm) {
+  evaluator::EvaluationSettings settings;
   settings.batch_size = vm["batch-size"].as<int64_t>();
   settings.max_length = vm["max-length"].as<int64_t>();
   settings.threads = vm["threads"].as<int>();
@@ -42,7 +42,7 @@ Result<EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm) {
   return settings;
 }
 
-EvaluationProgress TerminalProgress() {
+evaluator::EvaluationProgress TerminalProgress() {
   if (Quiet() || !::isatty(STDERR_FILENO)) return {};
   auto start = std::make_shared<std::chrono::steady_clock::time_point>();
   auto current = std::make_shared<std::string>();

@@ -9,9 +9,9 @@ namespace graft::cli {
 // --no-cache, --batch-size, --max-length, --threads, --resamples, --seed, --confidence.
 void AddEvaluationOptions(po::options_description& options);
 // Reads and validates them.
-Result<EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm);
+Result<evaluator::EvaluationSettings> EvaluationSettingsFrom(const po::variables_map& vm);
 // Progress with items/s and ETA on stderr when it is a terminal and --quiet was not given;
 // nothing otherwise.
-EvaluationProgress TerminalProgress();
+evaluator::EvaluationProgress TerminalProgress();
 
 }  // namespace graft::cli

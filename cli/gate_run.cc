@@ -24,9 +24,10 @@ Result<int> RunGate(const po::variables_map& vm) {
   const bool leader = group == nullptr || group->leader();  // rank 0 signs and decides
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
-  GRAFT_ASSIGN_OR_RETURN(GateRun gate, GateRun::Resolve(reg, vm["adapter"].as<std::string>(),
-                                                        vm["policy"].as<std::string>()));
+  GRAFT_ASSIGN_OR_RETURN(evaluator::EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  GRAFT_ASSIGN_OR_RETURN(policies::GateRun gate,
+                         policies::GateRun::Resolve(reg, vm["adapter"].as<std::string>(),
+                                                    vm["policy"].as<std::string>()));
   // A gate takes its bootstrap from the policy or the digests (GateRun::Bootstrap).
   for (const char* option : {"seed", "resamples"}) {
     if (!vm[option].defaulted()) {
@@ -36,24 +37,27 @@ Result<int> RunGate(const po::variables_map& vm) {
     }
   }
 
-  auto evaluate = [&](const registry::ObjectRecord& adapter, const std::vector<std::string>& suites,
-                      const BootstrapOptions& bootstrap) -> Result<GateEvaluation> {
+  auto evaluate =
+      [&](const registry::ObjectRecord& adapter, const std::vector<std::string>& suites,
+          const stats::BootstrapOptions& bootstrap) -> Result<policies::GateEvaluation> {
     settings.bootstrap = bootstrap;
-    AdapterEvaluator evaluator(reg, settings, group.get());
-    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
-                           evaluator.Evaluate(adapter.digest, suites, key,
-                                              leader ? TerminalProgress() : EvaluationProgress()));
-    GateEvaluation evaluation{.suites = {}, .attestation_digest = outcome.attestation_digest};
+    evaluator::AdapterEvaluator evaluator(reg, settings, group.get());
+    GRAFT_ASSIGN_OR_RETURN(
+        evaluator::EvaluationOutcome outcome,
+        evaluator.Evaluate(adapter.digest, suites, key,
+                           leader ? TerminalProgress() : evaluator::EvaluationProgress()));
+    policies::GateEvaluation evaluation{.suites = {},
+                                        .attestation_digest = outcome.attestation_digest};
     for (size_t i = 0; i < outcome.suites.size(); ++i) {
-      SuiteComparisons suite{.suite = suites[i], .metrics = {}};
-      for (const TaskOutcome& task : outcome.suites[i].tasks) {
+      policies::SuiteComparisons suite{.suite = suites[i], .metrics = {}};
+      for (const evaluator::TaskOutcome& task : outcome.suites[i].tasks) {
         suite.metrics.insert(suite.metrics.end(), task.comparisons.begin(), task.comparisons.end());
       }
       evaluation.suites.push_back(std::move(suite));
     }
     return evaluation;
   };
-  GRAFT_ASSIGN_OR_RETURN(GateOutcome outcome,
+  GRAFT_ASSIGN_OR_RETURN(policies::GateOutcome outcome,
                          gate.Run(settings.bootstrap, evaluate, key, /*decide=*/leader));
   if (!leader) return kExitOk;
   for (const std::string& reason : outcome.not_evaluated) {
@@ -61,20 +65,20 @@ Result<int> RunGate(const po::variables_map& vm) {
               << "; the gate fails on \"not revoked\"\n";
   }
 
-  GateReportData report;
+  reports::GateReportData report;
   report.adapter = {outcome.adapter.DisplayName(), outcome.adapter.digest};
   if (outcome.base) report.base = {outcome.base->DisplayName(), outcome.base->digest};
   report.decision = outcome.decision->decision;
   // With --json, stdout holds the JSON alone: GitHub reads annotations on stderr as well.
-  GRAFT_RETURN_IF_ERROR(
-      WriteGateOutputs(report,
-                       {OutputPath(vm, OutputFile::kJunit), OutputPath(vm, OutputFile::kMarkdown),
-                        OutputPath(vm, OutputFile::kJson), outcome.decision->digest},
-                       WantsJson(vm) ? std::cerr : std::cout));
+  GRAFT_RETURN_IF_ERROR(reports::WriteGateOutputs(
+      report,
+      {OutputPath(vm, OutputFile::kJunit), OutputPath(vm, OutputFile::kMarkdown),
+       OutputPath(vm, OutputFile::kJson), outcome.decision->digest},
+      WantsJson(vm) ? std::cerr : std::cout));
   if (WantsJson(vm)) {
-    std::cout << RenderJson(GateReportJson(report));
+    std::cout << reports::RenderJson(reports::GateReportJson(report));
   } else if (!Quiet()) {
-    const std::string markdown = RenderGateMarkdown(report);
+    const std::string markdown = reports::RenderGateMarkdown(report);
     std::cout << (ColourStdout() ? ColourVerdicts(markdown) : markdown);
   }
   return report.decision.exit_code;

@@ -1,5 +1,5 @@
 // `graft log show|checkpoint|prove`: the registry's event log, signed checkpoints and Merkle
-// proofs.
+// proofs (`witness`: cli/log_witness_cmd.cc).
 #include <iostream>
 
 #include "cli/common.h"

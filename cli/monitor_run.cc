@@ -22,14 +22,14 @@ std::optional<double> DaysSince(const std::string& rfc3339) {
 
 Result<int> RunMonitor(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  GRAFT_ASSIGN_OR_RETURN(EvaluationSettings settings, EvaluationSettingsFrom(vm));
+  GRAFT_ASSIGN_OR_RETURN(evaluator::EvaluationSettings settings, EvaluationSettingsFrom(vm));
   const std::string channel = vm["channel"].as<std::string>();
   if (channel.find('@') == std::string::npos) {
     return InvalidInput("--channel takes NAME@CHANNEL (e.g. site-bot@production)");
   }
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord adapter,
                          reg.Resolve(registry::kAdapterKind, channel));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(auto governing, lifecycle.GoverningPolicy(adapter));
   const auto& [policy, policy_record] = governing;
 
@@ -38,17 +38,19 @@ Result<int> RunMonitor(const po::variables_map& vm) {
     for (const auto& s : vm["suite"].as<std::vector<std::string>>()) only.insert(s);
   }
   std::vector<std::string> suites;
-  for (const MonitorExit& m : policy.exit.monitors) {
+  for (const policies::MonitorExit& m : policy.exit.monitors) {
     bool wanted = only.empty() || only.count(m.monitor);
     bool listed = std::find(suites.begin(), suites.end(), m.monitor) != suites.end();
     if (wanted && !listed) suites.push_back(m.monitor);
   }
-  ExitFacts facts;
-  GRAFT_ASSIGN_OR_RETURN(RequirementFacts requirement, lifecycle.Facts(adapter, policy_record));
+  policies::ExitFacts facts;
+  GRAFT_ASSIGN_OR_RETURN(policies::RequirementFacts requirement,
+                         lifecycle.Facts(adapter, policy_record));
   facts.revoked = requirement.revoked;
   // An adapter that is revoked, or depends on something revoked, cannot be exported to evaluate
   // it: its revocations are what the exit criteria judge.
-  GRAFT_ASSIGN_OR_RETURN(RevocationScreen revocations, RevocationScreen::Of(reg, adapter));
+  GRAFT_ASSIGN_OR_RETURN(policies::RevocationScreen revocations,
+                         policies::RevocationScreen::Of(reg, adapter));
   for (const registry::Revocation& r : revocations.all) {
     std::cout << "not evaluated: " << (r.relation == registry::kSelfRevocation ? "" : "its ")
               << r.Describe() << "\n";
@@ -57,12 +59,12 @@ Result<int> RunMonitor(const po::variables_map& vm) {
   if (!suites.empty()) {
     if (!vm.count("key")) return InvalidInput("monitoring suites need --key (an evaluator key)");
     GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-    AdapterEvaluator evaluator(reg, settings);
-    GRAFT_ASSIGN_OR_RETURN(EvaluationOutcome outcome,
+    evaluator::AdapterEvaluator evaluator(reg, settings);
+    GRAFT_ASSIGN_OR_RETURN(evaluator::EvaluationOutcome outcome,
                            evaluator.Evaluate(adapter.digest, suites, key, TerminalProgress()));
     for (size_t i = 0; i < outcome.suites.size(); ++i) {
-      for (const TaskOutcome& task : outcome.suites[i].tasks) {
-        for (const MetricComparison& c : task.comparisons) {
+      for (const evaluator::TaskOutcome& task : outcome.suites[i].tasks) {
+        for (const stats::MetricComparison& c : task.comparisons) {
           facts.observations.push_back({suites[i], c.metric, c.adapter});
           std::cout << "observed " << suites[i] << "/" << c.metric << " = " << c.adapter << "\n";
         }

@@ -11,7 +11,7 @@ namespace {
 
 Result<int> RunRegister(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(
       registry::ObjectRecord record,
       lifecycle.RegisterPolicy(vm["file"].as<std::string>(),

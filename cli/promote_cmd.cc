@@ -10,9 +10,9 @@ namespace {
 
 Result<int> RunPromote(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(
-      PromoteOutcome outcome,
+      policies::PromoteOutcome outcome,
       lifecycle.Promote(vm["adapter"].as<std::string>(), vm["channel"].as<std::string>()));
   if (WantsJson(vm)) {
     PrintJson({{"adapter", "sha256:" + outcome.adapter},
@@ -24,9 +24,9 @@ Result<int> RunPromote(const po::variables_map& vm) {
                {"decision", outcome.decision.ToJson()}});
     return outcome.decision.exit_code;
   }
-  for (const CriterionResult& c : outcome.decision.criteria) {
-    std::cout << "  " << CriterionStatusName(c.status) << "  " << c.name << ": " << c.reason
-              << "\n";
+  for (const policies::CriterionResult& c : outcome.decision.criteria) {
+    std::cout << "  " << policies::CriterionStatusName(c.status) << "  " << c.name << ": "
+              << c.reason << "\n";
   }
   if (outcome.promoted) {
     std::cout << "promoted: " << outcome.channel << " -> " << ShortDigest(outcome.adapter) << " ("

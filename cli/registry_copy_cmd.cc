@@ -13,7 +13,7 @@ namespace {
 // `graft audit verify`'s checks (without kept checkpoints or witnesses).
 Result<registry::AuditReport> Audit(registry::Registry& reg) {
   GRAFT_ASSIGN_OR_RETURN(registry::AuditReport report, registry::Auditor(reg).Run());
-  GRAFT_RETURN_IF_ERROR(PromotionAudit(reg).Run(report));
+  GRAFT_RETURN_IF_ERROR(policies::PromotionAudit(reg).Run(report));
   return report;
 }
 

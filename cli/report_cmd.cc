@@ -95,31 +95,33 @@ Result<int> RunAdapterReport(const po::variables_map& vm) {
   GRAFT_RETURN_IF_ERROR(MarkdownOnStdout(vm).status());
   GRAFT_ASSIGN_OR_RETURN(std::vector<ReportFile> files, FilesFrom(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
-  AdapterReportBuilder builder(reg);
-  GRAFT_ASSIGN_OR_RETURN(AdapterReportData report, builder.Build(vm["adapter"].as<std::string>()));
+  report_builder::AdapterReportBuilder builder(reg);
+  GRAFT_ASSIGN_OR_RETURN(reports::AdapterReportData report,
+                         builder.Build(vm["adapter"].as<std::string>()));
   std::string failed;
-  for (const VerificationRow& row : report.verification) {
+  for (const reports::VerificationRow& row : report.verification) {
     if (!row.ok) failed += (failed.empty() ? "" : ", ") + row.check;
   }
-  return Emit(
-      vm, files,
-      {[&] { return RenderAdapterHtml(report); }, [&] { return RenderAdapterMarkdown(report); },
-       [&] { return RenderJson(AdapterReportJson(report)); }},
-      failed);
+  return Emit(vm, files,
+              {[&] { return reports::RenderAdapterHtml(report); },
+               [&] { return reports::RenderAdapterMarkdown(report); },
+               [&] { return reports::RenderJson(reports::AdapterReportJson(report)); }},
+              failed);
 }
 
 Result<int> RunAuditReport(const po::variables_map& vm) {
   GRAFT_RETURN_IF_ERROR(MarkdownOnStdout(vm).status());
   GRAFT_ASSIGN_OR_RETURN(
-      AuditPeriod period,
-      AuditPeriod::Parse(vm.count("since") ? vm["since"].as<std::string>() : ""));
+      report_builder::AuditPeriod period,
+      report_builder::AuditPeriod::Parse(vm.count("since") ? vm["since"].as<std::string>() : ""));
   GRAFT_ASSIGN_OR_RETURN(std::vector<ReportFile> files, FilesFrom(vm));
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistrySnapshot(vm));
-  AuditReportBuilder builder(reg);
-  GRAFT_ASSIGN_OR_RETURN(AuditReportData audit, builder.Build(period));
+  report_builder::AuditReportBuilder builder(reg);
+  GRAFT_ASSIGN_OR_RETURN(reports::AuditReportData audit, builder.Build(period));
   return Emit(vm, files,
-              {[&] { return RenderAuditHtml(audit); }, [&] { return RenderAuditMarkdown(audit); },
-               [&] { return RenderJson(AuditReportJson(audit)); }},
+              {[&] { return reports::RenderAuditHtml(audit); },
+               [&] { return reports::RenderAuditMarkdown(audit); },
+               [&] { return reports::RenderJson(reports::AuditReportJson(audit)); }},
               audit.checkpoint.verified ? "" : "log checkpoint");
 }
 

@@ -10,20 +10,20 @@ namespace {
 
 Result<int> RunRetire(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(
-      std::vector<RollbackOutcome> rolled,
+      std::vector<policies::RollbackOutcome> rolled,
       lifecycle.Retire(vm["adapter"].as<std::string>(), vm["reason"].as<std::string>()));
   if (WantsJson(vm)) {
     Json channels = Json::array();
-    for (const RollbackOutcome& r : rolled) {
+    for (const policies::RollbackOutcome& r : rolled) {
       channels.push_back(
           {{"channel", r.channel}, {"from", "sha256:" + r.from}, {"to", "sha256:" + r.to}});
     }
     PrintJson({{"stage", "retired"}, {"rolled_back", channels}});
   } else {
     std::cout << "retired\n";
-    for (const RollbackOutcome& r : rolled) {
+    for (const policies::RollbackOutcome& r : rolled) {
       std::cout << "rolled back " << r.channel << ": " << ShortDigest(r.from) << " -> "
                 << ShortDigest(r.to) << "\n";
     }

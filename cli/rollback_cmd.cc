@@ -10,9 +10,9 @@ namespace {
 
 Result<int> RunRollback(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
-  Lifecycle lifecycle(reg);
+  policies::Lifecycle lifecycle(reg);
   GRAFT_ASSIGN_OR_RETURN(
-      RollbackOutcome outcome,
+      policies::RollbackOutcome outcome,
       lifecycle.Rollback(vm["name"].as<std::string>(), vm["channel"].as<std::string>(),
                          vm.count("reason") ? vm["reason"].as<std::string>() : "manual"));
   if (WantsJson(vm)) {

@@ -34,7 +34,7 @@ Result<int> RunAnnounce(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   if (!vm.count("key")) return InvalidInput("announcing a run needs --key (a trainer key)");
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-  RunPlan plan;
+  policies::RunPlan plan;
   if (vm.count("run-id")) plan.run_id = vm["run-id"].as<std::string>();
   GRAFT_ASSIGN_OR_RETURN(plan.base, DigestOf(reg, "base", vm["base"].as<std::string>()));
   GRAFT_ASSIGN_OR_RETURN(plan.policy, DigestOf(reg, "policy", vm["policy"].as<std::string>()));
@@ -46,11 +46,13 @@ Result<int> RunAnnounce(const po::variables_map& vm) {
     GRAFT_ASSIGN_OR_RETURN(std::string bytes, ReadFile(vm["config"].as<std::string>()));
     plan.config = Sha256Hex(bytes);
   }
-  RunAnnouncements announcements(reg);
-  GRAFT_ASSIGN_OR_RETURN(Announcement announced, announcements.Announce(std::move(plan), key));
+  policies::RunAnnouncements announcements(reg);
+  GRAFT_ASSIGN_OR_RETURN(policies::Announcement announced,
+                         announcements.Announce(std::move(plan), key));
   if (WantsJson(vm)) {
     // "reference": what the run's provenance records to name this announcement.
-    GRAFT_ASSIGN_OR_RETURN(AnnouncementReference reference, announcements.Reference(announced));
+    GRAFT_ASSIGN_OR_RETURN(policies::AnnouncementReference reference,
+                           announcements.Reference(announced));
     Json out = announced.ToJson();
     out["reference"] = reference.ToJson();
     PrintJson(out);
@@ -69,14 +71,15 @@ Result<int> RunList(const po::variables_map& vm) {
   if (vm.count("policy")) {
     GRAFT_ASSIGN_OR_RETURN(policy, DigestOf(reg, "policy", vm["policy"].as<std::string>()));
   }
-  GRAFT_ASSIGN_OR_RETURN(std::vector<Announcement> runs, RunAnnouncements(reg).List(policy));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<policies::Announcement> runs,
+                         policies::RunAnnouncements(reg).List(policy));
   if (WantsJson(vm)) {
     Json out = Json::array();
-    for (const Announcement& a : runs) out.push_back(a.ToJson());
+    for (const policies::Announcement& a : runs) out.push_back(a.ToJson());
     PrintJson({{"count", runs.size()}, {"runs", out}});
     return kExitOk;
   }
-  for (const Announcement& a : runs) {
+  for (const policies::Announcement& a : runs) {
     std::cout << a.seq << "  " << a.time << "  " << a.plan.run_id << "  policy "
               << ShortDigest(a.plan.policy) << "  by " << a.key_id.substr(0, 16) << "\n";
   }

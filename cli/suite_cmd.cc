@@ -1,7 +1,7 @@
 // `graft suite register|list|show`: evaluation suites, pinned by digest with their data.
 #include "cli/common.h"
 #include "cli/object_commands.h"
-#include "evaluator/suite_registry.h"
+#include "evaluator/suite/suite_registry.h"
 #include "registry/vocabulary.h"
 
 namespace graft::cli {
@@ -11,7 +11,7 @@ Result<int> RunRegister(const po::variables_map& vm) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   std::string name = vm.count("name") ? vm["name"].as<std::string>() : "";
   GRAFT_ASSIGN_OR_RETURN(registry::ObjectRecord record,
-                         RegisterSuite(reg, vm["file"].as<std::string>(), name));
+                         suite::RegisterSuite(reg, vm["file"].as<std::string>(), name));
   return PrintRegistered(vm, record);
 }
 

@@ -54,7 +54,7 @@ Result<std::string> PolicyDigest(const po::variables_map& vm) {
 Result<Json> Announce(const po::variables_map& vm, const trainer::TrainingProvenance& provenance) {
   GRAFT_ASSIGN_OR_RETURN(registry::Registry reg, OpenRegistry(vm));
   GRAFT_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPem(vm["key"].as<std::string>()));
-  RunPlan plan;
+  policies::RunPlan plan;
   plan.run_id = provenance.invocation_id;
   plan.config = provenance.config_sha256;
   plan.policy = provenance.policy.value_or("");
@@ -62,8 +62,8 @@ Result<Json> Announce(const po::variables_map& vm, const trainer::TrainingProven
     if (d.name == "base") plan.base = d.sha256;
     if (d.name.starts_with("dataset:")) plan.datasets.push_back(d.sha256);
   }
-  RunAnnouncements announcements(reg);
-  Result<Announcement> announced = announcements.Announce(std::move(plan), key);
+  policies::RunAnnouncements announcements(reg);
+  Result<policies::Announcement> announced = announcements.Announce(std::move(plan), key);
   const ErrorKind kind = announced.ok() ? ErrorKind::kInternal : announced.status().kind();
   if (kind == ErrorKind::kVerification || kind == ErrorKind::kNotFound) {
     std::cerr << "graft: not announcing the run in " << RegistryDir(vm).string() << ": "
@@ -75,7 +75,8 @@ Result<Json> Announce(const po::variables_map& vm, const trainer::TrainingProven
         "announcing the run in " + RegistryDir(vm).string() +
         " (graft train --no-announce trains without announcing it)");
   }
-  GRAFT_ASSIGN_OR_RETURN(AnnouncementReference reference, announcements.Reference(*announced));
+  GRAFT_ASSIGN_OR_RETURN(policies::AnnouncementReference reference,
+                         announcements.Reference(*announced));
   if (!Quiet()) {
     std::cerr << "graft: announced run " << announced->plan.run_id << " at event " << announced->seq
               << " in " << RegistryDir(vm).string() << "\n";

@@ -9,15 +9,15 @@
 #include "core/intoto.h"
 #include "core/sha256.h"
 #include "distributed/group.h"
-#include "evaluator/score_table.h"
-#include "evaluator/stats_json.h"
-#include "evaluator/stats_paired.h"
+#include "evaluator/stats/json.h"
+#include "evaluator/stats/paired.h"
+#include "evaluator/suite/score_table.h"
 #include "evaluator/task_scorer.h"
 #include "models/causal_lm.h"
 #include "models/peft_io.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::evaluator {
 namespace fs = std::filesystem;
 
 namespace {
@@ -25,17 +25,17 @@ namespace {
 constexpr char kAdapterName[] = "candidate";
 constexpr std::string_view kScoresKind = "scores";
 
-Json ScoresJson(const std::vector<ItemScore>& scores) {
+Json ScoresJson(const std::vector<suite::ItemScore>& scores) {
   Json out = Json::array();
-  for (const ItemScore& s : scores) out.push_back(s.ToJson());
+  for (const suite::ItemScore& s : scores) out.push_back(s.ToJson());
   return out;
 }
 
-Result<std::vector<ItemScore>> ScoresFromJson(const Json& json, std::string_view source) {
+Result<std::vector<suite::ItemScore>> ScoresFromJson(const Json& json, std::string_view source) {
   if (!json.is_array()) return InvalidInput(std::string(source) + ": expected a list of scores");
-  std::vector<ItemScore> scores;
+  std::vector<suite::ItemScore> scores;
   for (const Json& item : json) {
-    GRAFT_ASSIGN_OR_RETURN(ItemScore score, ItemScore::FromJson(item, source));
+    GRAFT_ASSIGN_OR_RETURN(suite::ItemScore score, suite::ItemScore::FromJson(item, source));
     scores.push_back(std::move(score));
   }
   return scores;
@@ -117,37 +117,38 @@ Result<registry::ObjectRecord> AdapterEvaluator::SharedBase(
   return registry_.Get(first_base);
 }
 
-Result<std::vector<ItemScore>> AdapterEvaluator::CachedBaseScores(const std::string& cache_name,
-                                                                  const SuiteTask& task) {
+Result<std::vector<suite::ItemScore>> AdapterEvaluator::CachedBaseScores(
+    const std::string& cache_name, const suite::SuiteTask& task) {
   registry::ObjectFilter filter{.kind = std::string(kScoresKind), .name = cache_name};
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ObjectRecord> cached, registry_.List(filter));
   if (cached.empty()) return NotFound("no cached base scores");
   GRAFT_ASSIGN_OR_RETURN(std::string text, registry_.ReadBlob(cached.back().digest));
   GRAFT_ASSIGN_OR_RETURN(Json json, ParseJson(text, "cached base scores"));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<ItemScore> scores, ScoresFromJson(json, "cached base scores"));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<suite::ItemScore> scores,
+                         ScoresFromJson(json, "cached base scores"));
   if (scores.size() != task.items.size()) return NotFound("cached base scores do not fit");
   return scores;
 }
 
-Result<std::vector<ItemScore>> AdapterEvaluator::ScoreTask(
-    TaskScorer& scorer, const SuiteTask& task,
+Result<std::vector<suite::ItemScore>> AdapterEvaluator::ScoreTask(
+    TaskScorer& scorer, const suite::SuiteTask& task,
     const std::function<void(int64_t, int64_t)>& progress) {
   if (group_ == nullptr) return scorer.Score(task, progress);
   // Rank r scores items [n r / W, n (r + 1) / W): contiguous shares keep items in file order.
   const size_t n = task.items.size();
   const size_t world = static_cast<size_t>(group_->world_size());
   const size_t rank = static_cast<size_t>(group_->rank());
-  SuiteTask share = task;
+  suite::SuiteTask share = task;
   share.items.assign(task.items.begin() + static_cast<std::ptrdiff_t>(n * rank / world),
                      task.items.begin() + static_cast<std::ptrdiff_t>(n * (rank + 1) / world));
-  GRAFT_ASSIGN_OR_RETURN(std::vector<ItemScore> mine, scorer.Score(share, progress));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<suite::ItemScore> mine, scorer.Score(share, progress));
   GRAFT_ASSIGN_OR_RETURN(std::string text, CanonicalJson(ScoresJson(mine)));
   GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> shares, group_->AllGather(text));
-  std::vector<ItemScore> scores;
+  std::vector<suite::ItemScore> scores;
   for (size_t r = 0; r < shares.size(); ++r) {
     const std::string source = "rank " + std::to_string(r) + "'s scores of " + task.name;
     GRAFT_ASSIGN_OR_RETURN(Json json, ParseJson(shares[r], source));
-    GRAFT_ASSIGN_OR_RETURN(std::vector<ItemScore> part, ScoresFromJson(json, source));
+    GRAFT_ASSIGN_OR_RETURN(std::vector<suite::ItemScore> part, ScoresFromJson(json, source));
     if (part.size() != n * (r + 1) / world - n * r / world) {
       return InternalError(source + ": wrong number of items");
     }
@@ -162,7 +163,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
                                                      const PrivateKey& key,
                                                      const EvaluationProgress& progress) {
   registry::ObjectRecord adapter, base;
-  std::vector<Suite> suites;
+  std::vector<suite::Suite> suites;
   TempDir dir("graft-adapter");
   auto prepare = [&]() -> Status {
     if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
@@ -174,7 +175,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
     GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, adapter));
     GRAFT_ASSIGN_OR_RETURN(base, registry_.Get(base_digest));
     for (const std::string& ref : suite_refs) {
-      GRAFT_ASSIGN_OR_RETURN(Suite suite, LoadRegisteredSuite(registry_, ref));
+      GRAFT_ASSIGN_OR_RETURN(suite::Suite suite, suite::LoadRegisteredSuite(registry_, ref));
       suites.push_back(std::move(suite));
     }
     GRAFT_RETURN_IF_ERROR(LoadBase(base));
@@ -195,7 +196,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
                  {"base", base.digest},
                  {"settings", Sha256Hex(settings_text)},
                  {"graft_version", GRAFT_VERSION}};
-      for (const Suite& suite : suites) digests["suite " + suite.name] = suite.digest;
+      for (const suite::Suite& suite : suites) digests["suite " + suite.name] = suite.digest;
     }
     GRAFT_RETURN_IF_ERROR(group_->CheckInputs(prepared, digests).status());
   }
@@ -211,17 +212,17 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
                                .max_length = settings_.max_length};
   TaskScorer scorer(*model_, scorer_options);
   bool changed = false;
-  for (const Suite& suite : suites) {
+  for (const suite::Suite& suite : suites) {
     SuiteOutcome suite_outcome;
     suite_outcome.name = suite.name;
     suite_outcome.digest = suite.digest;
     suite_outcome.base_from_cache = settings_.use_cache;
     Json items_file = Json::object();
-    for (const SuiteTask& task : suite.tasks) {
+    for (const suite::SuiteTask& task : suite.tasks) {
       TaskOutcome task_outcome;
       task_outcome.name = task.name;
       task_outcome.type = task.type;
-      for (const SuiteItem& item : task.items) {
+      for (const suite::SuiteItem& item : task.items) {
         task_outcome.item_ids.push_back(item.id);
         task_outcome.slices.push_back(item.slice);
       }
@@ -237,7 +238,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
           progress(suite.name + "/" + task.name + " " + who, done, total);
         };
       };
-      Result<std::vector<ItemScore>> cached = NotFound("cache not used");
+      Result<std::vector<suite::ItemScore>> cached = NotFound("cache not used");
       if (settings_.use_cache) cached = CachedBaseScores(cache_name, task);
       const bool had_cache = cached.ok();
       if (group_) {
@@ -273,11 +274,13 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
       GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::string(kAdapterName)));
       GRAFT_ASSIGN_OR_RETURN(task_outcome.adapter, ScoreTask(scorer, task, report("adapter")));
       GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
-      changed = changed || AdapterChangedAnything(task_outcome.base, task_outcome.adapter);
+      changed = changed || suite::AdapterChangedAnything(task_outcome.base, task_outcome.adapter);
 
-      GRAFT_ASSIGN_OR_RETURN(ItemScores table,
-                             BuildPairedScores(task, task_outcome.base, task_outcome.adapter));
-      GRAFT_ASSIGN_OR_RETURN(task_outcome.comparisons, ComparePaired(table, settings_.bootstrap));
+      GRAFT_ASSIGN_OR_RETURN(
+          stats::ItemScores table,
+          suite::BuildPairedScores(task, task_outcome.base, task_outcome.adapter));
+      GRAFT_ASSIGN_OR_RETURN(task_outcome.comparisons,
+                             stats::ComparePaired(table, settings_.bootstrap));
       Json items = Json::array();
       for (size_t i = 0; i < task.items.size(); ++i) {
         items.push_back({{"id", task.items[i].id},
@@ -316,9 +319,10 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
     for (const TaskOutcome& t : s.tasks) {
       passed.push_back(s.name + "/" + t.name);
       Json metrics = Json::array();
-      for (const MetricComparison& c : t.comparisons) metrics.push_back(ComparisonToJson(c));
+      for (const stats::MetricComparison& c : t.comparisons)
+        metrics.push_back(stats::ComparisonToJson(c));
       tasks.push_back({{"name", t.name},
-                       {"type", TaskTypeName(t.type)},
+                       {"type", suite::TaskTypeName(t.type)},
                        {"items", t.item_ids.size()},
                        {"metrics", std::move(metrics)}});
     }
@@ -363,4 +367,4 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
   return outcome;
 }
 
-}  // namespace graft
+}  // namespace graft::evaluator

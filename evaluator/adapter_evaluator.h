@@ -14,20 +14,23 @@
 #include "core/keys.h"
 #include "core/safetensors.h"
 #include "core/status.h"
-#include "evaluator/item_score.h"
-#include "evaluator/stats_types.h"
-#include "evaluator/suite.h"
-#include "evaluator/suite_registry.h"
+#include "evaluator/stats/types.h"
+#include "evaluator/suite/item_score.h"
+#include "evaluator/suite/suite.h"
+#include "evaluator/suite/suite_registry.h"
 #include "registry/registry.h"
 
 namespace graft {
-
 class CausalLM;
-class TaskScorer;
+}  // namespace graft
 
-namespace distributed {
+namespace graft::distributed {
 class Group;
-}
+}  // namespace graft::distributed
+
+namespace graft::evaluator {
+
+class TaskScorer;
 
 inline constexpr std::string_view kTestResultPredicateType =
     "https://in-toto.io/attestation/test-result/v0.1";
@@ -38,7 +41,7 @@ struct EvaluationSettings {
   int threads = 0;                 // 0: libtorch's default
   DType base_dtype = DType::kF32;  // how the base's weights are kept (CausalLM::Load)
   bool use_cache = true;           // reuse cached base scores (not part of the recorded settings)
-  BootstrapOptions bootstrap;
+  stats::BootstrapOptions bootstrap;
 
   // The settings that change results: part of the base-score cache key and the attestation.
   Json ToJson() const;
@@ -46,12 +49,12 @@ struct EvaluationSettings {
 
 struct TaskOutcome {
   std::string name;
-  TaskType type = TaskType::kLoglikelihoodRolling;
+  suite::TaskType type = suite::TaskType::kLoglikelihoodRolling;
   std::vector<std::string> item_ids;
   std::vector<std::string> slices;
-  std::vector<ItemScore> base;
-  std::vector<ItemScore> adapter;
-  std::vector<MetricComparison> comparisons;
+  std::vector<suite::ItemScore> base;
+  std::vector<suite::ItemScore> adapter;
+  std::vector<stats::MetricComparison> comparisons;
 };
 
 struct SuiteOutcome {
@@ -116,12 +119,13 @@ class AdapterEvaluator {
 
  private:
   Status LoadBase(const registry::ObjectRecord& base);
-  Result<std::vector<ItemScore>> CachedBaseScores(const std::string& cache_name,
-                                                  const SuiteTask& task);
+  Result<std::vector<suite::ItemScore>> CachedBaseScores(const std::string& cache_name,
+                                                         const suite::SuiteTask& task);
   // Scores `task` with the model's active adapter: all of it, or with a group this rank's share,
   // gathered from every rank in item order.
-  Result<std::vector<ItemScore>> ScoreTask(TaskScorer& scorer, const SuiteTask& task,
-                                           const std::function<void(int64_t, int64_t)>& progress);
+  Result<std::vector<suite::ItemScore>> ScoreTask(
+      TaskScorer& scorer, const suite::SuiteTask& task,
+      const std::function<void(int64_t, int64_t)>& progress);
 
   registry::Registry& registry_;
   EvaluationSettings settings_;
@@ -129,8 +133,8 @@ class AdapterEvaluator {
   std::string loaded_base_digest_;
   std::unique_ptr<CausalLM> model_;
   // Base scores computed by this evaluator, by cache name (see docs/evaluator.md).
-  std::map<std::string, std::vector<ItemScore>> scored_base_;
+  std::map<std::string, std::vector<suite::ItemScore>> scored_base_;
   EvaluatorStats stats_;
 };
 
-}  // namespace graft
+}  // namespace graft::evaluator

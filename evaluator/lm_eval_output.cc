@@ -4,15 +4,15 @@
 #include <numbers>
 #include <regex>
 
-#include "evaluator/score_table.h"
-#include "evaluator/stats_metric_info.h"
+#include "evaluator/stats/metric_info.h"
+#include "evaluator/suite/score_table.h"
 
-namespace graft {
+namespace graft::evaluator {
 namespace {
 
 // lm-eval's aggregation names: "mean" for per-item values, else the metric's own.
-std::string Aggregation(const std::string& metric, MetricKind kind) {
-  return kind == MetricKind::kMean ? "mean" : metric;
+std::string Aggregation(const std::string& metric, stats::MetricKind kind) {
+  return kind == stats::MetricKind::kMean ? "mean" : metric;
 }
 
 // The sample standard error of the mean of per-item values (lm-eval's mean_stderr).
@@ -45,15 +45,16 @@ LmEvalOutput RenderLmEval(const EvaluationOutcome& outcome, LmEvalSide side,
   for (const SuiteOutcome& suite : outcome.suites) {
     for (const TaskOutcome& task : suite.tasks) {
       const std::string name = suite.name + "." + task.name;
-      const std::vector<ItemScore>& scores = adapter_side ? task.adapter : task.base;
+      const std::vector<suite::ItemScore>& scores = adapter_side ? task.adapter : task.base;
       Json row = {{"alias", name}};
       Json metric_list = Json::array();
       Json task_higher = Json::object();
-      for (const MetricComparison& c : task.comparisons) {
+      for (const stats::MetricComparison& c : task.comparisons) {
         row[c.metric + ",none"] = adapter_side ? c.adapter : c.base;
-        if (c.kind == MetricKind::kMean) {
+        if (c.kind == stats::MetricKind::kMean) {
           std::vector<double> values;
-          for (const ItemScore& s : scores) values.push_back(MetricParts(c.metric, s).first);
+          for (const suite::ItemScore& s : scores)
+            values.push_back(suite::MetricParts(c.metric, s).first);
           row[c.metric + "_stderr,none"] = MeanStderr(values);
         } else {
           row[c.metric + "_stderr,none"] = "N/A";  // as lm-eval reports ratio metrics
@@ -65,7 +66,7 @@ LmEvalOutput RenderLmEval(const EvaluationOutcome& outcome, LmEvalSide side,
       }
       results[name] = row;
       configs[name] = {{"task", name},
-                       {"output_type", TaskTypeName(task.type)},
+                       {"output_type", suite::TaskTypeName(task.type)},
                        {"dataset_path", suite.name},
                        {"num_fewshot", 0},
                        {"metric_list", metric_list},
@@ -77,13 +78,13 @@ LmEvalOutput RenderLmEval(const EvaluationOutcome& outcome, LmEvalSide side,
 
       std::string lines;
       for (size_t i = 0; i < scores.size(); ++i) {
-        const ItemScore& s = scores[i];
+        const suite::ItemScore& s = scores[i];
         Json doc = {{"id", i < task.item_ids.size() ? task.item_ids[i] : ""}};
         if (i < task.slices.size() && !task.slices[i].empty()) doc["slice"] = task.slices[i];
         Json sample = {{"doc_id", i}, {"doc", doc}};
-        for (const MetricComparison& c : task.comparisons) {
-          if (c.kind == MetricKind::kMean) {
-            sample[c.metric] = MetricParts(c.metric, s).first;
+        for (const stats::MetricComparison& c : task.comparisons) {
+          if (c.kind == stats::MetricKind::kMean) {
+            sample[c.metric] = suite::MetricParts(c.metric, s).first;
           } else {
             // lm-eval's [loglikelihood, weight] pair: nats (negative), and bytes or tokens.
             const double weight = c.metric == "bits_per_byte" ? static_cast<double>(s.bytes)
@@ -91,10 +92,10 @@ LmEvalOutput RenderLmEval(const EvaluationOutcome& outcome, LmEvalSide side,
             sample[c.metric] = Json::array({-s.nll, weight});
           }
         }
-        if (task.type == TaskType::kGenerateUntil) {
+        if (task.type == suite::TaskType::kGenerateUntil) {
           sample["resps"] = Json::array({Json::array({s.completion})});
           sample["filtered_resps"] = Json::array({s.completion});
-        } else if (task.type == TaskType::kMultipleChoice) {
+        } else if (task.type == suite::TaskType::kMultipleChoice) {
           Json resps = Json::array();
           for (double ll : s.choice_loglikelihoods) resps.push_back(Json::array({ll, false}));
           sample["filtered_resps"] = resps;
@@ -129,4 +130,4 @@ LmEvalOutput RenderLmEval(const EvaluationOutcome& outcome, LmEvalSide side,
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::evaluator

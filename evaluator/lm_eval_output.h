@@ -8,7 +8,7 @@
 #include "core/json.h"
 #include "evaluator/adapter_evaluator.h"
 
-namespace graft {
+namespace graft::evaluator {
 
 enum class LmEvalSide { kAdapter, kBase };
 
@@ -26,4 +26,4 @@ LmEvalOutput RenderLmEval(const EvaluationOutcome& outcome, LmEvalSide side,
 // lm-eval's model_name_sanitized: runs of the characters "<>:/\|?*[] replaced by "__".
 std::string LmEvalSanitize(const std::string& name);
 
-}  // namespace graft
+}  // namespace graft::evaluator

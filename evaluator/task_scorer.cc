@@ -8,7 +8,7 @@
 #include "models/generation.h"
 #include "models/tokenizer/tokenizer.h"
 
-namespace graft {
+namespace graft::evaluator {
 namespace {
 
 // Log-likelihood of `targets[score_begin..]` where targets[j] is the token after input[j].
@@ -97,23 +97,23 @@ std::function<void(size_t)> ItemProgress(const ScoreProgress& progress, size_t r
 
 TaskScorer::TaskScorer(CausalLM& model, ScorerOptions options) : model_(model), options_(options) {}
 
-int64_t TaskScorer::WindowLength(const SuiteTask& task) const {
+int64_t TaskScorer::WindowLength(const suite::SuiteTask& task) const {
   int64_t context = model_.config().max_positions;
   int64_t length = task.max_length > 0 ? task.max_length : options_.max_length;
   return length > 0 ? std::min(length, context) : context;
 }
 
-Result<std::vector<ItemScore>> TaskScorer::Score(const SuiteTask& task,
-                                                 const ScoreProgress& progress) {
+Result<std::vector<suite::ItemScore>> TaskScorer::Score(const suite::SuiteTask& task,
+                                                        const ScoreProgress& progress) {
   if (options_.batch_size < 1) return InvalidInput("batch size must be at least 1");
   torch::NoGradGuard no_grad;
   try {
     switch (task.type) {
-      case TaskType::kLoglikelihoodRolling:
+      case suite::TaskType::kLoglikelihoodRolling:
         return ScoreRolling(task, progress);
-      case TaskType::kMultipleChoice:
+      case suite::TaskType::kMultipleChoice:
         return ScoreChoices(task, progress);
-      case TaskType::kGenerateUntil:
+      case suite::TaskType::kGenerateUntil:
         return ScoreGeneration(task, progress);
     }
   } catch (const std::exception& e) {
@@ -125,13 +125,13 @@ Result<std::vector<ItemScore>> TaskScorer::Score(const SuiteTask& task,
 // Sliding windows over [prefix] + tokens(text): each window scores the next `stride` targets
 // with up to `length` tokens of input, so every token is scored exactly once with as much
 // left context as the window allows.
-Result<std::vector<ItemScore>> TaskScorer::ScoreRolling(const SuiteTask& task,
-                                                        const ScoreProgress& progress) {
+Result<std::vector<suite::ItemScore>> TaskScorer::ScoreRolling(const suite::SuiteTask& task,
+                                                               const ScoreProgress& progress) {
   const Tokenizer& tokenizer = model_.tokenizer();
   GRAFT_ASSIGN_OR_RETURN(int64_t prefix, PrefixToken(tokenizer));
   const int64_t length = WindowLength(task);
   const int64_t stride = task.stride > 0 ? std::min<int64_t>(task.stride, length) : length;
-  std::vector<ItemScore> scores(task.items.size());
+  std::vector<suite::ItemScore> scores(task.items.size());
   std::vector<LoglikelihoodRequest> requests;
   std::vector<size_t> owner;
   for (size_t i = 0; i < task.items.size(); ++i) {
@@ -160,13 +160,13 @@ Result<std::vector<ItemScore>> TaskScorer::ScoreRolling(const SuiteTask& task,
   return scores;
 }
 
-Result<std::vector<ItemScore>> TaskScorer::ScoreChoices(const SuiteTask& task,
-                                                        const ScoreProgress& progress) {
+Result<std::vector<suite::ItemScore>> TaskScorer::ScoreChoices(const suite::SuiteTask& task,
+                                                               const ScoreProgress& progress) {
   const Tokenizer& tokenizer = model_.tokenizer();
   GRAFT_ASSIGN_OR_RETURN(int64_t prefix, PrefixToken(tokenizer));
   const int64_t length = WindowLength(task);
   std::vector<LoglikelihoodRequest> requests;
-  for (const SuiteItem& item : task.items) {
+  for (const suite::SuiteItem& item : task.items) {
     std::vector<int64_t> context = Encode(tokenizer, item.context);
     if (context.empty()) context = {prefix};
     for (const std::string& choice : item.choices) {
@@ -192,11 +192,11 @@ Result<std::vector<ItemScore>> TaskScorer::ScoreChoices(const SuiteTask& task,
   GRAFT_ASSIGN_OR_RETURN(std::vector<double> logliks,
                          RunRequests(model_, requests, options_.batch_size,
                                      ItemProgress(progress, requests.size(), task.items.size())));
-  std::vector<ItemScore> scores(task.items.size());
+  std::vector<suite::ItemScore> scores(task.items.size());
   size_t next = 0;
   for (size_t i = 0; i < task.items.size(); ++i) {
-    const SuiteItem& item = task.items[i];
-    ItemScore& score = scores[i];
+    const suite::SuiteItem& item = task.items[i];
+    suite::ItemScore& score = scores[i];
     size_t best = 0, best_norm = 0;
     double best_norm_value = 0;
     for (size_t c = 0; c < item.choices.size(); ++c) {
@@ -215,14 +215,14 @@ Result<std::vector<ItemScore>> TaskScorer::ScoreChoices(const SuiteTask& task,
   return scores;
 }
 
-Result<std::vector<ItemScore>> TaskScorer::ScoreGeneration(const SuiteTask& task,
-                                                           const ScoreProgress& progress) {
+Result<std::vector<suite::ItemScore>> TaskScorer::ScoreGeneration(const suite::SuiteTask& task,
+                                                                  const ScoreProgress& progress) {
   GenerationOptions options;
   options.max_new_tokens = task.max_new_tokens;
   options.stop_strings = task.until;
-  std::vector<ItemScore> scores(task.items.size());
+  std::vector<suite::ItemScore> scores(task.items.size());
   for (size_t i = 0; i < task.items.size(); ++i) {
-    const SuiteItem& item = task.items[i];
+    const suite::SuiteItem& item = task.items[i];
     GRAFT_ASSIGN_OR_RETURN(Generation generation, Generate(model_, item.prompt, options));
     scores[i].completion = generation.text;
     scores[i].exact = Trim(generation.text) == Trim(item.target);
@@ -231,4 +231,4 @@ Result<std::vector<ItemScore>> TaskScorer::ScoreGeneration(const SuiteTask& task
   return scores;
 }
 
-}  // namespace graft
+}  // namespace graft::evaluator

@@ -6,12 +6,14 @@
 #include <vector>
 
 #include "core/status.h"
-#include "evaluator/item_score.h"
-#include "evaluator/suite.h"
+#include "evaluator/suite/item_score.h"
+#include "evaluator/suite/suite.h"
 
 namespace graft {
-
 class CausalLM;
+}  // namespace graft
+
+namespace graft::evaluator {
 
 struct ScorerOptions {
   int64_t batch_size = 8;  // sequences per forward pass
@@ -28,19 +30,22 @@ class TaskScorer {
 
   // Scores every item of `task` (its items must be loaded). Runs under torch::NoGradGuard and
   // turns libtorch exceptions into a Status.
-  Result<std::vector<ItemScore>> Score(const SuiteTask& task, const ScoreProgress& progress = {});
+  Result<std::vector<suite::ItemScore>> Score(const suite::SuiteTask& task,
+                                              const ScoreProgress& progress = {});
 
   // The window length used for `task`.
-  int64_t WindowLength(const SuiteTask& task) const;
+  int64_t WindowLength(const suite::SuiteTask& task) const;
 
  private:
-  Result<std::vector<ItemScore>> ScoreRolling(const SuiteTask& task, const ScoreProgress& progress);
-  Result<std::vector<ItemScore>> ScoreChoices(const SuiteTask& task, const ScoreProgress& progress);
-  Result<std::vector<ItemScore>> ScoreGeneration(const SuiteTask& task,
-                                                 const ScoreProgress& progress);
+  Result<std::vector<suite::ItemScore>> ScoreRolling(const suite::SuiteTask& task,
+                                                     const ScoreProgress& progress);
+  Result<std::vector<suite::ItemScore>> ScoreChoices(const suite::SuiteTask& task,
+                                                     const ScoreProgress& progress);
+  Result<std::vector<suite::ItemScore>> ScoreGeneration(const suite::SuiteTask& task,
+                                                        const ScoreProgress& progress);
 
   CausalLM& model_;
   ScorerOptions options_;
 };
 
-}  // namespace graft
+}  // namespace graft::evaluator

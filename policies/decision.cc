@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
-#include "evaluator/stats_json.h"
+#include "evaluator/stats/json.h"
 
-namespace graft {
+namespace graft::policies {
 
 std::string_view CriterionKindName(CriterionKind kind) {
   switch (kind) {
@@ -63,13 +63,14 @@ void PutIfSet(Json& object, const char* key, const std::optional<T>& value) {
 
 // Canonical JSON has no infinities: a non-finite number (an undetectable effect) is null.
 void PutIfSet(Json& object, const char* key, const std::optional<double>& value) {
-  if (value) object[key] = FiniteOrNull(*value);
+  if (value) object[key] = stats::FiniteOrNull(*value);
 }
 
 // An unbounded end is null.
-void PutIfSet(Json& object, const char* key, const std::optional<Interval>& value) {
+void PutIfSet(Json& object, const char* key, const std::optional<stats::Interval>& value) {
   if (value)
-    object[key] = Json{{"low", FiniteOrNull(value->low)}, {"high", FiniteOrNull(value->high)}};
+    object[key] =
+        Json{{"low", stats::FiniteOrNull(value->low)}, {"high", stats::FiniteOrNull(value->high)}};
 }
 
 Json CriterionJson(const CriterionResult& c) {
@@ -118,4 +119,4 @@ Json Decision::ToJson() const {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

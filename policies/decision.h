@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/json.h"
-#include "evaluator/stats_distribution.h"
+#include "evaluator/stats/distribution.h"
 
-namespace graft {
+namespace graft::policies {
 
 enum class CriterionKind { kKpi, kRegression, kRequirement };
 // kPending: only for `approvals` in a gate decision, where approvals may still come (promote
@@ -55,8 +55,9 @@ struct CriterionResult {
   std::optional<double> adapter;
   std::optional<double> delta;                   // adapter - base, as measured
   std::optional<double> confidence;              // of the intervals: Holm-adjusted, two-sided
-  std::optional<Interval> interval;              // of delta
-  std::optional<Interval> improvement_interval;  // of improvement (delta in the better direction)
+  std::optional<stats::Interval> interval;       // of delta
+  std::optional<stats::Interval>
+      improvement_interval;  // of improvement (delta in the better direction)
   std::optional<double>
       threshold;                  // improvement needed (min_delta, -margin) or a requirement limit
   std::optional<double> p_value;  // one-sided p of H0 "improvement <= threshold" by `test`
@@ -92,4 +93,4 @@ struct Decision {
   Json ToJson() const;
 };
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -5,13 +5,13 @@
 #include <set>
 
 #include "core/sha256.h"
-#include "evaluator/stats_holm.h"
-#include "evaluator/stats_normal.h"
-#include "evaluator/stats_threshold_test.h"
+#include "evaluator/stats/holm.h"
+#include "evaluator/stats/normal.h"
+#include "evaluator/stats/threshold_test.h"
 #include "policies/separate_duties.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 std::string Percent(double confidence) { return FormatNumber(confidence * 100) + "%"; }
@@ -19,15 +19,15 @@ std::string Percent(double confidence) { return FormatNumber(confidence * 100) +
 // A statistical criterion before Holm: what to compare and against which threshold.
 struct StatCriterion {
   CriterionResult result;
-  const MetricComparison* comparison = nullptr;  // null: no evidence, already FAIL
+  const stats::MetricComparison* comparison = nullptr;  // null: no evidence, already FAIL
   std::string shortfall{};  // the minimum-evidence rule is not met: INCONCLUSIVE
 };
 
-const MetricComparison* FindComparison(std::span<const SuiteComparisons> comparisons,
-                                       const std::string& suite, const std::string& metric) {
+const stats::MetricComparison* FindComparison(std::span<const SuiteComparisons> comparisons,
+                                              const std::string& suite, const std::string& metric) {
   for (const SuiteComparisons& s : comparisons) {
     if (s.suite != suite) continue;
-    for (const MetricComparison& m : s.metrics) {
+    for (const stats::MetricComparison& m : s.metrics) {
       if (m.metric == metric) return &m;
     }
   }
@@ -52,8 +52,9 @@ CriterionResult Missing(CriterionKind kind, const std::string& suite, const std:
   return r;
 }
 
-StatCriterion Measured(CriterionKind kind, const std::string& suite, const MetricComparison& m,
-                       double threshold, const EvidenceRule& evidence) {
+StatCriterion Measured(CriterionKind kind, const std::string& suite,
+                       const stats::MetricComparison& m, double threshold,
+                       const stats::EvidenceRule& evidence) {
   StatCriterion p;
   CriterionResult& r = p.result;
   r.name = CriterionName(kind, suite, m.metric, m.slice);
@@ -73,8 +74,8 @@ StatCriterion Measured(CriterionKind kind, const std::string& suite, const Metri
     r.reason = "the comparison has no items";
     return p;
   }
-  const ThresholdTest test = TestImprovement(m, threshold, evidence);
-  r.test = ThresholdTestName(test.kind);
+  const stats::ThresholdTest test = stats::TestImprovement(m, threshold, evidence);
+  r.test = stats::ThresholdTestName(test.kind);
   r.p_value = test.p_value;
   p.comparison = &m;
   p.shortfall = test.shortfall;
@@ -83,10 +84,10 @@ StatCriterion Measured(CriterionKind kind, const std::string& suite, const Metri
 
 std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotion,
                                                std::span<const SuiteComparisons> comparisons) {
-  const EvidenceRule& evidence = promotion.evidence;
+  const stats::EvidenceRule& evidence = promotion.evidence;
   std::vector<StatCriterion> out;
   for (const KpiCriterion& kpi : promotion.kpis) {
-    const MetricComparison* m = FindComparison(comparisons, kpi.suite, kpi.metric);
+    const stats::MetricComparison* m = FindComparison(comparisons, kpi.suite, kpi.metric);
     if (m == nullptr) {
       out.push_back({Missing(CriterionKind::kKpi, kpi.suite, kpi.metric,
                              "no evaluation of " + kpi.suite + "/" + kpi.metric)});
@@ -95,7 +96,7 @@ std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotio
     out.push_back(Measured(CriterionKind::kKpi, kpi.suite, *m, kpi.min_delta, evidence));
   }
   for (const RegressionCriterion& reg : promotion.regressions) {
-    const MetricComparison* m = FindComparison(comparisons, reg.suite, reg.metric);
+    const stats::MetricComparison* m = FindComparison(comparisons, reg.suite, reg.metric);
     if (m == nullptr) {
       out.push_back({Missing(CriterionKind::kRegression, reg.suite, reg.metric,
                              "no evaluation of " + reg.suite + "/" + reg.metric)});
@@ -106,13 +107,13 @@ std::vector<StatCriterion> StatisticalCriteria(const PromotionCriteria& promotio
                              "per_slice is set but the evaluation has no slices")});
       continue;
     }
-    std::vector<const MetricComparison*> targets;
+    std::vector<const stats::MetricComparison*> targets;
     if (reg.per_slice) {
-      for (const MetricComparison& slice : m->slices) targets.push_back(&slice);
+      for (const stats::MetricComparison& slice : m->slices) targets.push_back(&slice);
     } else {
       targets.push_back(m);
     }
-    for (const MetricComparison* target : targets) {
+    for (const stats::MetricComparison* target : targets) {
       const double margin = reg.relative ? reg.margin * std::abs(target->base) : reg.margin;
       out.push_back(Measured(CriterionKind::kRegression, reg.suite, *target, -margin, evidence));
     }
@@ -133,16 +134,16 @@ void ApplyHolm(std::vector<StatCriterion>& criteria, double alpha) {
     p_values.push_back(*criteria[i].result.p_value);
   }
   const std::string* stopped_at = nullptr;
-  for (const HolmStep& step : HolmBonferroni(p_values, alpha)) {
+  for (const stats::HolmStep& step : stats::HolmBonferroni(p_values, alpha)) {
     StatCriterion& p = criteria[family[step.index]];
     CriterionResult& r = p.result;
-    const MetricComparison& m = *p.comparison;
+    const stats::MetricComparison& m = *p.comparison;
     const double level = 1 - 2 * step.level;
     const double t = *r.threshold;
     r.confidence = level;
-    const Interval imp = ImprovementIntervalAt(m, level);
+    const stats::Interval imp = stats::ImprovementIntervalAt(m, level);
     r.improvement_interval = imp;
-    r.interval = m.higher_is_better ? imp : Interval{-imp.high, -imp.low};
+    r.interval = m.higher_is_better ? imp : stats::Interval{-imp.high, -imp.low};
     const std::string what = r.kind == CriterionKind::kKpi ? "min_delta " + FormatNumber(t)
                                                            : "-margin = " + FormatNumber(t);
     const std::string test = r.test + " p = " + FormatNumber(*r.p_value) +
@@ -177,8 +178,8 @@ double SpentAlpha(AlphaSpending rule, int64_t look, int64_t max_looks, double al
   auto spent = [&](double fraction) {
     if (fraction <= 0) return 0.0;
     if (rule == AlphaSpending::kPocock) return alpha * std::log1p((std::exp(1.0) - 1) * fraction);
-    const double z = *NormalQuantile(1 - alpha / 2);
-    return 2 * (1 - NormalCdf(z / std::sqrt(fraction)));
+    const double z = *stats::NormalQuantile(1 - alpha / 2);
+    return 2 * (1 - stats::NormalCdf(z / std::sqrt(fraction)));
   };
   const auto k = static_cast<double>(look), m = static_cast<double>(max_looks);
   return std::max(0.0, spent(k / m) - spent((k - 1) / m));
@@ -379,4 +380,4 @@ Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparis
   return decision;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

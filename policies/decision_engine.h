@@ -8,16 +8,16 @@
 #include <vector>
 
 #include "core/status.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 #include "policies/decision.h"
 #include "policies/policy.h"
 
-namespace graft {
+namespace graft::policies {
 
 // The paired comparisons of one suite (CompareMetric results, with distributions and slices).
 struct SuiteComparisons {
   std::string suite;
-  std::vector<MetricComparison> metrics;
+  std::vector<stats::MetricComparison> metrics;
 };
 
 // What the registry knows about the adapter, established (verified) by the caller.
@@ -60,4 +60,4 @@ struct RequirementFacts {
 Decision Decide(const Policy& policy, std::span<const SuiteComparisons> comparisons,
                 const RequirementFacts& facts, DecisionMode mode);
 
-}  // namespace graft
+}  // namespace graft::policies

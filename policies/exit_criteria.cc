@@ -2,7 +2,7 @@
 
 #include "policies/decision.h"
 
-namespace graft {
+namespace graft::policies {
 
 std::vector<std::string> EvaluateExit(const ExitCriteria& exit, const ExitFacts& facts) {
   std::vector<std::string> reasons;
@@ -31,4 +31,4 @@ std::vector<std::string> EvaluateExit(const ExitCriteria& exit, const ExitFacts&
   return reasons;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

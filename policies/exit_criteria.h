@@ -7,7 +7,7 @@
 
 #include "policies/policy.h"
 
-namespace graft {
+namespace graft::policies {
 
 // The latest value of a monitored metric for the adapter.
 struct MonitorObservation {
@@ -27,4 +27,4 @@ struct ExitFacts {
 // data that is missing is reported by `graft monitor`, not acted on.
 std::vector<std::string> EvaluateExit(const ExitCriteria& exit, const ExitFacts& facts);
 
-}  // namespace graft
+}  // namespace graft::policies

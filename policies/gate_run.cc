@@ -7,7 +7,7 @@
 #include "policies/revocation_screen.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 
 Result<GateRun> GateRun::Resolve(registry::Registry& registry, const std::string& adapter_ref,
                                  const std::string& policy_ref) {
@@ -37,7 +37,7 @@ std::vector<std::string> GateRun::Suites() const {
   return suites;
 }
 
-Result<BootstrapOptions> GateRun::Bootstrap(BootstrapOptions options) const {
+Result<stats::BootstrapOptions> GateRun::Bootstrap(stats::BootstrapOptions options) const {
   options.confidence = policy_.promotion.confidence;
   options.resamples = policy_.promotion.bootstrap_resamples.value_or(10000);
   if (policy_.promotion.bootstrap_seed) {
@@ -55,12 +55,13 @@ Result<BootstrapOptions> GateRun::Bootstrap(BootstrapOptions options) const {
   return options;
 }
 
-Result<GateOutcome> GateRun::Run(const BootstrapOptions& options, const GateEvaluator& evaluate,
-                                 const PrivateKey& evaluator_key, bool decide) {
+Result<GateOutcome> GateRun::Run(const stats::BootstrapOptions& options,
+                                 const GateEvaluator& evaluate, const PrivateKey& evaluator_key,
+                                 bool decide) {
   GateOutcome outcome;
   outcome.adapter = adapter_;
   const std::vector<std::string> suites = Suites();
-  GRAFT_ASSIGN_OR_RETURN(BootstrapOptions bootstrap, Bootstrap(options));
+  GRAFT_ASSIGN_OR_RETURN(stats::BootstrapOptions bootstrap, Bootstrap(options));
   // The evaluator refuses to export an adapter with a revoked dependency: the gate decides
   // without evaluating, and fails on "not revoked".
   GRAFT_ASSIGN_OR_RETURN(RevocationScreen revocations, RevocationScreen::Of(registry_, adapter_));
@@ -84,4 +85,4 @@ Result<GateOutcome> GateRun::Run(const BootstrapOptions& options, const GateEval
   return outcome;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

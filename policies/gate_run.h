@@ -9,13 +9,13 @@
 
 #include "core/keys.h"
 #include "core/status.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 #include "policies/decision_engine.h"
 #include "policies/lifecycle.h"
 #include "policies/policy.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::policies {
 
 // What an evaluation gives the gate: the comparisons of each suite (in the order asked for) and
 // the digest of the evaluation attestation ("" where none was stored: a rank other than 0).
@@ -26,9 +26,9 @@ struct GateEvaluation {
 
 // Evaluates the resolved adapter on registered suites with the gate's bootstrap. graft-model
 // supplies it (the evaluator needs libtorch); the gate itself stays torch-free.
-using GateEvaluator = std::function<Result<GateEvaluation>(const registry::ObjectRecord& adapter,
-                                                           const std::vector<std::string>& suites,
-                                                           const BootstrapOptions& bootstrap)>;
+using GateEvaluator = std::function<Result<GateEvaluation>(
+    const registry::ObjectRecord& adapter, const std::vector<std::string>& suites,
+    const stats::BootstrapOptions& bootstrap)>;
 
 // What a gate run did.
 struct GateOutcome {
@@ -55,12 +55,12 @@ class GateRun {
   // The gate's bootstrap: `options` with the policy's confidence and, from `promotion.bootstrap`
   // or else derived, resamples (10000) and a seed from the digests of adapter, base, suites and
   // policy, so that it cannot be shopped for (docs/statistics.md).
-  Result<BootstrapOptions> Bootstrap(BootstrapOptions options) const;
+  Result<stats::BootstrapOptions> Bootstrap(stats::BootstrapOptions options) const;
 
   // Screens the adapter's revocations, evaluates it on Suites() unless a revoked dependency
   // stops that (or the policy names no suite), and when `decide` (rank 0) takes, signs with
   // `evaluator_key` and stores the decision (Lifecycle::Gate).
-  Result<GateOutcome> Run(const BootstrapOptions& options, const GateEvaluator& evaluate,
+  Result<GateOutcome> Run(const stats::BootstrapOptions& options, const GateEvaluator& evaluate,
                           const PrivateKey& evaluator_key, bool decide = true);
 
   const registry::ObjectRecord& adapter() const { return adapter_; }
@@ -73,4 +73,4 @@ class GateRun {
   Policy policy_;
 };
 
-}  // namespace graft
+}  // namespace graft::policies

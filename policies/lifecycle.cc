@@ -13,7 +13,7 @@
 #include "registry/provenance.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace fs = std::filesystem;
 using registry::AttestationRecord;
 using registry::ObjectRecord;
@@ -589,4 +589,4 @@ Result<Json> Lifecycle::Describe(const ObjectRecord& adapter) {
               {"approvals", approvals}};
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -17,7 +17,7 @@
 #include "policies/run_announcements.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::policies {
 
 inline constexpr std::string_view kDecisionPredicateType =
     "https://graft.dev/attestation/decision/v1";
@@ -141,4 +141,4 @@ class Lifecycle {
   registry::Registry& registry_;
 };
 
-}  // namespace graft
+}  // namespace graft::policies

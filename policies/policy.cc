@@ -7,11 +7,11 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 #include "core/yaml_reader.h"
-#include "evaluator/stats_metric_info.h"
+#include "evaluator/stats/metric_info.h"
 #include "policies/separate_duties.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 constexpr uint64_t kMaxPolicyBytes = uint64_t{1} << 20;
@@ -23,7 +23,7 @@ class Reader : public YamlReader {
 
   Result<std::string> Metric(const YAML::Node& node, const std::string& path) const {
     GRAFT_ASSIGN_OR_RETURN(std::string metric, String(node, path));
-    Result<MetricInfo> info = LookupMetric(metric);
+    Result<stats::MetricInfo> info = stats::LookupMetric(metric);
     if (!info.ok()) return Error(node, path, info.status().message());
     return metric;
   }
@@ -429,4 +429,4 @@ Result<Policy> LoadPolicy(const std::filesystem::path& path) {
   return ParsePolicy(bytes, path.string());
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/status.h"
-#include "evaluator/stats_threshold_test.h"
+#include "evaluator/stats/threshold_test.h"
 
-namespace graft {
+namespace graft::policies {
 
 // "The adapter must improve `metric` on `suite` by at least `min_delta`."
 struct KpiCriterion {
@@ -53,7 +53,7 @@ struct PromotionCriteria {
   std::vector<RegressionCriterion> regressions;
   Requirements require;
   InconclusiveAction inconclusive = InconclusiveAction::kFail;
-  EvidenceRule evidence;  // `evidence: {min_items, min_discordant, min_effective_n}`
+  stats::EvidenceRule evidence;  // `evidence: {min_items, min_discordant, min_effective_n}`
   // Gate attempts allowed per adapter; alpha/2 is spent over them by `alpha_spending`. Unset:
   // every look is tested at the full alpha/2 (repeated looks are not accounted for).
   std::optional<int64_t> max_looks;
@@ -113,4 +113,4 @@ Result<Policy> ParsePolicy(std::string_view bytes, std::string_view source);
 // Reads (at most 1 MiB) and parses a policy file; errors name the path as given.
 Result<Policy> LoadPolicy(const std::filesystem::path& path);
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -13,7 +13,7 @@
 #include "registry/key_history.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 constexpr size_t kMaxListed = 20;
@@ -273,4 +273,4 @@ Status PromotionAudit::Run(registry::AuditReport& report) {
   return Status::Ok();
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -7,7 +7,7 @@
 #include "registry/auditor.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::policies {
 
 class PromotionAudit {
  public:
@@ -28,4 +28,4 @@ class PromotionAudit {
   registry::Registry& registry_;
 };
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -4,7 +4,7 @@
 
 #include <optional>
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 // The requirement's kind of a revoked dependency, by the last part of its relation
@@ -34,4 +34,4 @@ Result<RevocationScreen> RevocationScreen::Of(registry::Registry& registry,
   return screen;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -9,7 +9,7 @@
 #include "policies/policy.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::policies {
 
 struct RevocationScreen {
   // Every revocation (registry::Registry::Revocations): any one stops the adapter's export, so
@@ -27,4 +27,4 @@ struct RevocationScreen {
                                      const registry::ObjectRecord& adapter);
 };
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -11,7 +11,7 @@
 #include "registry/provenance.h"
 #include "registry/vocabulary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 bool IsDigest(const std::string& text) {
@@ -249,4 +249,4 @@ Result<Announcement> RunAnnouncements::Verify(const registry::ObjectRecord& adap
   return announced;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -14,7 +14,7 @@
 #include "registry/provenance.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::policies {
 
 // What a run commits to before it starts: lowercase hex SHA-256 digests.
 struct RunPlan {
@@ -90,4 +90,4 @@ class RunAnnouncements {
   registry::Registry& registry_;
 };
 
-}  // namespace graft
+}  // namespace graft::policies

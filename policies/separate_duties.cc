@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace graft {
+namespace graft::policies {
 bool SeparateDuties::Kept(std::string_view role) const {
   return std::find(roles_.begin(), roles_.end(), role) != roles_.end();
 }
@@ -42,4 +42,4 @@ std::vector<std::string> SeparateDuties::Conflicts() const {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace graft {
+namespace graft::policies {
 
 // The duties an adapter's keys perform: signing it, signing its gate decisions, approving it.
 inline constexpr std::string_view kDutyRoles[] = {registry::kTrainerRole, registry::kEvaluatorRole,
@@ -40,4 +40,4 @@ class SeparateDuties {
   std::map<std::string, std::set<std::string>, std::less<>> actors_;  // role -> key ids
 };
 
-}  // namespace graft
+}  // namespace graft::policies

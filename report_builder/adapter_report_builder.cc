@@ -14,7 +14,7 @@
 #include "registry/vocabulary.h"
 #include "report_builder/stored_results.h"
 
-namespace graft {
+namespace graft::report_builder {
 namespace fs = std::filesystem;
 using registry::AttestationRecord;
 using registry::ObjectRecord;
@@ -44,7 +44,7 @@ std::optional<double> NumberOf(const Json& json) {
 
 }  // namespace
 
-Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
+Result<reports::AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
   GRAFT_ASSIGN_OR_RETURN(adapter_, registry_.Resolve(registry::kAdapterKind, ref));
   GRAFT_ASSIGN_OR_RETURN(RegistryNames names, RegistryNames::Load(registry_));
   names_.emplace(std::move(names));
@@ -54,7 +54,7 @@ Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
     log_ = std::make_shared<const VerifiedLog>(std::move(log));
   }
 
-  AdapterReportData report;
+  reports::AdapterReportData report;
   GRAFT_RETURN_IF_ERROR(AddIdentity(report));
   GRAFT_RETURN_IF_ERROR(VerifyFiles(adapter_, "adapter files", report));
   GRAFT_RETURN_IF_ERROR(VerifySignatureFiles(report));
@@ -63,7 +63,7 @@ Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
       CheckAttestations(registry::kProvenanceAttestation, registry::kTrainerRole, report));
   GRAFT_RETURN_IF_ERROR(AddInputs(report));
   if (!provenance.empty()) {
-    AddNode(report.lineage, "run", LineageNodeKind::kTrainingRun,
+    AddNode(report.lineage, "run", reports::LineageNodeKind::kTrainingRun,
             "training run " + StringOf(Member(Member(adapter_.Info(), "provenance"), "run_id")),
             provenance.back().record.digest);
     report.lineage.edges.push_back({"adapter", "run", "trained by"});
@@ -90,8 +90,8 @@ Result<AdapterReportData> AdapterReportBuilder::Build(const std::string& ref) {
   return report;
 }
 
-Status AdapterReportBuilder::AddIdentity(AdapterReportData& report) {
-  AdapterIdentity& identity = report.identity;
+Status AdapterReportBuilder::AddIdentity(reports::AdapterReportData& report) {
+  reports::AdapterIdentity& identity = report.identity;
   const std::string label = adapter_.labels.empty() ? "" : adapter_.DisplayName();
   const size_t at = label.rfind('@');
   identity.name = label.substr(0, at);
@@ -102,7 +102,7 @@ Status AdapterReportBuilder::AddIdentity(AdapterReportData& report) {
   const std::string base = StringOf(Member(adapter_.Info(), "base"));
   identity.base = {names_->Object(base), Sha256Prefixed(base)};
   identity.stage = adapter_.stage.value_or("candidate");
-  Lifecycle lifecycle(registry_);
+  policies::Lifecycle lifecycle(registry_);
   GRAFT_ASSIGN_OR_RETURN(Json described, lifecycle.Describe(adapter_));
   for (const Json& channel : described["channels"]) {
     identity.channels.push_back(channel.get<std::string>());
@@ -112,13 +112,13 @@ Status AdapterReportBuilder::AddIdentity(AdapterReportData& report) {
                          registry_.AdapterAnnotations(adapter_.digest));
   identity.tags = std::move(annotations.tags);
   identity.description = std::move(annotations.description);
-  AddNode(report.lineage, "adapter", LineageNodeKind::kAdapter, label, adapter_.digest);
+  AddNode(report.lineage, "adapter", reports::LineageNodeKind::kAdapter, label, adapter_.digest);
   return Status::Ok();
 }
 
 Status AdapterReportBuilder::VerifyFiles(const ObjectRecord& object, std::string_view what,
-                                         AdapterReportData& report) {
-  VerificationRow row{std::string(what), false, ""};
+                                         reports::AdapterReportData& report) {
+  reports::VerificationRow row{std::string(what), false, ""};
   GRAFT_ASSIGN_OR_RETURN(registry::StoredFilesVerdict verdict, registry_.VerifyStoredFiles(object));
   row.ok = verdict.ok();
   row.detail = row.ok ? std::to_string(verdict.files) + " files re-hashed; root digest is " +
@@ -128,8 +128,8 @@ Status AdapterReportBuilder::VerifyFiles(const ObjectRecord& object, std::string
   return Status::Ok();
 }
 
-Status AdapterReportBuilder::VerifySignatureFiles(AdapterReportData& report) {
-  VerificationRow row{std::string(kSignatureFile), false, ""};
+Status AdapterReportBuilder::VerifySignatureFiles(reports::AdapterReportData& report) {
+  reports::VerificationRow row{std::string(kSignatureFile), false, ""};
   if (!adapter_.attested) {
     row.detail = "unattested: registered without model.sig and provenance";
     report.verification.push_back(std::move(row));
@@ -157,14 +157,14 @@ Status AdapterReportBuilder::VerifySignatureFiles(AdapterReportData& report) {
 }
 
 Result<std::vector<AdapterReportBuilder::Checked>> AdapterReportBuilder::CheckAttestations(
-    std::string_view kind, std::string_view role, AdapterReportData& report) {
+    std::string_view kind, std::string_view role, reports::AdapterReportData& report) {
   GRAFT_ASSIGN_OR_RETURN(std::vector<PublicKey> role_keys, KeysWithRole(role));
   GRAFT_ASSIGN_OR_RETURN(std::vector<AttestationRecord> records,
                          registry_.Attestations(adapter_.digest, std::string(kind)));
   std::vector<Checked> out;
   for (const AttestationRecord& a : records) {
     Checked checked{a, std::nullopt, {}, TimeOf(a.seq)};
-    VerificationRow row{std::string(kind) + " " + ShortSha256(a.digest), false, ""};
+    reports::VerificationRow row{std::string(kind) + " " + ShortSha256(a.digest), false, ""};
     Result<DsseEnvelope> envelope = registry_.LoadAttestation(a.digest);
     if (!envelope.ok()) {
       row.detail = envelope.status().message();
@@ -196,7 +196,7 @@ Result<std::vector<AdapterReportBuilder::Checked>> AdapterReportBuilder::CheckAt
 }
 
 Status AdapterReportBuilder::VerifyBlob(const std::string& digest, const std::string& what,
-                                        AdapterReportData& report) {
+                                        reports::AdapterReportData& report) {
   Result<std::string> bytes = registry_.ReadBlob(digest);
   report.verification.push_back({what, bytes.ok(),
                                  bytes.ok()
@@ -206,10 +206,10 @@ Status AdapterReportBuilder::VerifyBlob(const std::string& digest, const std::st
   return Status::Ok();
 }
 
-Status AdapterReportBuilder::AddInputs(AdapterReportData& report) {
+Status AdapterReportBuilder::AddInputs(reports::AdapterReportData& report) {
   const Json info = adapter_.Info();
   const std::string base = StringOf(Member(info, "base"));
-  AddNode(report.lineage, "base", LineageNodeKind::kBase, names_->Object(base), base);
+  AddNode(report.lineage, "base", reports::LineageNodeKind::kBase, names_->Object(base), base);
   report.lineage.edges.push_back({"adapter", "base", "base"});
   GRAFT_ASSIGN_OR_RETURN(ObjectRecord base_record, registry_.Get(base));
   GRAFT_RETURN_IF_ERROR(VerifyFiles(base_record, "base files", report));
@@ -218,15 +218,15 @@ Status AdapterReportBuilder::AddInputs(AdapterReportData& report) {
   for (const Json& dependency : Member(Member(info, "provenance"), "dependencies")) {
     const std::string role = dependency.value("role", "");
     const std::string digest = dependency.value("digest", "");
-    LineageNodeKind kind;
+    reports::LineageNodeKind kind;
     std::string edge = role;
     if (role == "dataset") {
-      kind = LineageNodeKind::kDataset;
+      kind = reports::LineageNodeKind::kDataset;
     } else if (role == "parent_adapter") {
-      kind = LineageNodeKind::kParentAdapter;
+      kind = reports::LineageNodeKind::kParentAdapter;
       edge = "parent";
     } else if (role == "policy") {
-      kind = LineageNodeKind::kPolicy;
+      kind = reports::LineageNodeKind::kPolicy;
     } else {
       continue;  // the base (above) and the config (the training section shows it)
     }
@@ -239,17 +239,18 @@ Status AdapterReportBuilder::AddInputs(AdapterReportData& report) {
                                               : dependency.value("name", role) + " (unregistered)";
     AddNode(report.lineage, id, kind, label, digest);
     report.lineage.edges.push_back({"adapter", id, edge});
-    if (registered.ok() && kind != LineageNodeKind::kParentAdapter) {
+    if (registered.ok() && kind != reports::LineageNodeKind::kParentAdapter) {
       GRAFT_RETURN_IF_ERROR(VerifyBlob(digest, role + " " + label, report));
     }
   }
   return Status::Ok();
 }
 
-void AdapterReportBuilder::AddTraining(const Checked& provenance, AdapterReportData& report) {
+void AdapterReportBuilder::AddTraining(const Checked& provenance,
+                                       reports::AdapterReportData& report) {
   if (!provenance.statement) return;
   const Json& predicate = provenance.statement->predicate;
-  TrainingSummary training;
+  reports::TrainingSummary training;
   const Json& config =
       Member(Member(Member(predicate, "buildDefinition"), "externalParameters"), "config");
   if (config.is_object()) training.config = config;
@@ -277,26 +278,28 @@ void AdapterReportBuilder::AddTraining(const Checked& provenance, AdapterReportD
 }
 
 Status AdapterReportBuilder::AddEvaluations(const std::vector<Checked>& evaluations,
-                                            AdapterReportData& report) {
+                                            reports::AdapterReportData& report) {
   for (const Checked& checked : evaluations) {
     if (!checked.statement) continue;
     const std::string source = "evaluation sha256:" + checked.record.digest;
-    EvaluationRecord record{Sha256Prefixed(checked.record.digest), checked.time, {}};
+    reports::EvaluationRecord record{Sha256Prefixed(checked.record.digest), checked.time, {}};
     const std::string node = "evaluation-" + std::to_string(report.evaluations.size());
-    AddNode(report.lineage, node, LineageNodeKind::kEvaluation, "evaluation " + checked.time,
-            checked.record.digest);
+    AddNode(report.lineage, node, reports::LineageNodeKind::kEvaluation,
+            "evaluation " + checked.time, checked.record.digest);
     report.lineage.edges.push_back({node, "adapter", "evaluates"});
     for (const Json& suite : Member(Member(checked.statement->predicate, "graft"), "suites")) {
       const std::string digest = suite.value("digest", "");
-      SuiteResults results{{suite.value("name", ""), Sha256Prefixed(digest)}, {}};
+      reports::SuiteResults results{{suite.value("name", ""), Sha256Prefixed(digest)}, {}};
       for (const Json& task : Member(suite, "tasks")) {
         for (const Json& metric : Member(task, "metrics")) {
-          GRAFT_ASSIGN_OR_RETURN(MetricComparison comparison, ComparisonFromJson(metric, source));
+          GRAFT_ASSIGN_OR_RETURN(stats::MetricComparison comparison,
+                                 ComparisonFromJson(metric, source));
           results.metrics.push_back(std::move(comparison));
         }
       }
       const std::string suite_node = "suite-" + digest;
-      AddNode(report.lineage, suite_node, LineageNodeKind::kSuite, results.suite.name, digest);
+      AddNode(report.lineage, suite_node, reports::LineageNodeKind::kSuite, results.suite.name,
+              digest);
       report.lineage.edges.push_back({node, suite_node, "suite"});
       record.suites.push_back(std::move(results));
     }
@@ -306,23 +309,23 @@ Status AdapterReportBuilder::AddEvaluations(const std::vector<Checked>& evaluati
 }
 
 Status AdapterReportBuilder::AddDecisions(const std::vector<Checked>& decisions,
-                                          AdapterReportData& report) {
+                                          reports::AdapterReportData& report) {
   for (const Checked& checked : decisions) {
     if (!checked.statement) continue;
     const Json& predicate = checked.statement->predicate;
-    GRAFT_ASSIGN_OR_RETURN(Decision decision,
+    GRAFT_ASSIGN_OR_RETURN(policies::Decision decision,
                            DecisionFromJson(Member(predicate, "decision"),
                                             "decision sha256:" + checked.record.digest));
-    DecisionRecord record;
+    reports::DecisionRecord record;
     record.id = Sha256Prefixed(checked.record.digest);
     record.decision = std::move(decision);
     record.key_id = checked.key_ids.empty() ? "" : checked.key_ids.front();
     record.signed_by = names_->KeyName(record.key_id);
     record.time = checked.time;
     const std::string node = "decision-" + std::to_string(report.decisions.size());
-    AddNode(report.lineage, node, LineageNodeKind::kDecision,
-            std::string(DecisionModeName(record.decision.mode)) +
-                " decision: " + std::string(VerdictName(record.decision.verdict)),
+    AddNode(report.lineage, node, reports::LineageNodeKind::kDecision,
+            std::string(policies::DecisionModeName(record.decision.mode)) +
+                " decision: " + std::string(policies::VerdictName(record.decision.verdict)),
             checked.record.digest);
     for (const Json& evaluation : Member(predicate, "evaluations")) {
       if (!evaluation.is_string()) continue;
@@ -340,24 +343,24 @@ Status AdapterReportBuilder::AddDecisions(const std::vector<Checked>& decisions,
 }
 
 void AdapterReportBuilder::AddApprovals(const std::vector<Checked>& approvals,
-                                        AdapterReportData& report) {
+                                        reports::AdapterReportData& report) {
   for (const Checked& checked : approvals) {
     if (!checked.statement) continue;
-    ApprovalRecord record;
+    reports::ApprovalRecord record;
     record.key_id = checked.key_ids.empty() ? "" : checked.key_ids.front();
     record.approver = names_->KeyName(record.key_id);
     record.time = checked.time;
     record.comment = StringOf(Member(checked.statement->predicate, "comment"));
     const std::string node = "approval-" + std::to_string(report.approvals.size());
-    AddNode(report.lineage, node, LineageNodeKind::kApproval, "approval by " + record.approver,
-            checked.record.digest);
+    AddNode(report.lineage, node, reports::LineageNodeKind::kApproval,
+            "approval by " + record.approver, checked.record.digest);
     report.lineage.edges.push_back({node, "adapter", "approves"});
     report.approvals.push_back(std::move(record));
   }
 }
 
 Status AdapterReportBuilder::AddLogEntries(const std::vector<std::string>& attestation_digests,
-                                           AdapterReportData& report) {
+                                           reports::AdapterReportData& report) {
   std::set<std::string> concerned(attestation_digests.begin(), attestation_digests.end());
   concerned.insert(adapter_.digest);
   size_t included = 0;
@@ -365,7 +368,7 @@ Status AdapterReportBuilder::AddLogEntries(const std::vector<std::string>& attes
     const registry::Event& event = log_->events()[seq];
     std::set<std::string> named;
     CollectStrings(Member(event.json, "details"), named);
-    LogEntry entry;
+    reports::LogEntry entry;
     for (const std::string& s : named) {
       if (concerned.contains(s)) entry.digests.push_back(Sha256Prefixed(s));
     }
@@ -378,7 +381,7 @@ Status AdapterReportBuilder::AddLogEntries(const std::vector<std::string>& attes
     included += entry.inclusion_verified ? 1 : 0;
     report.log.push_back(std::move(entry));
   }
-  const CheckpointRef& checkpoint = log_->checkpoint();
+  const reports::CheckpointRef& checkpoint = log_->checkpoint();
   report.verification.push_back({"log checkpoint", checkpoint.verified,
                                  checkpoint.verified
                                      ? "signed by the registry key; " + checkpoint.origin + ", " +
@@ -407,12 +410,13 @@ std::string AdapterReportBuilder::TimeOf(uint64_t seq) const {
   return seq < log_->events().size() ? log_->events()[seq].json.value("time", "") : "";
 }
 
-void AdapterReportBuilder::AddNode(LineageGraph& graph, std::string id, LineageNodeKind kind,
-                                   std::string label, const std::string& digest) {
-  for (const LineageNode& node : graph.nodes) {
+void AdapterReportBuilder::AddNode(reports::LineageGraph& graph, std::string id,
+                                   reports::LineageNodeKind kind, std::string label,
+                                   const std::string& digest) {
+  for (const reports::LineageNode& node : graph.nodes) {
     if (node.id == id) return;
   }
   graph.nodes.push_back({std::move(id), kind, std::move(label), Sha256Prefixed(digest)});
 }
 
-}  // namespace graft
+}  // namespace graft::report_builder

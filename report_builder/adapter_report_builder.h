@@ -16,7 +16,7 @@
 #include "report_builder/verified_log.h"
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::report_builder {
 
 class AdapterReportBuilder {
  public:
@@ -34,7 +34,7 @@ class AdapterReportBuilder {
   // checkpoint and the inclusion proofs; lineage; training config and losses from the provenance;
   // evaluations, decisions and approvals in log order; and every log event that names the adapter
   // or one of its attestations, with its inclusion proof checked against the latest checkpoint.
-  Result<AdapterReportData> Build(const std::string& ref);
+  Result<reports::AdapterReportData> Build(const std::string& ref);
 
  private:
   // An attestation about the adapter, read from the blob store and re-verified now.
@@ -47,25 +47,27 @@ class AdapterReportBuilder {
 
   // Every attestation of `kind` about the adapter, each also added as a verification row.
   Result<std::vector<Checked>> CheckAttestations(std::string_view kind, std::string_view role,
-                                                 AdapterReportData& report);
-  Status AddIdentity(AdapterReportData& report);
+                                                 reports::AdapterReportData& report);
+  Status AddIdentity(reports::AdapterReportData& report);
   Status VerifyFiles(const registry::ObjectRecord& object, std::string_view what,
-                     AdapterReportData& report);
-  Status VerifySignatureFiles(AdapterReportData& report);
-  Status VerifyBlob(const std::string& digest, const std::string& what, AdapterReportData& report);
-  Status AddInputs(AdapterReportData& report);
-  void AddTraining(const Checked& provenance, AdapterReportData& report);
-  Status AddEvaluations(const std::vector<Checked>& evaluations, AdapterReportData& report);
-  Status AddDecisions(const std::vector<Checked>& decisions, AdapterReportData& report);
-  void AddApprovals(const std::vector<Checked>& approvals, AdapterReportData& report);
+                     reports::AdapterReportData& report);
+  Status VerifySignatureFiles(reports::AdapterReportData& report);
+  Status VerifyBlob(const std::string& digest, const std::string& what,
+                    reports::AdapterReportData& report);
+  Status AddInputs(reports::AdapterReportData& report);
+  void AddTraining(const Checked& provenance, reports::AdapterReportData& report);
+  Status AddEvaluations(const std::vector<Checked>& evaluations,
+                        reports::AdapterReportData& report);
+  Status AddDecisions(const std::vector<Checked>& decisions, reports::AdapterReportData& report);
+  void AddApprovals(const std::vector<Checked>& approvals, reports::AdapterReportData& report);
   Status AddLogEntries(const std::vector<std::string>& attestation_digests,
-                       AdapterReportData& report);
+                       reports::AdapterReportData& report);
   // Every key the registry has trusted with `role`, revoked ones included (rows name them).
   Result<std::vector<PublicKey>> KeysWithRole(std::string_view role) const;
   std::string TimeOf(uint64_t seq) const;
   // Adds a node unless one with `id` is already there.
-  void AddNode(LineageGraph& graph, std::string id, LineageNodeKind kind, std::string label,
-               const std::string& digest);
+  void AddNode(reports::LineageGraph& graph, std::string id, reports::LineageNodeKind kind,
+               std::string label, const std::string& digest);
 
   registry::Registry& registry_;
   std::shared_ptr<const VerifiedLog> shared_log_;  // given to the constructor, if any
@@ -74,4 +76,4 @@ class AdapterReportBuilder {
   std::optional<RegistryNames> names_;
 };
 
-}  // namespace graft
+}  // namespace graft::report_builder

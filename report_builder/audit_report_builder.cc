@@ -7,7 +7,7 @@
 #include "registry/vocabulary.h"
 #include "report_builder/verified_log.h"
 
-namespace graft {
+namespace graft::report_builder {
 namespace {
 
 constexpr std::string_view kRollbackReason = "rollback";
@@ -69,7 +69,7 @@ Result<AuditPeriod> AuditPeriod::Parse(std::string_view since) {
   return period;
 }
 
-Result<AuditReportData> AuditReportBuilder::Build(const AuditPeriod& period) {
+Result<reports::AuditReportData> AuditReportBuilder::Build(const AuditPeriod& period) {
   GRAFT_ASSIGN_OR_RETURN(VerifiedLog log, VerifiedLog::Load(registry_));
   GRAFT_ASSIGN_OR_RETURN(RegistryNames names, RegistryNames::Load(registry_));
   const std::vector<registry::Event>& events = log.events();
@@ -87,7 +87,7 @@ Result<AuditReportData> AuditReportBuilder::Build(const AuditPeriod& period) {
          time_of(first) < period.since_time) {
     ++first;
   }
-  AuditReportData audit;
+  reports::AuditReportData audit;
   audit.checkpoint = log.checkpoint();
   audit.since = first < events.size() ? time_of(first) : period.since_time;
   audit.until = first < events.size() ? time_of(events.size() - 1) : period.since_time;
@@ -98,15 +98,15 @@ Result<AuditReportData> AuditReportBuilder::Build(const AuditPeriod& period) {
 }
 
 Status AuditReportBuilder::Classify(const registry::Event& event, const RegistryNames& names,
-                                    AuditReportData& audit) {
+                                    reports::AuditReportData& audit) {
   const std::string action = Text(event.json, "action");
   const Json& details = event.json.contains("details") ? event.json["details"] : Json::object();
-  AuditEvent out{static_cast<int64_t>(event.seq),
-                 Text(event.json, "time"),
-                 names.Actor(Text(event.json, "actor")),
-                 "",
-                 "",
-                 ""};
+  reports::AuditEvent out{static_cast<int64_t>(event.seq),
+                          Text(event.json, "time"),
+                          names.Actor(Text(event.json, "actor")),
+                          "",
+                          "",
+                          ""};
   auto digest_of = [&](const char* key) { return Sha256Prefixed(Text(details, key)); };
   if (action == registry::kAdapterPromoteEvent || action == registry::kAdapterPromoteBlockedEvent) {
     out.subject = names.Object(Text(details, "adapter")) + " -> " + Text(details, "channel");
@@ -165,4 +165,4 @@ Status AuditReportBuilder::Classify(const registry::Event& event, const Registry
   return Status::Ok();
 }
 
-}  // namespace graft
+}  // namespace graft::report_builder

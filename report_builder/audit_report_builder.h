@@ -13,7 +13,7 @@
 #include "report_builder/registry_names.h"
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::report_builder {
 
 // Where a period starts: a log position, or a UTC time (events at or after it).
 struct AuditPeriod {
@@ -33,13 +33,14 @@ class AuditReportBuilder {
   // The events of the period in log order, sorted into the report's lists. `since` and `until`
   // are the times of the period's first and last events (the requested time when no event is
   // in the period). A SEQ beyond the log is InvalidInput.
-  Result<AuditReportData> Build(const AuditPeriod& period);
+  Result<reports::AuditReportData> Build(const AuditPeriod& period);
 
  private:
   // Sorts one event into `audit`'s lists (most events belong to none).
-  Status Classify(const registry::Event& event, const RegistryNames& names, AuditReportData& audit);
+  Status Classify(const registry::Event& event, const RegistryNames& names,
+                  reports::AuditReportData& audit);
 
   registry::Registry& registry_;
 };
 
-}  // namespace graft
+}  // namespace graft::report_builder

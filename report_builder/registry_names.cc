@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace graft {
+namespace graft::report_builder {
 
 std::string Sha256Prefixed(const std::string& hex) {
   return hex.starts_with("sha256:") ? hex : "sha256:" + hex;
@@ -59,4 +59,4 @@ std::string RegistryNames::RevokedNote(const std::vector<std::string>& key_ids) 
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::report_builder

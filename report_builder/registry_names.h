@@ -8,7 +8,7 @@
 #include "core/status.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::report_builder {
 
 // "sha256:<hex>" (unchanged when already prefixed).
 std::string Sha256Prefixed(const std::string& hex);
@@ -39,4 +39,4 @@ class RegistryNames {
   std::vector<registry::KeyRecord> keys_;
 };
 
-}  // namespace graft
+}  // namespace graft::report_builder

@@ -4,7 +4,7 @@
 #include <limits>
 #include <string>
 
-namespace graft {
+namespace graft::report_builder {
 namespace {
 
 // The enum value whose name (by `name_of`) is `text`, or an error naming the field.
@@ -23,7 +23,7 @@ double NumberOrInfinity(const Json& json, double infinity) {
   return json.is_null() ? infinity : json.get<double>();
 }
 
-Interval IntervalFrom(const Json& json) {
+stats::Interval IntervalFrom(const Json& json) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   return {NumberOrInfinity(json.at("low"), -kInf), NumberOrInfinity(json.at("high"), kInf)};
 }
@@ -34,13 +34,14 @@ std::optional<T> Optional(const Json& object, const char* key) {
   return object[key].get<T>();
 }
 
-Result<MetricComparison> ComparisonFrom(const Json& json, std::string_view source) {
-  MetricComparison c;
+Result<stats::MetricComparison> ComparisonFrom(const Json& json, std::string_view source) {
+  stats::MetricComparison c;
   c.metric = json.at("metric").get<std::string>();
-  GRAFT_ASSIGN_OR_RETURN(
-      c.kind, EnumNamed(json.at("kind").get<std::string>(),
-                        {MetricKind::kMean, MetricKind::kRatioOfSums, MetricKind::kExpRatioOfSums},
-                        MetricKindName, "kind", source));
+  GRAFT_ASSIGN_OR_RETURN(c.kind,
+                         EnumNamed(json.at("kind").get<std::string>(),
+                                   {stats::MetricKind::kMean, stats::MetricKind::kRatioOfSums,
+                                    stats::MetricKind::kExpRatioOfSums},
+                                   stats::MetricKindName, "kind", source));
   c.higher_is_better = json.at("higher_is_better").get<bool>();
   c.slice = json.value("slice", "");
   c.n = json.at("n").get<size_t>();
@@ -63,28 +64,30 @@ Result<MetricComparison> ComparisonFrom(const Json& json, std::string_view sourc
   c.effective_n = json.value("effective_n", 0.0);
   if (json.contains("mcnemar")) {
     const Json& m = json["mcnemar"];
-    c.mcnemar = McNemarResult{m.at("b").get<int64_t>(), m.at("c").get<int64_t>(),
-                              m.at("p_value").get<double>()};
+    c.mcnemar = stats::McNemarResult{m.at("b").get<int64_t>(), m.at("c").get<int64_t>(),
+                                     m.at("p_value").get<double>()};
   }
   for (const Json& slice : json.value("slices", Json::array())) {
-    GRAFT_ASSIGN_OR_RETURN(MetricComparison s, ComparisonFrom(slice, source));
+    GRAFT_ASSIGN_OR_RETURN(stats::MetricComparison s, ComparisonFrom(slice, source));
     c.slices.push_back(std::move(s));
   }
   return c;
 }
 
-Result<CriterionResult> CriterionFrom(const Json& json, std::string_view source) {
-  CriterionResult c;
+Result<policies::CriterionResult> CriterionFrom(const Json& json, std::string_view source) {
+  policies::CriterionResult c;
   c.name = json.at("name").get<std::string>();
-  GRAFT_ASSIGN_OR_RETURN(c.kind, EnumNamed(json.at("kind").get<std::string>(),
-                                           {CriterionKind::kKpi, CriterionKind::kRegression,
-                                            CriterionKind::kRequirement},
-                                           CriterionKindName, "kind", source));
-  GRAFT_ASSIGN_OR_RETURN(c.status,
-                         EnumNamed(json.at("status").get<std::string>(),
-                                   {CriterionStatus::kPass, CriterionStatus::kFail,
-                                    CriterionStatus::kInconclusive, CriterionStatus::kPending},
-                                   CriterionStatusName, "status", source));
+  GRAFT_ASSIGN_OR_RETURN(
+      c.kind, EnumNamed(json.at("kind").get<std::string>(),
+                        {policies::CriterionKind::kKpi, policies::CriterionKind::kRegression,
+                         policies::CriterionKind::kRequirement},
+                        policies::CriterionKindName, "kind", source));
+  GRAFT_ASSIGN_OR_RETURN(
+      c.status,
+      EnumNamed(json.at("status").get<std::string>(),
+                {policies::CriterionStatus::kPass, policies::CriterionStatus::kFail,
+                 policies::CriterionStatus::kInconclusive, policies::CriterionStatus::kPending},
+                policies::CriterionStatusName, "status", source));
   c.reason = json.value("reason", "");
   c.suite = json.value("suite", "");
   c.metric = json.value("metric", "");
@@ -107,13 +110,14 @@ Result<CriterionResult> CriterionFrom(const Json& json, std::string_view source)
   return c;
 }
 
-Result<Decision> DecisionFrom(const Json& json, std::string_view source) {
-  Decision d;
+Result<policies::Decision> DecisionFrom(const Json& json, std::string_view source) {
+  policies::Decision d;
   d.policy = json.at("policy").get<std::string>();
   d.policy_digest = json.at("policy_digest").get<std::string>();
-  GRAFT_ASSIGN_OR_RETURN(d.mode, EnumNamed(json.at("mode").get<std::string>(),
-                                           {DecisionMode::kGate, DecisionMode::kPromote},
-                                           DecisionModeName, "mode", source));
+  GRAFT_ASSIGN_OR_RETURN(
+      d.mode, EnumNamed(json.at("mode").get<std::string>(),
+                        {policies::DecisionMode::kGate, policies::DecisionMode::kPromote},
+                        policies::DecisionModeName, "mode", source));
   d.confidence = json.at("confidence").get<double>();
   d.inconclusive = json.at("inconclusive").get<std::string>();
   d.look = json.value("look", int64_t{1});
@@ -123,13 +127,13 @@ Result<Decision> DecisionFrom(const Json& json, std::string_view source) {
   d.max_candidates = Optional<int64_t>(json, "max_candidates");
   d.alpha = json.value("alpha", (1 - d.confidence) / 2);
   for (const Json& criterion : json.at("criteria")) {
-    GRAFT_ASSIGN_OR_RETURN(CriterionResult c, CriterionFrom(criterion, source));
+    GRAFT_ASSIGN_OR_RETURN(policies::CriterionResult c, CriterionFrom(criterion, source));
     d.criteria.push_back(std::move(c));
   }
-  GRAFT_ASSIGN_OR_RETURN(
-      d.verdict, EnumNamed(json.at("verdict").get<std::string>(),
-                           {Verdict::kPass, Verdict::kFail, Verdict::kInconclusive}, VerdictName,
-                           "verdict", source));
+  GRAFT_ASSIGN_OR_RETURN(d.verdict, EnumNamed(json.at("verdict").get<std::string>(),
+                                              {policies::Verdict::kPass, policies::Verdict::kFail,
+                                               policies::Verdict::kInconclusive},
+                                              policies::VerdictName, "verdict", source));
   d.exit_code = json.at("exit_code").get<int>();
   return d;
 }
@@ -146,12 +150,12 @@ Result<T> Read(const Json& json, std::string_view source, std::string_view what,
 
 }  // namespace
 
-Result<MetricComparison> ComparisonFromJson(const Json& json, std::string_view source) {
-  return Read<MetricComparison>(json, source, "metric comparison", ComparisonFrom);
+Result<stats::MetricComparison> ComparisonFromJson(const Json& json, std::string_view source) {
+  return Read<stats::MetricComparison>(json, source, "metric comparison", ComparisonFrom);
 }
 
-Result<Decision> DecisionFromJson(const Json& json, std::string_view source) {
-  return Read<Decision>(json, source, "decision", DecisionFrom);
+Result<policies::Decision> DecisionFromJson(const Json& json, std::string_view source) {
+  return Read<policies::Decision>(json, source, "decision", DecisionFrom);
 }
 
-}  // namespace graft
+}  // namespace graft::report_builder

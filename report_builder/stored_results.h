@@ -6,16 +6,16 @@
 
 #include "core/json.h"
 #include "core/status.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 #include "policies/decision.h"
 
-namespace graft {
+namespace graft::report_builder {
 
-// Inverse of ComparisonToJson (evaluator/stats_json.h), per-slice results included. The bootstrap
+// Inverse of ComparisonToJson (evaluator/stats/json.h), per-slice results included. The bootstrap
 // distribution is not stored, so it stays empty. `source` names the attestation in errors.
-Result<MetricComparison> ComparisonFromJson(const Json& json, std::string_view source);
+Result<stats::MetricComparison> ComparisonFromJson(const Json& json, std::string_view source);
 
 // Inverse of Decision::ToJson (policies/decision.h).
-Result<Decision> DecisionFromJson(const Json& json, std::string_view source);
+Result<policies::Decision> DecisionFromJson(const Json& json, std::string_view source);
 
-}  // namespace graft
+}  // namespace graft::report_builder

@@ -3,7 +3,7 @@
 #include "core/encoding.h"
 #include "registry/merkle_tree.h"
 
-namespace graft {
+namespace graft::report_builder {
 namespace {
 
 // Adds `seq` to the entry of every SHA-256 digest (64 hex digits, "sha256:" optional) in `json`.
@@ -86,4 +86,4 @@ std::vector<uint64_t> VerifiedLog::EventsNaming(const std::set<std::string>& dig
   return {seqs.begin(), seqs.end()};
 }
 
-}  // namespace graft
+}  // namespace graft::report_builder

@@ -13,7 +13,7 @@
 #include "registry/registry.h"
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::report_builder {
 
 class VerifiedLog {
  public:
@@ -24,7 +24,7 @@ class VerifiedLog {
   static Result<VerifiedLog> Load(registry::Registry& registry);
 
   // Origin, size, base64 root (as the note states it) and whether it verified.
-  const CheckpointRef& checkpoint() const { return checkpoint_; }
+  const reports::CheckpointRef& checkpoint() const { return checkpoint_; }
   // Why the checkpoint did not verify ("" when it did).
   const std::string& problem() const { return problem_; }
   // Every event of the log, in log order (seq = index).
@@ -45,7 +45,7 @@ class VerifiedLog {
   explicit VerifiedLog(registry::Registry& registry) : registry_(&registry) {}
 
   registry::Registry* registry_;
-  CheckpointRef checkpoint_;
+  reports::CheckpointRef checkpoint_;
   Digest root_{};
   std::string problem_;
   std::vector<registry::Event> events_;
@@ -53,4 +53,4 @@ class VerifiedLog {
   std::unordered_map<std::string, std::vector<uint64_t>> naming_;
 };
 
-}  // namespace graft
+}  // namespace graft::report_builder

@@ -4,7 +4,7 @@
 
 #include "reports/escape.h"
 
-namespace graft {
+namespace graft::reports {
 
 LineageNodeStyle StyleOf(LineageNodeKind kind) {
   switch (kind) {
@@ -60,4 +60,4 @@ std::string RenderLineageDot(const LineageGraph& graph) {
   return out + "}\n";
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -6,7 +6,7 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // How a kind of lineage node is drawn, in DOT and in the HTML report's inline SVG.
 struct LineageNodeStyle {
@@ -21,4 +21,4 @@ LineageNodeStyle StyleOf(LineageNodeKind kind);
 // the arrow still points as recorded. Every ID and label is a quoted, escaped DOT string.
 std::string RenderLineageDot(const LineageGraph& graph);
 
-}  // namespace graft
+}  // namespace graft::reports

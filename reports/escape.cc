@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
@@ -184,4 +184,4 @@ std::string DotQuote(std::string_view text) {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace graft {
+namespace graft::reports {
 
 // Valid UTF-8 holding only characters legal in XML 1.0 and not C1/DEL controls: invalid byte
 // sequences become U+FFFD; NUL, other C0 controls (but tab, LF, CR), DEL, C1 controls, U+FFFE
@@ -25,4 +25,4 @@ std::string MarkdownInline(std::string_view text);
 // A Graphviz DOT double-quoted string, quotes included: \ and " escaped, line breaks as \n.
 std::string DotQuote(std::string_view text);
 
-}  // namespace graft
+}  // namespace graft::reports

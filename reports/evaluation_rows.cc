@@ -1,14 +1,15 @@
 #include "reports/evaluation_rows.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 // Slices carry their own slice name; the metric name is the parent's.
-const CriterionResult* FindCriterion(const Decision* decision, const std::string& suite,
-                                     const std::string& metric, const std::string& slice) {
+const policies::CriterionResult* FindCriterion(const policies::Decision* decision,
+                                               const std::string& suite, const std::string& metric,
+                                               const std::string& slice) {
   if (decision == nullptr) return nullptr;
-  for (const CriterionResult& c : decision->criteria) {
-    if (c.kind != CriterionKind::kRequirement && c.suite == suite && c.metric == metric &&
+  for (const policies::CriterionResult& c : decision->criteria) {
+    if (c.kind != policies::CriterionKind::kRequirement && c.suite == suite && c.metric == metric &&
         c.slice == slice) {
       return &c;
     }
@@ -18,7 +19,7 @@ const CriterionResult* FindCriterion(const Decision* decision, const std::string
 
 }  // namespace
 
-Interval EvaluationRow::interval() const {
+stats::Interval EvaluationRow::interval() const {
   return criterion && criterion->interval ? *criterion->interval : comparison->interval;
 }
 
@@ -33,16 +34,16 @@ std::optional<double> EvaluationRow::delta_threshold() const {
 
 std::vector<EvaluationRow> EvaluationRows(const EvaluationRecord& evaluation,
                                           std::span<const DecisionRecord> decisions) {
-  const Decision* decision = nullptr;
+  const policies::Decision* decision = nullptr;
   for (const DecisionRecord& record : decisions) {
     if (record.evaluation_id == evaluation.id) decision = &record.decision;  // the latest wins
   }
   std::vector<EvaluationRow> rows;
   for (const SuiteResults& suite : evaluation.suites) {
-    for (const MetricComparison& metric : suite.metrics) {
+    for (const stats::MetricComparison& metric : suite.metrics) {
       rows.push_back(
           {&suite, &metric, FindCriterion(decision, suite.suite.name, metric.metric, "")});
-      for (const MetricComparison& slice : metric.slices) {
+      for (const stats::MetricComparison& slice : metric.slices) {
         rows.push_back({&suite, &slice,
                         FindCriterion(decision, suite.suite.name, metric.metric, slice.slice)});
       }
@@ -51,4 +52,4 @@ std::vector<EvaluationRow> EvaluationRows(const EvaluationRecord& evaluation,
   return rows;
 }
 
-}  // namespace graft
+}  // namespace graft::reports

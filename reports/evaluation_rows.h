@@ -6,18 +6,18 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 struct EvaluationRow {
   const SuiteResults* suite = nullptr;
-  const MetricComparison* comparison = nullptr;  // the metric, or one of its slices
+  const stats::MetricComparison* comparison = nullptr;  // the metric, or one of its slices
   // The criterion that judged this suite/metric/slice in the latest decision on the evaluation,
   // or null when no decision covers it.
-  const CriterionResult* criterion = nullptr;
+  const policies::CriterionResult* criterion = nullptr;
 
   // What a chart draws: the criterion's interval (at its Holm-adjusted confidence) when there is
   // one, else the comparison's.
-  Interval interval() const;
+  stats::Interval interval() const;
   double confidence() const;
   // The criterion's threshold on the delta axis (adapter - base): the improvement threshold,
   // negated for lower-is-better metrics. Absent without a statistical criterion.
@@ -29,4 +29,4 @@ struct EvaluationRow {
 std::vector<EvaluationRow> EvaluationRows(const EvaluationRecord& evaluation,
                                           std::span<const DecisionRecord> decisions);
 
-}  // namespace graft
+}  // namespace graft::reports

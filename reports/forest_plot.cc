@@ -5,7 +5,7 @@
 #include "reports/number_format.h"
 #include "reports/svg_chart.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 constexpr double kWidth = 960;
@@ -16,16 +16,16 @@ constexpr double kTop = 12;
 constexpr double kAxisHeight = 44;
 
 std::string RowLabel(const EvaluationRow& row) {
-  const MetricComparison& m = *row.comparison;
+  const stats::MetricComparison& m = *row.comparison;
   if (!m.slice.empty()) return "[" + m.slice + "]";
   return row.suite->suite.name + " / " + m.metric;
 }
 
 }  // namespace
 
-std::string StatusClass(const CriterionResult* criterion) {
+std::string StatusClass(const policies::CriterionResult* criterion) {
   if (criterion == nullptr) return "status-none";
-  std::string name(CriterionStatusName(criterion->status));
+  std::string name(policies::CriterionStatusName(criterion->status));
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return "status-" + name;
 }
@@ -48,7 +48,7 @@ std::string RenderForestPlot(const std::vector<EvaluationRow>& rows, std::string
     const double y = top + kRowHeight / 2;
     const std::string status = StatusClass(row.criterion);
     if (i % 2 == 1) chart.Rect(0, top, kWidth, kRowHeight, "band");
-    const Interval interval = row.interval();
+    const stats::Interval interval = row.interval();
     const std::string detail = FormatSigned(row.comparison->delta) + " " +
                                FormatInterval(interval) + " at " + FormatPercent(row.confidence());
     const bool slice = !row.comparison->slice.empty();
@@ -67,4 +67,4 @@ std::string RenderForestPlot(const std::vector<EvaluationRow>& rows, std::string
   return chart.Finish();
 }
 
-}  // namespace graft
+}  // namespace graft::reports

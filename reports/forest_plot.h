@@ -7,7 +7,7 @@
 
 #include "reports/evaluation_rows.h"
 
-namespace graft {
+namespace graft::reports {
 
 // An <svg class="forest-plot"> with one row per EvaluationRow: the delta (adapter - base) as a
 // dot, its interval as a bar, the criterion's threshold on the delta axis as a dashed tick, all
@@ -16,6 +16,6 @@ namespace graft {
 std::string RenderForestPlot(const std::vector<EvaluationRow>& rows, std::string_view title);
 
 // "status-pass", "status-fail", "status-inconclusive", "status-pending", or "status-none".
-std::string StatusClass(const CriterionResult* criterion);
+std::string StatusClass(const policies::CriterionResult* criterion);
 
-}  // namespace graft
+}  // namespace graft::reports

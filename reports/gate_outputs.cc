@@ -9,7 +9,7 @@
 #include "reports/junit_report.h"
 #include "reports/markdown_report.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 std::string Escape(std::string_view text, bool property) {
@@ -63,18 +63,18 @@ std::string EscapeGithubProperty(std::string_view text) { return Escape(text, tr
 
 std::string RenderGithubAnnotations(const GateReportData& gate) {
   std::string out;
-  for (const CriterionResult& c : gate.decision.criteria) {
+  for (const policies::CriterionResult& c : gate.decision.criteria) {
     const char* command = nullptr;
     switch (c.status) {
-      case CriterionStatus::kPass:
+      case policies::CriterionStatus::kPass:
         continue;
-      case CriterionStatus::kFail:
+      case policies::CriterionStatus::kFail:
         command = "error";
         break;
-      case CriterionStatus::kInconclusive:
+      case policies::CriterionStatus::kInconclusive:
         command = "warning";
         break;
-      case CriterionStatus::kPending:
+      case policies::CriterionStatus::kPending:
         command = "notice";
         break;
     }
@@ -85,7 +85,8 @@ std::string RenderGithubAnnotations(const GateReportData& gate) {
 }
 
 std::string RenderGithubOutputs(const GateReportData& gate, const GateOutputFiles& files) {
-  std::string out = OutputLine("verdict", std::string(VerdictName(gate.decision.verdict)));
+  std::string out =
+      OutputLine("verdict", std::string(policies::VerdictName(gate.decision.verdict)));
   out += OutputLine("exit-code", std::to_string(gate.decision.exit_code));
   out += OutputLine("adapter-digest", gate.adapter.digest);
   out += OutputLine("decision-digest", files.decision_digest);
@@ -115,4 +116,4 @@ Status WriteGateOutputs(const GateReportData& gate, const GateOutputFiles& files
   return Status::Ok();
 }
 
-}  // namespace graft
+}  // namespace graft::reports

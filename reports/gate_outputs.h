@@ -10,7 +10,7 @@
 #include "core/status.h"
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // Where the gate writes its reports (an empty path skips that file) and the digest of the signed
 // decision it stored.
@@ -42,4 +42,4 @@ std::string RenderGithubOutputs(const GateReportData& gate, const GateOutputFile
 Status WriteGateOutputs(const GateReportData& gate, const GateOutputFiles& files,
                         std::ostream& annotations);
 
-}  // namespace graft
+}  // namespace graft::reports

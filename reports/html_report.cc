@@ -11,7 +11,7 @@
 #include "reports/loss_chart.h"
 #include "reports/number_format.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 constexpr std::string_view kStyle = R"css(
@@ -122,16 +122,18 @@ std::string Page(std::string_view title, const std::string& body) {
          "</style>\n</head>\n<body>\n<main>\n" + body + "</main>\n</body>\n</html>\n";
 }
 
-Cell Badge(const CriterionResult* criterion) {
+Cell Badge(const policies::CriterionResult* criterion) {
   if (criterion == nullptr) return {"", ""};
-  return {std::string(CriterionStatusName(criterion->status)), "badge " + StatusClass(criterion)};
+  return {std::string(policies::CriterionStatusName(criterion->status)),
+          "badge " + StatusClass(criterion)};
 }
 
-Cell VerdictBadge(Verdict verdict) {
-  CriterionResult as_criterion;
-  as_criterion.status = verdict == Verdict::kPass           ? CriterionStatus::kPass
-                        : verdict == Verdict::kInconclusive ? CriterionStatus::kInconclusive
-                                                            : CriterionStatus::kFail;
+Cell VerdictBadge(policies::Verdict verdict) {
+  policies::CriterionResult as_criterion;
+  as_criterion.status = verdict == policies::Verdict::kPass ? policies::CriterionStatus::kPass
+                        : verdict == policies::Verdict::kInconclusive
+                            ? policies::CriterionStatus::kInconclusive
+                            : policies::CriterionStatus::kFail;
   return Badge(&as_criterion);
 }
 
@@ -196,7 +198,7 @@ std::string EvaluationSection(const EvaluationRecord& evaluation,
   const std::vector<EvaluationRow> rows = EvaluationRows(evaluation, decisions);
   std::vector<std::vector<Cell>> cells;
   for (const EvaluationRow& row : rows) {
-    const MetricComparison& m = *row.comparison;
+    const stats::MetricComparison& m = *row.comparison;
     const std::optional<double> threshold = row.delta_threshold();
     cells.push_back({{row.suite->suite.name},
                      {m.metric},
@@ -223,9 +225,9 @@ std::string EvaluationSection(const EvaluationRecord& evaluation,
                cells);
 }
 
-std::string CriteriaTable(const Decision& d) {
+std::string CriteriaTable(const policies::Decision& d) {
   std::vector<std::vector<Cell>> cells;
-  for (const CriterionResult& c : d.criteria) {
+  for (const policies::CriterionResult& c : d.criteria) {
     cells.push_back({{c.name},
                      Num(FormatOptional(c.base)),
                      Num(FormatOptional(c.adapter)),
@@ -245,19 +247,19 @@ std::string CriteriaTable(const Decision& d) {
 std::string DecisionsSection(const std::vector<DecisionRecord>& decisions) {
   std::string out = Element("h2", "Decisions");
   for (const DecisionRecord& r : decisions) {
-    const Decision& d = r.decision;
+    const policies::Decision& d = r.decision;
     const Cell verdict = VerdictBadge(d.verdict);
-    out +=
-        "<h3>" + Element("span", verdict.text, verdict.css_class) + " " +
-        XmlEscapeText("Decision " + r.id) + "</h3>\n" +
-        Element("p",
-                "Policy " + d.policy + " (" + d.policy_digest + "), " +
-                    std::string(DecisionModeName(d.mode)) + " at " + FormatPercent(d.confidence) +
-                    ", inconclusive: " + d.inconclusive + ", exit code " +
-                    std::to_string(d.exit_code) + ". Evaluation " + r.evaluation_id +
-                    "; signed by " + r.signed_by + " (key " + r.key_id + ") at " + r.time + ".",
-                "meta") +
-        "\n" + CriteriaTable(d);
+    out += "<h3>" + Element("span", verdict.text, verdict.css_class) + " " +
+           XmlEscapeText("Decision " + r.id) + "</h3>\n" +
+           Element("p",
+                   "Policy " + d.policy + " (" + d.policy_digest + "), " +
+                       std::string(policies::DecisionModeName(d.mode)) + " at " +
+                       FormatPercent(d.confidence) + ", inconclusive: " + d.inconclusive +
+                       ", exit code " + std::to_string(d.exit_code) + ". Evaluation " +
+                       r.evaluation_id + "; signed by " + r.signed_by + " (key " + r.key_id +
+                       ") at " + r.time + ".",
+                   "meta") +
+           "\n" + CriteriaTable(d);
   }
   return out;
 }
@@ -336,4 +338,4 @@ std::string RenderAuditHtml(const AuditReportData& audit) {
   return Page(title, body);
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -5,7 +5,7 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // Identity, verification, lineage (inline SVG), training loss curve (inline SVG), one forest plot
 // per evaluation (<svg class="forest-plot">) with its per-slice table, decisions, approvals, and
@@ -15,4 +15,4 @@ std::string RenderAdapterHtml(const AdapterReportData& report);
 // The audit period, the checkpoint it was verified against, and a table per kind of event.
 std::string RenderAuditHtml(const AuditReportData& audit);
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -1,8 +1,8 @@
 #include "reports/json_report.h"
 
-#include "evaluator/stats_json.h"
+#include "evaluator/stats/json.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 Json RefJson(const ObjectRef& ref) { return {{"name", ref.name}, {"digest", ref.digest}}; }
@@ -50,7 +50,8 @@ Json EvaluationJson(const EvaluationRecord& evaluation) {
   Json suites = Json::array();
   for (const SuiteResults& suite : evaluation.suites) {
     Json metrics = Json::array();
-    for (const MetricComparison& m : suite.metrics) metrics.push_back(ComparisonToJson(m));
+    for (const stats::MetricComparison& m : suite.metrics)
+      metrics.push_back(stats::ComparisonToJson(m));
     suites.push_back({{"suite", RefJson(suite.suite)}, {"metrics", std::move(metrics)}});
   }
   return {{"id", evaluation.id}, {"time", evaluation.time}, {"suites", std::move(suites)}};
@@ -130,4 +131,4 @@ std::string RenderJson(const Json& report) {
   return report.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace graft
+}  // namespace graft::reports

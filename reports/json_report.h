@@ -7,7 +7,7 @@
 #include "core/json.h"
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // The "schema" value of each report; the JSON Schema file with this $id is in reports/schema/.
 inline constexpr std::string_view kGateDecisionSchema =
@@ -25,4 +25,4 @@ Json AuditReportJson(const AuditReportData& audit);
 // invalid UTF-8 replaced by U+FFFD, and a final newline.
 std::string RenderJson(const Json& report);
 
-}  // namespace graft
+}  // namespace graft::reports

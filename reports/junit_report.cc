@@ -7,27 +7,28 @@
 #include "reports/escape.h"
 #include "reports/number_format.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 constexpr std::string_view kRequirementsSuite = "requirements";
 
-std::string_view SuiteOf(const CriterionResult& c) {
-  return c.kind == CriterionKind::kRequirement || c.suite.empty() ? kRequirementsSuite
-                                                                  : std::string_view(c.suite);
+std::string_view SuiteOf(const policies::CriterionResult& c) {
+  return c.kind == policies::CriterionKind::kRequirement || c.suite.empty()
+             ? kRequirementsSuite
+             : std::string_view(c.suite);
 }
 
 enum class Outcome { kPassed, kFailure, kSkipped };
 
-Outcome OutcomeOf(const CriterionResult& c, const Decision& d) {
+Outcome OutcomeOf(const policies::CriterionResult& c, const policies::Decision& d) {
   switch (c.status) {
-    case CriterionStatus::kPass:
+    case policies::CriterionStatus::kPass:
       return Outcome::kPassed;
-    case CriterionStatus::kFail:
+    case policies::CriterionStatus::kFail:
       return Outcome::kFailure;
-    case CriterionStatus::kInconclusive:
+    case policies::CriterionStatus::kInconclusive:
       return d.inconclusive == "hold" ? Outcome::kSkipped : Outcome::kFailure;
-    case CriterionStatus::kPending:
+    case policies::CriterionStatus::kPending:
       return Outcome::kSkipped;
   }
   return Outcome::kFailure;
@@ -58,27 +59,29 @@ std::string Property(std::string_view name, std::string_view value) {
 }
 
 std::string Properties(const GateReportData& gate) {
-  const Decision& d = gate.decision;
+  const policies::Decision& d = gate.decision;
   return "    <properties>\n" + Property("adapter", gate.adapter.name) +
          Property("adapter.digest", gate.adapter.digest) + Property("base", gate.base.name) +
          Property("base.digest", gate.base.digest) + Property("policy", d.policy) +
-         Property("policy.digest", d.policy_digest) + Property("mode", DecisionModeName(d.mode)) +
-         Property("verdict", VerdictName(d.verdict)) +
+         Property("policy.digest", d.policy_digest) +
+         Property("mode", policies::DecisionModeName(d.mode)) +
+         Property("verdict", policies::VerdictName(d.verdict)) +
          Property("exit_code", std::to_string(d.exit_code)) +
          Property("look", std::to_string(d.look)) +
          Property("candidates", std::to_string(d.candidates)) + "    </properties>\n";
 }
 
-std::string Testcase(const CriterionResult& c, const Decision& d) {
+std::string Testcase(const policies::CriterionResult& c, const policies::Decision& d) {
   std::string out = "    <testcase" + Attribute("classname", SuiteOf(c)) +
-                    Attribute("name", c.name) + Attribute("status", CriterionStatusName(c.status));
+                    Attribute("name", c.name) +
+                    Attribute("status", policies::CriterionStatusName(c.status));
   const Outcome outcome = OutcomeOf(c, d);
   if (outcome == Outcome::kPassed) return out + "/>\n";
   out += ">\n";
   const std::string body = XmlEscapeText(CriterionDetails(c));
   if (outcome == Outcome::kFailure) {
     out += "      <failure" + Attribute("message", c.reason) +
-           Attribute("type", CriterionStatusName(c.status)) + ">" + body + "</failure>\n";
+           Attribute("type", policies::CriterionStatusName(c.status)) + ">" + body + "</failure>\n";
   } else {
     out += "      <skipped" + Attribute("message", c.reason) + ">" + body + "</skipped>\n";
   }
@@ -95,10 +98,10 @@ void AddLine(std::string& out, std::string_view key, const std::string& value) {
 
 }  // namespace
 
-std::string CriterionDetails(const CriterionResult& c) {
+std::string CriterionDetails(const policies::CriterionResult& c) {
   std::string out;
-  AddLine(out, "status", std::string(CriterionStatusName(c.status)));
-  AddLine(out, "kind", std::string(CriterionKindName(c.kind)));
+  AddLine(out, "status", std::string(policies::CriterionStatusName(c.status)));
+  AddLine(out, "kind", std::string(policies::CriterionKindName(c.kind)));
   AddLine(out, "suite", c.suite);
   AddLine(out, "metric", c.metric);
   AddLine(out, "slice", c.slice);
@@ -121,9 +124,9 @@ std::string CriterionDetails(const CriterionResult& c) {
 }
 
 std::string RenderJunitReport(const GateReportData& gate) {
-  const Decision& d = gate.decision;
+  const policies::Decision& d = gate.decision;
   std::vector<std::string_view> suites;
-  for (const CriterionResult& c : d.criteria) {
+  for (const policies::CriterionResult& c : d.criteria) {
     const std::string_view suite = SuiteOf(c);
     if (std::find(suites.begin(), suites.end(), suite) == suites.end()) suites.push_back(suite);
   }
@@ -132,7 +135,7 @@ std::string RenderJunitReport(const GateReportData& gate) {
   for (std::string_view suite : suites) {
     Counts counts;
     std::string cases;
-    for (const CriterionResult& c : d.criteria) {
+    for (const policies::CriterionResult& c : d.criteria) {
       if (SuiteOf(c) != suite) continue;
       counts.Add(OutcomeOf(c, d));
       total.Add(OutcomeOf(c, d));
@@ -146,4 +149,4 @@ std::string RenderJunitReport(const GateReportData& gate) {
          "</testsuites>\n";
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -6,7 +6,7 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // <testsuites> with one <testsuite> per suite in order of first appearance (requirements in
 // "requirements"), one <testcase> per criterion (classname = suite, name = criterion name).
@@ -17,6 +17,6 @@ std::string RenderJunitReport(const GateReportData& gate);
 
 // The measurements of a criterion, one "key: value" line each (absent values left out); the body
 // of a JUnit <failure> or <skipped>.
-std::string CriterionDetails(const CriterionResult& criterion);
+std::string CriterionDetails(const policies::CriterionResult& criterion);
 
-}  // namespace graft
+}  // namespace graft::reports

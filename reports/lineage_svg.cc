@@ -8,7 +8,7 @@
 #include "reports/escape.h"
 #include "reports/svg_chart.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 constexpr double kNodeWidth = 184;
@@ -155,4 +155,4 @@ std::string RenderLineageSvg(const LineageGraph& graph) {
   return chart.Finish();
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -5,7 +5,7 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // An <svg class="lineage-graph">: one column per LineageColumn in use (inputs, adapter,
 // evaluations, suites and decisions, approvals), nodes in input order within a column, coloured
@@ -13,4 +13,4 @@ namespace graft {
 // labelled (long labels cut, in full as a tooltip). Edges naming unknown nodes are left out.
 std::string RenderLineageSvg(const LineageGraph& graph);
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -4,7 +4,7 @@
 
 #include "reports/svg_chart.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 constexpr double kWidth = 720;
@@ -46,4 +46,4 @@ std::string RenderLossChart(const std::vector<LossPoint>& loss) {
   return chart.Finish();
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -6,10 +6,10 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // An <svg class="loss-chart">: training loss (solid) and validation loss (dashed, with points)
 // against the step, with axes and a legend.
 std::string RenderLossChart(const std::vector<LossPoint>& loss);
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -8,7 +8,7 @@
 #include "reports/evaluation_rows.h"
 #include "reports/number_format.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 // A GitHub-flavoured Markdown table; every cell is escaped.
@@ -43,26 +43,26 @@ std::string Heading(int level, std::string_view text) {
 
 std::string Paragraph(std::string_view text) { return MarkdownInline(text) + "\n\n"; }
 
-CriterionStatus VerdictStatus(Verdict verdict) {
+policies::CriterionStatus VerdictStatus(policies::Verdict verdict) {
   switch (verdict) {
-    case Verdict::kPass:
-      return CriterionStatus::kPass;
-    case Verdict::kInconclusive:
-      return CriterionStatus::kInconclusive;
-    case Verdict::kFail:
+    case policies::Verdict::kPass:
+      return policies::CriterionStatus::kPass;
+    case policies::Verdict::kInconclusive:
+      return policies::CriterionStatus::kInconclusive;
+    case policies::Verdict::kFail:
       break;
   }
-  return CriterionStatus::kFail;
+  return policies::CriterionStatus::kFail;
 }
 
-std::string VerdictLine(const Decision& d, std::string_view subject) {
+std::string VerdictLine(const policies::Decision& d, std::string_view subject) {
   return StatusBadge(VerdictStatus(d.verdict)) + ": " + MarkdownInline(subject);
 }
 
-std::string CriteriaTable(const Decision& d) {
+std::string CriteriaTable(const policies::Decision& d) {
   Table table({"criterion", "base:", "adapter:", "delta:", "interval", "threshold:", "test",
                "status", "reason"});
-  for (const CriterionResult& c : d.criteria) {
+  for (const policies::CriterionResult& c : d.criteria) {
     table.Row({c.name, FormatOptional(c.base), FormatOptional(c.adapter),
                c.delta ? FormatSigned(*c.delta) : "", FormatCriterionInterval(c),
                FormatOptional(c.threshold), c.test, StatusBadge(c.status), c.reason});
@@ -72,20 +72,20 @@ std::string CriteriaTable(const Decision& d) {
 
 // Gate mode: which look this is, how many candidates were gated under the policy, and the
 // one-sided family level the statistical criteria were tested at.
-std::string SequentialLine(const Decision& d) {
-  if (d.mode != DecisionMode::kGate) return "";
+std::string SequentialLine(const policies::Decision& d) {
+  if (d.mode != policies::DecisionMode::kGate) return "";
   return " Look " + std::to_string(d.look) +
          (d.max_looks ? " of " + std::to_string(*d.max_looks) + " (" + d.alpha_spending + ")"
                       : "") +
          "; " + std::to_string(d.candidates) + " candidate" + (d.candidates == 1 ? "" : "s") +
          " gated under the policy" +
          (d.max_candidates ? " (max " + std::to_string(*d.max_candidates) + ")" : "") +
-         "; one-sided alpha " + FormatNumber(d.alpha) + ".";
+         "; one-sided alpha " + policies::FormatNumber(d.alpha) + ".";
 }
 
-std::string PolicyLine(const Decision& d) {
+std::string PolicyLine(const policies::Decision& d) {
   return "Policy " + d.policy + " (" + d.policy_digest + "), " +
-         std::string(DecisionModeName(d.mode)) + " at " + FormatPercent(d.confidence) +
+         std::string(policies::DecisionModeName(d.mode)) + " at " + FormatPercent(d.confidence) +
          " confidence, inconclusive: " + d.inconclusive + ", exit code " +
          std::to_string(d.exit_code) + "." + SequentialLine(d);
 }
@@ -168,7 +168,7 @@ std::string EvaluationSection(const EvaluationRecord& evaluation,
   Table table({"suite", "metric", "slice", "n:", "base:", "adapter:", "delta:", "interval",
                "threshold:", "status"});
   for (const EvaluationRow& row : EvaluationRows(evaluation, decisions)) {
-    const MetricComparison& m = *row.comparison;
+    const stats::MetricComparison& m = *row.comparison;
     const std::optional<double> threshold = row.delta_threshold();
     table.Row({row.suite->suite.name, m.metric, m.slice, std::to_string(m.n), FormatValue(m.base),
                FormatValue(m.adapter), FormatSigned(m.delta),
@@ -207,22 +207,22 @@ std::string LogSection(const std::vector<LogEntry>& log) {
 
 }  // namespace
 
-std::string StatusBadge(CriterionStatus status) {
+std::string StatusBadge(policies::CriterionStatus status) {
   switch (status) {
-    case CriterionStatus::kPass:
+    case policies::CriterionStatus::kPass:
       return "✅ PASS";
-    case CriterionStatus::kFail:
+    case policies::CriterionStatus::kFail:
       return "❌ FAIL";
-    case CriterionStatus::kInconclusive:
+    case policies::CriterionStatus::kInconclusive:
       return "⚠️ INCONCLUSIVE";
-    case CriterionStatus::kPending:
+    case policies::CriterionStatus::kPending:
       return "⏳ PENDING";
   }
   return "❌ FAIL";
 }
 
 std::string RenderGateMarkdown(const GateReportData& gate) {
-  const Decision& d = gate.decision;
+  const policies::Decision& d = gate.decision;
   return "## " + VerdictLine(d, gate.adapter.name) + "\n\n" +
          Paragraph("Adapter " + gate.adapter.digest + " on base " + gate.base.name + " (" +
                    gate.base.digest + ").") +
@@ -265,4 +265,4 @@ std::string RenderAuditMarkdown(const AuditReportData& audit) {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -5,7 +5,7 @@
 
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 // A verdict line ("## ✅ PASS: support-bot@3"), the policy, and a table of criteria with base,
 // adapter, delta, interval, threshold, status and reason. Every cell is escaped (| and line
@@ -15,6 +15,6 @@ std::string RenderAdapterMarkdown(const AdapterReportData& report);
 std::string RenderAuditMarkdown(const AuditReportData& audit);
 
 // "✅ PASS", "❌ FAIL", "⚠️ INCONCLUSIVE", "⏳ PENDING".
-std::string StatusBadge(CriterionStatus status);
+std::string StatusBadge(policies::CriterionStatus status);
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -1,32 +1,32 @@
 #include "reports/number_format.h"
 
-namespace graft {
+namespace graft::reports {
 
-std::string FormatValue(double value) { return FormatNumber(value); }
+std::string FormatValue(double value) { return policies::FormatNumber(value); }
 
 std::string FormatSigned(double value) {
-  if (value > 0) return "+" + FormatNumber(value);
+  if (value > 0) return "+" + policies::FormatNumber(value);
   if (value == 0) return "0";  // and -0
-  return FormatNumber(value);
+  return policies::FormatNumber(value);
 }
 
-std::string FormatInterval(const Interval& interval) {
+std::string FormatInterval(const stats::Interval& interval) {
   return "[" + FormatSigned(interval.low) + ", " + FormatSigned(interval.high) + "]";
 }
 
-std::string FormatIntervalAt(const Interval& interval, double confidence) {
+std::string FormatIntervalAt(const stats::Interval& interval, double confidence) {
   return FormatInterval(interval) + " at " + FormatPercent(confidence);
 }
 
-std::string FormatCriterionInterval(const CriterionResult& c) {
+std::string FormatCriterionInterval(const policies::CriterionResult& c) {
   if (!c.interval) return "";
   return c.confidence ? FormatIntervalAt(*c.interval, *c.confidence) : FormatInterval(*c.interval);
 }
 
-std::string FormatPercent(double fraction) { return FormatNumber(fraction * 100) + "%"; }
+std::string FormatPercent(double fraction) { return policies::FormatNumber(fraction * 100) + "%"; }
 
 std::string FormatOptional(const std::optional<double>& value) {
   return value ? FormatValue(*value) : std::string();
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -4,24 +4,24 @@
 #include <optional>
 #include <string>
 
-#include "evaluator/stats_distribution.h"
+#include "evaluator/stats/distribution.h"
 #include "policies/decision.h"
 
-namespace graft {
+namespace graft::reports {
 
 // printf "%.6g" (as decision reasons print them): "0.05", "1.23457e-07", "nan", "inf".
 std::string FormatValue(double value);
 // A difference with its sign: "+0.05", "-0.02", "0".
 std::string FormatSigned(double value);
 // "[-0.01, +0.03]", bounds signed like differences.
-std::string FormatInterval(const Interval& interval);
+std::string FormatInterval(const stats::Interval& interval);
 // "[-0.01, +0.03] at 95%".
-std::string FormatIntervalAt(const Interval& interval, double confidence);
+std::string FormatIntervalAt(const stats::Interval& interval, double confidence);
 // A criterion's interval with its confidence when it has both; "" without an interval.
-std::string FormatCriterionInterval(const CriterionResult& criterion);
+std::string FormatCriterionInterval(const policies::CriterionResult& criterion);
 // A confidence as a percentage: 0.95 -> "95%", 0.9875 -> "98.75%".
 std::string FormatPercent(double fraction);
 // The value, or an empty string when absent.
 std::string FormatOptional(const std::optional<double>& value);
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -1,6 +1,6 @@
 #include "reports/report_model.h"
 
-namespace graft {
+namespace graft::reports {
 
 std::string_view LineageNodeKindName(LineageNodeKind kind) {
   switch (kind) {
@@ -60,4 +60,4 @@ std::string AdapterIdentity::TagsText() const {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "core/json.h"
-#include "evaluator/stats_types.h"
+#include "evaluator/stats/types.h"
 #include "policies/decision.h"
 
-namespace graft {
+namespace graft::reports {
 
 // A named object and its digest ("support-bot@3", "sha256:...").
 struct ObjectRef {
@@ -23,7 +23,7 @@ struct ObjectRef {
 struct GateReportData {
   ObjectRef adapter;
   ObjectRef base;
-  Decision decision;  // holds the policy name and digest
+  policies::Decision decision;  // holds the policy name and digest
 };
 
 struct AdapterIdentity {
@@ -99,7 +99,7 @@ struct TrainingSummary {
 // The comparisons of one suite in one evaluation.
 struct SuiteResults {
   ObjectRef suite;
-  std::vector<MetricComparison> metrics;  // each with its per-slice sub-results
+  std::vector<stats::MetricComparison> metrics;  // each with its per-slice sub-results
 };
 
 struct EvaluationRecord {
@@ -112,7 +112,7 @@ struct EvaluationRecord {
 struct DecisionRecord {
   std::string id;
   std::string evaluation_id;
-  Decision decision;
+  policies::Decision decision;
   std::string signed_by;
   std::string key_id;
   std::string time;
@@ -183,4 +183,4 @@ struct AuditSection {
 };
 std::vector<AuditSection> AuditSections(const AuditReportData& audit);
 
-}  // namespace graft
+}  // namespace graft::reports

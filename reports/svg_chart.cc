@@ -8,7 +8,7 @@
 #include "reports/escape.h"
 #include "reports/number_format.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 // 1, 2 or 5 times a power of ten, the smallest such step >= raw.
@@ -167,4 +167,4 @@ std::string Ellipsize(std::string_view text, size_t max_chars) {
   return clean;
 }
 
-}  // namespace graft
+}  // namespace graft::reports

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace graft {
+namespace graft::reports {
 
 // Maps the data interval [low, high] linearly onto the pixel interval [from, to] (`to` may be less
 // than `from`, as on a y axis).
@@ -67,4 +67,4 @@ std::string SvgNumber(double value);
 // At most `max_chars` characters of `text` (code points, not bytes), with "…" when cut.
 std::string Ellipsize(std::string_view text, size_t max_chars);
 
-}  // namespace graft
+}  // namespace graft::reports

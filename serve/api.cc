@@ -252,7 +252,7 @@ Result<HttpResponse> Api::Adapter(const std::string& ref, const std::string& wha
                                                : registry::Lineage::Of(registry, adapter.digest));
     return JsonResponse(lineage.ToJson());
   }
-  Lifecycle lifecycle(registry);
+  policies::Lifecycle lifecycle(registry);
   if (what == "decisions") {
     GRAFT_ASSIGN_OR_RETURN(Json described, lifecycle.Describe(adapter));
     return JsonResponse({{"digest", "sha256:" + adapter.digest},

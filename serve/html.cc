@@ -31,8 +31,8 @@ p.pages a { margin-right: 12px; }
 
 }  // namespace
 
-std::string Text(std::string_view text) { return XmlEscapeText(text); }
-std::string Attr(std::string_view text) { return XmlEscapeAttribute(text); }
+std::string Text(std::string_view text) { return reports::XmlEscapeText(text); }
+std::string Attr(std::string_view text) { return reports::XmlEscapeAttribute(text); }
 
 std::string Link(std::string_view href, std::string_view text) {
   return "<a href=\"" + Attr(href) + "\">" + Text(text) + "</a>";

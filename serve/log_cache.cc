@@ -2,13 +2,15 @@
 
 namespace graft::serve {
 
-Result<std::shared_ptr<const VerifiedLog>> LogCache::Get(registry::Registry& registry) {
+Result<std::shared_ptr<const report_builder::VerifiedLog>> LogCache::Get(
+    registry::Registry& registry) {
   GRAFT_ASSIGN_OR_RETURN(uint64_t size, registry.LogSize());
   // One load at a time: the others wait for it rather than all loading the same log.
   std::lock_guard<std::mutex> lock(mutex_);
   if (log_ != nullptr && size_ == size) return log_;
-  GRAFT_ASSIGN_OR_RETURN(VerifiedLog log, VerifiedLog::Load(registry));
-  log_ = std::make_shared<const VerifiedLog>(std::move(log));
+  GRAFT_ASSIGN_OR_RETURN(report_builder::VerifiedLog log,
+                         report_builder::VerifiedLog::Load(registry));
+  log_ = std::make_shared<const report_builder::VerifiedLog>(std::move(log));
   size_ = size;
   return log_;
 }

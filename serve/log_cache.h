@@ -15,12 +15,12 @@ class LogCache {
  public:
   // The log verified at the registry's current size: the cached one when the log has not grown,
   // else loaded now (VerifiedLog::Load: checkpoint signature, root recomputed from every event).
-  Result<std::shared_ptr<const VerifiedLog>> Get(registry::Registry& registry);
+  Result<std::shared_ptr<const report_builder::VerifiedLog>> Get(registry::Registry& registry);
 
  private:
   std::mutex mutex_;
   uint64_t size_ = 0;
-  std::shared_ptr<const VerifiedLog> log_;
+  std::shared_ptr<const report_builder::VerifiedLog> log_;
 };
 
 }  // namespace graft::serve

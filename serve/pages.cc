@@ -302,19 +302,21 @@ Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& r
   // and the signatures it re-checks against the trusted keys.
   topics.push_back(ObjectTopic(adapter.digest));
   topics.push_back(std::string(kKeysTopic));
-  GRAFT_ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedLog> log, context_.log.Get(registry));
-  AdapterReportBuilder builder(registry, std::move(log));
-  GRAFT_ASSIGN_OR_RETURN(AdapterReportData report, builder.Build("sha256:" + adapter.digest));
+  GRAFT_ASSIGN_OR_RETURN(std::shared_ptr<const report_builder::VerifiedLog> log,
+                         context_.log.Get(registry));
+  report_builder::AdapterReportBuilder builder(registry, std::move(log));
+  GRAFT_ASSIGN_OR_RETURN(reports::AdapterReportData report,
+                         builder.Build("sha256:" + adapter.digest));
   std::string related = "<section id=\"related\">\n<h2>Related objects</h2>\n";
   std::vector<std::vector<std::string>> rows;
-  for (const LineageNode& node : report.lineage.nodes) {
+  for (const reports::LineageNode& node : report.lineage.nodes) {
     const std::string hex =
         node.digest.starts_with("sha256:") ? node.digest.substr(7) : node.digest;
     if (!hex.empty()) topics.push_back(ObjectTopic(hex));
-    if (node.digest.empty() || node.kind == LineageNodeKind::kAdapter) continue;
+    if (node.digest.empty() || node.kind == reports::LineageNodeKind::kAdapter) continue;
     Result<registry::ObjectRecord> object = registry.Get(hex);
     if (!object.ok()) continue;  // attestations have no page of their own
-    rows.push_back({Text(LineageNodeKindName(node.kind)),
+    rows.push_back({Text(reports::LineageNodeKindName(node.kind)),
                     ObjectLink(object->kind, object->digest, node.label), Mono(Short(hex))});
   }
   for (const std::string& channel : report.identity.channels) {
@@ -333,7 +335,7 @@ Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& r
              (dependents.empty() ? std::string("<p>none</p>\n")
                                  : Table({"adapter", "digest"}, dependents, "dependents"));
   std::string events;
-  for (const LogEntry& entry : report.log) {
+  for (const reports::LogEntry& entry : report.log) {
     events += (events.empty() ? "" : " ") +
               Link(EventHref(static_cast<uint64_t>(entry.seq)), std::to_string(entry.seq));
   }
@@ -342,7 +344,7 @@ Result<std::string> Pages::Adapter(const std::string& ref, registry::Registry& r
              Link(api + "/lineage", "lineage") + " · " + Link(api + "/decisions", "decisions") +
              " · " + Link(api + "/export", "verified export (tar)") + "</p>\n</section>\n";
 
-  std::string html = RenderAdapterHtml(report);
+  std::string html = reports::RenderAdapterHtml(report);
   const size_t head = html.find("</head>");
   const size_t body = html.find("<body>");
   const size_t main_end = html.rfind("</main>");
@@ -456,7 +458,8 @@ Result<std::string> Pages::Channel(const std::string& name, registry::Registry& 
   GRAFT_ASSIGN_OR_RETURN(std::vector<registry::ChannelEntry> history,
                          registry.ChannelHistory(name));
   if (history.empty()) return NotFound("no channel " + name);
-  GRAFT_ASSIGN_OR_RETURN(RegistryNames names, RegistryNames::Load(registry));
+  GRAFT_ASSIGN_OR_RETURN(report_builder::RegistryNames names,
+                         report_builder::RegistryNames::Load(registry));
   std::vector<std::vector<std::string>> rows;
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     topics.push_back(ObjectTopic(it->digest));  // its label is shown

@@ -49,10 +49,10 @@ std::string Text(int64_t bytes, uint64_t seed) {
   return text;
 }
 
-graft::SuiteTask RollingTask(int64_t items, int64_t bytes, int max_length) {
-  graft::SuiteTask task;
+graft::suite::SuiteTask RollingTask(int64_t items, int64_t bytes, int max_length) {
+  graft::suite::SuiteTask task;
   task.name = "rolling";
-  task.type = graft::TaskType::kLoglikelihoodRolling;
+  task.type = graft::suite::TaskType::kLoglikelihoodRolling;
   task.max_length = max_length;
   for (int64_t i = 0; i < items; ++i) {
     task.items.push_back({.id = std::to_string(i), .text = Text(bytes, static_cast<uint64_t>(i))});
@@ -61,7 +61,8 @@ graft::SuiteTask RollingTask(int64_t items, int64_t bytes, int max_length) {
 }
 
 // Scores `task` and returns (seconds, scored tokens).
-std::pair<double, int64_t> TimeScoring(graft::TaskScorer& scorer, const graft::SuiteTask& task) {
+std::pair<double, int64_t> TimeScoring(graft::evaluator::TaskScorer& scorer,
+                                       const graft::suite::SuiteTask& task) {
   auto start = Clock::now();
   auto scores = scorer.Score(task);
   if (!scores.ok()) Die(scores.status());
@@ -86,7 +87,7 @@ void Forward(graft::CausalLM& model, int threads, int64_t batch, int64_t seq) {
 }
 
 void Score(graft::CausalLM& model, int threads, int64_t batch, int64_t seq) {
-  graft::TaskScorer scorer(model, {.batch_size = batch});
+  graft::evaluator::TaskScorer scorer(model, {.batch_size = batch});
   // SEQ - 1 bytes: with the BOS/EOS prefix every text is one window of exactly SEQ tokens.
   TimeScoring(scorer, RollingTask(batch, seq - 1, static_cast<int>(seq)));
   auto [seconds, tokens] =
@@ -98,7 +99,7 @@ void Score(graft::CausalLM& model, int threads, int64_t batch, int64_t seq) {
 }
 
 void Scaling(graft::CausalLM& model, int64_t batch) {
-  graft::TaskScorer scorer(model, {.batch_size = batch});
+  graft::evaluator::TaskScorer scorer(model, {.batch_size = batch});
   struct Shape {
     int64_t items, bytes;
     int window;

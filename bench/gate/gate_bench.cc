@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/xoshiro.h"
-#include "evaluator/stats_paired.h"
+#include "evaluator/stats/paired.h"
 #include "policies/decision_engine.h"
 
 namespace graft {
@@ -53,7 +53,7 @@ double Normal(Xoshiro256StarStar& rng) {
 // Appends n items with true improvement `improvement` (adapter better by that much; for
 // bits_per_byte the base-minus-adapter ratio of sums, in expectation).
 void Generate(const Scenario& s, size_t n, double improvement, Xoshiro256StarStar& rng,
-              MetricScores& out) {
+              stats::MetricScores& out) {
   for (size_t i = 0; i < n; ++i) {
     const double u = rng.UniformDouble();
     switch (s.model) {
@@ -109,22 +109,22 @@ const char* CriterionName(Criterion c) {
 
 constexpr int64_t kResamples = 1;  // the bootstrap is descriptive: the verdict never reads it
 
-Policy MakePolicy() {
-  Policy policy;
+policies::Policy MakePolicy() {
+  policies::Policy policy;
   policy.name = "bench";
   policy.digest = "sha256:" + std::string(64, '0');
   return policy;
 }
 
-RequirementFacts Facts() {
-  RequirementFacts facts;
+policies::RequirementFacts Facts() {
+  policies::RequirementFacts facts;
   facts.policy_pre_declared = true;
   return facts;
 }
 
-MetricScores Empty(const Scenario& s) {
-  MetricScores m;
-  m.info = *LookupMetric(MetricOf(s));
+stats::MetricScores Empty(const Scenario& s) {
+  stats::MetricScores m;
+  m.info = *stats::LookupMetric(MetricOf(s));
   return m;
 }
 
@@ -135,17 +135,17 @@ struct Outcome {
   double mde = 0;
 };
 
-Outcome Decided(const Policy& policy, std::vector<SuiteComparisons> suites,
-                const RequirementFacts& facts) {
-  Decision d = Decide(policy, suites, facts, DecisionMode::kGate);
+Outcome Decided(const policies::Policy& policy, std::vector<policies::SuiteComparisons> suites,
+                const policies::RequirementFacts& facts) {
+  policies::Decision d = policies::Decide(policy, suites, facts, policies::DecisionMode::kGate);
   const bool short_of_evidence = d.criteria[0].reason.starts_with("not enough evidence");
-  return {d.verdict == Verdict::kPass,
+  return {d.verdict == policies::Verdict::kPass,
           short_of_evidence ? INFINITY : suites[0].metrics[0].minimum_detectable_effect};
 }
 
-SuiteComparisons Compare(const std::string& suite, const MetricScores& scores,
-                         const std::vector<std::string>& slices = {}) {
-  auto m = CompareMetric(scores, slices, {.resamples = kResamples});
+policies::SuiteComparisons Compare(const std::string& suite, const stats::MetricScores& scores,
+                                   const std::vector<std::string>& slices = {}) {
+  auto m = stats::CompareMetric(scores, slices, {.resamples = kResamples});
   if (!m.ok()) {
     std::fprintf(stderr, "%s\n", m.status().ToString().c_str());
     std::exit(1);
@@ -156,24 +156,24 @@ SuiteComparisons Compare(const std::string& suite, const MetricScores& scores,
 // One simulated gate with the criterion at `threshold` and the true improvement `truth`.
 Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double threshold, double truth,
                    Xoshiro256StarStar& rng) {
-  Policy policy = MakePolicy();
+  policies::Policy policy = MakePolicy();
   const std::string metric = MetricOf(s);
   switch (criterion) {
     case Criterion::kKpi: {
       policy.promotion.kpis = {{"s", metric, threshold}};
-      MetricScores scores = Empty(s);
+      stats::MetricScores scores = Empty(s);
       Generate(s, n, truth, rng, scores);
       return Decided(policy, {Compare("s", scores)}, Facts());
     }
     case Criterion::kRegression: {
       policy.promotion.regressions = {{"s", metric, threshold, false, false}};
-      MetricScores scores = Empty(s);
+      stats::MetricScores scores = Empty(s);
       Generate(s, n, -threshold + (truth - threshold), rng, scores);
       return Decided(policy, {Compare("s", scores)}, Facts());
     }
     case Criterion::kPerSlice: {
       policy.promotion.regressions = {{"s", metric, threshold, false, true}};
-      MetricScores scores = Empty(s);
+      stats::MetricScores scores = Empty(s);
       const size_t half = (n + 1) / 2;
       Generate(s, half, -threshold + (truth - threshold), rng, scores);
       Generate(s, n - half, s.strong, rng, scores);
@@ -184,7 +184,7 @@ Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double thre
     case Criterion::kHolm: {
       policy.promotion.kpis = {
           {"s", metric, threshold}, {"t", metric, threshold}, {"u", metric, threshold}};
-      MetricScores at = Empty(s), good1 = Empty(s), good2 = Empty(s);
+      stats::MetricScores at = Empty(s), good1 = Empty(s), good2 = Empty(s);
       Generate(s, n, truth, rng, at);
       Generate(s, n, threshold + s.strong, rng, good1);
       Generate(s, n, threshold + s.strong, rng, good2);
@@ -193,13 +193,13 @@ Outcome Experiment(const Scenario& s, Criterion criterion, size_t n, double thre
     case Criterion::kLooks: {
       policy.promotion.kpis = {{"s", metric, threshold}};
       policy.promotion.max_looks = 5;
-      policy.promotion.alpha_spending = AlphaSpending::kObrienFleming;
-      MetricScores all = Empty(s);
+      policy.promotion.alpha_spending = policies::AlphaSpending::kObrienFleming;
+      stats::MetricScores all = Empty(s);
       Generate(s, 5 * n, truth, rng, all);
-      RequirementFacts facts = Facts();
+      policies::RequirementFacts facts = Facts();
       for (int64_t look = 1; look <= 5; ++look) {
         const size_t size = n * static_cast<size_t>(look);
-        MetricScores grown = Empty(s);
+        stats::MetricScores grown = Empty(s);
         grown.base.assign(all.base.begin(), all.base.begin() + size);
         grown.adapter.assign(all.adapter.begin(), all.adapter.begin() + size);
         if (!all.denominator.empty()) {
@@ -258,16 +258,16 @@ void TableHeader(const std::string& title, const std::vector<size_t>& sizes) {
 void Speed() {
   // 10,000 items x 3 metrics (acc, exact_match, bits_per_byte), one KPI and two regressions.
   Xoshiro256StarStar rng(42);
-  ItemScores items;
+  stats::ItemScores items;
   const size_t n = 10000;
   for (size_t i = 0; i < n; ++i) items.item_ids.push_back("item-" + std::to_string(i));
   for (const Scenario* s : {&kScenarios[0], &kScenarios[1], &kScenarios[3]}) {
-    MetricScores m = Empty(*s);
+    stats::MetricScores m = Empty(*s);
     Generate(*s, n, 0.01, rng, m);
-    if (s == &kScenarios[1]) m.info = *LookupMetric("exact_match");
+    if (s == &kScenarios[1]) m.info = *stats::LookupMetric("exact_match");
     items.metrics.push_back(std::move(m));
   }
-  Policy policy = MakePolicy();
+  policies::Policy policy = MakePolicy();
   policy.promotion.kpis = {{"s", "acc", 0.0}};
   policy.promotion.regressions = {{"s", "exact_match", 0.01, false, false},
                                   {"s", "bits_per_byte", 0.02, false, false}};
@@ -276,9 +276,10 @@ void Speed() {
     for (int round = 0; round < 3; ++round) {
       const auto start = std::chrono::steady_clock::now();
       const std::clock_t cpu_start = std::clock();
-      auto compared = ComparePaired(items, {.resamples = resamples, .seed = 1});
-      std::vector<SuiteComparisons> suites = {{"s", std::move(*compared)}};
-      Decision d = Decide(policy, suites, Facts(), DecisionMode::kGate);
+      auto compared = stats::ComparePaired(items, {.resamples = resamples, .seed = 1});
+      std::vector<policies::SuiteComparisons> suites = {{"s", std::move(*compared)}};
+      policies::Decision d =
+          policies::Decide(policy, suites, Facts(), policies::DecisionMode::kGate);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       best = std::min(best, seconds);

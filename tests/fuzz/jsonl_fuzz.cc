@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "core/jsonl_lines.h"
-#include "evaluator/suite.h"
+#include "evaluator/suite/suite.h"
 
 namespace {
 
@@ -36,16 +36,17 @@ void CheckLines(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   CheckLines(text);
-  for (graft::TaskType type : {graft::TaskType::kLoglikelihoodRolling,
-                               graft::TaskType::kMultipleChoice, graft::TaskType::kGenerateUntil}) {
-    graft::SuiteTask task;
+  for (graft::suite::TaskType type :
+       {graft::suite::TaskType::kLoglikelihoodRolling, graft::suite::TaskType::kMultipleChoice,
+        graft::suite::TaskType::kGenerateUntil}) {
+    graft::suite::SuiteTask task;
     task.name = "t";
     task.type = type;
-    auto items = graft::ParseTaskItems(task, text, "fuzz.jsonl");
+    auto items = graft::suite::ParseTaskItems(task, text, "fuzz.jsonl");
     if (!items.ok()) continue;
-    for (const graft::SuiteItem& item : *items) {
+    for (const graft::suite::SuiteItem& item : *items) {
       if (item.id.empty()) std::abort();
-      if (type == graft::TaskType::kMultipleChoice &&
+      if (type == graft::suite::TaskType::kMultipleChoice &&
           (item.label < 0 || static_cast<size_t>(item.label) >= item.choices.size())) {
         std::abort();
       }

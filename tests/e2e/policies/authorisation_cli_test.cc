@@ -81,7 +81,8 @@ class AuthorisationCli : public ::testing::Test {
     return Digest(Run({"adapter", "register", dir, "--name", "bot", "--json"}));
   }
   void Gate(const std::string& adapter, const std::string& policy, double delta) {
-    Result<Decision> decision = StoreGateDecision(reg_, adapter, policy, evaluator_, delta);
+    Result<policies::Decision> decision =
+        StoreGateDecision(reg_, adapter, policy, evaluator_, delta);
     ASSERT_TRUE(decision.ok()) << decision.status().ToString();
   }
   // The registry's checkpoint key, wherever init put it (an insider may hold it too).
@@ -193,14 +194,14 @@ TEST_F(AuthorisationCli, SeparateDutiesByRoleIsCheckedByTheGateAndTheAuditReplay
   std::string duties =
       Digest(Run({"policy", "register", Path("duties.yaml"), "--json", "--key", curator_}));
   std::string adapter = Adapter(5, duties);
-  Result<Decision> decision = StoreGateDecision(reg_, adapter, duties, trainer_, 0.1);
+  Result<policies::Decision> decision = StoreGateDecision(reg_, adapter, duties, trainer_, 0.1);
   ASSERT_TRUE(decision.ok()) << decision.status().ToString();
   const PrivateKey trainer = PrivateKey::LoadPem(trainer_).value();
   bool saw = false;
-  for (const CriterionResult& c : decision->criteria) {
+  for (const policies::CriterionResult& c : decision->criteria) {
     if (c.name != "separate duties") continue;
     saw = true;
-    EXPECT_EQ(c.status, CriterionStatus::kFail);
+    EXPECT_EQ(c.status, policies::CriterionStatus::kFail);
     EXPECT_EQ(c.reason, "key " + trainer.key_id() +
                             " signed the adapter (trainer) and a gate decision (evaluator)");
   }
@@ -308,16 +309,16 @@ TEST_F(AuthorisationCli, AnAnnouncedRunIsPreDeclaredFromItsAnnouncementAndCounte
   std::string adapter = Digest(Run({"adapter", "register", dir, "--name", "bot", "--json"}));
   registry::Registry reg = registry::Registry::Open(reg_).value();
   registry::ObjectRecord record = reg.Get(adapter).value();
-  Result<RequirementFacts> facts =
-      Lifecycle(reg).Facts(record, reg.Resolve("policy", "bot").value());
+  Result<policies::RequirementFacts> facts =
+      policies::Lifecycle(reg).Facts(record, reg.Resolve("policy", "bot").value());
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
   ASSERT_TRUE(facts->announcement_seq.has_value());
   EXPECT_EQ(*facts->announcement_seq, seq);
   EXPECT_TRUE(facts->policy_pre_declared);
-  Policy policy = Lifecycle(reg).LoadPolicy("bot").value();
+  policies::Policy policy = policies::Lifecycle(reg).LoadPolicy("bot").value();
   policy.promotion.require.announced = true;
-  Decision decision = Decide(policy, {}, *facts, DecisionMode::kGate);
-  for (const CriterionResult& c : decision.criteria) {
+  policies::Decision decision = policies::Decide(policy, {}, *facts, policies::DecisionMode::kGate);
+  for (const policies::CriterionResult& c : decision.criteria) {
     if (c.name == "pre-declared policy") {
       EXPECT_TRUE(Has(c.reason, "before the training run was announced at event " +
                                     std::to_string(seq) +
@@ -325,21 +326,22 @@ TEST_F(AuthorisationCli, AnAnnouncedRunIsPreDeclaredFromItsAnnouncementAndCounte
           << c.reason;
     }
     if (c.name == "announced") {
-      EXPECT_EQ(c.status, CriterionStatus::kPass) << c.reason;
+      EXPECT_EQ(c.status, policies::CriterionStatus::kPass) << c.reason;
     }
   }
   // A run that was not announced fails `require: {announced: true}`.
   std::string other = Adapter(7);
-  Result<RequirementFacts> unannounced =
-      Lifecycle(reg).Facts(reg.Get(other).value(), reg.Resolve("policy", "bot").value());
+  Result<policies::RequirementFacts> unannounced =
+      policies::Lifecycle(reg).Facts(reg.Get(other).value(), reg.Resolve("policy", "bot").value());
   ASSERT_TRUE(unannounced.ok());
   EXPECT_FALSE(unannounced->announcement_seq.has_value());
-  Decision refused = Decide(policy, {}, *unannounced, DecisionMode::kGate);
+  policies::Decision refused =
+      policies::Decide(policy, {}, *unannounced, policies::DecisionMode::kGate);
   bool saw = false;
-  for (const CriterionResult& c : refused.criteria) {
+  for (const policies::CriterionResult& c : refused.criteria) {
     if (c.name == "announced") {
       saw = true;
-      EXPECT_EQ(c.status, CriterionStatus::kFail);
+      EXPECT_EQ(c.status, policies::CriterionStatus::kFail);
     }
   }
   EXPECT_TRUE(saw);
@@ -404,18 +406,19 @@ TEST_F(AuthorisationCli, AProvenanceNamingAForgedAnnouncementIsNotPreDeclared) {
     ASSERT_TRUE(SignAdapter(dir, key).ok());
     std::string adapter = Digest(Run({"adapter", "register", dir, "--name", "bot", "--json"}));
     registry::Registry reg = registry::Registry::Open(reg_).value();
-    Result<RequirementFacts> facts =
-        Lifecycle(reg).Facts(reg.Get(adapter).value(), reg.Resolve("policy", "bot").value());
+    Result<policies::RequirementFacts> facts = policies::Lifecycle(reg).Facts(
+        reg.Get(adapter).value(), reg.Resolve("policy", "bot").value());
     ASSERT_TRUE(facts.ok()) << facts.status().ToString();
     EXPECT_FALSE(facts->announcement_seq.has_value()) << why;
     EXPECT_FALSE(facts->policy_pre_declared) << why;
-    Decision decision =
-        Decide(Lifecycle(reg).LoadPolicy("bot").value(), {}, *facts, DecisionMode::kGate);
+    policies::Decision decision =
+        policies::Decide(policies::Lifecycle(reg).LoadPolicy("bot").value(), {}, *facts,
+                         policies::DecisionMode::kGate);
     bool saw = false;
-    for (const CriterionResult& c : decision.criteria) {
+    for (const policies::CriterionResult& c : decision.criteria) {
       if (c.name != "pre-declared policy") continue;
       saw = true;
-      EXPECT_EQ(c.status, CriterionStatus::kFail);
+      EXPECT_EQ(c.status, policies::CriterionStatus::kFail);
       const std::string named_seq = std::to_string(named["seq"].get<uint64_t>());
       EXPECT_TRUE(Has(c.reason,
                       "post-hoc policy: the announcement the adapter's signed "

@@ -72,7 +72,8 @@ class LifecycleCli : public ::testing::Test {
   }
   // What `graft gate` does after evaluating: a passing comparison, decided and stored.
   void Gate(const std::string& adapter) {
-    Result<Decision> decision = StoreGateDecision(reg_, adapter, policy_, evaluator_, 0.1);
+    Result<policies::Decision> decision =
+        StoreGateDecision(reg_, adapter, policy_, evaluator_, 0.1);
     ASSERT_TRUE(decision.ok()) << decision.status().ToString();
     ASSERT_EQ(decision->exit_code, 0);
   }
@@ -84,7 +85,7 @@ class LifecycleCli : public ::testing::Test {
 
 TEST_F(LifecycleCli, PolicyRegisterListShow) {
   std::string digest = RegisterPolicy();
-  EXPECT_EQ("sha256:" + digest, PolicyDigest(kPolicyYaml));
+  EXPECT_EQ("sha256:" + digest, policies::PolicyDigest(kPolicyYaml));
   CliResult list = Run({"policy", "list"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_TRUE(Has(list.out, "bot@1")) << list.out;

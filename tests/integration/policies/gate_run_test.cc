@@ -10,7 +10,7 @@
 #include "policies/revocation_screen.h"
 #include "tests/integration/policies/lifecycle_fixture.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 using registry::ObjectRecord;
 using testing::Find;
@@ -39,7 +39,7 @@ class GateRunTest : public LifecycleTest {
   // An evaluation that records what it was asked and gives "kpi" an improvement of 0.1.
   GateEvaluator Recording() {
     return [this](const ObjectRecord& adapter, const std::vector<std::string>& suites,
-                  const BootstrapOptions& bootstrap) -> Result<GateEvaluation> {
+                  const stats::BootstrapOptions& bootstrap) -> Result<GateEvaluation> {
       evaluated_.push_back(adapter.digest);
       suites_ = suites;
       bootstrap_ = bootstrap;
@@ -55,7 +55,7 @@ class GateRunTest : public LifecycleTest {
   ObjectRecord seeded_;
   std::vector<std::string> evaluated_;
   std::vector<std::string> suites_;
-  BootstrapOptions bootstrap_;
+  stats::BootstrapOptions bootstrap_;
 };
 
 TEST_F(GateRunTest, ResolvesOnceSoAChannelMovingMidwayCannotChangeWhatIsGated) {
@@ -93,7 +93,7 @@ TEST_F(GateRunTest, EvaluatesThePolicySuitesInFirstMentionOrderWithItsBootstrap)
   ObjectRecord adapter = Train(1, seeded_.digest);
   GateRun gate = GateRun::Resolve(*registry_, adapter.digest, seeded_.digest).value();
   EXPECT_EQ(gate.Suites(), (std::vector<std::string>{"kpi", "extra", "general"}));
-  BootstrapOptions options;
+  stats::BootstrapOptions options;
   options.power = 0.9;  // kept: the policy sets confidence, resamples and seed only
   Result<GateOutcome> outcome = gate.Run(options, Recording(), evaluator_);
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
@@ -156,4 +156,4 @@ TEST_F(GateRunTest, TheScreenCountsDependenciesForTheRequirementAndEverythingFor
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::policies

@@ -25,8 +25,8 @@ inline constexpr std::string_view kPolicyYaml =
     "exit:\n"
     "  - {on_revoked: [key, dataset, base]}\n";
 
-inline const CriterionResult* Find(const Decision& d, const std::string& name) {
-  for (const CriterionResult& c : d.criteria) {
+inline const policies::CriterionResult* Find(const policies::Decision& d, const std::string& name) {
+  for (const policies::CriterionResult& c : d.criteria) {
     if (c.name == name) return &c;
   }
   return nullptr;
@@ -38,7 +38,7 @@ class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     registry_.emplace(registry::Registry::Init(Dir("registry")).value());
-    lifecycle_ = std::make_unique<Lifecycle>(*registry_);
+    lifecycle_ = std::make_unique<policies::Lifecycle>(*registry_);
     ASSERT_TRUE(registry_->TrustKey(trainer_.public_key(), "trainer", "trainer").ok());
     ASSERT_TRUE(registry_->TrustKey(evaluator_.public_key(), "evaluator", "ci").ok());
     ASSERT_TRUE(registry_->TrustKey(approver_.public_key(), "approver", "carol").ok());
@@ -74,8 +74,8 @@ class LifecycleTest : public ::testing::Test {
   }
 
   // Comparisons on suite "kpi": acc (as a mean metric) improved by `delta`, standard error 0.01.
-  static std::vector<SuiteComparisons> Evaluations(double delta) {
-    MetricComparison m;
+  static std::vector<policies::SuiteComparisons> Evaluations(double delta) {
+    stats::MetricComparison m;
     m.metric = "acc";
     m.n = 200;
     m.standard_error = 0.01;
@@ -84,17 +84,17 @@ class LifecycleTest : public ::testing::Test {
     m.adapter = 0.5 + delta;
     m.delta = delta;
     m.minimum_detectable_effect = 0.03;
-    m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
-    return {SuiteComparisons{"kpi", {m}}};
+    m.distribution = stats::BootstrapDistribution(std::vector<double>(1000, delta));
+    return {policies::SuiteComparisons{"kpi", {m}}};
   }
 
   // Gates `adapter` under policy_ on comparisons from a (stand-in) evaluation attestation.
-  Decision Gate(const ObjectRecord& adapter, double delta = 0.1) {
-    std::vector<SuiteComparisons> evaluations = Evaluations(delta);
-    Result<GateDecision> decision =
+  policies::Decision Gate(const ObjectRecord& adapter, double delta = 0.1) {
+    std::vector<policies::SuiteComparisons> evaluations = Evaluations(delta);
+    Result<policies::GateDecision> decision =
         lifecycle_->Gate(adapter, policy_, evaluations, evaluator_, {std::string(64, 'e')});
     EXPECT_TRUE(decision.ok()) << decision.status().ToString();
-    return decision.ok() ? decision->decision : Decision{};
+    return decision.ok() ? decision->decision : policies::Decision{};
   }
 
   // The event `back` places before the end of the log (0: the last one).
@@ -104,7 +104,7 @@ class LifecycleTest : public ::testing::Test {
 
   TempDir temp_{"graft-lifecycle-test"};
   std::optional<registry::Registry> registry_;
-  std::unique_ptr<Lifecycle> lifecycle_;
+  std::unique_ptr<policies::Lifecycle> lifecycle_;
   PrivateKey trainer_ = NewKey();
   PrivateKey evaluator_ = NewKey();
   PrivateKey approver_ = NewKey();

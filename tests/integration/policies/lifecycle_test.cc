@@ -14,7 +14,7 @@
 #include "tests/support/peft_fixture.h"
 #include "tests/support/registry_test_access.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 namespace fs = std::filesystem;
 using registry::ObjectRecord;
@@ -339,4 +339,4 @@ TEST_F(LifecycleTest, ExitCriteriaRetireWithTheirReasons) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::policies

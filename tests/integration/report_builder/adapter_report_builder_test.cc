@@ -16,16 +16,19 @@ namespace graft::testing {
 namespace {
 namespace fs = std::filesystem;
 
-const VerificationRow* Row(const AdapterReportData& report, const std::string& prefix) {
-  for (const VerificationRow& row : report.verification) {
+const reports::VerificationRow* Row(const reports::AdapterReportData& report,
+                                    const std::string& prefix) {
+  for (const reports::VerificationRow& row : report.verification) {
     if (row.check.starts_with(prefix)) return &row;
   }
   return nullptr;
 }
 
-bool HasNode(const AdapterReportData& report, LineageNodeKind kind, const std::string& label) {
-  return std::any_of(report.lineage.nodes.begin(), report.lineage.nodes.end(),
-                     [&](const LineageNode& n) { return n.kind == kind && n.label == label; });
+bool HasNode(const reports::AdapterReportData& report, reports::LineageNodeKind kind,
+             const std::string& label) {
+  return std::any_of(
+      report.lineage.nodes.begin(), report.lineage.nodes.end(),
+      [&](const reports::LineageNode& n) { return n.kind == kind && n.label == label; });
 }
 
 using AdapterReportBuilderTest = ReportRegistryTest;
@@ -33,9 +36,10 @@ using AdapterReportBuilderTest = ReportRegistryTest;
 TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsReverified) {
   registry::ObjectRecord adapter = Promoted(1);
   const auto before = RegistryFiles();
-  Result<AdapterReportData> built = AdapterReportBuilder(*registry_).Build("bot@production");
+  Result<reports::AdapterReportData> built =
+      report_builder::AdapterReportBuilder(*registry_).Build("bot@production");
   ASSERT_TRUE(built.ok()) << built.status().ToString();
-  const AdapterReportData& report = *built;
+  const reports::AdapterReportData& report = *built;
   EXPECT_EQ(RegistryFiles(), before);
 
   EXPECT_EQ(report.identity.name, "bot");
@@ -47,7 +51,7 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
   EXPECT_EQ(report.identity.channels, std::vector<std::string>{"bot@production"});
   EXPECT_FALSE(report.identity.unattested);
 
-  for (const VerificationRow& row : report.verification) {
+  for (const reports::VerificationRow& row : report.verification) {
     EXPECT_TRUE(row.ok) << row.check << ": " << row.detail;
   }
   for (const std::string check :
@@ -64,15 +68,15 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
                 ->detail.find(std::to_string(registry_->LogSize().value()) + " events"),
             std::string::npos);
 
-  EXPECT_TRUE(HasNode(report, LineageNodeKind::kAdapter, "bot@1"));
-  EXPECT_TRUE(HasNode(report, LineageNodeKind::kBase, "tiny@1"));
-  EXPECT_TRUE(HasNode(report, LineageNodeKind::kDataset, "train@1"));
-  EXPECT_TRUE(HasNode(report, LineageNodeKind::kPolicy, "bot@1"));
-  EXPECT_TRUE(HasNode(report, LineageNodeKind::kTrainingRun, "training run run-1"));
-  EXPECT_TRUE(HasNode(report, LineageNodeKind::kSuite, "kpi"));
-  EXPECT_TRUE(HasNode(report, LineageNodeKind::kDecision, "gate decision: pass"));
+  EXPECT_TRUE(HasNode(report, reports::LineageNodeKind::kAdapter, "bot@1"));
+  EXPECT_TRUE(HasNode(report, reports::LineageNodeKind::kBase, "tiny@1"));
+  EXPECT_TRUE(HasNode(report, reports::LineageNodeKind::kDataset, "train@1"));
+  EXPECT_TRUE(HasNode(report, reports::LineageNodeKind::kPolicy, "bot@1"));
+  EXPECT_TRUE(HasNode(report, reports::LineageNodeKind::kTrainingRun, "training run run-1"));
+  EXPECT_TRUE(HasNode(report, reports::LineageNodeKind::kSuite, "kpi"));
+  EXPECT_TRUE(HasNode(report, reports::LineageNodeKind::kDecision, "gate decision: pass"));
   const auto& edges = report.lineage.edges;
-  EXPECT_TRUE(std::any_of(edges.begin(), edges.end(), [](const LineageEdge& e) {
+  EXPECT_TRUE(std::any_of(edges.begin(), edges.end(), [](const reports::LineageEdge& e) {
     return e.from == "decision-0" && e.to == "evaluation-0" && e.label == "judges";
   }));
 
@@ -80,11 +84,11 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
   EXPECT_EQ(report.training->config, Json({{"seed", 1234}}));
 
   ASSERT_EQ(report.evaluations.size(), 1u);
-  const EvaluationRecord& evaluation = report.evaluations[0];
+  const reports::EvaluationRecord& evaluation = report.evaluations[0];
   ASSERT_EQ(evaluation.suites.size(), 1u);
   EXPECT_EQ(evaluation.suites[0].suite.name, "kpi");
   ASSERT_EQ(evaluation.suites[0].metrics.size(), 1u);
-  const MetricComparison& acc = evaluation.suites[0].metrics[0];
+  const stats::MetricComparison& acc = evaluation.suites[0].metrics[0];
   EXPECT_EQ(acc.metric, "acc");
   EXPECT_DOUBLE_EQ(acc.delta, 0.1);
   EXPECT_DOUBLE_EQ(acc.interval.low, 0.08);
@@ -95,18 +99,18 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
   EXPECT_EQ(acc.slices[0].n, 80u);
 
   ASSERT_EQ(report.decisions.size(), 1u);
-  const DecisionRecord& decision = report.decisions[0];
+  const reports::DecisionRecord& decision = report.decisions[0];
   EXPECT_EQ(decision.evaluation_id, evaluation.id);
-  EXPECT_EQ(decision.decision.verdict, Verdict::kPass);
+  EXPECT_EQ(decision.decision.verdict, policies::Verdict::kPass);
   EXPECT_EQ(decision.decision.policy_digest, "sha256:" + policy_.digest);
   EXPECT_EQ(decision.key_id, evaluator_.key_id());
   EXPECT_EQ(decision.signed_by, "ci");
   const auto kpi =
       std::find_if(decision.decision.criteria.begin(), decision.decision.criteria.end(),
-                   [](const CriterionResult& c) { return c.name == "kpi kpi/acc"; });
+                   [](const policies::CriterionResult& c) { return c.name == "kpi kpi/acc"; });
   ASSERT_NE(kpi, decision.decision.criteria.end());
   EXPECT_EQ(kpi->threshold, 0.05);
-  EXPECT_EQ(kpi->status, CriterionStatus::kPass);
+  EXPECT_EQ(kpi->status, policies::CriterionStatus::kPass);
   EXPECT_FALSE(decision.time.empty());
 
   ASSERT_EQ(report.approvals.size(), 1u);
@@ -115,7 +119,7 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
   EXPECT_EQ(report.approvals[0].comment, "lgtm");
 
   std::vector<std::string> actions;
-  for (const LogEntry& entry : report.log) {
+  for (const reports::LogEntry& entry : report.log) {
     actions.push_back(entry.action);
     EXPECT_TRUE(entry.inclusion_verified) << entry.seq << " " << entry.action;
   }
@@ -123,8 +127,9 @@ TEST_F(AdapterReportBuilderTest, PromotedAdapterReportsWhatTheRegistryHoldsRever
        {"adapter.register", "attestation.add", "channel.set", "stage.set", "adapter.promote"}) {
     EXPECT_NE(std::find(actions.begin(), actions.end(), action), actions.end()) << action;
   }
-  EXPECT_TRUE(std::is_sorted(report.log.begin(), report.log.end(),
-                             [](const LogEntry& a, const LogEntry& b) { return a.seq < b.seq; }));
+  EXPECT_TRUE(std::is_sorted(
+      report.log.begin(), report.log.end(),
+      [](const reports::LogEntry& a, const reports::LogEntry& b) { return a.seq < b.seq; }));
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "policy.register"), 0);
 }
 
@@ -133,7 +138,8 @@ TEST_F(AdapterReportBuilderTest, ChangedDatasetBlobFailsOnlyItsRow) {
   fs::path blob = registry::RegistryTestAccess::blobs(*registry_).PathFor(dataset_.digest).value();
   fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
   std::fstream(blob, std::ios::in | std::ios::out | std::ios::binary).seekp(2).put('X');
-  AdapterReportData report = AdapterReportBuilder(*registry_).Build("bot@1").value();
+  reports::AdapterReportData report =
+      report_builder::AdapterReportBuilder(*registry_).Build("bot@1").value();
   EXPECT_FALSE(Row(report, "dataset train@1")->ok);
   EXPECT_TRUE(Row(report, "adapter files")->ok);
   EXPECT_TRUE(Row(report, "model.sig")->ok);
@@ -147,18 +153,20 @@ TEST_F(AdapterReportBuilderTest, EditedEventFailsTheCheckpointAndEveryInclusionP
                   .Exec("UPDATE events SET body = replace(body, 'promote: decision', "
                         "'promote: DECISION') WHERE body LIKE '%promote: decision%'")
                   .ok());
-  AdapterReportData report = AdapterReportBuilder(*registry_).Build(adapter.digest).value();
+  reports::AdapterReportData report =
+      report_builder::AdapterReportBuilder(*registry_).Build(adapter.digest).value();
   EXPECT_FALSE(Row(report, "log checkpoint")->ok);
   EXPECT_NE(Row(report, "log checkpoint")->detail.find("recomputed"), std::string::npos);
   EXPECT_FALSE(Row(report, "log inclusion")->ok);
-  for (const LogEntry& entry : report.log) EXPECT_FALSE(entry.inclusion_verified);
+  for (const reports::LogEntry& entry : report.log) EXPECT_FALSE(entry.inclusion_verified);
 }
 
 TEST_F(AdapterReportBuilderTest, RevokedApproverKeyFailsItsApprovalRow) {
   Promoted(1);
   ASSERT_TRUE(registry_->RevokeKey(approver_.key_id(), "laptop stolen").ok());
-  AdapterReportData report = AdapterReportBuilder(*registry_).Build("bot").value();
-  const VerificationRow* approval = Row(report, "approval sha256:");
+  reports::AdapterReportData report =
+      report_builder::AdapterReportBuilder(*registry_).Build("bot").value();
+  const reports::VerificationRow* approval = Row(report, "approval sha256:");
   ASSERT_NE(approval, nullptr);
   EXPECT_FALSE(approval->ok);
   EXPECT_NE(approval->detail.find("laptop stolen"), std::string::npos) << approval->detail;
@@ -170,7 +178,8 @@ TEST_F(AdapterReportBuilderTest, UnattestedAdapterHasNoTrainingAndAFailedSignatu
   ASSERT_TRUE(
       registry_->RegisterAdapter(dir, {.name = "plain", .base_ref = "tiny", .unattested = true})
           .ok());
-  AdapterReportData report = AdapterReportBuilder(*registry_).Build("plain@1").value();
+  reports::AdapterReportData report =
+      report_builder::AdapterReportBuilder(*registry_).Build("plain@1").value();
   EXPECT_TRUE(report.identity.unattested);
   EXPECT_EQ(report.identity.stage, "candidate");
   EXPECT_FALSE(report.training.has_value());
@@ -180,7 +189,8 @@ TEST_F(AdapterReportBuilderTest, UnattestedAdapterHasNoTrainingAndAFailedSignatu
 }
 
 TEST_F(AdapterReportBuilderTest, UnknownRefIsNotFound) {
-  Result<AdapterReportData> report = AdapterReportBuilder(*registry_).Build("nobody@1");
+  Result<reports::AdapterReportData> report =
+      report_builder::AdapterReportBuilder(*registry_).Build("nobody@1");
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(ExitCodeFor(report.status().kind()), 2);
 }

@@ -19,14 +19,15 @@ TEST_F(AuditReportBuilderTest, ListsEveryKindOfChangeInLogOrder) {
   ASSERT_TRUE(lifecycle_->Rollback("bot", "production", "latency regression").ok());
   ASSERT_TRUE(lifecycle_->Retire(second.digest, "dataset licence withdrawn").ok());
   registry::ObjectRecord failing = Train(3, policy_.digest);
-  EXPECT_EQ(Gate(failing, policy_, Evaluate(failing, 0.01), 0.01).verdict, Verdict::kFail);
+  EXPECT_EQ(Gate(failing, policy_, Evaluate(failing, 0.01), 0.01).verdict,
+            policies::Verdict::kFail);
   ASSERT_TRUE(WriteFileAtomic(Dir("late.yaml"), "policy: late\npromotion: {}\n").ok());
   registry::ObjectRecord late = lifecycle_->RegisterPolicy(Dir("late.yaml")).value();
   Gate(failing, late, Evaluate(failing, 0.1), 0.1);
   ASSERT_TRUE(registry_->RevokeKey(approver_.key_id(), "laptop stolen").ok());
 
   const auto before = RegistryFiles();
-  AuditReportData audit = AuditReportBuilder(*registry_).Build({}).value();
+  reports::AuditReportData audit = report_builder::AuditReportBuilder(*registry_).Build({}).value();
   EXPECT_EQ(RegistryFiles(), before);
 
   EXPECT_TRUE(audit.checkpoint.verified);
@@ -71,40 +72,45 @@ TEST_F(AuditReportBuilderTest, ListsEveryKindOfChangeInLogOrder) {
   EXPECT_EQ(audit.post_hoc_policy_attempts[0].digest, "sha256:" + late.digest);
 
   // From a log position: only what came after the first promotion.
-  AuditPeriod since;
+  report_builder::AuditPeriod since;
   since.since_seq = after_first;
-  AuditReportData later = AuditReportBuilder(*registry_).Build(since).value();
+  reports::AuditReportData later =
+      report_builder::AuditReportBuilder(*registry_).Build(since).value();
   ASSERT_EQ(later.promotions.size(), 1u);
   EXPECT_EQ(later.promotions[0].subject, "bot@2 -> bot@production");
   EXPECT_EQ(later.since, registry_->GetEvent(after_first).value().json["time"]);
 }
 
 TEST_F(AuditReportBuilderTest, SinceBeyondTheLogOrInTheFutureIsHandled) {
-  AuditPeriod beyond;
+  report_builder::AuditPeriod beyond;
   beyond.since_seq = 10000;
-  Result<AuditReportData> refused = AuditReportBuilder(*registry_).Build(beyond);
+  Result<reports::AuditReportData> refused =
+      report_builder::AuditReportBuilder(*registry_).Build(beyond);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(refused.status().message().find("the log has"), std::string::npos);
 
-  AuditReportData future =
-      AuditReportBuilder(*registry_).Build(AuditPeriod::Parse("2999-01-01").value()).value();
+  reports::AuditReportData future =
+      report_builder::AuditReportBuilder(*registry_)
+          .Build(report_builder::AuditPeriod::Parse("2999-01-01").value())
+          .value();
   EXPECT_EQ(future.since, "2999-01-01T00:00:00.000Z");
   EXPECT_TRUE(future.promotions.empty());
   EXPECT_TRUE(future.checkpoint.verified);
 }
 
 TEST(AuditPeriodTest, ParsesPositionsDatesAndUtcTimes) {
-  EXPECT_FALSE(AuditPeriod::Parse("").value().since_seq.has_value());
-  EXPECT_EQ(AuditPeriod::Parse("42").value().since_seq, 42u);
-  EXPECT_EQ(AuditPeriod::Parse("2026-11-01").value().since_time, "2026-11-01T00:00:00.000Z");
-  EXPECT_EQ(AuditPeriod::Parse("2026-11-01T08:09:10Z").value().since_time,
+  EXPECT_FALSE(report_builder::AuditPeriod::Parse("").value().since_seq.has_value());
+  EXPECT_EQ(report_builder::AuditPeriod::Parse("42").value().since_seq, 42u);
+  EXPECT_EQ(report_builder::AuditPeriod::Parse("2026-11-01").value().since_time,
+            "2026-11-01T00:00:00.000Z");
+  EXPECT_EQ(report_builder::AuditPeriod::Parse("2026-11-01T08:09:10Z").value().since_time,
             "2026-11-01T08:09:10.000Z");
-  EXPECT_EQ(AuditPeriod::Parse("2026-11-01T08:09:10.5Z").value().since_time,
+  EXPECT_EQ(report_builder::AuditPeriod::Parse("2026-11-01T08:09:10.5Z").value().since_time,
             "2026-11-01T08:09:10.500Z");
   for (const char* bad : {"yesterday", "2026-13-01", "2026-11-01T25:00:00Z",
                           "2026-11-01T08:00:00+02:00", "-3", "99999999999999999999"}) {
-    Result<AuditPeriod> period = AuditPeriod::Parse(bad);
+    Result<report_builder::AuditPeriod> period = report_builder::AuditPeriod::Parse(bad);
     ASSERT_FALSE(period.ok()) << bad;
     EXPECT_EQ(period.status().kind(), ErrorKind::kInvalidInput) << bad;
   }

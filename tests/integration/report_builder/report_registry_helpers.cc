@@ -4,7 +4,7 @@
 
 #include "core/dsse.h"
 #include "core/intoto.h"
-#include "evaluator/stats_json.h"
+#include "evaluator/stats/json.h"
 #include "tests/support/peft_fixture.h"
 
 namespace graft::testing {
@@ -18,8 +18,8 @@ constexpr std::string_view kPolicyYaml =
     "  kpis: [{suite: kpi, metric: acc, min_delta: 0.05}]\n"
     "  require: {signed_by: trainer, approvals: 1, separate_duties: true}\n";
 
-MetricComparison Acc(double delta, const std::string& slice) {
-  MetricComparison m;
+stats::MetricComparison Acc(double delta, const std::string& slice) {
+  stats::MetricComparison m;
   m.metric = "acc";
   m.slice = slice;
   m.n = slice.empty() ? 200 : 80;
@@ -32,13 +32,13 @@ MetricComparison Acc(double delta, const std::string& slice) {
   m.seed = 7;
   m.minimum_detectable_effect = 0.03;
   // Discordant pairs consistent with the delta: c - b = delta * n.
-  m.mcnemar = McNemarResult{3, 3 + std::llround(delta * static_cast<double>(m.n)), 0.0001};
-  m.distribution = BootstrapDistribution(std::vector<double>(1000, delta));
+  m.mcnemar = stats::McNemarResult{3, 3 + std::llround(delta * static_cast<double>(m.n)), 0.0001};
+  m.distribution = stats::BootstrapDistribution(std::vector<double>(1000, delta));
   return m;
 }
 
-MetricComparison Comparison(double delta) {
-  MetricComparison overall = Acc(delta, "");
+stats::MetricComparison Comparison(double delta) {
+  stats::MetricComparison overall = Acc(delta, "");
   overall.slices = {Acc(delta, "faq")};
   return overall;
 }
@@ -48,7 +48,7 @@ MetricComparison Comparison(double delta) {
 void ReportRegistryTest::SetUp() {
   registry_.emplace(registry::Registry::Init(Dir("registry")).value());
   registry_->SetActor("tester@host");
-  lifecycle_ = std::make_unique<Lifecycle>(*registry_);
+  lifecycle_ = std::make_unique<policies::Lifecycle>(*registry_);
   ASSERT_TRUE(registry_->TrustKey(trainer_.public_key(), "trainer", "trainer-ci").ok());
   ASSERT_TRUE(registry_->TrustKey(evaluator_.public_key(), "evaluator", "ci").ok());
   ASSERT_TRUE(registry_->TrustKey(approver_.public_key(), "approver", "carol").ok());
@@ -88,7 +88,7 @@ std::string ReportRegistryTest::Evaluate(const registry::ObjectRecord& adapter, 
          {{{"name", "kpi"},
            {"digest", suite_digest},
            {"tasks",
-            {{{"name", "topic"}, {"metrics", {ComparisonToJson(Comparison(delta))}}}}}}}}}}};
+            {{{"name", "topic"}, {"metrics", {stats::ComparisonToJson(Comparison(delta))}}}}}}}}}}};
   InTotoStatement statement;
   statement.subjects.push_back({adapter.labels.front(), {{"sha256", adapter.digest}}});
   statement.predicate_type = "https://in-toto.io/attestation/test-result/v0.1";
@@ -103,14 +103,15 @@ std::string ReportRegistryTest::Evaluate(const registry::ObjectRecord& adapter, 
   return record.ok() ? record->digest : "";
 }
 
-Decision ReportRegistryTest::Gate(const registry::ObjectRecord& adapter,
-                                  const registry::ObjectRecord& policy,
-                                  const std::string& evaluation, double delta) {
-  std::vector<SuiteComparisons> comparisons = {SuiteComparisons{"kpi", {Comparison(delta)}}};
-  Result<GateDecision> decision =
+policies::Decision ReportRegistryTest::Gate(const registry::ObjectRecord& adapter,
+                                            const registry::ObjectRecord& policy,
+                                            const std::string& evaluation, double delta) {
+  std::vector<policies::SuiteComparisons> comparisons = {
+      policies::SuiteComparisons{"kpi", {Comparison(delta)}}};
+  Result<policies::GateDecision> decision =
       lifecycle_->Gate(adapter, policy, comparisons, evaluator_, {evaluation});
   EXPECT_TRUE(decision.ok()) << decision.status().ToString();
-  return decision.ok() ? decision->decision : Decision{};
+  return decision.ok() ? decision->decision : policies::Decision{};
 }
 
 std::map<std::string, std::string> ReportRegistryTest::RegistryFiles() const {
@@ -121,9 +122,9 @@ std::map<std::string, std::string> ReportRegistryTest::RegistryFiles() const {
 
 registry::ObjectRecord ReportRegistryTest::Promoted(int seed, const std::string& channel) {
   registry::ObjectRecord adapter = Train(seed, policy_.digest);
-  EXPECT_EQ(Gate(adapter, policy_, Evaluate(adapter, 0.1), 0.1).verdict, Verdict::kPass);
+  EXPECT_EQ(Gate(adapter, policy_, Evaluate(adapter, 0.1), 0.1).verdict, policies::Verdict::kPass);
   EXPECT_TRUE(lifecycle_->Approve(adapter.digest, approver_, "lgtm").ok());
-  Result<PromoteOutcome> promoted = lifecycle_->Promote(adapter.digest, channel);
+  Result<policies::PromoteOutcome> promoted = lifecycle_->Promote(adapter.digest, channel);
   EXPECT_TRUE(promoted.ok() && promoted->promoted);
   return registry_->Get(adapter.digest).value();
 }

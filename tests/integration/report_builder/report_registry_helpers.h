@@ -28,8 +28,9 @@ class ReportRegistryTest : public ::testing::Test {
   // improved by `delta` overall and on slice "faq". Returns its digest.
   std::string Evaluate(const registry::ObjectRecord& adapter, double delta);
   // Gates `adapter` under `policy` on the same comparisons the evaluation recorded.
-  Decision Gate(const registry::ObjectRecord& adapter, const registry::ObjectRecord& policy,
-                const std::string& evaluation, double delta);
+  policies::Decision Gate(const registry::ObjectRecord& adapter,
+                          const registry::ObjectRecord& policy, const std::string& evaluation,
+                          double delta);
   // HashTree of the registry directory without SQLite's shared-memory index (registry.db-shm),
   // which every reader writes its read marks into; what a report must not change is the rest.
   std::map<std::string, std::string> RegistryFiles() const;
@@ -38,7 +39,7 @@ class ReportRegistryTest : public ::testing::Test {
 
   TempDir temp_{"graft-report-builder-test"};
   std::optional<registry::Registry> registry_;
-  std::unique_ptr<Lifecycle> lifecycle_;
+  std::unique_ptr<policies::Lifecycle> lifecycle_;
   PrivateKey trainer_ = PrivateKey::Generate(KeyAlgorithm::kEd25519).value();
   PrivateKey evaluator_ = PrivateKey::Generate(KeyAlgorithm::kEd25519).value();
   PrivateKey approver_ = PrivateKey::Generate(KeyAlgorithm::kEd25519).value();

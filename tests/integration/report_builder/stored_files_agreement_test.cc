@@ -36,8 +36,9 @@ class StoredFilesAgreementTest : public ReportRegistryTest {
     Status exported = registry_->WriteVerifiedFiles(object, Dir("out-" + std::to_string(++outs_)));
     v.exported = exported.ok();
     v.detail += "; export: " + exported.ToString();
-    AdapterReportData report = AdapterReportBuilder(*registry_).Build(adapter.digest).value();
-    for (const VerificationRow& row : report.verification) {
+    reports::AdapterReportData report =
+        report_builder::AdapterReportBuilder(*registry_).Build(adapter.digest).value();
+    for (const reports::VerificationRow& row : report.verification) {
       if (row.check != row_name) continue;
       v.report = row.ok;
       v.detail += "; report: " + row.detail;

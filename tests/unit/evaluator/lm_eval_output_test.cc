@@ -6,12 +6,12 @@
 #include <cmath>
 #include <sstream>
 
-namespace graft {
+namespace graft::evaluator {
 namespace {
 
-MetricComparison Comparison(std::string metric, MetricKind kind, bool higher, double base,
-                            double adapter, size_t n) {
-  MetricComparison c;
+stats::MetricComparison Comparison(std::string metric, stats::MetricKind kind, bool higher,
+                                   double base, double adapter, size_t n) {
+  stats::MetricComparison c;
   c.metric = std::move(metric);
   c.kind = kind;
   c.higher_is_better = higher;
@@ -30,11 +30,11 @@ EvaluationOutcome Outcome() {
   o.attestation_digest = std::string(64, 'e');
   TaskOutcome mc;
   mc.name = "topic";
-  mc.type = TaskType::kMultipleChoice;
+  mc.type = suite::TaskType::kMultipleChoice;
   mc.item_ids = {"q1", "q2", "q3", "q4"};
   mc.slices = {"x", "", "x", ""};
   for (int correct : {1, 1, 0, 1}) {
-    ItemScore s;
+    suite::ItemScore s;
     s.correct = correct;
     s.correct_norm = 1 - correct;
     s.choice_loglikelihoods = {-1.5, -0.25};
@@ -42,20 +42,21 @@ EvaluationOutcome Outcome() {
     s.correct = 0;
     mc.base.push_back(s);
   }
-  mc.comparisons = {Comparison("acc", MetricKind::kMean, true, 0.0, 0.75, 4),
-                    Comparison("acc_norm", MetricKind::kMean, true, 1.0, 0.25, 4)};
+  mc.comparisons = {Comparison("acc", stats::MetricKind::kMean, true, 0.0, 0.75, 4),
+                    Comparison("acc_norm", stats::MetricKind::kMean, true, 1.0, 0.25, 4)};
   TaskOutcome text;
   text.name = "text";
-  text.type = TaskType::kLoglikelihoodRolling;
+  text.type = suite::TaskType::kLoglikelihoodRolling;
   text.item_ids = {"t1"};
-  ItemScore t;
+  suite::ItemScore t;
   t.nll = 6.0;
   t.tokens = 3;
   t.bytes = 12;
   text.adapter = {t};
   t.nll = 9.0;
   text.base = {t};
-  text.comparisons = {Comparison("bits_per_byte", MetricKind::kRatioOfSums, false, 1.08, 0.72, 1)};
+  text.comparisons = {
+      Comparison("bits_per_byte", stats::MetricKind::kRatioOfSums, false, 1.08, 0.72, 1)};
   o.suites.push_back({"kpi", std::string(64, 'c'), false, "", {mc, text}});
   return o;
 }
@@ -124,4 +125,4 @@ TEST(LmEvalOutput, SanitizesModelNamesAsLmEvalDoes) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::evaluator

@@ -7,7 +7,7 @@
 #include "models/causal_lm.h"
 #include "models/model_config.h"
 
-namespace graft {
+namespace graft::evaluator {
 namespace {
 
 constexpr int64_t kVocab = 257;
@@ -44,14 +44,14 @@ double LogZ(const std::vector<float>& u) {
   return std::log(z);
 }
 
-SuiteTask RollingTask(std::vector<std::string> texts, int max_length, int stride) {
-  SuiteTask task;
+suite::SuiteTask RollingTask(std::vector<std::string> texts, int max_length, int stride) {
+  suite::SuiteTask task;
   task.name = "text";
-  task.type = TaskType::kLoglikelihoodRolling;
+  task.type = suite::TaskType::kLoglikelihoodRolling;
   task.max_length = max_length;
   task.stride = stride;
   for (size_t i = 0; i < texts.size(); ++i) {
-    SuiteItem item;
+    suite::SuiteItem item;
     item.id = std::to_string(i);
     item.text = texts[i];
     task.items.push_back(item);
@@ -111,10 +111,10 @@ TEST(TaskScorer, MultipleChoicePicksTheLikeliestAndTheLikeliestPerByte) {
   u['4'] = 3.0f;
   u['x'] = 1.0f;
   auto model = UnigramModel(u);
-  SuiteTask task;
+  suite::SuiteTask task;
   task.name = "mc";
-  task.type = TaskType::kMultipleChoice;
-  SuiteItem item;
+  task.type = suite::TaskType::kMultipleChoice;
+  suite::SuiteItem item;
   item.id = "q";
   item.context = "2+2=";
   item.choices = {" 3", " 4", "xxxxxxxx"};
@@ -144,12 +144,12 @@ TEST(TaskScorer, GenerationIsGreedyAndStopsAtStopStrings) {
   std::vector<float> u(kVocab, 0.0f);
   u['a'] = 5.0f;
   auto model = UnigramModel(u);
-  SuiteTask task;
+  suite::SuiteTask task;
   task.name = "gen";
-  task.type = TaskType::kGenerateUntil;
+  task.type = suite::TaskType::kGenerateUntil;
   task.max_new_tokens = 3;
-  SuiteItem hit{.id = "1", .prompt = "say a", .target = " aaa "};
-  SuiteItem miss{.id = "2", .prompt = "say b", .target = "b"};
+  suite::SuiteItem hit{.id = "1", .prompt = "say a", .target = " aaa "};
+  suite::SuiteItem miss{.id = "2", .prompt = "say b", .target = "b"};
   task.items = {hit, miss};
   TaskScorer scorer(*model, {});
   auto scores = scorer.Score(task);
@@ -166,11 +166,11 @@ TEST(TaskScorer, GenerationIsGreedyAndStopsAtStopStrings) {
 
 TEST(TaskScorer, RejectsAChoiceLongerThanTheWindow) {
   auto model = UnigramModel(Unigram());
-  SuiteTask task;
+  suite::SuiteTask task;
   task.name = "mc";
-  task.type = TaskType::kMultipleChoice;
-  task.items.push_back(
-      SuiteItem{.id = "q", .context = "c", .choices = {std::string(100, 'a'), "b"}, .label = 0});
+  task.type = suite::TaskType::kMultipleChoice;
+  task.items.push_back(suite::SuiteItem{
+      .id = "q", .context = "c", .choices = {std::string(100, 'a'), "b"}, .label = 0});
   TaskScorer scorer(*model, {.max_length = 16});
   auto scores = scorer.Score(task);
   ASSERT_FALSE(scores.ok());
@@ -178,4 +178,4 @@ TEST(TaskScorer, RejectsAChoiceLongerThanTheWindow) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::evaluator

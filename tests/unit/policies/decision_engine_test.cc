@@ -12,20 +12,20 @@
 #include <vector>
 
 #include "core/json.h"
-#include "evaluator/stats_normal.h"
-#include "evaluator/stats_paired.h"
-#include "evaluator/stats_paired_binary.h"
+#include "evaluator/stats/normal.h"
+#include "evaluator/stats/paired.h"
+#include "evaluator/stats/paired_binary.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 // A studentized comparison (mean or ratio metric) with the given delta and standard error.
-MetricComparison Studentized(const std::string& metric, double delta, double standard_error,
-                             double base = 0.5, size_t n = 100) {
-  MetricComparison m;
+stats::MetricComparison Studentized(const std::string& metric, double delta, double standard_error,
+                                    double base = 0.5, size_t n = 100) {
+  stats::MetricComparison m;
   m.metric = metric;
-  m.kind = LookupMetric(metric)->kind;
-  m.higher_is_better = LookupMetric(metric)->higher_is_better;
+  m.kind = stats::LookupMetric(metric)->kind;
+  m.higher_is_better = stats::LookupMetric(metric)->higher_is_better;
   m.n = n;
   m.base = base;
   m.delta = delta;
@@ -38,20 +38,20 @@ MetricComparison Studentized(const std::string& metric, double delta, double sta
 }
 
 // A 0/1 comparison: `b` items only the base got right, `c` only the adapter, `n` in all.
-MetricComparison Binary(int64_t b, int64_t c, size_t n, const std::string& metric = "acc") {
-  MetricComparison m =
+stats::MetricComparison Binary(int64_t b, int64_t c, size_t n, const std::string& metric = "acc") {
+  stats::MetricComparison m =
       Studentized(metric, static_cast<double>(c - b) / static_cast<double>(n), 0, 0.5, n);
-  m.mcnemar = McNemarExact(b, c);
+  m.mcnemar = stats::McNemarExact(b, c);
   return m;
 }
 
 // The real comparison of per-item 0/1 scores.
-MetricComparison Compared(std::vector<double> base, std::vector<double> adapter) {
-  MetricScores scores;
-  scores.info = *LookupMetric("acc");
+stats::MetricComparison Compared(std::vector<double> base, std::vector<double> adapter) {
+  stats::MetricScores scores;
+  scores.info = *stats::LookupMetric("acc");
   scores.base = std::move(base);
   scores.adapter = std::move(adapter);
-  auto m = CompareMetric(scores, {}, {.resamples = 200});
+  auto m = stats::CompareMetric(scores, {}, {.resamples = 200});
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return *m;
 }
@@ -85,7 +85,8 @@ const CriterionResult& Find(const Decision& d, const std::string& name) {
   return none;
 }
 
-Decision DecideKpi(double min_delta, MetricComparison comparison, EvidenceRule evidence = {}) {
+Decision DecideKpi(double min_delta, stats::MetricComparison comparison,
+                   stats::EvidenceRule evidence = {}) {
   Policy policy = BasePolicy();
   policy.promotion.kpis = {{"kpi-suite", comparison.metric, min_delta}};
   policy.promotion.evidence = evidence;
@@ -147,7 +148,7 @@ TEST(DecisionEngine, IdenticalModelsNeverPass) {
 }
 
 TEST(DecisionEngine, TinyAndLopsidedEvidenceNeverPasses) {
-  const EvidenceRule none{1, 1, 1};
+  const stats::EvidenceRule none{1, 1, 1};
   // n = 1, base 0, adapter 1: not a PASS at min_delta 0.5 (Tango p 1/2 with the continuity
   // correction, 0.28 without), nor at 0.
   Decision one = DecideKpi(0.5, Compared({0}, {1}));
@@ -157,7 +158,8 @@ TEST(DecisionEngine, TinyAndLopsidedEvidenceNeverPasses) {
   EXPECT_EQ(bare.status, CriterionStatus::kInconclusive) << bare.reason;
   EXPECT_EQ(bare.test, "Tango score");
   EXPECT_DOUBLE_EQ(*bare.p_value, 0.5);  // numerator 1 - 0.5 - continuity 0.5 = 0
-  EXPECT_NEAR(TangoOneSidedP({1, 0, 1}, 0.5), 1 - 0.7181485690, 1e-6);  // Z = 0.5 / sqrt(0.75)
+  EXPECT_NEAR(stats::TangoOneSidedP({1, 0, 1}, 0.5), 1 - 0.7181485690,
+              1e-6);  // Z = 0.5 / sqrt(0.75)
   EXPECT_EQ(Kpi(DecideKpi(0, Compared({0}, {1}), none)).status, CriterionStatus::kInconclusive);
   // n = 200 with one discordant pair in the adapter's favour: exact p = 1/2.
   const CriterionResult& lone = Kpi(DecideKpi(0, Binary(0, 1, 200), none));
@@ -171,7 +173,7 @@ TEST(DecisionEngine, TinyAndLopsidedEvidenceNeverPasses) {
   EXPECT_EQ(Kpi(DecideKpi(0, Binary(0, 6, 50), {10, 6, 1})).status, CriterionStatus::kPass);
   EXPECT_EQ(Kpi(DecideKpi(0, Binary(0, 6, 50))).status, CriterionStatus::kInconclusive);
   // Ratio metrics need an effective n.
-  MetricComparison skewed = Studentized("bits_per_byte", -0.5, 0.01);
+  stats::MetricComparison skewed = Studentized("bits_per_byte", -0.5, 0.01);
   skewed.effective_n = 3.2;
   const CriterionResult& few = Kpi(DecideKpi(0, skewed), "bits_per_byte");
   EXPECT_EQ(few.status, CriterionStatus::kInconclusive);
@@ -188,7 +190,8 @@ TEST(DecisionEngine, ZeroOneMetricsUseExactMcNemarAtZeroAndTangoOtherwise) {
   // min_delta 0.05: Tango's score test at delta0 = 0.05.
   const CriterionResult& tango = Kpi(DecideKpi(0.05, Binary(2, 12, 100)));
   EXPECT_EQ(tango.test, "Tango score");
-  EXPECT_NEAR(*tango.p_value, 1 - NormalCdf(TangoScore({12, 2, 100}, 0.05, kTangoContinuity)),
+  EXPECT_NEAR(*tango.p_value,
+              1 - stats::NormalCdf(stats::TangoScore({12, 2, 100}, 0.05, stats::kTangoContinuity)),
               1e-15);
   EXPECT_EQ(tango.status, CriterionStatus::kInconclusive) << tango.reason;
   // Regression with margin 0.02 on a tie-ish result: Tango at -0.02.
@@ -202,7 +205,7 @@ TEST(DecisionEngine, ZeroOneMetricsUseExactMcNemarAtZeroAndTangoOtherwise) {
   EXPECT_EQ(reg.status, CriterionStatus::kPass) << reg.reason;  // Z = 20 / sqrt(1000 * ...) > 2
 }
 
-Decision DecideRegression(RegressionCriterion regression, MetricComparison comparison,
+Decision DecideRegression(RegressionCriterion regression, stats::MetricComparison comparison,
                           InconclusiveAction action = InconclusiveAction::kFail) {
   Policy policy = BasePolicy();
   policy.promotion.regressions = {std::move(regression)};
@@ -245,10 +248,10 @@ TEST(DecisionEngine, RelativeMarginScalesWithTheBaseValue) {
 }
 
 TEST(DecisionEngine, PerSliceExpandsIntoOneCriterionPerSlice) {
-  MetricComparison all = Studentized("bits_per_byte", 0.0, 0.001);
-  MetricComparison faq = Studentized("bits_per_byte", -0.01, 0.001);
+  stats::MetricComparison all = Studentized("bits_per_byte", 0.0, 0.001);
+  stats::MetricComparison faq = Studentized("bits_per_byte", -0.01, 0.001);
   faq.slice = "faq";
-  MetricComparison billing = Studentized("bits_per_byte", 0.05, 0.001);
+  stats::MetricComparison billing = Studentized("bits_per_byte", 0.05, 0.001);
   billing.slice = "billing";
   all.slices = {billing, faq};
   Decision d = DecideRegression({"general", "bits_per_byte", 0.02, false, true}, all);
@@ -274,7 +277,7 @@ TEST(DecisionEngine, MissingEvidenceFails) {
   const CriterionResult& c = Find(d, "kpi kpi-suite/acc");
   EXPECT_EQ(c.status, CriterionStatus::kFail);
   EXPECT_EQ(c.reason, "no evaluation of kpi-suite/acc");
-  MetricComparison empty = Binary(0, 0, 1);
+  stats::MetricComparison empty = Binary(0, 0, 1);
   empty.n = 0;
   std::vector<SuiteComparisons> none = {{"kpi-suite", {empty}}};
   EXPECT_EQ(
@@ -284,7 +287,7 @@ TEST(DecisionEngine, MissingEvidenceFails) {
 
 TEST(DecisionEngine, HolmTurnsABorderlinePassIntoInconclusive) {
   // 6 of 6 discordant pairs improved: exact p = 1/64 = 0.015625, <= 0.025 but > 0.0125.
-  const EvidenceRule relaxed{10, 6, 1};
+  const stats::EvidenceRule relaxed{10, 6, 1};
   Policy one = BasePolicy();
   one.promotion.evidence = relaxed;
   one.promotion.kpis = {{"a", "acc", 0.0}};
@@ -358,7 +361,7 @@ TEST(DecisionEngine, LooksSpendAlphaAndALookBeyondMaxLooksFails) {
   EXPECT_NEAR(spent, 0.025, 1e-12);
   Decision first = DecideLook(AlphaSpending::kObrienFleming, 1);
   // 2 (1 - Phi(z_{0.9875} sqrt(3))): O'Brien-Fleming spends almost nothing at the first look.
-  EXPECT_NEAR(first.alpha, 2 * (1 - NormalCdf(2.241402727604947 * std::sqrt(3.0))), 1e-12);
+  EXPECT_NEAR(first.alpha, 2 * (1 - stats::NormalCdf(2.241402727604947 * std::sqrt(3.0))), 1e-12);
   EXPECT_EQ(Kpi(first, "bits_per_byte").status, CriterionStatus::kInconclusive);
   EXPECT_EQ(Find(first, "max_looks").status, CriterionStatus::kPass);
   EXPECT_EQ(first.look, 1);
@@ -546,4 +549,4 @@ TEST(DecisionEngine, DecisionJsonIsCompleteAndCanonical) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::policies

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 ExitCriteria Criteria() {
@@ -44,4 +44,4 @@ TEST(ExitCriteria, MissingObservationsAndAgeAreNoReason) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::policies

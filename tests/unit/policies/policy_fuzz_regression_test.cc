@@ -5,7 +5,7 @@
 
 #include "policies/policy.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 // yaml-cpp's LoadAll never returns on these (a stray "," at document level): ParsePolicy must
@@ -33,4 +33,4 @@ TEST(PolicyFuzzRegression, DocumentCountStillExact) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::policies

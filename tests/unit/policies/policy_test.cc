@@ -10,7 +10,7 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 
-namespace graft {
+namespace graft::policies {
 namespace {
 
 const std::string kBase = "sha256:" + std::string(64, 'a');
@@ -353,4 +353,4 @@ TEST(Policy, RequireAnnouncedIsABoolean) {
       << bad.status().message();
 }
 
-}  // namespace graft
+}  // namespace graft::policies

@@ -9,7 +9,7 @@
 #include "reports/loss_chart.h"
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 size_t Count(const std::string& text, const std::string& needle) {
@@ -70,4 +70,4 @@ TEST(ForestPlot, RowsThresholdsAndZeroLine) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

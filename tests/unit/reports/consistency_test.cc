@@ -9,7 +9,7 @@
 #include "reports/number_format.h"
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 TEST(Consistency, CriterionNumbersAgreeAcrossFormats) {
@@ -18,14 +18,14 @@ TEST(Consistency, CriterionNumbersAgreeAcrossFormats) {
   const std::string junit = RenderJunitReport(gate);
   const std::string markdown = RenderGateMarkdown(gate);
   const std::string html = RenderAdapterHtml(adapter);
-  for (const CriterionResult& c : gate.decision.criteria) {
+  for (const policies::CriterionResult& c : gate.decision.criteria) {
     if (!c.interval) continue;
     const std::string delta = FormatSigned(*c.delta);
     const std::string interval = FormatInterval(*c.interval);
     const std::string threshold = FormatValue(*c.threshold);
     EXPECT_NE(markdown.find("| " + delta + " |"), std::string::npos) << c.name;
     EXPECT_NE(html.find("<td class=\"num\">" + delta + "</td>"), std::string::npos) << c.name;
-    if (c.status != CriterionStatus::kPass) {  // passing criteria have no JUnit body
+    if (c.status != policies::CriterionStatus::kPass) {  // passing criteria have no JUnit body
       EXPECT_NE(junit.find("delta: " + delta + "\n"), std::string::npos) << c.name;
       EXPECT_NE(junit.find("interval: " + interval + "\n"), std::string::npos) << c.name;
       EXPECT_NE(junit.find("threshold: " + threshold + "\n"), std::string::npos) << c.name;
@@ -42,4 +42,4 @@ TEST(Consistency, CriterionNumbersAgreeAcrossFormats) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

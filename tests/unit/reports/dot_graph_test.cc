@@ -7,7 +7,7 @@
 
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 void ExpectDotAccepts(const std::string& dot) {
@@ -47,4 +47,4 @@ TEST(DotGraph, HostileIdsAndLabelsAreQuoted) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

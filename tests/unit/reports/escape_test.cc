@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 TEST(SanitizeText, KeepsValidUtf8AndWhitespace) {
@@ -72,4 +72,4 @@ TEST(DotQuote, QuotesAndEscapes) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

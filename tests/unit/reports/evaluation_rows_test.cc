@@ -5,7 +5,7 @@
 
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 TEST(EvaluationRows, OrderAndCriteria) {
@@ -39,16 +39,16 @@ TEST(EvaluationRows, IntervalsAndThresholdsOnTheDeltaAxis) {
 TEST(EvaluationRows, LatestDecisionOnTheEvaluationWins) {
   AdapterReportData report = testing::SampleAdapter();
   DecisionRecord later = report.decisions[0];
-  later.decision.criteria[0].status = CriterionStatus::kFail;
+  later.decision.criteria[0].status = policies::CriterionStatus::kFail;
   report.decisions.push_back(later);
   DecisionRecord other = report.decisions[0];
   other.evaluation_id = "sha256:other";
-  other.decision.criteria[0].status = CriterionStatus::kInconclusive;
+  other.decision.criteria[0].status = policies::CriterionStatus::kInconclusive;
   report.decisions.push_back(other);
   const std::vector<EvaluationRow> rows = EvaluationRows(report.evaluations[0], report.decisions);
-  EXPECT_EQ(rows[0].criterion->status, CriterionStatus::kFail);
+  EXPECT_EQ(rows[0].criterion->status, policies::CriterionStatus::kFail);
   EXPECT_TRUE(EvaluationRows(report.evaluations[1], {}).front().criterion == nullptr);
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

@@ -13,7 +13,7 @@
 #include "reports/markdown_report.h"
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 namespace fs = std::filesystem;
 
@@ -28,8 +28,9 @@ class GateOutputs : public ::testing::Test {
   TempDir temp_{"graft-gate-outputs"};
 };
 
-CriterionResult Criterion(std::string name, CriterionStatus status, std::string reason) {
-  CriterionResult c;
+policies::CriterionResult Criterion(std::string name, policies::CriterionStatus status,
+                                    std::string reason) {
+  policies::CriterionResult c;
   c.name = std::move(name);
   c.status = status;
   c.reason = std::move(reason);
@@ -40,13 +41,14 @@ CriterionResult Criterion(std::string name, CriterionStatus status, std::string 
 GateReportData AnnotatedGate() {
   GateReportData gate;
   gate.adapter = {"bot@2", std::string(64, 'a')};
-  gate.decision.verdict = Verdict::kFail;
+  gate.decision.verdict = policies::Verdict::kFail;
   gate.decision.exit_code = 10;
   gate.decision.criteria = {
-      Criterion("max_rank", CriterionStatus::kPass, "rank 8 <= 64"),
-      Criterion("kpi kpi/acc", CriterionStatus::kFail, "delta 1% < 2%,\nneeds: more"),
-      Criterion("regression general/bpb[a,b:c]", CriterionStatus::kInconclusive, "CI \r spans 0"),
-      Criterion("approvals", CriterionStatus::kPending, "0 of 1 approvals"),
+      Criterion("max_rank", policies::CriterionStatus::kPass, "rank 8 <= 64"),
+      Criterion("kpi kpi/acc", policies::CriterionStatus::kFail, "delta 1% < 2%,\nneeds: more"),
+      Criterion("regression general/bpb[a,b:c]", policies::CriterionStatus::kInconclusive,
+                "CI \r spans 0"),
+      Criterion("approvals", policies::CriterionStatus::kPending, "0 of 1 approvals"),
   };
   return gate;
 }
@@ -138,4 +140,4 @@ TEST_F(GateOutputs, OnGithubActionsPrintsAnnotationsAndAppendsOutputs) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

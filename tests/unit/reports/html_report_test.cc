@@ -11,7 +11,7 @@
 
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 using testing::HaveProgram;
@@ -149,4 +149,4 @@ TEST(HtmlReport, WriteSamples) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

@@ -12,7 +12,7 @@
 
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 using testing::SourcePath;
@@ -119,4 +119,4 @@ TEST(JsonReport, SchemaRejectsDrift) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

@@ -7,7 +7,7 @@
 
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 using testing::HaveProgram;
@@ -99,4 +99,4 @@ TEST(JunitReport, HostileStringsAreEscapedAndValid) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

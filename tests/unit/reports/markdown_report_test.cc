@@ -8,7 +8,7 @@
 
 #include "tests/unit/reports/report_fixtures.h"
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 // Cell separators in a table row: pipes not escaped by a backslash.
@@ -82,9 +82,9 @@ TEST(MarkdownReport, AuditMatchesGolden) {
 TEST(MarkdownReport, VerdictLineNamesTheAdapter) {
   GateReportData gate = testing::SampleGate();
   EXPECT_EQ(RenderGateMarkdown(gate).rfind("## ❌ FAIL: support-bot@3\n", 0), 0u);
-  gate.decision.verdict = Verdict::kPass;
+  gate.decision.verdict = policies::Verdict::kPass;
   EXPECT_EQ(RenderGateMarkdown(gate).rfind("## ✅ PASS: support-bot@3\n", 0), 0u);
-  gate.decision.verdict = Verdict::kInconclusive;
+  gate.decision.verdict = policies::Verdict::kInconclusive;
   EXPECT_EQ(RenderGateMarkdown(gate).rfind("## ⚠️ INCONCLUSIVE: support-bot@3\n", 0), 0u);
 }
 
@@ -119,4 +119,4 @@ TEST(MarkdownReport, CodeFenceOutgrowsBackticksInTheConfig) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

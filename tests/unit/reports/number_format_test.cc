@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 TEST(NumberFormat, ValuesUseSixSignificantDigits) {
@@ -34,13 +34,13 @@ TEST(NumberFormat, IntervalsAndPercentages) {
 }
 
 TEST(NumberFormat, CriterionIntervals) {
-  CriterionResult c;
+  policies::CriterionResult c;
   EXPECT_EQ(FormatCriterionInterval(c), "");
-  c.interval = Interval{0.05, 0.1};
+  c.interval = stats::Interval{0.05, 0.1};
   EXPECT_EQ(FormatCriterionInterval(c), "[+0.05, +0.1]");
   c.confidence = 0.9875;
   EXPECT_EQ(FormatCriterionInterval(c), "[+0.05, +0.1] at 98.75%");
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

@@ -15,15 +15,15 @@ namespace graft::testing {
 extern const std::string kHostile;
 
 // A gate decision over two suites and requirements: PASS, FAIL, INCONCLUSIVE and PENDING.
-GateReportData SampleGate();
+reports::GateReportData SampleGate();
 // A full adapter report: two evaluations (one with slices), two decisions, approvals, log.
-AdapterReportData SampleAdapter();
-AuditReportData SampleAudit();
+reports::AdapterReportData SampleAdapter();
+reports::AuditReportData SampleAudit();
 
 // The same data with kHostile appended to every string (names, digests, ids, reasons, ...).
-GateReportData HostileGate();
-AdapterReportData HostileAdapter();
-AuditReportData HostileAudit();
+reports::GateReportData HostileGate();
+reports::AdapterReportData HostileAdapter();
+reports::AuditReportData HostileAudit();
 
 // Compares `actual` with tests/data/golden/<name>; with GRAFT_UPDATE_GOLDEN=1 in the environment
 // it rewrites the file instead.

@@ -19,14 +19,15 @@ namespace {
 
 std::string Digest(char c) { return "sha256:" + std::string(64, c); }
 
-CriterionResult Stat(CriterionKind kind, std::string suite, std::string metric, std::string slice,
-                     bool higher_is_better, int64_t n, double base, double adapter,
-                     double confidence, Interval interval, double threshold, double p,
-                     CriterionStatus status, std::string reason) {
-  CriterionResult c;
+policies::CriterionResult Stat(policies::CriterionKind kind, std::string suite, std::string metric,
+                               std::string slice, bool higher_is_better, int64_t n, double base,
+                               double adapter, double confidence, stats::Interval interval,
+                               double threshold, double p, policies::CriterionStatus status,
+                               std::string reason) {
+  policies::CriterionResult c;
   c.kind = kind;
-  c.name = std::string(kind == CriterionKind::kKpi ? "kpi " : "regression ") + suite + "/" +
-           metric + (slice.empty() ? "" : "[" + slice + "]");
+  c.name = std::string(kind == policies::CriterionKind::kKpi ? "kpi " : "regression ") + suite +
+           "/" + metric + (slice.empty() ? "" : "[" + slice + "]");
   c.suite = std::move(suite);
   c.metric = std::move(metric);
   c.slice = std::move(slice);
@@ -37,7 +38,8 @@ CriterionResult Stat(CriterionKind kind, std::string suite, std::string metric, 
   c.delta = adapter - base;
   c.confidence = confidence;
   c.interval = interval;
-  c.improvement_interval = higher_is_better ? interval : Interval{-interval.high, -interval.low};
+  c.improvement_interval =
+      higher_is_better ? interval : stats::Interval{-interval.high, -interval.low};
   c.threshold = threshold;
   c.p_value = p;
   c.test =
@@ -48,12 +50,12 @@ CriterionResult Stat(CriterionKind kind, std::string suite, std::string metric, 
   return c;
 }
 
-CriterionResult Requirement(std::string name, CriterionStatus status, std::string reason,
-                            std::optional<double> observed = {},
-                            std::optional<double> threshold = {}) {
-  CriterionResult c;
+policies::CriterionResult Requirement(std::string name, policies::CriterionStatus status,
+                                      std::string reason, std::optional<double> observed = {},
+                                      std::optional<double> threshold = {}) {
+  policies::CriterionResult c;
   c.name = std::move(name);
-  c.kind = CriterionKind::kRequirement;
+  c.kind = policies::CriterionKind::kRequirement;
   c.status = status;
   c.reason = std::move(reason);
   c.observed = observed;
@@ -61,42 +63,45 @@ CriterionResult Requirement(std::string name, CriterionStatus status, std::strin
   return c;
 }
 
-Decision SampleDecision() {
-  Decision d;
+policies::Decision SampleDecision() {
+  policies::Decision d;
   d.policy = "support-bot";
   d.policy_digest = Digest('d');
-  d.mode = DecisionMode::kGate;
+  d.mode = policies::DecisionMode::kGate;
   d.confidence = 0.95;
   d.inconclusive = "hold";
   d.criteria = {
-      Stat(CriterionKind::kKpi, "support-kpi", "acc", "", true, 400, 0.6125, 0.6875, 0.9875,
-           {0.05, 0.1}, 0.05, 0.0095, CriterionStatus::kPass,
+      Stat(policies::CriterionKind::kKpi, "support-kpi", "acc", "", true, 400, 0.6125, 0.6875,
+           0.9875, {0.05, 0.1}, 0.05, 0.0095, policies::CriterionStatus::kPass,
            "improvement lower bound 0.05 >= min_delta 0.05"),
-      Stat(CriterionKind::kRegression, "general", "bits_per_byte", "", false, 300, 1.104, 1.101,
-           0.975, {-0.009, 0.004}, -0.02208, 0, CriterionStatus::kPass,
+      Stat(policies::CriterionKind::kRegression, "general", "bits_per_byte", "", false, 300, 1.104,
+           1.101, 0.975, {-0.009, 0.004}, -0.02208, 0, policies::CriterionStatus::kPass,
            "improvement lower bound -0.004 > -0.02208"),
-      Stat(CriterionKind::kRegression, "general", "bits_per_byte", "faq", false, 120, 1.21, 1.236,
-           0.95, {0.004, 0.047}, -0.0242, 0.31, CriterionStatus::kInconclusive,
+      Stat(policies::CriterionKind::kRegression, "general", "bits_per_byte", "faq", false, 120,
+           1.21, 1.236, 0.95, {0.004, 0.047}, -0.0242, 0.31,
+           policies::CriterionStatus::kInconclusive,
            "the Holm step-down stopped at regression general/acc"),
-      Stat(CriterionKind::kRegression, "general", "acc", "", true, 300, 0.55, 0.51, 0.95,
-           {-0.07, -0.015}, -0.01, 0.998, CriterionStatus::kFail,
+      Stat(policies::CriterionKind::kRegression, "general", "acc", "", true, 300, 0.55, 0.51, 0.95,
+           {-0.07, -0.015}, -0.01, 0.998, policies::CriterionStatus::kFail,
            "improvement upper bound -0.015 < -0.01"),
-      Requirement("pre-declared policy", CriterionStatus::kPass,
+      Requirement("pre-declared policy", policies::CriterionStatus::kPass,
                   "the policy entered the log at seq 4, before the training run at seq 9"),
-      Requirement("signed_by", CriterionStatus::kPass, "signed by key 5e1f... with role trainer"),
-      Requirement("approvals", CriterionStatus::kPending, "0 of 1 approvals", 0, 1),
-      Requirement("max_rank", CriterionStatus::kPass, "rank 8 <= 64", 8, 64),
+      Requirement("signed_by", policies::CriterionStatus::kPass,
+                  "signed by key 5e1f... with role trainer"),
+      Requirement("approvals", policies::CriterionStatus::kPending, "0 of 1 approvals", 0, 1),
+      Requirement("max_rank", policies::CriterionStatus::kPass, "rank 8 <= 64", 8, 64),
   };
-  d.verdict = Verdict::kFail;
+  d.verdict = policies::Verdict::kFail;
   d.exit_code = 10;
   return d;
 }
 
-MetricComparison Comparison(std::string metric, bool higher_is_better, size_t n, double base,
-                            double adapter, Interval interval, std::string slice = "") {
-  MetricComparison m;
+stats::MetricComparison Comparison(std::string metric, bool higher_is_better, size_t n, double base,
+                                   double adapter, stats::Interval interval,
+                                   std::string slice = "") {
+  stats::MetricComparison m;
   m.metric = std::move(metric);
-  m.kind = higher_is_better ? MetricKind::kMean : MetricKind::kRatioOfSums;
+  m.kind = higher_is_better ? stats::MetricKind::kMean : stats::MetricKind::kRatioOfSums;
   m.higher_is_better = higher_is_better;
   m.slice = std::move(slice);
   m.n = n;
@@ -113,34 +118,34 @@ MetricComparison Comparison(std::string metric, bool higher_is_better, size_t n,
 
 void Hostile(std::string& s) { s += kHostile; }
 
-void Hostile(Decision& d) {
+void Hostile(policies::Decision& d) {
   Hostile(d.policy);
   Hostile(d.policy_digest);
   Hostile(d.inconclusive);
-  for (CriterionResult& c : d.criteria) {
+  for (policies::CriterionResult& c : d.criteria) {
     for (std::string* s : {&c.name, &c.suite, &c.metric, &c.slice, &c.reason}) Hostile(*s);
   }
 }
 
-void Hostile(ObjectRef& ref) {
+void Hostile(reports::ObjectRef& ref) {
   Hostile(ref.name);
   Hostile(ref.digest);
 }
 
-void Hostile(std::vector<AuditEvent>& events) {
-  for (AuditEvent& e : events) {
+void Hostile(std::vector<reports::AuditEvent>& events) {
+  for (reports::AuditEvent& e : events) {
     for (std::string* s : {&e.time, &e.actor, &e.subject, &e.digest, &e.detail}) Hostile(*s);
   }
 }
 
 }  // namespace
 
-GateReportData SampleGate() {
+reports::GateReportData SampleGate() {
   return {{"support-bot@3", Digest('a')}, {"tiny-gpt2", Digest('b')}, SampleDecision()};
 }
 
-AdapterReportData SampleAdapter() {
-  AdapterReportData r;
+reports::AdapterReportData SampleAdapter() {
+  reports::AdapterReportData r;
   r.identity = {"support-bot",
                 3,
                 Digest('a'),
@@ -154,7 +159,7 @@ AdapterReportData SampleAdapter() {
                     {"provenance", true, "SLSA provenance v1, 4 resolved dependencies"},
                     {"blob digests", true, "17 blobs"},
                     {"log consistency", false, "checkpoint 212 is not a prefix of 214"}};
-  using K = LineageNodeKind;
+  using K = reports::LineageNodeKind;
   r.lineage.nodes = {
       {"base", K::kBase, "tiny-gpt2", Digest('b')},
       {"data-train", K::kDataset, "support-train.jsonl", Digest('1')},
@@ -177,12 +182,12 @@ AdapterReportData SampleAdapter() {
       {"eval-1", "suite-kpi", "suite"},     {"eval-1", "suite-general", "suite"},
       {"decision-1", "eval-1", "judges"},
   };
-  TrainingSummary training;
+  reports::TrainingSummary training;
   training.config = Json::parse(
       R"({"lora": {"r": 8, "lora_alpha": 16, "target_modules": ["c_attn"]},
           "optimizer": {"lr": 0.0002}, "max_steps": 200, "seed": 1234, "threads": 2})");
   for (int64_t step = 10; step <= 200; step += 10) {
-    LossPoint p;
+    reports::LossPoint p;
     p.step = step;
     p.train_loss = 1.4 + 1.8 * std::exp(-static_cast<double>(step) / 50.0);
     if (step % 50 == 0) p.valid_loss = p.train_loss + 0.12;
@@ -190,13 +195,14 @@ AdapterReportData SampleAdapter() {
   }
   r.training = training;
 
-  MetricComparison kpi_acc = Comparison("acc", true, 400, 0.6125, 0.6875, {0.055, 0.095});
-  kpi_acc.mcnemar = McNemarResult{12, 42, 0.0000612};
-  MetricComparison bpb = Comparison("bits_per_byte", false, 300, 1.104, 1.101, {-0.008, 0.003});
+  stats::MetricComparison kpi_acc = Comparison("acc", true, 400, 0.6125, 0.6875, {0.055, 0.095});
+  kpi_acc.mcnemar = stats::McNemarResult{12, 42, 0.0000612};
+  stats::MetricComparison bpb =
+      Comparison("bits_per_byte", false, 300, 1.104, 1.101, {-0.008, 0.003});
   bpb.slices = {Comparison("bits_per_byte", false, 180, 1.05, 1.043, {-0.012, -0.001}, "billing"),
                 Comparison("bits_per_byte", false, 120, 1.21, 1.236, {0.006, 0.045}, "faq")};
-  MetricComparison general_acc = Comparison("acc", true, 300, 0.55, 0.51, {-0.065, -0.017});
-  general_acc.mcnemar = McNemarResult{30, 18, 0.11};
+  stats::MetricComparison general_acc = Comparison("acc", true, 300, 0.55, 0.51, {-0.065, -0.017});
+  general_acc.mcnemar = stats::McNemarResult{30, 18, 0.11};
   r.evaluations = {
       {Digest('7'),
        "2026-11-21T10:15:00Z",
@@ -227,8 +233,8 @@ AdapterReportData SampleAdapter() {
   return r;
 }
 
-AuditReportData SampleAudit() {
-  AuditReportData a;
+reports::AuditReportData SampleAudit() {
+  reports::AuditReportData a;
   a.since = "2026-11-01T00:00:00Z";
   a.until = "2026-11-28T00:00:00Z";
   a.checkpoint = {"graft.example/registry", 214,
@@ -248,60 +254,60 @@ AuditReportData SampleAudit() {
   return a;
 }
 
-GateReportData HostileGate() {
-  GateReportData g = SampleGate();
+reports::GateReportData HostileGate() {
+  reports::GateReportData g = SampleGate();
   Hostile(g.adapter);
   Hostile(g.base);
   Hostile(g.decision);
   return g;
 }
 
-AdapterReportData HostileAdapter() {
-  AdapterReportData r = SampleAdapter();
-  AdapterIdentity& id = r.identity;
+reports::AdapterReportData HostileAdapter() {
+  reports::AdapterReportData r = SampleAdapter();
+  reports::AdapterIdentity& id = r.identity;
   for (std::string* s : {&id.name, &id.digest, &id.stage}) Hostile(*s);
   Hostile(id.base);
   for (std::string& c : id.channels) Hostile(c);
-  for (VerificationRow& v : r.verification) {
+  for (reports::VerificationRow& v : r.verification) {
     Hostile(v.check);
     Hostile(v.detail);
   }
-  for (LineageNode& n : r.lineage.nodes) {
+  for (reports::LineageNode& n : r.lineage.nodes) {
     for (std::string* s : {&n.id, &n.label, &n.digest}) Hostile(*s);
   }
-  for (LineageEdge& e : r.lineage.edges) {
+  for (reports::LineageEdge& e : r.lineage.edges) {
     for (std::string* s : {&e.from, &e.to, &e.label}) Hostile(*s);
   }
   r.training->config["note" + kHostile] = kHostile;
-  for (EvaluationRecord& e : r.evaluations) {
+  for (reports::EvaluationRecord& e : r.evaluations) {
     Hostile(e.id);
     Hostile(e.time);
-    for (SuiteResults& s : e.suites) {
+    for (reports::SuiteResults& s : e.suites) {
       Hostile(s.suite);
-      for (MetricComparison& m : s.metrics) {
+      for (stats::MetricComparison& m : s.metrics) {
         Hostile(m.metric);
-        for (MetricComparison& slice : m.slices) Hostile(slice.slice);
+        for (stats::MetricComparison& slice : m.slices) Hostile(slice.slice);
       }
     }
   }
-  for (DecisionRecord& d : r.decisions) {
+  for (reports::DecisionRecord& d : r.decisions) {
     for (std::string* s : {&d.id, &d.evaluation_id, &d.signed_by, &d.key_id, &d.time}) Hostile(*s);
     Hostile(d.decision);
   }
-  for (ApprovalRecord& a : r.approvals) {
+  for (reports::ApprovalRecord& a : r.approvals) {
     for (std::string* s : {&a.approver, &a.key_id, &a.time, &a.comment}) Hostile(*s);
   }
-  for (LogEntry& e : r.log) {
+  for (reports::LogEntry& e : r.log) {
     for (std::string* s : {&e.time, &e.actor, &e.action}) Hostile(*s);
     for (std::string& d : e.digests) Hostile(d);
   }
   return r;
 }
 
-AuditReportData HostileAudit() {
-  AuditReportData a = SampleAudit();
+reports::AuditReportData HostileAudit() {
+  reports::AuditReportData a = SampleAudit();
   for (std::string* s : {&a.since, &a.until, &a.checkpoint.origin, &a.checkpoint.root}) Hostile(*s);
-  for (std::vector<AuditEvent>* events :
+  for (std::vector<reports::AuditEvent>* events :
        {&a.promotions, &a.rollbacks, &a.retirements, &a.revocations, &a.failed_gates,
         &a.post_hoc_policy_attempts}) {
     Hostile(*events);

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-namespace graft {
+namespace graft::reports {
 namespace {
 
 TEST(LinearScale, CoversValuesWithRoundBounds) {
@@ -65,4 +65,4 @@ TEST(SvgChart, NumbersAndEllipsis) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::reports

@@ -4,14 +4,14 @@
 #include <cmath>
 #include <vector>
 
-#include "evaluator/stats_distribution.h"
-#include "evaluator/stats_holm.h"
-#include "evaluator/stats_mcnemar.h"
-#include "evaluator/stats_metric_info.h"
-#include "evaluator/stats_normal.h"
-#include "evaluator/stats_power.h"
+#include "evaluator/stats/distribution.h"
+#include "evaluator/stats/holm.h"
+#include "evaluator/stats/mcnemar.h"
+#include "evaluator/stats/metric_info.h"
+#include "evaluator/stats/normal.h"
+#include "evaluator/stats/power.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 TEST(NormalQuantile, MatchesKnownValuesInBothTails) {
@@ -126,4 +126,4 @@ TEST(MetricInfo, KnownMetricsAndUnknownName) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::stats

@@ -6,13 +6,13 @@
 #include <cmath>
 #include <vector>
 
-#include "evaluator/stats_paired.h"
-#include "evaluator/stats_paired_binary.h"
-#include "evaluator/stats_power.h"
-#include "evaluator/stats_student_t.h"
-#include "evaluator/stats_threshold_test.h"
+#include "evaluator/stats/paired.h"
+#include "evaluator/stats/paired_binary.h"
+#include "evaluator/stats/power.h"
+#include "evaluator/stats/student_t.h"
+#include "evaluator/stats/threshold_test.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 TEST(StudentT, KnownValues) {
@@ -145,4 +145,4 @@ TEST(TestImprovement, ChoosesTheTestAndAppliesTheEvidenceRule) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::stats

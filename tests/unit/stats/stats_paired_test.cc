@@ -1,5 +1,5 @@
 // Paired bootstrap comparisons: identical models, normal theory, ratios, determinism, slices.
-#include "evaluator/stats_paired.h"
+#include "evaluator/stats/paired.h"
 
 #include <gtest/gtest.h>
 
@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "core/xoshiro.h"
-#include "evaluator/stats_json.h"
-#include "evaluator/stats_paired_binary.h"
+#include "evaluator/stats/json.h"
+#include "evaluator/stats/paired_binary.h"
 
-namespace graft {
+namespace graft::stats {
 namespace {
 
 MetricScores Scores(const std::string& name, std::vector<double> base, std::vector<double> adapter,
@@ -258,4 +258,4 @@ TEST(PairedBootstrap, ComparisonJsonHasEveryFieldAndNestedSlices) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::stats

@@ -1,11 +1,11 @@
-#include "evaluator/score_table.h"
+#include "evaluator/suite/score_table.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <numbers>
 
-namespace graft {
+namespace graft::suite {
 namespace {
 
 SuiteTask RollingTask() {
@@ -33,12 +33,12 @@ TEST(ScoreTable, RatioMetricsCarryNumeratorsAndDenominators) {
   EXPECT_EQ(table->item_ids, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(table->slices, (std::vector<std::string>{"linux", ""}));
   ASSERT_EQ(table->metrics.size(), 3u);
-  const MetricScores& bpb = table->metrics[0];
+  const stats::MetricScores& bpb = table->metrics[0];
   EXPECT_EQ(bpb.info.name, "bits_per_byte");
   EXPECT_NEAR(bpb.base[0], 4.0 / std::numbers::ln2, 1e-12);
   EXPECT_NEAR(bpb.adapter[1], 2.5 / std::numbers::ln2, 1e-12);
   EXPECT_EQ(bpb.denominator, (std::vector<double>{4, 2}));
-  const MetricScores& perplexity = table->metrics[1];
+  const stats::MetricScores& perplexity = table->metrics[1];
   EXPECT_EQ(perplexity.base, (std::vector<double>{4.0, 2.0}));
   EXPECT_EQ(perplexity.denominator, (std::vector<double>{4, 2}));
 }
@@ -94,4 +94,4 @@ TEST(ItemScore, JsonRoundTripsEveryKind) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::suite

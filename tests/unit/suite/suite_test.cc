@@ -1,4 +1,4 @@
-#include "evaluator/suite.h"
+#include "evaluator/suite/suite.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 
-namespace graft {
+namespace graft::suite {
 namespace {
 
 constexpr std::string_view kRollingData =
@@ -211,4 +211,4 @@ TEST(Suite, LoadsDataRelativeToTheSuiteAndRefusesChangedData) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::suite
