@@ -62,6 +62,49 @@ Result<std::string> BaseOf(registry::Registry& registry, const registry::ObjectR
   return NotFound("adapter " + adapter.DisplayName() + " has no base in the registry");
 }
 
+// The in-toto test-result v0.1 predicate of an evaluation, extended with graft's detailed
+// results.
+Json TestResultPredicate(const EvaluationOutcome& outcome, const EvaluationSettings& settings) {
+  Json configuration = Json::array();
+  Json passed = Json::array();
+  Json detail_suites = Json::array();
+  for (const SuiteOutcome& s : outcome.suites) {
+    configuration.push_back({{"name", s.name}, {"digest", {{"sha256", s.digest}}}});
+    Json tasks = Json::array();
+    for (const TaskOutcome& t : s.tasks) {
+      passed.push_back(s.name + "/" + t.name);
+      Json metrics = Json::array();
+      for (const stats::MetricComparison& c : t.comparisons)
+        metrics.push_back(stats::ComparisonToJson(c));
+      tasks.push_back({{"name", t.name},
+                       {"type", suite::TaskTypeName(t.type)},
+                       {"items", t.item_ids.size()},
+                       {"metrics", std::move(metrics)}});
+    }
+    detail_suites.push_back({{"name", s.name},
+                             {"digest", s.digest},
+                             {"base_from_cache", s.base_from_cache},
+                             {"items_file", {{"sha256", s.items_digest}}},
+                             {"tasks", std::move(tasks)}});
+  }
+  Json bootstrap = {{"resamples", settings.bootstrap.resamples},
+                    {"seed", settings.bootstrap.seed},
+                    {"confidence", settings.bootstrap.confidence},
+                    {"power", settings.bootstrap.power}};
+  return {{"result", "PASSED"},
+          {"configuration", std::move(configuration)},
+          {"passedTests", std::move(passed)},
+          {"warnedTests", Json::array()},
+          {"failedTests", Json::array()},
+          {"graft",
+           {{"adapter", outcome.adapter_digest},
+            {"adapter_label", outcome.adapter_label},
+            {"base", outcome.base_digest},
+            {"settings", settings.ToJson()},
+            {"bootstrap", bootstrap},
+            {"suites", std::move(detail_suites)}}}};
+}
+
 }  // namespace
 
 Json EvaluationSettings::ToJson() const {
@@ -158,213 +201,200 @@ Result<std::vector<suite::ItemScore>> AdapterEvaluator::ScoreTask(
   return scores;
 }
 
+Result<AdapterEvaluator::Inputs> AdapterEvaluator::LoadInputs(
+    const std::string& adapter_ref, const std::vector<std::string>& suite_refs,
+    const fs::path& scratch) {
+  if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
+  Inputs inputs;
+  GRAFT_ASSIGN_OR_RETURN(inputs.adapter, registry_.Resolve(registry::kAdapterKind, adapter_ref));
+  if (inputs.adapter.revoked_seq) {
+    return VerificationFailed("adapter " + inputs.adapter.DisplayName() +
+                              " is revoked: " + inputs.adapter.revoke_reason);
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, inputs.adapter));
+  GRAFT_ASSIGN_OR_RETURN(inputs.base, registry_.Get(base_digest));
+  for (const std::string& ref : suite_refs) {
+    GRAFT_ASSIGN_OR_RETURN(suite::Suite suite, suite::LoadRegisteredSuite(registry_, ref));
+    inputs.suites.push_back(std::move(suite));
+  }
+  GRAFT_RETURN_IF_ERROR(LoadBase(inputs.base));
+  fs::path adapter_files = scratch / "adapter";
+  GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(inputs.adapter, adapter_files)
+                            .WithContext("verifying adapter " + inputs.adapter.DisplayName()));
+  if (model_->adapters().Has(kAdapterName))
+    GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
+  GRAFT_RETURN_IF_ERROR(LoadPeftAdapter(*model_, adapter_files, kAdapterName).status());
+  return inputs;
+}
+
+Status AdapterEvaluator::CheckSameInputs(const Result<Inputs>& inputs) {
+  if (group_ == nullptr) return Status::Ok();
+  std::map<std::string, std::string> digests;
+  if (inputs.ok()) {
+    GRAFT_ASSIGN_OR_RETURN(std::string settings_text, CanonicalJson(settings_.ToJson()));
+    digests = {{"adapter", inputs->adapter.digest},
+               {"base", inputs->base.digest},
+               {"settings", Sha256Hex(settings_text)},
+               {"graft_version", GRAFT_VERSION}};
+    for (const suite::Suite& suite : inputs->suites) digests["suite " + suite.name] = suite.digest;
+  }
+  return group_->CheckInputs(inputs.status(), digests).status();
+}
+
+Result<std::vector<suite::ItemScore>> AdapterEvaluator::BaseScores(
+    TaskScorer& scorer, const std::string& base_digest, const suite::Suite& suite,
+    const suite::SuiteTask& task, const ScoreProgress& progress, bool& from_registry_cache) {
+  Json key_json = {{"base", base_digest},
+                   {"suite", suite.digest},
+                   {"task", task.name},
+                   {"settings", settings_.ToJson()}};
+  GRAFT_ASSIGN_OR_RETURN(std::string key_text, CanonicalJson(key_json));
+  const std::string cache_name = "base-scores-" + Sha256Hex(key_text);
+  Result<std::vector<suite::ItemScore>> cached = NotFound("cache not used");
+  if (settings_.use_cache) cached = CachedBaseScores(cache_name, task);
+  const bool had_cache = cached.ok();
+  if (group_) {
+    // Ranks use cached base scores only when every rank has them.
+    GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> hits, group_->AllGather(had_cache ? "1" : "0"));
+    if (std::count(hits.begin(), hits.end(), "1") != group_->world_size()) {
+      cached = NotFound("a rank has no cached base scores");
+    }
+  }
+  from_registry_cache = cached.ok();
+  if (cached.ok()) {
+    ++stats_.base_tasks_reused;
+    return cached;
+  }
+  if (auto scored = scored_base_.find(cache_name); scored != scored_base_.end()) {
+    // Scored for an earlier adapter of this evaluator: a fresh run, shared.
+    ++stats_.base_tasks_reused;
+    return scored->second;
+  }
+  GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
+  GRAFT_ASSIGN_OR_RETURN(std::vector<suite::ItemScore> scores, ScoreTask(scorer, task, progress));
+  ++stats_.base_tasks_scored;
+  if (Leads() && !had_cache) {
+    GRAFT_RETURN_IF_ERROR(StoreScores(registry_, ScoresJson(scores), cache_name, key_json,
+                                      {{"", "base", base_digest}, {"", "suite", suite.digest}})
+                              .status());
+  }
+  scored_base_.emplace(cache_name, scores);
+  return scores;
+}
+
+Result<SuiteOutcome> AdapterEvaluator::EvaluateSuite(TaskScorer& scorer, const Inputs& inputs,
+                                                     const suite::Suite& suite,
+                                                     const EvaluationProgress& progress) {
+  SuiteOutcome outcome;
+  outcome.name = suite.name;
+  outcome.digest = suite.digest;
+  outcome.base_from_cache = settings_.use_cache;
+  Json items_file = Json::object();
+  for (const suite::SuiteTask& task : suite.tasks) {
+    auto report = [&](const std::string& who) -> ScoreProgress {
+      if (!progress) return {};
+      return [&, who](int64_t done, int64_t total) {
+        progress(suite.name + "/" + task.name + " " + who, done, total);
+      };
+    };
+    TaskOutcome task_outcome;
+    task_outcome.name = task.name;
+    task_outcome.type = task.type;
+    for (const suite::SuiteItem& item : task.items) {
+      task_outcome.item_ids.push_back(item.id);
+      task_outcome.slices.push_back(item.slice);
+    }
+    bool from_registry_cache = false;
+    GRAFT_ASSIGN_OR_RETURN(task_outcome.base, BaseScores(scorer, inputs.base.digest, suite, task,
+                                                         report("base"), from_registry_cache));
+    outcome.base_from_cache = outcome.base_from_cache && from_registry_cache;
+    GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::string(kAdapterName)));
+    GRAFT_ASSIGN_OR_RETURN(task_outcome.adapter, ScoreTask(scorer, task, report("adapter")));
+    GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
+    GRAFT_ASSIGN_OR_RETURN(stats::ItemScores table,
+                           suite::BuildPairedScores(task, task_outcome.base, task_outcome.adapter));
+    GRAFT_ASSIGN_OR_RETURN(task_outcome.comparisons,
+                           stats::ComparePaired(table, settings_.bootstrap));
+    Json items = Json::array();
+    for (size_t i = 0; i < task.items.size(); ++i) {
+      items.push_back({{"id", task.items[i].id},
+                       {"slice", task.items[i].slice},
+                       {"base", task_outcome.base[i].ToJson()},
+                       {"adapter", task_outcome.adapter[i].ToJson()}});
+    }
+    items_file[task.name] = std::move(items);
+    outcome.tasks.push_back(std::move(task_outcome));
+  }
+  if (Leads()) {
+    const std::string& adapter = inputs.adapter.digest;
+    GRAFT_ASSIGN_OR_RETURN(
+        outcome.items_digest,
+        StoreScores(registry_, items_file,
+                    "items-" + adapter.substr(0, 16) + "-" + suite.digest.substr(0, 16),
+                    {{"adapter", adapter}, {"suite", suite.digest}},
+                    {{"", "adapter", adapter}, {"", "suite", suite.digest}}));
+  }
+  return outcome;
+}
+
 Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_ref,
                                                      const std::vector<std::string>& suite_refs,
                                                      const PrivateKey& key,
                                                      const EvaluationProgress& progress) {
-  registry::ObjectRecord adapter, base;
-  std::vector<suite::Suite> suites;
   TempDir dir("graft-adapter");
-  auto prepare = [&]() -> Status {
-    if (suite_refs.empty()) return InvalidInput("name at least one suite to evaluate on");
-    GRAFT_ASSIGN_OR_RETURN(adapter, registry_.Resolve(registry::kAdapterKind, adapter_ref));
-    if (adapter.revoked_seq) {
-      return VerificationFailed("adapter " + adapter.DisplayName() +
-                                " is revoked: " + adapter.revoke_reason);
-    }
-    GRAFT_ASSIGN_OR_RETURN(std::string base_digest, BaseOf(registry_, adapter));
-    GRAFT_ASSIGN_OR_RETURN(base, registry_.Get(base_digest));
-    for (const std::string& ref : suite_refs) {
-      GRAFT_ASSIGN_OR_RETURN(suite::Suite suite, suite::LoadRegisteredSuite(registry_, ref));
-      suites.push_back(std::move(suite));
-    }
-    GRAFT_RETURN_IF_ERROR(LoadBase(base));
-    fs::path adapter_files = dir.path() / "adapter";
-    GRAFT_RETURN_IF_ERROR(registry_.ExportFiles(adapter, adapter_files)
-                              .WithContext("verifying adapter " + adapter.DisplayName()));
-    if (model_->adapters().Has(kAdapterName))
-      GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
-    return LoadPeftAdapter(*model_, adapter_files, kAdapterName).status();
-  };
-  const Status prepared = prepare();
-  const bool leader = group_ == nullptr || group_->leader();
-  if (group_) {
-    std::map<std::string, std::string> digests;
-    if (prepared.ok()) {
-      GRAFT_ASSIGN_OR_RETURN(std::string settings_text, CanonicalJson(settings_.ToJson()));
-      digests = {{"adapter", adapter.digest},
-                 {"base", base.digest},
-                 {"settings", Sha256Hex(settings_text)},
-                 {"graft_version", GRAFT_VERSION}};
-      for (const suite::Suite& suite : suites) digests["suite " + suite.name] = suite.digest;
-    }
-    GRAFT_RETURN_IF_ERROR(group_->CheckInputs(prepared, digests).status());
-  }
-  GRAFT_RETURN_IF_ERROR(prepared);
+  const Result<Inputs> inputs = LoadInputs(adapter_ref, suite_refs, dir.path());
+  GRAFT_RETURN_IF_ERROR(CheckSameInputs(inputs));
+  GRAFT_RETURN_IF_ERROR(inputs.status());
   SetTorchThreads(settings_.threads);
 
   EvaluationOutcome outcome;
-  outcome.adapter_digest = adapter.digest;
-  outcome.adapter_label = adapter.DisplayName();
-  outcome.base_digest = base.digest;
-  Json settings_json = settings_.ToJson();
+  outcome.adapter_digest = inputs->adapter.digest;
+  outcome.adapter_label = inputs->adapter.DisplayName();
+  outcome.base_digest = inputs->base.digest;
   ScorerOptions scorer_options{.batch_size = settings_.batch_size,
                                .max_length = settings_.max_length};
   TaskScorer scorer(*model_, scorer_options);
   bool changed = false;
-  for (const suite::Suite& suite : suites) {
-    SuiteOutcome suite_outcome;
-    suite_outcome.name = suite.name;
-    suite_outcome.digest = suite.digest;
-    suite_outcome.base_from_cache = settings_.use_cache;
-    Json items_file = Json::object();
-    for (const suite::SuiteTask& task : suite.tasks) {
-      TaskOutcome task_outcome;
-      task_outcome.name = task.name;
-      task_outcome.type = task.type;
-      for (const suite::SuiteItem& item : task.items) {
-        task_outcome.item_ids.push_back(item.id);
-        task_outcome.slices.push_back(item.slice);
-      }
-      Json key_json = {{"base", base.digest},
-                       {"suite", suite.digest},
-                       {"task", task.name},
-                       {"settings", settings_json}};
-      GRAFT_ASSIGN_OR_RETURN(std::string key_text, CanonicalJson(key_json));
-      std::string cache_name = "base-scores-" + Sha256Hex(key_text);
-      auto report = [&](const std::string& who) -> ScoreProgress {
-        if (!progress) return {};
-        return [&, who](int64_t done, int64_t total) {
-          progress(suite.name + "/" + task.name + " " + who, done, total);
-        };
-      };
-      Result<std::vector<suite::ItemScore>> cached = NotFound("cache not used");
-      if (settings_.use_cache) cached = CachedBaseScores(cache_name, task);
-      const bool had_cache = cached.ok();
-      if (group_) {
-        // Ranks use cached base scores only when every rank has them.
-        GRAFT_ASSIGN_OR_RETURN(std::vector<std::string> hits,
-                               group_->AllGather(had_cache ? "1" : "0"));
-        if (std::count(hits.begin(), hits.end(), "1") != group_->world_size()) {
-          cached = NotFound("a rank has no cached base scores");
-        }
-      }
-      auto scored = scored_base_.find(cache_name);
-      if (cached.ok()) {
-        task_outcome.base = std::move(*cached);
-        ++stats_.base_tasks_reused;
-      } else if (scored != scored_base_.end()) {
-        // Scored for an earlier adapter of this evaluator: a fresh run, shared.
-        suite_outcome.base_from_cache = false;
-        task_outcome.base = scored->second;
-        ++stats_.base_tasks_reused;
-      } else {
-        suite_outcome.base_from_cache = false;
-        GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
-        GRAFT_ASSIGN_OR_RETURN(task_outcome.base, ScoreTask(scorer, task, report("base")));
-        ++stats_.base_tasks_scored;
-        if (leader && !had_cache) {
-          GRAFT_RETURN_IF_ERROR(
-              StoreScores(registry_, ScoresJson(task_outcome.base), cache_name, key_json,
-                          {{"", "base", base.digest}, {"", "suite", suite.digest}})
-                  .status());
-        }
-        scored_base_.emplace(cache_name, task_outcome.base);
-      }
-      GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::string(kAdapterName)));
-      GRAFT_ASSIGN_OR_RETURN(task_outcome.adapter, ScoreTask(scorer, task, report("adapter")));
-      GRAFT_RETURN_IF_ERROR(model_->adapters().SetActive(std::nullopt));
-      changed = changed || suite::AdapterChangedAnything(task_outcome.base, task_outcome.adapter);
-
-      GRAFT_ASSIGN_OR_RETURN(
-          stats::ItemScores table,
-          suite::BuildPairedScores(task, task_outcome.base, task_outcome.adapter));
-      GRAFT_ASSIGN_OR_RETURN(task_outcome.comparisons,
-                             stats::ComparePaired(table, settings_.bootstrap));
-      Json items = Json::array();
-      for (size_t i = 0; i < task.items.size(); ++i) {
-        items.push_back({{"id", task.items[i].id},
-                         {"slice", task.items[i].slice},
-                         {"base", task_outcome.base[i].ToJson()},
-                         {"adapter", task_outcome.adapter[i].ToJson()}});
-      }
-      items_file[task.name] = std::move(items);
-      suite_outcome.tasks.push_back(std::move(task_outcome));
+  for (const suite::Suite& suite : inputs->suites) {
+    GRAFT_ASSIGN_OR_RETURN(SuiteOutcome suite_outcome,
+                           EvaluateSuite(scorer, *inputs, suite, progress));
+    for (const TaskOutcome& task : suite_outcome.tasks) {
+      changed = changed || suite::AdapterChangedAnything(task.base, task.adapter);
     }
-    if (!leader) {
-      outcome.suites.push_back(std::move(suite_outcome));
-      continue;
-    }
-    GRAFT_ASSIGN_OR_RETURN(
-        suite_outcome.items_digest,
-        StoreScores(registry_, items_file,
-                    "items-" + adapter.digest.substr(0, 16) + "-" + suite.digest.substr(0, 16),
-                    {{"adapter", adapter.digest}, {"suite", suite.digest}},
-                    {{"", "adapter", adapter.digest}, {"", "suite", suite.digest}}));
     outcome.suites.push_back(std::move(suite_outcome));
   }
   if (!changed) {
-    return VerificationFailed("canary: adapter " + adapter.DisplayName() +
+    return VerificationFailed("canary: adapter " + outcome.adapter_label +
                               " changed no output on any item; it was not applied (or is a no-op)");
   }
-  if (!leader) return outcome;
+  if (!Leads()) return outcome;
+  outcome.predicate = TestResultPredicate(outcome, settings_);
+  GRAFT_ASSIGN_OR_RETURN(outcome.attestation_digest, Attest(outcome, key));
+  return outcome;
+}
 
-  // The attestation: in-toto test-result v0.1, extended with graft's detailed results.
-  Json configuration = Json::array();
-  Json passed = Json::array();
-  Json detail_suites = Json::array();
-  for (const SuiteOutcome& s : outcome.suites) {
-    configuration.push_back({{"name", s.name}, {"digest", {{"sha256", s.digest}}}});
-    Json tasks = Json::array();
-    for (const TaskOutcome& t : s.tasks) {
-      passed.push_back(s.name + "/" + t.name);
-      Json metrics = Json::array();
-      for (const stats::MetricComparison& c : t.comparisons)
-        metrics.push_back(stats::ComparisonToJson(c));
-      tasks.push_back({{"name", t.name},
-                       {"type", suite::TaskTypeName(t.type)},
-                       {"items", t.item_ids.size()},
-                       {"metrics", std::move(metrics)}});
-    }
-    detail_suites.push_back({{"name", s.name},
-                             {"digest", s.digest},
-                             {"base_from_cache", s.base_from_cache},
-                             {"items_file", {{"sha256", s.items_digest}}},
-                             {"tasks", std::move(tasks)}});
-  }
-  Json bootstrap = {{"resamples", settings_.bootstrap.resamples},
-                    {"seed", settings_.bootstrap.seed},
-                    {"confidence", settings_.bootstrap.confidence},
-                    {"power", settings_.bootstrap.power}};
-  outcome.predicate = {{"result", "PASSED"},
-                       {"configuration", std::move(configuration)},
-                       {"passedTests", std::move(passed)},
-                       {"warnedTests", Json::array()},
-                       {"failedTests", Json::array()},
-                       {"graft",
-                        {{"adapter", adapter.digest},
-                         {"adapter_label", outcome.adapter_label},
-                         {"base", base.digest},
-                         {"settings", settings_json},
-                         {"bootstrap", bootstrap},
-                         {"suites", std::move(detail_suites)}}}};
+Result<std::string> AdapterEvaluator::Attest(const EvaluationOutcome& outcome,
+                                             const PrivateKey& key) {
   InTotoStatement statement;
-  statement.subjects.push_back({outcome.adapter_label, {{"sha256", adapter.digest}}});
+  statement.subjects.push_back({outcome.adapter_label, {{"sha256", outcome.adapter_digest}}});
   statement.predicate_type = std::string(kTestResultPredicateType);
   statement.predicate = outcome.predicate;
   GRAFT_ASSIGN_OR_RETURN(std::string payload, CanonicalJson(statement.ToJson()));
   GRAFT_ASSIGN_OR_RETURN(DsseEnvelope envelope,
                          DsseSign(kInTotoPayloadType, std::move(payload), {&key}));
-  std::vector<registry::Edge> edges = {{"", "adapter", adapter.digest}, {"", "base", base.digest}};
+  std::vector<registry::Edge> edges = {{"", "adapter", outcome.adapter_digest},
+                                       {"", "base", outcome.base_digest}};
   for (const SuiteOutcome& s : outcome.suites) {
     edges.push_back({"", "suite", s.digest});
     edges.push_back({"", "items", s.items_digest});
   }
-  GRAFT_ASSIGN_OR_RETURN(registry::AttestationRecord record,
-                         registry_.AddAttestation(registry::kEvaluationAttestation, envelope,
-                                                  adapter.digest, registry::kEvaluatorRole, edges));
-  outcome.attestation_digest = record.digest;
-  return outcome;
+  GRAFT_ASSIGN_OR_RETURN(
+      registry::AttestationRecord record,
+      registry_.AddAttestation(registry::kEvaluationAttestation, envelope, outcome.adapter_digest,
+                               registry::kEvaluatorRole, edges));
+  return record.digest;
 }
+
+bool AdapterEvaluator::Leads() const { return group_ == nullptr || group_->leader(); }
 
 }  // namespace graft::evaluator

@@ -127,6 +127,33 @@ class AdapterEvaluator {
       TaskScorer& scorer, const suite::SuiteTask& task,
       const std::function<void(int64_t, int64_t)>& progress);
 
+  // What one evaluation reads, verified: the adapter (loaded into the model), its base and the
+  // suites.
+  struct Inputs {
+    registry::ObjectRecord adapter;
+    registry::ObjectRecord base;
+    std::vector<suite::Suite> suites;
+  };
+  Result<Inputs> LoadInputs(const std::string& adapter_ref,
+                            const std::vector<std::string>& suite_refs,
+                            const std::filesystem::path& scratch);
+  // With a group: every rank's inputs (or their failure) and settings agree with the others'.
+  Status CheckSameInputs(const Result<Inputs>& inputs);
+  // The base's scores on `task`: the registry's cache (`from_registry_cache`), this evaluator's
+  // earlier run, or scored now (and cached by the leading rank).
+  Result<std::vector<suite::ItemScore>> BaseScores(
+      TaskScorer& scorer, const std::string& base_digest, const suite::Suite& suite,
+      const suite::SuiteTask& task, const std::function<void(int64_t, int64_t)>& progress,
+      bool& from_registry_cache);
+  // Every task of `suite` scored with and without the adapter and compared; the leading rank
+  // stores the per-item scores.
+  Result<SuiteOutcome> EvaluateSuite(TaskScorer& scorer, const Inputs& inputs,
+                                     const suite::Suite& suite, const EvaluationProgress& progress);
+  // Signs the outcome's predicate as an in-toto statement and stores it; its digest.
+  Result<std::string> Attest(const EvaluationOutcome& outcome, const PrivateKey& key);
+  // Whether this process writes to the registry (no group, or rank 0).
+  bool Leads() const;
+
   registry::Registry& registry_;
   EvaluationSettings settings_;
   distributed::Group* group_ = nullptr;

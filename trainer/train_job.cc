@@ -85,6 +85,147 @@ struct Prepared {
   }
 };
 
+// The leader's checks of OUT and OUT.partial against --resume.
+Status CheckOutputDirs(const TrainJob& job, const fs::path& partial) {
+  std::error_code ec;
+  if (fs::exists(job.out_dir, ec)) return Conflict(job.out_dir.string() + " already exists");
+  if (job.resume && !fs::is_directory(partial, ec)) {
+    return NotFound("--resume: " + partial.string() + " does not exist (nothing to resume)");
+  }
+  if (!job.resume && fs::exists(partial, ec)) {
+    return Conflict(partial.string() +
+                    " holds an unfinished run: continue it with --resume, or remove it");
+  }
+  return Status::Ok();
+}
+
+// The provenance's record of the run's inputs (base, parent, datasets, policy, config) and of
+// what it runs on.
+Status RecordInputs(const TrainJob& job, const std::string& base_digest,
+                    const std::string& config_sha256, const std::string& base_model, Prepared& p) {
+  TrainingProvenance& provenance = p.provenance;
+  TrainConfig& config = p.config;
+  provenance.dependencies.push_back({"base", "", base_digest});
+  if (job.parent_dir) {
+    GRAFT_ASSIGN_OR_RETURN(ParentAdapter parent, ParentAdapter::Read(*job.parent_dir));
+    GRAFT_RETURN_IF_ERROR(parent.CheckBase(base_digest));
+    provenance.dependencies.push_back({"parent", "", parent.root_digest});
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(job.train_data));
+  provenance.dependencies.push_back(
+      {"dataset:train", job.train_data.filename().string(), train_sha});
+  if (job.valid_data) {
+    GRAFT_ASSIGN_OR_RETURN(std::string valid_sha, FileSha256(*job.valid_data));
+    provenance.dependencies.push_back(
+        {"dataset:valid", job.valid_data->filename().string(), valid_sha});
+  }
+  if (job.policy_digest) provenance.dependencies.push_back({"policy", "", *job.policy_digest});
+  if (job.full) config.lora.reset();  // a full fine-tune has no adapter: its config is not recorded
+  if (config.lora) config.lora->base_model_name_or_path = base_model;
+  provenance.config = config.ToJson();
+  provenance.config_sha256 = config_sha256;
+  provenance.policy = job.policy_digest;
+  provenance.full = job.full;
+  provenance.seed = config.seed;
+  provenance.threads = config.threads;
+  provenance.world_size = job.group ? job.group->world_size() : 1;
+  provenance.graft_version = GRAFT_VERSION;
+  provenance.libtorch_version = TORCH_VERSION;
+  provenance.blas = BlasDescription();
+  return Status::Ok();
+}
+
+// One rank's inputs loaded and checked, and the provenance begun; the leader's run announced.
+Result<Prepared> Prepare(const TrainJob& job, bool leader, const fs::path& partial,
+                         const std::string& base_model) {
+  Prepared p;
+  if (leader) {
+    GRAFT_RETURN_IF_ERROR(CheckOutputDirs(job, partial));
+    GRAFT_ASSIGN_OR_RETURN(p.key, PrivateKey::LoadPem(job.key_path));
+  }
+  GRAFT_ASSIGN_OR_RETURN(p.config, LoadTrainConfig(job.config_path));
+  const TrainConfig& config = p.config;
+  GRAFT_RETURN_IF_ERROR(config.CheckMode(job.full, job.config_path.string()));
+  if (job.full && job.parent_dir) {
+    return InvalidInput("--parent continues a LoRA adapter; it does not combine with --full");
+  }
+  GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(job.config_path));
+  GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(job.base_dir));
+  GRAFT_ASSIGN_OR_RETURN(p.model, CausalLM::Load(job.base_dir, job.base_dtype));
+  // Checked before anything starts: a longer window would fail at the first step.
+  if (const int64_t context = p.model->config().max_positions;
+      context > 0 && config.max_seq_len > context) {
+    return InvalidInput(job.config_path.string() + ": max_seq_len " +
+                        std::to_string(config.max_seq_len) +
+                        " is longer than the base's context (" + std::to_string(context) +
+                        " positions in " + (job.base_dir / "config.json").string() + ")");
+  }
+  Result<TextEncoder> encoder =
+      TextEncoder::For(p.model->tokenizer(), p.model->config().eos_token_id);
+  if (!encoder.ok()) return encoder.status().WithContext(job.base_dir.string());
+  GRAFT_ASSIGN_OR_RETURN(p.train, Dataset::Load(job.train_data, *encoder));
+  if (job.valid_data) {
+    GRAFT_ASSIGN_OR_RETURN(p.valid, Dataset::Load(*job.valid_data, *encoder));
+  }
+  GRAFT_RETURN_IF_ERROR(
+      RecordInputs(job, base_manifest.RootDigestHex(), config_sha256, base_model, p));
+  if (leader && !job.resume) {
+    // Announced last, once every input checked, so a refused run is not announced.
+    p.run = {{"invocationId", TrainingProvenance::NewInvocationId()},
+             {"startedOn", TrainingProvenance::Now()}};
+    p.provenance.invocation_id = p.run["invocationId"].get<std::string>();
+    if (job.announce) {
+      GRAFT_ASSIGN_OR_RETURN(p.run["announcement"], job.announce(p.provenance));
+    }
+  }
+  return p;
+}
+
+// The provenance's record of what the run produced (its byproducts).
+void RecordOutcome(const TrainSummary& s, const distributed::Group* group,
+                   const std::vector<distributed::RankInputs>& ranks,
+                   TrainingProvenance& provenance) {
+  provenance.finished_on = TrainingProvenance::Now();
+  provenance.byproducts = {{"train_loss", s.train_loss}, {"steps", s.steps}, {"tokens", s.tokens}};
+  if (s.valid_loss) provenance.byproducts.push_back({"valid_loss", *s.valid_loss});
+  if (s.valid_bits_per_byte) {
+    provenance.byproducts.push_back({"valid_bits_per_byte", *s.valid_bits_per_byte});
+  }
+  provenance.byproducts.push_back({"wall_seconds", s.wall_seconds});
+  provenance.byproducts.push_back({"loss_curve", LossCurveToJson(s.loss_curve)});
+  if (group) {
+    Json ranks_json = Json::array();
+    for (const distributed::RankInputs& r : ranks) {
+      ranks_json.push_back({{"rank", r.rank}, {"host", r.host}, {"checked", r.digests}});
+    }
+    provenance.byproducts.push_back({"ranks", std::move(ranks_json)});
+  }
+}
+
+// Saves the trained result in OUT.partial/output with its model card, signs it and renames it
+// to OUT; the root digest.
+Result<std::string> Publish(const TrainJob& job, Trainer& trainer,
+                            const TrainingProvenance& provenance, const PrivateKey& key,
+                            const fs::path& partial, const std::string& base_model) {
+  std::error_code ec;
+  const fs::path staged = partial / "output";
+  fs::remove_all(staged, ec);
+  GRAFT_RETURN_IF_ERROR(trainer.Save(staged));
+  GRAFT_RETURN_IF_ERROR(
+      WriteFileAtomic(staged / kModelCardFile,
+                      RenderModelCard(DirName(job.out_dir), base_model, job.license, provenance)));
+  GRAFT_ASSIGN_OR_RETURN(std::string root_digest,
+                         provenance.SignDirectory(staged, DirName(job.out_dir), key));
+  fs::rename(staged, job.out_dir, ec);
+  if (ec)
+    return IoError("cannot rename " + staged.string() + " to " + job.out_dir.string() + ": " +
+                   ec.message());
+  fs::path parent = fs::absolute(job.out_dir, ec).lexically_normal().parent_path();
+  GRAFT_RETURN_IF_ERROR(SyncDirectory(parent));
+  fs::remove_all(partial, ec);
+  return root_digest;
+}
+
 }  // namespace
 
 Result<TrainJobResult> TrainJob::Run() const {
@@ -94,83 +235,7 @@ Result<TrainJobResult> TrainJob::Run() const {
   const bool leader = group == nullptr || group->leader();
   std::error_code ec;
   const std::string base_model = base_name_or_path.value_or(DirName(base_dir));
-  auto prepare = [&]() -> Result<Prepared> {
-    Prepared p;
-    if (leader) {
-      if (fs::exists(out_dir, ec)) return Conflict(out_dir.string() + " already exists");
-      if (resume && !fs::is_directory(partial, ec)) {
-        return NotFound("--resume: " + partial.string() + " does not exist (nothing to resume)");
-      }
-      if (!resume && fs::exists(partial, ec)) {
-        return Conflict(partial.string() +
-                        " holds an unfinished run: continue it with --resume, or remove it");
-      }
-      GRAFT_ASSIGN_OR_RETURN(p.key, PrivateKey::LoadPem(key_path));
-    }
-    GRAFT_ASSIGN_OR_RETURN(p.config, LoadTrainConfig(config_path));
-    TrainConfig& config = p.config;
-    GRAFT_RETURN_IF_ERROR(config.CheckMode(full, config_path.string()));
-    if (full && parent_dir) {
-      return InvalidInput("--parent continues a LoRA adapter; it does not combine with --full");
-    }
-    GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(config_path));
-    GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(base_dir));
-    GRAFT_ASSIGN_OR_RETURN(p.model, CausalLM::Load(base_dir, base_dtype));
-    // Checked before anything starts: a longer window would fail at the first step.
-    if (const int64_t context = p.model->config().max_positions;
-        context > 0 && config.max_seq_len > context) {
-      return InvalidInput(config_path.string() + ": max_seq_len " +
-                          std::to_string(config.max_seq_len) +
-                          " is longer than the base's context (" + std::to_string(context) +
-                          " positions in " + (base_dir / "config.json").string() + ")");
-    }
-    Result<TextEncoder> encoder =
-        TextEncoder::For(p.model->tokenizer(), p.model->config().eos_token_id);
-    if (!encoder.ok()) return encoder.status().WithContext(base_dir.string());
-    GRAFT_ASSIGN_OR_RETURN(p.train, Dataset::Load(train_data, *encoder));
-    if (valid_data) {
-      GRAFT_ASSIGN_OR_RETURN(p.valid, Dataset::Load(*valid_data, *encoder));
-    }
-
-    TrainingProvenance& provenance = p.provenance;
-    provenance.dependencies.push_back({"base", "", base_manifest.RootDigestHex()});
-    if (parent_dir) {
-      GRAFT_ASSIGN_OR_RETURN(ParentAdapter parent, ParentAdapter::Read(*parent_dir));
-      GRAFT_RETURN_IF_ERROR(parent.CheckBase(base_manifest.RootDigestHex()));
-      provenance.dependencies.push_back({"parent", "", parent.root_digest});
-    }
-    GRAFT_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(train_data));
-    provenance.dependencies.push_back({"dataset:train", train_data.filename().string(), train_sha});
-    if (valid_data) {
-      GRAFT_ASSIGN_OR_RETURN(std::string valid_sha, FileSha256(*valid_data));
-      provenance.dependencies.push_back(
-          {"dataset:valid", valid_data->filename().string(), valid_sha});
-    }
-    if (policy_digest) provenance.dependencies.push_back({"policy", "", *policy_digest});
-    if (full) config.lora.reset();  // a full fine-tune has no adapter: its config is not recorded
-    if (config.lora) config.lora->base_model_name_or_path = base_model;
-    provenance.config = config.ToJson();
-    provenance.config_sha256 = config_sha256;
-    provenance.policy = policy_digest;
-    provenance.full = full;
-    provenance.seed = config.seed;
-    provenance.threads = config.threads;
-    provenance.world_size = group ? group->world_size() : 1;
-    provenance.graft_version = GRAFT_VERSION;
-    provenance.libtorch_version = TORCH_VERSION;
-    provenance.blas = BlasDescription();
-    if (leader && !resume) {
-      // Announced last, once every input checked, so a refused run is not announced.
-      p.run = {{"invocationId", TrainingProvenance::NewInvocationId()},
-               {"startedOn", TrainingProvenance::Now()}};
-      provenance.invocation_id = p.run["invocationId"].get<std::string>();
-      if (announce) {
-        GRAFT_ASSIGN_OR_RETURN(p.run["announcement"], announce(provenance));
-      }
-    }
-    return p;
-  };
-  Result<Prepared> prepared = prepare();
+  Result<Prepared> prepared = Prepare(*this, leader, partial, base_model);
   std::vector<distributed::RankInputs> ranks;
   if (group) {
     const std::map<std::string, std::string> digests =
@@ -178,12 +243,10 @@ Result<TrainJobResult> TrainJob::Run() const {
     GRAFT_ASSIGN_OR_RETURN(ranks, group->CheckInputs(prepared.status(), digests));
   }
   GRAFT_RETURN_IF_ERROR(prepared.status());
-  const TrainConfig& config = prepared->config;
-  CausalLM* model = prepared->model.get();
   TrainingProvenance& provenance = prepared->provenance;
 
   TrainerOptions options;
-  options.config = config;
+  options.config = prepared->config;
   options.full = full;
   if (parent_dir) options.parent = *parent_dir;
   options.checkpoint_dir = partial / "checkpoints";
@@ -196,8 +259,8 @@ Result<TrainJobResult> TrainJob::Run() const {
   options.after_step = after_step;
   options.group = group;
   GRAFT_ASSIGN_OR_RETURN(std::unique_ptr<Trainer> trainer,
-                         Trainer::Create(*model, std::move(options), std::move(*prepared->train),
-                                         std::move(prepared->valid)));
+                         Trainer::Create(*prepared->model, std::move(options),
+                                         std::move(*prepared->train), std::move(prepared->valid)));
   if (!leader) {
     GRAFT_ASSIGN_OR_RETURN(result.summary, trainer->Run());
     return result;
@@ -220,38 +283,9 @@ Result<TrainJobResult> TrainJob::Run() const {
   }
   result.summary = std::move(*summary);
   if (result.summary.interrupted) return result;
-
-  const TrainSummary& s = result.summary;
-  provenance.finished_on = TrainingProvenance::Now();
-  provenance.byproducts = {{"train_loss", s.train_loss}, {"steps", s.steps}, {"tokens", s.tokens}};
-  if (s.valid_loss) provenance.byproducts.push_back({"valid_loss", *s.valid_loss});
-  if (s.valid_bits_per_byte) {
-    provenance.byproducts.push_back({"valid_bits_per_byte", *s.valid_bits_per_byte});
-  }
-  provenance.byproducts.push_back({"wall_seconds", s.wall_seconds});
-  provenance.byproducts.push_back({"loss_curve", LossCurveToJson(s.loss_curve)});
-  if (group) {
-    Json ranks_json = Json::array();
-    for (const distributed::RankInputs& r : ranks) {
-      ranks_json.push_back({{"rank", r.rank}, {"host", r.host}, {"checked", r.digests}});
-    }
-    provenance.byproducts.push_back({"ranks", std::move(ranks_json)});
-  }
-
-  const fs::path staged = partial / "output";
-  fs::remove_all(staged, ec);
-  GRAFT_RETURN_IF_ERROR(trainer->Save(staged));
-  GRAFT_RETURN_IF_ERROR(WriteFileAtomic(
-      staged / kModelCardFile, RenderModelCard(DirName(out_dir), base_model, license, provenance)));
+  RecordOutcome(result.summary, group, ranks, provenance);
   GRAFT_ASSIGN_OR_RETURN(result.root_digest,
-                         provenance.SignDirectory(staged, DirName(out_dir), *prepared->key));
-  fs::rename(staged, out_dir, ec);
-  if (ec)
-    return IoError("cannot rename " + staged.string() + " to " + out_dir.string() + ": " +
-                   ec.message());
-  fs::path parent = fs::absolute(out_dir, ec).lexically_normal().parent_path();
-  GRAFT_RETURN_IF_ERROR(SyncDirectory(parent));
-  fs::remove_all(partial, ec);
+                         Publish(*this, *trainer, provenance, *prepared->key, partial, base_model));
   result.dir = out_dir;
   return result;
 }
