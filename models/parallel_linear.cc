@@ -3,8 +3,10 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
+#include "models/gemv_kernels.h"
 #include "models/parallel_chunks.h"
 #include "models/q8_weights.h"
 
@@ -209,13 +211,55 @@ void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::
   });
 }
 
+// Whether GemvProduct takes a b: a few F32 rows of a and b = W^T with W's rows contiguous
+// (nn.Linear's weight as LoraLinear and the LM head pass it), in F32 or BF16.
+bool GemvTakes(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.size(0) >= 1 && a.size(0) <= models::kGemvMaxRows && a.scalar_type() == torch::kFloat &&
+         (b.scalar_type() == torch::kFloat || b.scalar_type() == torch::kBFloat16) &&
+         b.stride(0) == 1 && (b.size(1) == 1 || b.stride(1) >= b.size(0));
+}
+
+// Bytes of W a thread of GemvProduct takes at a time.
+constexpr int64_t kGemvBlockBytes = 256 << 10;
+
+// out = a b (+ bias) for GemvTakes's operands, through the matrix-vector kernels
+// (gemv_kernels.h), which stream W once in its own dtype: the output columns (W's rows) in
+// blocks of contiguous rows that the threads take in turn until none is left, so that a thread
+// that runs late (another process on its core) leaves its share to the others instead of
+// making them wait at the end.
+void GemvProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                 const torch::Tensor& bias) {
+  const torch::Tensor rows = a.stride(1) == 1 ? a : a.contiguous();
+  const torch::Tensor bias_values = bias.defined() ? bias.contiguous() : bias;
+  const models::GemvWeights type =
+      b.scalar_type() == torch::kBFloat16 ? models::GemvWeights::kBF16 : models::GemvWeights::kF32;
+  const int64_t k = b.size(0);
+  const int64_t n = b.size(1);
+  const int64_t block =
+      std::max<int64_t>(8, kGemvBlockBytes / std::max<int64_t>(1, k * b.element_size()));
+  const int64_t min_rows = std::max<int64_t>(1, MinPart(a.size(0) * k));
+  const int64_t threads = std::clamp<int64_t>(n / min_rows, 1, at::get_num_threads());
+  std::atomic<int64_t> next{0};
+  ForEachChunk(threads, 1, [&](int64_t, int64_t) {
+    for (int64_t begin = next.fetch_add(block); begin < n; begin = next.fetch_add(block)) {
+      models::GemvRows(b.data_ptr(), type, b.stride(1), k, rows.data_ptr<float>(), rows.stride(0),
+                       rows.size(0), begin, std::min(n, begin + block),
+                       bias_values.defined() ? bias_values.data_ptr<float>() : nullptr,
+                       out.data_ptr<float>(), out.stride(0));
+    }
+  });
+}
+
 // out = a b (+ bias), choosing the split: by columns when b is not F32 or a has few rows, by
-// rows otherwise; a few rows of a Q8_0 b go through its int8 kernels (q8_weights.h). `out` is a
+// rows otherwise; a few rows of a Q8_0 b go through its int8 kernels (q8_weights.h), a few rows
+// of a W^T in F32 or BF16 through the matrix-vector kernels. `out` is a
 // fresh [M, N] F32 tensor.
 void Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
              const torch::Tensor& bias) {
   if (a.size(0) <= kQ8KernelMaxRows && b.stride(0) == 1 && IsQ8(b)) {
     Q8SmallProduct(out, a, b, bias);
+  } else if (GemvTakes(a, b)) {
+    GemvProduct(out, a, b, bias);
   } else if (b.scalar_type() != torch::kFloat) {
     ConvertingProduct(out, a, b, bias);
   } else if (a.size(0) < kMinRowsForRowSplit) {

@@ -1,0 +1,214 @@
+#include "models/gemv_kernels.h"
+
+#include <atomic>
+#include <bit>
+#include <cstring>
+
+namespace graft::models {
+namespace {
+
+// One kernel, written once with GCC vector extensions of `kLanes` floats and always inlined
+// into one function per instruction set (GemvAvx512, GemvAvx2, GemvPortable), where the
+// compiler turns each vector into that set's registers: 16 floats a ZMM register, 8 a YMM, 4
+// an XMM (SSE2, which every x86-64 has). Multiply-adds contract to FMA where the set has it.
+// (Spelled out per width: GCC drops a vector_size that depends on a template parameter.)
+template <int kLanes>
+struct Lanes;
+
+#define GRAFT_GEMV_LANES(N)                                      \
+  template <>                                                    \
+  struct Lanes<N> {                                              \
+    using Floats = float __attribute__((vector_size(4 * N)));    \
+    using Halves = uint16_t __attribute__((vector_size(2 * N))); \
+    using Words = uint32_t __attribute__((vector_size(4 * N)));  \
+  };
+GRAFT_GEMV_LANES(4)
+GRAFT_GEMV_LANES(8)
+GRAFT_GEMV_LANES(16)
+#undef GRAFT_GEMV_LANES
+
+// kLanes consecutive weights from `p` as F32.
+template <int kLanes>
+[[gnu::always_inline]] inline typename Lanes<kLanes>::Floats LoadWeights(const float* p) {
+  typename Lanes<kLanes>::Floats v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// A BF16 is the upper half of the F32 of the same value: widened, shifted, exact.
+template <int kLanes>
+[[gnu::always_inline]] inline typename Lanes<kLanes>::Floats LoadWeights(const uint16_t* p) {
+  typename Lanes<kLanes>::Halves h;
+  std::memcpy(&h, p, sizeof h);
+  using Words = typename Lanes<kLanes>::Words;
+  return std::bit_cast<typename Lanes<kLanes>::Floats>(__builtin_convertvector(h, Words) << 16);
+}
+
+[[gnu::always_inline]] inline float Widen(float w) { return w; }
+[[gnu::always_inline]] inline float Widen(uint16_t w) {
+  return std::bit_cast<float>(static_cast<uint32_t>(w) << 16);
+}
+
+// The operands of one call (GemvRows's), passed through the dispatch by reference.
+template <class T>
+struct Operands {
+  const T* w;
+  int64_t ldw;
+  int64_t k;
+  const float* x;
+  int64_t ldx;
+  const float* bias;
+  float* y;
+  int64_t ldy;
+};
+
+// Output columns j .. j + kOut - 1 for the kRows rows of x: kRows × kOut accumulators, each x
+// vector loaded once per step for all kOut weight rows, each weight vector used for all rows.
+template <int kLanes, class T, int kRows, int kOut>
+[[gnu::always_inline]] inline void Block(const Operands<T>& o, int64_t j) {
+  using Floats = typename Lanes<kLanes>::Floats;
+  Floats sums[kRows][kOut] = {};
+  const T* w = o.w + j * o.ldw;
+  const int64_t whole = o.k - o.k % kLanes;
+  for (int64_t i = 0; i < whole; i += kLanes) {
+    Floats xs[kRows];
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) std::memcpy(&xs[r], o.x + r * o.ldx + i, sizeof xs[r]);
+#pragma GCC unroll 8
+    for (int c = 0; c < kOut; ++c) {
+      const Floats wv = LoadWeights<kLanes>(w + c * o.ldw + i);
+#pragma GCC unroll 4
+      for (int r = 0; r < kRows; ++r) sums[r][c] += xs[r] * wv;
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < kRows; ++r) {
+#pragma GCC unroll 8
+    for (int c = 0; c < kOut; ++c) {
+      float total = 0;
+      for (int l = 0; l < kLanes; ++l) total += sums[r][c][l];
+      for (int64_t i = whole; i < o.k; ++i) total += o.x[r * o.ldx + i] * Widen(w[c * o.ldw + i]);
+      o.y[r * o.ldy + j + c] = total + (o.bias != nullptr ? o.bias[j + c] : 0.0f);
+    }
+  }
+}
+
+// Weight rows [begin, end) for kRows rows of x, kOut at a time, then one at a time.
+template <int kLanes, class T, int kRows>
+[[gnu::always_inline]] inline void Rows(const Operands<T>& o, int64_t begin, int64_t end) {
+  // Eight weight rows at a time stream best (measured against 1, 2 and 4 and software prefetch,
+  // which only slowed it), as far as the kRows × kOut accumulators, the x vectors and a weight
+  // vector fit the 32 (AVX-512) or 16 vector registers.
+  constexpr int kOut = kLanes == 16 ? (kRows <= 2 ? 8 : 4) : (kRows == 1 ? 8 : kRows == 2 ? 4 : 2);
+  int64_t j = begin;
+  for (; j + kOut <= end; j += kOut) Block<kLanes, T, kRows, kOut>(o, j);
+  for (; j < end; ++j) Block<kLanes, T, kRows, 1>(o, j);
+}
+
+template <int kLanes, class T>
+[[gnu::always_inline]] inline void ForRows(const Operands<T>& o, int64_t m, int64_t begin,
+                                           int64_t end) {
+  switch (m) {
+    case 1:
+      return Rows<kLanes, T, 1>(o, begin, end);
+    case 2:
+      return Rows<kLanes, T, 2>(o, begin, end);
+    case 3:
+      return Rows<kLanes, T, 3>(o, begin, end);
+    default:
+      return Rows<kLanes, T, 4>(o, begin, end);
+  }
+}
+
+// The arguments of GemvRows, as one instruction set's entry point takes them.
+struct Call {
+  GemvWeights type;
+  Operands<float> f32;  // w as F32 (f32.w) or as BF16 bits (bf16.w)
+  Operands<uint16_t> bf16;
+  int64_t m;
+  int64_t begin;
+  int64_t end;
+};
+
+template <int kLanes>
+[[gnu::always_inline]] inline void Run(const Call& call) {
+  if (call.type == GemvWeights::kBF16) {
+    ForRows<kLanes>(call.bf16, call.m, call.begin, call.end);
+  } else {
+    ForRows<kLanes>(call.f32, call.m, call.begin, call.end);
+  }
+}
+
+__attribute__((target("avx512f,avx2,fma"))) void GemvAvx512(const Call& call) { Run<16>(call); }
+__attribute__((target("avx2,fma"))) void GemvAvx2(const Call& call) { Run<8>(call); }
+void GemvPortable(const Call& call) { Run<4>(call); }
+
+bool Supported(GemvIsa isa) {
+  switch (isa) {
+    case GemvIsa::kAvx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    case GemvIsa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default:
+      return true;
+  }
+}
+
+GemvIsa Best(GemvIsa wanted) {
+  for (GemvIsa isa : {GemvIsa::kAvx512, GemvIsa::kAvx2}) {
+    const bool allowed = wanted == GemvIsa::kAuto || wanted == isa ||
+                         (wanted == GemvIsa::kAvx512 && isa == GemvIsa::kAvx2);
+    if (allowed && Supported(isa)) return isa;
+  }
+  return GemvIsa::kPortable;
+}
+
+std::atomic<GemvIsa>& Active() {
+  static std::atomic<GemvIsa> active{Best(GemvIsa::kAuto)};
+  return active;
+}
+
+}  // namespace
+
+GemvIsa UseGemvIsa(GemvIsa isa) {
+  const GemvIsa chosen = Best(isa);
+  Active().store(chosen);
+  return chosen;
+}
+
+GemvIsa ActiveGemvIsa() { return Active().load(); }
+
+std::string_view GemvIsaName(GemvIsa isa) {
+  switch (isa) {
+    case GemvIsa::kAvx512:
+      return "avx512";
+    case GemvIsa::kAvx2:
+      return "avx2";
+    case GemvIsa::kPortable:
+      return "portable";
+    case GemvIsa::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+void GemvRows(const void* w, GemvWeights type, int64_t ldw, int64_t k, const float* x, int64_t ldx,
+              int64_t m, int64_t row_begin, int64_t row_end, const float* bias, float* y,
+              int64_t ldy) {
+  const Call call{type,
+                  {static_cast<const float*>(w), ldw, k, x, ldx, bias, y, ldy},
+                  {static_cast<const uint16_t*>(w), ldw, k, x, ldx, bias, y, ldy},
+                  m,
+                  row_begin,
+                  row_end};
+  switch (ActiveGemvIsa()) {
+    case GemvIsa::kAvx512:
+      return GemvAvx512(call);
+    case GemvIsa::kAvx2:
+      return GemvAvx2(call);
+    default:
+      return GemvPortable(call);
+  }
+}
+
+}  // namespace graft::models
