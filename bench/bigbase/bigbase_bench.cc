@@ -78,44 +78,32 @@ std::pair<torch::Tensor, torch::Tensor> Items(char** argv, int64_t vocab, Json& 
 // (4 cycles on Zen 4) on both FMA pipes with registers to spare.
 constexpr int kChains = 12;
 
-// `iterations` x kChains fused multiply-adds of 16 floats on registers only; returns a value
-// that depends on all of them (so that none is optimised away).
-__attribute__((target("avx512f"))) float FmaLoop512(int64_t iterations) {
-  __m512 acc[kChains];
-  for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_ps(0.001f * static_cast<float>(j));
-  const __m512 a = _mm512_set1_ps(0.999999f);
-  const __m512 b = _mm512_set1_ps(1e-7f);
-  for (int64_t i = 0; i < iterations; ++i) {
-#pragma GCC unroll 12
-    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], a, b);
+// Defines `float NAME(int64_t iterations)`, compiled for TARGET: iterations x kChains fused
+// multiply-adds of WIDTH floats (the vector type VEC and its SET1, FMA and STORE intrinsics) on
+// registers only, returning a value that depends on all of them (so that none is optimised
+// away). One macro for both widths: the intrinsics must be inlined into a function compiled for
+// their target, which a template cannot vary.
+#define GRAFT_FMA_LOOP(NAME, TARGET, VEC, WIDTH, SET1, FMA, STORE)                           \
+  __attribute__((target(TARGET))) float NAME(int64_t iterations) {                           \
+    VEC acc[kChains];                                                                        \
+    for (int j = 0; j < kChains; ++j) acc[j] = SET1(0.001f * static_cast<float>(j));         \
+    const VEC a = SET1(0.999999f);                                                           \
+    const VEC b = SET1(1e-7f);                                                               \
+    for (int64_t i = 0; i < iterations; ++i) {                                               \
+      _Pragma("GCC unroll 12") for (int j = 0; j < kChains; ++j) acc[j] = FMA(acc[j], a, b); \
+    }                                                                                        \
+    alignas(64) float lanes[WIDTH];                                                          \
+    float sum = 0;                                                                           \
+    for (int j = 0; j < kChains; ++j) {                                                      \
+      STORE(lanes, acc[j]);                                                                  \
+      for (float lane : lanes) sum += lane;                                                  \
+    }                                                                                        \
+    return sum;                                                                              \
   }
-  alignas(64) float lanes[16];
-  float sum = 0;
-  for (int j = 0; j < kChains; ++j) {
-    _mm512_store_ps(lanes, acc[j]);
-    for (float lane : lanes) sum += lane;
-  }
-  return sum;
-}
 
-// The same with 8 floats (AVX2 + FMA).
-__attribute__((target("avx2,fma"))) float FmaLoop256(int64_t iterations) {
-  __m256 acc[kChains];
-  for (int j = 0; j < kChains; ++j) acc[j] = _mm256_set1_ps(0.001f * static_cast<float>(j));
-  const __m256 a = _mm256_set1_ps(0.999999f);
-  const __m256 b = _mm256_set1_ps(1e-7f);
-  for (int64_t i = 0; i < iterations; ++i) {
-#pragma GCC unroll 12
-    for (int j = 0; j < kChains; ++j) acc[j] = _mm256_fmadd_ps(acc[j], a, b);
-  }
-  alignas(32) float lanes[8];
-  float sum = 0;
-  for (int j = 0; j < kChains; ++j) {
-    _mm256_store_ps(lanes, acc[j]);
-    for (float lane : lanes) sum += lane;
-  }
-  return sum;
-}
+GRAFT_FMA_LOOP(FmaLoop512, "avx512f", __m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_store_ps)
+GRAFT_FMA_LOOP(FmaLoop256, "avx2,fma", __m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_store_ps)
+#undef GRAFT_FMA_LOOP
 
 // FLOP/s of `threads` threads each running `loop` (floats per FMA: `width`) for ~0.5 s: the
 // machine's peak FP32 throughput when `loop` issues the widest FMA the cores execute at full rate.
