@@ -128,16 +128,17 @@ for name, what, g, t in (
           f"({c.get('fma_avx512_flops_per_s_one_thread', 0) / 1e9:.0f} on one thread), "
           f"{c.get('fma_avx2_flops_per_s', 0) / 1e9:.0f} AVX2; OpenBLAS core {c.get('blas_core')}; "
           f"{c['flops_per_token'] / 1e9:.3f} GFLOP per token")
-    print("| weight | M x K x N | per forward | OpenBLAS pool GFLOP/s | rows split GFLOP/s "
-          "| of the FMA peak |")
-    print("|---|---|---|---|---|---|")
+    print("| weight | M x K x N | per forward | GFLOP/s: OpenBLAS pool | rows split "
+          "| columns split | best, of the FMA peak |")
+    print("|---|---|---|---|---|---|---|")
     peak = max(c.get("fma_avx512_flops_per_s", 0), c.get("fma_avx2_flops_per_s", 0))
     for i, shape in enumerate(c["shapes"]):
-        blas = statistics.median(r["shapes"][i]["blas_pool_flops_per_s"] for r in runs[name])
-        split = statistics.median(r["shapes"][i]["graft_split_flops_per_s"] for r in runs[name])
+        rates = [statistics.median(r["shapes"][i][key] for r in runs[name])
+                 for key in ("blas_pool_flops_per_s", "row_split_flops_per_s",
+                             "column_split_flops_per_s")]
         print(f"| {shape['name']} | {shape['m']} x {shape['k']} x {shape['n']} | "
-              f"{shape['per_forward']} | {blas / 1e9:.1f} | {split / 1e9:.1f} | "
-              f"{max(blas, split) / peak:.0%} |")
+              f"{shape['per_forward']} | " + " | ".join(f"{rate / 1e9:.1f}" for rate in rates) +
+              f" | {max(rates) / peak:.0%} |")
     bound = c["sgemm_bound_tokens_per_s"]
     print(f"sgemm bound: {bound:.1f} tokens/s ({c['sgemm_bound_flops_per_s'] / 1e9:.1f} GFLOP/s, "
           f"{c['sgemm_bound_flops_per_s'] / peak:.0%} of the FMA peak); FMA bound "
