@@ -20,6 +20,17 @@ constexpr int64_t kMinMultiplyAddsPerPart = 1 << 18;
 // Products of fewer rows than this split the columns: the weight, not the rows, is the work.
 constexpr int64_t kMinRowsForRowSplit = 16;
 
+// Whether an F32 product of a [M, K] and b [K, N] splits b's columns rather than a's rows. BLAS
+// first copies ("packs") both operands: split by rows, every thread packs all of b (the
+// weight, read from memory); split by columns, only its share of b but all of a (in cache). So
+// the columns win while the rows are no more than the columns: single-threaded sgemm halves at
+// llama-1b's and gpt2-124m's shapes measured 1.3-2x faster split by columns at M = 32, 1.1-1.25x
+// at 128, 1.02-1.06x at 512 (N >= 2048), even at M ~ N, and 0.92-1x at M > N
+// (bench/README.md, "Scoring: the FP32 ceiling").
+bool SplitColumns(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.size(0) < kMinRowsForRowSplit || a.size(0) <= b.size(1);
+}
+
 // The fewest rows (or columns) of a part whose rows each cost `multiply_adds`.
 int64_t MinPart(int64_t multiply_adds) {
   return kMinMultiplyAddsPerPart / std::max<int64_t>(1, multiply_adds);
@@ -262,7 +273,7 @@ void Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
     GemvProduct(out, a, b, bias);
   } else if (b.scalar_type() != torch::kFloat) {
     ConvertingProduct(out, a, b, bias);
-  } else if (a.size(0) < kMinRowsForRowSplit) {
+  } else if (SplitColumns(a, b)) {
     ColumnSplitProduct(out, a, b, bias);
   } else {
     RowSplitProduct(out, a, b, bias);

@@ -112,3 +112,46 @@ for name in ("llama1b-generate", "llama1b-generate-bf16", "llama1b-generate-q8_0
         print(f"{name}: decode {tps:.2f} tokens/s = {tps * weights / bandwidth:.0%} of the "
               f"bandwidth limit; peak RSS {get(name, 'peak_rss_mib') * 2**20 / weights:.2f}x "
               f"the weight bytes ({weights / 2**20:.0f} MiB)")
+
+# The FP32 ceiling (graft_bigbase_bench ceiling): the peak FMA throughput, OpenBLAS sgemm at each
+# weight shape (its own pool, as PyTorch; rows split one sgemm per thread, as graft), and the
+# tokens/s of a forward that spent its time in the products alone, at the better rate of each.
+for name, what, g, t in (
+        ("gpt2-ceiling", "gpt2-124m scoring 4 x 512", "gpt2-score", "gpt2-score-torch"),
+        ("llama1b-ceiling", "llama-1b scoring 1 x 512", "llama1b-score", "llama1b-score-torch"),
+        ("llama1b-ceiling-prompt", "llama-1b prompt", "llama1b-generate", "llamacpp-f32")):
+    if name not in rows:
+        continue
+    c = rows[name]
+    print(f"\n{what}: FMA peak of {c['threads']} threads "
+          f"{c.get('fma_avx512_flops_per_s', 0) / 1e9:.0f} GFLOP/s AVX-512 "
+          f"({c.get('fma_avx512_flops_per_s_one_thread', 0) / 1e9:.0f} on one thread), "
+          f"{c.get('fma_avx2_flops_per_s', 0) / 1e9:.0f} AVX2; OpenBLAS core {c.get('blas_core')}; "
+          f"{c['flops_per_token'] / 1e9:.3f} GFLOP per token")
+    print("| weight | M x K x N | per forward | GFLOP/s: OpenBLAS pool | rows split "
+          "| columns split | best, of the FMA peak |")
+    print("|---|---|---|---|---|---|---|")
+    peak = max(c.get("fma_avx512_flops_per_s", 0), c.get("fma_avx2_flops_per_s", 0))
+    for i, shape in enumerate(c["shapes"]):
+        rates = [statistics.median(r["shapes"][i][key] for r in runs[name])
+                 for key in ("blas_pool_flops_per_s", "row_split_flops_per_s",
+                             "column_split_flops_per_s")]
+        print(f"| {shape['name']} | {shape['m']} x {shape['k']} x {shape['n']} | "
+              f"{shape['per_forward']} | " + " | ".join(f"{rate / 1e9:.1f}" for rate in rates) +
+              f" | {max(rates) / peak:.0%} |")
+    bound = c["sgemm_bound_tokens_per_s"]
+    print(f"sgemm bound: {bound:.1f} tokens/s ({c['sgemm_bound_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+          f"{c['sgemm_bound_flops_per_s'] / peak:.0%} of the FMA peak); FMA bound "
+          f"{c.get('fma_bound_tokens_per_s', 0):.1f} tokens/s")
+    if g == "llama1b-generate":
+        figures = [(g, get(g, "prompt_tokens_per_s")), (t, get(t, "prompt_tokens_per_s"))]
+    else:
+        figures = [(g, get(g, "tokens_per_s")), (t, get(t, "tokens_per_s"))]
+    for run, tps in figures:
+        if tps:
+            print(f"{run}: {tps:.1f} tokens/s = {tps / bound:.0%} of the sgemm bound "
+                  f"({tps * c['flops_per_token'] / 1e9:.1f} GFLOP/s)")
+    if g != "llama1b-generate" and get(t, "tokens_per_s"):
+        need = 2 * get(t, "tokens_per_s")
+        print(f"2x PyTorch eager = {need:.1f} tokens/s = {need / bound:.0%} of the sgemm bound, "
+              f"{need * c['flops_per_token'] / peak:.0%} of the FMA peak")

@@ -56,6 +56,38 @@ TEST(ParallelLinear, ForwardMatchesAddmmForAnyRowCount) {
   EXPECT_LT(MaxError(ParallelLinear(x, linear.t(), bias), torch::addmm(bias, x, linear.t())), 1e-5);
 }
 
+TEST(ParallelLinear, ManyRowsMatchDoublePrecisionSplitByColumnsOrByRows) {
+  // From 16 rows on, a product splits its columns while the rows are no more than the columns
+  // (each thread then packs only its share of the weight) and its rows beyond: both, at odd sizes,
+  // in both weight layouts, on 1-3 threads, against the product in double precision.
+  torch::manual_seed(5);
+  const int threads = at::get_num_threads();
+  const int64_t in = 67;
+  for (const int64_t out : {101, 250}) {
+    torch::Tensor linear = torch::randn({out, in});  // [out, in], as a linear layer stores it
+    torch::Tensor conv = torch::randn({in, out});    // [in, out], as GPT-2's Conv1D
+    torch::Tensor bias = torch::randn({out});
+    for (const int64_t rows : {16, 37, 101, 333}) {
+      torch::Tensor x = torch::randn({rows, in});
+      for (int n : {1, 2, 3}) {
+        at::set_num_threads(n);
+        for (const torch::Tensor& weight : {linear.t(), conv}) {
+          SCOPED_TRACE(::testing::Message() << out << " columns, " << rows << " rows, " << n
+                                            << " threads, weight strides " << weight.strides());
+          const torch::Tensor expected = torch::mm(x.to(torch::kDouble), weight.to(torch::kDouble));
+          EXPECT_LT(
+              MaxError(ParallelLinear(x, weight, torch::Tensor()).to(torch::kDouble), expected),
+              1e-4);
+          EXPECT_LT(MaxError(ParallelLinear(x, weight, bias).to(torch::kDouble),
+                             expected + bias.to(torch::kDouble)),
+                    1e-4);
+        }
+      }
+    }
+  }
+  at::set_num_threads(threads);
+}
+
 TEST(ParallelLinear, OneRowMatchesAddmmInEveryLayoutAndThreadCount) {
   // One row (generation) goes to BLAS's matrix-vector product, each thread over its columns.
   torch::manual_seed(4);
