@@ -4,6 +4,8 @@
 //   graft_bigbase_bench generate  BASE DTYPE THREADS PROMPT NEW greedy with the KV cache
 //   graft_bigbase_bench compare   BASE DTYPE THREADS BATCH SEQ score's log p, DTYPE against f32
 //   graft_bigbase_bench bandwidth MIB THREADS                  bytes/s of summing a F32 buffer
+// Environment, for q8_0: Q8_ACTIVATIONS=f32 keeps inference activations in F32 (default: int8,
+// models/q8_weights.h), Q8_ISA=scalar|avx2|avx512|avx512vnni picks the kernels (default: best).
 #include <ATen/CPUGeneratorImpl.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
@@ -17,6 +19,7 @@
 #include "core/omp_wait_policy.h"
 #include "models/causal_lm.h"
 #include "models/generation.h"
+#include "models/q8_weights.h"
 
 namespace graft {
 namespace {
@@ -82,6 +85,17 @@ int Main(int argc, char** argv) {
     out["bytes_per_s"] = static_cast<double>(buffer.nbytes()) * reps / Seconds(start);
     std::printf("%s\n", out.dump().c_str());
     return 0;
+  }
+  if (const char* activations = std::getenv("Q8_ACTIVATIONS")) {
+    UseQ8Int8Activations(std::string(activations) != "f32");
+    out["q8_activations"] = activations;
+  }
+  if (const char* isa = std::getenv("Q8_ISA")) {
+    Q8Isa wanted = Q8Isa::kAuto;
+    for (Q8Isa each : {Q8Isa::kScalar, Q8Isa::kAvx2, Q8Isa::kAvx512, Q8Isa::kAvx512Vnni}) {
+      if (Q8IsaName(each) == isa) wanted = each;
+    }
+    out["q8_isa"] = std::string(Q8IsaName(UseQ8Isa(wanted)));
   }
   const std::string base = argv[2];
   const DType dtype = Must(ParseBaseDType(argv[3]));
