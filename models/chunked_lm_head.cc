@@ -7,7 +7,6 @@
 
 #include "models/parallel_chunks.h"
 #include "models/parallel_linear.h"
-#include "models/q8_weights.h"
 #include "models/softmax_kernel.h"
 
 namespace graft {
@@ -57,8 +56,6 @@ struct HeadPass {
     if (head.scalar_type() == torch::kFloat) {
       buffer = torch::empty({block_rows, vocab}, hidden.options());
     }
-    // Training: a q8_0 head's logits from F32 activations, as the gradient assumes.
-    const Q8F32ActivationsScope exact(gradient.defined());
     for (int64_t first; (first = next_block.fetch_add(1) * block_rows) < rows;) {
       const int64_t n = std::min(block_rows, rows - first);
       const torch::Tensor logits = HeadLogits(hidden.narrow(0, first, n), head, buffer);

@@ -211,11 +211,11 @@ void ConvertingProduct(torch::Tensor& out, const torch::Tensor& a, const torch::
 
 // out = a b (+ bias), choosing the split: by columns when b is not F32 or a has few rows, by
 // rows otherwise; a Q8_0 b goes through its int8 kernels when Q8ProductTakes says so
-// (q8_weights.h; `inference`: a no-grad forward). `out` is a fresh [M, N] F32 tensor.
+// (q8_weights.h). `out` is a fresh [M, N] F32 tensor.
 void Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
-             const torch::Tensor& bias, bool inference = false) {
-  if (b.stride(0) == 1 && IsQ8(b) && Q8ProductTakes(a.size(0), inference)) {
-    Q8Product(out, a, b, bias, inference);
+             const torch::Tensor& bias) {
+  if (b.stride(0) == 1 && IsQ8(b) && Q8ProductTakes(a.size(0))) {
+    Q8Product(out, a, b, bias);
   } else if (b.scalar_type() != torch::kFloat) {
     ConvertingProduct(out, a, b, bias);
   } else if (a.size(0) < kMinRowsForRowSplit) {
@@ -226,9 +226,9 @@ void Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
 }
 
 torch::Tensor Forward(const torch::Tensor& rows, const torch::Tensor& weight,
-                      const torch::Tensor& bias, bool inference = false) {
+                      const torch::Tensor& bias) {
   torch::Tensor y = torch::empty({rows.size(0), weight.size(1)}, rows.options());
-  Product(y, rows, weight, bias, inference);
+  Product(y, rows, weight, bias);
   return y;
 }
 
@@ -284,7 +284,7 @@ torch::Tensor ParallelLinear(const torch::Tensor& rows, const torch::Tensor& wei
   const bool differentiable =
       torch::GradMode::is_enabled() &&
       (rows.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
-  if (!differentiable) return Forward(rows, weight, bias, !torch::GradMode::is_enabled());
+  if (!differentiable) return Forward(rows, weight, bias);
   return bias.defined() ? ParallelLinearFunction::apply(rows, weight, bias)
                         : ParallelLinearFunction::apply(rows, weight);
 }

@@ -182,31 +182,24 @@ std::atomic<bool>& Int8Activations() {
   return on;
 }
 
-thread_local bool f32_activations_here = false;  // a Q8F32ActivationsScope on this thread
-
-// Whether a product (`inference`: outside grad mode) quantises its activations.
-bool Int8Product(bool inference) {
-  return inference && Int8Activations().load() && !f32_activations_here;
-}
+thread_local bool int8_scope_here = false;  // a Q8Int8ActivationsScope on this thread
 
 }  // namespace
 
+Q8Int8ActivationsScope::Q8Int8ActivationsScope() : previous_(int8_scope_here) {
+  int8_scope_here = true;
+}
+
+Q8Int8ActivationsScope::~Q8Int8ActivationsScope() { int8_scope_here = previous_; }
+
 bool UseQ8Int8Activations(bool on) { return Int8Activations().exchange(on); }
 
-bool Q8Int8ActivationsOn() { return Int8Activations().load(); }
+bool Q8Int8ActivationsHere() { return int8_scope_here && Int8Activations().load(); }
 
-Q8F32ActivationsScope::Q8F32ActivationsScope(bool active) : previous_(f32_activations_here) {
-  f32_activations_here = previous_ || active;
-}
-
-Q8F32ActivationsScope::~Q8F32ActivationsScope() { f32_activations_here = previous_; }
-
-bool Q8ProductTakes(int64_t rows, bool inference) {
-  return rows <= kQ8KernelMaxRows || Int8Product(inference);
-}
+bool Q8ProductTakes(int64_t rows) { return rows <= kQ8KernelMaxRows || Q8Int8ActivationsHere(); }
 
 void Q8Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
-               const torch::Tensor& bias, bool inference) {
+               const torch::Tensor& bias) {
   const Q8Parts q8 = Q8Of(b);
   TORCH_CHECK(OrientationOf(b).transposed && a.size(1) == q8.cols, "q8_0 product: bad operands");
   const torch::Tensor rows = a.stride(1) == 1 ? a : a.contiguous();
@@ -214,7 +207,7 @@ void Q8Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& 
   const int64_t m = rows.size(0);
   const int64_t k = q8.cols;
   const int64_t groups = k / kQ8Group;
-  const bool int8 = Int8Product(inference);
+  const bool int8 = Q8Int8ActivationsHere();
   // a's rows quantised (int8 only): values [M, K] and scales [M, K / 32].
   std::vector<int8_t> x_values(int8 ? static_cast<size_t>(m * k) : 0);
   std::vector<float> x_scales(int8 ? static_cast<size_t>(m * groups) : 0);

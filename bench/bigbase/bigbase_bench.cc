@@ -4,7 +4,7 @@
 //   graft_bigbase_bench generate  BASE DTYPE THREADS PROMPT NEW greedy with the KV cache
 //   graft_bigbase_bench compare   BASE DTYPE THREADS BATCH SEQ score's log p, DTYPE against f32
 //   graft_bigbase_bench bandwidth MIB THREADS                  bytes/s of summing a F32 buffer
-// Environment, for q8_0: Q8_ACTIVATIONS=f32 keeps inference activations in F32 (default: int8,
+// Environment, for q8_0: Q8_ACTIVATIONS=f32 keeps generation's activations in F32 (default: int8,
 // models/q8_weights.h), Q8_ISA=scalar|avx2|avx512|avx512vnni picks the kernels (default: best).
 #include <ATen/CPUGeneratorImpl.h>
 #include <sys/resource.h>
