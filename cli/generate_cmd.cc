@@ -26,7 +26,8 @@ static CommandRegistrar kGenerate({
                "stop at this string (repeatable)")                                              //
               ("threads", po::value<int>()->default_value(0), "libtorch threads (0: default)")  //
               ("base-dtype", po::value<std::string>()->default_value("f32"),
-               "keep the base's weights in f32, bf16, f16 or q8_0 (computing in f32)")  //
+               "keep the base's weights in f32, bf16, f16 or q8_0 (computing in f32; q8_0 "
+               "generation multiplies int8 activations by the int8 weights)")  //
               ("json", "print a JSON object (completion, token ids, stop reason)");
         },
     .model_runner = "generate",

@@ -7,6 +7,7 @@
 
 #include "models/causal_lm.h"
 #include "models/peft_io.h"
+#include "models/q8_weights.h"
 #include "models/tokenizer/tokenizer.h"
 
 namespace graft {
@@ -69,6 +70,7 @@ Result<Generation> GenerateFromIds(CausalLM& model, const std::vector<int64_t>& 
   out.prompt_ids = prompt_ids;
   try {
     torch::NoGradGuard no_grad;
+    const Q8Int8ActivationsScope int8_activations;  // a q8_0 base: int8 × int8, as llama.cpp
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
     KvCache cache;
     std::vector<int64_t> sequence = prompt_ids;

@@ -262,13 +262,13 @@ void GemvProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor
 }
 
 // out = a b (+ bias), choosing the split: by columns when b is not F32 or a has few rows, by
-// rows otherwise; a few rows of a Q8_0 b go through its int8 kernels (q8_weights.h), a few rows
-// of a W^T in F32 or BF16 through the matrix-vector kernels. `out` is a
-// fresh [M, N] F32 tensor.
+// rows otherwise; a Q8_0 b goes through its int8 kernels when Q8ProductTakes says so
+// (q8_weights.h), a few rows of a W^T in F32 or BF16 through the matrix-vector kernels. `out`
+// is a fresh [M, N] F32 tensor.
 void Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
              const torch::Tensor& bias) {
-  if (a.size(0) <= kQ8KernelMaxRows && b.stride(0) == 1 && IsQ8(b)) {
-    Q8SmallProduct(out, a, b, bias);
+  if (b.stride(0) == 1 && IsQ8(b) && Q8ProductTakes(a.size(0))) {
+    Q8Product(out, a, b, bias);
   } else if (GemvTakes(a, b)) {
     GemvProduct(out, a, b, bias);
   } else if (b.scalar_type() != torch::kFloat) {

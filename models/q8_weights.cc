@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "models/parallel_chunks.h"
 
@@ -174,18 +175,61 @@ torch::Tensor EmbedQ8(const torch::Tensor& weight, const torch::Tensor& ids) {
   return out.view(shape);
 }
 
-void Q8SmallProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
-                    const torch::Tensor& bias) {
+namespace {
+
+std::atomic<bool>& Int8Activations() {
+  static std::atomic<bool> on{true};
+  return on;
+}
+
+thread_local bool int8_scope_here = false;  // a Q8Int8ActivationsScope on this thread
+
+}  // namespace
+
+Q8Int8ActivationsScope::Q8Int8ActivationsScope() : previous_(int8_scope_here) {
+  int8_scope_here = true;
+}
+
+Q8Int8ActivationsScope::~Q8Int8ActivationsScope() { int8_scope_here = previous_; }
+
+bool UseQ8Int8Activations(bool on) { return Int8Activations().exchange(on); }
+
+bool Q8Int8ActivationsHere() { return int8_scope_here && Int8Activations().load(); }
+
+bool Q8ProductTakes(int64_t rows) { return rows <= kQ8KernelMaxRows || Q8Int8ActivationsHere(); }
+
+void Q8Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+               const torch::Tensor& bias) {
   const Q8Parts q8 = Q8Of(b);
   TORCH_CHECK(OrientationOf(b).transposed && a.size(1) == q8.cols, "q8_0 product: bad operands");
   const torch::Tensor rows = a.stride(1) == 1 ? a : a.contiguous();
   const torch::Tensor bias_values = bias.defined() ? bias.contiguous() : bias;
   const int64_t m = rows.size(0);
+  const int64_t k = q8.cols;
+  const int64_t groups = k / kQ8Group;
+  const bool int8 = Q8Int8ActivationsHere();
+  // a's rows quantised (int8 only): values [M, K] and scales [M, K / 32].
+  std::vector<int8_t> x_values(int8 ? static_cast<size_t>(m * k) : 0);
+  std::vector<float> x_scales(int8 ? static_cast<size_t>(m * groups) : 0);
+  if (int8) {
+    ForEachChunk(m, std::max<int64_t>(1, kQuantizeBlockFloats / k),
+                 [&](int64_t begin, int64_t end) {
+                   for (int64_t r = begin; r < end; ++r) {
+                     QuantizeActivationsQ8(rows.data_ptr<float>() + r * rows.stride(0), k,
+                                           x_values.data() + r * k, x_scales.data() + r * groups);
+                   }
+                 });
+  }
   float* y = out.data_ptr<float>();
   const int64_t ldy = out.stride(0);
   ForEachChunk(q8.rows, kMinRowsPerPart, [&](int64_t begin, int64_t end) {
-    Q8RowProducts(q8.values, q8.scales, q8.cols, rows.data_ptr<float>(), rows.stride(0), m, begin,
-                  end, y, ldy);
+    if (int8) {
+      Q8Int8RowProducts(q8.values, q8.scales, k, x_values.data(), x_scales.data(), m, begin, end, y,
+                        ldy);
+    } else {
+      Q8RowProducts(q8.values, q8.scales, k, rows.data_ptr<float>(), rows.stride(0), m, begin, end,
+                    y, ldy);
+    }
     if (bias_values.defined()) {
       const float* add = bias_values.data_ptr<float>();
       for (int64_t r = 0; r < m; ++r) {

@@ -56,14 +56,42 @@ void DequantizeQ8Run(const Q8Parts& q8, int64_t offset, int64_t count, float* to
 // Rows `ids` (int64, any shape) of a Q8_0 embedding [rows, d] → F32 [ids..., d].
 torch::Tensor EmbedQ8(const torch::Tensor& weight, const torch::Tensor& ids);
 
-// Products of fewer rows than this read the int8 weights directly (Q8SmallProduct); more rows
-// dequantise blocks of weight rows into F32 and multiply them with BLAS (parallel_linear.cc).
+// Products of fewer rows than this read the int8 weights directly (Q8Product) with F32
+// activations; with quantised activations (generation, below) every product does.
 inline constexpr int64_t kQ8KernelMaxRows = 4;
+
+// While it lives, products with a Q8_0 weight on this thread (generation's: GenerateFromIds
+// holds one) quantise their activations to Q8_0 (QuantizeActivationsQ8) and multiply int8 by
+// int8, as llama.cpp does. Other products (scoring, training and its backward pass) keep F32
+// activations: they are the products with the dequantised weights.
+class Q8Int8ActivationsScope {
+ public:
+  Q8Int8ActivationsScope();
+  ~Q8Int8ActivationsScope();
+  Q8Int8ActivationsScope(const Q8Int8ActivationsScope&) = delete;
+  Q8Int8ActivationsScope& operator=(const Q8Int8ActivationsScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Whether a Q8Int8ActivationsScope quantises activations at all (default true): for tests and
+// benchmarks (F32 activations in generation too); returns the previous setting.
+bool UseQ8Int8Activations(bool on);
+
+// Whether products on this thread quantise their activations now.
+bool Q8Int8ActivationsHere();
+
+// Whether Q8Product takes a product of `rows` rows; the others dequantise blocks of weight rows
+// into F32 and multiply them with BLAS (parallel_linear.cc).
+bool Q8ProductTakes(int64_t rows);
 
 // out [M, N] = a [M, K] b (+ bias [N]) for F32 a and a Q8_0 b given as W^T [K, N] (the layout
 // ParallelLinear takes; b.stride(0) == 1), through the int8 kernels (q8_kernels.h): the rows of
-// W are split across threads and each is read once for all M rows of a.
-void Q8SmallProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
-                    const torch::Tensor& bias);
+// W are split across threads and each is read once for (a block of) the M rows of a. When
+// Q8Int8ActivationsHere, a's rows are quantised first (int8 × int8); otherwise they are
+// multiplied in F32.
+void Q8Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+               const torch::Tensor& bias);
 
 }  // namespace graft

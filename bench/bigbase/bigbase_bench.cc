@@ -6,6 +6,8 @@
 //   graft_bigbase_bench bandwidth MIB THREADS                  bytes/s of summing a F32 buffer
 //   graft_bigbase_bench ceiling   BASE THREADS BATCH SEQ      FMA peak, sgemm at the forward's
 //                                                              shapes, the sgemm-bound tokens/s
+// Environment, for q8_0: Q8_ACTIVATIONS=f32 keeps generation's activations in F32 (default: int8,
+// models/q8_weights.h), Q8_ISA=scalar|avx2|avx512|avx512vnni picks the kernels (default: best).
 #include <ATen/CPUGeneratorImpl.h>
 #include <dlfcn.h>
 #include <immintrin.h>
@@ -26,6 +28,7 @@
 #include "models/causal_lm.h"
 #include "models/generation.h"
 #include "models/parallel_chunks.h"
+#include "models/q8_weights.h"
 #include "models/torch_threads.h"
 
 namespace graft {
@@ -279,6 +282,17 @@ int Main(int argc, char** argv) {
     out["peak_rss_mib"] = PeakRssMib();
     std::printf("%s\n", out.dump().c_str());
     return 0;
+  }
+  if (const char* activations = std::getenv("Q8_ACTIVATIONS")) {
+    UseQ8Int8Activations(std::string(activations) != "f32");
+    out["q8_activations"] = activations;
+  }
+  if (const char* isa = std::getenv("Q8_ISA")) {
+    Q8Isa wanted = Q8Isa::kAuto;
+    for (Q8Isa each : {Q8Isa::kScalar, Q8Isa::kAvx2, Q8Isa::kAvx512, Q8Isa::kAvx512Vnni}) {
+      if (Q8IsaName(each) == isa) wanted = each;
+    }
+    out["q8_isa"] = std::string(Q8IsaName(UseQ8Isa(wanted)));
   }
   const std::string base = argv[2];
   const DType dtype = Must(ParseBaseDType(argv[3]));

@@ -1,5 +1,5 @@
-// Q8_0 frozen weights: quantisation, the int8 kernels on every instruction set, the tiled
-// product, and whole models kept in q8_0 against F32.
+// Q8_0 frozen weights: quantisation of weights and activations, the int8 kernels on every
+// instruction set, the tiled product, and whole models kept in q8_0 against F32.
 #include "models/q8_weights.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -37,7 +37,7 @@ torch::Tensor MustQuantize(const torch::Tensor& weight, int64_t input_dim) {
 // Runs `check` once with each instruction set the CPU has (the portable one always), then
 // restores the automatic choice.
 void ForEachIsa(const std::function<void()>& check) {
-  for (Q8Isa isa : {Q8Isa::kScalar, Q8Isa::kAvx2, Q8Isa::kAvx512}) {
+  for (Q8Isa isa : {Q8Isa::kScalar, Q8Isa::kAvx2, Q8Isa::kAvx512, Q8Isa::kAvx512Vnni}) {
     if (UseQ8Isa(isa) != isa) continue;  // not on this CPU
     SCOPED_TRACE(std::string(Q8IsaName(isa)));
     check();
@@ -152,6 +152,184 @@ TEST(Q8Product, MatchesTorchOnEveryInstructionSetAndLayout) {
   });
 }
 
+// llama.cpp's quantize_row_q8_0 (x86): per group, scale max|x| / 127 and values
+// round-half-to-even(x · 127 / max|x|).
+TEST(Q8Activations, QuantiseAsLlamaCppDoes) {
+  // Group 0: max 127, so the values are x rounded, halves to even. Group 1: zeros. Group 2:
+  // random, max 3.
+  std::vector<float> x(96, 0.0f);
+  const std::vector<float> halves = {0.5f,   1.5f,   2.5f,    -2.5f, -0.5f,
+                                     126.5f, 127.0f, -127.0f, 3.49f};
+  const std::vector<int> rounded = {0, 2, 2, -2, 0, 126, 127, -127, 3};
+  std::copy(halves.begin(), halves.end(), x.begin());
+  const torch::Tensor random = Normal({32}, 61);
+  for (int t = 0; t < 32; ++t) x[64 + t] = random[t].item<float>();
+  const float amax = random.abs().max().item<float>();
+  std::vector<int8_t> values(96, 99);
+  std::vector<float> scales(3, -1.0f);
+  QuantizeActivationsQ8(x.data(), 96, values.data(), scales.data());
+  EXPECT_EQ(scales[0], 1.0f);
+  for (size_t t = 0; t < rounded.size(); ++t) EXPECT_EQ(values[t], rounded[t]) << halves[t];
+  EXPECT_EQ(scales[1], 0.0f);
+  for (int t = 32; t < 64; ++t) EXPECT_EQ(values[t], 0);
+  EXPECT_EQ(scales[2], amax / 127.0f);
+  int extremes = 0;
+  for (int t = 64; t < 96; ++t) {
+    EXPECT_EQ(values[t], static_cast<int>(std::nearbyint(x[t] * (127.0f / amax))));
+    EXPECT_LE(std::fabs(x[t] - values[t] * scales[2]), scales[2] * 0.5001f);
+    extremes += std::abs(values[t]) == 127;
+  }
+  EXPECT_EQ(extremes, 1);
+}
+
+// Q8_0 weight rows [n, k] whose values are `values` and whose scales are all 1 (each group's
+// largest |value| is 127), so that the products are sums of integers.
+torch::Tensor UnitScaleWeights(const torch::Tensor& values) {
+  torch::Tensor w = values.to(torch::kFloat).clone();
+  const torch::Tensor q8 = MustQuantize(w, 1);
+  const Q8Parts parts = Q8Of(q8);
+  for (int64_t i = 0; i < values.numel(); ++i) {
+    EXPECT_EQ(parts.values[i], values.view({-1})[i].item<int>());
+  }
+  for (int64_t g = 0; g < values.numel() / 32; ++g) EXPECT_EQ(HalfBitsToFloat(parts.scales[g]), 1);
+  return q8;
+}
+
+// Random int8 values in [-127, 127] whose every group of 32 has a ±127, and some extreme rows:
+// every value +127, every value -127 (against +127: the most negative sum), a zero group.
+torch::Tensor Int8Values(int64_t rows, int64_t k, uint64_t seed) {
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  torch::Tensor v = at::randint(-127, 128, {rows, k}, generator, torch::kLong);
+  v.view({rows, k / 32, 32}).select(2, 5).fill_(127);
+  if (rows > 2) {
+    v[0].fill_(127);
+    v[1].fill_(-127);
+  }
+  return v;
+}
+
+// The int8 × int8 products against exact integer sums (unit scales, where F32 sums of these
+// integers are exact) and against double sums of the scaled products (random scales), for odd
+// row counts, row counts across the kernels' tiles and blocks, and K = 32, 64 and 2048 + 32.
+TEST(Q8Int8Product, MatchesExactSumsOnEveryInstructionSet) {
+  ForEachIsa([] {
+    for (int64_t k : {32, 64, 2080}) {
+      for (int64_t m : {1, 2, 3, 4, 5, 7, 9, 190}) {
+        if (m == 190 && k != 2080) continue;  // more rows than a block only where blocks are small
+        SCOPED_TRACE("m " + std::to_string(m) + " k " + std::to_string(k));
+        const int64_t n = 5;
+        const int64_t groups = k / 32;
+        const torch::Tensor w = Int8Values(n, k, 70 + k);
+        const torch::Tensor x = Int8Values(m, k, 71 + m + k);
+        if (m > 3) x[3].narrow(0, k - 32, 32).zero_();  // a zero group (k = 32: the whole row)
+        const torch::Tensor q8 = UnitScaleWeights(w);
+        const Q8Parts parts = Q8Of(q8);
+        std::vector<int8_t> x_values(m * k);
+        std::vector<float> x_scales(m * groups);
+        const torch::Tensor xf = x.to(torch::kFloat).contiguous();
+        for (int64_t r = 0; r < m; ++r) {
+          QuantizeActivationsQ8(xf.data_ptr<float>() + r * k, k, x_values.data() + r * k,
+                                x_scales.data() + r * groups);
+        }
+        const torch::Tensor exact = torch::mm(x, w.t());  // int64
+        std::vector<float> y(m * n, NAN);
+        Q8Int8RowProducts(parts.values, parts.scales, k, x_values.data(), x_scales.data(), m, 0, n,
+                          y.data(), n);
+        for (int64_t r = 0; r < m; ++r) {
+          for (int64_t j = 0; j < n; ++j) {
+            ASSERT_EQ(static_cast<int64_t>(y[r * n + j]), exact[r][j].item<int64_t>())
+                << "row " << r << " weight row " << j;
+          }
+        }
+        if (m > 2) {
+          EXPECT_EQ(y[0], 127.0f * 127 * k);  // +127 · +127 throughout
+        }
+        // Random scales: activation scales of normal rows, weight scales of normal weights.
+        const torch::Tensor wr = Normal({n, k}, 72 + k, 0.05);
+        const torch::Tensor q8r = MustQuantize(wr, 1);
+        const torch::Tensor xr = Normal({m, k}, 73 + m).contiguous();
+        for (int64_t r = 0; r < m; ++r) {
+          QuantizeActivationsQ8(xr.data_ptr<float>() + r * k, k, x_values.data() + r * k,
+                                x_scales.data() + r * groups);
+        }
+        const Q8Parts pr = Q8Of(q8r);
+        // Only weight rows [1, n): the split across threads.
+        Q8Int8RowProducts(pr.values, pr.scales, k, x_values.data(), x_scales.data(), m, 1, n,
+                          y.data(), n);
+        for (int64_t r = 0; r < m; ++r) {
+          for (int64_t j = 1; j < n; ++j) {
+            double expected = 0;
+            double magnitude = 0;
+            for (int64_t g = 0; g < groups; ++g) {
+              int64_t sum = 0;
+              int64_t sum_of_magnitudes = 0;  // bounds the kernels' partial sums
+              for (int64_t t = 0; t < 32; ++t) {
+                const int64_t product =
+                    int64_t{pr.values[j * k + g * 32 + t]} * x_values[r * k + g * 32 + t];
+                sum += product;
+                sum_of_magnitudes += std::abs(product);
+              }
+              const double scale =
+                  double{HalfBitsToFloat(pr.scales[j * groups + g])} * x_scales[r * groups + g];
+              expected += scale * static_cast<double>(sum);
+              magnitude += std::fabs(scale) * static_cast<double>(sum_of_magnitudes);
+            }
+            // F32 rounding: the scales' product and one addition a partial sum (2^-24 each).
+            ASSERT_NEAR(y[r * n + j], expected, (groups + 2) * 6e-8 * magnitude + 1e-30)
+                << "row " << r << " weight row " << j;
+          }
+        }
+      }
+    }
+  });
+}
+
+// Products inside a Q8Int8ActivationsScope (generation's) quantise the activations:
+// ParallelLinear gives the int8 × int8 products of the quantised rows (any row count), and with
+// UseQ8Int8Activations(false) the F32 ones; outside the scope (scoring, training), F32 ones.
+TEST(Q8Int8Product, ProductsInTheScopeQuantiseTheActivations) {
+  ForEachIsa([] {
+    for (int64_t m : {1, 3, 4, 5, 37}) {
+      SCOPED_TRACE("m " + std::to_string(m));
+      const int64_t n = 129;
+      const int64_t k = 2048;
+      const torch::Tensor w = Normal({n, k}, 80, 0.05);
+      const torch::Tensor a = Normal({m, k}, 81 + m);
+      const torch::Tensor bias = Normal({n}, 82);
+      const torch::Tensor q8 = MustQuantize(w, 1);
+      // The rows as QuantizeActivationsQ8 makes them, as F32.
+      std::vector<int8_t> values(m * k);
+      std::vector<float> scales(m * k / 32);
+      for (int64_t r = 0; r < m; ++r) {
+        QuantizeActivationsQ8(a.data_ptr<float>() + r * k, k, values.data() + r * k,
+                              scales.data() + r * k / 32);
+      }
+      const torch::Tensor a_q = torch::from_blob(values.data(), {m, k / 32, 32}, torch::kChar)
+                                    .to(torch::kFloat)
+                                    .mul(torch::from_blob(scales.data(), {m, k / 32, 1}))
+                                    .view({m, k});
+      const torch::Tensor dequantised = DequantizeQ8(q8);
+      const torch::Tensor int8_exact = torch::addmm(bias, a_q, dequantised.t());
+      const torch::Tensor f32_exact = torch::addmm(bias, a, dequantised.t());
+      torch::NoGradGuard no_grad;
+      EXPECT_FALSE(Q8Int8ActivationsHere());
+      EXPECT_LT(RelativeError(ParallelLinear(a, q8.t(), bias), f32_exact), 1e-5);
+      {
+        const Q8Int8ActivationsScope int8;
+        EXPECT_TRUE(Q8Int8ActivationsHere());
+        const torch::Tensor got = ParallelLinear(a, q8.t(), bias);
+        EXPECT_LT(RelativeError(got, int8_exact), 1e-5);
+        EXPECT_GT(RelativeError(got, f32_exact), 1e-4);  // really quantised
+        EXPECT_LT(RelativeError(got, f32_exact), 1e-2);
+        EXPECT_TRUE(UseQ8Int8Activations(false));
+        EXPECT_LT(RelativeError(ParallelLinear(a, q8.t(), bias), f32_exact), 1e-5);
+        UseQ8Int8Activations(true);
+      }
+      EXPECT_FALSE(Q8Int8ActivationsHere());
+    }
+  });
+}
+
 // The backward pass multiplies by W itself (not W^T): the gradient of the input is that of the
 // dequantised weights, so LoRA layers train over a q8_0 base.
 TEST(Q8Product, GradientOfTheInputIsThatOfTheDequantisedWeights) {
@@ -200,10 +378,10 @@ std::pair<std::unique_ptr<CausalLM>, std::unique_ptr<CausalLM>> TinyAndQ8(Arch a
   return {std::move(model), loaded.ok() ? std::move(*loaded) : nullptr};
 }
 
-// Scores (log p of the next token) of a q8_0 base: within 1e-4 nats of its dequantised F32
-// model, and within 0.05 nats of the F32 model (these tiny models' weights are normal(0, 0.2)
-// and their scores range over about -15..0); every matrix (embeddings and LM head included) is
-// int8, every vector F32.
+// Scores (log p of the next token) of a q8_0 base (F32 activations): within 1e-4 nats of its
+// dequantised F32 model, and within 0.05 nats of the F32 model (these tiny models' weights are
+// normal(0, 0.2) and their scores range over about -15..0); every matrix (embeddings and LM head
+// included) is int8, every vector F32.
 TEST(Q8Base, ScoresMatchF32WithinTolerance) {
   for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
     SCOPED_TRACE(ArchName(arch));
@@ -246,8 +424,9 @@ TEST(Q8Base, ScoresMatchF32WithinTolerance) {
   }
 }
 
-// Greedy generation over the KV cache (one-row products through the int8 kernels): the tokens
-// of the F32 model, on every instruction set.
+// Greedy generation over the KV cache (activations quantised, int8 × int8 products: the prompt's
+// rows and one row a step): the tokens of the F32 model, on every instruction set, and with F32
+// activations too.
 TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
   for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
     SCOPED_TRACE(ArchName(arch));
@@ -265,6 +444,11 @@ TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       EXPECT_EQ(got->new_ids, f32->new_ids);
     });
+    EXPECT_TRUE(UseQ8Int8Activations(false));
+    auto f32_activations = GenerateFromIds(*q8, prompt, options);
+    UseQ8Int8Activations(true);
+    ASSERT_TRUE(f32_activations.ok());
+    EXPECT_EQ(f32_activations->new_ids, f32->new_ids);
   }
 }
 
