@@ -16,7 +16,7 @@ Status CheckTokenizer(const std::filesystem::path& staged, const std::filesystem
     return InvalidInput(source.string() +
                         " has no tokenizer.json (graft evaluates and trains with it)");
   }
-  Result<Tokenizer> tokenizer = Tokenizer::Load(staged / kTokenizerFile);
+  Result<tokenizer::Tokenizer> tokenizer = tokenizer::Tokenizer::Load(staged / kTokenizerFile);
   if (!tokenizer.ok()) {
     return InvalidInput("the base's tokenizer does not load: " + tokenizer.status().message());
   }

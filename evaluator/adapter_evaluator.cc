@@ -127,7 +127,7 @@ Status AdapterEvaluator::LoadBase(const registry::ObjectRecord& base) {
   fs::path files = dir.path() / "base";
   GRAFT_RETURN_IF_ERROR(
       registry_.ExportFiles(base, files).WithContext("verifying base " + base.DisplayName()));
-  GRAFT_ASSIGN_OR_RETURN(model_, CausalLM::Load(files, settings_.base_dtype));
+  GRAFT_ASSIGN_OR_RETURN(model_, models::CausalLM::Load(files, settings_.base_dtype));
   loaded_base_digest_ = base.digest;
   ++stats_.base_loads;
   return Status::Ok();
@@ -223,7 +223,7 @@ Result<AdapterEvaluator::Inputs> AdapterEvaluator::LoadInputs(
                             .WithContext("verifying adapter " + inputs.adapter.DisplayName()));
   if (model_->adapters().Has(kAdapterName))
     GRAFT_RETURN_IF_ERROR(model_->adapters().Remove(kAdapterName));
-  GRAFT_RETURN_IF_ERROR(LoadPeftAdapter(*model_, adapter_files, kAdapterName).status());
+  GRAFT_RETURN_IF_ERROR(models::LoadPeftAdapter(*model_, adapter_files, kAdapterName).status());
   return inputs;
 }
 
@@ -345,7 +345,7 @@ Result<EvaluationOutcome> AdapterEvaluator::Evaluate(const std::string& adapter_
   const Result<Inputs> inputs = LoadInputs(adapter_ref, suite_refs, dir.path());
   GRAFT_RETURN_IF_ERROR(CheckSameInputs(inputs));
   GRAFT_RETURN_IF_ERROR(inputs.status());
-  SetTorchThreads(settings_.threads);
+  models::SetTorchThreads(settings_.threads);
 
   EvaluationOutcome outcome;
   outcome.adapter_digest = inputs->adapter.digest;

@@ -20,9 +20,9 @@
 #include "evaluator/suite/suite_registry.h"
 #include "registry/registry.h"
 
-namespace graft {
+namespace graft::models {
 class CausalLM;
-}  // namespace graft
+}  // namespace graft::models
 
 namespace graft::distributed {
 class Group;
@@ -158,7 +158,7 @@ class AdapterEvaluator {
   EvaluationSettings settings_;
   distributed::Group* group_ = nullptr;
   std::string loaded_base_digest_;
-  std::unique_ptr<CausalLM> model_;
+  std::unique_ptr<models::CausalLM> model_;
   // Base scores computed by this evaluator, by cache name (see docs/evaluator.md).
   std::map<std::string, std::vector<suite::ItemScore>> scored_base_;
   EvaluatorStats stats_;

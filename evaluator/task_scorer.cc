@@ -26,14 +26,14 @@ std::string_view Trim(std::string_view s) {
   return s.substr(begin, end - begin + 1);
 }
 
-std::vector<int64_t> Encode(const Tokenizer& tokenizer, std::string_view text) {
+std::vector<int64_t> Encode(const tokenizer::Tokenizer& tokenizer, std::string_view text) {
   std::vector<int32_t> ids = tokenizer.Encode(text, /*add_special=*/false);
   return {ids.begin(), ids.end()};
 }
 
 // The token that stands before a text's first token (so the first token is scored too): BOS when
 // the tokenizer has one, else EOS, as lm-evaluation-harness does.
-Result<int64_t> PrefixToken(const Tokenizer& tokenizer) {
+Result<int64_t> PrefixToken(const tokenizer::Tokenizer& tokenizer) {
   if (auto bos = tokenizer.bos_id()) return *bos;
   if (auto eos = tokenizer.eos_id()) return *eos;
   return InvalidInput("the tokenizer has neither a BOS nor an EOS token to start a text with");
@@ -41,7 +41,7 @@ Result<int64_t> PrefixToken(const Tokenizer& tokenizer) {
 
 // Runs the requests in batches of similar length (right padding) and returns each one's summed
 // log-probability. `on_batch(done)` reports how many requests are finished.
-Result<std::vector<double>> RunRequests(CausalLM& model,
+Result<std::vector<double>> RunRequests(models::CausalLM& model,
                                         const std::vector<LoglikelihoodRequest>& requests,
                                         int64_t batch_size,
                                         const std::function<void(size_t)>& on_batch) {
@@ -95,7 +95,8 @@ std::function<void(size_t)> ItemProgress(const ScoreProgress& progress, size_t r
 
 }  // namespace
 
-TaskScorer::TaskScorer(CausalLM& model, ScorerOptions options) : model_(model), options_(options) {}
+TaskScorer::TaskScorer(models::CausalLM& model, ScorerOptions options)
+    : model_(model), options_(options) {}
 
 int64_t TaskScorer::WindowLength(const suite::SuiteTask& task) const {
   int64_t context = model_.config().max_positions;
@@ -127,7 +128,7 @@ Result<std::vector<suite::ItemScore>> TaskScorer::Score(const suite::SuiteTask& 
 // left context as the window allows.
 Result<std::vector<suite::ItemScore>> TaskScorer::ScoreRolling(const suite::SuiteTask& task,
                                                                const ScoreProgress& progress) {
-  const Tokenizer& tokenizer = model_.tokenizer();
+  const tokenizer::Tokenizer& tokenizer = model_.tokenizer();
   GRAFT_ASSIGN_OR_RETURN(int64_t prefix, PrefixToken(tokenizer));
   const int64_t length = WindowLength(task);
   const int64_t stride = task.stride > 0 ? std::min<int64_t>(task.stride, length) : length;
@@ -162,7 +163,7 @@ Result<std::vector<suite::ItemScore>> TaskScorer::ScoreRolling(const suite::Suit
 
 Result<std::vector<suite::ItemScore>> TaskScorer::ScoreChoices(const suite::SuiteTask& task,
                                                                const ScoreProgress& progress) {
-  const Tokenizer& tokenizer = model_.tokenizer();
+  const tokenizer::Tokenizer& tokenizer = model_.tokenizer();
   GRAFT_ASSIGN_OR_RETURN(int64_t prefix, PrefixToken(tokenizer));
   const int64_t length = WindowLength(task);
   std::vector<LoglikelihoodRequest> requests;
@@ -217,13 +218,14 @@ Result<std::vector<suite::ItemScore>> TaskScorer::ScoreChoices(const suite::Suit
 
 Result<std::vector<suite::ItemScore>> TaskScorer::ScoreGeneration(const suite::SuiteTask& task,
                                                                   const ScoreProgress& progress) {
-  GenerationOptions options;
+  models::GenerationOptions options;
   options.max_new_tokens = task.max_new_tokens;
   options.stop_strings = task.until;
   std::vector<suite::ItemScore> scores(task.items.size());
   for (size_t i = 0; i < task.items.size(); ++i) {
     const suite::SuiteItem& item = task.items[i];
-    GRAFT_ASSIGN_OR_RETURN(Generation generation, Generate(model_, item.prompt, options));
+    GRAFT_ASSIGN_OR_RETURN(models::Generation generation,
+                           models::Generate(model_, item.prompt, options));
     scores[i].completion = generation.text;
     scores[i].exact = Trim(generation.text) == Trim(item.target);
     if (progress) progress(static_cast<int64_t>(i + 1), static_cast<int64_t>(task.items.size()));

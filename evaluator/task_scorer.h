@@ -9,9 +9,9 @@
 #include "evaluator/suite/item_score.h"
 #include "evaluator/suite/suite.h"
 
-namespace graft {
+namespace graft::models {
 class CausalLM;
-}  // namespace graft
+}  // namespace graft::models
 
 namespace graft::evaluator {
 
@@ -26,7 +26,7 @@ using ScoreProgress = std::function<void(int64_t done, int64_t total)>;
 class TaskScorer {
  public:
   // The model must outlive the scorer; its active adapter is what gets scored.
-  TaskScorer(CausalLM& model, ScorerOptions options);
+  TaskScorer(models::CausalLM& model, ScorerOptions options);
 
   // Scores every item of `task` (its items must be loaded). Runs under torch::NoGradGuard and
   // turns libtorch exceptions into a Status.
@@ -44,7 +44,7 @@ class TaskScorer {
   Result<std::vector<suite::ItemScore>> ScoreGeneration(const suite::SuiteTask& task,
                                                         const ScoreProgress& progress);
 
-  CausalLM& model_;
+  models::CausalLM& model_;
   ScorerOptions options_;
 };
 

@@ -12,11 +12,11 @@
 #include "models/hf_weights.h"
 #include "models/tokenizer/tokenizer.h"
 
-namespace graft {
+namespace graft::models {
 namespace fs = std::filesystem;
 
 std::string FullVocabularyTokenizerJson(int64_t vocab_size) {
-  const std::string byte_level = MakeByteLevelTokenizerJson();
+  const std::string byte_level = tokenizer::MakeByteLevelTokenizerJson();
   Json json = Json::parse(byte_level);
   Json& vocab = json["model"]["vocab"];
   const int64_t first = static_cast<int64_t>(vocab.size());
@@ -72,4 +72,4 @@ Result<ModelConfig> WriteRandomBase(Arch arch, std::string_view preset, uint64_t
   return config;
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -10,7 +10,7 @@
 #include "core/status.h"
 #include "models/model_config.h"
 
-namespace graft {
+namespace graft::models {
 
 // Shards of a written base hold at most this much tensor data (HF's "2GB").
 inline constexpr uint64_t kDefaultMaxShardBytes = 2'000'000'000;
@@ -34,4 +34,4 @@ Result<ModelConfig> WriteRandomBase(Arch arch, std::string_view preset, uint64_t
                                     const std::filesystem::path& out_dir, DType dtype = DType::kF32,
                                     uint64_t max_shard_bytes = kDefaultMaxShardBytes);
 
-}  // namespace graft
+}  // namespace graft::models

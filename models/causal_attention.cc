@@ -6,7 +6,7 @@
 #include "models/parallel_chunks.h"
 #include "models/softmax_kernel.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 // A block of queries [start, start + length), which sees keys [0, visible). Its probabilities
@@ -177,4 +177,4 @@ torch::Tensor CausalAttention(const torch::Tensor& q, const torch::Tensor& k,
   return out.view({q.size(0), q.size(2), q.size(1) * q.size(3)});
 }
 
-}  // namespace graft
+}  // namespace graft::models

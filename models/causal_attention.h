@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-namespace graft {
+namespace graft::models {
 
 inline constexpr int64_t kAttentionQueryBlock = 64;
 
@@ -21,4 +21,4 @@ inline constexpr int64_t kAttentionQueryBlock = 64;
 torch::Tensor CausalAttention(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, const torch::Tensor& bias, double scale);
 
-}  // namespace graft
+}  // namespace graft::models

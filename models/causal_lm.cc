@@ -14,7 +14,7 @@
 #include "models/q8_weights.h"
 #include "models/tokenizer/tokenizer.h"
 
-namespace graft {
+namespace graft::models {
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,13 +60,14 @@ CausalLM::CausalLM(ModelConfig config, std::map<std::string, torch::Tensor> weig
 CausalLM::~CausalLM() = default;
 
 Status CausalLM::SetTokenizer(std::string json, std::string_view source) {
-  GRAFT_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::FromJson(json, source));
+  GRAFT_ASSIGN_OR_RETURN(tokenizer::Tokenizer tokenizer,
+                         tokenizer::Tokenizer::FromJson(json, source));
   if (tokenizer.vocab_size() > config_.vocab_size) {
     return InvalidInput(std::string(source) + ": the tokenizer has " +
                         std::to_string(tokenizer.vocab_size()) + " tokens, more than the model's " +
                         std::to_string(config_.vocab_size));
   }
-  tokenizer_ = std::make_shared<const Tokenizer>(std::move(tokenizer));
+  tokenizer_ = std::make_shared<const tokenizer::Tokenizer>(std::move(tokenizer));
   tokenizer_json_ = std::move(json);
   return Status::Ok();
 }
@@ -87,7 +88,7 @@ Result<std::unique_ptr<CausalLM>> CausalLM::FromWeights(
       model = std::make_unique<LlamaLM>(config, std::move(*canonical));
     }
     GRAFT_RETURN_IF_ERROR(
-        model->SetTokenizer(MakeByteLevelTokenizerJson(), "byte-level tokenizer"));
+        model->SetTokenizer(tokenizer::MakeByteLevelTokenizerJson(), "byte-level tokenizer"));
     return model;
   } catch (const std::exception& e) {
     return TorchError(std::string(source), e);
@@ -159,8 +160,8 @@ Result<torch::Tensor> CausalLM::TargetLogProbs(const torch::Tensor& input_ids,
       return InvalidInput("a target is outside the vocabulary [0, " +
                           std::to_string(config_.vocab_size) + ")");
     }
-    return graft::TargetLogProbs(hidden.reshape({-1, hidden.size(-1)}), HeadWeight(),
-                                 targets.reshape({-1}))
+    return graft::models::TargetLogProbs(hidden.reshape({-1, hidden.size(-1)}), HeadWeight(),
+                                         targets.reshape({-1}))
         .view(targets.sizes());
   } catch (const std::exception& e) {
     return TorchError("LM head", e);
@@ -339,4 +340,4 @@ std::pair<torch::Tensor, torch::Tensor> CausalLM::UpdateCache(KvCache* cache, si
   return {cache->keys[layer], cache->values[layer]};
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -20,9 +20,11 @@
 #include "models/torch_threads.h"
 #include "models/weight_spec.h"
 
-namespace graft {
-
+namespace graft::tokenizer {
 class Tokenizer;  // models/tokenizer/tokenizer.h
+}  // namespace graft::tokenizer
+
+namespace graft::models {
 
 // Computes in F32 on CPU. The base's matrices are kept in F32 (the default) or, for a frozen
 // base, in BF16 or F16 (`base_dtype`: half the memory; each product converts its weights to F32
@@ -62,7 +64,7 @@ class CausalLM {
 
   const ModelConfig& config() const { return config_; }
   // From tokenizer.json (Load), or graft's byte-level tokenizer (CreateRandom, FromWeights).
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
   // The directory it was loaded from (empty for CreateRandom).
   const std::filesystem::path& source_dir() const { return source_dir_; }
   // "gpt2 base (2 layers, d=32, 35712 parameters)": used in messages.
@@ -162,7 +164,7 @@ class CausalLM {
   std::map<std::string, torch::Tensor> weights_;
   std::vector<std::unique_ptr<LoraLinear>> linears_;
   std::unique_ptr<LoraAdapterSet> adapters_;
-  std::shared_ptr<const Tokenizer> tokenizer_;
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   std::string tokenizer_json_;  // tokenizer.json bytes, written back by SaveHf
   std::filesystem::path source_dir_;
   DType base_dtype_ = DType::kF32;
@@ -170,4 +172,4 @@ class CausalLM {
   bool checkpointing_ = false;
 };
 
-}  // namespace graft
+}  // namespace graft::models

@@ -5,7 +5,7 @@
 
 #include <mutex>
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 // What the backward needs besides h: the block and the RNG state its forward started from.
@@ -66,4 +66,4 @@ torch::Tensor CheckpointedBlock(const torch::Tensor& h, BlockFn fn) {
   return CheckpointFunction::apply(input, std::move(saved));
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -5,7 +5,7 @@
 
 #include <functional>
 
-namespace graft {
+namespace graft::models {
 
 using BlockFn = std::function<torch::Tensor(const torch::Tensor&)>;
 
@@ -16,4 +16,4 @@ using BlockFn = std::function<torch::Tensor(const torch::Tensor&)>;
 // what it reads by value: it runs again after the caller's forward has returned.
 torch::Tensor CheckpointedBlock(const torch::Tensor& h, BlockFn fn);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -9,7 +9,7 @@
 #include "models/parallel_linear.h"
 #include "models/softmax_kernel.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 // Floats of logits each thread holds at once in the forward pass (64 MB): blocks of a few hundred
@@ -165,4 +165,4 @@ torch::Tensor TargetLogProbs(const torch::Tensor& hidden, const torch::Tensor& h
   return TargetLogProbsFunction::apply(hidden, head, targets, chunk_rows);
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace graft {
+namespace graft::models {
 
 // log softmax(hidden head^T)[i, targets[i]] for `hidden` [N, d] F32, `head` [V, d] (F32, or
 // BF16/F16 computed in F32) and `targets` [N] int64 → [N] F32; a negative target (ignored, as
@@ -19,4 +19,4 @@ namespace graft {
 torch::Tensor TargetLogProbs(const torch::Tensor& hidden, const torch::Tensor& head,
                              const torch::Tensor& targets, int64_t chunk_rows = 0);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <initializer_list>
 
-namespace graft::float_vectors {
+namespace graft::models::float_vectors {
 
 // Eight floats (or ints) processed together: AVX registers in the avx2 clone, pairs of SSE
 // registers otherwise.
@@ -75,4 +75,4 @@ constexpr int64_t kLanes = 8;
   std::copy(lanes, lanes + count, p);
 }
 
-}  // namespace graft::float_vectors
+}  // namespace graft::models::float_vectors

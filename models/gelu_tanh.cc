@@ -3,7 +3,7 @@
 #include "models/gelu_tanh_kernel.h"
 #include "models/parallel_chunks.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 bool KernelApplies(const torch::Tensor& x) {
@@ -53,4 +53,4 @@ torch::Tensor GeluTanh(const torch::Tensor& x) {
   return Forward(x);
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -4,10 +4,10 @@
 
 #include <torch/torch.h>
 
-namespace graft {
+namespace graft::models {
 
 // Equals torch::gelu(x, "tanh") within float rounding (relative 1e-6). Contiguous float32 CPU
 // tensors take graft's kernel; anything else falls back to ATen's. Differentiable.
 torch::Tensor GeluTanh(const torch::Tensor& x);
 
-}  // namespace graft
+}  // namespace graft::models

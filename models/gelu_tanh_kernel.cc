@@ -4,7 +4,7 @@
 
 #include "models/float_vectors.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 using namespace float_vectors;
@@ -54,4 +54,4 @@ template <typename Compute>
   Tail(n - i, dx + i, [](Floats v, Floats g) { return g * GeluSlope(v); }, {x + i, dy + i});
 }
 
-}  // namespace graft
+}  // namespace graft::models

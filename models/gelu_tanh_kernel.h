@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-namespace graft {
+namespace graft::models {
 
 // y[i] = gelu(x[i]) for i < n. `x` and `y` may be the same array.
 void GeluTanhForward(const float* x, float* y, int64_t n);
@@ -15,4 +15,4 @@ void GeluTanhForward(const float* x, float* y, int64_t n);
 // dx[i] = dy[i] * gelu'(x[i]) for i < n. `dx` may be `dy`.
 void GeluTanhBackward(const float* x, const float* dy, float* dx, int64_t n);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -10,7 +10,7 @@
 #include "models/q8_weights.h"
 #include "models/tokenizer/tokenizer.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 Status ValidateOptions(const GenerationOptions& options) {
@@ -135,4 +135,4 @@ Result<Generation> GenerateFromDirs(const std::filesystem::path& base_dir,
   return Generate(*model, prompt, options);
 }
 
-}  // namespace graft
+}  // namespace graft::models

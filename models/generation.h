@@ -9,7 +9,7 @@
 #include "core/safetensors.h"
 #include "core/status.h"
 
-namespace graft {
+namespace graft::models {
 
 class CausalLM;
 
@@ -54,4 +54,4 @@ Result<Generation> GenerateFromDirs(const std::filesystem::path& base_dir,
                                     const std::string& prompt, const GenerationOptions& options,
                                     std::vector<std::string>* warnings);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -5,7 +5,7 @@
 #include "models/causal_attention.h"
 #include "models/gelu_tanh.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 constexpr char kPrefix[] = "transformer.";
@@ -147,4 +147,4 @@ const torch::Tensor& Gpt2LM::HeadWeight() const {
   return config_.tie_word_embeddings ? Weight(kWte) : Weight(kLmHead);
 }
 
-}  // namespace graft
+}  // namespace graft::models

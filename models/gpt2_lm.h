@@ -8,7 +8,7 @@
 #include "models/causal_lm.h"
 #include "models/weight_spec.h"
 
-namespace graft {
+namespace graft::models {
 
 class Gpt2LM final : public CausalLM {
  public:
@@ -42,4 +42,4 @@ class Gpt2LM final : public CausalLM {
   std::vector<Block> blocks_;
 };
 
-}  // namespace graft
+}  // namespace graft::models

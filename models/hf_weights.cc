@@ -14,7 +14,7 @@
 #include "models/q8_weights.h"
 #include "models/torch_safetensors.h"
 
-namespace graft {
+namespace graft::models {
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,7 +32,7 @@ std::string ShardName(size_t index, size_t count) {
 
 // TorchType with an error naming `what`.
 Result<torch::ScalarType> NamedTorchType(DType dtype, const std::string& what) {
-  auto type = graft::TorchType(dtype);
+  auto type = graft::models::TorchType(dtype);
   if (!type.ok()) {
     return InvalidInput(what + " has dtype " + std::string(DTypeName(dtype)) +
                         "; expected F32, F16 or BF16");
@@ -258,4 +258,4 @@ Status WriteHfWeights(const fs::path& dir, const NamedTensors& tensors, DType dt
                                 [&](size_t i) { return tensors[i].second; });
 }
 
-}  // namespace graft
+}  // namespace graft::models

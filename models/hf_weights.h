@@ -15,7 +15,7 @@
 #include "core/status.h"
 #include "models/named_tensors.h"
 
-namespace graft {
+namespace graft::models {
 
 // Every tensor of the directory's weights. Shards come from the index's weight_map (shard names
 // must stay inside `dir`); a tensor in a shard the index does not map to it, or mapped but absent,
@@ -52,4 +52,4 @@ Status WriteHfWeightsStreamed(const std::filesystem::path& dir,
 Status WriteHfWeights(const std::filesystem::path& dir, const NamedTensors& tensors, DType dtype,
                       uint64_t max_shard_bytes = 0);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-namespace graft {
+namespace graft::models {
 
 // Filled by CausalLM::Forward; pass the same cache to every step of one generation. Keys and
 // values are [batch, kv_heads, length, head_dim] per layer (keys after RoPE for llama): views of
@@ -30,4 +30,4 @@ struct KvCache {
   }
 };
 
-}  // namespace graft
+}  // namespace graft::models

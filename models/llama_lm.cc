@@ -4,7 +4,7 @@
 
 #include "models/causal_attention.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 constexpr char kEmbed[] = "model.embed_tokens.weight";
@@ -158,4 +158,4 @@ const torch::Tensor& LlamaLM::HeadWeight() const {
   return config_.tie_word_embeddings ? Weight(kEmbed) : Weight(kLmHead);
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -8,7 +8,7 @@
 #include "models/causal_lm.h"
 #include "models/weight_spec.h"
 
-namespace graft {
+namespace graft::models {
 
 class LlamaLM final : public CausalLM {
  public:
@@ -43,4 +43,4 @@ class LlamaLM final : public CausalLM {
   torch::Tensor inv_freq_;  // [head_dim / 2]
 };
 
-}  // namespace graft
+}  // namespace graft::models

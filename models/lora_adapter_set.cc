@@ -6,7 +6,7 @@
 #include <cmath>
 #include <set>
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 constexpr char kPeftPrefix[] = "base_model.model.";
@@ -181,4 +181,4 @@ std::vector<std::string> LoraAdapterSet::ModuleNames() const {
   return names;
 }
 
-}  // namespace graft
+}  // namespace graft::models

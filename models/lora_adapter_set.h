@@ -14,7 +14,7 @@
 #include "models/lora_linear.h"
 #include "models/named_tensors.h"
 
-namespace graft {
+namespace graft::models {
 
 class LoraAdapterSet {
  public:
@@ -60,4 +60,4 @@ class LoraAdapterSet {
   std::optional<std::string> merged_;
 };
 
-}  // namespace graft
+}  // namespace graft::models

@@ -4,10 +4,10 @@
 
 #include "formats/lora_config.h"
 
-namespace graft {
+namespace graft::models {
 
 using formats::LoraConfig;
 using formats::LoraInit;
 using formats::TargetModules;
 
-}  // namespace graft
+}  // namespace graft::models

@@ -3,7 +3,7 @@
 #include "models/parallel_linear.h"
 #include "models/q8_weights.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 std::string ShapeString(c10::IntArrayRef shape) {
@@ -108,4 +108,4 @@ void LoraLinear::Unmerge() {
   merged_.reset();
 }
 
-}  // namespace graft
+}  // namespace graft::models

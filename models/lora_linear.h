@@ -9,7 +9,7 @@
 
 #include "models/lora_config.h"
 
-namespace graft {
+namespace graft::models {
 
 // The LoRA weights of one adapter on one layer: A [r, in], B [out, r], as PEFT stores them.
 struct LoraWeights {
@@ -59,4 +59,4 @@ class LoraLinear {
   torch::Tensor unmerged_weight_;  // copy of W while an adapter is merged
 };
 
-}  // namespace graft
+}  // namespace graft::models

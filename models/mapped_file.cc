@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace graft {
+namespace graft::models {
 
 Result<std::shared_ptr<MappedFile>> MappedFile::Open(const std::filesystem::path& path) {
   const std::string source = path.string();
@@ -45,4 +45,4 @@ void MappedFile::Release(std::span<const uint8_t> range) const {
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -9,7 +9,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::models {
 
 class MappedFile {
  public:
@@ -33,4 +33,4 @@ class MappedFile {
   size_t size_;
 };
 
-}  // namespace graft
+}  // namespace graft::models

@@ -4,11 +4,11 @@
 
 #include "formats/model_config.h"
 
-namespace graft {
+namespace graft::models {
 
 using formats::Arch;
 using formats::ArchName;
 using formats::ModelConfig;
 using formats::ParseArch;
 
-}  // namespace graft
+}  // namespace graft::models

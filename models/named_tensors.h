@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-namespace graft {
+namespace graft::models {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
-}  // namespace graft
+}  // namespace graft::models

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-namespace graft {
+namespace graft::models {
 
 // at::parallel_for is an inline template whose `#pragma omp parallel` compiles into this file:
 // graft_models builds with -fopenmp (models/CMakeLists.txt), without which the loop would
@@ -20,4 +20,4 @@ void ForEachChunk(int64_t n, int64_t min_chunk, const std::function<void(int64_t
   });
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace graft {
+namespace graft::models {
 
 // Calls fn(begin, end) over [0, n) in at most at::get_num_threads() chunks of at least
 // `min_chunk` items, in parallel; the chunks are the same for the same n and thread count. ATen
@@ -13,4 +13,4 @@ namespace graft {
 // grad mode off: `fn` writes into preallocated outputs.
 void ForEachChunk(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn);
 
-}  // namespace graft
+}  // namespace graft::models

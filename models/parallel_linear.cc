@@ -10,7 +10,7 @@
 #include "models/parallel_chunks.h"
 #include "models/q8_weights.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 // A part of a product is worth a thread of its own from about this many multiply-adds on: a few
@@ -344,4 +344,4 @@ torch::Tensor ParallelLinear(const torch::Tensor& rows, const torch::Tensor& wei
                         : ParallelLinearFunction::apply(rows, weight);
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-namespace graft {
+namespace graft::models {
 
 // `rows` [M, in], `weight` [in, out] (any layout BLAS takes, such as the transpose of a
 // contiguous [out, in]), `bias` [out] or undefined → [M, out]. Differentiable in all three:
@@ -14,4 +14,4 @@ namespace graft {
 torch::Tensor ParallelLinear(const torch::Tensor& rows, const torch::Tensor& weight,
                              const torch::Tensor& bias);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -5,7 +5,7 @@
 #include "models/causal_lm.h"
 #include "models/torch_safetensors.h"
 
-namespace graft {
+namespace graft::models {
 namespace fs = std::filesystem;
 
 namespace {
@@ -90,4 +90,4 @@ Result<LoadedAdapter> LoadPeftAdapter(CausalLM& model, const fs::path& dir,
   return loaded;
 }
 
-}  // namespace graft
+}  // namespace graft::models

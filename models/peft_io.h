@@ -10,7 +10,7 @@
 #include "core/status.h"
 #include "models/lora_config.h"
 
-namespace graft {
+namespace graft::models {
 
 class CausalLM;
 
@@ -37,4 +37,4 @@ Result<LoadedAdapter> LoadPeftAdapter(CausalLM& model, const std::filesystem::pa
 // Reads and validates adapter_config.json alone (no weights, no model).
 Result<LoraConfig> ReadPeftConfig(const std::filesystem::path& dir);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -13,7 +13,7 @@
 #include <cmath>
 #include <cstring>
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 // One weight row (`groups` groups of 32 int8 values and their F16 scales) dotted with x, per
@@ -435,4 +435,4 @@ float HalfBitsToFloat(uint16_t bits) {
   return std::bit_cast<float>(sign | (f32_exponent << 23) | (mantissa << 13));
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace graft {
+namespace graft::models {
 
 // Q8_0 groups: 32 consecutive inputs share one scale, as in llama.cpp's Q8_0 blocks.
 inline constexpr int64_t kQ8Group = 32;
@@ -51,4 +51,4 @@ void Q8DequantizeGroups(const int8_t* values, const uint16_t* scales, int64_t gr
 // F32 value of F16 bits (every F16 value, subnormals included, is exact in F32).
 float HalfBitsToFloat(uint16_t bits);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -8,7 +8,7 @@
 
 #include "models/parallel_chunks.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 // Floats of a block of weight rows converted at a time while quantising (per thread).
@@ -239,4 +239,4 @@ void Q8Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& 
   });
 }
 
-}  // namespace graft
+}  // namespace graft::models

@@ -11,7 +11,7 @@
 #include "core/status.h"
 #include "models/q8_kernels.h"
 
-namespace graft {
+namespace graft::models {
 
 // A Q8_0 matrix W [N outputs, K inputs] is an int8 tensor of W's values [N, K] (row-major,
 // storage offset 0) whose storage continues, after the N × K values, with the N × K/32 F16
@@ -94,4 +94,4 @@ bool Q8ProductTakes(int64_t rows);
 void Q8Product(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
                const torch::Tensor& bias);
 
-}  // namespace graft
+}  // namespace graft::models

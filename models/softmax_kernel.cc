@@ -6,7 +6,7 @@
 
 #include "models/float_vectors.h"
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 using namespace float_vectors;
@@ -136,4 +136,4 @@ template <bool store>
   }
 }
 
-}  // namespace graft
+}  // namespace graft::models

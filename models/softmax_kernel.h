@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace graft {
+namespace graft::models {
 
 // In place over `rows` rows of `width` floats, `stride` floats apart. Row r is causal: only its
 // first min(first_visible + r, width) entries are scored; the rest become exactly 0. Visible
@@ -27,4 +27,4 @@ float LogSumExpRow(const float* row, int64_t width);
 // subtraction when target < 0): the gradient of -log softmax(row)[target] with respect to the row.
 float CrossEntropyGradientRow(float* row, int64_t width, int64_t target);
 
-}  // namespace graft
+}  // namespace graft::models

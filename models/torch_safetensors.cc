@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace graft {
+namespace graft::models {
 
 Result<torch::ScalarType> TorchType(DType dtype) {
   switch (dtype) {
@@ -61,4 +61,4 @@ Result<std::string> SerializeTorchTensors(const NamedTensors& tensors, DType dty
   return SerializeSafetensors(to_write, metadata);
 }
 
-}  // namespace graft
+}  // namespace graft::models

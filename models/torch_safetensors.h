@@ -10,7 +10,7 @@
 #include "core/status.h"
 #include "models/named_tensors.h"
 
-namespace graft {
+namespace graft::models {
 
 // The torch dtype of a floating safetensors dtype (F32, F16, BF16, F64); others are an error.
 Result<torch::ScalarType> TorchType(DType dtype);
@@ -27,4 +27,4 @@ Result<std::map<std::string, torch::Tensor>> ReadSafetensorsAsF32(
 Result<std::string> SerializeTorchTensors(const NamedTensors& tensors, DType dtype,
                                           const std::map<std::string, std::string>& metadata);
 
-}  // namespace graft
+}  // namespace graft::models

@@ -3,7 +3,7 @@
 #include <dlfcn.h>
 #include <torch/torch.h>
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 // OpenBLAS's threading model as openblas_get_parallel() reports it.
@@ -27,4 +27,4 @@ void SetTorchThreads(int threads) {
   if (threads > 0) torch::set_num_threads(threads);
 }
 
-}  // namespace graft
+}  // namespace graft::models

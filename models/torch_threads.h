@@ -1,7 +1,7 @@
 // Thread count of libtorch's compute (BLAS and intra-op), settable without including libtorch.
 #pragma once
 
-namespace graft {
+namespace graft::models {
 
 // Runs libtorch's compute on `threads` threads (0 leaves libtorch's default, one per core):
 // ATen's intra-op pool gets `threads`, and the models split their GEMMs across that same pool
@@ -16,4 +16,4 @@ void SetTorchThreads(int threads);
 // how libtorch runs a plain matrix product by default, which benchmarks compare against.
 void SetBlasThreads(int threads);
 
-}  // namespace graft
+}  // namespace graft::models

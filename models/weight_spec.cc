@@ -2,7 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
-namespace graft {
+namespace graft::models {
 namespace {
 
 std::string ShapeString(c10::IntArrayRef shape) {
@@ -59,4 +59,4 @@ std::map<std::string, torch::Tensor> InitWeights(const std::vector<WeightSpec>& 
   return weights;
 }
 
-}  // namespace graft
+}  // namespace graft::models

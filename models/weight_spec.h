@@ -11,7 +11,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::models {
 
 struct WeightSpec {
   enum class Init { kNormal, kZeros, kOnes };
@@ -33,4 +33,4 @@ torch::Tensor InitWeight(const WeightSpec& spec, at::Generator& generator);
 std::map<std::string, torch::Tensor> InitWeights(const std::vector<WeightSpec>& specs,
                                                  uint64_t seed);
 
-}  // namespace graft
+}  // namespace graft::models

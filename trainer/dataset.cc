@@ -108,7 +108,7 @@ Batch MakeBatch(std::vector<Row>::const_iterator begin, std::vector<Row>::const_
 
 }  // namespace
 
-Result<TextEncoder> TextEncoder::For(const Tokenizer& tokenizer, int64_t fallback_eos) {
+Result<TextEncoder> TextEncoder::For(const tokenizer::Tokenizer& tokenizer, int64_t fallback_eos) {
   std::optional<int64_t> eos = tokenizer.eos_id();
   if (!eos && fallback_eos >= 0) eos = fallback_eos;
   if (!eos) return InvalidInput("the tokenizer has no EOS token and config.json no eos_token_id");

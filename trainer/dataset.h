@@ -10,9 +10,9 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::tokenizer {
 class Tokenizer;
-}
+}  // namespace graft::tokenizer
 
 namespace graft::trainer {
 
@@ -27,7 +27,7 @@ struct TextEncoder {
 
   // A tokenizer (which must outlive the encoder; no special tokens added), its EOS (or
   // `fallback_eos`, config.json's eos_token_id, when it names none; < 0: none) and its BOS.
-  static Result<TextEncoder> For(const Tokenizer& tokenizer, int64_t fallback_eos);
+  static Result<TextEncoder> For(const tokenizer::Tokenizer& tokenizer, int64_t fallback_eos);
 };
 
 // One JSONL record, tokenized: the tokens end with EOS; `trained[i]` says whether token i is a loss

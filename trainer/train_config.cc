@@ -47,7 +47,8 @@ constexpr double kInf = HUGE_VAL;
 // Module names and regexes go into adapter_config.json and the provenance (JSON: UTF-8 only).
 bool ValidUtf8(const std::string& text) { return CanonicalJson(Json(text)).ok(); }
 
-Status ParseTargetModules(const YamlReader& reader, const YAML::Node& value, TargetModules* out) {
+Status ParseTargetModules(const YamlReader& reader, const YAML::Node& value,
+                          formats::TargetModules* out) {
   const std::string path = "lora.target_modules";
   if (value.IsSequence()) {
     std::vector<std::string> names;
@@ -59,7 +60,7 @@ Status ParseTargetModules(const YamlReader& reader, const YAML::Node& value, Tar
       names.push_back(item.Scalar());
     }
     if (names.empty()) return reader.Error(value, path, "the list is empty");
-    *out = TargetModules::Names(std::move(names));
+    *out = formats::TargetModules::Names(std::move(names));
     return Status::Ok();
   }
   if (!value.IsScalar() || value.Scalar().empty()) {
@@ -67,7 +68,7 @@ Status ParseTargetModules(const YamlReader& reader, const YAML::Node& value, Tar
   }
   if (!ValidUtf8(value.Scalar())) return reader.Error(value, path, "not valid UTF-8");
   if (value.Scalar() == "all-linear") {
-    *out = TargetModules::AllLinear();
+    *out = formats::TargetModules::AllLinear();
     return Status::Ok();
   }
   try {
@@ -75,11 +76,11 @@ Status ParseTargetModules(const YamlReader& reader, const YAML::Node& value, Tar
   } catch (const std::regex_error& e) {
     return reader.Error(value, path, std::string("invalid regex: ") + e.what());
   }
-  *out = TargetModules::Regex(value.Scalar());
+  *out = formats::TargetModules::Regex(value.Scalar());
   return Status::Ok();
 }
 
-Status ParseLora(const YamlReader& r, const YAML::Node& node, LoraConfig* lora) {
+Status ParseLora(const YamlReader& r, const YAML::Node& node, formats::LoraConfig* lora) {
   return r.ReadMap(
       node, "lora",
       {
@@ -102,11 +103,11 @@ Status ParseLora(const YamlReader& r, const YAML::Node& node, LoraConfig* lora) 
            [&](const YAML::Node& v) {
              GRAFT_ASSIGN_OR_RETURN(std::string init, r.String(v, "lora.init_lora_weights"));
              if (init == "true") {
-               lora->init_lora_weights = LoraInit::kDefault;
+               lora->init_lora_weights = formats::LoraInit::kDefault;
              } else if (init == "false") {
-               lora->init_lora_weights = LoraInit::kRandom;
+               lora->init_lora_weights = formats::LoraInit::kRandom;
              } else if (init == "gaussian") {
-               lora->init_lora_weights = LoraInit::kGaussian;
+               lora->init_lora_weights = formats::LoraInit::kGaussian;
              } else {
                return r.Error(v, "lora.init_lora_weights",
                               "expected true, false or \"gaussian\", got \"" + init + "\"");

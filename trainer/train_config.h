@@ -33,7 +33,7 @@ struct ScheduleSettings {
 struct TrainConfig {
   // r, lora_alpha, lora_dropout, target_modules, use_rslora, init_lora_weights; required unless
   // the run is a full fine-tune.
-  std::optional<LoraConfig> lora;
+  std::optional<formats::LoraConfig> lora;
   OptimizerSettings optimizer;
   ScheduleSettings schedule;
   int64_t batch_size = 8;

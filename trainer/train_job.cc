@@ -66,7 +66,7 @@ Result<Json> StartRun(const fs::path& partial, bool resume, const Json& fresh) {
 struct Prepared {
   std::optional<PrivateKey> key;  // rank 0 only
   TrainConfig config;
-  std::unique_ptr<CausalLM> model;
+  std::unique_ptr<models::CausalLM> model;
   std::optional<Dataset> train;
   std::optional<Dataset> valid;
   TrainingProvenance provenance;
@@ -151,7 +151,7 @@ Result<Prepared> Prepare(const TrainJob& job, bool leader, const fs::path& parti
   }
   GRAFT_ASSIGN_OR_RETURN(std::string config_sha256, FileSha256(job.config_path));
   GRAFT_ASSIGN_OR_RETURN(Manifest base_manifest, BuildManifest(job.base_dir));
-  GRAFT_ASSIGN_OR_RETURN(p.model, CausalLM::Load(job.base_dir, job.base_dtype));
+  GRAFT_ASSIGN_OR_RETURN(p.model, models::CausalLM::Load(job.base_dir, job.base_dtype));
   // Checked before anything starts: a longer window would fail at the first step.
   if (const int64_t context = p.model->config().max_positions;
       context > 0 && config.max_seq_len > context) {

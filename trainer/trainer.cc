@@ -60,14 +60,15 @@ void SetRngState(const torch::Tensor& state) {
 
 // Sets adapter kAdapterName to the weights of the PEFT adapter in `dir`, which must have its
 // rank, alpha, rslora setting and targeted modules. The model's adapters are as before on return.
-Status StartFromParent(CausalLM& model, const fs::path& dir) {
-  LoraAdapterSet& adapters = model.adapters();
-  GRAFT_ASSIGN_OR_RETURN(LoadedAdapter parent, LoadPeftAdapter(model, dir, kParent));
+Status StartFromParent(models::CausalLM& model, const fs::path& dir) {
+  models::LoraAdapterSet& adapters = model.adapters();
+  GRAFT_ASSIGN_OR_RETURN(models::LoadedAdapter parent,
+                         models::LoadPeftAdapter(model, dir, kParent));
   struct RemoveParent {
-    LoraAdapterSet& adapters;
+    models::LoraAdapterSet& adapters;
     ~RemoveParent() { (void)adapters.Remove(kParent); }
   } remove_parent{adapters};
-  GRAFT_ASSIGN_OR_RETURN(LoraConfig child, adapters.Config(kAdapterName));
+  GRAFT_ASSIGN_OR_RETURN(formats::LoraConfig child, adapters.Config(kAdapterName));
   const std::string where = "--parent " + dir.string() + ": ";
   auto mismatch = [&](const std::string& key, auto parent_value, auto child_value) {
     std::ostringstream message;
@@ -82,8 +83,8 @@ Status StartFromParent(CausalLM& model, const fs::path& dir) {
   if (parent.config.use_rslora != child.use_rslora) {
     return mismatch("use_rslora", parent.config.use_rslora, child.use_rslora);
   }
-  GRAFT_ASSIGN_OR_RETURN(NamedTensors parent_weights, adapters.Parameters(kParent));
-  GRAFT_ASSIGN_OR_RETURN(NamedTensors child_weights, adapters.Parameters(kAdapterName));
+  GRAFT_ASSIGN_OR_RETURN(models::NamedTensors parent_weights, adapters.Parameters(kParent));
+  GRAFT_ASSIGN_OR_RETURN(models::NamedTensors child_weights, adapters.Parameters(kAdapterName));
   const std::map<std::string, torch::Tensor> values(parent_weights.begin(), parent_weights.end());
   const std::map<std::string, torch::Tensor> wanted(child_weights.begin(), child_weights.end());
   for (const auto& [name, tensor] : wanted) {
@@ -124,11 +125,11 @@ std::vector<LossSample> LossCurveFromJson(const Json& json) {
 }
 
 struct Trainer::State {
-  CausalLM& model;
+  models::CausalLM& model;
   TrainerOptions options;
   Dataset train;
   std::optional<Dataset> valid;
-  NamedTensors params;
+  models::NamedTensors params;
   std::unique_ptr<torch::optim::AdamW> optimizer;
   int64_t batches_per_epoch = 0;
   int64_t total_steps = 0;
@@ -139,7 +140,7 @@ struct Trainer::State {
   // Data-parallel: every rank saw a stop request of this step's all-reduce (they stop together).
   bool stop_agreed = false;
 
-  State(CausalLM& m, TrainerOptions o, Dataset t, std::optional<Dataset> v)
+  State(models::CausalLM& m, TrainerOptions o, Dataset t, std::optional<Dataset> v)
       : model(m), options(std::move(o)), train(std::move(t)), valid(std::move(v)) {}
 
   distributed::Group* group() const { return options.group; }
@@ -260,7 +261,8 @@ struct Trainer::State {
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp, ec);
     if (ec) return IoError("cannot create " + tmp.string() + ": " + ec.message());
-    GRAFT_ASSIGN_OR_RETURN(std::string weights, SerializeTorchTensors(params, DType::kF32, {}));
+    GRAFT_ASSIGN_OR_RETURN(std::string weights,
+                           models::SerializeTorchTensors(params, DType::kF32, {}));
     GRAFT_RETURN_IF_ERROR(WriteFileAtomic(tmp / kWeightsFile, weights));
     torch::save(*optimizer, (tmp / kOptimizerFile).string());
     Json state = {
@@ -328,7 +330,7 @@ struct Trainer::State {
       return InvalidInput(source + ": steps out of range");
     }
     GRAFT_ASSIGN_OR_RETURN(std::string rng_bytes, Base64Decode(rng_b64));
-    GRAFT_ASSIGN_OR_RETURN(auto weights, ReadSafetensorsAsF32(checkpoint / kWeightsFile));
+    GRAFT_ASSIGN_OR_RETURN(auto weights, models::ReadSafetensorsAsF32(checkpoint / kWeightsFile));
     if (weights.size() != params.size()) {
       return InvalidInput((checkpoint / kWeightsFile).string() + ": wrong set of tensors");
     }
@@ -376,14 +378,14 @@ struct Trainer::State {
 Trainer::Trainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Trainer::~Trainer() = default;
 
-Result<std::unique_ptr<Trainer>> Trainer::Create(CausalLM& model, TrainerOptions options,
+Result<std::unique_ptr<Trainer>> Trainer::Create(models::CausalLM& model, TrainerOptions options,
                                                  Dataset train, std::optional<Dataset> valid) {
   GRAFT_RETURN_IF_ERROR(options.config.CheckMode(options.full, "training config"));
   auto state =
       std::make_unique<State>(model, std::move(options), std::move(train), std::move(valid));
   const TrainConfig& c = state->options.config;
   try {
-    SetTorchThreads(static_cast<int>(c.threads));
+    models::SetTorchThreads(static_cast<int>(c.threads));
     model.SetCheckpointing(c.checkpointing);
     // Rank r > 0 draws its dropout masks from seed + r (LoRA's init takes the seed itself, so
     // every rank starts from the same weights).
@@ -429,7 +431,7 @@ Result<EvalResult> Trainer::Evaluate(const Dataset& data) {
   State& s = *state_;
   // Evaluation runs without dropout; the caller's mode is restored on every path.
   struct ModeGuard {
-    CausalLM& model;
+    models::CausalLM& model;
     bool training;
     ~ModeGuard() { model.SetTraining(training); }
   } guard{s.model, s.model.training()};
@@ -521,7 +523,7 @@ Result<TrainSummary> Trainer::Run() {
 Status Trainer::Save(const fs::path& dir) const {
   try {
     if (state_->options.full) return state_->model.SaveHf(dir);
-    return SavePeftAdapter(state_->model, kAdapterName, dir);
+    return models::SavePeftAdapter(state_->model, kAdapterName, dir);
   } catch (const c10::Error& e) {
     return InternalError(std::string("libtorch: ") + e.what_without_backtrace());
   }

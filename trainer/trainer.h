@@ -16,9 +16,9 @@
 #include "trainer/dataset.h"
 #include "trainer/train_config.h"
 
-namespace graft {
+namespace graft::models {
 class CausalLM;
-}
+}  // namespace graft::models
 
 namespace graft::distributed {
 class Group;
@@ -97,7 +97,7 @@ class Trainer {
   // Prepares a run on `model`: adds the LoRA adapter (or makes the base trainable with `full`),
   // builds the optimizer and, with `resume`, restores the latest checkpoint. Seeds libtorch's
   // generator and sets its thread count from the config.
-  static Result<std::unique_ptr<Trainer>> Create(CausalLM& model, TrainerOptions options,
+  static Result<std::unique_ptr<Trainer>> Create(models::CausalLM& model, TrainerOptions options,
                                                  Dataset train, std::optional<Dataset> valid);
   ~Trainer();
 

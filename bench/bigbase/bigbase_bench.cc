@@ -58,7 +58,7 @@ T Must(Result<T> result) {
 }
 
 // The bytes the weights take (a q8_0 matrix's storage holds its scales after its values).
-double WeightBytes(const CausalLM& model) {
+double WeightBytes(const models::CausalLM& model) {
   double bytes = 0;
   for (const auto& [name, tensor] : model.Parameters())
     bytes += static_cast<double>(tensor.storage().nbytes());
@@ -137,11 +137,11 @@ struct WeightShape {
   bool transposed;
 };
 
-std::vector<WeightShape> ForwardShapes(const ModelConfig& c) {
+std::vector<WeightShape> ForwardShapes(const formats::ModelConfig& c) {
   const int64_t d = c.hidden_size;
   const int64_t inner = c.intermediate_size;
   const int64_t layers = c.num_layers;
-  if (c.arch == Arch::kGpt2) {
+  if (c.arch == formats::Arch::kGpt2) {
     return {{"c_attn", d, 3 * d, layers, false},
             {"attn.c_proj", d, d, layers, false},
             {"c_fc", d, inner, layers, false},
@@ -176,7 +176,7 @@ double ProductFlops(double flops, const std::function<void()>& product) {
 // sgemm bound is the time of every product at the best of the three rates, attention at the best
 // rate of any shape, nothing else (norms, activations, softmax, copies: free): no fp32 forward with
 // this BLAS is faster.
-void Ceiling(const ModelConfig& c, int threads, int64_t batch, int64_t seq, Json& out) {
+void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t seq, Json& out) {
   const int64_t rows = batch * seq;
   out["rows"] = rows;
   out["batch"] = batch;
@@ -195,7 +195,7 @@ void Ceiling(const ModelConfig& c, int threads, int64_t batch, int64_t seq, Json
   }
   const double peak =
       std::max(out.value("fma_avx512_flops_per_s", 0.0), out.value("fma_avx2_flops_per_s", 0.0));
-  SetTorchThreads(threads);
+  models::SetTorchThreads(threads);
   torch::manual_seed(0);
   const torch::Tensor a_full = torch::randn({rows, std::max(c.hidden_size, c.intermediate_size)});
   double product_flops = 0;
@@ -208,17 +208,17 @@ void Ceiling(const ModelConfig& c, int threads, int64_t batch, int64_t seq, Json
         shape.transposed ? torch::randn({shape.n, shape.k}).t() : torch::randn({shape.k, shape.n});
     const double flops = 2.0 * static_cast<double>(rows * shape.k * shape.n);
     torch::Tensor c_out = torch::empty({rows, shape.n});
-    SetBlasThreads(threads);
+    models::SetBlasThreads(threads);
     const double blas = ProductFlops(flops, [&] { at::mm_out(c_out, a, b); });
-    SetBlasThreads(1);
+    models::SetBlasThreads(1);
     const double row_split = ProductFlops(flops, [&] {
-      ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) {
+      models::ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) {
         torch::Tensor part = c_out.narrow(0, begin, end - begin);
         at::mm_out(part, a.narrow(0, begin, end - begin), b);
       });
     });
     const double column_split = ProductFlops(flops, [&] {
-      ForEachChunk(shape.n, 1, [&](int64_t begin, int64_t end) {
+      models::ForEachChunk(shape.n, 1, [&](int64_t begin, int64_t end) {
         torch::Tensor part = c_out.narrow(1, begin, end - begin);
         at::mm_out(part, a, b.narrow(1, begin, end - begin));
       });
@@ -262,7 +262,7 @@ int Main(int argc, char** argv) {
   torch::NoGradGuard no_grad;
   Json out = {{"mode", mode}};
   if (mode == "bandwidth") {
-    SetTorchThreads(std::atoi(argv[3]));
+    models::SetTorchThreads(std::atoi(argv[3]));
     torch::Tensor buffer = torch::ones({std::atoll(argv[2]) << 18});  // MIB MiB of floats
     buffer.sum();
     const int reps = 5;
@@ -277,31 +277,32 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr, "usage: graft_bigbase_bench ceiling BASE THREADS BATCH SEQ\n");
       return 2;
     }
-    Ceiling(Must(ModelConfig::Load(argv[2])), std::atoi(argv[3]), std::atoll(argv[4]),
+    Ceiling(Must(formats::ModelConfig::Load(argv[2])), std::atoi(argv[3]), std::atoll(argv[4]),
             std::atoll(argv[5]), out);
     out["peak_rss_mib"] = PeakRssMib();
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
   if (const char* activations = std::getenv("Q8_ACTIVATIONS")) {
-    UseQ8Int8Activations(std::string(activations) != "f32");
+    models::UseQ8Int8Activations(std::string(activations) != "f32");
     out["q8_activations"] = activations;
   }
   if (const char* isa = std::getenv("Q8_ISA")) {
-    Q8Isa wanted = Q8Isa::kAuto;
-    for (Q8Isa each : {Q8Isa::kScalar, Q8Isa::kAvx2, Q8Isa::kAvx512, Q8Isa::kAvx512Vnni}) {
-      if (Q8IsaName(each) == isa) wanted = each;
+    models::Q8Isa wanted = models::Q8Isa::kAuto;
+    for (models::Q8Isa each : {models::Q8Isa::kScalar, models::Q8Isa::kAvx2, models::Q8Isa::kAvx512,
+                               models::Q8Isa::kAvx512Vnni}) {
+      if (models::Q8IsaName(each) == isa) wanted = each;
     }
-    out["q8_isa"] = std::string(Q8IsaName(UseQ8Isa(wanted)));
+    out["q8_isa"] = std::string(models::Q8IsaName(models::UseQ8Isa(wanted)));
   }
   const std::string base = argv[2];
   const DType dtype = Must(ParseBaseDType(argv[3]));
   const int threads = std::atoi(argv[4]);
-  SetTorchThreads(threads);
+  models::SetTorchThreads(threads);
   out["base_dtype"] = argv[3];
   out["threads"] = threads;
   auto start = Clock::now();
-  std::unique_ptr<CausalLM> model = Must(CausalLM::Load(base, dtype));
+  std::unique_ptr<models::CausalLM> model = Must(models::CausalLM::Load(base, dtype));
   out["load_s"] = Seconds(start);
   out["weight_bytes"] = WeightBytes(*model);
   const int64_t vocab = model->config().vocab_size;
@@ -321,7 +322,7 @@ int Main(int argc, char** argv) {
     const torch::Tensor kept = Must(model->TargetLogProbs(input, {}, targets));
     model.reset();
     const torch::Tensor f32 =
-        Must(Must(CausalLM::Load(base, DType::kF32))->TargetLogProbs(input, {}, targets));
+        Must(Must(models::CausalLM::Load(base, DType::kF32))->TargetLogProbs(input, {}, targets));
     const torch::Tensor difference = (kept - f32).abs();
     out["max_abs_diff"] = difference.max().item<double>();
     out["mean_abs_diff"] = difference.mean().item<double>();
@@ -344,16 +345,16 @@ int Main(int argc, char** argv) {
     const int64_t fresh = std::atoll(argv[6]);
     std::vector<int64_t> ids(static_cast<size_t>(prompt));
     for (int64_t i = 0; i < prompt; ++i) ids[static_cast<size_t>(i)] = (i * 7919) % 256;
-    GenerationOptions options;
+    models::GenerationOptions options;
     options.max_new_tokens = 1;
-    options.stop_token_ids = {-1};                // never stop early
-    Must(GenerateFromIds(*model, ids, options));  // warm-up: pages the weights in
+    options.stop_token_ids = {-1};                        // never stop early
+    Must(models::GenerateFromIds(*model, ids, options));  // warm-up: pages the weights in
     start = Clock::now();
-    Must(GenerateFromIds(*model, ids, options));  // prefill and the first token
+    Must(models::GenerateFromIds(*model, ids, options));  // prefill and the first token
     out["prefill_s"] = Seconds(start);
     options.max_new_tokens = fresh + 1;
     start = Clock::now();
-    Generation generation = Must(GenerateFromIds(*model, ids, options));
+    models::Generation generation = Must(models::GenerateFromIds(*model, ids, options));
     const double total = Seconds(start);
     // Decode speed: the run's time without its prefill (measured again just above).
     out["decode_tokens_per_s"] =

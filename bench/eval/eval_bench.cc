@@ -72,7 +72,7 @@ std::pair<double, int64_t> TimeScoring(graft::evaluator::TaskScorer& scorer,
   return {seconds, tokens};
 }
 
-void Forward(graft::CausalLM& model, int threads, int64_t batch, int64_t seq) {
+void Forward(graft::models::CausalLM& model, int threads, int64_t batch, int64_t seq) {
   auto ids = torch::randint(0, model.config().vocab_size, {batch, seq}, torch::kInt64);
   if (auto warm = model.Forward(ids); !warm.ok()) Die(warm.status());
   auto start = Clock::now();
@@ -86,7 +86,7 @@ void Forward(graft::CausalLM& model, int threads, int64_t batch, int64_t seq) {
       kSteps * batch * seq / Seconds(start));
 }
 
-void Score(graft::CausalLM& model, int threads, int64_t batch, int64_t seq) {
+void Score(graft::models::CausalLM& model, int threads, int64_t batch, int64_t seq) {
   graft::evaluator::TaskScorer scorer(model, {.batch_size = batch});
   // SEQ - 1 bytes: with the BOS/EOS prefix every text is one window of exactly SEQ tokens.
   TimeScoring(scorer, RollingTask(batch, seq - 1, static_cast<int>(seq)));
@@ -98,7 +98,7 @@ void Score(graft::CausalLM& model, int threads, int64_t batch, int64_t seq) {
       threads, static_cast<long long>(batch), static_cast<long long>(seq), tokens / seconds);
 }
 
-void Scaling(graft::CausalLM& model, int64_t batch) {
+void Scaling(graft::models::CausalLM& model, int64_t batch) {
   graft::evaluator::TaskScorer scorer(model, {.batch_size = batch});
   struct Shape {
     int64_t items, bytes;
@@ -117,15 +117,15 @@ void Scaling(graft::CausalLM& model, int64_t batch) {
   }
 }
 
-void Generate(graft::CausalLM& model) {
-  graft::GenerationOptions options;
+void Generate(graft::models::CausalLM& model) {
+  graft::models::GenerationOptions options;
   options.max_new_tokens = 64;
   options.stop_token_ids = {-1};  // never stop early: measure the full budget
   for (int64_t prompt_bytes : {16, 64, 160}) {
     int64_t generated = 0;
     auto start = Clock::now();
     for (int i = 0; i < 4; ++i) {
-      auto out = graft::Generate(model, Text(prompt_bytes, 100 + i), options);
+      auto out = graft::models::Generate(model, Text(prompt_bytes, 100 + i), options);
       if (!out.ok()) Die(out.status());
       generated += static_cast<int64_t>(out->new_ids.size());
     }
@@ -150,10 +150,10 @@ int main(int argc, char** argv) {
   const int threads = std::atoi(argv[2]);
   const int64_t batch = argc > 3 ? std::atoll(argv[3]) : 8;
   const int64_t seq = argc > 4 ? std::atoll(argv[4]) : 256;
-  graft::SetTorchThreads(threads);
-  auto config = graft::ModelConfig::Preset(graft::Arch::kGpt2, "small");
+  graft::models::SetTorchThreads(threads);
+  auto config = graft::formats::ModelConfig::Preset(graft::formats::Arch::kGpt2, "small");
   if (!config.ok()) Die(config.status());
-  auto model = graft::CausalLM::CreateRandom(*config, 1);
+  auto model = graft::models::CausalLM::CreateRandom(*config, 1);
   if (!model.ok()) Die(model.status());
   torch::NoGradGuard no_grad;
   if (mode == "forward") {

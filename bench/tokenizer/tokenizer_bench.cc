@@ -35,7 +35,8 @@ std::string Text(size_t bytes) {
 }
 
 graft::Json Config(const char* which) {
-  graft::Json json = *graft::ParseJson(graft::MakeByteLevelTokenizerJson(), "byte-level");
+  graft::Json json =
+      *graft::ParseJson(graft::tokenizer::MakeByteLevelTokenizerJson(), "byte-level");
   std::string name = which;
   if (name == "llama3") {
     json["pre_tokenizer"] = {
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
   const std::string text = Text(static_cast<size_t>(std::atof(argv[1]) * (1 << 20)));
   const int rounds = std::atoi(argv[2]);
   for (const char* which : {"gpt2", "llama3", "gpt2+nfc"}) {
-    auto tokenizer = graft::Tokenizer::FromJson(Config(which).dump(), which);
+    auto tokenizer = graft::tokenizer::Tokenizer::FromJson(Config(which).dump(), which);
     if (!tokenizer.ok()) {
       std::fprintf(stderr, "%s: %s\n", which, tokenizer.status().ToString().c_str());
       return 1;

@@ -34,11 +34,11 @@ double PeakRssMib() {
 
 // Matmul FLOPs of one forward pass per token: every projection of each block (2 per weight),
 // attention scores and values over a full (masked) row of `seq`, and the LM head.
-double ForwardFlopsPerToken(const ModelConfig& c, int64_t seq) {
+double ForwardFlopsPerToken(const formats::ModelConfig& c, int64_t seq) {
   const double d = static_cast<double>(c.hidden_size);
   double embeddings = static_cast<double>(c.vocab_size) * d;
   if (!c.tie_word_embeddings) embeddings *= 2;
-  if (c.arch == Arch::kGpt2) embeddings += static_cast<double>(c.max_positions) * d;
+  if (c.arch == formats::Arch::kGpt2) embeddings += static_cast<double>(c.max_positions) * d;
   const double projections = static_cast<double>(c.NumParameters()) - embeddings;
   const double q = static_cast<double>(c.num_heads * c.head_dim);
   return 2 * projections +
@@ -48,8 +48,8 @@ double ForwardFlopsPerToken(const ModelConfig& c, int64_t seq) {
 
 // Plain libtorch matmul FLOP/s on the MLP's shape: what the same BLAS reaches without a model,
 // with its own pool of `threads` threads as libtorch runs it by default.
-double MatmulFlops(const ModelConfig& c, int64_t rows, int threads) {
-  SetBlasThreads(threads);
+double MatmulFlops(const formats::ModelConfig& c, int64_t rows, int threads) {
+  models::SetBlasThreads(threads);
   torch::manual_seed(0);
   torch::Tensor a = torch::randn({rows, c.hidden_size});
   torch::Tensor b = torch::randn({c.hidden_size, c.intermediate_size});
@@ -100,17 +100,18 @@ int Main(int argc, char** argv) {
     std::cerr << base_dtype.status().ToString() << "\n";
     return 2;
   }
-  auto model = [&]() -> Result<std::unique_ptr<CausalLM>> {
-    if (!args["base"].empty()) return CausalLM::Load(args["base"], *base_dtype);
-    GRAFT_ASSIGN_OR_RETURN(ModelConfig preset, ModelConfig::Preset(Arch::kGpt2, args["preset"]));
-    return CausalLM::CreateRandom(preset, 1);
+  auto model = [&]() -> Result<std::unique_ptr<models::CausalLM>> {
+    if (!args["base"].empty()) return models::CausalLM::Load(args["base"], *base_dtype);
+    GRAFT_ASSIGN_OR_RETURN(formats::ModelConfig preset,
+                           formats::ModelConfig::Preset(formats::Arch::kGpt2, args["preset"]));
+    return models::CausalLM::CreateRandom(preset, 1);
   }();
   if (!model.ok()) {
     std::cerr << model.status().ToString() << "\n";
     return 1;
   }
-  const ModelConfig* config = &(*model)->config();
-  SetTorchThreads(static_cast<int>(threads));
+  const formats::ModelConfig* config = &(*model)->config();
+  models::SetTorchThreads(static_cast<int>(threads));
   Json out = {{"mode", mode},
               {"threads", threads},
               {"batch", batch},
@@ -118,7 +119,7 @@ int Main(int argc, char** argv) {
               {"base_dtype", args["base-dtype"]},
               {"checkpointing", args["checkpointing"] == "true"},
               {"shape",
-               {{"arch", ArchName(config->arch)},
+               {{"arch", formats::ArchName(config->arch)},
                 {"kv_heads", config->num_kv_heads},
                 {"head_dim", config->head_dim},
                 {"tied", config->tie_word_embeddings},

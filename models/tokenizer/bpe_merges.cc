@@ -4,7 +4,7 @@
 #include <queue>
 #include <tuple>
 
-namespace graft {
+namespace graft::tokenizer {
 
 void BpeMerges::Add(int32_t left, int32_t right, int32_t result, int32_t rank) {
   merges_.emplace(Key(left, right), Merge{rank, result});
@@ -49,4 +49,4 @@ void BpeMerges::Apply(std::vector<int32_t>& symbols) const {
   for (int i = 0; i >= 0; i = list[i].next) symbols.push_back(list[i].id);
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

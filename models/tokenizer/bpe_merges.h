@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace graft {
+namespace graft::tokenizer {
 
 class BpeMerges {
  public:
@@ -28,4 +28,4 @@ class BpeMerges {
   std::unordered_map<uint64_t, Merge> merges_;  // (left id, right id) -> merge
 };
 
-}  // namespace graft
+}  // namespace graft::tokenizer

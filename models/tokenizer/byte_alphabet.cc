@@ -2,7 +2,7 @@
 
 #include "models/tokenizer/utf8.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 ByteAlphabet::ByteAlphabet() {
   char32_t next = 256;
@@ -19,4 +19,4 @@ const ByteAlphabet& ByteAlphabet::Get() {
   return alphabet;
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

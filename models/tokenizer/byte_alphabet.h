@@ -6,7 +6,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace graft {
+namespace graft::tokenizer {
 
 struct ByteAlphabet {
   std::array<std::string, 256> byte_to_char;  // UTF-8 of the character for each byte
@@ -19,4 +19,4 @@ struct ByteAlphabet {
   ByteAlphabet();
 };
 
-}  // namespace graft
+}  // namespace graft::tokenizer

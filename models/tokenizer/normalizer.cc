@@ -1,6 +1,6 @@
 #include "models/tokenizer/normalizer.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 std::string ReplaceAll(std::string_view text, std::string_view from, std::string_view to) {
   if (from.empty()) return std::string(text);
@@ -34,4 +34,4 @@ std::string Normalizer::Apply(std::string_view segment) const {
   return text;
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

@@ -8,7 +8,7 @@
 
 #include "models/tokenizer/unicode_normalizer.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 struct Normalizer {
   // Prepends `text` to a non-empty segment (Hugging Face's Prepend).
@@ -30,4 +30,4 @@ struct Normalizer {
 // `text` with every `from` replaced by `to`.
 std::string ReplaceAll(std::string_view text, std::string_view from, std::string_view to);
 
-}  // namespace graft
+}  // namespace graft::tokenizer

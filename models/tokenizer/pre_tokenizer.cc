@@ -5,7 +5,7 @@
 
 #include "models/tokenizer/normalizer.h"
 
-namespace graft {
+namespace graft::tokenizer {
 namespace {
 
 struct Piece {
@@ -107,4 +107,4 @@ std::vector<std::string_view> PreTokenizer::Words(std::string_view text) const {
   return words;
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

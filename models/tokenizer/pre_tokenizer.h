@@ -7,7 +7,7 @@
 
 #include "models/tokenizer/split_regex.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 // U+2581 LOWER ONE EIGHTH BLOCK, SentencePiece's stand-in for a space.
 inline constexpr std::string_view kMetaspace = "\xe2\x96\x81";
@@ -35,4 +35,4 @@ struct PreTokenizer {
   std::vector<std::string_view> Words(std::string_view text) const;
 };
 
-}  // namespace graft
+}  // namespace graft::tokenizer

@@ -7,7 +7,7 @@
 
 #include "models/tokenizer/utf8.h"
 
-namespace graft {
+namespace graft::tokenizer {
 namespace {
 
 struct CodeDeleter {
@@ -128,4 +128,4 @@ Status SplitRegex::FindAll(std::string_view text,
   return Status::Ok();
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

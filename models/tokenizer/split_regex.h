@@ -10,7 +10,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 // Patterns come from untrusted tokenizer.json files, so compiling is bounded (pattern length)
 // and so is matching (match and depth limits, a JIT stack of at most kJitStackBytes), and a
@@ -40,4 +40,4 @@ class SplitRegex {
   std::shared_ptr<const Compiled> compiled_;
 };
 
-}  // namespace graft
+}  // namespace graft::tokenizer

@@ -5,7 +5,7 @@
 #include "models/tokenizer/byte_alphabet.h"
 #include "models/tokenizer/utf8.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 std::optional<int32_t> Tokenizer::TokenToId(std::string_view token) const {
   auto it = token_to_id_.find(std::string(token));
@@ -117,4 +117,4 @@ Result<std::string> Tokenizer::Decode(std::span<const int32_t> ids, bool skip_sp
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

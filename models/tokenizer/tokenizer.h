@@ -17,7 +17,7 @@
 #include "models/tokenizer/normalizer.h"
 #include "models/tokenizer/pre_tokenizer.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 // A BPE tokenizer as described by a tokenizer.json (docs/tokenizers.md lists what is read).
 // Supported:
@@ -111,4 +111,4 @@ class Tokenizer {
 // byte-to-unicode characters (id = byte value), no merges, and <|endoftext|> as special id 256.
 std::string MakeByteLevelTokenizerJson();
 
-}  // namespace graft
+}  // namespace graft::tokenizer

@@ -7,7 +7,7 @@
 #include "core/file_util.h"
 #include "models/tokenizer/byte_alphabet.h"
 
-namespace graft {
+namespace graft::tokenizer {
 namespace {
 
 // Ids index a table, so a hostile file must not claim huge ones; real vocabularies stay below 300k.
@@ -509,4 +509,4 @@ std::string MakeByteLevelTokenizerJson() {
   return json.dump(2) + "\n";
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

@@ -6,7 +6,7 @@
 
 #include "models/tokenizer/utf8.h"
 
-namespace graft {
+namespace graft::tokenizer {
 namespace {
 
 const icu::Normalizer2* Icu(const void* normalizer) {
@@ -77,4 +77,4 @@ std::string UnicodeNormalizer::Apply(std::string_view text) const {
   return out;
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

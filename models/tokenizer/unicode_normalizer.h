@@ -7,7 +7,7 @@
 
 #include "core/status.h"
 
-namespace graft {
+namespace graft::tokenizer {
 
 // One of ICU's four standard normalizers. ICU owns the normalizer instances (process-wide
 // singletons that are never freed), so this holds only a pointer to one and copies freely.
@@ -31,4 +31,4 @@ class UnicodeNormalizer {
   const void* normalizer_;  // const icu::Normalizer2*, kept opaque so ICU stays out of headers
 };
 
-}  // namespace graft
+}  // namespace graft::tokenizer

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace graft {
+namespace graft::tokenizer {
 
 std::string EncodeUtf8(char32_t cp) {
   std::string out;
@@ -60,4 +60,4 @@ size_t ValidUtf8Prefix(std::string_view s) {
   return i;
 }
 
-}  // namespace graft
+}  // namespace graft::tokenizer

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace graft {
+namespace graft::tokenizer {
 
 // What DecodeUtf8 reports for a byte that does not start a valid sequence.
 inline constexpr char32_t kInvalidCodePoint = 0xFFFFFFFF;
@@ -20,4 +20,4 @@ size_t DecodeUtf8(std::string_view s, size_t i, char32_t& cp);
 // The length of the longest prefix of `s` that is valid UTF-8.
 size_t ValidUtf8Prefix(std::string_view s);
 
-}  // namespace graft
+}  // namespace graft::tokenizer

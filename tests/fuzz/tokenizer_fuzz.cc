@@ -24,8 +24,9 @@ graft::Json SplitBy(std::string_view regex, graft::Json json) {
 }
 
 // graft's byte-level tokenizer with a few merges, split by the GPT-2 or the Llama 3 regex.
-graft::Tokenizer MakeByteLevel(bool llama3) {
-  graft::Json json = *graft::ParseJson(graft::MakeByteLevelTokenizerJson(), "byte-level");
+graft::tokenizer::Tokenizer MakeByteLevel(bool llama3) {
+  graft::Json json =
+      *graft::ParseJson(graft::tokenizer::MakeByteLevelTokenizerJson(), "byte-level");
   int next = 257;
   for (const char* merge : {"h e", "l l", "Ġ t", "e r", "Ġt he", "1 2"}) {
     std::string_view m(merge);
@@ -39,7 +40,7 @@ graft::Tokenizer MakeByteLevel(bool llama3) {
         R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
         std::move(json));
   }
-  auto tokenizer = graft::Tokenizer::FromJson(json.dump(), "fuzz");
+  auto tokenizer = graft::tokenizer::Tokenizer::FromJson(json.dump(), "fuzz");
   if (!tokenizer.ok()) std::abort();
   return std::move(tokenizer).value();
 }
@@ -47,23 +48,24 @@ graft::Tokenizer MakeByteLevel(bool llama3) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const graft::Tokenizer gpt2 = MakeByteLevel(false);
-  static const graft::Tokenizer llama3 = MakeByteLevel(true);
+  static const graft::tokenizer::Tokenizer gpt2 = MakeByteLevel(false);
+  static const graft::tokenizer::Tokenizer llama3 = MakeByteLevel(true);
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] & 1) {  // the rest is text
-    for (const graft::Tokenizer* t : {&gpt2, &llama3}) {
+    for (const graft::tokenizer::Tokenizer* t : {&gpt2, &llama3}) {
       auto text = t->Decode(t->Encode(input, true), false);
       if (!text.ok() || *text != input) std::abort();
     }
     return 0;
   }
   if (data[0] & 2) {  // the rest is a pre-tokenizer pattern
-    graft::Json json = *graft::ParseJson(graft::MakeByteLevelTokenizerJson(), "byte-level");
+    graft::Json json =
+        *graft::ParseJson(graft::tokenizer::MakeByteLevelTokenizerJson(), "byte-level");
     // JSON text is UTF-8: invalid bytes in the pattern become U+FFFD, as a file would need.
     const std::string text_json =
         SplitBy(input, std::move(json)).dump(-1, ' ', false, graft::Json::error_handler_t::replace);
-    auto split = graft::Tokenizer::FromJson(text_json, "fuzz");
+    auto split = graft::tokenizer::Tokenizer::FromJson(text_json, "fuzz");
     if (split.ok()) {
       const std::string_view text =
           "It's 12345 w\xc3\xb6rds \xce\xb5\xce\xbb \xe4\xbd\xa0\xe5\xa5\xbd\n\n  \xff!";
@@ -72,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
   }
-  auto tokenizer = graft::Tokenizer::FromJson(input, "fuzz.json");  // the rest is a tokenizer.json
+  auto tokenizer =
+      graft::tokenizer::Tokenizer::FromJson(input, "fuzz.json");  // the rest is a tokenizer.json
   if (tokenizer.ok()) {
     auto ids = tokenizer->Encode("Hello wörld <|endoftext|> 12345 \xff\n\n", true);
     if (!tokenizer->Decode(ids, false).ok()) std::abort();

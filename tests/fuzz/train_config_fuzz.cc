@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The LoRA section becomes the adapter's adapter_config.json, which must read back the same.
     if (!config->lora->Validate().ok()) std::abort();
     graft::Json peft = config->lora->ToPeftJson();
-    graft::Result<graft::LoraConfig> again = graft::LoraConfig::FromPeftJson(peft, "fuzz");
+    graft::Result<graft::formats::LoraConfig> again =
+        graft::formats::LoraConfig::FromPeftJson(peft, "fuzz");
     if (!again.ok() || again->ToPeftJson() != peft) std::abort();
   }
   return 0;

@@ -52,9 +52,9 @@ class EvalTest : public ::testing::Test {
   // changes nothing).
   void MakeAdapter(const std::string& name, uint64_t seed, bool applied,
                    const std::string& base_dir = "base", const std::string& base_name = "tiny") {
-    auto model = CausalLM::Load(root_.path() / base_dir);
+    auto model = models::CausalLM::Load(root_.path() / base_dir);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
-    LoraConfig config;
+    formats::LoraConfig config;
     config.r = 2;
     config.lora_alpha = 4;
     config.base_model_name_or_path = base_name;
@@ -68,7 +68,7 @@ class EvalTest : public ::testing::Test {
         if (key.find("lora_B") != std::string::npos) tensor.uniform_(-0.5, 0.5);
       }
     }
-    ASSERT_TRUE(SavePeftAdapter(**model, "a", root_.path() / name).ok());
+    ASSERT_TRUE(models::SavePeftAdapter(**model, "a", root_.path() / name).ok());
     Expect({"adapter", "register", Path(name), "--name", name, "--unattested"});
   }
 

@@ -22,16 +22,16 @@ std::string Slurp(const std::filesystem::path& path) {
 // Writes a random (non-trivial) adapter for the base in `base_dir` into `out`.
 void WriteAdapter(const std::filesystem::path& base_dir, const std::vector<std::string>& targets,
                   const std::filesystem::path& out) {
-  auto model = CausalLM::Load(base_dir);
+  auto model = models::CausalLM::Load(base_dir);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  LoraConfig config;
+  formats::LoraConfig config;
   config.r = 4;
   config.lora_alpha = 64;
-  config.target_modules = TargetModules::Names(targets);
-  config.init_lora_weights = LoraInit::kRandom;
+  config.target_modules = formats::TargetModules::Names(targets);
+  config.init_lora_weights = formats::LoraInit::kRandom;
   config.base_model_name_or_path = base_dir.filename().string();
   ASSERT_TRUE((*model)->adapters().Add("a", config, 11).ok());
-  ASSERT_TRUE(SavePeftAdapter(**model, "a", out).ok());
+  ASSERT_TRUE(models::SavePeftAdapter(**model, "a", out).ok());
 }
 
 TEST(ModelsCli, BaseInitIsDeterministicPerSeed) {

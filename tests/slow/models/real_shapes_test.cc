@@ -19,14 +19,14 @@ TEST_P(RealShapes, ForwardMatchesTheReference) {
     GTEST_SKIP() << "set GRAFT_SLOW_TESTS=1 to run";
   }
   const std::string preset = GetParam();
-  auto config = ModelConfig::Preset(*ModelConfig::PresetArch(preset), preset);
+  auto config = formats::ModelConfig::Preset(*formats::ModelConfig::PresetArch(preset), preset);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  auto model = CausalLM::CreateRandom(*config, 3);
+  auto model = models::CausalLM::CreateRandom(*config, 3);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   torch::manual_seed(4);
   const torch::Tensor ids = torch::randint(config->vocab_size, {1, 6}, torch::kLong);
-  const torch::Tensor expected =
-      config->arch == Arch::kGpt2 ? ManualGpt2(**model, ids[0]) : NaiveLlama(**model, ids[0]);
+  const torch::Tensor expected = config->arch == formats::Arch::kGpt2 ? ManualGpt2(**model, ids[0])
+                                                                      : NaiveLlama(**model, ids[0]);
   torch::NoGradGuard no_grad;
   auto logits = (*model)->Forward(ids);
   ASSERT_TRUE(logits.ok()) << logits.status().ToString();

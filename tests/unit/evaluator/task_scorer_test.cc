@@ -15,10 +15,10 @@ constexpr int64_t kVocab = 257;
 // A GPT-2 whose logits are the same at every position: `unigram[v]` for token v. Every weight is
 // zero except ln_f.bias = e_0 and the first embedding column, so the final hidden state is e_0
 // and the tied LM head reads column 0 of the embedding.
-std::unique_ptr<CausalLM> UnigramModel(const std::vector<float>& unigram) {
-  auto config = ModelConfig::Preset(Arch::kGpt2, "tiny");
+std::unique_ptr<models::CausalLM> UnigramModel(const std::vector<float>& unigram) {
+  auto config = formats::ModelConfig::Preset(formats::Arch::kGpt2, "tiny");
   EXPECT_TRUE(config.ok());
-  auto random = CausalLM::CreateRandom(*config, 1);
+  auto random = models::CausalLM::CreateRandom(*config, 1);
   EXPECT_TRUE(random.ok());
   std::map<std::string, torch::Tensor> weights;
   for (const auto& [name, tensor] : (*random)->Parameters()) {
@@ -27,7 +27,7 @@ std::unique_ptr<CausalLM> UnigramModel(const std::vector<float>& unigram) {
   weights["transformer.ln_f.bias"][0] = 1.0;
   auto wte = weights["transformer.wte.weight"];
   for (int64_t v = 0; v < kVocab; ++v) wte[v][0] = unigram[static_cast<size_t>(v)];
-  auto model = CausalLM::FromWeights(*config, std::move(weights), "unigram");
+  auto model = models::CausalLM::FromWeights(*config, std::move(weights), "unigram");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   return std::move(*model);
 }
@@ -84,9 +84,9 @@ TEST(TaskScorer, RollingScoresEveryTokenExactlyOnceWhateverTheWindows) {
 }
 
 TEST(TaskScorer, RollingWithFullContextEqualsADirectForwardPass) {
-  auto config = ModelConfig::Preset(Arch::kGpt2, "tiny");
+  auto config = formats::ModelConfig::Preset(formats::Arch::kGpt2, "tiny");
   ASSERT_TRUE(config.ok());
-  auto model = CausalLM::CreateRandom(*config, 7);
+  auto model = models::CausalLM::CreateRandom(*config, 7);
   ASSERT_TRUE(model.ok());
   const std::string text = "hello, graft";
   std::vector<int64_t> ids = {256};  // <|endoftext|> starts the text

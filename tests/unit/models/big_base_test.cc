@@ -25,35 +25,36 @@ double MaxError(const torch::Tensor& got, const torch::Tensor& expected) {
 TEST(ModelPresets, RealShapesHaveTheRealParameterCounts) {
   struct Case {
     const char* preset;
-    Arch arch;
+    formats::Arch arch;
     int64_t parameters;
   };
   // GPT-2 small, TinyLlama-1.1B and Llama-2-7B as HF counts them.
-  for (const Case& c :
-       {Case{"gpt2-124m", Arch::kGpt2, 124439808}, Case{"llama-1b", Arch::kLlama, 1100048384},
-        Case{"llama-7b", Arch::kLlama, 6738415616}}) {
+  for (const Case& c : {Case{"gpt2-124m", formats::Arch::kGpt2, 124439808},
+                        Case{"llama-1b", formats::Arch::kLlama, 1100048384},
+                        Case{"llama-7b", formats::Arch::kLlama, 6738415616}}) {
     SCOPED_TRACE(c.preset);
-    auto config = ModelConfig::Preset(c.arch, c.preset);
+    auto config = formats::ModelConfig::Preset(c.arch, c.preset);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     EXPECT_EQ(config->NumParameters(), c.parameters);
-    EXPECT_EQ(ModelConfig::PresetArch(c.preset), c.arch);
+    EXPECT_EQ(formats::ModelConfig::PresetArch(c.preset), c.arch);
   }
-  auto tiny = ModelConfig::Preset(Arch::kLlama, "llama-1b");
+  auto tiny = formats::ModelConfig::Preset(formats::Arch::kLlama, "llama-1b");
   EXPECT_EQ(tiny->num_kv_heads, 4);
   EXPECT_EQ(tiny->vocab_size, 32000);
-  auto wrong = ModelConfig::Preset(Arch::kGpt2, "llama-1b");
+  auto wrong = formats::ModelConfig::Preset(formats::Arch::kGpt2, "llama-1b");
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("is a llama model"), std::string::npos);
-  EXPECT_FALSE(ModelConfig::Preset(Arch::kGpt2, "gpt2-7b").ok());
-  EXPECT_FALSE(ModelConfig::PresetArch("tiny").has_value());
+  EXPECT_FALSE(formats::ModelConfig::Preset(formats::Arch::kGpt2, "gpt2-7b").ok());
+  EXPECT_FALSE(formats::ModelConfig::PresetArch("tiny").has_value());
 }
 
 TEST(WriteRandomBase, StreamsShardsWithAnIndexThatLoadToCreateRandomsWeights) {
-  for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
-    SCOPED_TRACE(ArchName(arch));
+  for (formats::Arch arch : {formats::Arch::kGpt2, formats::Arch::kLlama}) {
+    SCOPED_TRACE(formats::ArchName(arch));
     TempDir dir("graft-bigbase");
     // ~140 KB of F32 weights in shards of at most 40 KB.
-    ASSERT_TRUE(WriteRandomBase(arch, "tiny", 7, dir.path() / "m", DType::kF32, 40000).ok());
+    ASSERT_TRUE(
+        models::WriteRandomBase(arch, "tiny", 7, dir.path() / "m", DType::kF32, 40000).ok());
     EXPECT_TRUE(fs::exists(dir.path() / "m" / kHfWeightsIndexFile));
     EXPECT_FALSE(fs::exists(dir.path() / "m" / kHfWeightsFile));
     int shards = 0;
@@ -61,10 +62,10 @@ TEST(WriteRandomBase, StreamsShardsWithAnIndexThatLoadToCreateRandomsWeights) {
       shards += entry.path().filename().string().rfind("model-0000", 0) == 0;
     }
     EXPECT_GE(shards, 3);
-    auto loaded = CausalLM::Load(dir.path() / "m");
+    auto loaded = models::CausalLM::Load(dir.path() / "m");
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-    auto config = ModelConfig::Preset(arch, "tiny");
-    auto expected = CausalLM::CreateRandom(*config, 7);
+    auto config = formats::ModelConfig::Preset(arch, "tiny");
+    auto expected = models::CausalLM::CreateRandom(*config, 7);
     ASSERT_TRUE(expected.ok());
     auto got = (*loaded)->Parameters();
     auto want = (*expected)->Parameters();
@@ -74,15 +75,15 @@ TEST(WriteRandomBase, StreamsShardsWithAnIndexThatLoadToCreateRandomsWeights) {
       EXPECT_TRUE(got[i].second.equal(want[i].second)) << got[i].first;
     }
     // Below the shard size: one model.safetensors, byte-identical to SaveHf's.
-    ASSERT_TRUE(WriteRandomBase(arch, "tiny", 7, dir.path() / "one").ok());
+    ASSERT_TRUE(models::WriteRandomBase(arch, "tiny", 7, dir.path() / "one").ok());
     ASSERT_TRUE((*expected)->SaveHf(dir.path() / "saved").ok());
     for (const char* file : {kHfWeightsFile, "config.json", "tokenizer.json"}) {
       EXPECT_EQ(ReadBytes(dir.path() / "one" / file), ReadBytes(dir.path() / "saved" / file))
           << file;
     }
     // BF16: the same draws, rounded.
-    ASSERT_TRUE(WriteRandomBase(arch, "tiny", 7, dir.path() / "bf16", DType::kBF16).ok());
-    auto bf16 = CausalLM::Load(dir.path() / "bf16", DType::kBF16);
+    ASSERT_TRUE(models::WriteRandomBase(arch, "tiny", 7, dir.path() / "bf16", DType::kBF16).ok());
+    auto bf16 = models::CausalLM::Load(dir.path() / "bf16", DType::kBF16);
     ASSERT_TRUE(bf16.ok()) << bf16.status().ToString();
     for (const auto& [name, tensor] : (*bf16)->Parameters()) {
       const torch::Tensor& reference =
@@ -99,7 +100,8 @@ TEST(WriteRandomBase, StreamsShardsWithAnIndexThatLoadToCreateRandomsWeights) {
 
 TEST(WriteRandomBase, TheTokenizerCoversTheWholeVocabulary) {
   // A random base emits any id of its vocabulary: each must decode (`graft generate`).
-  auto tokenizer = Tokenizer::FromJson(FullVocabularyTokenizerJson(32000), "synthetic");
+  auto tokenizer =
+      tokenizer::Tokenizer::FromJson(models::FullVocabularyTokenizerJson(32000), "synthetic");
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().ToString();
   EXPECT_EQ(tokenizer->vocab_size(), 32000);
   const std::vector<int32_t> last = {31999, 257, 65};
@@ -113,14 +115,15 @@ TEST(WriteRandomBase, TheTokenizerCoversTheWholeVocabulary) {
   EXPECT_LT(ids.size(), sample.size());
   EXPECT_EQ(*tokenizer->Decode(ids, true), sample);
   // A vocabulary no larger than the bytes keeps graft's byte-level tokenizer as it is.
-  EXPECT_EQ(FullVocabularyTokenizerJson(257), MakeByteLevelTokenizerJson());
+  EXPECT_EQ(models::FullVocabularyTokenizerJson(257), tokenizer::MakeByteLevelTokenizerJson());
 }
 
 TEST(WriteRandomBase, RefusesANonEmptyDirectoryAndAnIntegerDtype) {
   TempDir dir("graft-bigbase");
   ASSERT_TRUE(WriteFileAtomic(dir.path() / "x", "x").ok());
-  EXPECT_FALSE(WriteRandomBase(Arch::kGpt2, "tiny", 0, dir.path()).ok());
-  EXPECT_FALSE(WriteRandomBase(Arch::kGpt2, "tiny", 0, dir.path() / "m", DType::kI8).ok());
+  EXPECT_FALSE(models::WriteRandomBase(formats::Arch::kGpt2, "tiny", 0, dir.path()).ok());
+  EXPECT_FALSE(
+      models::WriteRandomBase(formats::Arch::kGpt2, "tiny", 0, dir.path() / "m", DType::kI8).ok());
 }
 
 TEST(ParallelLinear, Bf16WeightsMatchTheF32ProductOfTheSameValues) {
@@ -134,19 +137,20 @@ TEST(ParallelLinear, Bf16WeightsMatchTheF32ProductOfTheSameValues) {
     const torch::Tensor x = torch::randn({rows, 70});
     for (const torch::Tensor& weight : {conv, linear.t()}) {
       const torch::Tensor reference = torch::addmm(bias, x, weight.to(torch::kFloat));
-      EXPECT_LT(MaxError(ParallelLinear(x, weight, bias), reference), 1e-4);
-      EXPECT_LT(MaxError(ParallelLinear(x, weight, {}), reference - bias), 1e-4);
+      EXPECT_LT(MaxError(models::ParallelLinear(x, weight, bias), reference), 1e-4);
+      EXPECT_LT(MaxError(models::ParallelLinear(x, weight, {}), reference - bias), 1e-4);
     }
     // F16 takes the same path.
     const torch::Tensor half = linear.to(torch::kHalf);
-    EXPECT_LT(MaxError(ParallelLinear(x, half.t(), {}), torch::mm(x, half.to(torch::kFloat).t())),
-              1e-4);
+    EXPECT_LT(
+        MaxError(models::ParallelLinear(x, half.t(), {}), torch::mm(x, half.to(torch::kFloat).t())),
+        1e-4);
   }
   // The input gradient through a frozen BF16 weight.
   const torch::Tensor x0 = torch::randn({33, 70});
   const torch::Tensor upstream = torch::randn({33, 90});
   torch::Tensor x = x0.clone().requires_grad_();
-  ParallelLinear(x, linear.t(), bias).backward(upstream);
+  models::ParallelLinear(x, linear.t(), bias).backward(upstream);
   torch::Tensor xr = x0.clone().requires_grad_();
   torch::addmm(bias, xr, linear.to(torch::kFloat).t()).backward(upstream);
   EXPECT_LT(MaxError(x.grad(), xr.grad()), 1e-4);
@@ -164,7 +168,7 @@ TEST(TargetLogProbs, EqualsTheFullLogSoftmaxInValuesAndGradients) {
     SCOPED_TRACE(chunk);
     torch::Tensor h = h0.clone().requires_grad_();
     torch::Tensor w = w0.clone().requires_grad_();
-    torch::Tensor got = TargetLogProbs(h, w, targets, chunk);
+    torch::Tensor got = models::TargetLogProbs(h, w, targets, chunk);
     got.backward(upstream);
 
     torch::Tensor hr = h0.clone().requires_grad_();
@@ -185,8 +189,8 @@ TEST(TargetLogProbs, EqualsTheFullLogSoftmaxInValuesAndGradients) {
 // bf16-stored weights: kept in BF16 or converted to F32, the scores are the same values up to
 // the GEMMs' summation order; f32-stored weights kept in BF16 are rounded, within 2e-2 nats.
 TEST(BaseDtype, Bf16BaseScoresMatchF32) {
-  for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
-    SCOPED_TRACE(ArchName(arch));
+  for (formats::Arch arch : {formats::Arch::kGpt2, formats::Arch::kLlama}) {
+    SCOPED_TRACE(formats::ArchName(arch));
     auto model = TinyModel(arch, 5);
     TempDir dir("graft-bigbase");
     ASSERT_TRUE(model->SaveHf(dir.path() / "f32").ok());
@@ -194,7 +198,7 @@ TEST(BaseDtype, Bf16BaseScoresMatchF32) {
     const torch::Tensor ids = RandomIds(2, 24, model->config().vocab_size, 6);
     const torch::Tensor targets = RandomIds(2, 24, model->config().vocab_size, 7);
     auto score = [&](const fs::path& path, DType dtype) {
-      auto loaded = CausalLM::Load(path, dtype);
+      auto loaded = models::CausalLM::Load(path, dtype);
       EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
       torch::NoGradGuard no_grad;
       auto out = (*loaded)->TargetLogProbs(ids, {}, targets);
@@ -219,21 +223,22 @@ TEST(BaseDtype, Bf16BaseScoresMatchF32) {
 }
 
 TEST(BaseDtype, ABf16BaseTrainsLoraButRefusesFullFineTuning) {
-  auto model = TinyModel(Arch::kLlama, 8);
+  auto model = TinyModel(formats::Arch::kLlama, 8);
   TempDir dir("graft-bigbase");
   ASSERT_TRUE(model->SaveHf(dir.path(), DType::kBF16).ok());
-  auto loaded = CausalLM::Load(dir.path(), DType::kBF16);
+  auto loaded = models::CausalLM::Load(dir.path(), DType::kBF16);
   ASSERT_TRUE(loaded.ok());
-  CausalLM& bf16 = **loaded;
+  models::CausalLM& bf16 = **loaded;
   Status refused = bf16.SetBaseTrainable(true);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.message().find("full fine-tuning needs it in F32"), std::string::npos);
-  EXPECT_FALSE(CausalLM::Load(dir.path(), DType::kI32).ok());
+  EXPECT_FALSE(models::CausalLM::Load(dir.path(), DType::kI32).ok());
 
-  LoraConfig lora;
+  formats::LoraConfig lora;
   lora.r = 4;
-  lora.target_modules = TargetModules::Names({"q_proj", "v_proj"});
-  lora.init_lora_weights = LoraInit::kRandom;  // a non-zero B: every LoRA weight gets a gradient
+  lora.target_modules = formats::TargetModules::Names({"q_proj", "v_proj"});
+  lora.init_lora_weights =
+      formats::LoraInit::kRandom;  // a non-zero B: every LoRA weight gets a gradient
   ASSERT_TRUE(bf16.adapters().Add("a", lora, 1).ok());
   ASSERT_TRUE(bf16.adapters().SetActive(std::string("a")).ok());
   const torch::Tensor ids = RandomIds(2, 16, bf16.config().vocab_size, 9);
@@ -252,16 +257,16 @@ TEST(BaseDtype, ABf16BaseTrainsLoraButRefusesFullFineTuning) {
 // Weights kept in their stored dtype are views of a copy-on-write mapping: merging an adapter
 // writes into them without touching the file, and unmerging restores them.
 TEST(BaseDtype, MergingIntoAMappedBaseLeavesTheFileUnchanged) {
-  auto model = TinyModel(Arch::kGpt2, 10);
+  auto model = TinyModel(formats::Arch::kGpt2, 10);
   TempDir dir("graft-bigbase");
   ASSERT_TRUE(model->SaveHf(dir.path()).ok());
   const std::string before = ReadBytes(dir.path() / kHfWeightsFile);
-  auto loaded = CausalLM::Load(dir.path());
+  auto loaded = models::CausalLM::Load(dir.path());
   ASSERT_TRUE(loaded.ok());
-  LoraConfig lora;
+  formats::LoraConfig lora;
   lora.r = 2;
-  lora.target_modules = TargetModules::Names({"c_attn"});
-  lora.init_lora_weights = LoraInit::kRandom;
+  lora.target_modules = formats::TargetModules::Names({"c_attn"});
+  lora.init_lora_weights = formats::LoraInit::kRandom;
   ASSERT_TRUE((*loaded)->adapters().Add("a", lora, 1).ok());
   const torch::Tensor ids = RandomIds(1, 12, 257, 11);
   const torch::Tensor base_logits = Logits(**loaded, ids);
@@ -277,14 +282,14 @@ TEST(BaseDtype, MergingIntoAMappedBaseLeavesTheFileUnchanged) {
 // Checkpointed blocks recompute their activations in the backward pass, LoRA dropout included:
 // the loss and every gradient are those of the plain forward.
 TEST(Checkpointing, GivesTheSameLossAndGradients) {
-  for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
-    SCOPED_TRACE(ArchName(arch));
+  for (formats::Arch arch : {formats::Arch::kGpt2, formats::Arch::kLlama}) {
+    SCOPED_TRACE(formats::ArchName(arch));
     auto model = TinyModel(arch, 12);
-    LoraConfig lora;
+    formats::LoraConfig lora;
     lora.r = 4;
     lora.lora_dropout = 0.3;
-    lora.target_modules = TargetModules::AllLinear();
-    lora.init_lora_weights = LoraInit::kRandom;
+    lora.target_modules = formats::TargetModules::AllLinear();
+    lora.init_lora_weights = formats::LoraInit::kRandom;
     ASSERT_TRUE(model->adapters().Add("a", lora, 1).ok());
     ASSERT_TRUE(model->adapters().SetActive(std::string("a")).ok());
     model->SetTraining(true);

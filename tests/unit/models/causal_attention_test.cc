@@ -44,7 +44,7 @@ double MaxError(const torch::Tensor& got, const torch::Tensor& expected) {
 TEST(CausalAttention, MatchesTheNaiveComputationAcrossQueryBlocks) {
   // 150 queries: blocks of 64, 64 and 22.
   Inputs in = MakeInputs(2, 3, 150, 150, 16, 1);
-  torch::Tensor got = CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.25);
+  torch::Tensor got = models::CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.25);
   ASSERT_EQ(got.sizes(), (std::vector<int64_t>{2, 150, 48}));
   torch::Tensor expected = Naive(in.q.to(torch::kFloat64), in.k.to(torch::kFloat64),
                                  in.v.to(torch::kFloat64), torch::Tensor(), 0.25);
@@ -54,7 +54,7 @@ TEST(CausalAttention, MatchesTheNaiveComputationAcrossQueryBlocks) {
 TEST(CausalAttention, QueriesAfterCachedKeysSeeThemAll) {
   // 70 new queries after 30 cached positions: query i sees keys 0 .. 30 + i.
   Inputs in = MakeInputs(2, 2, 70, 100, 8, 2);
-  torch::Tensor got = CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.5);
+  torch::Tensor got = models::CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.5);
   torch::Tensor expected = Naive(in.q.to(torch::kFloat64), in.k.to(torch::kFloat64),
                                  in.v.to(torch::kFloat64), torch::Tensor(), 0.5);
   EXPECT_LT(MaxError(got, expected), 2e-6);
@@ -67,7 +67,7 @@ TEST(CausalAttention, PaddingBiasMasksKeysOnTopOfTheCausalMask) {
   torch::Tensor bias = torch::zeros({2, 2, 80, 80});
   bias.select(0, 1).narrow(-1, 0, 5).fill_(kLowest);
   bias = bias.view({4, 80, 80});
-  torch::Tensor got = CausalAttention(in.q, in.k, in.v, bias, 0.3);
+  torch::Tensor got = models::CausalAttention(in.q, in.k, in.v, bias, 0.3);
   torch::Tensor naive_bias = torch::zeros({2, 2, 80, 80}, torch::kFloat64);
   naive_bias.select(0, 1).narrow(-1, 0, 5).fill_(-std::numeric_limits<double>::infinity());
   torch::Tensor expected = Naive(in.q.to(torch::kFloat64), in.k.to(torch::kFloat64),
@@ -81,12 +81,12 @@ TEST(CausalAttention, PaddingBiasMasksKeysOnTopOfTheCausalMask) {
 
 TEST(CausalAttention, FutureKeysHaveExactlyNoInfluence) {
   Inputs in = MakeInputs(1, 2, 130, 130, 8, 4);
-  torch::Tensor before = CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.4);
+  torch::Tensor before = models::CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.4);
   // Change every key and value from position 100 on: outputs before it keep their bits.
   torch::Tensor k = in.k.clone(), v = in.v.clone();
   k.narrow(2, 100, 30).mul_(3);
   v.narrow(2, 100, 30).add_(1);
-  torch::Tensor after = CausalAttention(in.q, k, v, torch::Tensor(), 0.4);
+  torch::Tensor after = models::CausalAttention(in.q, k, v, torch::Tensor(), 0.4);
   EXPECT_TRUE(after.narrow(1, 0, 100).equal(before.narrow(1, 0, 100)));
   EXPECT_FALSE(after.narrow(1, 100, 30).equal(before.narrow(1, 100, 30)));
 }
@@ -110,7 +110,7 @@ TEST(CausalAttention, GradientsMatchAutogradOfTheNaiveComputation) {
     torch::Tensor v = in.v.detach().requires_grad_();
     torch::Tensor upstream = torch::randn({2, 150, 16});
     if (padded) upstream.select(0, 0).narrow(0, 0, 3).zero_();  // padded queries' outputs unused
-    CausalAttention(q, k, v, bias, 0.35).backward(upstream);
+    models::CausalAttention(q, k, v, bias, 0.35).backward(upstream);
 
     torch::Tensor q64 = in.q.to(torch::kFloat64).detach().requires_grad_();
     torch::Tensor k64 = in.k.to(torch::kFloat64).detach().requires_grad_();
@@ -127,9 +127,9 @@ TEST(CausalAttention, ResultsDoNotDependOnTheThreadCount) {
   Inputs in = MakeInputs(2, 3, 100, 100, 8, 6);
   const int threads = at::get_num_threads();
   at::set_num_threads(1);
-  torch::Tensor one = CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.3);
+  torch::Tensor one = models::CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.3);
   at::set_num_threads(2);
-  torch::Tensor two = CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.3);
+  torch::Tensor two = models::CausalAttention(in.q, in.k, in.v, torch::Tensor(), 0.3);
   at::set_num_threads(threads);
   EXPECT_TRUE(one.equal(two));
 }

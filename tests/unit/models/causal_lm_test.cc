@@ -19,26 +19,26 @@ namespace {
 
 using Weights = std::map<std::string, torch::Tensor>;
 
-Weights ParameterMap(const CausalLM& model) {
+Weights ParameterMap(const models::CausalLM& model) {
   Weights map;
   for (const auto& [name, tensor] : model.Parameters()) map[name] = tensor.detach().clone();
   return map;
 }
 
-std::map<std::string, std::vector<int64_t>> Shapes(const CausalLM& model) {
+std::map<std::string, std::vector<int64_t>> Shapes(const models::CausalLM& model) {
   std::map<std::string, std::vector<int64_t>> shapes;
   for (const auto& [name, tensor] : model.Parameters()) shapes[name] = tensor.sizes().vec();
   return shapes;
 }
 
-int64_t NumElements(const CausalLM& model) {
+int64_t NumElements(const models::CausalLM& model) {
   int64_t total = 0;
   for (const auto& [name, tensor] : model.Parameters()) total += tensor.numel();
   return total;
 }
 
 TEST(CausalLM, Gpt2HasHfNamesAndShapes) {
-  auto model = TinyModel(Arch::kGpt2);
+  auto model = TinyModel(formats::Arch::kGpt2);
   auto shapes = Shapes(*model);
   EXPECT_EQ(shapes.size(), 28u);
   EXPECT_EQ(shapes["transformer.wte.weight"], (std::vector<int64_t>{257, 32}));
@@ -57,7 +57,7 @@ TEST(CausalLM, Gpt2HasHfNamesAndShapes) {
 }
 
 TEST(CausalLM, LlamaHasHfNamesAndShapes) {
-  auto model = TinyModel(Arch::kLlama);
+  auto model = TinyModel(formats::Arch::kLlama);
   auto shapes = Shapes(*model);
   EXPECT_EQ(shapes.size(), 21u);
   EXPECT_EQ(shapes["model.embed_tokens.weight"], (std::vector<int64_t>{257, 32}));
@@ -76,26 +76,26 @@ TEST(CausalLM, LlamaHasHfNamesAndShapes) {
 }
 
 TEST(CausalLM, Gpt2ForwardMatchesManualComputation) {
-  auto model = TinyModel(Arch::kGpt2, 7);
+  auto model = TinyModel(formats::Arch::kGpt2, 7);
   torch::Tensor ids = RandomIds(1, 9, 257, 8);
   torch::Tensor expected = ManualGpt2(*model, ids[0]);
   EXPECT_LT(RelativeError(Logits(*model, ids)[0], expected), 1e-5);
 }
 
 TEST(CausalLM, LlamaForwardMatchesNaiveRopeAndGroupedQueryAttention) {
-  auto model = TinyModel(Arch::kLlama, 7);
+  auto model = TinyModel(formats::Arch::kLlama, 7);
   torch::Tensor ids = RandomIds(1, 9, 257, 8);
   EXPECT_LT(RelativeError(Logits(*model, ids)[0], NaiveLlama(*model, ids[0])), 1e-5);
 }
 
 TEST(CausalLM, LlamaWithAttentionBiasTiedEmbeddingsAndOtherTheta) {
-  ModelConfig config = TinyConfig(Arch::kLlama, [](Json& j) {
+  formats::ModelConfig config = TinyConfig(formats::Arch::kLlama, [](Json& j) {
     j["attention_bias"] = true;
     j["tie_word_embeddings"] = true;
     j["rope_theta"] = 500.0;
     j["num_key_value_heads"] = 1;
   });
-  auto model = CausalLM::CreateRandom(config, 3);
+  auto model = models::CausalLM::CreateRandom(config, 3);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   Randomize(**model, 4);
   auto shapes = Shapes(**model);
@@ -106,7 +106,7 @@ TEST(CausalLM, LlamaWithAttentionBiasTiedEmbeddingsAndOtherTheta) {
   EXPECT_LT(RelativeError(Logits(**model, ids)[0], NaiveLlama(**model, ids[0])), 1e-5);
 }
 
-class CausalLMBoth : public ::testing::TestWithParam<Arch> {};
+class CausalLMBoth : public ::testing::TestWithParam<formats::Arch> {};
 
 TEST_P(CausalLMBoth, SaveAndLoadKeepLogitsAndConfig) {
   auto model = TinyModel(GetParam());
@@ -115,7 +115,7 @@ TEST_P(CausalLMBoth, SaveAndLoadKeepLogitsAndConfig) {
   for (const char* file : {"config.json", "model.safetensors", "tokenizer.json"}) {
     EXPECT_TRUE(std::filesystem::exists(dir.path() / file)) << file;
   }
-  auto loaded = CausalLM::Load(dir.path());
+  auto loaded = models::CausalLM::Load(dir.path());
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->source_dir(), dir.path());
   EXPECT_EQ((*loaded)->config().hf_json, model->config().hf_json);
@@ -144,7 +144,7 @@ TEST_P(CausalLMBoth, HalfPrecisionWeightsLoadAsF32) {
     auto config_text = ReadFile(dir.path() / "config.json");
     EXPECT_NE(config_text->find(dtype == DType::kF16 ? "\"float16\"" : "\"bfloat16\""),
               std::string::npos);
-    auto loaded = CausalLM::Load(dir.path());
+    auto loaded = models::CausalLM::Load(dir.path());
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     Weights original = ParameterMap(*model);
     for (const auto& [param, tensor] : (*loaded)->Parameters()) {
@@ -172,7 +172,7 @@ TEST_P(CausalLMBoth, ShardedWeightsLoad) {
     EXPECT_TRUE(std::filesystem::exists(dir.path() / shard)) << shard;
   }
   EXPECT_EQ((*index)["metadata"]["total_size"], 4 * model->config().NumParameters());
-  auto loaded = CausalLM::Load(dir.path());
+  auto loaded = models::CausalLM::Load(dir.path());
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   torch::Tensor ids = RandomIds(1, 6, 257, 2);
   EXPECT_TRUE(Logits(**loaded, ids).equal(Logits(*model, ids)));
@@ -183,7 +183,7 @@ TEST_P(CausalLMBoth, ShardedWeightsLoad) {
   broken["weight_map"][moved] =
       *shards.rbegin() == broken["weight_map"][moved] ? *shards.begin() : *shards.rbegin();
   ASSERT_TRUE(WriteFileAtomic(dir.path() / "model.safetensors.index.json", broken.dump()).ok());
-  auto refused = CausalLM::Load(dir.path());
+  auto refused = models::CausalLM::Load(dir.path());
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find(moved), std::string::npos)
       << refused.status().message();
@@ -191,11 +191,11 @@ TEST_P(CausalLMBoth, ShardedWeightsLoad) {
 
 TEST_P(CausalLMBoth, MissingExtraAndMisshapedTensorsAreErrorsNamingThem) {
   auto model = TinyModel(GetParam());
-  const bool gpt2 = GetParam() == Arch::kGpt2;
+  const bool gpt2 = GetParam() == formats::Arch::kGpt2;
   const std::string victim =
       gpt2 ? "transformer.h.1.ln_2.bias" : "model.layers.1.self_attn.k_proj.weight";
   auto expect_error = [&](Weights weights, const std::string& needle) {
-    auto built = CausalLM::FromWeights(model->config(), std::move(weights), "ckpt");
+    auto built = models::CausalLM::FromWeights(model->config(), std::move(weights), "ckpt");
     ASSERT_FALSE(built.ok());
     EXPECT_EQ(built.status().kind(), ErrorKind::kInvalidInput);
     EXPECT_NE(built.status().message().find(needle), std::string::npos) << built.status().message();
@@ -216,12 +216,12 @@ TEST_P(CausalLMBoth, MissingExtraAndMisshapedTensorsAreErrorsNamingThem) {
   // The same through files: Load names the file and the tensor.
   TempDir dir;
   ASSERT_TRUE(model->SaveHf(dir.path()).ok());
-  NamedTensors partial;
+  models::NamedTensors partial;
   for (const auto& [name, tensor] : model->Parameters()) {
     if (name != victim) partial.emplace_back(name, tensor);
   }
-  ASSERT_TRUE(WriteHfWeights(dir.path(), partial, DType::kF32).ok());
-  auto loaded = CausalLM::Load(dir.path());
+  ASSERT_TRUE(models::WriteHfWeights(dir.path(), partial, DType::kF32).ok());
+  auto loaded = models::CausalLM::Load(dir.path());
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find(victim), std::string::npos);
 }
@@ -258,7 +258,7 @@ TEST_P(CausalLMBoth, PositionIdsDefaultToTheMaskCountAndCanBeGiven) {
   auto shifted = model->Forward(ids, {}, nullptr, torch::arange(3, 8, torch::kLong).unsqueeze(0));
   ASSERT_TRUE(implicit.ok() && explicit_ids.ok() && shifted.ok());
   EXPECT_TRUE(implicit->equal(*explicit_ids));
-  if (GetParam() == Arch::kGpt2) {
+  if (GetParam() == formats::Arch::kGpt2) {
     EXPECT_GT(RelativeError(*shifted, *implicit), 1e-3);  // learned absolute positions
   } else {
     // RoPE is relative: shifting every position changes nothing, a gap does.
@@ -288,9 +288,9 @@ TEST_P(CausalLMBoth, ForwardRejectsBadInputsWithAStatus) {
 }
 
 TEST_P(CausalLMBoth, RandomInitIsDeterministicPerSeedAndBaseTrainableToggles) {
-  auto a = CausalLM::CreateRandom(TinyConfig(GetParam()), 5);
-  auto b = CausalLM::CreateRandom(TinyConfig(GetParam()), 5);
-  auto c = CausalLM::CreateRandom(TinyConfig(GetParam()), 6);
+  auto a = models::CausalLM::CreateRandom(TinyConfig(GetParam()), 5);
+  auto b = models::CausalLM::CreateRandom(TinyConfig(GetParam()), 5);
+  auto c = models::CausalLM::CreateRandom(TinyConfig(GetParam()), 6);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   auto pa = (*a)->Parameters(), pb = (*b)->Parameters(), pc = (*c)->Parameters();
   bool all_equal = true, any_differs = false;
@@ -306,16 +306,19 @@ TEST_P(CausalLMBoth, RandomInitIsDeterministicPerSeedAndBaseTrainableToggles) {
   for (const auto& [name, tensor] : (*a)->Parameters()) EXPECT_FALSE(tensor.requires_grad());
 }
 
-INSTANTIATE_TEST_SUITE_P(Arch, CausalLMBoth, ::testing::Values(Arch::kGpt2, Arch::kLlama),
-                         [](const auto& info) { return std::string(ArchName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Arch, CausalLMBoth,
+                         ::testing::Values(formats::Arch::kGpt2, formats::Arch::kLlama),
+                         [](const auto& info) {
+                           return std::string(formats::ArchName(info.param));
+                         });
 
 // A tiny model with a context of 160 tokens, so a long input spans several of CausalAttention's
 // query blocks (kAttentionQueryBlock = 64).
-std::unique_ptr<CausalLM> LongContextModel(Arch arch) {
-  ModelConfig config = TinyConfig(arch, [&](Json& j) {
-    j[arch == Arch::kGpt2 ? "n_positions" : "max_position_embeddings"] = 160;
+std::unique_ptr<models::CausalLM> LongContextModel(formats::Arch arch) {
+  formats::ModelConfig config = TinyConfig(arch, [&](Json& j) {
+    j[arch == formats::Arch::kGpt2 ? "n_positions" : "max_position_embeddings"] = 160;
   });
-  auto model = CausalLM::CreateRandom(config, 5);
+  auto model = models::CausalLM::CreateRandom(config, 5);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   Randomize(**model, 6);
   return std::move(*model);
@@ -326,7 +329,7 @@ TEST_P(CausalLMBoth, LongInputsAttendBlockByBlockLikeTheNaiveComputation) {
   // 150 tokens: blocks of 64, 64 and 22 queries over 64, 128 and 150 keys.
   torch::Tensor ids = RandomIds(1, 150, 257, 21);
   torch::Tensor expected =
-      GetParam() == Arch::kGpt2 ? ManualGpt2(*model, ids[0]) : NaiveLlama(*model, ids[0]);
+      GetParam() == formats::Arch::kGpt2 ? ManualGpt2(*model, ids[0]) : NaiveLlama(*model, ids[0]);
   torch::Tensor logits = Logits(*model, ids)[0];
   EXPECT_LT(RelativeError(logits, expected), 1e-5);
 
@@ -342,7 +345,7 @@ TEST_P(CausalLMBoth, LongInputsAttendBlockByBlockLikeTheNaiveComputation) {
 
   // With a KV cache: 100 prompt tokens (two blocks), then 50 more in one call (a block whose
   // queries start at key 100).
-  KvCache cache;
+  models::KvCache cache;
   torch::Tensor first = Logits(*model, ids.slice(1, 0, 100), {}, &cache)[0];
   torch::Tensor second = Logits(*model, ids.slice(1, 100, 150), {}, &cache)[0];
   EXPECT_LT(RelativeError(torch::cat({first, second}), expected), 1e-5);
@@ -357,15 +360,15 @@ TEST(CausalLM, CreatingAModelLeavesOpenBlasOneThreadUnderAtensPool) {
       reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   if (get_threads == nullptr || set_threads == nullptr)
     GTEST_SKIP() << "libtorch's BLAS is not OpenBLAS";
-  SetBlasThreads(2);
+  models::SetBlasThreads(2);
   if (get_threads() != 2) GTEST_SKIP() << "this OpenBLAS does not keep a pool of its own";
-  auto model = CausalLM::CreateRandom(TinyConfig(Arch::kGpt2), 1);
+  auto model = models::CausalLM::CreateRandom(TinyConfig(formats::Arch::kGpt2), 1);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   EXPECT_EQ(get_threads(), 1);
 }
 
 TEST(CausalLM, Gpt2AcceptsUnprefixedCheckpointsAndIgnoresMaskBuffers) {
-  auto model = TinyModel(Arch::kGpt2);
+  auto model = TinyModel(formats::Arch::kGpt2);
   Weights renamed;
   for (const auto& [name, tensor] : model->Parameters()) {
     renamed[name.substr(std::string("transformer.").size())] = tensor.detach().clone();
@@ -373,26 +376,26 @@ TEST(CausalLM, Gpt2AcceptsUnprefixedCheckpointsAndIgnoresMaskBuffers) {
   renamed["h.0.attn.bias"] = torch::ones({1, 1, 64, 64}).tril();
   renamed["h.1.attn.masked_bias"] = torch::tensor({-1e4f});
   renamed["lm_head.weight"] = renamed["wte.weight"].clone();  // tied: must equal wte
-  auto built = CausalLM::FromWeights(model->config(), renamed, "GPT2Model checkpoint");
+  auto built = models::CausalLM::FromWeights(model->config(), renamed, "GPT2Model checkpoint");
   ASSERT_TRUE(built.ok()) << built.status().ToString();
   torch::Tensor ids = RandomIds(1, 5, 257, 3);
   EXPECT_TRUE(Logits(**built, ids).equal(Logits(*model, ids)));
 
   renamed["lm_head.weight"] += 1;
-  auto untied = CausalLM::FromWeights(model->config(), renamed, "ckpt");
+  auto untied = models::CausalLM::FromWeights(model->config(), renamed, "ckpt");
   ASSERT_FALSE(untied.ok());
   EXPECT_NE(untied.status().message().find("lm_head.weight"), std::string::npos);
 }
 
 TEST(CausalLM, LoadNamesMissingFiles) {
   TempDir dir;
-  auto missing_config = CausalLM::Load(dir.path());
+  auto missing_config = models::CausalLM::Load(dir.path());
   ASSERT_FALSE(missing_config.ok());
   EXPECT_NE(missing_config.status().message().find("config.json"), std::string::npos);
-  auto model = TinyModel(Arch::kGpt2);
+  auto model = TinyModel(formats::Arch::kGpt2);
   ASSERT_TRUE(model->SaveHf(dir.path()).ok());
   std::filesystem::remove(dir.path() / "model.safetensors");
-  auto missing_weights = CausalLM::Load(dir.path());
+  auto missing_weights = models::CausalLM::Load(dir.path());
   ASSERT_FALSE(missing_weights.ok());
   EXPECT_NE(missing_weights.status().message().find("model.safetensors"), std::string::npos);
 }

@@ -45,7 +45,7 @@ TEST(TargetLogProbs, AFrozenHeadGivesTheFullLogSoftmaxGradientFromTheForwardPass
         SCOPED_TRACE(std::to_string(chunk) + " rows per block, threads " + std::to_string(n));
         at::set_num_threads(n);
         torch::Tensor h = h0.clone().requires_grad_();
-        const torch::Tensor got = TargetLogProbs(h, head, targets, chunk);
+        const torch::Tensor got = models::TargetLogProbs(h, head, targets, chunk);
         got.backward(upstream);
         EXPECT_EQ(got[0].item<float>(), 0.0f);
         EXPECT_LT(MaxError(got, expected), 1e-5);
@@ -67,12 +67,12 @@ TEST(TargetLogProbs, ABf16HeadAndNoGradientGiveTheSameValues) {
   const torch::Tensor expected = Reference(hr, head, targets);
   expected.backward(upstream);
   torch::Tensor h = h0.clone().requires_grad_();
-  const torch::Tensor got = TargetLogProbs(h, head, targets, 4);
+  const torch::Tensor got = models::TargetLogProbs(h, head, targets, 4);
   got.backward(upstream);
   EXPECT_LT(MaxError(got, expected), 1e-4);
   EXPECT_LT(MaxError(h.grad(), hr.grad()), 1e-4);
   torch::NoGradGuard no_grad;
-  EXPECT_LT(MaxError(TargetLogProbs(h0, head, targets, 4), got.detach()), 1e-6);
+  EXPECT_LT(MaxError(models::TargetLogProbs(h0, head, targets, 4), got.detach()), 1e-6);
 }
 
 }  // namespace

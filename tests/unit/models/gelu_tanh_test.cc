@@ -15,7 +15,7 @@ torch::Tensor Inputs() {
 TEST(GeluTanh, ForwardMatchesAtenWithinFloatRounding) {
   torch::Tensor x = Inputs();
   torch::Tensor expected = torch::gelu(x.to(torch::kFloat64), "tanh");
-  torch::Tensor got = GeluTanh(x).to(torch::kFloat64);
+  torch::Tensor got = models::GeluTanh(x).to(torch::kFloat64);
   torch::Tensor aten = torch::gelu(x, "tanh").to(torch::kFloat64);
   // Against the float64 truth, error relative to max(|gelu(x)|, 1): graft's kernel is within a
   // few float ulps, as ATen's own float kernel is.
@@ -24,10 +24,10 @@ TEST(GeluTanh, ForwardMatchesAtenWithinFloatRounding) {
   };
   EXPECT_LT(error(got), 3e-7) << "ATen's float kernel: " << error(aten);
   // Known values: gelu(0) = 0, gelu(x) -> x for large x and -> 0 for very negative x.
-  EXPECT_EQ(GeluTanh(torch::zeros({1})).item<float>(), 0.0f);
-  EXPECT_FLOAT_EQ(GeluTanh(torch::full({1}, 12.0f)).item<float>(), 12.0f);
-  EXPECT_NEAR(GeluTanh(torch::full({1}, -12.0f)).item<float>(), 0.0f, 1e-30);
-  EXPECT_NEAR(GeluTanh(torch::full({1}, 1.0f)).item<float>(), 0.8411920071f, 1e-6);
+  EXPECT_EQ(models::GeluTanh(torch::zeros({1})).item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(models::GeluTanh(torch::full({1}, 12.0f)).item<float>(), 12.0f);
+  EXPECT_NEAR(models::GeluTanh(torch::full({1}, -12.0f)).item<float>(), 0.0f, 1e-30);
+  EXPECT_NEAR(models::GeluTanh(torch::full({1}, 1.0f)).item<float>(), 0.8411920071f, 1e-6);
 }
 
 TEST(GeluTanh, BackwardMatchesAtenGradient) {
@@ -37,7 +37,7 @@ TEST(GeluTanh, BackwardMatchesAtenGradient) {
   torch::Tensor expected = x.grad().clone();
 
   torch::Tensor xf = Inputs().requires_grad_();
-  GeluTanh(xf).backward(dy.to(torch::kFloat32));
+  models::GeluTanh(xf).backward(dy.to(torch::kFloat32));
   torch::Tensor got = xf.grad().to(torch::kFloat64);
   torch::Tensor xa = Inputs().requires_grad_();
   torch::gelu(xa, "tanh").backward(dy.to(torch::kFloat32));
@@ -51,21 +51,21 @@ TEST(GeluTanh, BackwardMatchesAtenGradient) {
 TEST(GeluTanh, NonContiguousAndOtherDtypesFallBackToAten) {
   torch::Tensor x = torch::randn({6, 5}).t();
   ASSERT_FALSE(x.is_contiguous());
-  EXPECT_TRUE(GeluTanh(x).equal(torch::gelu(x, "tanh")));
+  EXPECT_TRUE(models::GeluTanh(x).equal(torch::gelu(x, "tanh")));
   torch::Tensor d = torch::randn({9}, torch::kFloat64);
-  EXPECT_TRUE(GeluTanh(d).equal(torch::gelu(d, "tanh")));
+  EXPECT_TRUE(models::GeluTanh(d).equal(torch::gelu(d, "tanh")));
 }
 
 TEST(GeluTanh, KernelWorksInPlaceAndTailMatchesFullVectors) {
   // The same value computed inside a whole vector and inside the padded tail gives the same bits.
   std::vector<float> values = {-3.5f, -1.0f, -0.25f, 0.0f, 0.5f, 1.5f, 2.0f, 7.0f, 1.25f};
   std::vector<float> out(values.size());
-  GeluTanhForward(values.data(), out.data(), static_cast<int64_t>(values.size()));
+  models::GeluTanhForward(values.data(), out.data(), static_cast<int64_t>(values.size()));
   float tail_only = 0;
-  GeluTanhForward(&values[1], &tail_only, 1);
+  models::GeluTanhForward(&values[1], &tail_only, 1);
   EXPECT_EQ(tail_only, out[1]);
   std::vector<float> in_place = values;
-  GeluTanhForward(in_place.data(), in_place.data(), static_cast<int64_t>(in_place.size()));
+  models::GeluTanhForward(in_place.data(), in_place.data(), static_cast<int64_t>(in_place.size()));
   EXPECT_EQ(in_place, out);
 }
 

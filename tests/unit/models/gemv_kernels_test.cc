@@ -18,16 +18,17 @@ using models::GemvWeights;
 
 // Restores automatic choice when a test leaves (also on failure).
 struct IsaGuard {
-  ~IsaGuard() { models::UseGemvIsa(GemvIsa::kAuto); }
+  ~IsaGuard() { models::UseGemvIsa(models::GemvIsa::kAuto); }
 };
 
 // The instruction sets this CPU runs, each through the test switch.
-std::vector<GemvIsa> AvailableIsas() {
-  std::vector<GemvIsa> out;
-  for (GemvIsa isa : {GemvIsa::kPortable, GemvIsa::kAvx2, GemvIsa::kAvx512}) {
+std::vector<models::GemvIsa> AvailableIsas() {
+  std::vector<models::GemvIsa> out;
+  for (models::GemvIsa isa :
+       {models::GemvIsa::kPortable, models::GemvIsa::kAvx2, models::GemvIsa::kAvx512}) {
     if (models::UseGemvIsa(isa) == isa) out.push_back(isa);
   }
-  models::UseGemvIsa(GemvIsa::kAuto);
+  models::UseGemvIsa(models::GemvIsa::kAuto);
   return out;
 }
 
@@ -36,13 +37,13 @@ float FromBf16Bits(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_
 
 TEST(GemvKernels, PortableIsAlwaysThereAndAutoPicksTheBest) {
   IsaGuard guard;
-  EXPECT_EQ(models::UseGemvIsa(GemvIsa::kPortable), GemvIsa::kPortable);
-  EXPECT_EQ(models::ActiveGemvIsa(), GemvIsa::kPortable);
-  EXPECT_EQ(models::GemvIsaName(GemvIsa::kPortable), "portable");
-  const GemvIsa best = models::UseGemvIsa(GemvIsa::kAuto);
-  EXPECT_NE(best, GemvIsa::kAuto);
+  EXPECT_EQ(models::UseGemvIsa(models::GemvIsa::kPortable), models::GemvIsa::kPortable);
+  EXPECT_EQ(models::ActiveGemvIsa(), models::GemvIsa::kPortable);
+  EXPECT_EQ(models::GemvIsaName(models::GemvIsa::kPortable), "portable");
+  const models::GemvIsa best = models::UseGemvIsa(models::GemvIsa::kAuto);
+  EXPECT_NE(best, models::GemvIsa::kAuto);
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
-    EXPECT_EQ(best, GemvIsa::kAvx512);
+    EXPECT_EQ(best, models::GemvIsa::kAvx512);
   }
 }
 
@@ -53,17 +54,17 @@ TEST(GemvKernels, MatchDoublePrecisionAtOddSizesOnEveryInstructionSet) {
   IsaGuard guard;
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
-  const std::vector<GemvIsa> isas = AvailableIsas();
+  const std::vector<models::GemvIsa> isas = AvailableIsas();
   ASSERT_FALSE(isas.empty());
-  for (GemvIsa isa : isas) {
+  for (models::GemvIsa isa : isas) {
     ASSERT_EQ(models::UseGemvIsa(isa), isa);
-    for (GemvWeights type : {GemvWeights::kF32, GemvWeights::kBF16}) {
+    for (models::GemvWeights type : {models::GemvWeights::kF32, models::GemvWeights::kBF16}) {
       for (const auto& [k, n] : std::vector<std::pair<int64_t, int64_t>>{
                {1, 1}, {3, 5}, {17, 9}, {37, 13}, {131, 7}, {256, 11}, {1000, 6}}) {
         for (int64_t m = 1; m <= models::kGemvMaxRows; ++m) {
           for (const bool with_bias : {false, true}) {
             SCOPED_TRACE(std::string(models::GemvIsaName(isa)) +
-                         (type == GemvWeights::kBF16 ? " bf16" : " f32") +
+                         (type == models::GemvWeights::kBF16 ? " bf16" : " f32") +
                          " k=" + std::to_string(k) + " n=" + std::to_string(n) +
                          " m=" + std::to_string(m) + (with_bias ? " bias" : ""));
             const int64_t ldw = k + 3;
@@ -73,7 +74,7 @@ TEST(GemvKernels, MatchDoublePrecisionAtOddSizesOnEveryInstructionSet) {
             std::vector<uint16_t> w16(w32.size());
             for (size_t i = 0; i < w32.size(); ++i) {
               w16[i] = ToBf16Bits(normal(rng));
-              w32[i] = type == GemvWeights::kBF16 ? FromBf16Bits(w16[i]) : normal(rng);
+              w32[i] = type == models::GemvWeights::kBF16 ? FromBf16Bits(w16[i]) : normal(rng);
             }
             std::vector<float> x(static_cast<size_t>(m * ldx));
             for (float& v : x) v = normal(rng);
@@ -83,8 +84,9 @@ TEST(GemvKernels, MatchDoublePrecisionAtOddSizesOnEveryInstructionSet) {
             std::vector<float> y(static_cast<size_t>(m * ldy), kUntouched);
             // Rows [1, n) when there are several: row 0 must stay as it was.
             const int64_t begin = n > 1 ? 1 : 0;
-            const void* w = type == GemvWeights::kBF16 ? static_cast<const void*>(w16.data())
-                                                       : static_cast<const void*>(w32.data());
+            const void* w = type == models::GemvWeights::kBF16
+                                ? static_cast<const void*>(w16.data())
+                                : static_cast<const void*>(w32.data());
             models::GemvRows(w, type, ldw, k, x.data(), ldx, m, begin, n,
                              with_bias ? bias.data() : nullptr, y.data(), ldy);
             for (int64_t r = 0; r < m; ++r) {
@@ -124,7 +126,7 @@ TEST(GemvKernels, ParallelLinearFewRowsMatchDoubleAddmm) {
   torch::Tensor linear = torch::randn({1003, 77});  // [out, in]
   torch::Tensor bias = torch::randn({1003});
   torch::Tensor wide = torch::randn({6, 80});
-  for (GemvIsa isa : AvailableIsas()) {
+  for (models::GemvIsa isa : AvailableIsas()) {
     ASSERT_EQ(models::UseGemvIsa(isa), isa);
     for (int n : {1, 2}) {
       at::set_num_threads(n);
@@ -136,14 +138,14 @@ TEST(GemvKernels, ParallelLinearFewRowsMatchDoubleAddmm) {
                        " m=" + std::to_string(m) + (dtype == torch::kFloat ? " f32" : " bf16"));
           const torch::Tensor x = wide.narrow(0, 1, m).narrow(1, 2, 77);  // strided rows
           const torch::Tensor xd = x.to(torch::kDouble);
-          const torch::Tensor got = ParallelLinear(x, weight, bias);
+          const torch::Tensor got = models::ParallelLinear(x, weight, bias);
           ASSERT_EQ(got.sizes(), (std::vector<int64_t>{m, 1003}));
           EXPECT_LT((got.to(torch::kDouble) - torch::addmm(bias.to(torch::kDouble), xd, exact))
                         .abs()
                         .max()
                         .item<double>(),
                     1e-4);
-          const torch::Tensor plain = ParallelLinear(x, weight, torch::Tensor());
+          const torch::Tensor plain = models::ParallelLinear(x, weight, torch::Tensor());
           EXPECT_LT((plain.to(torch::kDouble) - torch::mm(xd, exact)).abs().max().item<double>(),
                     1e-4);
         }

@@ -9,7 +9,7 @@
 namespace graft::testing {
 namespace {
 
-class GenerationBoth : public ::testing::TestWithParam<Arch> {};
+class GenerationBoth : public ::testing::TestWithParam<formats::Arch> {};
 
 TEST_P(GenerationBoth, CachedLogitsEqualUncachedOnes) {
   auto model = TinyModel(GetParam());
@@ -17,12 +17,12 @@ TEST_P(GenerationBoth, CachedLogitsEqualUncachedOnes) {
   torch::Tensor mask = torch::ones({2, 10}, torch::kLong);
   mask[1].slice(0, 0, 3) = 0;  // left padding in the second row
   torch::Tensor full = Logits(*model, ids, mask);
-  KvCache cache;
+  models::KvCache cache;
   torch::Tensor first = Logits(*model, ids.slice(1, 0, 6), mask.slice(1, 0, 6), &cache);
   EXPECT_EQ(cache.length(), 6);
   EXPECT_EQ(cache.keys.size(), 2u);
   EXPECT_EQ(cache.keys[0].sizes(),
-            (std::vector<int64_t>{2, 2, 6, GetParam() == Arch::kGpt2 ? 16 : 8}));
+            (std::vector<int64_t>{2, 2, 6, GetParam() == formats::Arch::kGpt2 ? 16 : 8}));
   std::vector<torch::Tensor> steps = {first};
   for (int64_t t = 6; t < 10; ++t) {
     steps.push_back(Logits(*model, ids.slice(1, t, t + 1), mask.slice(1, 0, t + 1), &cache));
@@ -39,24 +39,24 @@ TEST_P(GenerationBoth, GreedyGenerationWithCacheEqualsWithout) {
                   .Add(
                       "a",
                       [] {
-                        LoraConfig c;
-                        c.target_modules = TargetModules::AllLinear();
-                        c.init_lora_weights = LoraInit::kRandom;
+                        formats::LoraConfig c;
+                        c.target_modules = formats::TargetModules::AllLinear();
+                        c.init_lora_weights = formats::LoraInit::kRandom;
                         return c;
                       }(),
                       3)
                   .ok());
   ASSERT_TRUE(model->adapters().SetActive("a").ok());
-  GenerationOptions options;
+  models::GenerationOptions options;
   options.max_new_tokens = 20;
   options.stop_token_ids = {-1};  // never stop early
-  auto cached = GenerateFromIds(*model, {1, 2, 3, 4}, options);
+  auto cached = models::GenerateFromIds(*model, {1, 2, 3, 4}, options);
   options.use_cache = false;
-  auto uncached = GenerateFromIds(*model, {1, 2, 3, 4}, options);
+  auto uncached = models::GenerateFromIds(*model, {1, 2, 3, 4}, options);
   ASSERT_TRUE(cached.ok() && uncached.ok()) << cached.status().ToString();
   EXPECT_EQ(cached->new_ids.size(), 20u);
   EXPECT_EQ(cached->new_ids, uncached->new_ids);
-  EXPECT_EQ(cached->stop_reason, StopReason::kMaxTokens);
+  EXPECT_EQ(cached->stop_reason, models::StopReason::kMaxTokens);
   // Greedy: each token is the argmax of the uncached forward pass over the sequence so far.
   std::vector<int64_t> sequence = {1, 2, 3, 4};
   for (int64_t token : cached->new_ids) {
@@ -66,23 +66,26 @@ TEST_P(GenerationBoth, GreedyGenerationWithCacheEqualsWithout) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Arch, GenerationBoth, ::testing::Values(Arch::kGpt2, Arch::kLlama),
-                         [](const auto& info) { return std::string(ArchName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Arch, GenerationBoth,
+                         ::testing::Values(formats::Arch::kGpt2, formats::Arch::kLlama),
+                         [](const auto& info) {
+                           return std::string(formats::ArchName(info.param));
+                         });
 
 TEST(Generation, SamplingIsSeededAndTopOneIsGreedy) {
-  auto model = TinyModel(Arch::kGpt2);
-  GenerationOptions options;
+  auto model = TinyModel(formats::Arch::kGpt2);
+  models::GenerationOptions options;
   options.max_new_tokens = 12;
   options.stop_token_ids = {-1};
-  auto greedy = GenerateFromIds(*model, {10, 20}, options);
+  auto greedy = models::GenerateFromIds(*model, {10, 20}, options);
   options.temperature = 1.5;
   options.seed = 4;
-  auto a = GenerateFromIds(*model, {10, 20}, options);
-  auto b = GenerateFromIds(*model, {10, 20}, options);
+  auto a = models::GenerateFromIds(*model, {10, 20}, options);
+  auto b = models::GenerateFromIds(*model, {10, 20}, options);
   options.seed = 5;
-  auto c = GenerateFromIds(*model, {10, 20}, options);
+  auto c = models::GenerateFromIds(*model, {10, 20}, options);
   options.top_k = 1;
-  auto top1 = GenerateFromIds(*model, {10, 20}, options);
+  auto top1 = models::GenerateFromIds(*model, {10, 20}, options);
   ASSERT_TRUE(greedy.ok() && a.ok() && b.ok() && c.ok() && top1.ok());
   EXPECT_EQ(a->new_ids, b->new_ids);
   EXPECT_NE(a->new_ids, c->new_ids);
@@ -90,18 +93,18 @@ TEST(Generation, SamplingIsSeededAndTopOneIsGreedy) {
 }
 
 TEST(Generation, StopsAtStopTokensStopStringsAndTheContext) {
-  auto model = TinyModel(Arch::kLlama);
-  GenerationOptions options;
+  auto model = TinyModel(formats::Arch::kLlama);
+  models::GenerationOptions options;
   options.max_new_tokens = 8;
   options.stop_token_ids = {-1};
-  auto free_run = GenerateFromIds(*model, {65, 66}, options);
+  auto free_run = models::GenerateFromIds(*model, {65, 66}, options);
   ASSERT_TRUE(free_run.ok());
   ASSERT_EQ(free_run->new_ids.size(), 8u);
 
   options.stop_token_ids = {free_run->new_ids[2]};
-  auto stopped = GenerateFromIds(*model, {65, 66}, options);
+  auto stopped = models::GenerateFromIds(*model, {65, 66}, options);
   ASSERT_TRUE(stopped.ok());
-  EXPECT_EQ(stopped->stop_reason, StopReason::kStopToken);
+  EXPECT_EQ(stopped->stop_reason, models::StopReason::kStopToken);
   // Stops at the first occurrence, which is at index 2 or earlier.
   EXPECT_LE(stopped->new_ids.size(), 3u);
   EXPECT_EQ(stopped->new_ids.back(), free_run->new_ids[2]);
@@ -111,27 +114,27 @@ TEST(Generation, StopsAtStopTokensStopStringsAndTheContext) {
   std::string text = free_run->text;
   ASSERT_GE(text.size(), 4u);
   options.stop_strings = {text.substr(2, 2)};
-  auto cut = GenerateFromIds(*model, {65, 66}, options);
+  auto cut = models::GenerateFromIds(*model, {65, 66}, options);
   ASSERT_TRUE(cut.ok());
-  EXPECT_EQ(cut->stop_reason, StopReason::kStopString);
+  EXPECT_EQ(cut->stop_reason, models::StopReason::kStopString);
   EXPECT_EQ(cut->text, text.substr(0, text.find(text.substr(2, 2))));
 
   options.stop_strings = {};
   options.max_new_tokens = 100;
-  auto full = GenerateFromIds(*model, std::vector<int64_t>(60, 65), options);
+  auto full = models::GenerateFromIds(*model, std::vector<int64_t>(60, 65), options);
   ASSERT_TRUE(full.ok());
-  EXPECT_EQ(full->stop_reason, StopReason::kContextFull);
+  EXPECT_EQ(full->stop_reason, models::StopReason::kContextFull);
   EXPECT_EQ(full->new_ids.size(), 4u);  // context 64
-  EXPECT_FALSE(GenerateFromIds(*model, std::vector<int64_t>(64, 65), options).ok());
-  EXPECT_FALSE(GenerateFromIds(*model, {}, options).ok());
+  EXPECT_FALSE(models::GenerateFromIds(*model, std::vector<int64_t>(64, 65), options).ok());
+  EXPECT_FALSE(models::GenerateFromIds(*model, {}, options).ok());
 }
 
 TEST(Generation, TextPromptsUseTheByteLevelTokenizer) {
-  auto model = TinyModel(Arch::kGpt2);
-  GenerationOptions options;
+  auto model = TinyModel(formats::Arch::kGpt2);
+  models::GenerationOptions options;
   options.max_new_tokens = 5;
   options.stop_token_ids = {-1};
-  auto generation = Generate(*model, "Hi!", options);
+  auto generation = models::Generate(*model, "Hi!", options);
   ASSERT_TRUE(generation.ok()) << generation.status().ToString();
   EXPECT_EQ(generation->prompt_ids, (std::vector<int64_t>{'H', 'i', '!'}));
   std::vector<int32_t> ids(generation->new_ids.begin(), generation->new_ids.end());

@@ -11,9 +11,9 @@
 namespace graft::testing {
 namespace {
 
-LoraConfig Config(TargetModules targets, int64_t r = 4, double alpha = 8,
-                  LoraInit init = LoraInit::kRandom) {
-  LoraConfig config;
+formats::LoraConfig Config(formats::TargetModules targets, int64_t r = 4, double alpha = 8,
+                           formats::LoraInit init = formats::LoraInit::kRandom) {
+  formats::LoraConfig config;
   config.r = r;
   config.lora_alpha = alpha;
   config.target_modules = std::move(targets);
@@ -30,10 +30,10 @@ TEST(LoraLinear, ForwardIsBaseOutputPlusScaledBAxForLinearAndConv1D) {
   torch::Tensor bias = torch::randn({out});
   for (bool conv1d : {false, true}) {
     torch::Tensor w = conv1d ? torch::randn({in, out}) : torch::randn({out, in});
-    LoraLinear layer("layer", w, bias, conv1d);
+    models::LoraLinear layer("layer", w, bias, conv1d);
     EXPECT_EQ(layer.in_features(), in);
     EXPECT_EQ(layer.out_features(), out);
-    ASSERT_TRUE(layer.AddAdapter("x", LoraWeights{a, b, 0.75, 0.0}).ok());
+    ASSERT_TRUE(layer.AddAdapter("x", models::LoraWeights{a, b, 0.75, 0.0}).ok());
     // W x + b, written out for each layout: Linear stores W [out, in], Conv1D W^T [in, out].
     torch::Tensor base = (conv1d ? x.mm(w) : x.mm(w.t())) + bias;
     EXPECT_LT(RelativeError(layer.Forward(x, false), base), 1e-6);
@@ -51,46 +51,50 @@ TEST(LoraLinear, ForwardIsBaseOutputPlusScaledBAxForLinearAndConv1D) {
 }
 
 TEST(LoraLinear, RejectsWeightsOfTheWrongShape) {
-  LoraLinear layer("transformer.h.0.attn.c_attn", torch::zeros({4, 12}), {}, /*conv1d=*/true);
-  Status status = layer.AddAdapter("x", LoraWeights{torch::zeros({2, 12}), torch::zeros({12, 2})});
+  models::LoraLinear layer("transformer.h.0.attn.c_attn", torch::zeros({4, 12}), {},
+                           /*conv1d=*/true);
+  Status status =
+      layer.AddAdapter("x", models::LoraWeights{torch::zeros({2, 12}), torch::zeros({12, 2})});
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("transformer.h.0.attn.c_attn (in 4, out 12)"), std::string::npos)
       << status.message();
 }
 
 TEST(LoraConfig, ScalingIsAlphaOverROrOverSqrtRWithRslora) {
-  LoraConfig config = Config(TargetModules::AllLinear(), 16, 8);
+  formats::LoraConfig config = Config(formats::TargetModules::AllLinear(), 16, 8);
   EXPECT_DOUBLE_EQ(config.Scaling(), 0.5);
   config.use_rslora = true;
   EXPECT_DOUBLE_EQ(config.Scaling(), 2.0);
 }
 
 TEST(LoraConfig, TargetModulesMatchLikePeft) {
-  auto names = TargetModules::Names({"c_attn", "attn.c_proj"});
+  auto names = formats::TargetModules::Names({"c_attn", "attn.c_proj"});
   EXPECT_TRUE(names.Matches("transformer.h.0.attn.c_attn"));
   EXPECT_TRUE(names.Matches("transformer.h.3.attn.c_proj"));
   EXPECT_FALSE(names.Matches("transformer.h.3.mlp.c_proj"));
   EXPECT_FALSE(names.Matches("transformer.h.0.attn.xc_attn"));
   EXPECT_TRUE(names.Matches("c_attn"));
-  auto regex = TargetModules::Regex(R"(.*\.0\.attn\.c_attn)");
+  auto regex = formats::TargetModules::Regex(R"(.*\.0\.attn\.c_attn)");
   EXPECT_TRUE(regex.Matches("transformer.h.0.attn.c_attn"));
   EXPECT_FALSE(regex.Matches("transformer.h.10.attn.c_attn"));
-  EXPECT_FALSE(TargetModules::Regex("c_attn").Matches("transformer.h.0.attn.c_attn"));  // full
+  EXPECT_FALSE(
+      formats::TargetModules::Regex("c_attn").Matches("transformer.h.0.attn.c_attn"));  // full
 }
 
 // Adds adapter `name` on `model` and counts the layers it went to.
-size_t AdaptedLayers(CausalLM& model, const std::string& name, LoraConfig config) {
+size_t AdaptedLayers(models::CausalLM& model, const std::string& name, formats::LoraConfig config) {
   auto added = model.adapters().Add(name, std::move(config), 1);
   EXPECT_TRUE(added.ok()) << added.status().ToString();
   return model.adapters().Parameters(name)->size() / 2;
 }
 
 TEST(LoraAdapterSet, TargetsListsRegexesAndAllLinear) {
-  auto gpt2 = TinyModel(Arch::kGpt2);
-  EXPECT_EQ(AdaptedLayers(*gpt2, "attn", Config(TargetModules::Names({"c_attn"}))), 2u);
-  EXPECT_EQ(AdaptedLayers(*gpt2, "proj", Config(TargetModules::Names({"c_proj"}))), 4u);
-  EXPECT_EQ(AdaptedLayers(*gpt2, "one", Config(TargetModules::Regex(R"(.*\.1\.mlp\..*)"))), 2u);
-  EXPECT_EQ(AdaptedLayers(*gpt2, "all", Config(TargetModules::AllLinear())), 8u);
+  auto gpt2 = TinyModel(formats::Arch::kGpt2);
+  EXPECT_EQ(AdaptedLayers(*gpt2, "attn", Config(formats::TargetModules::Names({"c_attn"}))), 2u);
+  EXPECT_EQ(AdaptedLayers(*gpt2, "proj", Config(formats::TargetModules::Names({"c_proj"}))), 4u);
+  EXPECT_EQ(AdaptedLayers(*gpt2, "one", Config(formats::TargetModules::Regex(R"(.*\.1\.mlp\..*)"))),
+            2u);
+  EXPECT_EQ(AdaptedLayers(*gpt2, "all", Config(formats::TargetModules::AllLinear())), 8u);
   auto params = gpt2->adapters().Parameters("attn");
   ASSERT_TRUE(params.ok());
   EXPECT_EQ((*params)[0].first, "base_model.model.transformer.h.0.attn.c_attn.lora_A.weight");
@@ -98,36 +102,40 @@ TEST(LoraAdapterSet, TargetsListsRegexesAndAllLinear) {
   EXPECT_EQ((*params)[1].first, "base_model.model.transformer.h.0.attn.c_attn.lora_B.weight");
   EXPECT_EQ((*params)[1].second.sizes(), (std::vector<int64_t>{96, 4}));  // [out, r]
 
-  auto llama = TinyModel(Arch::kLlama);
-  EXPECT_EQ(AdaptedLayers(*llama, "qv", Config(TargetModules::Names({"q_proj", "v_proj"}))), 4u);
-  EXPECT_EQ(AdaptedLayers(*llama, "all", Config(TargetModules::AllLinear())), 14u);
+  auto llama = TinyModel(formats::Arch::kLlama);
+  EXPECT_EQ(
+      AdaptedLayers(*llama, "qv", Config(formats::TargetModules::Names({"q_proj", "v_proj"}))), 4u);
+  EXPECT_EQ(AdaptedLayers(*llama, "all", Config(formats::TargetModules::AllLinear())), 14u);
   params = llama->adapters().Parameters("qv");
   EXPECT_EQ((*params)[2].first, "base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight");
   EXPECT_EQ((*params)[3].second.sizes(), (std::vector<int64_t>{16, 4}));  // v_proj: kv width
 
-  auto none = llama->adapters().Add("none", Config(TargetModules::Names({"c_attn"})), 1);
+  auto none = llama->adapters().Add("none", Config(formats::TargetModules::Names({"c_attn"})), 1);
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("llama base"), std::string::npos);
   EXPECT_NE(none.status().message().find("q_proj"), std::string::npos);
 }
 
 TEST(LoraAdapterSet, FanInFanOutFollowsTheLayerTypeAsInPeft) {
-  auto gpt2 = TinyModel(Arch::kGpt2);
-  auto added = gpt2->adapters().Add("a", Config(TargetModules::Names({"c_attn"})), 1);
+  auto gpt2 = TinyModel(formats::Arch::kGpt2);
+  auto added = gpt2->adapters().Add("a", Config(formats::TargetModules::Names({"c_attn"})), 1);
   EXPECT_TRUE(added->fan_in_fan_out);
-  auto llama = TinyModel(Arch::kLlama);
-  LoraConfig config = Config(TargetModules::Names({"q_proj"}));
+  auto llama = TinyModel(formats::Arch::kLlama);
+  formats::LoraConfig config = Config(formats::TargetModules::Names({"q_proj"}));
   config.fan_in_fan_out = true;
   added = llama->adapters().Add("a", config, 1);
   EXPECT_FALSE(added->fan_in_fan_out);
 }
 
 TEST(LoraAdapterSet, DefaultInitIsKaimingUniformAWithZeroBSoTheModelIsUnchanged) {
-  auto model = TinyModel(Arch::kLlama);
+  auto model = TinyModel(formats::Arch::kLlama);
   torch::Tensor ids = RandomIds(1, 6, 257, 2);
   torch::Tensor base = Logits(*model, ids);
   ASSERT_TRUE(model->adapters()
-                  .Add("a", Config(TargetModules::Names({"up_proj"}), 8, 16, LoraInit::kDefault), 9)
+                  .Add("a",
+                       Config(formats::TargetModules::Names({"up_proj"}), 8, 16,
+                              formats::LoraInit::kDefault),
+                       9)
                   .ok());
   ASSERT_TRUE(model->adapters().SetActive("a").ok());
   EXPECT_TRUE(Logits(*model, ids).equal(base));
@@ -137,12 +145,14 @@ TEST(LoraAdapterSet, DefaultInitIsKaimingUniformAWithZeroBSoTheModelIsUnchanged)
   EXPECT_GT(a.abs().max().item<double>(), 0.8 / std::sqrt(32.0));
   EXPECT_EQ(params[1].second.count_nonzero().item<int64_t>(), 0);
 
-  ASSERT_TRUE(model->adapters()
-                  .Add("g", Config(TargetModules::AllLinear(), 4, 8, LoraInit::kGaussian), 9)
-                  .ok());
+  ASSERT_TRUE(
+      model->adapters()
+          .Add("g", Config(formats::TargetModules::AllLinear(), 4, 8, formats::LoraInit::kGaussian),
+               9)
+          .ok());
   torch::Tensor all_a = torch::cat([&] {
     std::vector<torch::Tensor> as;
-    NamedTensors params = *model->adapters().Parameters("g");
+    models::NamedTensors params = *model->adapters().Parameters("g");
     for (const auto& [name, t] : params) {
       if (name.find("lora_A") != std::string::npos)
         as.push_back(t.flatten());
@@ -153,21 +163,23 @@ TEST(LoraAdapterSet, DefaultInitIsKaimingUniformAWithZeroBSoTheModelIsUnchanged)
   }());
   EXPECT_NEAR(all_a.std().item<double>(), 0.25, 0.02);  // std 1/r
   // The same seed gives the same weights.
-  auto again = TinyModel(Arch::kLlama);
-  ASSERT_TRUE(again->adapters()
-                  .Add("g", Config(TargetModules::AllLinear(), 4, 8, LoraInit::kGaussian), 9)
-                  .ok());
+  auto again = TinyModel(formats::Arch::kLlama);
+  ASSERT_TRUE(
+      again->adapters()
+          .Add("g", Config(formats::TargetModules::AllLinear(), 4, 8, formats::LoraInit::kGaussian),
+               9)
+          .ok());
   auto p1 = *model->adapters().Parameters("g"), p2 = *again->adapters().Parameters("g");
   for (size_t i = 0; i < p1.size(); ++i) EXPECT_TRUE(p1[i].second.equal(p2[i].second));
 }
 
-class LoraBoth : public ::testing::TestWithParam<Arch> {};
+class LoraBoth : public ::testing::TestWithParam<formats::Arch> {};
 
 // The adapter's logits equal those of a base whose weights carry W + s (B A) written by hand.
 TEST_P(LoraBoth, AdapterLogitsEqualABaseWithTheDeltaAddedByHand) {
   for (bool rslora : {false, true}) {
     auto model = TinyModel(GetParam());
-    LoraConfig config = Config(TargetModules::AllLinear(), 4, 6);
+    formats::LoraConfig config = Config(formats::TargetModules::AllLinear(), 4, 6);
     config.use_rslora = rslora;
     ASSERT_TRUE(model->adapters().Add("a", config, 5).ok());
     ASSERT_TRUE(model->adapters().SetActive("a").ok());
@@ -185,7 +197,7 @@ TEST_P(LoraBoth, AdapterLogitsEqualABaseWithTheDeltaAddedByHand) {
       const std::string module = key.substr(17, key.size() - 17 - 14);
       torch::Tensor delta = scaling * lora[i + 1].second.mm(lora[i].second);  // [out, in]
       torch::Tensor& w = base.at(module + ".weight");
-      w.add_(GetParam() == Arch::kGpt2 ? delta.t() : delta);  // Conv1D stores [in, out]
+      w.add_(GetParam() == formats::Arch::kGpt2 ? delta.t() : delta);  // Conv1D stores [in, out]
     }
     EXPECT_LT(RelativeError(adapted, Logits(*reference, ids)), 1e-5) << "rslora " << rslora;
     EXPECT_GT(RelativeError(adapted, Logits(*TinyModel(GetParam()), ids)), 1e-3);
@@ -198,7 +210,7 @@ TEST_P(LoraBoth, MergedLogitsEqualUnmergedAndUnmergeRestoresTheBaseExactly) {
   for (const auto& [name, t] : model->Parameters()) original.push_back(t.clone());
   torch::Tensor ids = RandomIds(2, 7, 257, 6);
   torch::Tensor base = Logits(*model, ids);
-  ASSERT_TRUE(model->adapters().Add("a", Config(TargetModules::AllLinear()), 2).ok());
+  ASSERT_TRUE(model->adapters().Add("a", Config(formats::TargetModules::AllLinear()), 2).ok());
   EXPECT_FALSE(model->adapters().Merge("a").ok());  // only the active adapter merges
   ASSERT_TRUE(model->adapters().SetActive("a").ok());
   torch::Tensor unmerged = Logits(*model, ids);
@@ -222,8 +234,8 @@ TEST_P(LoraBoth, AdaptersSwitchByNameWithoutTouchingTheBase) {
   auto model = TinyModel(GetParam());
   torch::Tensor ids = RandomIds(1, 6, 257, 7);
   torch::Tensor base = Logits(*model, ids);
-  ASSERT_TRUE(model->adapters().Add("a", Config(TargetModules::AllLinear()), 1).ok());
-  ASSERT_TRUE(model->adapters().Add("b", Config(TargetModules::AllLinear(), 2), 2).ok());
+  ASSERT_TRUE(model->adapters().Add("a", Config(formats::TargetModules::AllLinear()), 1).ok());
+  ASSERT_TRUE(model->adapters().Add("b", Config(formats::TargetModules::AllLinear(), 2), 2).ok());
   EXPECT_EQ(model->adapters().Names(), (std::vector<std::string>{"a", "b"}));
   EXPECT_FALSE(model->adapters().active().has_value());
   EXPECT_TRUE(Logits(*model, ids).equal(base));
@@ -238,8 +250,9 @@ TEST_P(LoraBoth, AdaptersSwitchByNameWithoutTouchingTheBase) {
   ASSERT_TRUE(model->adapters().SetActive(std::nullopt).ok());
   EXPECT_TRUE(Logits(*model, ids).equal(base));
   EXPECT_EQ(model->adapters().SetActive("c").kind(), ErrorKind::kNotFound);
-  EXPECT_EQ(model->adapters().Add("a", Config(TargetModules::AllLinear()), 1).status().kind(),
-            ErrorKind::kConflict);
+  EXPECT_EQ(
+      model->adapters().Add("a", Config(formats::TargetModules::AllLinear()), 1).status().kind(),
+      ErrorKind::kConflict);
   ASSERT_TRUE(model->adapters().SetActive("a").ok());
   ASSERT_TRUE(model->adapters().Remove("a").ok());
   EXPECT_FALSE(model->adapters().active().has_value());
@@ -248,7 +261,7 @@ TEST_P(LoraBoth, AdaptersSwitchByNameWithoutTouchingTheBase) {
 
 TEST_P(LoraBoth, OnlyLoraParametersGetGradients) {
   auto model = TinyModel(GetParam());
-  ASSERT_TRUE(model->adapters().Add("a", Config(TargetModules::AllLinear()), 1).ok());
+  ASSERT_TRUE(model->adapters().Add("a", Config(formats::TargetModules::AllLinear()), 1).ok());
   ASSERT_TRUE(model->adapters().SetActive("a").ok());
   auto logits = model->Forward(RandomIds(2, 5, 257, 1));
   ASSERT_TRUE(logits.ok());
@@ -257,7 +270,7 @@ TEST_P(LoraBoth, OnlyLoraParametersGetGradients) {
     EXPECT_FALSE(t.requires_grad()) << name;
     EXPECT_FALSE(t.grad().defined()) << name;
   }
-  NamedTensors lora = *model->adapters().Parameters("a");
+  models::NamedTensors lora = *model->adapters().Parameters("a");
   for (const auto& [name, t] : lora) {
     EXPECT_TRUE(t.requires_grad()) << name;
     ASSERT_TRUE(t.grad().defined()) << name;
@@ -267,7 +280,7 @@ TEST_P(LoraBoth, OnlyLoraParametersGetGradients) {
 
 TEST_P(LoraBoth, DropoutAppliesInTrainingModeOnly) {
   auto model = TinyModel(GetParam());
-  LoraConfig config = Config(TargetModules::AllLinear());
+  formats::LoraConfig config = Config(formats::TargetModules::AllLinear());
   config.lora_dropout = 0.5;
   ASSERT_TRUE(model->adapters().Add("a", config, 1).ok());
   ASSERT_TRUE(model->adapters().SetActive("a").ok());
@@ -280,8 +293,11 @@ TEST_P(LoraBoth, DropoutAppliesInTrainingModeOnly) {
   EXPECT_TRUE(Logits(*model, ids).equal(eval));
 }
 
-INSTANTIATE_TEST_SUITE_P(Arch, LoraBoth, ::testing::Values(Arch::kGpt2, Arch::kLlama),
-                         [](const auto& info) { return std::string(ArchName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Arch, LoraBoth,
+                         ::testing::Values(formats::Arch::kGpt2, formats::Arch::kLlama),
+                         [](const auto& info) {
+                           return std::string(formats::ArchName(info.param));
+                         });
 
 }  // namespace
 }  // namespace graft::testing

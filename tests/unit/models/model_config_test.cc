@@ -6,7 +6,7 @@ namespace graft {
 namespace {
 
 TEST(ModelConfig, PresetsWriteTheConfigHfWritesForTheClass) {
-  auto gpt2 = ModelConfig::Preset(Arch::kGpt2, "tiny");
+  auto gpt2 = formats::ModelConfig::Preset(formats::Arch::kGpt2, "tiny");
   ASSERT_TRUE(gpt2.ok());
   EXPECT_EQ(gpt2->hf_json["architectures"], Json::array({"GPT2LMHeadModel"}));
   EXPECT_EQ(gpt2->hf_json["model_type"], "gpt2");
@@ -22,7 +22,7 @@ TEST(ModelConfig, PresetsWriteTheConfigHfWritesForTheClass) {
   EXPECT_NE(text.find("\"layer_norm_epsilon\": 1e-05"), std::string::npos);
   EXPECT_EQ(text.back(), '\n');
 
-  auto llama = ModelConfig::Preset(Arch::kLlama, "small");
+  auto llama = formats::ModelConfig::Preset(formats::Arch::kLlama, "small");
   ASSERT_TRUE(llama.ok());
   EXPECT_EQ(llama->hf_json["architectures"], Json::array({"LlamaForCausalLM"}));
   EXPECT_EQ(llama->num_kv_heads, 2);
@@ -30,17 +30,17 @@ TEST(ModelConfig, PresetsWriteTheConfigHfWritesForTheClass) {
   EXPECT_FALSE(llama->tie_word_embeddings);
   EXPECT_GT(llama->NumParameters(), 2'000'000);
   EXPECT_LT(llama->NumParameters(), 5'000'000);
-  auto small_gpt2 = ModelConfig::Preset(Arch::kGpt2, "small");
+  auto small_gpt2 = formats::ModelConfig::Preset(formats::Arch::kGpt2, "small");
   EXPECT_GT(small_gpt2->NumParameters(), 2'000'000);
   EXPECT_LT(small_gpt2->NumParameters(), 5'000'000);
-  EXPECT_FALSE(ModelConfig::Preset(Arch::kGpt2, "huge").ok());
+  EXPECT_FALSE(formats::ModelConfig::Preset(formats::Arch::kGpt2, "huge").ok());
 }
 
 TEST(ModelConfig, ReadsHfKeysAndRefusesUnsupportedSettingsNamingThem) {
-  Json llama = ModelConfig::Preset(Arch::kLlama, "tiny")->hf_json;
+  Json llama = formats::ModelConfig::Preset(formats::Arch::kLlama, "tiny")->hf_json;
   llama["head_dim"] = 4;
   llama.erase("num_key_value_heads");
-  auto parsed = ModelConfig::FromHfJson(llama, "config.json");
+  auto parsed = formats::ModelConfig::FromHfJson(llama, "config.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->head_dim, 4);
   EXPECT_EQ(parsed->num_kv_heads, parsed->num_heads);
@@ -51,17 +51,17 @@ TEST(ModelConfig, ReadsHfKeysAndRefusesUnsupportedSettingsNamingThem) {
            {"num_key_value_heads", 3},
            {"hidden_size", -4},
            {"rms_norm_eps", "small"}}) {
-    Json bad = ModelConfig::Preset(Arch::kLlama, "tiny")->hf_json;
+    Json bad = formats::ModelConfig::Preset(formats::Arch::kLlama, "tiny")->hf_json;
     bad[key] = value;
-    auto refused = ModelConfig::FromHfJson(bad, "config.json");
+    auto refused = formats::ModelConfig::FromHfJson(bad, "config.json");
     ASSERT_FALSE(refused.ok()) << key;
     EXPECT_NE(refused.status().message().find(key), std::string::npos)
         << refused.status().message();
   }
-  Json gpt2 = ModelConfig::Preset(Arch::kGpt2, "tiny")->hf_json;
+  Json gpt2 = formats::ModelConfig::Preset(formats::Arch::kGpt2, "tiny")->hf_json;
   gpt2["activation_function"] = "relu";
-  EXPECT_FALSE(ModelConfig::FromHfJson(gpt2, "config.json").ok());
-  EXPECT_FALSE(ParseArch("bert").ok());
+  EXPECT_FALSE(formats::ModelConfig::FromHfJson(gpt2, "config.json").ok());
+  EXPECT_FALSE(formats::ParseArch("bert").ok());
 }
 
 }  // namespace

@@ -7,17 +7,17 @@
 
 namespace graft::testing {
 
-ModelConfig TinyConfig(Arch arch, const std::function<void(Json&)>& edit) {
-  auto preset = ModelConfig::Preset(arch, "tiny");
+formats::ModelConfig TinyConfig(formats::Arch arch, const std::function<void(Json&)>& edit) {
+  auto preset = formats::ModelConfig::Preset(arch, "tiny");
   EXPECT_TRUE(preset.ok()) << preset.status().ToString();
   Json json = preset->hf_json;
   if (edit) edit(json);
-  auto config = ModelConfig::FromHfJson(json, "test config");
+  auto config = formats::ModelConfig::FromHfJson(json, "test config");
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   return *config;
 }
 
-void Randomize(CausalLM& model, uint64_t seed, double std) {
+void Randomize(models::CausalLM& model, uint64_t seed, double std) {
   torch::NoGradGuard no_grad;
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   for (auto& [name, tensor] : model.Parameters()) {
@@ -25,8 +25,8 @@ void Randomize(CausalLM& model, uint64_t seed, double std) {
   }
 }
 
-std::unique_ptr<CausalLM> TinyModel(Arch arch, uint64_t seed) {
-  auto model = CausalLM::CreateRandom(TinyConfig(arch), seed);
+std::unique_ptr<models::CausalLM> TinyModel(formats::Arch arch, uint64_t seed) {
+  auto model = models::CausalLM::CreateRandom(TinyConfig(arch), seed);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   Randomize(**model, seed);
   return std::move(*model);
@@ -37,8 +37,8 @@ torch::Tensor RandomIds(int64_t batch, int64_t length, int64_t vocab, uint64_t s
   return torch::randint(vocab, {batch, length}, generator, torch::kLong);
 }
 
-torch::Tensor Logits(CausalLM& model, const torch::Tensor& ids, const torch::Tensor& mask,
-                     KvCache* cache) {
+torch::Tensor Logits(models::CausalLM& model, const torch::Tensor& ids, const torch::Tensor& mask,
+                     models::KvCache* cache) {
   torch::NoGradGuard no_grad;
   auto logits = model.Forward(ids, mask, cache);
   EXPECT_TRUE(logits.ok()) << logits.status().ToString();

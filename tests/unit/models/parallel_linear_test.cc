@@ -22,7 +22,7 @@ TEST(ForEachChunk, RunsOneChunkPerThreadOnDistinctThreads) {
   std::mutex mutex;
   std::set<int> thread_ids;
   std::vector<std::pair<int64_t, int64_t>> chunks;
-  ForEachChunk(1000, 1, [&](int64_t begin, int64_t end) {
+  models::ForEachChunk(1000, 1, [&](int64_t begin, int64_t end) {
     std::lock_guard<std::mutex> lock(mutex);
     thread_ids.insert(at::get_thread_num());
     chunks.emplace_back(begin, end);
@@ -36,7 +36,8 @@ TEST(ForEachChunk, RunsOneChunkPerThreadOnDistinctThreads) {
 
 TEST(ForEachChunk, SmallLoopsStayOnOneThread) {
   std::vector<std::pair<int64_t, int64_t>> chunks;
-  ForEachChunk(10, 16, [&](int64_t begin, int64_t end) { chunks.emplace_back(begin, end); });
+  models::ForEachChunk(10, 16,
+                       [&](int64_t begin, int64_t end) { chunks.emplace_back(begin, end); });
   EXPECT_EQ(chunks, (std::vector<std::pair<int64_t, int64_t>>{{0, 10}}));
 }
 
@@ -47,13 +48,17 @@ TEST(ParallelLinear, ForwardMatchesAddmmForAnyRowCount) {
   for (int64_t rows : {1, 7, 1001}) {
     SCOPED_TRACE(rows);
     torch::Tensor x = torch::randn({rows, 64});
-    EXPECT_LT(MaxError(ParallelLinear(x, weight, bias), torch::addmm(bias, x, weight)), 1e-5);
-    EXPECT_LT(MaxError(ParallelLinear(x, weight, torch::Tensor()), torch::mm(x, weight)), 1e-5);
+    EXPECT_LT(MaxError(models::ParallelLinear(x, weight, bias), torch::addmm(bias, x, weight)),
+              1e-5);
+    EXPECT_LT(MaxError(models::ParallelLinear(x, weight, torch::Tensor()), torch::mm(x, weight)),
+              1e-5);
   }
   // A transposed [out, in] weight, as a linear layer passes it.
   torch::Tensor linear = torch::randn({96, 64});
   torch::Tensor x = torch::randn({300, 64});
-  EXPECT_LT(MaxError(ParallelLinear(x, linear.t(), bias), torch::addmm(bias, x, linear.t())), 1e-5);
+  EXPECT_LT(
+      MaxError(models::ParallelLinear(x, linear.t(), bias), torch::addmm(bias, x, linear.t())),
+      1e-5);
 }
 
 TEST(ParallelLinear, ManyRowsMatchDoublePrecisionSplitByColumnsOrByRows) {
@@ -75,10 +80,10 @@ TEST(ParallelLinear, ManyRowsMatchDoublePrecisionSplitByColumnsOrByRows) {
           SCOPED_TRACE(::testing::Message() << out << " columns, " << rows << " rows, " << n
                                             << " threads, weight strides " << weight.strides());
           const torch::Tensor expected = torch::mm(x.to(torch::kDouble), weight.to(torch::kDouble));
-          EXPECT_LT(
-              MaxError(ParallelLinear(x, weight, torch::Tensor()).to(torch::kDouble), expected),
-              1e-4);
-          EXPECT_LT(MaxError(ParallelLinear(x, weight, bias).to(torch::kDouble),
+          EXPECT_LT(MaxError(models::ParallelLinear(x, weight, torch::Tensor()).to(torch::kDouble),
+                             expected),
+                    1e-4);
+          EXPECT_LT(MaxError(models::ParallelLinear(x, weight, bias).to(torch::kDouble),
                              expected + bias.to(torch::kDouble)),
                     1e-4);
         }
@@ -100,22 +105,25 @@ TEST(ParallelLinear, OneRowMatchesAddmmInEveryLayoutAndThreadCount) {
     SCOPED_TRACE(n);
     at::set_num_threads(n);
     for (const torch::Tensor& weight : {linear.t(), conv}) {
-      EXPECT_LT(MaxError(ParallelLinear(x, weight, bias), torch::addmm(bias, x, weight)), 1e-4);
-      EXPECT_LT(MaxError(ParallelLinear(x, weight, torch::Tensor()), torch::mm(x, weight)), 1e-4);
+      EXPECT_LT(MaxError(models::ParallelLinear(x, weight, bias), torch::addmm(bias, x, weight)),
+                1e-4);
+      EXPECT_LT(MaxError(models::ParallelLinear(x, weight, torch::Tensor()), torch::mm(x, weight)),
+                1e-4);
       // A row of a larger matrix, and a BF16 weight (converted a block at a time).
       torch::Tensor rows = torch::randn({3, 64});
-      EXPECT_LT(MaxError(ParallelLinear(rows.narrow(0, 1, 1), weight, bias),
+      EXPECT_LT(MaxError(models::ParallelLinear(rows.narrow(0, 1, 1), weight, bias),
                          torch::addmm(bias, rows.narrow(0, 1, 1), weight)),
                 1e-4);
       torch::Tensor half = weight.to(torch::kBFloat16);
-      EXPECT_LT(
-          MaxError(ParallelLinear(x, half, bias), torch::addmm(bias, x, half.to(torch::kFloat))),
-          1e-4);
+      EXPECT_LT(MaxError(models::ParallelLinear(x, half, bias),
+                         torch::addmm(bias, x, half.to(torch::kFloat))),
+                1e-4);
     }
   }
   // One output column: its stride may be anything, the product must still be right.
   for (const torch::Tensor& column : {torch::randn({64, 1}), torch::randn({1, 64}).t()}) {
-    EXPECT_LT(MaxError(ParallelLinear(x, column, torch::Tensor()), torch::mm(x, column)), 1e-4);
+    EXPECT_LT(MaxError(models::ParallelLinear(x, column, torch::Tensor()), torch::mm(x, column)),
+              1e-4);
   }
   at::set_num_threads(threads);
 }
@@ -132,7 +140,7 @@ TEST(ParallelLinear, GradientsMatchAutogradOfAddmm) {
     torch::Tensor x = x0.clone().requires_grad_();
     torch::Tensor w = w0.clone().requires_grad_();
     torch::Tensor b = with_bias ? b0.clone().requires_grad_() : torch::Tensor();
-    ParallelLinear(x, w.t(), b).backward(upstream);
+    models::ParallelLinear(x, w.t(), b).backward(upstream);
 
     torch::Tensor xr = x0.clone().requires_grad_();
     torch::Tensor wr = w0.clone().requires_grad_();
@@ -152,7 +160,7 @@ TEST(ParallelLinear, FrozenWeightGetsNoGradientAndInputStillDoes) {
   torch::Tensor x = torch::randn({64, 32}).requires_grad_();
   torch::Tensor w = torch::randn({32, 16});  // frozen
   torch::Tensor b = torch::randn({16});
-  ParallelLinear(x, w, b).sum().backward();
+  models::ParallelLinear(x, w, b).sum().backward();
   EXPECT_FALSE(w.grad().defined());
   EXPECT_FALSE(b.grad().defined());
   // d/dx sum(x W + b) = 1 W^T: each row of the gradient is W's row sums.

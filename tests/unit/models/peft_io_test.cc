@@ -10,13 +10,13 @@
 namespace graft::testing {
 namespace {
 
-LoraConfig Config(std::vector<std::string> targets, std::string base = "graft/tiny-gpt2") {
-  LoraConfig config;
+formats::LoraConfig Config(std::vector<std::string> targets, std::string base = "graft/tiny-gpt2") {
+  formats::LoraConfig config;
   config.r = 4;
   config.lora_alpha = 16;
   config.lora_dropout = 0.05;
-  config.target_modules = TargetModules::Names(std::move(targets));
-  config.init_lora_weights = LoraInit::kRandom;
+  config.target_modules = formats::TargetModules::Names(std::move(targets));
+  config.init_lora_weights = formats::LoraInit::kRandom;
   config.base_model_name_or_path = std::move(base);
   return config;
 }
@@ -30,10 +30,10 @@ std::vector<std::string> TensorNames(const std::filesystem::path& dir) {
 }
 
 TEST(PeftIo, Gpt2AdapterHasPeftKeyNamesAndConfig) {
-  auto model = TinyModel(Arch::kGpt2);
+  auto model = TinyModel(formats::Arch::kGpt2);
   ASSERT_TRUE(model->adapters().Add("a", Config({"c_attn"}), 1).ok());
   TempDir dir;
-  ASSERT_TRUE(SavePeftAdapter(*model, "a", dir.path()).ok());
+  ASSERT_TRUE(models::SavePeftAdapter(*model, "a", dir.path()).ok());
   EXPECT_EQ(TensorNames(dir.path()),
             (std::vector<std::string>{
                 "base_model.model.transformer.h.0.attn.c_attn.lora_A.weight",
@@ -68,48 +68,48 @@ TEST(PeftIo, Gpt2AdapterHasPeftKeyNamesAndConfig) {
 }
 
 TEST(PeftIo, LlamaAdapterKeyNames) {
-  auto model = TinyModel(Arch::kLlama);
+  auto model = TinyModel(formats::Arch::kLlama);
   ASSERT_TRUE(model->adapters().Add("a", Config({"q_proj"}), 1).ok());
   TempDir dir;
-  ASSERT_TRUE(SavePeftAdapter(*model, "a", dir.path()).ok());
+  ASSERT_TRUE(models::SavePeftAdapter(*model, "a", dir.path()).ok());
   auto names = TensorNames(dir.path());
   ASSERT_EQ(names.size(), 4u);
   EXPECT_EQ(names[0], "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
   EXPECT_EQ(names[3], "base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight");
 }
 
-class PeftBoth : public ::testing::TestWithParam<Arch> {};
+class PeftBoth : public ::testing::TestWithParam<formats::Arch> {};
 
 TEST_P(PeftBoth, RoundTripIsByteIdenticalAndKeepsLogits) {
   auto model = TinyModel(GetParam());
-  LoraConfig config;
+  formats::LoraConfig config;
   config.r = 3;
   config.lora_alpha = 5.5;
   config.use_rslora = true;
-  config.target_modules = TargetModules::AllLinear();
-  config.init_lora_weights = LoraInit::kRandom;
+  config.target_modules = formats::TargetModules::AllLinear();
+  config.init_lora_weights = formats::LoraInit::kRandom;
   config.other_keys["my_note"] = "kept";
   ASSERT_TRUE(model->adapters().Add("a", config, 3).ok());
   ASSERT_TRUE(model->adapters().SetActive("a").ok());
   torch::Tensor ids = RandomIds(1, 6, 257, 3);
   torch::Tensor adapted = Logits(*model, ids);
   TempDir first, second, third;
-  ASSERT_TRUE(SavePeftAdapter(*model, "a", first.path()).ok());
-  ASSERT_TRUE(SavePeftAdapter(*model, "a", second.path()).ok());
+  ASSERT_TRUE(models::SavePeftAdapter(*model, "a", first.path()).ok());
+  ASSERT_TRUE(models::SavePeftAdapter(*model, "a", second.path()).ok());
 
   auto fresh = TinyModel(GetParam());
-  auto loaded = LoadPeftAdapter(*fresh, first.path(), "b");
+  auto loaded = models::LoadPeftAdapter(*fresh, first.path(), "b");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->config.r, 3);
   EXPECT_EQ(loaded->config.lora_alpha, 5.5);
   EXPECT_TRUE(loaded->config.use_rslora);
-  EXPECT_EQ(loaded->config.target_modules.kind, TargetModules::Kind::kAllLinear);
+  EXPECT_EQ(loaded->config.target_modules.kind, formats::TargetModules::Kind::kAllLinear);
   ASSERT_EQ(loaded->warnings.size(), 1u);
   EXPECT_NE(loaded->warnings[0].find("my_note"), std::string::npos);
   EXPECT_EQ(loaded->config.UnknownKeys(), (std::vector<std::string>{"my_note"}));
   ASSERT_TRUE(fresh->adapters().SetActive("b").ok());
   EXPECT_TRUE(Logits(*fresh, ids).equal(adapted));
-  ASSERT_TRUE(SavePeftAdapter(*fresh, "b", third.path()).ok());
+  ASSERT_TRUE(models::SavePeftAdapter(*fresh, "b", third.path()).ok());
   for (const char* file : {kAdapterConfigFile, kAdapterWeightsFile}) {
     EXPECT_EQ(ReadBytes(second.path() / file), ReadBytes(first.path() / file)) << file;
     EXPECT_EQ(ReadBytes(third.path() / file), ReadBytes(first.path() / file)) << file;
@@ -118,16 +118,19 @@ TEST_P(PeftBoth, RoundTripIsByteIdenticalAndKeepsLogits) {
             std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Arch, PeftBoth, ::testing::Values(Arch::kGpt2, Arch::kLlama),
-                         [](const auto& info) { return std::string(ArchName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Arch, PeftBoth,
+                         ::testing::Values(formats::Arch::kGpt2, formats::Arch::kLlama),
+                         [](const auto& info) {
+                           return std::string(formats::ArchName(info.param));
+                         });
 
 TEST(PeftIo, AnAdapterForAnotherArchitectureIsRefusedNamingItsBase) {
-  auto llama = TinyModel(Arch::kLlama);
+  auto llama = TinyModel(formats::Arch::kLlama);
   ASSERT_TRUE(llama->adapters().Add("a", Config({"q_proj", "v_proj"}, "meta-llama/Tiny"), 1).ok());
   TempDir dir;
-  ASSERT_TRUE(SavePeftAdapter(*llama, "a", dir.path()).ok());
-  auto gpt2 = TinyModel(Arch::kGpt2);
-  auto loaded = LoadPeftAdapter(*gpt2, dir.path(), "a");
+  ASSERT_TRUE(models::SavePeftAdapter(*llama, "a", dir.path()).ok());
+  auto gpt2 = TinyModel(formats::Arch::kGpt2);
+  auto loaded = models::LoadPeftAdapter(*gpt2, dir.path(), "a");
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().kind(), ErrorKind::kInvalidInput);
   const std::string message = loaded.status().message();
@@ -139,13 +142,14 @@ TEST(PeftIo, AnAdapterForAnotherArchitectureIsRefusedNamingItsBase) {
 
 TEST(PeftIo, WrongShapesAndForeignModulesAreRefused) {
   // Same architecture, wider base: the shapes differ.
-  auto wide = CausalLM::CreateRandom(TinyConfig(Arch::kGpt2, [](Json& j) { j["n_embd"] = 64; }), 1);
+  auto wide = models::CausalLM::CreateRandom(
+      TinyConfig(formats::Arch::kGpt2, [](Json& j) { j["n_embd"] = 64; }), 1);
   ASSERT_TRUE(wide.ok());
   ASSERT_TRUE((*wide)->adapters().Add("a", Config({"c_attn"}, "graft/wide"), 1).ok());
   TempDir dir;
-  ASSERT_TRUE(SavePeftAdapter(**wide, "a", dir.path()).ok());
-  auto model = TinyModel(Arch::kGpt2);
-  auto loaded = LoadPeftAdapter(*model, dir.path(), "a");
+  ASSERT_TRUE(models::SavePeftAdapter(**wide, "a", dir.path()).ok());
+  auto model = TinyModel(formats::Arch::kGpt2);
+  auto loaded = models::LoadPeftAdapter(*model, dir.path(), "a");
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("shape"), std::string::npos)
       << loaded.status().message();
@@ -153,12 +157,13 @@ TEST(PeftIo, WrongShapesAndForeignModulesAreRefused) {
   EXPECT_FALSE(model->adapters().Has("a"));
 
   // Deeper base: layer 2 has no module here.
-  auto deep = CausalLM::CreateRandom(TinyConfig(Arch::kGpt2, [](Json& j) { j["n_layer"] = 3; }), 1);
+  auto deep = models::CausalLM::CreateRandom(
+      TinyConfig(formats::Arch::kGpt2, [](Json& j) { j["n_layer"] = 3; }), 1);
   ASSERT_TRUE(deep.ok());
   ASSERT_TRUE((*deep)->adapters().Add("a", Config({"c_attn"}, "graft/deep"), 1).ok());
   TempDir deep_dir;
-  ASSERT_TRUE(SavePeftAdapter(**deep, "a", deep_dir.path()).ok());
-  loaded = LoadPeftAdapter(*model, deep_dir.path(), "a");
+  ASSERT_TRUE(models::SavePeftAdapter(**deep, "a", deep_dir.path()).ok());
+  loaded = models::LoadPeftAdapter(*model, deep_dir.path(), "a");
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("transformer.h.2.attn.c_attn"), std::string::npos)
       << loaded.status().message();
@@ -184,12 +189,12 @@ TEST(PeftConfig, ParsesPeftJsonAndRefusesWhatGraftCannotHonour) {
                {"layers_pattern", nullptr},
                {"lora_bias", false},
                {"custom", {{"x", 1}}}};
-  auto config = LoraConfig::FromPeftJson(json, "adapter_config.json");
+  auto config = formats::LoraConfig::FromPeftJson(json, "adapter_config.json");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->r, 8);
   EXPECT_DOUBLE_EQ(config->Scaling(), 4.0);
   EXPECT_EQ(config->target_modules.names, (std::vector<std::string>{"q_proj", "v_proj"}));
-  EXPECT_EQ(config->init_lora_weights, LoraInit::kGaussian);
+  EXPECT_EQ(config->init_lora_weights, formats::LoraInit::kGaussian);
   EXPECT_EQ(config->UnknownKeys(), (std::vector<std::string>{"custom"}));
   Json written = config->ToPeftJson();
   EXPECT_EQ(written["custom"], json["custom"]);
@@ -199,7 +204,8 @@ TEST(PeftConfig, ParsesPeftJsonAndRefusesWhatGraftCannotHonour) {
 
   auto regex = json;
   regex["target_modules"] = R"(.*\.(q|v)_proj)";
-  EXPECT_EQ(LoraConfig::FromPeftJson(regex, "c")->target_modules.kind, TargetModules::Kind::kRegex);
+  EXPECT_EQ(formats::LoraConfig::FromPeftJson(regex, "c")->target_modules.kind,
+            formats::TargetModules::Kind::kRegex);
 
   for (auto [key, value] :
        std::vector<std::pair<std::string, Json>>{{"use_dora", true},
@@ -213,7 +219,7 @@ TEST(PeftConfig, ParsesPeftJsonAndRefusesWhatGraftCannotHonour) {
                                                  {"init_lora_weights", "pissa"}}) {
     Json bad = json;
     bad[key] = value;
-    auto refused = LoraConfig::FromPeftJson(bad, "adapter_config.json");
+    auto refused = formats::LoraConfig::FromPeftJson(bad, "adapter_config.json");
     ASSERT_FALSE(refused.ok()) << key;
     EXPECT_EQ(refused.status().kind(), ErrorKind::kInvalidInput);
     EXPECT_NE(refused.status().message().find(key == "target_modules" ? "regex" : key),

@@ -29,7 +29,7 @@ torch::Tensor Normal(std::vector<int64_t> shape, uint64_t seed, double std = 1.0
 }
 
 torch::Tensor MustQuantize(const torch::Tensor& weight, int64_t input_dim) {
-  auto q8 = QuantizeQ8(weight, input_dim, "w");
+  auto q8 = models::QuantizeQ8(weight, input_dim, "w");
   EXPECT_TRUE(q8.ok()) << q8.status().ToString();
   return q8.ok() ? *q8 : torch::Tensor();
 }
@@ -37,12 +37,13 @@ torch::Tensor MustQuantize(const torch::Tensor& weight, int64_t input_dim) {
 // Runs `check` once with each instruction set the CPU has (the portable one always), then
 // restores the automatic choice.
 void ForEachIsa(const std::function<void()>& check) {
-  for (Q8Isa isa : {Q8Isa::kScalar, Q8Isa::kAvx2, Q8Isa::kAvx512, Q8Isa::kAvx512Vnni}) {
-    if (UseQ8Isa(isa) != isa) continue;  // not on this CPU
-    SCOPED_TRACE(std::string(Q8IsaName(isa)));
+  for (models::Q8Isa isa : {models::Q8Isa::kScalar, models::Q8Isa::kAvx2, models::Q8Isa::kAvx512,
+                            models::Q8Isa::kAvx512Vnni}) {
+    if (models::UseQ8Isa(isa) != isa) continue;  // not on this CPU
+    SCOPED_TRACE(std::string(models::Q8IsaName(isa)));
     check();
   }
-  UseQ8Isa(Q8Isa::kAuto);
+  models::UseQ8Isa(models::Q8Isa::kAuto);
 }
 
 // Per group of 32 inputs, |w - value · scale| is at most half a step (d / 2, d = max|w| / 127)
@@ -52,13 +53,13 @@ TEST(Q8Quantize, EachGroupIsWithinHalfAStepOfTheWeights) {
   torch::Tensor w = Normal({5, 96}, 1) * torch::tensor({1e-3, 0.02, 1.0, 30.0, 0.5}).unsqueeze(1);
   w[4].narrow(0, 32, 32).zero_();
   const torch::Tensor q8 = MustQuantize(w, 1);
-  ASSERT_TRUE(IsQ8(q8));
+  ASSERT_TRUE(models::IsQ8(q8));
   EXPECT_EQ(q8.sizes(), w.sizes());
   EXPECT_EQ(q8.storage().nbytes(), 5u * 96 + 5 * 3 * 2);  // values, then one F16 scale a group
   const torch::Tensor groups = w.view({5, 3, 32});
   const torch::Tensor step = groups.abs().amax(2, true) / 127;
   ForEachIsa([&] {
-    const torch::Tensor back = DequantizeQ8(q8);
+    const torch::Tensor back = models::DequantizeQ8(q8);
     const torch::Tensor error = (back.view({5, 3, 32}) - groups).abs();
     EXPECT_TRUE((error <= step * 0.5621 + 1e-12).all().item<bool>())
         << "worst error / step: " << (error / step.clamp_min(1e-30)).max().item<double>();
@@ -66,11 +67,11 @@ TEST(Q8Quantize, EachGroupIsWithinHalfAStepOfTheWeights) {
     EXPECT_TRUE(back[4].narrow(0, 32, 32).eq(0).all().item<bool>());
     // A run starting inside a group and crossing rows.
     std::vector<float> run(100);
-    DequantizeQ8Run(Q8Of(q8), 96 + 17, 100, run.data());
+    models::DequantizeQ8Run(models::Q8Of(q8), 96 + 17, 100, run.data());
     EXPECT_TRUE(torch::from_blob(run.data(), {100}).equal(back.view({-1}).narrow(0, 113, 100)));
   });
   // The largest weight of a group is value ±127.
-  const Q8Parts parts = Q8Of(q8);
+  const models::Q8Parts parts = models::Q8Of(q8);
   const int64_t at = w[2].narrow(0, 0, 32).abs().argmax().item<int64_t>();
   EXPECT_EQ(std::abs(parts.values[2 * 96 + at]), 127);
   // llama.cpp's rounding: halves away from zero. Group: 127 · 0.5 then k · 0.5 + 0.25.
@@ -79,8 +80,8 @@ TEST(Q8Quantize, EachGroupIsWithinHalfAStepOfTheWeights) {
   exact[0][1] = 0.25;
   exact[0][2] = -0.75;
   const torch::Tensor exact_q8 = MustQuantize(exact, 1);
-  const Q8Parts halves = Q8Of(exact_q8);
-  EXPECT_EQ(HalfBitsToFloat(halves.scales[0]), 0.5f);
+  const models::Q8Parts halves = models::Q8Of(exact_q8);
+  EXPECT_EQ(models::HalfBitsToFloat(halves.scales[0]), 0.5f);
   EXPECT_EQ(halves.values[0], 127);
   EXPECT_EQ(halves.values[1], 1);
   EXPECT_EQ(halves.values[2], -2);
@@ -90,37 +91,37 @@ TEST(Q8Quantize, GroupsAlongTheInputDimensionOfEitherLayout) {
   const torch::Tensor w = Normal({64, 7}, 2);  // a Conv1D [in, out]
   const torch::Tensor conv = MustQuantize(w, 0);
   EXPECT_EQ(conv.sizes(), w.sizes());
-  ASSERT_TRUE(IsQ8(conv));
+  ASSERT_TRUE(models::IsQ8(conv));
   const torch::Tensor linear = MustQuantize(w.t().contiguous(), 1);
-  EXPECT_TRUE(DequantizeQ8(conv).equal(DequantizeQ8(linear).t()));
+  EXPECT_TRUE(models::DequantizeQ8(conv).equal(models::DequantizeQ8(linear).t()));
   // A BF16 weight quantises as its F32 values do.
   const torch::Tensor bf16 = w.to(torch::kBFloat16);
-  EXPECT_TRUE(DequantizeQ8(MustQuantize(bf16, 0))
-                  .equal(DequantizeQ8(MustQuantize(bf16.to(torch::kFloat), 0))));
-  EXPECT_FALSE(IsQ8(w));
-  EXPECT_FALSE(IsQ8(torch::zeros({4, 32}, torch::kChar)));  // int8 without scales
+  EXPECT_TRUE(models::DequantizeQ8(MustQuantize(bf16, 0))
+                  .equal(models::DequantizeQ8(MustQuantize(bf16.to(torch::kFloat), 0))));
+  EXPECT_FALSE(models::IsQ8(w));
+  EXPECT_FALSE(models::IsQ8(torch::zeros({4, 32}, torch::kChar)));  // int8 without scales
 }
 
 TEST(Q8Quantize, RefusesWhatItCannotQuantise) {
-  auto odd = QuantizeQ8(torch::ones({4, 100}), 1, "model.safetensors: tensor \"x\"");
+  auto odd = models::QuantizeQ8(torch::ones({4, 100}), 1, "model.safetensors: tensor \"x\"");
   ASSERT_FALSE(odd.ok());
   EXPECT_NE(odd.status().message().find("tensor \"x\" has shape [4, 100]: its 100 inputs are not "
                                         "a multiple of 32"),
             std::string::npos)
       << odd.status().message();
   // Conv1D layout: the inputs are the first dimension.
-  EXPECT_FALSE(QuantizeQ8(torch::ones({48, 64}), 0, "x").ok());
-  EXPECT_TRUE(QuantizeQ8(torch::ones({48, 64}), 1, "x").ok());
-  EXPECT_FALSE(QuantizeQ8(torch::ones({64}), 1, "x").ok());
+  EXPECT_FALSE(models::QuantizeQ8(torch::ones({48, 64}), 0, "x").ok());
+  EXPECT_TRUE(models::QuantizeQ8(torch::ones({48, 64}), 1, "x").ok());
+  EXPECT_FALSE(models::QuantizeQ8(torch::ones({64}), 1, "x").ok());
   torch::Tensor nan = torch::ones({3, 64});
   nan[2][40] = NAN;
-  auto not_finite = QuantizeQ8(nan, 1, "x");
+  auto not_finite = models::QuantizeQ8(nan, 1, "x");
   ASSERT_FALSE(not_finite.ok());
   EXPECT_NE(not_finite.status().message().find("row 2 is not finite"), std::string::npos)
       << not_finite.status().message();
   torch::Tensor huge = torch::ones({1, 32});
   huge[0][3] = 1e10;  // its scale, 7.9e7, is beyond F16's 65504
-  EXPECT_FALSE(QuantizeQ8(huge, 1, "x").ok());
+  EXPECT_FALSE(models::QuantizeQ8(huge, 1, "x").ok());
 }
 
 // The int8 kernels (rows of a up to kQ8KernelMaxRows) and the tiled dequantise-and-sgemm path
@@ -137,16 +138,17 @@ TEST(Q8Product, MatchesTorchOnEveryInstructionSetAndLayout) {
         const torch::Tensor a = Normal({m, k}, 4 + m);
         const torch::Tensor bias = Normal({n}, 5);
         const torch::Tensor q8 = MustQuantize(w, 1);
-        const torch::Tensor dequantised = DequantizeQ8(q8);
+        const torch::Tensor dequantised = models::DequantizeQ8(q8);
         const torch::Tensor exact = torch::addmm(bias, a, dequantised.t());
-        const torch::Tensor got = ParallelLinear(a, q8.t(), bias);
+        const torch::Tensor got = models::ParallelLinear(a, q8.t(), bias);
         EXPECT_LT(RelativeError(got, exact), 1e-5);
         EXPECT_LT(RelativeError(got, torch::addmm(bias, a, w.t())), 1e-2);
-        EXPECT_LT(RelativeError(ParallelLinear(a, q8.t(), {}), torch::mm(a, dequantised.t())),
-                  1e-5);
+        EXPECT_LT(
+            RelativeError(models::ParallelLinear(a, q8.t(), {}), torch::mm(a, dequantised.t())),
+            1e-5);
         // A Conv1D [in, out] kept in q8_0 is given to the product as it is.
         const torch::Tensor conv = MustQuantize(w.t().contiguous(), 0);
-        EXPECT_LT(RelativeError(ParallelLinear(a, conv, bias), exact), 1e-5);
+        EXPECT_LT(RelativeError(models::ParallelLinear(a, conv, bias), exact), 1e-5);
       }
     }
   });
@@ -167,7 +169,7 @@ TEST(Q8Activations, QuantiseAsLlamaCppDoes) {
   const float amax = random.abs().max().item<float>();
   std::vector<int8_t> values(96, 99);
   std::vector<float> scales(3, -1.0f);
-  QuantizeActivationsQ8(x.data(), 96, values.data(), scales.data());
+  models::QuantizeActivationsQ8(x.data(), 96, values.data(), scales.data());
   EXPECT_EQ(scales[0], 1.0f);
   for (size_t t = 0; t < rounded.size(); ++t) EXPECT_EQ(values[t], rounded[t]) << halves[t];
   EXPECT_EQ(scales[1], 0.0f);
@@ -187,11 +189,12 @@ TEST(Q8Activations, QuantiseAsLlamaCppDoes) {
 torch::Tensor UnitScaleWeights(const torch::Tensor& values) {
   torch::Tensor w = values.to(torch::kFloat).clone();
   const torch::Tensor q8 = MustQuantize(w, 1);
-  const Q8Parts parts = Q8Of(q8);
+  const models::Q8Parts parts = models::Q8Of(q8);
   for (int64_t i = 0; i < values.numel(); ++i) {
     EXPECT_EQ(parts.values[i], values.view({-1})[i].item<int>());
   }
-  for (int64_t g = 0; g < values.numel() / 32; ++g) EXPECT_EQ(HalfBitsToFloat(parts.scales[g]), 1);
+  for (int64_t g = 0; g < values.numel() / 32; ++g)
+    EXPECT_EQ(models::HalfBitsToFloat(parts.scales[g]), 1);
   return q8;
 }
 
@@ -223,18 +226,18 @@ TEST(Q8Int8Product, MatchesExactSumsOnEveryInstructionSet) {
         const torch::Tensor x = Int8Values(m, k, 71 + m + k);
         if (m > 3) x[3].narrow(0, k - 32, 32).zero_();  // a zero group (k = 32: the whole row)
         const torch::Tensor q8 = UnitScaleWeights(w);
-        const Q8Parts parts = Q8Of(q8);
+        const models::Q8Parts parts = models::Q8Of(q8);
         std::vector<int8_t> x_values(m * k);
         std::vector<float> x_scales(m * groups);
         const torch::Tensor xf = x.to(torch::kFloat).contiguous();
         for (int64_t r = 0; r < m; ++r) {
-          QuantizeActivationsQ8(xf.data_ptr<float>() + r * k, k, x_values.data() + r * k,
-                                x_scales.data() + r * groups);
+          models::QuantizeActivationsQ8(xf.data_ptr<float>() + r * k, k, x_values.data() + r * k,
+                                        x_scales.data() + r * groups);
         }
         const torch::Tensor exact = torch::mm(x, w.t());  // int64
         std::vector<float> y(m * n, NAN);
-        Q8Int8RowProducts(parts.values, parts.scales, k, x_values.data(), x_scales.data(), m, 0, n,
-                          y.data(), n);
+        models::Q8Int8RowProducts(parts.values, parts.scales, k, x_values.data(), x_scales.data(),
+                                  m, 0, n, y.data(), n);
         for (int64_t r = 0; r < m; ++r) {
           for (int64_t j = 0; j < n; ++j) {
             ASSERT_EQ(static_cast<int64_t>(y[r * n + j]), exact[r][j].item<int64_t>())
@@ -249,13 +252,13 @@ TEST(Q8Int8Product, MatchesExactSumsOnEveryInstructionSet) {
         const torch::Tensor q8r = MustQuantize(wr, 1);
         const torch::Tensor xr = Normal({m, k}, 73 + m).contiguous();
         for (int64_t r = 0; r < m; ++r) {
-          QuantizeActivationsQ8(xr.data_ptr<float>() + r * k, k, x_values.data() + r * k,
-                                x_scales.data() + r * groups);
+          models::QuantizeActivationsQ8(xr.data_ptr<float>() + r * k, k, x_values.data() + r * k,
+                                        x_scales.data() + r * groups);
         }
-        const Q8Parts pr = Q8Of(q8r);
+        const models::Q8Parts pr = models::Q8Of(q8r);
         // Only weight rows [1, n): the split across threads.
-        Q8Int8RowProducts(pr.values, pr.scales, k, x_values.data(), x_scales.data(), m, 1, n,
-                          y.data(), n);
+        models::Q8Int8RowProducts(pr.values, pr.scales, k, x_values.data(), x_scales.data(), m, 1,
+                                  n, y.data(), n);
         for (int64_t r = 0; r < m; ++r) {
           for (int64_t j = 1; j < n; ++j) {
             double expected = 0;
@@ -269,8 +272,8 @@ TEST(Q8Int8Product, MatchesExactSumsOnEveryInstructionSet) {
                 sum += product;
                 sum_of_magnitudes += std::abs(product);
               }
-              const double scale =
-                  double{HalfBitsToFloat(pr.scales[j * groups + g])} * x_scales[r * groups + g];
+              const double scale = double{models::HalfBitsToFloat(pr.scales[j * groups + g])} *
+                                   x_scales[r * groups + g];
               expected += scale * static_cast<double>(sum);
               magnitude += std::fabs(scale) * static_cast<double>(sum_of_magnitudes);
             }
@@ -301,31 +304,31 @@ TEST(Q8Int8Product, ProductsInTheScopeQuantiseTheActivations) {
       std::vector<int8_t> values(m * k);
       std::vector<float> scales(m * k / 32);
       for (int64_t r = 0; r < m; ++r) {
-        QuantizeActivationsQ8(a.data_ptr<float>() + r * k, k, values.data() + r * k,
-                              scales.data() + r * k / 32);
+        models::QuantizeActivationsQ8(a.data_ptr<float>() + r * k, k, values.data() + r * k,
+                                      scales.data() + r * k / 32);
       }
       const torch::Tensor a_q = torch::from_blob(values.data(), {m, k / 32, 32}, torch::kChar)
                                     .to(torch::kFloat)
                                     .mul(torch::from_blob(scales.data(), {m, k / 32, 1}))
                                     .view({m, k});
-      const torch::Tensor dequantised = DequantizeQ8(q8);
+      const torch::Tensor dequantised = models::DequantizeQ8(q8);
       const torch::Tensor int8_exact = torch::addmm(bias, a_q, dequantised.t());
       const torch::Tensor f32_exact = torch::addmm(bias, a, dequantised.t());
       torch::NoGradGuard no_grad;
-      EXPECT_FALSE(Q8Int8ActivationsHere());
-      EXPECT_LT(RelativeError(ParallelLinear(a, q8.t(), bias), f32_exact), 1e-5);
+      EXPECT_FALSE(models::Q8Int8ActivationsHere());
+      EXPECT_LT(RelativeError(models::ParallelLinear(a, q8.t(), bias), f32_exact), 1e-5);
       {
-        const Q8Int8ActivationsScope int8;
-        EXPECT_TRUE(Q8Int8ActivationsHere());
-        const torch::Tensor got = ParallelLinear(a, q8.t(), bias);
+        const models::Q8Int8ActivationsScope int8;
+        EXPECT_TRUE(models::Q8Int8ActivationsHere());
+        const torch::Tensor got = models::ParallelLinear(a, q8.t(), bias);
         EXPECT_LT(RelativeError(got, int8_exact), 1e-5);
         EXPECT_GT(RelativeError(got, f32_exact), 1e-4);  // really quantised
         EXPECT_LT(RelativeError(got, f32_exact), 1e-2);
-        EXPECT_TRUE(UseQ8Int8Activations(false));
-        EXPECT_LT(RelativeError(ParallelLinear(a, q8.t(), bias), f32_exact), 1e-5);
-        UseQ8Int8Activations(true);
+        EXPECT_TRUE(models::UseQ8Int8Activations(false));
+        EXPECT_LT(RelativeError(models::ParallelLinear(a, q8.t(), bias), f32_exact), 1e-5);
+        models::UseQ8Int8Activations(true);
       }
-      EXPECT_FALSE(Q8Int8ActivationsHere());
+      EXPECT_FALSE(models::Q8Int8ActivationsHere());
     }
   });
 }
@@ -339,8 +342,8 @@ TEST(Q8Product, GradientOfTheInputIsThatOfTheDequantisedWeights) {
     const torch::Tensor a = Normal({m, 64}, 7).requires_grad_(true);
     const torch::Tensor a_ref = a.detach().clone().requires_grad_(true);
     const torch::Tensor dy = Normal({m, 70}, 8);
-    (ParallelLinear(a, q8.t(), {}) * dy).sum().backward();
-    (torch::mm(a_ref, DequantizeQ8(q8).t()) * dy).sum().backward();
+    (models::ParallelLinear(a, q8.t(), {}) * dy).sum().backward();
+    (torch::mm(a_ref, models::DequantizeQ8(q8).t()) * dy).sum().backward();
     EXPECT_LT(RelativeError(a.grad(), a_ref.grad()), 1e-5);
   }
 }
@@ -349,31 +352,32 @@ TEST(Q8Embedding, LooksUpDequantisedRows) {
   const torch::Tensor w = Normal({50, 64}, 9);
   const torch::Tensor q8 = MustQuantize(w, 1);
   const torch::Tensor ids = torch::tensor({{3, 49, 0}, {3, 7, 8}}, torch::kLong);
-  const torch::Tensor rows = EmbedQ8(q8, ids);
+  const torch::Tensor rows = models::EmbedQ8(q8, ids);
   EXPECT_EQ(rows.sizes(), (std::vector<int64_t>{2, 3, 64}));
-  EXPECT_TRUE(rows.equal(torch::embedding(DequantizeQ8(q8), ids)));
+  EXPECT_TRUE(rows.equal(torch::embedding(models::DequantizeQ8(q8), ids)));
 }
 
 // The same model kept in q8_0, and in F32 with the dequantised weights: a q8_0 model computes
 // exactly what its dequantised weights give, up to summation order.
-std::unique_ptr<CausalLM> Dequantised(const CausalLM& q8) {
+std::unique_ptr<models::CausalLM> Dequantised(const models::CausalLM& q8) {
   std::map<std::string, torch::Tensor> weights;
   for (const auto& [name, tensor] : q8.Parameters()) {
-    weights[name] = IsQ8(tensor) ? DequantizeQ8(tensor).contiguous() : tensor.clone();
+    weights[name] =
+        models::IsQ8(tensor) ? models::DequantizeQ8(tensor).contiguous() : tensor.clone();
   }
-  auto model = CausalLM::FromWeights(q8.config(), std::move(weights), "dequantised");
+  auto model = models::CausalLM::FromWeights(q8.config(), std::move(weights), "dequantised");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   return std::move(*model);
 }
 
 // A tiny model of `arch` (F32, in memory) and the same saved and loaded back with --base-dtype
 // q8_0 (its F32 vectors stay valid after the directory is gone: they map the files).
-std::pair<std::unique_ptr<CausalLM>, std::unique_ptr<CausalLM>> TinyAndQ8(Arch arch,
-                                                                          uint64_t seed) {
+std::pair<std::unique_ptr<models::CausalLM>, std::unique_ptr<models::CausalLM>> TinyAndQ8(
+    formats::Arch arch, uint64_t seed) {
   auto model = TinyModel(arch, seed);
   TempDir dir("graft-q8");
   EXPECT_TRUE(model->SaveHf(dir.path()).ok());
-  auto loaded = CausalLM::Load(dir.path(), DType::kI8);
+  auto loaded = models::CausalLM::Load(dir.path(), DType::kI8);
   EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
   return {std::move(model), loaded.ok() ? std::move(*loaded) : nullptr};
 }
@@ -383,16 +387,16 @@ std::pair<std::unique_ptr<CausalLM>, std::unique_ptr<CausalLM>> TinyAndQ8(Arch a
 // normal(0, 0.2) and their scores range over about -15..0); every matrix (embeddings and LM head
 // included) is int8, every vector F32.
 TEST(Q8Base, ScoresMatchF32WithinTolerance) {
-  for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
-    SCOPED_TRACE(ArchName(arch));
+  for (formats::Arch arch : {formats::Arch::kGpt2, formats::Arch::kLlama}) {
+    SCOPED_TRACE(formats::ArchName(arch));
     auto [model, loaded] = TinyAndQ8(arch, 21);
     ASSERT_NE(loaded, nullptr);
-    CausalLM& q8 = *loaded;
+    models::CausalLM& q8 = *loaded;
     EXPECT_EQ(q8.base_dtype(), DType::kI8);
     double q8_bytes = 0;
     double f32_bytes = 0;
     for (const auto& [name, tensor] : q8.Parameters()) {
-      EXPECT_EQ(IsQ8(tensor), tensor.dim() == 2) << name;
+      EXPECT_EQ(models::IsQ8(tensor), tensor.dim() == 2) << name;
       if (tensor.dim() == 2) {
         q8_bytes += static_cast<double>(tensor.storage().nbytes());
         f32_bytes += static_cast<double>(tensor.numel()) * 4;
@@ -402,7 +406,7 @@ TEST(Q8Base, ScoresMatchF32WithinTolerance) {
     const torch::Tensor ids = RandomIds(2, 24, q8.config().vocab_size, 22);
     const torch::Tensor targets = RandomIds(2, 24, q8.config().vocab_size, 23);
     torch::NoGradGuard no_grad;
-    auto scores = [&](CausalLM& m) {
+    auto scores = [&](models::CausalLM& m) {
       auto out = m.TargetLogProbs(ids, {}, targets);
       EXPECT_TRUE(out.ok()) << out.status().ToString();
       return *out;
@@ -413,10 +417,10 @@ TEST(Q8Base, ScoresMatchF32WithinTolerance) {
     const double error = MaxError(q8_scores, f32_scores);
     EXPECT_LT(error, 0.05);
     EXPECT_GT(error, 0);
-    std::cout << ArchName(arch) << ": max |q8_0 - f32| score " << error << " nats, mean "
+    std::cout << formats::ArchName(arch) << ": max |q8_0 - f32| score " << error << " nats, mean "
               << (q8_scores - f32_scores).abs().mean().item<double>() << "\n";
     // One-token steps (the int8 kernels) give the logits of the whole-sequence forward.
-    KvCache cache;
+    models::KvCache cache;
     Logits(q8, ids.narrow(1, 0, 20), {}, &cache);
     const torch::Tensor step = Logits(q8, ids.narrow(1, 20, 1), {}, &cache);
     const torch::Tensor whole = Logits(q8, ids.narrow(1, 0, 21));
@@ -428,25 +432,25 @@ TEST(Q8Base, ScoresMatchF32WithinTolerance) {
 // rows and one row a step): the tokens of the F32 model, on every instruction set, and with F32
 // activations too.
 TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
-  for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
-    SCOPED_TRACE(ArchName(arch));
+  for (formats::Arch arch : {formats::Arch::kGpt2, formats::Arch::kLlama}) {
+    SCOPED_TRACE(formats::ArchName(arch));
     auto [model, q8] = TinyAndQ8(arch, 31);
     ASSERT_NE(q8, nullptr);
-    GenerationOptions options;
+    models::GenerationOptions options;
     options.max_new_tokens = 8;
     options.stop_token_ids = {-1};  // never stops early
     const std::vector<int64_t> prompt = {5, 17, 42, 99, 3};
-    auto f32 = GenerateFromIds(*model, prompt, options);
+    auto f32 = models::GenerateFromIds(*model, prompt, options);
     ASSERT_TRUE(f32.ok()) << f32.status().ToString();
     ASSERT_EQ(f32->new_ids.size(), 8u);
     ForEachIsa([&] {
-      auto got = GenerateFromIds(*q8, prompt, options);
+      auto got = models::GenerateFromIds(*q8, prompt, options);
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       EXPECT_EQ(got->new_ids, f32->new_ids);
     });
-    EXPECT_TRUE(UseQ8Int8Activations(false));
-    auto f32_activations = GenerateFromIds(*q8, prompt, options);
-    UseQ8Int8Activations(true);
+    EXPECT_TRUE(models::UseQ8Int8Activations(false));
+    auto f32_activations = models::GenerateFromIds(*q8, prompt, options);
+    models::UseQ8Int8Activations(true);
     ASSERT_TRUE(f32_activations.ok());
     EXPECT_EQ(f32_activations->new_ids, f32->new_ids);
   }
@@ -454,18 +458,18 @@ TEST(Q8Base, GreedyGenerationGivesTheF32Tokens) {
 
 // LoRA trains over a q8_0 base: its gradients are those of the dequantised F32 base.
 TEST(Q8Base, LoraGradientsAreThoseOfTheDequantisedBase) {
-  for (Arch arch : {Arch::kGpt2, Arch::kLlama}) {
-    SCOPED_TRACE(ArchName(arch));
+  for (formats::Arch arch : {formats::Arch::kGpt2, formats::Arch::kLlama}) {
+    SCOPED_TRACE(formats::ArchName(arch));
     auto [model, loaded] = TinyAndQ8(arch, 41);
     ASSERT_NE(loaded, nullptr);
     auto dequantised = Dequantised(*loaded);
-    LoraConfig lora;
+    formats::LoraConfig lora;
     lora.r = 4;
-    lora.target_modules = TargetModules::AllLinear();
-    lora.init_lora_weights = LoraInit::kRandom;
+    lora.target_modules = formats::TargetModules::AllLinear();
+    lora.init_lora_weights = formats::LoraInit::kRandom;
     const torch::Tensor ids = RandomIds(2, 16, model->config().vocab_size, 42);
-    std::vector<NamedTensors> grads;
-    for (CausalLM* m : {loaded.get(), dequantised.get()}) {
+    std::vector<models::NamedTensors> grads;
+    for (models::CausalLM* m : {loaded.get(), dequantised.get()}) {
       ASSERT_TRUE(m->adapters().Add("a", lora, 1).ok());
       ASSERT_TRUE(m->adapters().SetActive(std::string("a")).ok());
       auto log_probs = m->TargetLogProbs(ids, {}, ids);
@@ -493,29 +497,29 @@ TEST(Q8Base, RefusesWhatItCannotDo) {
             std::string::npos);
   EXPECT_EQ(*ParseBaseDType("q8_0"), DType::kI8);
   EXPECT_EQ(BaseDTypeName(DType::kI8), "q8_0");
-  EXPECT_FALSE(CausalLM::Load("/nonexistent", DType::kI32).ok());
+  EXPECT_FALSE(models::CausalLM::Load("/nonexistent", DType::kI32).ok());
 
   // d = 48: the matrices' inputs cannot be grouped by 32.
-  auto odd = CausalLM::CreateRandom(TinyConfig(Arch::kLlama,
-                                               [](Json& json) {
-                                                 json["hidden_size"] = 48;
-                                                 json["num_attention_heads"] = 3;
-                                                 json["num_key_value_heads"] = 1;
-                                               }),
-                                    1);
+  auto odd = models::CausalLM::CreateRandom(TinyConfig(formats::Arch::kLlama,
+                                                       [](Json& json) {
+                                                         json["hidden_size"] = 48;
+                                                         json["num_attention_heads"] = 3;
+                                                         json["num_key_value_heads"] = 1;
+                                                       }),
+                                            1);
   ASSERT_TRUE(odd.ok()) << odd.status().ToString();
   TempDir dir("graft-q8");
   ASSERT_TRUE((*odd)->SaveHf(dir.path() / "odd").ok());
-  auto refused = CausalLM::Load(dir.path() / "odd", DType::kI8);
+  auto refused = models::CausalLM::Load(dir.path() / "odd", DType::kI8);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("model.safetensors: tensor \""), std::string::npos)
       << refused.status().message();
   EXPECT_NE(refused.status().message().find("inputs are not a multiple of 32"), std::string::npos)
       << refused.status().message();
 
-  auto loaded = TinyAndQ8(Arch::kGpt2, 51).second;
+  auto loaded = TinyAndQ8(formats::Arch::kGpt2, 51).second;
   ASSERT_NE(loaded, nullptr);
-  CausalLM& q8 = *loaded;
+  models::CausalLM& q8 = *loaded;
   Status full = q8.SetBaseTrainable(true);
   ASSERT_FALSE(full.ok());
   EXPECT_NE(full.message().find("kept in q8_0"), std::string::npos) << full.message();
@@ -523,9 +527,9 @@ TEST(Q8Base, RefusesWhatItCannotDo) {
   ASSERT_FALSE(save.ok());
   EXPECT_NE(save.message().find("q8_0"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir.path() / "saved"));
-  LoraConfig lora;
+  formats::LoraConfig lora;
   lora.r = 2;
-  lora.target_modules = TargetModules::Names({"c_attn"});
+  lora.target_modules = formats::TargetModules::Names({"c_attn"});
   ASSERT_TRUE(q8.adapters().Add("a", lora, 1).ok());
   ASSERT_TRUE(q8.adapters().SetActive(std::string("a")).ok());
   Status merge = q8.adapters().Merge("a");

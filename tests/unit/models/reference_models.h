@@ -16,7 +16,7 @@ namespace graft::testing {
 using ReferenceWeights = std::map<std::string, torch::Tensor>;
 
 // The model's parameters by name, sharing their storage (the references only read them).
-inline ReferenceWeights WeightsOf(const CausalLM& model) {
+inline ReferenceWeights WeightsOf(const models::CausalLM& model) {
   ReferenceWeights map;
   for (const auto& [name, tensor] : model.Parameters()) map[name] = tensor.detach();
   return map;
@@ -47,9 +47,9 @@ inline torch::Tensor NaiveAttention(const torch::Tensor& q, const torch::Tensor&
 }
 
 // GPT-2 written out from the paper/HF code with plain tensor ops: one sequence [T].
-inline torch::Tensor ManualGpt2(const CausalLM& model, const torch::Tensor& ids) {
+inline torch::Tensor ManualGpt2(const models::CausalLM& model, const torch::Tensor& ids) {
   ReferenceWeights w = WeightsOf(model);
-  const ModelConfig& c = model.config();
+  const formats::ModelConfig& c = model.config();
   const int64_t d = c.hidden_size, hd = c.head_dim, length = ids.size(0);
   const double eps = c.norm_eps;
   torch::Tensor x = torch::zeros({length, d});
@@ -99,9 +99,9 @@ inline torch::Tensor NaiveLinear(ReferenceWeights& w, const std::string& name,
 }
 
 // Llama with per-head loops: RMSNorm, RoPE, kv head h / (H / kvH), SwiGLU. One sequence [T].
-inline torch::Tensor NaiveLlama(const CausalLM& model, const torch::Tensor& ids) {
+inline torch::Tensor NaiveLlama(const models::CausalLM& model, const torch::Tensor& ids) {
   ReferenceWeights w = WeightsOf(model);
-  const ModelConfig& c = model.config();
+  const formats::ModelConfig& c = model.config();
   const int64_t hd = c.head_dim, length = ids.size(0);
   const int64_t group = c.num_heads / c.num_kv_heads;
   auto rms = [&](const torch::Tensor& x, const torch::Tensor& weight) {

@@ -26,7 +26,7 @@ TEST(SoftmaxKernel, CausalRowsMatchDoublePrecisionAndZeroTheHiddenEntries) {
   const int64_t rows = 37, width = 37, stride = 40;
   std::vector<float> data = RandomRows(rows, width, stride, 7);
   const std::vector<float> input = data;
-  CausalSoftmaxRows(data.data(), rows, width, stride, /*first_visible=*/1);
+  models::CausalSoftmaxRows(data.data(), rows, width, stride, /*first_visible=*/1);
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = &input[r * stride];
     double max = -INFINITY, sum = 0;
@@ -49,7 +49,7 @@ TEST(SoftmaxKernel, MaskedScoresGetZeroAndAFullyMaskedRowStaysUniform) {
   constexpr float kLowest = std::numeric_limits<float>::lowest();
   std::vector<float> data = {kLowest, 2.0f,    kLowest, 2.0f,  // two equal visible scores
                              kLowest, kLowest, kLowest, kLowest};
-  CausalSoftmaxRows(data.data(), 2, 4, 4, /*first_visible=*/4);
+  models::CausalSoftmaxRows(data.data(), 2, 4, 4, /*first_visible=*/4);
   EXPECT_EQ(data[0], 0.0f);
   EXPECT_FLOAT_EQ(data[1], 0.5f);
   EXPECT_EQ(data[2], 0.0f);
@@ -60,10 +60,10 @@ TEST(SoftmaxKernel, MaskedScoresGetZeroAndAFullyMaskedRowStaysUniform) {
 TEST(SoftmaxKernel, BackwardIsTheSoftmaxJacobianTimesTheGradient) {
   const int64_t rows = 5, width = 21, stride = 24;
   std::vector<float> probs = RandomRows(rows, width, stride, 8);
-  CausalSoftmaxRows(probs.data(), rows, width, stride, width);
+  models::CausalSoftmaxRows(probs.data(), rows, width, stride, width);
   std::vector<float> grad = RandomRows(rows, width, stride, 9);
   const std::vector<float> upstream = grad;
-  SoftmaxBackwardRows(probs.data(), grad.data(), rows, width, stride);
+  models::SoftmaxBackwardRows(probs.data(), grad.data(), rows, width, stride);
   for (int64_t r = 0; r < rows; ++r) {
     const float* p = &probs[r * stride];
     const float* g = &upstream[r * stride];
@@ -88,11 +88,12 @@ TEST(SoftmaxKernel, CrossEntropyRowsMatchDoublePrecision) {
     for (float x : input) max = std::max<double>(max, x);
     for (float x : input) sum += std::exp(x - max);
     const double lse = max + std::log(sum);
-    EXPECT_NEAR(LogSumExpRow(input.data(), width), lse, 2e-6 * std::abs(lse));
+    EXPECT_NEAR(models::LogSumExpRow(input.data(), width), lse, 2e-6 * std::abs(lse));
     for (int64_t target : {int64_t{-1}, int64_t{0}, width - 1}) {
       SCOPED_TRACE(target);
       std::vector<float> row = input;
-      EXPECT_NEAR(CrossEntropyGradientRow(row.data(), width, target), lse, 2e-6 * std::abs(lse));
+      EXPECT_NEAR(models::CrossEntropyGradientRow(row.data(), width, target), lse,
+                  2e-6 * std::abs(lse));
       double total = 0;
       for (int64_t j = 0; j < width; ++j) {
         const double expected = std::exp(input[j] - lse) - (j == target ? 1.0 : 0.0);
@@ -108,7 +109,7 @@ TEST(SoftmaxKernel, CrossEntropyRowsMatchDoublePrecision) {
 TEST(SoftmaxKernel, CrossEntropyOfAnExtremeRowUnderflowsToExactZeros) {
   constexpr float kLowest = std::numeric_limits<float>::lowest();
   std::vector<float> row = {kLowest, 100.0f, -100.0f, 100.0f, kLowest, 0.0f, 0.0f, 0.0f, kLowest};
-  const float lse = CrossEntropyGradientRow(row.data(), 9, 1);
+  const float lse = models::CrossEntropyGradientRow(row.data(), 9, 1);
   EXPECT_FLOAT_EQ(lse, 100.0f + std::log(2.0f));
   EXPECT_FLOAT_EQ(row[1], -0.5f);
   EXPECT_FLOAT_EQ(row[3], 0.5f);

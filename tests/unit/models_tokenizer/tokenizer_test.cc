@@ -8,7 +8,7 @@
 #include "core/file_util.h"
 #include "core/json.h"
 
-namespace graft {
+namespace graft::tokenizer {
 namespace {
 
 using ::testing::ElementsAre;
@@ -769,4 +769,4 @@ TEST(Tokenizer, RejectsMalformedFiles) {
 }
 
 }  // namespace
-}  // namespace graft
+}  // namespace graft::tokenizer

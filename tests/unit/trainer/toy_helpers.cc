@@ -7,10 +7,10 @@
 
 namespace graft::trainer::testing {
 
-std::unique_ptr<CausalLM> TinyModel(uint64_t seed) {
-  auto config = ModelConfig::Preset(Arch::kGpt2, "tiny");
+std::unique_ptr<models::CausalLM> TinyModel(uint64_t seed) {
+  auto config = formats::ModelConfig::Preset(formats::Arch::kGpt2, "tiny");
   EXPECT_TRUE(config.ok()) << config.status().ToString();
-  auto model = CausalLM::CreateRandom(*config, seed);
+  auto model = models::CausalLM::CreateRandom(*config, seed);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   return std::move(model).value();
 }
@@ -26,7 +26,7 @@ std::string ToyCorpus(int lines, int offset) {
   return out;
 }
 
-Dataset ToyDataset(const CausalLM& model, int lines, int offset) {
+Dataset ToyDataset(const models::CausalLM& model, int lines, int offset) {
   auto encoder = TextEncoder::For(model.tokenizer(), model.config().eos_token_id);
   EXPECT_TRUE(encoder.ok()) << encoder.status().ToString();
   auto data = Dataset::Parse(ToyCorpus(lines, offset), "toy.jsonl", *encoder);

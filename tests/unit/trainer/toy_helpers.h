@@ -12,12 +12,12 @@
 namespace graft::trainer::testing {
 
 // The "tiny" GPT-2 preset with weights drawn from `seed`.
-std::unique_ptr<CausalLM> TinyModel(uint64_t seed = 1);
+std::unique_ptr<models::CausalLM> TinyModel(uint64_t seed = 1);
 
 // JSONL lines {"text": ...} of a repeated pattern a small model learns in a few dozen steps.
 std::string ToyCorpus(int lines, int offset = 0);
 
-Dataset ToyDataset(const CausalLM& model, int lines, int offset = 0);
+Dataset ToyDataset(const models::CausalLM& model, int lines, int offset = 0);
 
 // A LoRA config for fast tests (`extra` YAML lines are appended).
 TrainConfig ToyConfig(const std::string& extra = "");

@@ -27,7 +27,7 @@ threads: 2
   EXPECT_EQ(config->lora->r, 8);
   EXPECT_DOUBLE_EQ(config->lora->lora_alpha, 16);
   EXPECT_DOUBLE_EQ(config->lora->lora_dropout, 0.05);
-  EXPECT_EQ(config->lora->target_modules.kind, TargetModules::Kind::kNames);
+  EXPECT_EQ(config->lora->target_modules.kind, formats::TargetModules::Kind::kNames);
   EXPECT_EQ(config->lora->target_modules.names, std::vector<std::string>{"c_attn"});
   EXPECT_DOUBLE_EQ(config->optimizer.lr, 2e-4);
   EXPECT_DOUBLE_EQ(config->optimizer.beta2, 0.999);
@@ -61,11 +61,11 @@ TEST(TrainConfig, DefaultsAndTargetModuleSpellings) {
 
   auto all = ParseTrainConfig("lora: {target_modules: all-linear}", "t.yaml");
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->lora->target_modules.kind, TargetModules::Kind::kAllLinear);
+  EXPECT_EQ(all->lora->target_modules.kind, formats::TargetModules::Kind::kAllLinear);
 
   auto regex = ParseTrainConfig("lora: {target_modules: '.*\\.(q|v)_proj'}", "t.yaml");
   ASSERT_TRUE(regex.ok());
-  EXPECT_EQ(regex->lora->target_modules.kind, TargetModules::Kind::kRegex);
+  EXPECT_EQ(regex->lora->target_modules.kind, formats::TargetModules::Kind::kRegex);
   EXPECT_EQ(regex->lora->target_modules.regex, ".*\\.(q|v)_proj");
 }
 

@@ -20,7 +20,7 @@ TrainerOptions Options(const std::string& extra_config) {
   return options;
 }
 
-std::unique_ptr<Trainer> MakeTrainer(CausalLM& model, TrainerOptions options,
+std::unique_ptr<Trainer> MakeTrainer(models::CausalLM& model, TrainerOptions options,
                                      bool with_valid = false) {
   std::optional<Dataset> valid;
   if (with_valid) valid = ToyDataset(model, 8, 1);
@@ -191,7 +191,7 @@ TEST(Trainer, FullFineTuningTrainsTheBaseAndSavesAnHfModel) {
   ASSERT_TRUE(trainer->Save(dir.path() / "model").ok());
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "model" / "model.safetensors"));
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "model" / "config.json"));
-  EXPECT_TRUE(CausalLM::Load(dir.path() / "model").ok());
+  EXPECT_TRUE(models::CausalLM::Load(dir.path() / "model").ok());
 }
 
 TEST(Trainer, ParentAdapterIsTheStartingPointAndMustHaveTheSameShape) {
@@ -220,7 +220,7 @@ TEST(Trainer, ParentAdapterIsTheStartingPointAndMustHaveTheSameShape) {
   other_rank.config.lora->r = 8;
   expect_refused(std::move(other_rank), "its r is 4, the training config's is 8");
   TrainerOptions fewer_modules = Options("max_steps: 1");
-  fewer_modules.config.lora->target_modules = TargetModules::Names({"c_attn"});
+  fewer_modules.config.lora->target_modules = formats::TargetModules::Names({"c_attn"});
   expect_refused(std::move(fewer_modules), "which the training config's target_modules do not");
 }
 
