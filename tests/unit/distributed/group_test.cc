@@ -142,14 +142,17 @@ TEST(Group, ARankThatCannotStartStopsTheOthers) {
 
 TEST(Group, ARankThatLeavesFailsTheOthersWithinTheTimeout) {
   const int port = Port(2);
+  std::promise<void> joined;  // rank 0's Connect returned: the group is formed on both sides
   std::promise<void> left;
   auto quitter = std::async(std::launch::async, [&] {
     auto group = Group::Connect(Rank(1, port));
+    joined.get_future().wait();
     ASSERT_TRUE(group.ok());
     group->reset();  // exits the group without taking part in the next all-reduce
     left.set_value();
   });
   auto group = Group::Connect(Rank(0, port));
+  joined.set_value();
   ASSERT_TRUE(group.ok()) << group.status().ToString();
   left.get_future().wait();
   torch::Tensor values = torch::ones({4});
