@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "models/gemv_kernels.h"
 #include "models/parallel_chunks.h"
 #include "models/softmax_kernel.h"
 
@@ -21,6 +22,7 @@ struct QueryBlock {
 struct Layout {
   int64_t batch = 0;
   int64_t heads = 0;
+  int64_t kv_heads = 0;  // k's and v's heads: query head h reads kv head h / (heads / kv_heads)
   int64_t queries = 0;
   int64_t keys = 0;
   int64_t dim = 0;
@@ -28,7 +30,12 @@ struct Layout {
   int64_t packed = 0;  // floats of probabilities per pair
 
   explicit Layout(const torch::Tensor& q, const torch::Tensor& k)
-      : batch(q.size(0)), heads(q.size(1)), queries(q.size(2)), keys(k.size(2)), dim(q.size(3)) {
+      : batch(q.size(0)),
+        heads(q.size(1)),
+        kv_heads(k.size(1)),
+        queries(q.size(2)),
+        keys(k.size(2)),
+        dim(q.size(3)) {
     const int64_t past = keys - queries;
     for (int64_t start = 0; start < queries; start += kAttentionQueryBlock) {
       const int64_t length = std::min(kAttentionQueryBlock, queries - start);
@@ -42,6 +49,10 @@ struct Layout {
   torch::Tensor Head(const torch::Tensor& x, int64_t i) const {
     return x.select(0, i / heads).select(0, i % heads);
   }
+  // The [rows, D] matrix of k or v [B, kv_heads, rows, D] that pair i attends to.
+  torch::Tensor KvHead(const torch::Tensor& x, int64_t i) const {
+    return x.select(0, i / heads).select(0, i % heads / (heads / kv_heads));
+  }
   // Pair i's [rows, D] matrix of x [B, rows, H, D] (the merged-heads layout).
   torch::Tensor MergedHead(const torch::Tensor& x, int64_t i) const {
     return x.select(0, i / heads).select(1, i % heads);
@@ -52,6 +63,29 @@ struct Layout {
   }
 };
 
+// One query row q [D] against the first `visible` rows of k and v [S, D] into out [D], with
+// an additive bias row (or none), through the matrix-vector kernels: at one row a BLAS call's
+// set-up and packing cost more than its arithmetic, and generation attends one new position per
+// head and step. `scores` has room for `visible` floats. Returns false, doing nothing, for
+// operands whose rows are not contiguous (the caller then uses BLAS).
+bool AttendOneQuery(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                    const torch::Tensor& bias, double scale, int64_t visible,
+                    const torch::Tensor& scores, const torch::Tensor& out) {
+  const bool contiguous_rows = q.stride(0) == 1 && k.stride(1) == 1 && v.stride(1) == 1 &&
+                               out.stride(0) == 1 && (!bias.defined() || bias.stride(0) == 1);
+  if (!contiguous_rows) return false;
+  const int64_t dim = q.size(0);
+  std::vector<float> scaled(static_cast<size_t>(dim));
+  const float* q_values = q.data_ptr<float>();
+  for (int64_t d = 0; d < dim; ++d) scaled[d] = static_cast<float>(q_values[d] * scale);
+  float* p = scores.data_ptr<float>();
+  GemvRows(k.data_ptr<float>(), GemvWeights::kF32, k.stride(0), dim, scaled.data(), dim, 1, 0,
+           visible, bias.defined() ? bias.data_ptr<float>() : nullptr, p, visible);
+  CausalSoftmaxRows(p, 1, visible, visible, visible);
+  CombineRows(p, visible, v.data_ptr<float>(), v.stride(0), dim, out.data_ptr<float>());
+  return true;
+}
+
 // The attention of pair i, block by block, into `out` [T, D]. `store` is either the packed
 // probabilities of every pair, [pairs, packed] as Layout describes, kept for the backward; or
 // one block's scratch space, [kAttentionQueryBlock * S].
@@ -60,10 +94,16 @@ void AttendPair(const Layout& layout, int64_t i, const torch::Tensor& q, const t
                 const torch::Tensor& store, torch::Tensor& out) {
   const bool packed = store.dim() == 2;
   const torch::Tensor qi = layout.Head(q, i);
-  const torch::Tensor ki = layout.Head(k, i);
-  const torch::Tensor vi = layout.Head(v, i);
+  const torch::Tensor ki = layout.KvHead(k, i);
+  const torch::Tensor vi = layout.KvHead(v, i);
   const int64_t past = layout.keys - layout.queries;
   for (const QueryBlock& b : layout.blocks) {
+    if (!packed && b.length == 1 &&
+        AttendOneQuery(qi.select(0, b.start), ki, vi,
+                       bias.defined() ? bias.select(0, i)[b.start] : bias, scale, b.visible, store,
+                       out[b.start])) {
+      continue;
+    }
     torch::Tensor p = packed ? layout.Probabilities(store, i, b)
                              : store.narrow(0, 0, b.length * b.visible).view({b.length, b.visible});
     const torch::Tensor queries = qi.narrow(0, b.start, b.length);
@@ -166,14 +206,31 @@ class CausalAttentionFunction : public torch::autograd::Function<CausalAttention
   }
 };
 
+// [B, kv_heads, S, D] → [B, heads, S, D]: query head h uses kv head h / (heads / kv_heads).
+torch::Tensor RepeatKv(const torch::Tensor& x, int64_t heads) {
+  const int64_t repeats = heads / x.size(1);
+  if (repeats == 1) return x;
+  const auto s = x.sizes();
+  return x.unsqueeze(2)
+      .expand({s[0], s[1], repeats, s[2], s[3]})
+      .reshape({s[0], s[1] * repeats, s[2], s[3]});
+}
+
 }  // namespace
 
 torch::Tensor CausalAttention(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, const torch::Tensor& bias, double scale) {
+  TORCH_CHECK(k.size(1) > 0 && q.size(1) % k.size(1) == 0, "CausalAttention: ", q.size(1),
+              " query heads cannot share ", k.size(1), " key/value heads");
   const bool differentiable = torch::GradMode::is_enabled() &&
                               (q.requires_grad() || k.requires_grad() || v.requires_grad());
-  torch::Tensor out = differentiable ? CausalAttentionFunction::apply(q, k, v, Scoring{bias, scale})
-                                     : Forward(q, k, v, bias, scale, nullptr);
+  // Inference reads each kv head in place for all the query heads that share it; the backward
+  // works on one kv head per query head, so training repeats them (autograd sums the repeats'
+  // gradients back).
+  torch::Tensor out =
+      differentiable ? CausalAttentionFunction::apply(q, RepeatKv(k, q.size(1)),
+                                                      RepeatKv(v, q.size(1)), Scoring{bias, scale})
+                     : Forward(q, k, v, bias, scale, nullptr);
   return out.view({q.size(0), q.size(2), q.size(1) * q.size(3)});
 }
 

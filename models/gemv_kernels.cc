@@ -120,6 +120,40 @@ template <int kLanes, class T>
   }
 }
 
+// y[0, width) = Σ_j p[j] · v[j * ldv + (0, width)]: four vectors of y at a time, every row of v
+// streamed once per four vectors.
+template <int kLanes>
+[[gnu::always_inline]] inline void Combine(const float* p, int64_t count, const float* v,
+                                           int64_t ldv, int64_t width, float* y) {
+  using Floats = typename Lanes<kLanes>::Floats;
+  constexpr int kVectors = 4;
+  int64_t d = 0;
+  for (; d + kVectors * kLanes <= width; d += kVectors * kLanes) {
+    Floats sums[kVectors] = {};
+    for (int64_t j = 0; j < count; ++j) {
+      const float weight = p[j];
+#pragma GCC unroll 4
+      for (int u = 0; u < kVectors; ++u)
+        sums[u] += weight * LoadWeights<kLanes>(v + j * ldv + d + u * kLanes);
+    }
+    std::memcpy(y + d, sums, sizeof sums);
+  }
+  for (; d < width; ++d) {
+    float sum = 0;
+    for (int64_t j = 0; j < count; ++j) sum += p[j] * v[j * ldv + d];
+    y[d] = sum;
+  }
+}
+
+struct CombineCall {
+  const float* p;
+  int64_t count;
+  const float* v;
+  int64_t ldv;
+  int64_t width;
+  float* y;
+};
+
 // The arguments of GemvRows, as one instruction set's entry point takes them.
 struct Call {
   GemvWeights type;
@@ -142,6 +176,14 @@ template <int kLanes>
 __attribute__((target("avx512f,avx2,fma"))) void GemvAvx512(const Call& call) { Run<16>(call); }
 __attribute__((target("avx2,fma"))) void GemvAvx2(const Call& call) { Run<8>(call); }
 void GemvPortable(const Call& call) { Run<4>(call); }
+
+__attribute__((target("avx512f,avx2,fma"))) void CombineAvx512(const CombineCall& c) {
+  Combine<16>(c.p, c.count, c.v, c.ldv, c.width, c.y);
+}
+__attribute__((target("avx2,fma"))) void CombineAvx2(const CombineCall& c) {
+  Combine<8>(c.p, c.count, c.v, c.ldv, c.width, c.y);
+}
+void CombinePortable(const CombineCall& c) { Combine<4>(c.p, c.count, c.v, c.ldv, c.width, c.y); }
 
 bool Supported(GemvIsa isa) {
   switch (isa) {
@@ -208,6 +250,19 @@ void GemvRows(const void* w, GemvWeights type, int64_t ldw, int64_t k, const flo
       return GemvAvx2(call);
     default:
       return GemvPortable(call);
+  }
+}
+
+void CombineRows(const float* p, int64_t count, const float* v, int64_t ldv, int64_t width,
+                 float* y) {
+  const CombineCall call{p, count, v, ldv, width, y};
+  switch (ActiveGemvIsa()) {
+    case GemvIsa::kAvx512:
+      return CombineAvx512(call);
+    case GemvIsa::kAvx2:
+      return CombineAvx2(call);
+    default:
+      return CombinePortable(call);
   }
 }
 

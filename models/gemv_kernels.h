@@ -1,5 +1,6 @@
-// Torch-free products of a few F32 rows (generation: one) with F32 or BF16 weight rows, with
-// AVX-512 and AVX2 versions chosen at run time and a portable one.
+// Torch-free products of a few F32 rows (generation: one) with F32 or BF16 weight rows, and of
+// one row with a matrix's rows combined (attention of one query), with AVX-512 and AVX2 versions
+// chosen at run time and a portable one.
 #pragma once
 
 #include <cstdint>
@@ -31,5 +32,10 @@ enum class GemvWeights { kF32, kBF16 };
 void GemvRows(const void* w, GemvWeights type, int64_t ldw, int64_t k, const float* x, int64_t ldx,
               int64_t m, int64_t row_begin, int64_t row_end, const float* bias, float* y,
               int64_t ldy);
+
+// y[d] = Σ_{j < count} p[j] · v[j * ldv + d] for d in [0, width): a row of weights times a
+// matrix whose rows are contiguous (one query's attention probabilities times the values).
+void CombineRows(const float* p, int64_t count, const float* v, int64_t ldv, int64_t width,
+                 float* y);
 
 }  // namespace graft::models

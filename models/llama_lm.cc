@@ -28,15 +28,6 @@ torch::Tensor RotateHalf(const torch::Tensor& x) {
   return torch::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
-// [B, kv_heads, S, D] → [B, kv_heads * repeats, S, D]: query head h uses kv head h / repeats.
-torch::Tensor RepeatKv(const torch::Tensor& x, int64_t repeats) {
-  if (repeats == 1) return x;
-  const auto s = x.sizes();
-  return x.unsqueeze(2)
-      .expand({s[0], s[1], repeats, s[2], s[3]})
-      .reshape({s[0], s[1] * repeats, s[2], s[3]});
-}
-
 }  // namespace
 
 std::vector<WeightSpec> LlamaLM::Specs(const ModelConfig& c) {
@@ -142,8 +133,7 @@ torch::Tensor LlamaLM::ForwardImpl(const torch::Tensor& input_ids, const torch::
       torch::Tensor k = rope(split_heads(block->k_proj->Forward(a, train), kv_heads));
       torch::Tensor v = split_heads(block->v_proj->Forward(a, train), kv_heads);
       std::tie(k, v) = UpdateCache(cache, i, k, v);
-      torch::Tensor attended = CausalAttention(q, RepeatKv(k, heads / kv_heads),
-                                               RepeatKv(v, heads / kv_heads), bias, scale);
+      torch::Tensor attended = CausalAttention(q, k, v, bias, scale);
       torch::Tensor y = x + block->o_proj->Forward(attended, train);
       torch::Tensor m = RmsNorm(y, block->post_attention_norm, eps);
       torch::Tensor gated =

@@ -123,6 +123,69 @@ TEST(CausalAttention, GradientsMatchAutogradOfTheNaiveComputation) {
   }
 }
 
+// [B, KV, S, D] → [B, KV * repeats, S, D]: the multi-head layout grouped-query attention stands
+// for.
+torch::Tensor Repeated(const torch::Tensor& x, int64_t repeats) {
+  return x.repeat_interleave(repeats, 1);
+}
+
+TEST(CausalAttention, GroupedKeyValueHeadsMatchTheRepeatedOnes) {
+  // 6 query heads share 2 kv heads (3 each); prompt (40 queries) and one new position after 36
+  // cached ones (the single-query path generation takes), in inference and with gradients.
+  for (const int64_t queries : {int64_t{40}, int64_t{1}}) {
+    SCOPED_TRACE("queries=" + std::to_string(queries));
+    torch::manual_seed(11);
+    const torch::Tensor q = torch::randn({2, 6, queries, 16});
+    const torch::Tensor k = torch::randn({2, 2, 40 + (queries == 1 ? -3 : 0), 16});
+    const torch::Tensor v = torch::randn_like(k);
+    torch::Tensor got;
+    {
+      torch::NoGradGuard no_grad;
+      got = models::CausalAttention(q, k, v, torch::Tensor(), 0.25);
+    }
+    const torch::Tensor expected = Naive(q.to(torch::kFloat64), Repeated(k, 3).to(torch::kFloat64),
+                                         Repeated(v, 3).to(torch::kFloat64), torch::Tensor(), 0.25);
+    EXPECT_LT(MaxError(got, expected), 2e-6);
+
+    torch::Tensor qg = q.detach().requires_grad_();
+    torch::Tensor kg = k.detach().requires_grad_();
+    torch::Tensor vg = v.detach().requires_grad_();
+    const torch::Tensor upstream = torch::randn({2, queries, 96});
+    models::CausalAttention(qg, kg, vg, torch::Tensor(), 0.25).backward(upstream);
+    torch::Tensor k64 = k.to(torch::kFloat64).detach().requires_grad_();
+    torch::Tensor v64 = v.to(torch::kFloat64).detach().requires_grad_();
+    Naive(q.to(torch::kFloat64), Repeated(k64, 3), Repeated(v64, 3), torch::Tensor(), 0.25)
+        .backward(upstream.to(torch::kFloat64));
+    EXPECT_LT(MaxError(kg.grad(), k64.grad()), 1e-5);  // summed over the 3 query heads
+    EXPECT_LT(MaxError(vg.grad(), v64.grad()), 1e-5);
+  }
+  EXPECT_THROW(models::CausalAttention(torch::randn({1, 6, 1, 8}), torch::randn({1, 4, 3, 8}),
+                                       torch::randn({1, 4, 3, 8}), torch::Tensor(), 1.0),
+               c10::Error);
+}
+
+TEST(CausalAttention, OneQueryAfterTheCacheMatchesWithPaddingAndOddHeadSizes) {
+  // One query (generation's step) with strided rows, after 70 cached keys, left padding in batch
+  // row 1, head sizes that are and are not a multiple of the vector width.
+  for (const int64_t dim : {int64_t{64}, int64_t{20}, int64_t{3}}) {
+    SCOPED_TRACE("dim=" + std::to_string(dim));
+    Inputs in = MakeInputs(2, 3, 1, 71, dim, 12);
+    torch::Tensor bias = torch::zeros({2, 3, 1, 71});
+    bias.select(0, 1).narrow(-1, 0, 4).fill_(std::numeric_limits<float>::lowest());
+    torch::Tensor naive_bias = torch::zeros({2, 3, 1, 71}, torch::kFloat64);
+    naive_bias.select(0, 1).narrow(-1, 0, 4).fill_(-std::numeric_limits<double>::infinity());
+    for (const bool padded : {false, true}) {
+      torch::NoGradGuard no_grad;
+      torch::Tensor got = models::CausalAttention(
+          in.q, in.k, in.v, padded ? bias.view({6, 1, 71}) : torch::Tensor(), 0.3);
+      torch::Tensor expected =
+          Naive(in.q.to(torch::kFloat64), in.k.to(torch::kFloat64), in.v.to(torch::kFloat64),
+                padded ? naive_bias.view({6, 1, 71}) : torch::Tensor(), 0.3);
+      EXPECT_LT(MaxError(got, expected), 2e-6) << (padded ? "padded" : "causal only");
+    }
+  }
+}
+
 TEST(CausalAttention, ResultsDoNotDependOnTheThreadCount) {
   Inputs in = MakeInputs(2, 3, 100, 100, 8, 6);
   const int threads = at::get_num_threads();

@@ -155,5 +155,44 @@ TEST(GemvKernels, ParallelLinearFewRowsMatchDoubleAddmm) {
   at::set_num_threads(threads);
 }
 
+// y = p V over V's contiguous rows (padded leading dimension), widths below, at and above the
+// vector widths, on every instruction set: against a double-precision sum; y past `width` is
+// left alone.
+TEST(GemvKernels, CombineRowsMatchesDoublePrecisionOnEveryInstructionSet) {
+  IsaGuard guard;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal;
+  for (models::GemvIsa isa : AvailableIsas()) {
+    ASSERT_EQ(models::UseGemvIsa(isa), isa);
+    for (const int64_t width : {1, 5, 16, 64, 67, 130}) {
+      for (const int64_t count : {1, 3, 50}) {
+        SCOPED_TRACE(std::string(models::GemvIsaName(isa)) + " width=" + std::to_string(width) +
+                     " count=" + std::to_string(count));
+        const int64_t ldv = width + 3;
+        std::vector<float> p(static_cast<size_t>(count));
+        for (float& value : p) value = std::abs(normal(rng));
+        std::vector<float> v(static_cast<size_t>(count * ldv));
+        for (float& value : v) value = normal(rng);
+        const float kUntouched = 12345.0f;
+        std::vector<float> y(static_cast<size_t>(width + 2), kUntouched);
+        models::CombineRows(p.data(), count, v.data(), ldv, width, y.data());
+        for (int64_t d = 0; d < width; ++d) {
+          double expected = 0, magnitude = 0;
+          for (int64_t j = 0; j < count; ++j) {
+            const double term = static_cast<double>(p[static_cast<size_t>(j)]) *
+                                v[static_cast<size_t>(j * ldv + d)];
+            expected += term;
+            magnitude += std::abs(term);
+          }
+          EXPECT_NEAR(y[static_cast<size_t>(d)], expected, 4e-7 * magnitude * count + 1e-6)
+              << "d=" << d;
+        }
+        EXPECT_EQ(y[static_cast<size_t>(width)], kUntouched);
+        EXPECT_EQ(y[static_cast<size_t>(width + 1)], kUntouched);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace graft::testing
