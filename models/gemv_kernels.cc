@@ -62,15 +62,19 @@ struct Operands {
   int64_t ldy;
 };
 
-// Output columns j .. j + kOut - 1 for the kRows rows of x: kRows × kOut accumulators, each x
-// vector loaded once per step for all kOut weight rows, each weight vector used for all rows.
-template <int kLanes, class T, int kRows, int kOut>
+// Output columns j .. j + kOut - 1 for the kRows rows of x: kRows × kOut accumulators (kSplit
+// of each, over interleaved vectors, so that the multiply-adds of one output do not wait on each
+// other), each x vector loaded once per step for all kOut weight rows, each weight vector used
+// for all rows.
+template <int kLanes, class T, int kRows, int kOut, int kSplit>
 [[gnu::always_inline]] inline void Block(const Operands<T>& o, int64_t j) {
   using Floats = typename Lanes<kLanes>::Floats;
-  Floats sums[kRows][kOut] = {};
+  Floats sums[kSplit][kRows][kOut] = {};
   const T* w = o.w + j * o.ldw;
+  constexpr int64_t kStep = int64_t{kLanes} * kSplit;
   const int64_t whole = o.k - o.k % kLanes;
-  for (int64_t i = 0; i < whole; i += kLanes) {
+  const int64_t split_whole = o.k - o.k % kStep;
+  auto step = [&](int64_t i, int s) [[gnu::always_inline]] {
     Floats xs[kRows];
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) std::memcpy(&xs[r], o.x + r * o.ldx + i, sizeof xs[r]);
@@ -78,31 +82,48 @@ template <int kLanes, class T, int kRows, int kOut>
     for (int c = 0; c < kOut; ++c) {
       const Floats wv = LoadWeights<kLanes>(w + c * o.ldw + i);
 #pragma GCC unroll 4
-      for (int r = 0; r < kRows; ++r) sums[r][c] += xs[r] * wv;
+      for (int r = 0; r < kRows; ++r) sums[s][r][c] += xs[r] * wv;
     }
+  };
+  for (int64_t i = 0; i < split_whole; i += kStep) {
+#pragma GCC unroll 4
+    for (int s = 0; s < kSplit; ++s) step(i + s * kLanes, s);
   }
+  for (int64_t i = split_whole; i < whole; i += kLanes) step(i, 0);
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) {
 #pragma GCC unroll 8
     for (int c = 0; c < kOut; ++c) {
+      Floats sum = sums[0][r][c];
+#pragma GCC unroll 4
+      for (int s = 1; s < kSplit; ++s) sum += sums[s][r][c];
       float total = 0;
-      for (int l = 0; l < kLanes; ++l) total += sums[r][c][l];
+      for (int l = 0; l < kLanes; ++l) total += sum[l];
       for (int64_t i = whole; i < o.k; ++i) total += o.x[r * o.ldx + i] * Widen(w[c * o.ldw + i]);
       o.y[r * o.ldy + j + c] = total + (o.bias != nullptr ? o.bias[j + c] : 0.0f);
     }
   }
 }
 
-// Weight rows [begin, end) for kRows rows of x, kOut at a time, then one at a time.
+// Weight rows [begin, end) for kRows rows of x, kOut at a time, then one at a time: eight (or
+// four, two) weight rows at a time, as far as the kRows × kOut accumulators, the x vectors and a
+// weight vector fit the 32 (AVX-512) or 16 vector registers, so that each weight vector serves
+// every row of x. One row of x (generation's step) with BF16 weights streams one weight row at a
+// time into two accumulators instead, which decodes llama-1b ~9% faster; with F32 weights that
+// was ~8% slower than eight rows at a time (2 threads, AVX-512, interleaved runs of
+// graft_bigbase_bench generate; bench/README.md, bigbase).
 template <int kLanes, class T, int kRows>
 [[gnu::always_inline]] inline void Rows(const Operands<T>& o, int64_t begin, int64_t end) {
-  // Eight weight rows at a time stream best (measured against 1, 2 and 4 and software prefetch,
-  // which only slowed it), as far as the kRows × kOut accumulators, the x vectors and a weight
-  // vector fit the 32 (AVX-512) or 16 vector registers.
-  constexpr int kOut = kLanes == 16 ? (kRows <= 2 ? 8 : 4) : (kRows == 1 ? 8 : kRows == 2 ? 4 : 2);
+  constexpr bool kOneStream = kRows == 1 && sizeof(T) == 2;
+  constexpr int kOut = kOneStream     ? 1
+                       : kLanes == 16 ? (kRows <= 2 ? 8 : 4)
+                                      : (kRows == 1   ? 8
+                                         : kRows == 2 ? 4
+                                                      : 2);
+  constexpr int kSplit = kOneStream ? 2 : 1;
   int64_t j = begin;
-  for (; j + kOut <= end; j += kOut) Block<kLanes, T, kRows, kOut>(o, j);
-  for (; j < end; ++j) Block<kLanes, T, kRows, 1>(o, j);
+  for (; j + kOut <= end; j += kOut) Block<kLanes, T, kRows, kOut, kSplit>(o, j);
+  for (; j < end; ++j) Block<kLanes, T, kRows, 1, kSplit>(o, j);
 }
 
 template <int kLanes, class T>
