@@ -231,6 +231,20 @@ std::atomic<GemvIsa>& Active() {
   return active;
 }
 
+// Runs the entry point of the instruction set in use on `call`.
+template <class CallT>
+void OnActiveIsa(const CallT& call, void (*avx512)(const CallT&), void (*avx2)(const CallT&),
+                 void (*portable)(const CallT&)) {
+  switch (Active().load()) {
+    case GemvIsa::kAvx512:
+      return avx512(call);
+    case GemvIsa::kAvx2:
+      return avx2(call);
+    default:
+      return portable(call);
+  }
+}
+
 }  // namespace
 
 GemvIsa UseGemvIsa(GemvIsa isa) {
@@ -264,27 +278,13 @@ void GemvRows(const void* w, GemvWeights type, int64_t ldw, int64_t k, const flo
                   m,
                   row_begin,
                   row_end};
-  switch (ActiveGemvIsa()) {
-    case GemvIsa::kAvx512:
-      return GemvAvx512(call);
-    case GemvIsa::kAvx2:
-      return GemvAvx2(call);
-    default:
-      return GemvPortable(call);
-  }
+  OnActiveIsa(call, GemvAvx512, GemvAvx2, GemvPortable);
 }
 
 void CombineRows(const float* p, int64_t count, const float* v, int64_t ldv, int64_t width,
                  float* y) {
   const CombineCall call{p, count, v, ldv, width, y};
-  switch (ActiveGemvIsa()) {
-    case GemvIsa::kAvx512:
-      return CombineAvx512(call);
-    case GemvIsa::kAvx2:
-      return CombineAvx2(call);
-    default:
-      return CombinePortable(call);
-  }
+  OnActiveIsa(call, CombineAvx512, CombineAvx2, CombinePortable);
 }
 
 }  // namespace graft::models
