@@ -20,15 +20,21 @@ constexpr int64_t kMinMultiplyAddsPerPart = 1 << 18;
 // Products of fewer rows than this split the columns: the weight, not the rows, is the work.
 constexpr int64_t kMinRowsForRowSplit = 16;
 
+// Products of more rows than this split the rows even when the columns are more.
+constexpr int64_t kMaxRowsForColumnSplit = 512;
+
 // Whether an F32 product of a [M, K] and b [K, N] splits b's columns rather than a's rows. BLAS
 // first copies ("packs") both operands: split by rows, every thread packs all of b (the
 // weight, read from memory); split by columns, only its share of b but all of a (in cache). So
-// the columns win while the rows are no more than the columns: single-threaded sgemm halves at
-// llama-1b's and gpt2-124m's shapes measured 1.3-2x faster split by columns at M = 32, 1.1-1.25x
-// at 128, 1.02-1.06x at 512 (N >= 2048), even at M ~ N, and 0.92-1x at M > N
-// (bench/README.md, "Scoring: the FP32 ceiling").
+// the columns win while the rows are few and no more than the columns: single-threaded sgemm
+// halves at llama-1b's and gpt2-124m's shapes measured 1.3-2x faster split by columns at M = 32,
+// 1.1-1.25x at 128, 1.02-1.06x at 512 (N >= 2048), and 0.92-1x at M > N (bench/README.md,
+// "Scoring: the FP32 ceiling"); at M = 2048 (gpt2-124m LoRA training, batch 4 x 512) the rows
+// trained ~5% faster (5 interleaved pairs; bench/README.md, "Decode: grouped-query attention in
+// place").
 bool SplitColumns(const torch::Tensor& a, const torch::Tensor& b) {
-  return a.size(0) < kMinRowsForRowSplit || a.size(0) <= b.size(1);
+  return a.size(0) < kMinRowsForRowSplit ||
+         (a.size(0) <= b.size(1) && a.size(0) <= kMaxRowsForColumnSplit);
 }
 
 // The fewest rows (or columns) of a part whose rows each cost `multiply_adds`.
