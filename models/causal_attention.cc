@@ -75,12 +75,13 @@ bool AttendOneQuery(const torch::Tensor& q, const torch::Tensor& k, const torch:
                                out.stride(0) == 1 && (!bias.defined() || bias.stride(0) == 1);
   if (!contiguous_rows) return false;
   const int64_t dim = q.size(0);
-  std::vector<float> scaled(static_cast<size_t>(dim));
-  const float* q_values = q.data_ptr<float>();
-  for (int64_t d = 0; d < dim; ++d) scaled[d] = static_cast<float>(q_values[d] * scale);
   float* p = scores.data_ptr<float>();
-  GemvRows(k.data_ptr<float>(), GemvWeights::kF32, k.stride(0), dim, scaled.data(), dim, 1, 0,
-           visible, bias.defined() ? bias.data_ptr<float>() : nullptr, p, visible);
+  GemvRows(k.data_ptr<float>(), GemvWeights::kF32, k.stride(0), dim, q.data_ptr<float>(), dim, 1, 0,
+           visible, nullptr, p, visible);
+  // As the BLAS path's addmm: bias + scale · (q k^T).
+  const float* bias_row = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  const auto scale_f = static_cast<float>(scale);
+  for (int64_t j = 0; j < visible; ++j) p[j] = p[j] * scale_f + (bias_row ? bias_row[j] : 0.0f);
   CausalSoftmaxRows(p, 1, visible, visible, visible);
   CombineRows(p, visible, v.data_ptr<float>(), v.stride(0), dim, out.data_ptr<float>());
   return true;
