@@ -29,7 +29,7 @@ torch::Tensor HeadLogits(const torch::Tensor& rows, const torch::Tensor& head,
                          const torch::Tensor& buffer) {
   if (head.scalar_type() != torch::kFloat) return ParallelLinear(rows, head.t(), {});
   torch::Tensor out = buffer.narrow(0, 0, rows.size(0));
-  at::mm_out(out, rows, head.t());
+  ProductOnThisThread(out, rows, head.t(), {});
   return out;
 }
 
@@ -71,7 +71,7 @@ struct HeadPass {
       if (!gradient.defined()) continue;
       torch::Tensor rows_gradient = gradient.narrow(0, first, n);
       if (head.scalar_type() == torch::kFloat) {
-        at::mm_out(rows_gradient, logits, head);
+        ProductOnThisThread(rows_gradient, logits, head, {});
       } else {
         rows_gradient.copy_(ParallelLinear(logits, head, {}));
       }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/gemv_kernels.h"
+#include "models/packed_gemm.h"
 #include "models/parallel_chunks.h"
 #include "models/q8_weights.h"
 
@@ -47,12 +48,7 @@ void RowSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch::Te
                      const torch::Tensor& bias) {
   ForEachChunk(a.size(0), MinPart(a.size(1) * b.size(1)), [&](int64_t begin, int64_t end) {
     torch::Tensor part = out.narrow(0, begin, end - begin);
-    const torch::Tensor a_part = a.narrow(0, begin, end - begin);
-    if (bias.defined()) {
-      at::addmm_out(part, bias, a_part, b);
-    } else {
-      at::mm_out(part, a_part, b);
-    }
+    ProductOnThisThread(part, a.narrow(0, begin, end - begin), b, bias);
   });
 }
 
@@ -94,7 +90,8 @@ SgemvFn Sgemv() {
 // c [m, n] (row-major, leading dimension ldc) = beta c + a [m, k] b [k, n], where a is
 // row-major with leading dimension lda and b is given by `b_rows` [k, n] row-major (leading
 // dimension ldb) or, with `b_transposed`, as [n, k] row-major (leading dimension ldb). One row
-// (m = 1) is a matrix-vector product, which streams b once instead of packing it first.
+// (m = 1) is a matrix-vector product, which streams b once instead of packing it first; more
+// go to graft's packed GEMM where it runs, to BLAS otherwise.
 void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b_rows,
                   int64_t ldb, bool b_transposed, float beta, float* c, int64_t ldc) {
   const float alpha = 1;
@@ -108,6 +105,12 @@ void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, 
     const int cols = static_cast<int>(b_transposed ? n : k);
     const int one = 1;
     sgemv(&trans, &rows, &cols, &alpha, b_rows, &ldb_blas, a, &one, &beta, c, &one);
+    return;
+  }
+  if (PackedGemmAvailable()) {
+    const FloatMatrix b_matrix =
+        b_transposed ? FloatMatrix{b_rows, 1, ldb} : FloatMatrix{b_rows, ldb, 1};
+    PackedGemm(m, n, k, {a, lda, 1}, b_matrix, beta != 0, c, ldc);
     return;
   }
   if (SgemmFn sgemm = Sgemm()) {
@@ -159,10 +162,9 @@ void ColumnSplitProduct(torch::Tensor& out, const torch::Tensor& a, const torch:
       RowMajorGemm(1, end - begin, a.size(1), a.data_ptr<float>(), a.stride(0),
                    b_part.data_ptr<float>(), ldb, transposed, beta, part.data_ptr<float>(),
                    out.stride(0));
-    } else if (bias.defined()) {
-      at::addmm_out(part, bias.narrow(0, begin, end - begin), a, b_part);
     } else {
-      at::mm_out(part, a, b_part);
+      ProductOnThisThread(part, a, b_part,
+                          bias.defined() ? bias.narrow(0, begin, end - begin) : bias);
     }
   });
 }
@@ -346,6 +348,21 @@ class ParallelLinearFunction : public torch::autograd::Function<ParallelLinearFu
 };
 
 }  // namespace
+
+void ProductOnThisThread(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                         const torch::Tensor& bias) {
+  if (PackedGemmAvailable() && a.scalar_type() == torch::kFloat &&
+      b.scalar_type() == torch::kFloat && out.stride(1) == 1) {
+    if (bias.defined()) out.copy_(bias);
+    PackedGemm(a.size(0), b.size(1), a.size(1), {a.data_ptr<float>(), a.stride(0), a.stride(1)},
+               {b.data_ptr<float>(), b.stride(0), b.stride(1)}, bias.defined(),
+               out.data_ptr<float>(), out.stride(0));
+  } else if (bias.defined()) {
+    at::addmm_out(out, bias, a, b);
+  } else {
+    at::mm_out(out, a, b);
+  }
+}
 
 torch::Tensor ParallelLinear(const torch::Tensor& rows, const torch::Tensor& weight,
                              const torch::Tensor& bias) {

@@ -8,6 +8,8 @@
 //                                                              shapes, the sgemm-bound tokens/s
 // Environment, for q8_0: Q8_ACTIVATIONS=f32 keeps generation's activations in F32 (default: int8,
 // models/q8_weights.h), Q8_ISA=scalar|avx2|avx512|avx512vnni picks the kernels (default: best).
+// GEMM=blas sends F32 matrix products to BLAS instead of graft's packed GEMM
+// (models/packed_gemm.h), for A/B runs of the same binary; the JSON line says which ran ("gemm").
 #include <ATen/CPUGeneratorImpl.h>
 #include <dlfcn.h>
 #include <immintrin.h>
@@ -27,7 +29,9 @@
 #include "core/omp_wait_policy.h"
 #include "models/causal_lm.h"
 #include "models/generation.h"
+#include "models/packed_gemm.h"
 #include "models/parallel_chunks.h"
+#include "models/parallel_linear.h"
 #include "models/q8_weights.h"
 #include "models/torch_threads.h"
 
@@ -175,7 +179,8 @@ double ProductFlops(double flops, const std::function<void()>& product) {
 // forward: its products plus the causal attention's (q k^T and p v over the visible keys only). The
 // sgemm bound is the time of every product at the best of the three rates, attention at the best
 // rate of any shape, nothing else (norms, activations, softmax, copies: free): no fp32 forward with
-// this BLAS is faster.
+// this BLAS is faster. Where graft's packed GEMM runs, the same split by rows and by columns with
+// it gives the packed bound, the same figure for graft's own products.
 void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t seq, Json& out) {
   const int64_t rows = batch * seq;
   out["rows"] = rows;
@@ -201,6 +206,8 @@ void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t 
   double product_flops = 0;
   double bound_s = 0;
   double best_rate = 0;
+  double packed_bound_s = 0;
+  double packed_best_rate = 0;
   Json shapes = Json::array();
   for (const WeightShape& shape : ForwardShapes(c)) {
     const torch::Tensor a = a_full.narrow(1, 0, shape.k).contiguous();
@@ -223,7 +230,25 @@ void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t 
         at::mm_out(part, a, b.narrow(1, begin, end - begin));
       });
     });
+    double packed_row_split = 0, packed_column_split = 0;
+    if (models::PackedGemmAvailable()) {
+      packed_row_split = ProductFlops(flops, [&] {
+        models::ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) {
+          torch::Tensor part = c_out.narrow(0, begin, end - begin);
+          models::ProductOnThisThread(part, a.narrow(0, begin, end - begin), b, {});
+        });
+      });
+      packed_column_split = ProductFlops(flops, [&] {
+        models::ForEachChunk(shape.n, 1, [&](int64_t begin, int64_t end) {
+          torch::Tensor part = c_out.narrow(1, begin, end - begin);
+          models::ProductOnThisThread(part, a, b.narrow(1, begin, end - begin), {});
+        });
+      });
+    }
     const double best = std::max({blas, row_split, column_split});
+    const double packed_best = std::max(packed_row_split, packed_column_split);
+    if (packed_best > 0) packed_bound_s += flops * static_cast<double>(shape.count) / packed_best;
+    packed_best_rate = std::max(packed_best_rate, packed_best);
     product_flops += flops * static_cast<double>(shape.count);
     bound_s += flops * static_cast<double>(shape.count) / best;
     best_rate = std::max(best_rate, best);
@@ -234,7 +259,9 @@ void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t 
                       {"per_forward", shape.count},
                       {"blas_pool_flops_per_s", blas},
                       {"row_split_flops_per_s", row_split},
-                      {"column_split_flops_per_s", column_split}});
+                      {"column_split_flops_per_s", column_split},
+                      {"packed_row_split_flops_per_s", packed_row_split},
+                      {"packed_column_split_flops_per_s", packed_column_split}});
   }
   // q k^T and p v of every (batch, head) pair over the keys a query sees: 2 x 2 x D x (1 + .. + T).
   const double attention_flops = 4.0 * static_cast<double>(c.num_layers * batch * c.num_heads) *
@@ -250,6 +277,11 @@ void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t 
   out["sgemm_bound_s"] = bound_s;
   out["sgemm_bound_tokens_per_s"] = static_cast<double>(rows) / bound_s;
   out["sgemm_bound_flops_per_s"] = forward_flops / bound_s;
+  if (packed_best_rate > 0) {
+    packed_bound_s += attention_flops / packed_best_rate;
+    out["packed_bound_tokens_per_s"] = static_cast<double>(rows) / packed_bound_s;
+    out["packed_bound_flops_per_s"] = forward_flops / packed_bound_s;
+  }
   if (peak > 0) out["fma_bound_tokens_per_s"] = static_cast<double>(rows) * peak / forward_flops;
 }
 
@@ -283,6 +315,8 @@ int Main(int argc, char** argv) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
+  if (const char* gemm = std::getenv("GEMM")) models::UsePackedGemm(std::string(gemm) != "blas");
+  out["gemm"] = models::PackedGemmAvailable() ? "packed" : "blas";
   if (const char* activations = std::getenv("Q8_ACTIVATIONS")) {
     models::UseQ8Int8Activations(std::string(activations) != "f32");
     out["q8_activations"] = activations;

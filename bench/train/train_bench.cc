@@ -3,7 +3,9 @@
 //                     [--batch 8] [--seq 256] [--grad-accum 1] [--base DIR]
 //                     [--base-dtype f32|bf16] [--targets c_attn] [--checkpointing false]
 // --base loads a base directory (`graft base init --preset ...`) instead of a random `preset`
-// gpt2; --targets is the LoRA's target_modules (comma-separated).
+// gpt2; --targets is the LoRA's target_modules (comma-separated). GEMM=blas in the environment
+// sends F32 matrix products to BLAS instead of graft's packed GEMM (models/packed_gemm.h), for A/B
+// runs of the same binary; the JSON says which ran ("gemm").
 // Started with WORLD_SIZE > 1 (RANK, MASTER_ADDR, MASTER_PORT: bench/train/distributed), each
 // process is a data-parallel rank and also reports the all-reduce bytes and time per step.
 #include <sys/resource.h>
@@ -18,6 +20,7 @@
 #include "core/omp_wait_policy.h"
 #include "distributed/group.h"
 #include "models/causal_lm.h"
+#include "models/packed_gemm.h"
 #include "models/tokenizer/tokenizer.h"
 #include "trainer/trainer.h"
 
@@ -129,6 +132,8 @@ int Main(int argc, char** argv) {
                 {"inner", config->intermediate_size},
                 {"vocab", config->vocab_size},
                 {"positions", config->max_positions}}}};
+  if (const char* gemm = std::getenv("GEMM")) models::UsePackedGemm(std::string(gemm) != "blas");
+  out["gemm"] = models::PackedGemmAvailable() ? "packed" : "blas";
   if (mode == "matmul") {
     out["flops_per_s"] = MatmulFlops(*config, batch * seq, static_cast<int>(threads));
     out["peak_rss_mib"] = PeakRssMib();
