@@ -54,6 +54,10 @@ for what, g, t in (("gpt2-124m LoRA training", "gpt2-train", "gpt2-train-torch")
                    ("llama-1b LoRA training", "llama1b-train", "llama1b-train-torch"),
                    ("under a 2-thread busy job: gpt2-124m LoRA training", "contention-train",
                     "contention-train-torch")):
+    if g == "gpt2-train" and g in rows and get("gpt2-matmul", "flops_per_s"):
+        print(f"{what}: graft {get(g, 'flops_per_s') / 1e9:.1f} GFLOP/s = "
+              f"{get(g, 'flops_per_s') / get('gpt2-matmul', 'flops_per_s'):.0%} of sgemm at the "
+              f"MLP's shape ({get('gpt2-matmul', 'flops_per_s') / 1e9:.1f} GFLOP/s)")
     if g in rows and t in rows:
         print(f"{what}: graft / PyTorch eager tokens/s "
               f"{ratio(get(g, 'tokens_per_s'), get(t, 'tokens_per_s'))}, peak RSS "
@@ -129,20 +133,29 @@ for name, what, g, t in (
           f"{c.get('fma_avx2_flops_per_s', 0) / 1e9:.0f} AVX2; OpenBLAS core {c.get('blas_core')}; "
           f"{c['flops_per_token'] / 1e9:.3f} GFLOP per token")
     print("| weight | M x K x N | per forward | GFLOP/s: OpenBLAS pool | rows split "
+          "| columns split | best, of the FMA peak | graft's packed GEMM: rows split "
           "| columns split | best, of the FMA peak |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     peak = max(c.get("fma_avx512_flops_per_s", 0), c.get("fma_avx2_flops_per_s", 0))
     for i, shape in enumerate(c["shapes"]):
-        rates = [statistics.median(r["shapes"][i][key] for r in runs[name])
-                 for key in ("blas_pool_flops_per_s", "row_split_flops_per_s",
-                             "column_split_flops_per_s")]
+        def rates_of(keys):
+            return [statistics.median(r["shapes"][i].get(key, 0) for r in runs[name])
+                    for key in keys]
+        rates = rates_of(("blas_pool_flops_per_s", "row_split_flops_per_s",
+                          "column_split_flops_per_s"))
+        packed = rates_of(("packed_row_split_flops_per_s", "packed_column_split_flops_per_s"))
         print(f"| {shape['name']} | {shape['m']} x {shape['k']} x {shape['n']} | "
               f"{shape['per_forward']} | " + " | ".join(f"{rate / 1e9:.1f}" for rate in rates) +
-              f" | {max(rates) / peak:.0%} |")
+              f" | {max(rates) / peak:.0%} | " +
+              " | ".join(f"{rate / 1e9:.1f}" for rate in packed) + f" | {max(packed) / peak:.0%} |")
     bound = c["sgemm_bound_tokens_per_s"]
     print(f"sgemm bound: {bound:.1f} tokens/s ({c['sgemm_bound_flops_per_s'] / 1e9:.1f} GFLOP/s, "
           f"{c['sgemm_bound_flops_per_s'] / peak:.0%} of the FMA peak); FMA bound "
           f"{c.get('fma_bound_tokens_per_s', 0):.1f} tokens/s")
+    if c.get("packed_bound_tokens_per_s"):
+        print(f"packed bound (graft's own GEMM): {c['packed_bound_tokens_per_s']:.1f} tokens/s "
+              f"({c['packed_bound_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+              f"{c['packed_bound_flops_per_s'] / peak:.0%} of the FMA peak)")
     if g == "llama1b-generate":
         figures = [(g, get(g, "prompt_tokens_per_s")), (t, get(t, "prompt_tokens_per_s"))]
     else:
