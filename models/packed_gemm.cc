@@ -239,6 +239,8 @@ std::atomic<bool>& Allowed() {
 
 bool PackedGemmAvailable() { return Allowed().load() && ActiveGemvIsa() == GemvIsa::kAvx512; }
 
+bool PackedGemmTakes(int64_t rows) { return rows >= kPackedGemmMinRows && PackedGemmAvailable(); }
+
 bool UsePackedGemm(bool use) {
   Allowed().store(use);
   return PackedGemmAvailable();

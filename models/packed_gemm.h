@@ -23,6 +23,15 @@ struct FloatMatrix {
 // otherwise products go to BLAS.
 bool PackedGemmAvailable();
 
+// Products of fewer rows than this stay with BLAS: each weight panel a thread packs serves only
+// 2 × rows FLOPs per element, and llama-1b's prompt of 32 tokens measured ×0.90 of BLAS through
+// PackedGemm, 64 tokens ×1.39 (bench/README.md, "An AVX-512 GEMM of graft's own").
+inline constexpr int64_t kPackedGemmMinRows = 64;
+
+// Whether a product of `rows` rows goes to PackedGemm: PackedGemmAvailable() and at least
+// kPackedGemmMinRows rows.
+bool PackedGemmTakes(int64_t rows);
+
 // For tests and benchmarks: whether products may use PackedGemm at all (by default they may).
 // Returns PackedGemmAvailable() after the change.
 bool UsePackedGemm(bool use);

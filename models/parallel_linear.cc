@@ -91,7 +91,7 @@ SgemvFn Sgemv() {
 // row-major with leading dimension lda and b is given by `b_rows` [k, n] row-major (leading
 // dimension ldb) or, with `b_transposed`, as [n, k] row-major (leading dimension ldb). One row
 // (m = 1) is a matrix-vector product, which streams b once instead of packing it first; more
-// go to graft's packed GEMM where it runs, to BLAS otherwise.
+// go to graft's packed GEMM where it takes them (PackedGemmTakes), to BLAS otherwise.
 void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b_rows,
                   int64_t ldb, bool b_transposed, float beta, float* c, int64_t ldc) {
   const float alpha = 1;
@@ -107,7 +107,7 @@ void RowMajorGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, 
     sgemv(&trans, &rows, &cols, &alpha, b_rows, &ldb_blas, a, &one, &beta, c, &one);
     return;
   }
-  if (PackedGemmAvailable()) {
+  if (PackedGemmTakes(m)) {
     const FloatMatrix b_matrix =
         b_transposed ? FloatMatrix{b_rows, 1, ldb} : FloatMatrix{b_rows, ldb, 1};
     PackedGemm(m, n, k, {a, lda, 1}, b_matrix, beta != 0, c, ldc);
@@ -351,7 +351,7 @@ class ParallelLinearFunction : public torch::autograd::Function<ParallelLinearFu
 
 void ProductOnThisThread(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
                          const torch::Tensor& bias) {
-  if (PackedGemmAvailable() && a.scalar_type() == torch::kFloat &&
+  if (PackedGemmTakes(a.size(0)) && a.scalar_type() == torch::kFloat &&
       b.scalar_type() == torch::kFloat && out.stride(1) == 1) {
     if (bias.defined()) out.copy_(bias);
     PackedGemm(a.size(0), b.size(1), a.size(1), {a.data_ptr<float>(), a.stride(0), a.stride(1)},

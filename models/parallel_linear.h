@@ -17,7 +17,8 @@ torch::Tensor ParallelLinear(const torch::Tensor& rows, const torch::Tensor& wei
 
 // out = a b (+ bias) on the calling thread alone, for callers that split the work across threads
 // themselves: a [M, K], b [K, N] (any strides), bias [N] or undefined, out [M, N] (F32) with
-// contiguous rows. F32 operands go to the packed GEMM where it runs; anything else to ATen.
+// contiguous rows. F32 operands go to the packed GEMM where it takes them (PackedGemmTakes);
+// anything else to ATen.
 void ProductOnThisThread(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
                          const torch::Tensor& bias);
 

@@ -231,7 +231,7 @@ void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t 
       });
     });
     double packed_row_split = 0, packed_column_split = 0;
-    if (models::PackedGemmAvailable()) {
+    if (models::PackedGemmTakes(rows)) {
       packed_row_split = ProductFlops(flops, [&] {
         models::ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) {
           torch::Tensor part = c_out.narrow(0, begin, end - begin);

@@ -39,7 +39,8 @@ for name, r in rows.items():
     if name == "bandwidth":
         continue
     tps = r.get("tokens_per_s") or r.get("decode_tokens_per_s")
-    if name.startswith("llamacpp") or (name.startswith("llama1b-generate") and "prefill_s" in r):
+    if name.startswith("llamacpp") or (name.startswith(("llama1b-generate", "llama1b-prompt"))
+                                       and "prefill_s" in r):
         r["prompt_tokens_per_s"] = r.get("prompt_tokens_per_s") or r["prompt"] / r["prefill_s"]
     other = {k: r[k] for k in ("load_s", "first_forward_s", "weight_bytes", "prefill_s",
                                 "seconds", "final_loss", "flops_per_s",
@@ -116,6 +117,16 @@ for name in ("llama1b-generate", "llama1b-generate-bf16", "llama1b-generate-q8_0
         print(f"{name}: decode {tps:.2f} tokens/s = {tps * weights / bandwidth:.0%} of the "
               f"bandwidth limit; peak RSS {get(name, 'peak_rss_mib') * 2**20 / weights:.2f}x "
               f"the weight bytes ({weights / 2**20:.0f} MiB)")
+
+# graft's packed GEMM against BLAS in the same binaries (the gemm part).
+for what, packed, blas, key in (
+        ("gpt2-124m scoring 4 x 512", "gpt2-score-packed", "gpt2-score-blas", "tokens_per_s"),
+        ("llama-1b scoring 1 x 512", "llama1b-score-packed", "llama1b-score-blas", "tokens_per_s"),
+        ("llama-1b prompt", "llama1b-prompt-packed", "llama1b-prompt-blas", "prompt_tokens_per_s"),
+        ("gpt2-124m LoRA training", "gpt2-train-packed", "gpt2-train-blas", "tokens_per_s")):
+    if packed in rows and blas in rows:
+        print(f"packed GEMM / BLAS, {what}: {get(packed, key):.1f} / {get(blas, key):.1f} tokens/s "
+              f"{ratio(get(packed, key), get(blas, key))}")
 
 # The FP32 ceiling (graft_bigbase_bench ceiling): the peak FMA throughput, OpenBLAS sgemm at each
 # weight shape (its own pool, as PyTorch; rows split one sgemm per thread, as graft), and the

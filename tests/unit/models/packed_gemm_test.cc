@@ -131,7 +131,10 @@ TEST(PackedGemm, RunsOnlyOnTheAvx512InstructionSet) {
   EXPECT_FALSE(models::PackedGemmAvailable());
   const bool avx512 = models::UseGemvIsa(models::GemvIsa::kAvx512) == models::GemvIsa::kAvx512;
   EXPECT_EQ(models::PackedGemmAvailable(), avx512);
+  EXPECT_EQ(models::PackedGemmTakes(models::kPackedGemmMinRows), avx512);
+  EXPECT_FALSE(models::PackedGemmTakes(models::kPackedGemmMinRows - 1));
   EXPECT_FALSE(models::UsePackedGemm(false));
+  EXPECT_FALSE(models::PackedGemmTakes(models::kPackedGemmMinRows));
   EXPECT_EQ(models::UsePackedGemm(true), avx512);
 }
 
