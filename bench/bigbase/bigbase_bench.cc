@@ -218,32 +218,30 @@ void Ceiling(const formats::ModelConfig& c, int threads, int64_t batch, int64_t 
     models::SetBlasThreads(threads);
     const double blas = ProductFlops(flops, [&] { at::mm_out(c_out, a, b); });
     models::SetBlasThreads(1);
-    const double row_split = ProductFlops(flops, [&] {
-      models::ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) {
-        torch::Tensor part = c_out.narrow(0, begin, end - begin);
-        at::mm_out(part, a.narrow(0, begin, end - begin), b);
+    // FLOP/s of the product split across the threads by rows (`by_rows`) or by columns, each
+    // thread's part through `part_product`.
+    using PartProduct = void (*)(torch::Tensor&, const torch::Tensor&, const torch::Tensor&);
+    auto split_rate = [&](bool by_rows, PartProduct part_product) {
+      return ProductFlops(flops, [&] {
+        models::ForEachChunk(by_rows ? rows : shape.n, 1, [&](int64_t begin, int64_t end) {
+          torch::Tensor part = c_out.narrow(by_rows ? 0 : 1, begin, end - begin);
+          part_product(part, by_rows ? a.narrow(0, begin, end - begin) : a,
+                       by_rows ? b : b.narrow(1, begin, end - begin));
+        });
       });
-    });
-    const double column_split = ProductFlops(flops, [&] {
-      models::ForEachChunk(shape.n, 1, [&](int64_t begin, int64_t end) {
-        torch::Tensor part = c_out.narrow(1, begin, end - begin);
-        at::mm_out(part, a, b.narrow(1, begin, end - begin));
-      });
-    });
+    };
+    const PartProduct blas_part = [](torch::Tensor& out, const torch::Tensor& x,
+                                     const torch::Tensor& w) { at::mm_out(out, x, w); };
+    const PartProduct packed_part = [](torch::Tensor& out, const torch::Tensor& x,
+                                       const torch::Tensor& w) {
+      models::ProductOnThisThread(out, x, w, {});
+    };
+    const double row_split = split_rate(true, blas_part);
+    const double column_split = split_rate(false, blas_part);
     double packed_row_split = 0, packed_column_split = 0;
     if (models::PackedGemmTakes(rows)) {
-      packed_row_split = ProductFlops(flops, [&] {
-        models::ForEachChunk(rows, 1, [&](int64_t begin, int64_t end) {
-          torch::Tensor part = c_out.narrow(0, begin, end - begin);
-          models::ProductOnThisThread(part, a.narrow(0, begin, end - begin), b, {});
-        });
-      });
-      packed_column_split = ProductFlops(flops, [&] {
-        models::ForEachChunk(shape.n, 1, [&](int64_t begin, int64_t end) {
-          torch::Tensor part = c_out.narrow(1, begin, end - begin);
-          models::ProductOnThisThread(part, a, b.narrow(1, begin, end - begin), {});
-        });
-      });
+      packed_row_split = split_rate(true, packed_part);
+      packed_column_split = split_rate(false, packed_part);
     }
     const double best = std::max({blas, row_split, column_split});
     const double packed_best = std::max(packed_row_split, packed_column_split);
